@@ -1,0 +1,46 @@
+import type { ListOptions } from '../args.js';
+import { BACKENDS } from '../../model/backends/registry.js';
+import { REVISIONS } from '../../model/revisions/registry.js';
+import { MUTANTS } from '../../model/revisions/mutants.js';
+import { INVARIANTS } from '../../properties/registry.js';
+import { expectedFor } from './check.js';
+
+/** Prints what can be checked, and the expected verdict of every cell. */
+export function runList(o: ListOptions, write: (s: string) => void): number {
+  const backends = Object.values(BACKENDS).map((b) => ({ id: b.id, title: b.title }));
+  const revisions = REVISIONS.map((r) => ({ id: r.id, title: r.title, backends: r.backends, cites: r.cites }));
+  const mutants = MUTANTS.map((m) => ({ id: m.id, base: m.base, description: m.description, backends: m.backends, breaks: m.breaks }));
+  const properties = INVARIANTS.map((i) => ({ id: i.id, description: i.description, cites: i.cites }));
+  const matrix = INVARIANTS.flatMap((inv) =>
+    backends.flatMap((b) =>
+      REVISIONS.filter((r) => r.backends.includes(b.id)).map((r) => {
+        const e = expectedFor(r, inv, b.id);
+        return { property: inv.id, backend: b.id, revision: r.id, expected: e.verdict, ...(e.verdict === 'violated' ? { bug: e.bug, link: e.link } : {}) };
+      }),
+    ),
+  );
+  if (o.json) {
+    write(`${JSON.stringify({ backends, revisions, mutants, properties, matrix }, null, 2)}\n`);
+    return 0;
+  }
+  const lines: string[] = ['backends:'];
+  for (const b of backends) lines.push(`  ${b.id.padEnd(6)} ${b.title}`);
+  lines.push('', 'revisions:');
+  for (const r of revisions) lines.push(`  ${r.id.padEnd(14)} [${r.backends.join(',')}] ${r.title}`);
+  lines.push('', 'injected bugs (check them with --revision NAME):');
+  for (const m of mutants) lines.push(`  ${m.id.padEnd(32)} [${m.backends.join(',')}] breaks ${m.breaks.invariant}: ${m.description}`);
+  lines.push('', 'properties:');
+  for (const p of properties) lines.push(`  ${p.id.padEnd(31)} ${p.description}`);
+  lines.push('', 'expected matrix (. holds, otherwise the bug that must be found):');
+  const cols = backends.flatMap((b) => REVISIONS.filter((r) => r.backends.includes(b.id)).map((r) => ({ b: b.id, r: r.id })));
+  lines.push(`  ${''.padEnd(31)} ${cols.map((c) => `${c.b}/${c.r}`.padEnd(17)).join('')}`);
+  for (const inv of INVARIANTS) {
+    const cells = cols.map((c) => {
+      const m = matrix.find((x) => x.property === inv.id && x.backend === c.b && x.revision === c.r);
+      return (m?.expected === 'violated' ? (m.bug ?? '?') : '.').padEnd(17);
+    });
+    lines.push(`  ${inv.id.padEnd(31)} ${cells.join('')}`);
+  }
+  write(`${lines.join('\n')}\n`);
+  return 0;
+}

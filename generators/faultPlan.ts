@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import type { BackendModel } from '../model/backends/Backend.js';
+import { platformConditions } from '../model/backends/firmwareCommand.js';
+import type { Fault } from '../model/scenario/Scenario.js';
+
+/**
+ * Which call of an operation fails, and how: GUP failing outright or pinning short, a folio or
+ * kmalloc allocation failing, a signal arriving, or a firmware command failing with one of its
+ * platform conditions (the conditions a fault plan may force; spec conditions follow from
+ * state). `nth` is small: populate calls make one call per page. Up to two faults per
+ * operation, so two failures in one call (a failure and then its cleanup failing) are reached.
+ */
+export function faultArb(backend: BackendModel, prefer: readonly string[] = []): fc.Arbitrary<Fault> {
+  const nth = fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 });
+  const all = backend.firmware.flatMap((cmd) => platformConditions(cmd).map((condition) => ({ cmd: cmd.name, condition })));
+  // Conditions the operation can actually meet get more weight (e.g. cpuid_table for a CPUID page).
+  const fw = [...all, ...all.filter((f) => prefer.includes(f.condition)), ...all.filter((f) => prefer.includes(f.condition))];
+  return fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('gup' as const), nth, result: fc.constantFrom('efault' as const, 'short' as const) }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('alloc' as const), nth, site: fc.constantFrom('folio' as const, 'kmalloc' as const) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('signal' as const), nth }), weight: 1 },
+    {
+      arbitrary: fc.tuple(fc.constantFrom(...fw), nth).map(([f, n]): Fault => ({ kind: 'fw', cmd: f.cmd, condition: f.condition, nth: n })),
+      weight: 5,
+    },
+  );
+}
+
+/** A named firmware failure to combine with its cleanup's failure. */
+export interface FwFailure {
+  readonly cmd: string;
+  readonly condition: string;
+}
+
+/**
+ * No fault, one fault, or a pair: a failure of the operation's main firmware command at its
+ * nth call followed by a failure of the cleanup that runs because of it (`cleanup`, e.g. the
+ * SNP_PAGE_RECLAIM after a failed SNP_LAUNCH_UPDATE), the combination behind every leak path.
+ */
+export function faultPlanArb(backend: BackendModel, prefer: readonly string[] = [], pairs: readonly (readonly [FwFailure, FwFailure])[] = []): fc.Arbitrary<Fault[]> {
+  const nth = fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 });
+  const pair = pairs.length === 0
+    ? fc.array(faultArb(backend, prefer), { minLength: 2, maxLength: 2 })
+    : fc.tuple(fc.constantFrom(...pairs), nth).map(([[a, b], n]): Fault[] => [
+        { kind: 'fw', cmd: a.cmd, condition: a.condition, nth: n },
+        { kind: 'fw', cmd: b.cmd, condition: b.condition, nth: 1 },
+      ]);
+  return fc.oneof(
+    { arbitrary: fc.constant<Fault[]>([]), weight: 3 },
+    { arbitrary: faultArb(backend, prefer).map((f) => [f]), weight: 4 },
+    { arbitrary: pair, weight: 2 },
+  );
+}

@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import type { Geometry } from '../model/geometry.js';
+import type { Prot } from '../model/world/userspaceMm.js';
+import { geometryArb } from './geometry.js';
+
+/**
+ * The VMM's set-up, chosen before any operation so that operations can draw valid-looking
+ * arguments from it: one guest_memfd bound to one memslot, up to two source buffers (at any
+ * size, sometimes read-only, sometimes with a hole), and which gfns start private.
+ */
+export interface Layout {
+  readonly geometry: Geometry;
+  readonly gmemPages: number;
+  readonly gmemFlags: number;
+  readonly slot: { readonly base_gfn: number; readonly npages: number; readonly pgoff: number };
+  readonly buffers: readonly { readonly addr: number; readonly npages: number; readonly prot: Prot; readonly holes: readonly number[] }[];
+  /** Slot-relative page ranges [start, end) set private at set-up. */
+  readonly privateRanges: readonly (readonly [number, number])[];
+}
+
+export const BUFFER_ADDRS = [0x40000, 0x80000] as const;
+
+export function layoutArb(): fc.Arbitrary<Layout> {
+  return geometryArb().chain((geometry) => {
+    const gup = 2 ** geometry.pmd_order;
+    const slotPages = fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: gup + 2 }), weight: 4 },
+      { arbitrary: fc.constantFrom(1, gup, gup + 1), weight: 2 },
+    );
+    return fc.record({ npages: slotPages, pgoff: fc.constantFrom(0, 0, 1), base: fc.integer({ min: 0x10, max: 0x40 }) }).chain(({ npages, pgoff, base }) => {
+      const buffer = (addr: number) =>
+        fc.record({
+          addr: fc.constant(addr),
+          npages: fc.integer({ min: 1, max: npages + 2 }),
+          prot: fc.oneof({ arbitrary: fc.constant<Prot>('rw'), weight: 5 }, { arbitrary: fc.constant<Prot>('ro'), weight: 1 }),
+          holes: fc.oneof({ arbitrary: fc.constant<number[]>([]), weight: 4 }, { arbitrary: fc.integer({ min: 0, max: npages + 1 }).map((h) => [h]), weight: 1 }),
+        });
+      const privateRanges = fc.oneof(
+        { arbitrary: fc.constant<[number, number][]>([[0, npages]]), weight: 10 },
+        { arbitrary: fc.integer({ min: 0, max: npages }).chain((a) => fc.integer({ min: a, max: npages }).map((b): [number, number][] => [[a, b]])), weight: 2 },
+        { arbitrary: fc.constant<[number, number][]>([]), weight: 1 },
+      );
+      return fc.record({
+        geometry: fc.constant(geometry),
+        gmemPages: fc.constant(npages + pgoff + 1),
+        gmemFlags: fc.constantFrom(1, 0),
+        slot: fc.constant({ base_gfn: base, npages, pgoff }),
+        buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),
+        privateRanges,
+      });
+    });
+  });
+}

@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import type { Layout } from '../layout.js';
+
+/** The guest_memfd fd number the set-up creates (files are numbered from 1). */
+export const GMEM_FD = 1;
+
+/**
+ * The VMM's set-up, derived from the layout: create the guest_memfd, bind it through a memslot,
+ * set the private ranges, map and fill the source buffers. Each op may be shrunk away.
+ */
+export function setupOps(l: Layout): Op[] {
+  const ps = l.geometry.page_size;
+  const ops: Op[] = [
+    { kind: 'create_guest_memfd', size: l.gmemPages * ps, flags: l.gmemFlags },
+    {
+      kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD,
+      guest_phys_addr: l.slot.base_gfn * ps, memory_size: l.slot.npages * ps,
+      userspace_addr: 0x7f00_0000_0000, guest_memfd: GMEM_FD, guest_memfd_offset: l.slot.pgoff * ps,
+    },
+  ];
+  for (const [a, b] of l.privateRanges) {
+    if (b > a) ops.push({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + a) * ps, size: (b - a) * ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 });
+  }
+  for (const buf of l.buffers) ops.push({ kind: 'mmap', addr: buf.addr, length: buf.npages * ps, prot: buf.prot, holes: buf.holes });
+  return ops;
+}
+
+/** Set-up ops, each kept with probability 24/25 and shrinking towards dropped. */
+export function setupArb(l: Layout): fc.Arbitrary<Op[]> {
+  return fc
+    .tuple(...setupOps(l).map((op) => fc.option(fc.constant(op), { freq: 25, nil: null })))
+    .map((ops) => ops.filter((op): op is Op => op !== null));
+}
+
+/** KVM_SET_MEMORY_ATTRIBUTES over part of the slot: mostly private, sometimes back to shared or invalid. */
+export function attributesOpArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc
+    .record({
+      first: fc.integer({ min: 0, max: l.slot.npages - 1 }),
+      n: fc.integer({ min: 1, max: l.slot.npages }),
+      attributes: fc.constantFrom(KVM_MEMORY_ATTRIBUTE_PRIVATE, 0),
+      flags: fc.oneof({ arbitrary: fc.constant(0), weight: 9 }, { arbitrary: fc.constant(1), weight: 1 }),
+    })
+    .map(({ first, n, attributes, flags }) => ({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + first) * ps, size: n * ps, attributes, flags }));
+}
+
+export function punchHoleArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc
+    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }) })
+    .map(({ first, n }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps, len: n * ps, faults: [] }));
+}
+
+/** Userspace touching its mmap() of the guest_memfd: the in-place conversion fault path. */
+export function userFaultArb(l: Layout): fc.Arbitrary<Op> {
+  return fc.integer({ min: 0, max: l.gmemPages - 1 }).map((i) => ({ kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: i * l.geometry.page_size }));
+}
+
+export function munmapArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc.constantFrom(...l.buffers).chain((b) => fc.integer({ min: 0, max: b.npages - 1 }).map((i) => ({ kind: 'munmap', addr: b.addr + i * ps, length: ps })));
+}
+
+/** Tear-down: close the guest_memfd and the VM, in either order, or nothing. */
+export function teardownArb(): fc.Arbitrary<Op[]> {
+  return fc.oneof(
+    { arbitrary: fc.constant<Op[]>([]), weight: 2 },
+    { arbitrary: fc.constant<Op[]>([{ kind: 'close_guest_memfd', guest_memfd: GMEM_FD }, { kind: 'close_vm' }]), weight: 1 },
+    { arbitrary: fc.constant<Op[]>([{ kind: 'close_vm' }, { kind: 'close_guest_memfd', guest_memfd: GMEM_FD }]), weight: 1 },
+  );
+}

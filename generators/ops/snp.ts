@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { snpBackend } from '../../model/backends/snp/backend.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import { faultPlanArb, type FwFailure } from '../faultPlan.js';
+import type { Layout } from '../layout.js';
+import { pageCountArb } from '../pageCount.js';
+import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
+
+/**
+ * KVM_SEV_SNP_LAUNCH_UPDATE with every field of `struct kvm_sev_snp_launch_update`: mostly
+ * what snp_launch_update() accepts (`len` a non-zero multiple of PAGE_SIZE, `flags` 0, a known
+ * type), sometimes not. CPUID pages get CPUID-table faults more often, as those are the ones
+ * that exercise the write-back.
+ */
+export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const gup = 2 ** l.geometry.pmd_order;
+  const type = fc.oneof(
+    { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_NORMAL), weight: 16 },
+    { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 8 },
+    { arbitrary: fc.constantFrom(...SNP_PAGE_TYPES), weight: 8 },
+    { arbitrary: fc.constantFrom(2, 7), weight: 1 },
+  );
+  return fc.record({ gfn_start: gfnInSlotArb(l), uaddr: sourceAddrArb(l), type }).chain(({ gfn_start, uaddr, type }) =>
+    fc
+      .record({
+        npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn_start, gup),
+        lenSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, -ps), weight: 1 }),
+        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constant(1), weight: 1 }),
+        faults: faultPlanArb(snpBackend, type === KVM_SEV_SNP_PAGE_TYPE_CPUID ? ['cpuid_table', 'cpuid_reserved'] : [], snpFailurePairs(type)),
+      })
+      .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start, uaddr, len: npages * ps + lenSkew, type, flags, faults })),
+  );
+}
+
+/**
+ * A LAUNCH_UPDATE failure and a failure of what cleans it up: snp_page_reclaim() (the reclaim
+ * itself, or the RMPUPDATE back to shared that follows it).
+ */
+function snpFailurePairs(type: number): (readonly [FwFailure, FwFailure])[] {
+  const update: FwFailure = { cmd: 'SNP_LAUNCH_UPDATE', condition: type === KVM_SEV_SNP_PAGE_TYPE_CPUID ? 'cpuid_table' : 'fw_resource' };
+  return [
+    [update, { cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address' }],
+    [update, { cmd: 'RMPUPDATE', condition: 'rmp_inuse' }],
+  ];
+}
+
+export function snpLaunchFinishArb(): fc.Arbitrary<Op> {
+  return fc.constant<Op>({ kind: 'snp_launch_finish', faults: [] });
+}

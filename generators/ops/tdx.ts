@@ -1,0 +1,35 @@
+import fc from 'fast-check';
+import { tdxBackend } from '../../model/backends/tdx/backend.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import { faultPlanArb } from '../faultPlan.js';
+import type { Layout } from '../layout.js';
+import { pageCountArb } from '../pageCount.js';
+import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
+
+/**
+ * KVM_TDX_INIT_MEM_REGION with `struct kvm_tdx_init_mem_region` and `kvm_tdx_cmd.flags`:
+ * mostly what tdx_vcpu_init_mem_region() accepts, sometimes a shared or unaligned GPA or an
+ * unknown flag.
+ */
+export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const gup = 2 ** l.geometry.pmd_order;
+  return fc.record({ gfn: gfnInSlotArb(l), source_addr: sourceAddrArb(l) }).chain(({ gfn, source_addr }) =>
+    fc
+      .record({
+        nr_pages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup),
+        gpaSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 30 }, { arbitrary: fc.constantFrom(1, TDX_SHARED_BIT), weight: 1 }),
+        flags: fc.oneof(
+          { arbitrary: fc.constantFrom(KVM_TDX_MEASURE_MEMORY_REGION, 0), weight: 30 },
+          { arbitrary: fc.constant(2), weight: 1 },
+        ),
+        faults: faultPlanArb(tdxBackend, [], [[{ cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy' }, { cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy' }]]),
+      })
+      .map(({ nr_pages, gpaSkew, flags, faults }): Op => ({ kind: 'tdx_init_mem_region', source_addr, gpa: gfn * ps + gpaSkew, nr_pages, flags, faults })),
+  );
+}
+
+export function tdxFinalizeArb(): fc.Arbitrary<Op> {
+  return faultPlanArb(tdxBackend).map((faults): Op => ({ kind: 'tdx_finalize_vm', faults }));
+}

@@ -1,0 +1,14 @@
+import type { BackendId } from '../scenario/Scenario.js';
+import type { BackendModel } from './Backend.js';
+import { snpBackend } from './snp/backend.js';
+import { tdxBackend } from './tdx/backend.js';
+
+/** Every backend, by id. */
+export const BACKENDS: Readonly<Record<BackendId, BackendModel>> = {
+  snp: snpBackend,
+  tdx: tdxBackend,
+};
+
+export function backendById(id: BackendId): BackendModel {
+  return BACKENDS[id];
+}

@@ -1,0 +1,54 @@
+import type { Impl } from '../../kernel/bind.js';
+import type { GmemArchHooks } from '../../kernel/guest_memfd.js';
+import { hashBytes } from '../../world/hash.js';
+import type { BackendModel } from '../Backend.js';
+import type { FirmwareCommand } from '../firmwareCommand.js';
+import { snpOf } from './access.js';
+import { RMPUPDATE } from './firmware/RMPUPDATE.js';
+import { SNP_LAUNCH_FINISH } from './firmware/SNP_LAUNCH_FINISH.js';
+import { SNP_LAUNCH_UPDATE } from './firmware/SNP_LAUNCH_UPDATE.js';
+import { SNP_PAGE_RECLAIM } from './firmware/SNP_PAGE_RECLAIM.js';
+import { snpServices } from './services.js';
+import type { SnpK } from './sev.js';
+import { createSnpState, rmpEntry, rmpStateName } from './state.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, snpPageTypeName } from './uapi.js';
+
+/** SNP's guest_memfd arch hooks: folio free makes the RMP entry shared; no NPT zap is modelled. */
+const snpArchHooks: Impl<GmemArchHooks, SnpK & GmemArchHooks> = {
+  kvm_arch_gmem_invalidate: (k, start, end) => k.sev_gmem_invalidate(start, end),
+  kvm_mmu_unmap_gfn_range: () => undefined,
+};
+
+export const snpBackend: BackendModel = {
+  id: 'snp',
+  title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
+  createState: createSnpState,
+  services: snpServices,
+  archHooks: snpArchHooks,
+  firmware: [SNP_LAUNCH_UPDATE, SNP_PAGE_RECLAIM, RMPUPDATE, SNP_LAUNCH_FINISH] as readonly FirmwareCommand<never, unknown>[],
+  ops: ['snp_launch_update', 'snp_launch_finish'],
+  populateRequest(op, ps) {
+    if (op.kind !== 'snp_launch_update') return undefined;
+    return {
+      gfn_start: op.gfn_start,
+      npages: Math.floor(op.len / ps),
+      src: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? 0 : op.uaddr,
+      flavour: snpPageTypeName(op.type),
+      may_write_source: op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID,
+    };
+  },
+  populatedCount(op, ret, out) {
+    if (op.kind !== 'snp_launch_update' || ret !== 0) return 0;
+    return (out.gfn_start ?? op.gfn_start) - op.gfn_start;
+  },
+  ownership(w, pfn) {
+    const e = rmpEntry(snpOf(w), pfn);
+    return e.assigned ? { kind: 'guest', gpa: e.gpa, state: rmpStateName(e) } : { kind: 'host' };
+  },
+  measurement: (w) => snpOf(w).guest.ld,
+  expectedMeasurement(req, gfn, source, ps) {
+    const contents = req.flavour === snpPageTypeName(KVM_SEV_SNP_PAGE_TYPE_NORMAL) ? hashBytes(source) : '';
+    return [{ what: `SNP_LAUNCH_UPDATE ${req.flavour}`, gpa: gfn * ps, contents }];
+  },
+  leakedByDesign: (w) => snpOf(w).kernel.leaked,
+};

@@ -1,0 +1,36 @@
+import type { MeasureEntry } from '../../world/events.js';
+
+/**
+ * TDX state: KVM's side (`struct kvm_tdx`, the mirror page table, vCPU state) and the TDX
+ * module's (TD op state, S-EPT leaves, PAMT ownership, MRTD).
+ */
+export interface TdxState {
+  readonly backend: 'tdx';
+  readonly kvm_tdx: {
+    state: 'TD_STATE_INITIALIZED' | 'TD_STATE_RUNNABLE';
+    /** Non-owning pointer to the source page of an in-flight PAGE.ADD, or 0. */
+    page_add_src: number;
+    readonly hkid_assigned: boolean;
+  };
+  readonly vcpu: { readonly state: 'VCPU_TD_STATE_INITIALIZED' };
+  /** KVM's mirror SPTEs: gfn → pfn. */
+  readonly mirror: Map<number, number>;
+  readonly module: {
+    op_state: 'OP_STATE_INITIALIZED' | 'OP_STATE_RUNNABLE';
+    /** S-EPT leaves the module has mapped: gfn → pfn. */
+    readonly sept: Map<number, number>;
+    /** PAMT: pfn → gfn of TD-owned private pages. */
+    readonly pamt: Map<number, number>;
+    readonly mrtd: MeasureEntry[];
+  };
+}
+
+export function createTdxState(): TdxState {
+  return {
+    backend: 'tdx',
+    kvm_tdx: { state: 'TD_STATE_INITIALIZED', page_add_src: 0, hkid_assigned: true },
+    vcpu: { state: 'VCPU_TD_STATE_INITIALIZED' },
+    mirror: new Map(),
+    module: { op_state: 'OP_STATE_INITIALIZED', sept: new Map(), pamt: new Map(), mrtd: [] },
+  };
+}

@@ -1,0 +1,139 @@
+import { EBUSY, EINTR, EINVAL, EIO } from '../../kernel/errno.js';
+import type { Impl } from '../../kernel/bind.js';
+import type { KernelServices } from '../../kernel/Kernel.js';
+import { KVM, type Kvm } from '../../kernel/services/kvmcore.js';
+import type { TdxServices } from './services.js';
+import type { KvmTdxCmd, Vcpu } from './uapi.js';
+
+/**
+ * The parts of arch/x86/kvm/vmx/tdx.c and arch/x86/kvm/mmu/ that no modelled revision changes,
+ * mirrored from kvm-x86/linux:arch/x86/kvm/vmx/tdx.c@09c6f74ecb863f76e2486a960431fe6e2b86f2c7
+ * and Sean's TDX MMU series (https://lore.kernel.org/all/20251030200951.3402865-1-seanjc@google.com/,
+ * in every modelled tree from the RFC v1 base on). A revision provides tdx_vcpu_init_mem_region()
+ * and the populate callback.
+ */
+export const PG_LEVEL_4K = 1;
+export const RET_PF_RETRY = 'RET_PF_RETRY';
+export const RET_PF_FIXED = 'RET_PF_FIXED';
+export const RET_PF_SPURIOUS = 'RET_PF_SPURIOUS';
+export type RetPf = typeof RET_PF_RETRY | typeof RET_PF_FIXED | typeof RET_PF_SPURIOUS;
+
+export interface TdxCommonFns {
+  /** KVM_MEMORY_ENCRYPT_OP on a vCPU fd: `tdx_vcpu_unlocked_ioctl()`. */
+  tdx_vcpu_unlocked_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
+  /** KVM_TDX_FINALIZE_VM: `tdx_td_finalize()` under the VM state guard. */
+  tdx_td_finalize(kvm: Kvm): number;
+  kvm_tdp_mmu_map_private_pfn(vcpu: Vcpu, gfn: number, pfn: number): number;
+  /** The private 4K leaf case of kvm_tdp_mmu_map(), with its set_external_spte hook. */
+  kvm_tdp_mmu_map(vcpu: Vcpu, gfn: number, pfn: number): RetPf;
+  tdx_sept_map_leaf_spte(kvm: Kvm, gfn: number, level: number, pfn: number): number;
+  tdx_mem_page_add(kvm: Kvm, gfn: number, level: number, pfn: number): number;
+  tdx_sept_remove_private_spte(kvm: Kvm, gfn: number, level: number, pfn: number): void;
+  /** Zap of private mappings in [start, end): kvm_mmu_unmap_gfn_range() on the mirror root. */
+  tdx_zap_private_range(kvm: Kvm, start: number, end: number): void;
+}
+
+export interface TdxRevisionEntry {
+  tdx_vcpu_init_mem_region(vcpu: Vcpu, cmd: KvmTdxCmd): number;
+}
+
+export type TdxK = KernelServices & TdxServices & TdxCommonFns & TdxRevisionEntry;
+
+export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
+  /** CLASS(tdx_vm_state_guard): kvm->lock, then every vcpu->mutex, then kvm->slots_lock. */
+  tdx_vcpu_unlocked_ioctl(k, vcpu, cmd) {
+    const kvm = KVM;
+    return k.guard_mutex(kvm.lock, () =>
+      k.guard_mutex(vcpu.mutex, () =>
+        k.guard_mutex(kvm.slots_lock, () => {
+          const kvm_tdx = k.to_kvm_tdx(kvm);
+          if (!kvm_tdx.hkid_assigned || kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
+          switch (cmd.id) {
+            case 'KVM_TDX_INIT_MEM_REGION': return k.tdx_vcpu_init_mem_region(vcpu, cmd);
+          }
+        }),
+      ),
+    );
+  },
+
+  tdx_td_finalize(k, kvm) {
+    return k.guard_mutex(kvm.lock, () =>
+      k.guard_mutex(kvm.slots_lock, () => {
+        const kvm_tdx = k.to_kvm_tdx(kvm);
+        if (kvm_tdx.state !== 'TD_STATE_INITIALIZED') return -EINVAL;
+        const { err, entry, level_state } = k.tdh_mr_finalize('td');
+        if (k.tdx_operand_busy(err)) return -EBUSY;
+        if (k.TDX_BUG_ON_2(err, 'TDH_MR_FINALIZE', entry, level_state, kvm)) return -EIO;
+        kvm_tdx.state = 'TD_STATE_RUNNABLE';
+        k.set_pre_fault_allowed(kvm, true);
+        return 0;
+      }),
+    );
+  },
+
+  kvm_tdp_mmu_map_private_pfn(k, vcpu, gfn, pfn) {
+    const kvm = KVM;
+    k.lockdep_assert_held(kvm.slots_lock);
+    let r: RetPf;
+    do {
+      if (k.signal_pending('current')) return -EINTR;
+      if (k.kvm_vm_dead(kvm)) return -EIO;
+      k.cond_resched();
+      k.read_lock(kvm.mmu_lock);
+      r = k.kvm_tdp_mmu_map(vcpu, gfn, pfn);
+      k.read_unlock(kvm.mmu_lock);
+    } while (r === RET_PF_RETRY);
+    if (r !== RET_PF_FIXED) return -EIO;
+    return 0;
+  },
+
+  /**
+   * A present leaf is RET_PF_SPURIOUS (prefetch faults never overwrite); otherwise the mirror
+   * SPTE is set and the external (S-EPT) hook runs; any hook error restores the old SPTE and
+   * becomes RET_PF_RETRY (`tdp_mmu_map_handle_target_level`, v6.18 tdp_mmu.c).
+   */
+  kvm_tdp_mmu_map(k, _vcpu, gfn, pfn) {
+    const kvm = KVM;
+    if (k.tdp_mmu_mirror_spte(kvm, gfn) !== 0) return RET_PF_SPURIOUS;
+    k.tdp_mmu_set_mirror_spte(kvm, gfn, pfn);
+    if (k.tdx_sept_map_leaf_spte(kvm, gfn, PG_LEVEL_4K, pfn) !== 0) {
+      k.tdp_mmu_set_mirror_spte(kvm, gfn, 0);
+      return RET_PF_RETRY;
+    }
+    return RET_PF_FIXED;
+  },
+
+  tdx_sept_map_leaf_spte(k, kvm, gfn, level, pfn) {
+    if (k.KVM_BUG_ON(level !== PG_LEVEL_4K, kvm)) return -EIO;
+    if (k.to_kvm_tdx(kvm).state !== 'TD_STATE_RUNNABLE') return k.tdx_mem_page_add(kvm, gfn, level, pfn);
+    // TDH.MEM.PAGE.AUG (guest faults after finalization) is not on the populate path.
+    return -EIO;
+  },
+
+  tdx_mem_page_add(k, kvm, gfn, _level, pfn) {
+    const kvm_tdx = k.to_kvm_tdx(kvm);
+    k.lockdep_assert_held(kvm.slots_lock);
+    if (k.KVM_BUG_ON(k.pre_fault_allowed(kvm), kvm) || k.KVM_BUG_ON(kvm_tdx.page_add_src === 0, kvm)) return -EIO;
+    const { err, entry, level_state } = k.tdh_mem_page_add('td', gfn * k.PAGE_SIZE, pfn, kvm_tdx.page_add_src);
+    if (k.tdx_operand_busy(err)) return -EBUSY;
+    if (k.TDX_BUG_ON_2(err, 'TDH_MEM_PAGE_ADD', entry, level_state, kvm)) return -EIO;
+    return 0;
+  },
+
+  tdx_sept_remove_private_spte(k, kvm, gfn, _level, pfn) {
+    const { err, entry, level_state } = k.tdh_mem_page_remove('td', gfn * k.PAGE_SIZE);
+    if (k.TDX_BUG_ON_2(err, 'TDH_MEM_PAGE_REMOVE', entry, level_state, kvm)) return;
+    k.tdx_quirk_reset_page(pfn);
+  },
+
+  tdx_zap_private_range(k, kvm, start, end) {
+    k.write_lock(kvm.mmu_lock);
+    for (let gfn = start; gfn < end; gfn++) {
+      const pfn = k.tdp_mmu_mirror_spte(kvm, gfn);
+      if (pfn === 0) continue;
+      k.tdp_mmu_set_mirror_spte(kvm, gfn, 0);
+      k.tdx_sept_remove_private_spte(kvm, gfn, PG_LEVEL_4K, pfn);
+    }
+    k.write_unlock(kvm.mmu_lock);
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * TDX uAPI and TDX-module constants (arch/x86/include/uapi/asm/kvm.h, arch/x86/kvm/vmx/tdx_errno.h;
+ * module behaviour from `intel/tdx-module@1666adc4`). TDX status codes do not fit a JS number,
+ * so SEAMCALL results are bigints, as the C's u64.
+ */
+export const KVM_TDX_MEASURE_MEMORY_REGION = 1 << 0;
+
+export const TDX_SUCCESS = 0n;
+export const TDX_OPERAND_BUSY = 0x8000020000000000n;
+export const TDX_OPERAND_INVALID = 0xc000010000000000n;
+export const TDX_PAGE_METADATA_INCORRECT = 0xc000030000000000n;
+export const TDX_OP_STATE_INCORRECT = 0xc000060800000000n;
+export const TDX_EPT_ENTRY_STATE_INCORRECT = 0xc0000b0d00000000n;
+export const TDX_EPT_ENTRY_NOT_PRESENT = 0xc0000b0c00000000n;
+
+export const TDX_STATUS: Readonly<Record<string, bigint>> = {
+  TDX_OPERAND_BUSY,
+  TDX_OPERAND_INVALID,
+  TDX_PAGE_METADATA_INCORRECT,
+  TDX_OP_STATE_INCORRECT,
+  TDX_EPT_ENTRY_STATE_INCORRECT,
+  TDX_EPT_ENTRY_NOT_PRESENT,
+};
+
+/** Bit that marks a shared GPA: GPAW 48, so bit 47 (`kvm_gfn_direct_bits`). */
+export const TDX_SHARED_BIT = 2 ** 47;
+
+/** `struct kvm_tdx_init_mem_region`. */
+export interface KvmTdxInitMemRegion {
+  source_addr: number;
+  gpa: number;
+  nr_pages: number;
+}
+
+/** `struct kvm_tdx_cmd` as the handler sees it. */
+export interface KvmTdxCmd {
+  readonly id: 'KVM_TDX_INIT_MEM_REGION';
+  readonly flags: number;
+  readonly data: { readonly tag: string; value: KvmTdxInitMemRegion };
+  hw_error: number;
+}
+
+/** `struct tdx_gmem_post_populate_arg`. */
+export interface TdxGmemPostPopulateArg {
+  readonly tag: 'tdx_gmem_post_populate_arg';
+  readonly vcpu: Vcpu;
+  readonly flags: number;
+}
+
+/** `struct kvm_vcpu` (vCPU 0 is the only one modelled). */
+export interface Vcpu {
+  readonly vcpu_id: number;
+  readonly mutex: string;
+}
+
+export const VCPU0: Vcpu = { vcpu_id: 0, mutex: 'vcpu0->mutex' };
+
+/** SEAMCALL extended error outputs (`u64 *entry, *level_state`). */
+export interface SeamcallResult {
+  readonly err: bigint;
+  readonly entry: bigint;
+  readonly level_state: bigint;
+}

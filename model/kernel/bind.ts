@@ -1,0 +1,76 @@
+import { emit, type World } from '../world/World.js';
+
+/**
+ * Kernel code is written as tables of functions that take the bound kernel `k` first and call
+ * everything else (services, other kernel functions, the revision's own functions) through it.
+ * `F` is the table's "header": the C prototypes without `k`. Binding late means a revision that
+ * overrides one function changes it for every caller, as relinking the patched file would.
+ */
+export type Impl<F, K> = {
+  readonly [P in keyof F]: F[P] extends (...args: infer A) => infer R ? (k: K, ...args: A) => R : never;
+};
+
+type AnyFn = (...args: never[]) => unknown;
+
+/** Formats an argument for a trace line. */
+export function fmtArg(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : String(v);
+  if (typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'function') return v.name === '' ? 'fn' : v.name;
+  if (typeof v === 'object') {
+    if ('ptr' in v && typeof v.ptr === 'number') return `0x${v.ptr.toString(16)}`;
+    if ('id' in v && typeof v.id === 'number' && 'base_gfn' in v) return `slot${v.id}`;
+    if ('tag' in v && typeof v.tag === 'string') return `&${v.tag}`;
+    if ('slots_lock' in v) return 'kvm';
+  }
+  return '{…}';
+}
+
+/**
+ * Builds `k`: services first, then kernel tables in order (later tables override earlier ones,
+ * so a revision's table comes last). Every kernel function pushes its name on `w.stack` (the
+ * call site services report) and, when tracing, logs `call`/`ret` events.
+ */
+export function bindKernel<K>(w: World, services: readonly object[], tables: readonly object[]): K {
+  const k: Record<string, unknown> = {};
+  for (const svc of services) {
+    for (const [name, fn] of Object.entries(svc)) {
+      if (typeof fn !== 'function') {
+        k[name] = fn;
+        continue;
+      }
+      const f = fn as AnyFn;
+      k[name] = w.traceCalls
+        ? (...args: never[]) => {
+            emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
+            const ret = f(...args);
+            emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
+            return ret;
+          }
+        : f;
+    }
+  }
+  for (const table of tables) {
+    for (const [name, fn] of Object.entries(table)) {
+      if (typeof fn !== 'function') continue;
+      const impl = fn as (k: unknown, ...args: never[]) => unknown;
+      const bound = (...args: never[]): unknown => {
+        w.stack.push(name);
+        if (w.traceCalls) emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
+        try {
+          const ret = impl(k, ...args);
+          if (w.traceCalls) emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
+          return ret;
+        } finally {
+          w.stack.pop();
+        }
+      };
+      Object.defineProperty(bound, 'name', { value: name });
+      k[name] = bound;
+    }
+  }
+  // The one place a dynamically assembled object is given its static type: every table was
+  // type-checked against its header (Impl<F, K>) and every service against its interface.
+  return k as K;
+}

@@ -1,0 +1,135 @@
+import { EBADF, EEXIST, EINVAL, ENODEV, EOPNOTSUPP } from './errno.js';
+import type { Impl } from './bind.js';
+import type { KernelServices } from './Kernel.js';
+import { KVM, type Kvm, type KvmMemorySlot } from './services/kvmcore.js';
+
+/**
+ * guest_memfd code that no modelled revision changes (the populate path lives in the
+ * revisions), mirrored from kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd4e7bbed05481fd358ed47396930b7d1a.
+ * The mmap fault handler is the in-place conversion series' form (it takes the invalidate lock
+ * shared, https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com/):
+ * the populate-path rework was motivated by exactly that lock order, so every revision is checked
+ * against it. VFS plumbing (inodes, fops, the bindings xarray's RCU) is not modelled.
+ */
+export const GUEST_MEMFD_FLAG_MMAP = 1 << 0;
+export const GUEST_MEMFD_FLAG_INIT_SHARED = 1 << 1;
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+export const FALLOC_FL_PUNCH_HOLE = 0x02;
+
+/** The arch hooks guest_memfd calls (CONFIG_HAVE_KVM_ARCH_GMEM_INVALIDATE and the MMU zap). */
+export interface GmemArchHooks {
+  /** `.free_folio` → kvm_arch_gmem_invalidate(start_pfn, end_pfn). */
+  kvm_arch_gmem_invalidate(start: number, end: number): void;
+  /** kvm_mmu_unmap_gfn_range() for the gfns of an invalidated range. */
+  kvm_mmu_unmap_gfn_range(kvm: Kvm, start: number, end: number): void;
+}
+
+export interface GmemCommonFns {
+  /** KVM_CREATE_GUEST_MEMFD: returns the new file handle or -errno. */
+  kvm_gmem_create(kvm: Kvm, size: number, flags: number): number;
+  kvm_gmem_bind(kvm: Kvm, slot: KvmMemorySlot, file: number, offset: number): number;
+  kvm_gmem_unbind(slot: KvmMemorySlot): void;
+  kvm_gmem_get_index(slot: KvmMemorySlot, gfn: number): number;
+  kvm_gmem_fallocate(file: number, mode: number, offset: number, len: number): number;
+  kvm_gmem_punch_hole(file: number, offset: number, len: number): number;
+  /** Zaps every gfn bound to [start, end) of the file (kvm_gmem_invalidate_begin). */
+  kvm_gmem_invalidate_begin(file: number, start: number, end: number): void;
+  /** f_op->release of the last file reference; eviction of the inode follows. */
+  kvm_gmem_release(file: number): void;
+  kvm_gmem_free_folio(folio: number): void;
+  /** vm_ops->fault for a user mmap of the guest_memfd, as in the in-place conversion series. */
+  kvm_gmem_fault_user_mapping(file: number, pgoff: number): number;
+}
+
+export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns;
+
+export const VM_FAULT_SIGBUS = 0x0002;
+export const VM_FAULT_LOCKED = 0x0200;
+
+export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
+  kvm_gmem_create(k, _kvm, size, flags) {
+    const valid = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+    if ((flags & ~valid) !== 0) return -EINVAL;
+    // kvm_arch_supports_gmem_init_shared() is false for SEV-SNP and TDX VMs.
+    if ((flags & GUEST_MEMFD_FLAG_INIT_SHARED) !== 0) return -EINVAL;
+    if (size <= 0 || size % k.PAGE_SIZE !== 0) return -EINVAL;
+    return k.gmem_file_create(size, flags);
+  },
+
+  kvm_gmem_bind(k, _kvm, slot, file, offset) {
+    const size = slot.npages * k.PAGE_SIZE;
+    if (!k.gmem_file_exists(file)) return -EBADF;
+    if (offset < 0 || offset % k.PAGE_SIZE !== 0 || offset + size > k.gmem_file_size(file)) return -EINVAL;
+    const start = offset / k.PAGE_SIZE;
+    const end = start + slot.npages;
+    k.filemap_invalidate_lock(file);
+    let r = 0;
+    if (k.gmem_bindings_any(file, start, end)) r = -EEXIST;
+    else k.gmem_bindings_store(file, start, end, slot.id);
+    k.filemap_invalidate_unlock(file);
+    return r;
+  },
+
+  kvm_gmem_unbind(k, slot) {
+    const file = slot.gmem_file;
+    if (file === 0) return;
+    const start = slot.gmem_pgoff;
+    k.filemap_invalidate_lock(file);
+    k.gmem_bindings_store(file, start, start + slot.npages, null);
+    k.filemap_invalidate_unlock(file);
+  },
+
+  kvm_gmem_get_index: (_k, slot, gfn) => gfn - slot.base_gfn + slot.gmem_pgoff,
+
+  kvm_gmem_fallocate(k, file, mode, offset, len) {
+    if ((mode & FALLOC_FL_KEEP_SIZE) === 0) return -EOPNOTSUPP;
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) return -EOPNOTSUPP;
+    if (offset % k.PAGE_SIZE !== 0 || len % k.PAGE_SIZE !== 0 || len <= 0) return -EINVAL;
+    if ((mode & FALLOC_FL_PUNCH_HOLE) !== 0) return k.kvm_gmem_punch_hole(file, offset, len);
+    return -EOPNOTSUPP;
+  },
+
+  kvm_gmem_punch_hole(k, file, offset, len) {
+    const start = offset / k.PAGE_SIZE;
+    const end = start + len / k.PAGE_SIZE;
+    k.filemap_invalidate_lock(file);
+    k.kvm_gmem_invalidate_begin(file, start, end);
+    k.truncate_inode_pages_range(file, offset, offset + len - 1);
+    k.filemap_invalidate_unlock(file);
+    return 0;
+  },
+
+  kvm_gmem_invalidate_begin(k, file, start, end) {
+    for (const b of k.gmem_binding_ranges(file, start, end)) {
+      k.kvm_mmu_unmap_gfn_range(KVM, b.gfn_start, b.gfn_end);
+    }
+  },
+
+  kvm_gmem_release(k, file) {
+    k.mutex_lock(KVM.slots_lock);
+    k.filemap_invalidate_lock(file);
+    k.gmem_detach_slots(file);
+    k.kvm_gmem_invalidate_begin(file, 0, Number.MAX_SAFE_INTEGER);
+    k.filemap_invalidate_unlock(file);
+    k.mutex_unlock(KVM.slots_lock);
+    // "Do not free the backing memory, as its lifetime is associated with the inode, not the
+    // file": the inode goes with its last reference, and eviction truncates its page cache.
+    k.truncate_inode_pages_range(file, 0, Number.MAX_SAFE_INTEGER);
+  },
+
+  kvm_gmem_free_folio(k, folio) {
+    const pfn = k.folio_file_pfn(folio, 0);
+    k.kvm_arch_gmem_invalidate(pfn, pfn + k.folio_nr_pages(folio));
+  },
+
+  kvm_gmem_fault_user_mapping(k, file, pgoff) {
+    if ((k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_MMAP) === 0) return -ENODEV;
+    k.filemap_invalidate_lock_shared(file);
+    // kvm_gmem_is_shared_mem(): never, for SEV-SNP and TDX VMs (no INIT_SHARED, no conversion).
+    const ret = (k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_INIT_SHARED) === 0 || pgoff * k.PAGE_SIZE >= k.gmem_file_size(file)
+      ? VM_FAULT_SIGBUS
+      : VM_FAULT_LOCKED;
+    k.filemap_invalidate_unlock_shared(file);
+    return ret;
+  },
+};

@@ -1,0 +1,98 @@
+import { EEXIST, EINVAL } from './errno.js';
+import type { Impl } from './bind.js';
+import type { GmemK } from './guest_memfd.js';
+import type { Kvm } from './services/kvmcore.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, type Memslot } from '../world/kvmState.js';
+
+/**
+ * The VM ioctls around the populate path, from virt/kvm/kvm_main.c: memslot creation with a
+ * guest_memfd binding and KVM_SET_MEMORY_ATTRIBUTES (code per kernel-facts §5.1). Only the
+ * checks and effects the populate path depends on are kept (no dirty logging, no address-space
+ * ids, one memslot generation).
+ */
+export interface KvmUserspaceMemoryRegion2 {
+  readonly slot: number;
+  readonly flags: number;
+  readonly guest_phys_addr: number;
+  readonly memory_size: number;
+  readonly userspace_addr: number;
+  readonly guest_memfd: number;
+  readonly guest_memfd_offset: number;
+}
+
+export interface KvmMemoryAttributes {
+  readonly address: number;
+  readonly size: number;
+  readonly attributes: number;
+  readonly flags: number;
+}
+
+export const KVM_USER_MEM_SLOTS = 32;
+
+export interface KvmMainFns {
+  kvm_vm_ioctl_set_memory_region(kvm: Kvm, mem: KvmUserspaceMemoryRegion2): number;
+  kvm_set_memory_region(kvm: Kvm, mem: KvmUserspaceMemoryRegion2): number;
+  kvm_vm_ioctl_set_mem_attributes(kvm: Kvm, attrs: KvmMemoryAttributes): number;
+  kvm_vm_set_mem_attributes(kvm: Kvm, start: number, end: number, attributes: number): number;
+}
+
+export type KvmMainK = GmemK & KvmMainFns;
+
+export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
+  kvm_vm_ioctl_set_memory_region(k, kvm, mem) {
+    return k.guard_mutex(kvm.slots_lock, () => k.kvm_set_memory_region(kvm, mem));
+  },
+
+  kvm_set_memory_region(k, kvm, mem) {
+    const ps = k.PAGE_SIZE;
+    if ((mem.flags & ~KVM_MEM_GUEST_MEMFD) !== 0) return -EINVAL;
+    if (mem.slot < 0 || mem.slot >= KVM_USER_MEM_SLOTS) return -EINVAL;
+    if (mem.memory_size % ps !== 0 || mem.guest_phys_addr % ps !== 0 || mem.userspace_addr % ps !== 0 || mem.memory_size < 0) return -EINVAL;
+    const old = k.memslot_by_id(mem.slot);
+    if (mem.memory_size === 0) {
+      if (old === null) return -EINVAL;
+      k.kvm_gmem_unbind(old);
+      k.memslot_delete(mem.slot);
+      return 0;
+    }
+    if (old !== null) return -EEXIST;
+    const npages = mem.memory_size / ps;
+    const base_gfn = mem.guest_phys_addr / ps;
+    if (k.memslot_overlaps(base_gfn, npages, mem.slot)) return -EEXIST;
+    const hasGmem = (mem.flags & KVM_MEM_GUEST_MEMFD) !== 0;
+    const slot: Memslot = {
+      id: mem.slot, base_gfn, npages, flags: mem.flags, userspace_addr: mem.userspace_addr,
+      gmem_file: hasGmem ? mem.guest_memfd : 0,
+      gmem_pgoff: hasGmem ? mem.guest_memfd_offset / ps : 0,
+    };
+    if (hasGmem) {
+      const r = k.kvm_gmem_bind(kvm, slot, mem.guest_memfd, mem.guest_memfd_offset);
+      if (r !== 0) return r;
+    }
+    k.memslot_install(slot);
+    return 0;
+  },
+
+  kvm_vm_ioctl_set_mem_attributes(k, kvm, attrs) {
+    const ps = k.PAGE_SIZE;
+    if (attrs.flags !== 0) return -EINVAL;
+    if ((attrs.attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0) return -EINVAL;
+    if (attrs.size === 0 || attrs.address + attrs.size < attrs.address) return -EINVAL;
+    if (attrs.address % ps !== 0 || attrs.size % ps !== 0) return -EINVAL;
+    const start = attrs.address / ps;
+    const end = (attrs.address + attrs.size) / ps;
+    return k.kvm_vm_set_mem_attributes(kvm, start, end, attrs.attributes);
+  },
+
+  /** Reserve-then-store, with the MMU zap of the range (pre_set_range) under mmu_lock. */
+  kvm_vm_set_mem_attributes(k, kvm, start, end, attributes) {
+    return k.guard_mutex(kvm.slots_lock, () => {
+      if (k.kvm_range_has_memory_attributes(kvm, start, end, ~0, attributes)) return 0;
+      // kvm_arch_pre_set_memory_attributes(): going shared zaps private mappings
+      // (attr_filter KVM_FILTER_PRIVATE); going private only zaps shared ones, not modelled.
+      if ((attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) === 0) k.kvm_mmu_unmap_gfn_range(kvm, start, end);
+      for (let gfn = start; gfn < end; gfn++) k.kvm_store_memory_attributes(gfn, attributes);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,19 @@
+/**
+ * `&obj->field` as an out-parameter: the callee writes `value`, which lands in the field.
+ * (e.g. `&sev_populate_args->fw_error` handed to __sev_issue_cmd()).
+ */
+export function fieldRef<T extends object, F extends keyof T>(obj: T, field: F): { value: T[F] } {
+  return {
+    get value() {
+      return obj[field];
+    },
+    set value(v: T[F]) {
+      obj[field] = v;
+    },
+  };
+}
+
+/** C's IS_ALIGNED()/PAGE_ALIGNED(). */
+export function IS_ALIGNED(x: number, a: number): boolean {
+  return x % a === 0;
+}

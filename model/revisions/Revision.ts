@@ -1,0 +1,62 @@
+import type { BackendId } from '../scenario/Scenario.js';
+import type { KvmMainK } from '../kernel/kvm_main.js';
+import type { SnpServices } from '../backends/snp/services.js';
+import type { SevCommonFns, SnpRevisionEntry } from '../backends/snp/sev.js';
+import type { SevGmemPopulateArgs } from '../backends/snp/uapi.js';
+import type { TdxServices } from '../backends/tdx/services.js';
+import type { TdxCommonFns, TdxRevisionEntry } from '../backends/tdx/tdx.js';
+import type { TdxGmemPostPopulateArg } from '../backends/tdx/uapi.js';
+
+/**
+ * A revision: the populate path as one patch version wrote it, as a table of functions with
+ * kernel names that mirror the C one by one. What it must provide, per backend it supports:
+ *
+ * - `snp_launch_update(kvm, argp)` (SEV-SNP): KVM_SEV_SNP_LAUNCH_UPDATE, called by the unchanged
+ *   `sev_mem_enc_ioctl()` with `kvm->lock` held;
+ * - `tdx_vcpu_init_mem_region(vcpu, cmd)` (TDX): KVM_TDX_INIT_MEM_REGION, called by the
+ *   unchanged `tdx_vcpu_unlocked_ioctl()` under the VM state guard (`kvm->lock`, `vcpu->mutex`,
+ *   `kvm->slots_lock`).
+ *
+ * Everything else (kvm_gmem_populate(), the post_populate callbacks, helpers) is the revision's
+ * own business. Every function takes the bound kernel `k` first and calls the kernel-services
+ * API, the unchanged kernel code and the revision's other functions through it. From
+ * include/linux/kvm_host.h, the contract every generation shares:
+ *
+ *   kvm_gmem_populate() - Populate/prepare a GPA range with guest data
+ *   @gfn: starting GFN to be populated; @src: userspace-provided buffer to copy from
+ *   (NULL: no copy); @npages: number of pages; @post_populate: callback for each gmem page
+ *   that backs the GPA range. Returns the number of pages that were populated, or an error
+ *   if none was (`ret && !i ? ret : i`). The caller holds kvm->slots_lock.
+ */
+export interface Revision {
+  /** Short name used on the command line and in the matrix (`v7.0`). */
+  readonly id: string;
+  readonly title: string;
+  readonly backends: readonly BackendId[];
+  /** Where the mirrored C lives: `repo:path@commit` or lore links. */
+  readonly cites: readonly string[];
+  /** Kernel name → implementation (`(k, ...args) => ...`). */
+  readonly fns: object;
+}
+
+/** The kernel an x86 revision is written against: services, unchanged code, both vendors. */
+export type X86K = KvmMainK &
+  SnpServices & SevCommonFns & SnpRevisionEntry &
+  TdxServices & TdxCommonFns & TdxRevisionEntry;
+
+/** `void *opaque` of the populate callbacks: one of the vendor argument structs. */
+export type PopulateOpaque = SevGmemPopulateArgs | TdxGmemPostPopulateArg;
+
+/** The C's `struct X *args = opaque;`, checked: a mismatch is a modelling error. */
+export function opaqueAs(opaque: PopulateOpaque, tag: 'sev_gmem_populate_args'): SevGmemPopulateArgs;
+export function opaqueAs(opaque: PopulateOpaque, tag: 'tdx_gmem_post_populate_arg'): TdxGmemPostPopulateArg;
+export function opaqueAs(opaque: PopulateOpaque, tag: PopulateOpaque['tag']): PopulateOpaque {
+  if (opaque.tag !== tag) throw new Error(`post_populate opaque is ${opaque.tag}, expected ${tag}`);
+  return opaque;
+}
+
+/** The entry points a backend needs from a revision. */
+export const ENTRY_POINTS: Readonly<Record<BackendId, string>> = {
+  snp: 'snp_launch_update',
+  tdx: 'tdx_vcpu_init_mem_region',
+};

@@ -1,0 +1,96 @@
+import type { Impl } from '../kernel/bind.js';
+import type { PagePtrArray } from '../kernel/services/slab.js';
+import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
+import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../backends/snp/uapi.js';
+import { opaqueAs, type Revision, type X86K } from './Revision.js';
+import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
+import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
+
+/**
+ * Injected bugs: each a real revision with one function changed the way a plausible patch
+ * would get it wrong. They exist to show every invariant can fail (a property no known-bad
+ * revision violates has not been shown to work), and which message it fails with.
+ */
+export interface Mutant extends Revision {
+  readonly base: string;
+  /** The invariant it must break and one message id it must break it with. */
+  readonly breaks: { readonly invariant: string; readonly messageId: string };
+  readonly description: string;
+}
+
+type NextK = X86K & NextFns;
+type RfcK = X86K & RfcV1Fns;
+/** Kernel functions below the revision a mutant may also replace. */
+type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim'>;
+
+function onNext(id: string, description: string, breaks: Mutant['breaks'], fns: Partial<Impl<Replaceable, NextK>>, backends: Revision['backends'] = ['snp', 'tdx']): Mutant {
+  return { ...kvm_x86_next, id: `kvm-x86-next+${id}`, title: description, description, base: kvm_x86_next.id, breaks, backends, fns: { ...nextFns, ...fns } };
+}
+
+/** A `struct page **` whose element i + 1 reads as element i: the second memcpy of a straddling copy then reads the first page again. */
+function sameNeighbour(p: PagePtrArray): PagePtrArray {
+  return { ptr: p.ptr, at: (i) => p.at(i === 0 ? 0 : i - 1), set: (i, v) => p.set(i, v), plus: (i) => sameNeighbour(p.plus(i)) };
+}
+
+export const MUTANTS: readonly Mutant[] = [
+  onNext('no-attr-check', '__kvm_gmem_populate() without the KVM_MEMORY_ATTRIBUTE_PRIVATE check', { invariant: 'private-attribute-precondition', messageId: 'notPrivate' }, {
+    __kvm_gmem_populate(k, kvm, slot, file, gfn, src_page, post_populate, opaque) {
+      const index = k.kvm_gmem_get_index(slot, gfn);
+      k.filemap_invalidate_lock(file);
+      const got = { pfn: 0 };
+      const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
+      let ret = PTR_ERR(folio);
+      if (!IS_ERR(folio)) {
+        k.folio_unlock(folio);
+        ret = post_populate(kvm, gfn, got.pfn, src_page, opaque);
+        if (!ret) k.folio_mark_uptodate(folio);
+        k.folio_put(folio);
+      }
+      k.filemap_invalidate_unlock(file);
+      return ret;
+    },
+  }),
+  onNext('double-put', 'SNP callback drops the source page reference kvm_gmem_populate() will drop', { invariant: 'world-well-formed', messageId: 'freeButHeld' }, {
+    sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque) {
+      const ret = nextFns.sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque);
+      if (src_page) k.put_page(src_page);
+      return ret;
+    },
+  }, ['snp']),
+  onNext('return-i', 'kvm_gmem_populate() returns i, not the error, when the first page fails', { invariant: 'return-value-contract', messageId: 'noProgress' }, {
+    kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque) {
+      const ret = nextFns.kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque);
+      return ret < 0 ? 0 : ret;
+    },
+  }, ['snp']),
+  onNext('no-rmp-check', 'SNP callback trusts the RMP entry to be shared (no snp_lookup_rmpentry check)', { invariant: 'no-double-private', messageId: 'privateTwice' }, {
+    snp_lookup_rmpentry: () => ({ ret: 0, assigned: false, level: 1 }),
+  }, ['snp']),
+  onNext('wrong-page-type', 'SNP callback issues LAUNCH_UPDATE as NORMAL whatever the type', { invariant: 'measurement', messageId: 'mismatch' }, {
+    sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque) {
+      const args = opaqueAs(opaque, 'sev_gmem_populate_args');
+      const type = args.type;
+      if (type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) args.type = KVM_SEV_SNP_PAGE_TYPE_NORMAL;
+      const ret = nextFns.sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque);
+      args.type = type;
+      return ret;
+    },
+  }, ['snp']),
+  onNext('no-reclaim', 'snp_page_reclaim() reports success without reclaiming', { invariant: 'return-value-contract', messageId: 'failedPageKept' }, {
+    snp_page_reclaim: () => 0,
+  }, ['snp']),
+  {
+    ...rfc_v1,
+    id: 'rfc-v1+straddle-same-page',
+    title: 'RFC v1 SNP straddling copy reads src_pages[i] where it means src_pages[i + 1]',
+    description: 'RFC v1 SNP straddling copy reads src_pages[i] where it means src_pages[i + 1]',
+    base: rfc_v1.id,
+    backends: ['snp'],
+    breaks: { invariant: 'src-offset-straddling', messageId: 'wrongByte' },
+    fns: {
+      ...rfcV1Fns,
+      sev_gmem_post_populate: (k: RfcK, kvm, gfn_start, pfn, src_pages, src_offset, order, opaque) =>
+        rfcV1Fns.sev_gmem_post_populate(k, kvm, gfn_start, pfn, src_pages === null ? null : sameNeighbour(src_pages), src_offset, order, opaque),
+    } satisfies Impl<RfcV1Fns, RfcK>,
+  },
+];

@@ -1,0 +1,327 @@
+import { EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM } from '../kernel/errno.js';
+import type { Impl } from '../kernel/bind.js';
+import { ERR_PTR, IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
+import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { current } from '../kernel/services/sched.js';
+import { fieldRef, IS_ALIGNED } from '../kernel/ref.js';
+import { KVM } from '../kernel/services/kvmcore.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
+import {
+  KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS,
+  KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
+  SEV_RET_INVALID_PARAM, type KvmSevCmd, type KvmSevSnpLaunchUpdate, type SevGmemPopulateArgs,
+} from '../backends/snp/uapi.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
+import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
+
+/**
+ * v6.11 .. v6.19: the "old" populate path. kvm_gmem_populate() holds the filemap invalidate
+ * lock across the whole loop and hands the vendor callback a user pointer; the callback does
+ * its own copy (SNP: copy_from_user) or GUP (TDX), i.e. it takes mmap_lock under the
+ * invalidate lock (B2). Preparation is tracked with the folio's uptodate flag (-EEXIST).
+ *
+ * Modelled at the base RFC v1 was written against (kvm-x86-next-2025.11.07), so that rfc-v1
+ * is a true diff over it: that base includes "Reject non-positive effective lengths during
+ * SNP_LAUNCH_UPDATE" (`!params.len`, `WARN_ON_ONCE(npages <= 0)`) and Sean's TDX MMU rework
+ * (page_add_src, kvm_tdp_mmu_map_private_pfn). TDX itself landed in v6.16.
+ */
+
+/** `typedef int (*kvm_gmem_populate_cb)(kvm, gfn, pfn, void __user *src, int order, void *opaque)`. */
+export type kvm_gmem_populate_cb_v611 = (kvm: Kvm, gfn: number, pfn: number, src: number, order: number, opaque: PopulateOpaque) => number;
+
+/** `kvm_pfn_t *pfn, bool *is_prepared, int *max_order` out-parameters. */
+export interface GetPfnOut {
+  pfn: number;
+  is_prepared: boolean;
+  max_order: number;
+}
+
+export interface V611Fns {
+  kvm_gmem_get_folio(inode: number, index: number): number;
+  __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOut): number;
+  kvm_gmem_mark_prepared(folio: number): void;
+  kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_v611, opaque: PopulateOpaque): number;
+  sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
+  snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
+  tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
+  tdx_vcpu_init_mem_region(vcpu: Vcpu, cmd: KvmTdxCmd): number;
+}
+
+type K = X86K & V611Fns;
+
+// ---- arch/x86/kvm/svm/sev.c @ torvalds/linux:0097f9df996fe9c4a66a9f96a492391a8432affd ----
+
+/**
+ * snp_launch_update(), unchanged from here through RFC v1, written once for any callback
+ * type (the C text is the same against either typedef).
+ */
+export function snp_launch_update_old<Cb>(
+  k: X86K & { kvm_gmem_populate(kvm: Kvm, gfn: number, src: number, npages: number, cb: Cb, opaque: PopulateOpaque): number; sev_gmem_post_populate: Cb },
+  kvm: Kvm,
+  argp: KvmSevCmd<KvmSevSnpLaunchUpdate>,
+): number {
+  const sev_populate_args: SevGmemPopulateArgs = { tag: 'sev_gmem_populate_args', type: 0, sev_fd: 0, fw_error: 0 };
+  let ret = 0;
+  if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
+  const params = k.copy_struct_from_user(argp.data);
+  if (!params.len || !IS_ALIGNED(params.len, k.PAGE_SIZE) || params.flags ||
+      (params.type !== KVM_SEV_SNP_PAGE_TYPE_NORMAL &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_UNMEASURED &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_SECRETS &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
+  const npages = params.len / k.PAGE_SIZE;
+  // slots_lock guards against attribute and memslot updates while the checks run.
+  k.mutex_lock(kvm.slots_lock);
+  out: {
+    const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
+    if (!k.kvm_slot_can_be_private(memslot)) {
+      ret = -EINVAL;
+      break out;
+    }
+    sev_populate_args.sev_fd = argp.sev_fd;
+    sev_populate_args.type = params.type;
+    const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
+    const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
+    if (count < 0) {
+      argp.error = sev_populate_args.fw_error;
+      ret = -EIO;
+    } else {
+      params.gfn_start += count;
+      params.len -= count * k.PAGE_SIZE;
+      if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
+      ret = 0;
+      if (k.copy_struct_to_user(argp.data, params)) ret = -EFAULT;
+    }
+  }
+  k.mutex_unlock(kvm.slots_lock);
+  return ret;
+}
+
+// ---- arch/x86/kvm/vmx/tdx.c @ kvm-x86-next-2025.11.07 (Sean's series, lore 20251030200951.3402865-1-seanjc@google.com) ----
+
+/** tdx_vcpu_init_mem_region(), unchanged from here through v7.0: one page per kvm_gmem_populate(). */
+export function tdx_vcpu_init_mem_region_old<Cb>(
+  k: X86K & { kvm_gmem_populate(kvm: Kvm, gfn: number, src: number, npages: number, cb: Cb, opaque: PopulateOpaque): number; tdx_gmem_post_populate: Cb },
+  vcpu: Vcpu,
+  cmd: KvmTdxCmd,
+): number {
+  const kvm = KVM;
+  const kvm_tdx = k.to_kvm_tdx(kvm);
+  const tdx = k.to_tdx(vcpu);
+  if (tdx.state !== 'VCPU_TD_STATE_INITIALIZED') return -EINVAL;
+  /* Once TD is finalized, the initial guest memory is fixed. */
+  if (kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
+  if (cmd.flags & ~KVM_TDX_MEASURE_MEMORY_REGION) return -EINVAL;
+  const region = k.copy_struct_from_user(cmd.data);
+  const size = region.nr_pages * k.PAGE_SIZE;
+  if (!IS_ALIGNED(region.source_addr, k.PAGE_SIZE) || !IS_ALIGNED(region.gpa, k.PAGE_SIZE) ||
+      !region.nr_pages || region.gpa + size <= region.gpa ||
+      !k.vt_is_tdx_private_gpa(kvm, region.gpa) ||
+      !k.vt_is_tdx_private_gpa(kvm, region.gpa + size - 1)) return -EINVAL;
+  let ret = 0;
+  while (region.nr_pages) {
+    if (k.signal_pending(current)) {
+      ret = -EINTR;
+      break;
+    }
+    const arg: TdxGmemPostPopulateArg = { tag: 'tdx_gmem_post_populate_arg', vcpu, flags: cmd.flags };
+    const gmem_ret = k.kvm_gmem_populate(kvm, region.gpa / k.PAGE_SIZE, region.source_addr, 1, k.tdx_gmem_post_populate, arg);
+    if (gmem_ret < 0) {
+      ret = gmem_ret;
+      break;
+    }
+    if (gmem_ret !== 1) {
+      ret = -EIO;
+      break;
+    }
+    region.source_addr += k.PAGE_SIZE;
+    region.gpa += k.PAGE_SIZE;
+    region.nr_pages--;
+    k.cond_resched();
+  }
+  if (k.copy_struct_to_user(cmd.data, region)) ret = -EFAULT;
+  return ret;
+}
+
+export const v611Fns: Impl<V611Fns, K> = {
+  // ---- virt/kvm/guest_memfd.c @ torvalds/linux:0f94e51b5320eacccc2626ab70b8d7e705332334 ----
+
+  /* TODO: Support huge pages. */
+  kvm_gmem_get_folio: (k, inode, index) => k.filemap_grab_folio(inode, index),
+
+  /** Returns a locked folio on success. */
+  __kvm_gmem_get_pfn(k, file, slot, index, out) {
+    const gmem_file = slot.gmem_file; // READ_ONCE(slot->gmem.file)
+    if (file !== gmem_file) {
+      k.WARN_ON_ONCE(gmem_file !== 0);
+      return ERR_PTR(-EFAULT);
+    }
+    if (k.kvm_gmem_bindings_load(file, index) !== slot.id) {
+      k.WARN_ON_ONCE(k.kvm_gmem_bindings_load(file, index) !== null);
+      return ERR_PTR(-EIO);
+    }
+    const folio = k.kvm_gmem_get_folio(file, index);
+    if (IS_ERR(folio)) return folio;
+    if (k.folio_test_hwpoison(folio)) {
+      k.folio_unlock(folio);
+      k.folio_put(folio);
+      return ERR_PTR(-EHWPOISON);
+    }
+    out.pfn = k.folio_file_pfn(folio, index);
+    out.max_order = 0;
+    out.is_prepared = k.folio_test_uptodate(folio);
+    return folio;
+  },
+
+  kvm_gmem_mark_prepared: (k, folio) => k.folio_mark_uptodate(folio),
+
+  kvm_gmem_populate(k, kvm, start_gfn, src, npages, post_populate, opaque) {
+    let ret = 0;
+    let max_order = 0;
+    let i: number;
+    k.lockdep_assert_held(kvm.slots_lock);
+    if (k.WARN_ON_ONCE(npages <= 0)) return -EINVAL;
+    const slot = k.gfn_to_memslot(kvm, start_gfn);
+    if (slot === null || !k.kvm_slot_has_gmem(slot)) return -EINVAL;
+    const file = k.kvm_gmem_get_file(slot);
+    if (!file) return -EFAULT;
+    k.filemap_invalidate_lock(file);
+    npages = Math.min(slot.npages - (start_gfn - slot.base_gfn), npages);
+    for (i = 0; i < npages; i += 1 << max_order) {
+      const gfn = start_gfn + i;
+      const index = k.kvm_gmem_get_index(slot, gfn);
+      if (k.signal_pending(current)) {
+        ret = -EINTR;
+        break;
+      }
+      const got: GetPfnOut = { pfn: 0, is_prepared: false, max_order: 0 };
+      const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
+      if (IS_ERR(folio)) {
+        ret = PTR_ERR(folio);
+        break;
+      }
+      max_order = got.max_order;
+      if (got.is_prepared) {
+        k.folio_unlock(folio);
+        k.folio_put(folio);
+        ret = -EEXIST;
+        break;
+      }
+      k.folio_unlock(folio);
+      k.WARN_ON(!IS_ALIGNED(gfn, 1 << max_order) || npages - i < 1 << max_order);
+      ret = -EINVAL;
+      put_folio_and_exit: {
+        while (!k.kvm_range_has_memory_attributes(kvm, gfn, gfn + (1 << max_order), KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEMORY_ATTRIBUTE_PRIVATE)) {
+          if (!max_order) break put_folio_and_exit;
+          max_order--;
+        }
+        const p = src ? src + i * k.PAGE_SIZE : NULL;
+        ret = post_populate(kvm, gfn, got.pfn, p, max_order, opaque);
+        if (!ret) k.kvm_gmem_mark_prepared(folio);
+      }
+      k.folio_put(folio);
+      if (ret) break;
+    }
+    k.filemap_invalidate_unlock(file);
+    k.fput(file);
+    return ret && !i ? ret : i;
+  },
+
+  // ---- arch/x86/kvm/svm/sev.c @ torvalds/linux:0097f9df996fe9c4a66a9f96a492391a8432affd ----
+
+  sev_gmem_post_populate(k, kvm, gfn_start, pfn, src, order, opaque) {
+    const sev_populate_args = opaqueAs(opaque, 'sev_gmem_populate_args');
+    let n_private = 0;
+    let ret = 0;
+    let i = 0;
+    const npages = 1 << order;
+    if (k.WARN_ON_ONCE(sev_populate_args.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO && !src)) return -EINVAL;
+    err: {
+      fw_err: {
+        for (let gfn = gfn_start; gfn < gfn_start + npages; gfn++, i++) {
+          const { ret: lookup, assigned } = k.snp_lookup_rmpentry(pfn + i);
+          if (lookup || assigned) {
+            ret = lookup ? -EINVAL : -EEXIST;
+            break err;
+          }
+          if (src) {
+            const vaddr = k.kmap_local_pfn(pfn + i);
+            if (k.copy_from_user(vaddr, src + i * k.PAGE_SIZE, k.PAGE_SIZE)) {
+              ret = -EFAULT;
+              break err; // B1: kunmap_local(vaddr) is skipped on this path
+            }
+            k.kunmap_local(vaddr);
+          }
+          ret = k.rmp_make_private(pfn + i, gfn * k.PAGE_SIZE, PG_LEVEL_4K, k.sev_get_asid(kvm), true);
+          if (ret) break err;
+          n_private++;
+          const fw_args = { gctx_paddr: 0, address: pfn + i, page_size: PG_LEVEL_4K, page_type: sev_populate_args.type };
+          ret = k.__sev_issue_cmd(sev_populate_args.sev_fd, SEV_CMD_SNP_LAUNCH_UPDATE, { cmd: SEV_CMD_SNP_LAUNCH_UPDATE, data: fw_args }, fieldRef(sev_populate_args, 'fw_error'));
+          if (ret) break fw_err;
+        }
+        return 0;
+      }
+      /*
+       * When invalid CPUID function entries are detected, firmware writes the expected values
+       * into the page and leaves it unencrypted so it can be used for debugging and error-reporting.
+       */
+      if (!k.snp_page_reclaim(kvm, pfn + i) &&
+          sev_populate_args.type === KVM_SEV_SNP_PAGE_TYPE_CPUID &&
+          sev_populate_args.fw_error === SEV_RET_INVALID_PARAM) {
+        const vaddr = k.kmap_local_pfn(pfn + i);
+        if (k.copy_to_user(src + i * k.PAGE_SIZE, vaddr, k.PAGE_SIZE)) k.pr_debug('Failed to write CPUID page back to userspace');
+        k.kunmap_local(vaddr);
+      }
+      /* pfn + i is hypervisor-owned now, so skip below cleanup for it. */
+      n_private--;
+    }
+    k.pr_debug(`exiting with error ret ${ret} (fw_error ${sev_populate_args.fw_error}), restoring ${n_private} gmem PFNs to shared.`);
+    for (i = 0; i < n_private; i++) k.kvm_rmp_make_shared(kvm, pfn + i, PG_LEVEL_4K);
+    return ret;
+  },
+
+  snp_launch_update: snp_launch_update_old,
+
+  // ---- arch/x86/kvm/vmx/tdx.c @ kvm-x86-next-2025.11.07 ----
+
+  tdx_gmem_post_populate(k, kvm, gfn, pfn, src, _order, _arg) {
+    const arg = opaqueAs(_arg, 'tdx_gmem_post_populate_arg');
+    const kvm_tdx = k.to_kvm_tdx(kvm);
+    const gpa = gfn * k.PAGE_SIZE;
+    if (k.KVM_BUG_ON(kvm_tdx.page_add_src !== 0, kvm)) return -EIO;
+    /*
+     * Get the source page if it has been faulted in. Return failure if the
+     * source page has been swapped out or unmapped in primary memory.
+     */
+    const src_page = k.local_page_ptrs('src_page', 1);
+    let ret = k.get_user_pages_fast(src, 1, 0, src_page);
+    if (ret < 0) return ret;
+    if (ret !== 1) return -ENOMEM;
+    kvm_tdx.page_add_src = src_page.at(0);
+    ret = k.kvm_tdp_mmu_map_private_pfn(arg.vcpu, gfn, pfn);
+    kvm_tdx.page_add_src = 0;
+    k.put_page(src_page.at(0));
+    if (ret || !(arg.flags & KVM_TDX_MEASURE_MEMORY_REGION)) return ret;
+    for (let i = 0; i < k.PAGE_SIZE; i += k.TDX_EXTENDMR_CHUNKSIZE) {
+      const { err, entry, level_state } = k.tdh_mr_extend('td', gpa + i);
+      if (k.TDX_BUG_ON_2(err, 'TDH_MR_EXTEND', entry, level_state, kvm)) return -EIO;
+    }
+    return 0;
+  },
+
+  tdx_vcpu_init_mem_region: tdx_vcpu_init_mem_region_old,
+};
+
+export const v6_11: Revision = {
+  id: 'v6.11',
+  title: 'old form (v6.11 .. v6.19): invalidate lock around the loop, copy/GUP in the vendor callback',
+  backends: ['snp', 'tdx'],
+  cites: [
+    'torvalds/linux:virt/kvm/guest_memfd.c@0f94e51b5320eacccc2626ab70b8d7e705332334',
+    'torvalds/linux:arch/x86/kvm/svm/sev.c@0097f9df996fe9c4a66a9f96a492391a8432affd',
+    'https://lore.kernel.org/all/20251030200951.3402865-1-seanjc@google.com/ (TDX at the RFC v1 base)',
+    'https://lore.kernel.org/all/20240507180729.3975856-8-pbonzini@redhat.com/',
+  ],
+  fns: v611Fns,
+};

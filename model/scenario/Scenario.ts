@@ -1,0 +1,91 @@
+import type { Geometry } from '../geometry.js';
+import type { Prot } from '../world/userspaceMm.js';
+
+/**
+ * A scenario is plain JSON data: the machine, the VMM's operation sequence with every ioctl
+ * argument, per-operation fault plans, and the values undefined behaviour takes. It does not
+ * depend on generator internals, so a saved scenario survives changes to the generators.
+ */
+export type BackendId = 'snp' | 'tdx';
+
+export interface Scenario {
+  readonly backend: BackendId;
+  readonly geometry: Geometry;
+  readonly ops: readonly Op[];
+  /**
+   * Values read from uninitialised variables, by site (`function:variable`). A site that is
+   * read but not listed reads 0.
+   */
+  readonly ub: Readonly<Record<string, number>>;
+}
+
+/**
+ * A fault the operation suffers. Counting (`nth`, from 1) is per operation and per kind, so
+ * a plan stays meaningful when other operations are added or removed around it.
+ */
+export type Fault =
+  /** The nth get_user_pages*() call fails outright, or pins one page fewer than asked. */
+  | { readonly kind: 'gup'; readonly nth: number; readonly result: 'efault' | 'short' }
+  /** The nth allocation at `site` fails (-ENOMEM). */
+  | { readonly kind: 'alloc'; readonly nth: number; readonly site: 'folio' | 'kmalloc' }
+  /** signal_pending(current) is true from the nth check on. */
+  | { readonly kind: 'signal'; readonly nth: number }
+  /** The nth invocation of firmware command `cmd` fails with platform condition `condition`. */
+  | { readonly kind: 'fw'; readonly cmd: string; readonly condition: string; readonly nth: number };
+
+export type Op =
+  /** KVM_CREATE_GUEST_MEMFD; files are numbered 1, 2, ... in creation order. */
+  | { readonly kind: 'create_guest_memfd'; readonly size: number; readonly flags: number }
+  /** KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD (binds the guest_memfd range). */
+  | {
+      readonly kind: 'set_user_memory_region2';
+      readonly slot: number;
+      readonly flags: number;
+      readonly guest_phys_addr: number;
+      readonly memory_size: number;
+      readonly userspace_addr: number;
+      readonly guest_memfd: number;
+      readonly guest_memfd_offset: number;
+    }
+  /** KVM_SET_MEMORY_ATTRIBUTES (VM ioctl). */
+  | { readonly kind: 'set_memory_attributes'; readonly address: number; readonly size: number; readonly attributes: number; readonly flags: number }
+  /**
+   * mmap(MAP_ANONYMOUS) at a page-aligned `addr`, then userspace writes every byte (so each
+   * byte's provenance is its own address). `holes` are page indexes left unmapped.
+   */
+  | { readonly kind: 'mmap'; readonly addr: number; readonly length: number; readonly prot: Prot; readonly holes: readonly number[] }
+  | { readonly kind: 'munmap'; readonly addr: number; readonly length: number }
+  /** KVM_SEV_SNP_LAUNCH_UPDATE through KVM_MEMORY_ENCRYPT_OP. */
+  | {
+      readonly kind: 'snp_launch_update';
+      readonly gfn_start: number;
+      readonly uaddr: number;
+      readonly len: number;
+      readonly type: number;
+      readonly flags: number;
+      readonly faults: readonly Fault[];
+    }
+  | { readonly kind: 'snp_launch_finish'; readonly faults: readonly Fault[] }
+  /** KVM_TDX_INIT_MEM_REGION (vCPU ioctl on vCPU 0); `flags` is `kvm_tdx_cmd.flags`. */
+  | {
+      readonly kind: 'tdx_init_mem_region';
+      readonly source_addr: number;
+      readonly gpa: number;
+      readonly nr_pages: number;
+      readonly flags: number;
+      readonly faults: readonly Fault[];
+    }
+  | { readonly kind: 'tdx_finalize_vm'; readonly faults: readonly Fault[] }
+  /** fallocate(FALLOC_FL_PUNCH_HOLE) on a guest_memfd. */
+  | { readonly kind: 'punch_hole'; readonly guest_memfd: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
+  /** Userspace touches an mmap()ed guest_memfd page (the in-place conversion fault path). */
+  | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
+  /** close() of the VM fd: memslots go away, the VM is destroyed. */
+  | { readonly kind: 'close_vm' }
+  /** close() of a guest_memfd fd. */
+  | { readonly kind: 'close_guest_memfd'; readonly guest_memfd: number };
+
+export type OpKind = Op['kind'];
+
+/** Operations that enter the populate path (the ones fault plans and coverage are about). */
+export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_mem_region'];

@@ -1,0 +1,79 @@
+import { EEXIST, EINVAL, ENOMEM } from '../kernel/errno.js';
+import { allocPage, pageRefDec } from '../kernel/pages.js';
+import { emit, type World } from '../world/World.js';
+import { userByte, userTag } from '../world/provenance.js';
+import type { Prot, Vma } from '../world/userspaceMm.js';
+import { hostPage } from '../world/hostMemory.js';
+
+/**
+ * The VMM's own memory operations. mmap(MAP_ANONYMOUS | MAP_FIXED_NOREPLACE) maps `length`
+ * bytes at `addr` except the `holes`, then userspace writes every byte, so each page is
+ * present and each byte's provenance is its own address. munmap() drops the mappings' page
+ * references; a page that GUP still holds lives on until its last put_page().
+ */
+export function userMmap(w: World, addr: number, length: number, prot: Prot, holes: readonly number[]): number {
+  const ps = w.geo.page_size;
+  if (addr <= 0 || addr % ps !== 0 || length <= 0 || length % ps !== 0) return -EINVAL;
+  const npages = length / ps;
+  if (w.mm.vmas.some((v) => addr < v.end && v.start < addr + length)) return -EEXIST;
+  const pieces: Vma[] = [];
+  let run: { start: number; pfns: number[] } | undefined;
+  const close = (): void => {
+    if (run !== undefined && run.pfns.length > 0) pieces.push({ start: run.start, end: run.start + run.pfns.length * ps, prot, pfns: run.pfns });
+    run = undefined;
+  };
+  for (let i = 0; i < npages; i++) {
+    const uaddr = addr + i * ps;
+    if (holes.includes(i)) {
+      close();
+      continue;
+    }
+    const p = allocPage(w, { kind: 'anon' });
+    if (p === undefined) {
+      close();
+      for (const v of pieces) for (const pfn of v.pfns) freeUserPage(w, pfn);
+      return -ENOMEM;
+    }
+    const gen = (w.mm.generations.get(uaddr) ?? 0) + 1;
+    w.mm.generations.set(uaddr, gen);
+    for (let b = 0; b < ps; b++) {
+      p.data[b] = userByte(uaddr + b, gen);
+      p.prov[b] = userTag(uaddr + b, gen);
+    }
+    run ??= { start: uaddr, pfns: [] };
+    run.pfns.push(p.pfn);
+  }
+  close();
+  w.mm.vmas.push(...pieces);
+  w.mm.vmas.sort((a, b) => a.start - b.start);
+  emit(w, { kind: 'note', text: `mmap 0x${addr.toString(16)}+0x${length.toString(16)} ${prot}: ${pieces.map((v) => `[0x${v.start.toString(16)}, 0x${v.end.toString(16)})`).join(' ')}` });
+  return 0;
+}
+
+function freeUserPage(w: World, pfn: number): void {
+  const p = hostPage(w.host, pfn);
+  if (p !== undefined) pageRefDec(w, p, 'munmap');
+}
+
+export function userMunmap(w: World, addr: number, length: number): number {
+  const ps = w.geo.page_size;
+  if (addr % ps !== 0 || length <= 0 || length % ps !== 0) return -EINVAL;
+  const end = addr + length;
+  const kept: Vma[] = [];
+  for (const v of w.mm.vmas) {
+    if (v.end <= addr || v.start >= end) {
+      kept.push(v);
+      continue;
+    }
+    const lo = Math.max(v.start, addr);
+    const hi = Math.min(v.end, end);
+    for (let a = lo; a < hi; a += ps) {
+      const pfn = v.pfns[(a - v.start) / ps];
+      if (pfn !== undefined) freeUserPage(w, pfn);
+    }
+    if (v.start < lo) kept.push({ start: v.start, end: lo, prot: v.prot, pfns: v.pfns.slice(0, (lo - v.start) / ps) });
+    if (hi < v.end) kept.push({ start: hi, end: v.end, prot: v.prot, pfns: v.pfns.slice((hi - v.start) / ps) });
+  }
+  w.mm.vmas = kept.sort((a, b) => a.start - b.start);
+  return 0;
+}

@@ -1,0 +1,93 @@
+import type { Geometry } from '../geometry.js';
+import type { Fault } from '../scenario/Scenario.js';
+import type { SnpState } from '../backends/snp/state.js';
+import type { TdxState } from '../backends/tdx/state.js';
+import type { Event } from './events.js';
+import { createGmemState, type GmemState } from './gmem.js';
+import { createHostMemory, type HostMemory } from './hostMemory.js';
+import { createKernelHeap, type KernelHeap } from './kheap.js';
+import { createKvmState, type KvmState } from './kvmState.js';
+import { createLockState, type LockState } from './locks.js';
+import { createUserMm, type UserMm } from './userspaceMm.js';
+
+/** Firmware (and vendor KVM) state, tagged by backend. */
+export type BackendState = SnpState | TdxState;
+
+/** The fault plan of the operation being run, with per-kind counters. */
+export interface FaultCursor {
+  readonly plan: readonly Fault[];
+  /** Calls seen so far in this op, by counter key (`gup`, `alloc:folio`, `signal`, `fw:CMD`). */
+  readonly seen: Map<string, number>;
+}
+
+/**
+ * The whole modelled machine, grouped by owner. Everything except `log`, `stack` and the
+ * provenance arrays is state the kernel or firmware has; those three are ghost state.
+ */
+export interface World {
+  readonly geo: Geometry;
+  readonly host: HostMemory;
+  /** Free pfns, kept sorted so allocation is deterministic. */
+  readonly freeList: number[];
+  readonly heap: KernelHeap;
+  readonly mm: UserMm;
+  readonly gmem: GmemState;
+  readonly kvm: KvmState;
+  readonly locks: LockState;
+  readonly fw: BackendState;
+  /** Ghost: the event log. */
+  readonly log: Event[];
+  /** Ghost: kernel functions being executed (innermost last), for call sites. */
+  readonly stack: string[];
+  /** Thread issuing the current operation. */
+  thread: number;
+  faults: FaultCursor;
+  readonly ub: Readonly<Record<string, number>>;
+  /** Log `call`/`ret` events for every kernel function (for traces; off in bulk runs). */
+  readonly traceCalls: boolean;
+  /** Per-thread kmap_local stack (CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP: one slot a mapping). */
+  readonly kmaps: Map<number, { readonly vaddr: number; readonly pfn: number }[]>;
+  /** Calls from services back into kernel code (set by the runner once the kernel is bound). */
+  hooks: WorldHooks;
+  /** Observers of every event as it happens (invariant monitors). */
+  readonly listeners: ((e: Event) => void)[];
+}
+
+export interface WorldHooks {
+  /** `aops->free_folio` of guest_memfd: runs when a folio's last reference goes. */
+  free_folio(pfn: number): void;
+}
+
+export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record<string, number>>, traceCalls: boolean): World {
+  const host = createHostMemory(geo);
+  return {
+    geo,
+    host,
+    freeList: host.pages.map((p) => p.pfn),
+    heap: createKernelHeap(),
+    mm: createUserMm(),
+    gmem: createGmemState(),
+    kvm: createKvmState(),
+    locks: createLockState(),
+    fw,
+    log: [],
+    stack: [],
+    thread: 0,
+    faults: { plan: [], seen: new Map() },
+    ub,
+    traceCalls,
+    kmaps: new Map(),
+    hooks: { free_folio: () => undefined },
+    listeners: [],
+  };
+}
+
+export function emit(w: World, e: Event): void {
+  w.log.push(e);
+  for (const l of w.listeners) l(e);
+}
+
+/** The kernel function currently executing, for events' `site`. */
+export function currentSite(w: World): string {
+  return w.stack[w.stack.length - 1] ?? 'userspace';
+}

@@ -1,0 +1,70 @@
+import type { Op } from '../scenario/Scenario.js';
+import type { LockMode } from './locks.js';
+import type { PageOwner } from './hostMemory.js';
+
+/**
+ * Everything observable is an event. Invariants are monitors over this log (plus the live
+ * world); the trace printer turns it into a kernel-log-style text. Ghost: not in the kernel.
+ */
+export type FwOutcome =
+  | { readonly kind: 'succeeded' }
+  | { readonly kind: 'failed'; readonly condition: string; readonly status: string; readonly forced: boolean };
+
+/** One entry appended to a launch measurement (SNP digest, TDX MRTD, CCA RIM). */
+export interface MeasureEntry {
+  /** What was measured: firmware operation and page type. */
+  readonly what: string;
+  readonly gpa: number;
+  /** Hash of the measured bytes, or '' when the entry measures no contents. */
+  readonly contents: string;
+}
+
+export type AccessVia = 'kmap' | 'uaccess' | 'firmware' | 'host';
+
+export type BadAccessKind =
+  | 'out_of_bounds'
+  | 'wild_pointer'
+  | 'use_after_free'
+  | 'unmapped_kva'
+  | 'double_free'
+  | 'bad_unlock'
+  | 'kunmap_order';
+
+export type WarnMacro = 'WARN_ON' | 'WARN_ON_ONCE' | 'WARN' | 'KVM_BUG_ON' | 'KVM_BUG' | 'TDX_BUG_ON_2';
+
+export type Event =
+  | { readonly kind: 'op_begin'; readonly index: number; readonly op: Op }
+  | { readonly kind: 'op_end'; readonly index: number; readonly ret: number; readonly out: Readonly<Record<string, number>> }
+  | { readonly kind: 'call'; readonly fn: string; readonly args: string }
+  | { readonly kind: 'ret'; readonly fn: string; readonly ret: string }
+  | { readonly kind: 'page_ref'; readonly pfn: number; readonly delta: number; readonly refcount: number; readonly via: string }
+  | { readonly kind: 'gup'; readonly start: number; readonly nr_pages: number; readonly gup_flags: number; readonly pfns: readonly number[]; readonly ret: number }
+  | { readonly kind: 'page_alloc'; readonly pfn: number; readonly owner: PageOwner }
+  | { readonly kind: 'page_free'; readonly pfn: number; readonly owner: PageOwner }
+  | { readonly kind: 'page_leak'; readonly pfn: number; readonly by: string }
+  | { readonly kind: 'kmap'; readonly vaddr: number; readonly pfn: number }
+  | { readonly kind: 'kunmap'; readonly vaddr: number; readonly pfn: number }
+  | { readonly kind: 'mem_read'; readonly pfn: number; readonly offset: number; readonly len: number; readonly via: AccessVia }
+  | { readonly kind: 'mem_write'; readonly pfn: number; readonly offset: number; readonly len: number; readonly via: AccessVia }
+  | { readonly kind: 'lock'; readonly action: 'acquire' | 'release' | 'might'; readonly lock: string; readonly mode: LockMode; readonly thread: number; readonly site: string }
+  | { readonly kind: 'lockdep_assert_held'; readonly lock: string; readonly held: boolean; readonly site: string }
+  | { readonly kind: 'kmalloc'; readonly ptr: number; readonly nmemb: number; readonly size: number; readonly site: string }
+  | { readonly kind: 'kfree'; readonly ptr: number }
+  | { readonly kind: 'file_ref'; readonly file: number; readonly delta: number; readonly refcount: number }
+  | { readonly kind: 'bad_access'; readonly what: BadAccessKind; readonly detail: string; readonly site: string }
+  | { readonly kind: 'uninit_use'; readonly site: string; readonly value: number }
+  | { readonly kind: 'warn'; readonly macro: WarnMacro; readonly site: string; readonly message: string }
+  /**
+   * A firmware command, logged before its effects: `pfn` is its target page (0: none) and
+   * `grantGpa` the GPA at which success hands that page to the guest (null: it does not).
+   */
+  | { readonly kind: 'fw'; readonly cmd: string; readonly args: string; readonly pfn: number; readonly grantGpa: number | null; readonly outcome: FwOutcome }
+  | { readonly kind: 'page_dirty'; readonly pfn: number }
+  | { readonly kind: 'fw_state'; readonly what: string; readonly key: string; readonly before: string; readonly after: string }
+  | { readonly kind: 'measure'; readonly register: string; readonly entry: MeasureEntry }
+  | { readonly kind: 'fault'; readonly fault: string }
+  | { readonly kind: 'folio'; readonly pfn: number; readonly index: number; readonly change: 'create' | 'lock' | 'unlock' | 'uptodate' | 'remove' }
+  | { readonly kind: 'attr'; readonly gfn: number; readonly before: number; readonly after: number }
+  | { readonly kind: 'note'; readonly text: string };
+
+export type EventKind = Event['kind'];

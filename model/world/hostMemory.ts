@@ -1,0 +1,67 @@
+import type { Geometry } from '../geometry.js';
+import { PROV_GARBAGE } from './provenance.js';
+
+/**
+ * Who a host page belongs to, as the host kernel sees it. Firmware ownership (RMP, PAMT,
+ * granule state) lives in the backend's firmware state; invariants compare the two.
+ */
+export type PageOwner =
+  | { readonly kind: 'free' }
+  /** Anonymous memory mapped in the user mm (the populate source buffer). */
+  | { readonly kind: 'anon' }
+  /** A guest_memfd folio (order 0: one page) at `index` of file `file`. */
+  | { readonly kind: 'gmem'; readonly file: number; readonly index: number }
+  /** Taken out of circulation for good (snp_leak_pages, or a reference deliberately never dropped). */
+  | { readonly kind: 'leaked'; readonly by: string };
+
+/** One host page: `struct page` plus its contents. */
+export interface HostPage {
+  readonly pfn: number;
+  owner: PageOwner;
+  /** page_ref_count(). */
+  refcount: number;
+  /** References taken by GUP and not yet dropped (a subset of `refcount`). */
+  gupRefs: number;
+  /** Of `gupRefs`, those taken with FOLL_WRITE. */
+  gupWriteRefs: number;
+  /** Live kmap_local mappings of this page. */
+  kmaps: number;
+  /** set_page_dirty() was called since the page was last mapped. */
+  dirty: boolean;
+  readonly data: Uint8Array;
+  /** Ghost: provenance tag of each byte (see provenance.ts). */
+  readonly prov: Float64Array;
+}
+
+/** First pfn handed out, so that pfn 0 can play NULL in `struct page *` handles. */
+export const PFN_BASE = 0x100;
+
+export interface HostMemory {
+  readonly pages: HostPage[];
+}
+
+export function createHostMemory(geo: Geometry): HostMemory {
+  const pages: HostPage[] = [];
+  for (let i = 0; i < geo.nr_host_pages; i++) {
+    pages.push({
+      pfn: PFN_BASE + i,
+      owner: { kind: 'free' },
+      refcount: 0,
+      gupRefs: 0,
+      gupWriteRefs: 0,
+      kmaps: 0,
+      dirty: false,
+      data: new Uint8Array(geo.page_size).fill(0xa5),
+      prov: new Float64Array(geo.page_size).fill(PROV_GARBAGE),
+    });
+  }
+  return { pages };
+}
+
+export function hostPage(host: HostMemory, pfn: number): HostPage | undefined {
+  return host.pages[pfn - PFN_BASE];
+}
+
+export function isValidPfn(host: HostMemory, pfn: number): boolean {
+  return Number.isInteger(pfn) && pfn >= PFN_BASE && pfn < PFN_BASE + host.pages.length;
+}

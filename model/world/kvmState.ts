@@ -1,0 +1,43 @@
+/**
+ * KVM's view: memslots, per-VM memory attributes, VM and vCPU state. Vendor state that the
+ * kernel keeps (as opposed to firmware state) lives in the backend's `kvmArch`.
+ */
+export const KVM_MEMORY_ATTRIBUTE_PRIVATE = 1 << 3;
+export const KVM_MEM_GUEST_MEMFD = 1 << 2;
+
+export interface Memslot {
+  /** Slot id (`slot->id`, the low 16 bits of `kvm_userspace_memory_region2.slot`). */
+  readonly id: number;
+  readonly base_gfn: number;
+  readonly npages: number;
+  readonly flags: number;
+  readonly userspace_addr: number;
+  /** Bound guest_memfd and page offset (`slot->gmem.file`, `slot->gmem.pgoff`); 0 when none. */
+  readonly gmem_file: number;
+  readonly gmem_pgoff: number;
+}
+
+export interface KvmState {
+  readonly memslots: Map<number, Memslot>;
+  /** `kvm->mem_attr_array`: gfn → attributes (absent = 0). */
+  readonly attributes: Map<number, number>;
+  /** Set by KVM_BUG_ON(): every later VM/vCPU ioctl fails with -EIO. */
+  vm_bugged: boolean;
+  /** `kvm->arch.pre_fault_allowed`. */
+  pre_fault_allowed: boolean;
+  /** The VM fd was closed: VM and vCPU ioctls fail with -EBADF. */
+  vm_fd_closed: boolean;
+  /** The last reference went (VM fd closed, every guest_memfd released): kvm_destroy_vm() ran. */
+  destroyed: boolean;
+}
+
+export function createKvmState(): KvmState {
+  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, vm_fd_closed: false, destroyed: false };
+}
+
+export function memslotForGfn(kvm: KvmState, gfn: number): Memslot | undefined {
+  for (const s of kvm.memslots.values()) {
+    if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) return s;
+  }
+  return undefined;
+}

@@ -1,0 +1,87 @@
+import type { BackendModel } from '../model/backends/Backend.js';
+import type { OpResult, RunObserver } from '../model/scenario/runScenario.js';
+import type { Op } from '../model/scenario/Scenario.js';
+import type { Event, EventKind } from '../model/world/events.js';
+import type { World } from '../model/world/World.js';
+
+/**
+ * An invariant is a monitor over a run (P-style): it observes events as they happen and each
+ * operation's boundaries, with read access to the world, and reports violations by message id.
+ * It never looks at revision code.
+ */
+export type MessageValues = Readonly<Record<string, string | number>>;
+
+export interface Violation {
+  readonly invariant: string;
+  readonly messageId: string;
+  readonly message: string;
+  /** Index of the operation during which the violation was seen. */
+  readonly opIndex: number;
+}
+
+export interface MonitorHooks<M extends string> {
+  opBegin?(index: number, op: Op, w: World, backend: BackendModel): void;
+  event?(e: Event, w: World, backend: BackendModel, report: Reporter<M>): void;
+  opEnd?(result: OpResult, w: World, backend: BackendModel, report: Reporter<M>): void;
+}
+
+export type Reporter<M extends string> = (messageId: M, values: MessageValues) => void;
+
+export interface Invariant<M extends string = string> {
+  /** kebab-case id, the file's name. */
+  readonly id: string;
+  /** "Require ..." or "Forbid ...": what the invariant checks. */
+  readonly description: string;
+  readonly cites: readonly string[];
+  /** Event kinds the monitor reads. */
+  readonly observes: readonly EventKind[];
+  readonly messages: Readonly<Record<M, string>>;
+  /** A fresh monitor for one run. */
+  create(): MonitorHooks<M>;
+}
+
+export function defineInvariant<M extends string>(inv: Invariant<M>): Invariant<M> {
+  if (!/^(Require|Forbid) .+[^. ]$/.test(inv.description)) throw new Error(`${inv.id}: description must start with Require/Forbid`);
+  return inv;
+}
+
+/** Fills `{name}` placeholders; numbers ≥ 256 print in hex, as kernel logs do. */
+export function formatMessage(template: string, values: MessageValues): string {
+  return template.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    const v = values[name];
+    if (v === undefined) return `{${name}}`;
+    return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : String(v);
+  });
+}
+
+/** One invariant watching one run: its observer and what it found. */
+export interface InvariantRun {
+  readonly observer: RunObserver;
+  readonly violations: Violation[];
+}
+
+export function watch(inv: Invariant): InvariantRun {
+  const hooks = inv.create();
+  const violations: Violation[] = [];
+  const observes = new Set<string>(inv.observes);
+  let opIndex = -1;
+  let backend: BackendModel | undefined;
+  const report: Reporter<string> = (messageId, values) => {
+    const template = (inv.messages as Readonly<Record<string, string>>)[messageId] ?? messageId;
+    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex });
+  };
+  const observer: RunObserver = {
+    opBegin(index, op, w, b) {
+      opIndex = index;
+      backend = b;
+      hooks.opBegin?.(index, op, w, b);
+    },
+    event(e, w) {
+      if (backend !== undefined && observes.has(e.kind)) hooks.event?.(e, w, backend, report);
+    },
+    opEnd(result, w, b) {
+      hooks.opEnd?.(result, w, b, report);
+    },
+  };
+  return { observer, violations };
+}

@@ -1,0 +1,50 @@
+import { defineInvariant } from '../Invariant.js';
+import { inPageCache, userMapCount } from '../views.js';
+
+/**
+ * The type invariant (TLA+'s TypeOK): the bookkeeping every other invariant reads is
+ * consistent. Page counts never go negative, a free page is in the allocator and nowhere else,
+ * a mapped or cached page is not free, and GUP references are a subset of all references.
+ * Checked first so the other invariants may assume the shapes they read.
+ */
+export const worldWellFormed = defineInvariant({
+  id: 'world-well-formed',
+  description: 'Require page, pin and allocator bookkeeping to stay consistent',
+  cites: ['include/linux/mm.h (page_ref_count, put_page)', 'mm/page_alloc.c'],
+  observes: ['bad_access'],
+  messages: {
+    refcountUnderflow: 'reference dropped on pfn {pfn} with refcount 0 ({detail})',
+    freeButHeld: 'pfn {pfn} is free but still {where}',
+    freeListCorrupt: 'allocator free list holds pfn {pfn} {problem}',
+    gupExceedsRefs: 'pfn {pfn} has {gup} GUP references but refcount {refcount}',
+    heldButFree: 'pfn {pfn} has refcount {refcount} but owner free',
+  },
+  create: () => ({
+    event(e, w, _b, report) {
+      if (e.kind === 'bad_access' && e.what === 'double_free' && e.detail.includes('refcount 0')) {
+        const m = /pfn (0x[0-9a-f]+)/.exec(e.detail);
+        report('refcountUnderflow', { pfn: m?.[1] ?? '?', detail: e.detail });
+      }
+      void w;
+    },
+    opEnd(_r, w, _b, report) {
+      const mapped = userMapCount(w);
+      const cached = inPageCache(w);
+      const free = new Set<number>();
+      let prev = -1;
+      for (const pfn of w.freeList) {
+        if (free.has(pfn) || pfn <= prev) report('freeListCorrupt', { pfn, problem: 'twice or out of order' });
+        free.add(pfn);
+        prev = pfn;
+      }
+      for (const p of w.host.pages) {
+        const isFree = p.owner.kind === 'free';
+        if (isFree !== free.has(p.pfn)) report('freeListCorrupt', { pfn: p.pfn, problem: isFree ? 'missing although free' : 'although in use' });
+        if (isFree && mapped.has(p.pfn)) report('freeButHeld', { pfn: p.pfn, where: 'mapped in the user mm' });
+        if (isFree && cached.has(p.pfn)) report('freeButHeld', { pfn: p.pfn, where: 'in a guest_memfd page cache' });
+        if (!isFree && p.owner.kind !== 'leaked' && p.refcount <= 0) report('heldButFree', { pfn: p.pfn, refcount: p.refcount });
+        if (p.gupRefs > p.refcount) report('gupExceedsRefs', { pfn: p.pfn, gup: p.gupRefs, refcount: p.refcount });
+      }
+    },
+  }),
+});

@@ -1,0 +1,68 @@
+import { memslotForGfn } from '../model/world/kvmState.js';
+import { hostPage } from '../model/world/hostMemory.js';
+import { findVma } from '../model/world/userspaceMm.js';
+import type { World } from '../model/world/World.js';
+
+/** Read-only views of the world that several invariants share. */
+
+/** pfn of the guest_memfd folio backing `gfn` through its memslot, if any. */
+export function gfnFolioPfn(w: World, gfn: number): number | undefined {
+  const slot = memslotForGfn(w.kvm, gfn);
+  if (slot === undefined || slot.gmem_file === 0) return undefined;
+  const file = w.gmem.files.get(slot.gmem_file);
+  return file?.folios.get(gfn - slot.base_gfn + slot.gmem_pgoff)?.pfn;
+}
+
+/** User bytes [uaddr, uaddr + len): data and provenance, `present` false in holes. */
+export interface UserBytes {
+  readonly data: Uint8Array;
+  readonly prov: Float64Array;
+  readonly present: Uint8Array;
+}
+
+export function readUser(w: World, uaddr: number, len: number): UserBytes {
+  const ps = w.geo.page_size;
+  const data = new Uint8Array(len);
+  const prov = new Float64Array(len).fill(Number.NaN);
+  const present = new Uint8Array(len);
+  for (let off = 0; off < len; ) {
+    const a = uaddr + off;
+    const n = Math.min(len - off, ps - (a % ps));
+    const vma = findVma(w.mm, a);
+    const pfn = vma?.pfns[Math.floor((a - vma.start) / ps)];
+    const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
+    if (p !== undefined) {
+      data.set(p.data.subarray(a % ps, (a % ps) + n), off);
+      prov.set(p.prov.subarray(a % ps, (a % ps) + n), off);
+      present.fill(1, off, off + n);
+    }
+    off += n;
+  }
+  return { data, prov, present };
+}
+
+/** Every user page's address, by pfn (the reverse map of the user page tables). */
+export function userAddressByPfn(w: World): Map<number, number> {
+  const ps = w.geo.page_size;
+  const out = new Map<number, number>();
+  for (const v of w.mm.vmas) v.pfns.forEach((pfn, i) => out.set(pfn, v.start + i * ps));
+  return out;
+}
+
+/** How many user mappings hold each pfn. */
+export function userMapCount(w: World): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const v of w.mm.vmas) for (const pfn of v.pfns) out.set(pfn, (out.get(pfn) ?? 0) + 1);
+  return out;
+}
+
+/** Whether each pfn sits in a guest_memfd page cache. */
+export function inPageCache(w: World): Set<number> {
+  const out = new Set<number>();
+  for (const f of w.gmem.files.values()) for (const folio of f.folios.values()) out.add(folio.pfn);
+  return out;
+}
+
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}

@@ -1,0 +1,77 @@
+import { errnoName } from '../model/kernel/errno.js';
+import type { Event } from '../model/world/events.js';
+import type { Violation } from '../properties/Invariant.js';
+import { eventText, opText } from './format.js';
+
+/**
+ * A run as a kernel log: each operation, then (when the run traced calls) each kernel call with
+ * its arguments and result, the state changes it made indented under it, and the invariants it
+ * broke right after the operation that broke them.
+ */
+interface Node {
+  readonly fn: string;
+  readonly line: string;
+  ret: string;
+  readonly children: Node[];
+}
+
+/** Look-ups and checks that say nothing when they pass; shown with --verbose. */
+const QUIET = new Set([
+  'to_kvm_tdx', 'to_tdx', 'page_to_pfn', 'pfn_to_page', 'folio_test_hwpoison', 'folio_test_uptodate', 'folio_file_pfn',
+  'folio_file_page', 'folio_order', 'folio_nr_pages', 'folio_page', 'kvm_slot_has_gmem', 'kvm_slot_can_be_private',
+  'gmem_file_exists', 'gmem_file_size', 'gmem_file_flags', 'gmem_bindings_any', 'memslot_by_id', 'memslot_overlaps',
+  'kvm_gmem_get_index', 'vt_is_tdx_private_gpa', 'pre_fault_allowed', 'kvm_vm_dead', 'tdx_operand_busy', 'sev_get_asid',
+  'sev_snp_guest', 'sev_snp_context', 'cond_resched', 'copy_struct_from_user', 'kvm_gmem_bindings_load',
+  'tdp_mmu_mirror_spte', 'lockdep_assert_held', 'pr_debug', 'local_page_ptrs',
+]);
+const QUIET_WHEN_FALSE = new Set(['signal_pending', 'WARN_ON', 'WARN_ON_ONCE', 'WARN', 'KVM_BUG_ON', 'KVM_BUG', 'TDX_BUG_ON_2']);
+
+function shown(n: Node, verbose: boolean): boolean {
+  if (verbose || n.children.length > 0) return true;
+  return !QUIET.has(n.fn) && !(QUIET_WHEN_FALSE.has(n.fn) && n.ret === 'false');
+}
+
+export function renderTrace(log: readonly Event[], violations: readonly Violation[], opts: { verbose?: boolean } = {}): string {
+  const out: string[] = [];
+  const quiet = new Set(['mem_read', 'mem_write', 'page_ref', 'folio', 'file_ref', 'kmap', 'kunmap']);
+  let stack: Node[] = [];
+  let roots: Node[] = [];
+  const flush = (nodes: Node[], depth: number): void => {
+    for (const n of nodes) {
+      if (!shown(n, opts.verbose === true)) continue;
+      out.push(`${'  '.repeat(depth)}${n.line}${n.ret === '' || n.ret === 'undefined' ? '' : ` = ${n.ret}`}`);
+      flush(n.children, depth + 1);
+    }
+  };
+  for (const e of log) {
+    if (e.kind === 'op_begin') {
+      roots = [];
+      stack = [];
+      out.push(`#${e.index} ${opText(e.op)}`);
+      continue;
+    }
+    if (e.kind === 'op_end') {
+      flush(roots, 1);
+      const outs = Object.entries(e.out).map(([k, v]) => `${k}=${Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : v}`).join(' ');
+      out.push(`  => ${errnoName(e.ret)}${outs === '' ? '' : `  (${outs})`}`);
+      for (const v of violations.filter((x) => x.opIndex === e.index)) out.push(`  VIOLATION [${v.invariant}/${v.messageId}] ${v.message}`);
+      continue;
+    }
+    const into = stack[stack.length - 1]?.children ?? roots;
+    if (e.kind === 'call') {
+      const node: Node = { fn: e.fn, line: `${e.fn}(${e.args})`, ret: '', children: [] };
+      into.push(node);
+      stack.push(node);
+      continue;
+    }
+    if (e.kind === 'ret') {
+      const node = stack.pop();
+      if (node !== undefined) node.ret = e.ret;
+      continue;
+    }
+    if (!opts.verbose && quiet.has(e.kind)) continue;
+    const text = eventText(e);
+    if (text !== undefined) into.push({ fn: '', line: `* ${text}`, ret: '', children: [] });
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { scenarioArb } from '../generators/scenario.js';
+import { srcOffsetArb } from '../generators/srcOffset.js';
+import { pageCountArb } from '../generators/pageCount.js';
+import { layoutArb } from '../generators/layout.js';
+import { geometryProblem } from '../model/geometry.js';
+import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
+
+/**
+ * The laws every generator keeps (fast-check's ArbitraryAssertions): the same seed gives the
+ * same values, shrinking stays within the generator's domain, and the edge cases are reachable.
+ */
+function sample<T>(arb: fc.Arbitrary<T>, seed: number, n = 200): T[] {
+  return fc.sample(arb, { seed, numRuns: n });
+}
+
+function wellFormed(s: Scenario): void {
+  expect(geometryProblem(s.geometry)).toBeNull();
+  expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  for (const op of s.ops) expect(typeof op.kind).toBe('string');
+}
+
+describe.each<BackendId>(['snp', 'tdx'])('scenarioArb(%s)', (backend) => {
+  test('the same seed gives the same scenarios', () => {
+    expect(sample(scenarioArb(backend), 7, 50)).toEqual(sample(scenarioArb(backend), 7, 50));
+  });
+
+  test('scenarios are plain JSON with a valid geometry, and use only this backend\'s ioctls', () => {
+    for (const s of sample(scenarioArb(backend), 11)) {
+      wellFormed(s);
+      const other = backend === 'snp' ? 'tdx_' : 'snp_';
+      expect(s.ops.some((op) => op.kind.startsWith(other))).toBe(false);
+    }
+  });
+
+  test('shrinking yields well-formed scenarios', () => {
+    const problems: string[] = [];
+    const details = fc.check(
+      fc.property(scenarioArb(backend), (s) => {
+        try {
+          wellFormed(s);
+        } catch (e) {
+          problems.push(String(e));
+        }
+        return !s.ops.some((op) => op.kind === 'punch_hole');
+      }),
+      { seed: 3, numRuns: 200 },
+    );
+    expect(details.failed).toBe(true);
+    expect(details.numShrinks).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+    const ce = details.counterexample?.[0];
+    expect(ce?.ops.filter((op) => op.kind === 'punch_hole').length).toBe(1);
+  }, 30_000);
+
+  test('populate operations are most operations, with valid and invalid arguments both present', () => {
+    const ops = sample(scenarioArb(backend), 5, 300).flatMap((s) => s.ops);
+    const kind = backend === 'snp' ? 'snp_launch_update' : 'tdx_init_mem_region';
+    const populate = ops.filter((op) => op.kind === kind);
+    expect(populate.length).toBeGreaterThan(ops.length / 5);
+    const flags = populate.map((op) => ('flags' in op ? op.flags : 0));
+    expect(flags.filter((f) => f === 0 || f === 1).length).toBeGreaterThan(populate.length * 0.9);
+    expect(flags.some((f) => (backend === 'snp' ? f !== 0 : f === 2))).toBe(true);
+  });
+});
+
+describe('edge cases are reachable', () => {
+  test('source offsets hit 0, 1 and PAGE_SIZE - 1', () => {
+    const offs = new Set(sample(srcOffsetArb(64), 1, 500));
+    expect(offs.has(0) && offs.has(1) && offs.has(63)).toBe(true);
+    expect([...offs].every((o) => o >= 0 && o < 64)).toBe(true);
+  });
+
+  test('page counts hit 1, the slot end and GMEM_GUP_NPAGES ± 1', () => {
+    const counts = new Set(sample(pageCountArb(6, 4), 2, 500));
+    for (const n of [1, 6, 3, 4, 5]) expect(counts.has(n)).toBe(true);
+    expect([...counts].every((n) => n >= 1)).toBe(true);
+  });
+
+  test('layouts cover one-page slots, slots of GMEM_GUP_NPAGES + 1, read-only and holed buffers', () => {
+    const layouts = sample(layoutArb(), 4, 500);
+    expect(layouts.some((l) => l.slot.npages === 1)).toBe(true);
+    expect(layouts.some((l) => l.slot.npages === 2 ** l.geometry.pmd_order + 1)).toBe(true);
+    expect(layouts.some((l) => l.buffers.some((b) => b.prot === 'ro'))).toBe(true);
+    expect(layouts.some((l) => l.buffers.some((b) => b.holes.length > 0))).toBe(true);
+    expect(layouts.some((l) => l.privateRanges.length === 1 && l.privateRanges[0]?.[1] !== l.slot.npages)).toBe(true);
+  });
+
+  test('fault plans reach every fault kind and firmware failure pairs', () => {
+    const faults = sample(scenarioArb('snp'), 9, 400).flatMap((s) => s.ops.flatMap((op) => ('faults' in op ? op.faults : [])));
+    for (const kind of ['gup', 'alloc', 'signal', 'fw']) expect(faults.some((f) => f.kind === kind)).toBe(true);
+    expect(faults.some((f) => f.kind === 'fw' && f.cmd === 'SNP_PAGE_RECLAIM')).toBe(true);
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, test } from 'vitest';
+import { MUTANTS } from '../model/revisions/mutants.js';
+import { checkCell, scenarioSize } from '../properties/check.js';
+import { INVARIANTS, invariantById } from '../properties/registry.js';
+import { expectation } from '../properties/matrix.js';
+import { REVISIONS } from '../model/revisions/registry.js';
+import { cellRuns, suiteSeed } from './suite.js';
+
+/**
+ * Teeth: every invariant is broken by at least one real revision (the matrix) or injected bug
+ * (model/revisions/mutants.ts), and each injected bug is caught, with its message, and shrunk.
+ */
+describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
+  for (const m of MUTANTS) {
+    for (const backend of m.backends) {
+      test(`${m.id} on ${backend} breaks ${m.breaks.invariant} (${m.breaks.messageId})`, () => {
+        const invariant = invariantById(m.breaks.invariant);
+        if (invariant === undefined) throw new Error(`unknown invariant ${m.breaks.invariant}`);
+        const out = checkCell({ backend, revision: m, invariant, runs: cellRuns(), seed: suiteSeed() });
+        expect(out.status).toBe('violated');
+        if (out.status !== 'violated') return;
+        expect(out.violations.map((v) => v.messageId)).toContain(m.breaks.messageId);
+        expect(scenarioSize(out.counterexample).ops).toBeLessThanOrEqual(6);
+      });
+    }
+  }
+});
+
+describe('every invariant has teeth', () => {
+  for (const inv of INVARIANTS) {
+    test(`${inv.id} is expected violated by a revision or broken by an injected bug`, () => {
+      const byRevision = REVISIONS.flatMap((r) => r.backends.map((b) => expectation(inv.id, b, r.id))).some((e) => e.verdict === 'violated');
+      const byMutant = MUTANTS.some((m) => m.breaks.invariant === inv.id);
+      expect(byRevision || byMutant).toBe(true);
+    });
+  }
+});

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    testTimeout: 120_000,
+    maxWorkers: 2,
+    coverage: {
+      provider: 'v8',
+      include: ['model/**/*.ts', 'properties/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'reports/out/coverage',
+      thresholds: { lines: 90, functions: 85, branches: 80, statements: 90 },
+    },
+  },
+});
