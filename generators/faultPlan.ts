@@ -14,10 +14,11 @@ export function faultArb(backend: BackendModel, prefer: readonly string[] = []):
   const nth = fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 });
   const all = backend.firmware.flatMap((cmd) => platformConditions(cmd).map((condition) => ({ cmd: cmd.name, condition })));
   // Conditions the operation can actually meet get more weight (e.g. cpuid_table for a CPUID page).
-  const fw = [...all, ...all.filter((f) => prefer.includes(f.condition)), ...all.filter((f) => prefer.includes(f.condition))];
+  const preferred = all.filter((f) => prefer.includes(f.condition));
+  const fw = [...all, ...preferred, ...preferred, ...preferred];
   return fc.oneof(
     { arbitrary: fc.record({ kind: fc.constant('gup' as const), nth, result: fc.constantFrom('efault' as const, 'short' as const) }), weight: 2 },
-    { arbitrary: fc.record({ kind: fc.constant('alloc' as const), nth, site: fc.constantFrom('folio' as const, 'kmalloc' as const) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('alloc' as const), nth, site: fc.constantFrom('folio' as const, 'kmalloc' as const) }), weight: 2 },
     { arbitrary: fc.record({ kind: fc.constant('signal' as const), nth }), weight: 1 },
     {
       arbitrary: fc.tuple(fc.constantFrom(...fw), nth).map(([f, n]): Fault => ({ kind: 'fw', cmd: f.cmd, condition: f.condition, nth: n })),

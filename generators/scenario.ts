@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Op, Scenario } from '../model/scenario/Scenario.js';
 import { layoutArb, type Layout } from './layout.js';
-import { attributesOpArb, munmapArb, punchHoleArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { attributesOpArb, memslotArb, munmapArb, punchHoleArb, remapArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import { ubArb } from './ub.js';
@@ -16,7 +16,9 @@ export function bodyOpArb(backend: BackendId, l: Layout): fc.Arbitrary<Op> {
     { arbitrary: attributesOpArb(l), weight: 2 },
     { arbitrary: punchHoleArb(l), weight: 2 },
     { arbitrary: munmapArb(l), weight: 1 },
-    { arbitrary: finish, weight: 1 },
+    { arbitrary: remapArb(l), weight: 1 },
+    { arbitrary: memslotArb(l), weight: 1 },
+    { arbitrary: finish, weight: 2 },
   );
 }
 

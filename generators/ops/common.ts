@@ -59,6 +59,19 @@ export function userFaultArb(l: Layout): fc.Arbitrary<Op> {
   return fc.integer({ min: 0, max: l.gmemPages - 1 }).map((i) => ({ kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: i * l.geometry.page_size }));
 }
 
+/** The set-up memslot deleted (memory_size 0) or created again: binding churn. */
+export function memslotArb(l: Layout): fc.Arbitrary<Op> {
+  const create = setupOps(l)[1];
+  if (create?.kind !== 'set_user_memory_region2') throw new Error('setupOps() lost its memslot');
+  return fc.constantFrom<Op>({ ...create, memory_size: 0 }, create);
+}
+
+/** One page of a source buffer mapped again (fresh contents), typically after a munmap. */
+export function remapArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc.constantFrom(...l.buffers).chain((b) => fc.integer({ min: 0, max: b.npages - 1 }).map((i): Op => ({ kind: 'mmap', addr: b.addr + i * ps, length: ps, prot: b.prot, holes: [] })));
+}
+
 export function munmapArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   return fc.constantFrom(...l.buffers).chain((b) => fc.integer({ min: 0, max: b.npages - 1 }).map((i) => ({ kind: 'munmap', addr: b.addr + i * ps, length: ps })));

@@ -18,7 +18,7 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
   const gup = 2 ** l.geometry.pmd_order;
   const type = fc.oneof(
     { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_NORMAL), weight: 16 },
-    { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 8 },
+    { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 10 },
     { arbitrary: fc.constantFrom(...SNP_PAGE_TYPES), weight: 8 },
     { arbitrary: fc.constantFrom(2, 7), weight: 1 },
   );

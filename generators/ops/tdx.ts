@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { tdxBackend } from '../../model/backends/tdx/backend.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
-import type { Op } from '../../model/scenario/Scenario.js';
+import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { faultPlanArb } from '../faultPlan.js';
 import type { Layout } from '../layout.js';
 import { pageCountArb } from '../pageCount.js';
@@ -30,6 +30,9 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
   );
 }
 
+/** KVM_TDX_FINALIZE_VM, half the time with TDH.MR.FINALIZE contended (KVM returns -EBUSY). */
 export function tdxFinalizeArb(): fc.Arbitrary<Op> {
-  return faultPlanArb(tdxBackend).map((faults): Op => ({ kind: 'tdx_finalize_vm', faults }));
+  return fc
+    .constantFrom<Fault[]>([], [{ kind: 'fw', cmd: 'TDH.MR.FINALIZE', condition: 'tdr_busy', nth: 1 }])
+    .map((faults): Op => ({ kind: 'tdx_finalize_vm', faults }));
 }

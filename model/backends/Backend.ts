@@ -1,6 +1,8 @@
 import type { MeasureEntry } from '../world/events.js';
 import type { World, BackendState } from '../world/World.js';
 import type { BackendId, Op } from '../scenario/Scenario.js';
+import type { Revision } from '../revisions/Revision.js';
+import type { KvmMainK } from '../kernel/kvm_main.js';
 import type { FirmwareCommand } from './firmwareCommand.js';
 
 /** What the firmware says a host page is, for the invariants. */
@@ -21,15 +23,24 @@ export interface PopulateRequest {
   readonly may_write_source: boolean;
 }
 
+/** The bound kernel of one run: the generic entry points, and the vendor's own ioctls. */
+export interface BootedKernel {
+  readonly k: KvmMainK;
+  /** Runs one of this backend's ioctls (`ops`); undefined for any other op. */
+  runOp(op: Op): { ret: number; out: Record<string, number> } | undefined;
+}
+
 /** A vendor backend: firmware state and commands, ioctls, and views invariants read. */
 export interface BackendModel {
   readonly id: BackendId;
   readonly title: string;
   createState(): BackendState;
-  /** Backend services for `k` (firmware wrappers, vendor structs). */
-  services(w: World): object;
-  /** Arch hooks guest_memfd calls (kvm_arch_gmem_invalidate, kvm_mmu_unmap_gfn_range). */
-  readonly archHooks: object;
+  /**
+   * Binds the kernel for a machine of this backend: the generic services and kernel code, the
+   * vendor's services, unchanged vendor code and arch hooks, then the revision's functions.
+   * A backend is added without touching the core by providing this.
+   */
+  boot(w: World, revision: Revision): BootedKernel;
   /** Every firmware command, for coverage and fault plans. */
   readonly firmware: readonly FirmwareCommand<never, unknown>[];
   /** The op kinds that are this backend's ioctls. */

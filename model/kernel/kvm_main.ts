@@ -51,6 +51,8 @@ export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
     const old = k.memslot_by_id(mem.slot);
     if (mem.memory_size === 0) {
       if (old === null) return -EINVAL;
+      // kvm_commit_memory_region() -> kvm_arch_flush_shadow_memslot(): zap the slot's mappings.
+      k.kvm_mmu_unmap_gfn_range(kvm, old.base_gfn, old.base_gfn + old.npages);
       k.kvm_gmem_unbind(old);
       k.memslot_delete(mem.slot);
       return 0;

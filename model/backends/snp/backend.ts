@@ -9,9 +9,17 @@ import { SNP_LAUNCH_FINISH } from './firmware/SNP_LAUNCH_FINISH.js';
 import { SNP_LAUNCH_UPDATE } from './firmware/SNP_LAUNCH_UPDATE.js';
 import { SNP_PAGE_RECLAIM } from './firmware/SNP_PAGE_RECLAIM.js';
 import { snpServices } from './services.js';
-import type { SnpK } from './sev.js';
+import { sevCommon, type SnpK } from './sev.js';
+import { bindKernel } from '../../kernel/bind.js';
+import { gmemCommon } from '../../kernel/guest_memfd.js';
+import { kernelServices } from '../../kernel/Kernel.js';
+import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
+import { KVM } from '../../kernel/services/kvmcore.js';
 import { createSnpState, rmpEntry, rmpStateName } from './state.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, snpPageTypeName } from './uapi.js';
+
+/** The /dev/sev fd userspace passes in `kvm_sev_cmd.sev_fd`. */
+const SEV_FD = 3;
 
 /** SNP's guest_memfd arch hooks: folio free makes the RMP entry shared; no NPT zap is modelled. */
 const snpArchHooks: Impl<GmemArchHooks, SnpK & GmemArchHooks> = {
@@ -23,8 +31,26 @@ export const snpBackend: BackendModel = {
   id: 'snp',
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
   createState: createSnpState,
-  services: snpServices,
-  archHooks: snpArchHooks,
+  boot(w, revision) {
+    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, snpArchHooks, revision.fns]);
+    return {
+      k,
+      runOp(op) {
+        if (op.kind === 'snp_launch_update') {
+          const data = { tag: 'kvm_sev_snp_launch_update', value: { gfn_start: op.gfn_start, uaddr: op.uaddr, len: op.len, type: op.type, flags: op.flags } };
+          const argp = { data, error: 0, sev_fd: SEV_FD };
+          const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_UPDATE', argp });
+          return { ret, out: { ...data.value, error: argp.error } };
+        }
+        if (op.kind === 'snp_launch_finish') {
+          const argp = { data: { tag: 'kvm_sev_snp_launch_finish', value: {} }, error: 0, sev_fd: SEV_FD };
+          const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_FINISH', argp });
+          return { ret, out: { error: argp.error } };
+        }
+        return undefined;
+      },
+    };
+  },
   firmware: [SNP_LAUNCH_UPDATE, SNP_PAGE_RECLAIM, RMPUPDATE, SNP_LAUNCH_FINISH] as readonly FirmwareCommand<never, unknown>[],
   ops: ['snp_launch_update', 'snp_launch_finish'],
   populateRequest(op, ps) {

@@ -11,8 +11,13 @@ import { TDH_MR_EXTEND } from './firmware/TDH_MR_EXTEND.js';
 import { TDH_MR_FINALIZE } from './firmware/TDH_MR_FINALIZE.js';
 import { tdxServices } from './services.js';
 import { createTdxState } from './state.js';
-import type { TdxK } from './tdx.js';
-import { KVM_TDX_MEASURE_MEMORY_REGION } from './uapi.js';
+import { tdxCommon, type TdxK } from './tdx.js';
+import { bindKernel } from '../../kernel/bind.js';
+import { gmemCommon } from '../../kernel/guest_memfd.js';
+import { kernelServices } from '../../kernel/Kernel.js';
+import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
+import { KVM } from '../../kernel/services/kvmcore.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0 } from './uapi.js';
 
 /** TDX's guest_memfd arch hooks: no folio-free hook; invalidation zaps the S-EPT. */
 const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
@@ -24,8 +29,21 @@ export const tdxBackend: BackendModel = {
   id: 'tdx',
   title: 'Intel TDX (KVM_TDX_INIT_MEM_REGION)',
   createState: createTdxState,
-  services: tdxServices,
-  archHooks: tdxArchHooks,
+  boot(w, revision) {
+    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns]);
+    return {
+      k,
+      runOp(op) {
+        if (op.kind === 'tdx_init_mem_region') {
+          const data = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: op.gpa, nr_pages: op.nr_pages } };
+          const ret = k.tdx_vcpu_unlocked_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: 0 });
+          return { ret, out: { ...data.value } };
+        }
+        if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };
+        return undefined;
+      },
+    };
+  },
   firmware: [TDH_MEM_PAGE_ADD, TDH_MR_EXTEND, TDH_MR_FINALIZE, TDH_MEM_PAGE_REMOVE] as readonly FirmwareCommand<never, unknown>[],
   ops: ['tdx_init_mem_region', 'tdx_finalize_vm'],
   populateRequest(op, ps) {
