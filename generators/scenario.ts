@@ -14,7 +14,7 @@ export function bodyOpArb(backend: BackendId, l: Layout): fc.Arbitrary<Op> {
     { arbitrary: populate, weight: 12 },
     { arbitrary: userFaultArb(l), weight: 2 },
     { arbitrary: attributesOpArb(l), weight: 2 },
-    { arbitrary: punchHoleArb(l), weight: 2 },
+    { arbitrary: punchHoleArb(backend, l), weight: 2 },
     { arbitrary: munmapArb(l), weight: 1 },
     { arbitrary: remapArb(l), weight: 1 },
     { arbitrary: memslotArb(l), weight: 1 },
@@ -33,7 +33,7 @@ export function scenarioArb(backend: BackendId): fc.Arbitrary<Scenario> {
       .record({
         setup: setupArb(l),
         body: fc.array(bodyOpArb(backend, l), { minLength: 1, maxLength: 6 }),
-        teardown: teardownArb(),
+        teardown: teardownArb(backend),
         ub: ubArb(),
       })
       .map(({ setup, body, teardown, ub }): Scenario => ({ backend, geometry: l.geometry, ops: [...setup, ...body, ...teardown], ub })),

@@ -90,11 +90,20 @@ export const BUGS = {
   },
   G4: {
     id: 'G4',
-    title: 'snp_leak_pages() takes no reference: a page whose reclaim failed is freed, still firmware-owned, when the guest_memfd is truncated',
+    title: 'SNP frees a page the firmware still owns: snp_leak_pages() takes no reference, and sev_gmem_invalidate() only WARNs when RMPUPDATE fails',
     link: 'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/',
-    status: 'open in every modelled tree (sev_gmem_invalidate only WARNs)',
+    status: 'open in every modelled tree (Babka, 2023: "Not dropping the refcount to zero does")',
     messageIds: ['freedWhileFirmwareOwned', 'leakedPageFreed'],
     maxOps: 6,
+    maxPages: 2,
+  },
+  G5: {
+    id: 'G5',
+    title: 'TDX frees a TD-owned page when S-EPT removal fails twice: KVM_BUG_ON, and no page reference keeps it',
+    link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
+    status: 'accepted by design ("Drop superfluous page pinning in S-EPT management": KVM_BUG_ON, panic_on_warn if it matters)',
+    messageIds: ['freedWhileFirmwareOwned'],
+    maxOps: 7,
     maxPages: 2,
   },
 } as const satisfies Record<string, KnownBug>;

@@ -9,7 +9,10 @@ import { BUGS, type BugId, type KnownBug } from './bugs.js';
 const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, BugId>>>>> = {
   'world-well-formed': {},
   'kmap-local-lifo': { 'snp/rfc-v1': 'G1', 'snp/v7.0': 'G1' },
-  'leaked-page': { 'snp/v6.11': 'G4', 'snp/rfc-v1': 'G4', 'snp/v7.0': 'G4', 'snp/kvm-x86-next': 'G4' },
+  'leaked-page': {
+    'snp/v6.11': 'G4', 'snp/rfc-v1': 'G4', 'snp/v7.0': 'G4', 'snp/kvm-x86-next': 'G4',
+    'tdx/v6.11': 'G5', 'tdx/rfc-v1': 'G5', 'tdx/v7.0': 'G5', 'tdx/kvm-x86-next': 'G5',
+  },
   'lock-order': { 'snp/v6.11': 'B2', 'tdx/v6.11': 'B2' },
   measurement: { 'tdx/rfc-v1': 'B3' },
   'memory-safety': { 'tdx/rfc-v1': 'B3' },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
-import type { Op } from '../../model/scenario/Scenario.js';
+import type { BackendId, Fault, Op } from '../../model/scenario/Scenario.js';
 import type { Layout } from '../layout.js';
 
 /** The guest_memfd fd number the set-up creates (files are numbered from 1). */
@@ -47,11 +47,24 @@ export function attributesOpArb(l: Layout): fc.Arbitrary<Op> {
     .map(({ first, n, attributes, flags }) => ({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + first) * ps, size: n * ps, attributes, flags }));
 }
 
-export function punchHoleArb(l: Layout): fc.Arbitrary<Op> {
+/**
+ * Failures while the firmware gives pages back on truncation: the RMPUPDATE to shared in
+ * sev_gmem_invalidate(), or TDX's S-EPT removal (once: the retry with vCPUs kicked out
+ * succeeds; twice: the VM is bugged and the page stays the TD's).
+ */
+export function teardownFaultsArb(backend: BackendId): fc.Arbitrary<Fault[]> {
+  const fault = (cmd: string, condition: string, nth: number): Fault => ({ kind: 'fw', cmd, condition, nth });
+  const plans: Fault[][] = backend === 'snp'
+    ? [[fault('RMPUPDATE', 'rmp_inuse', 1)], [fault('RMPUPDATE', 'rmp_inuse', 2)]]
+    : [[fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1)], [fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1), fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)]];
+  return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 4 }, { arbitrary: fc.constantFrom(...plans), weight: 1 });
+}
+
+export function punchHoleArb(backend: BackendId, l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   return fc
-    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }) })
-    .map(({ first, n }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps, len: n * ps, faults: [] }));
+    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend) })
+    .map(({ first, n, faults }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps, len: n * ps, faults }));
 }
 
 /** Userspace touching its mmap() of the guest_memfd: the in-place conversion fault path. */
@@ -78,10 +91,10 @@ export function munmapArb(l: Layout): fc.Arbitrary<Op> {
 }
 
 /** Tear-down: close the guest_memfd and the VM, in either order, or nothing. */
-export function teardownArb(): fc.Arbitrary<Op[]> {
-  return fc.oneof(
-    { arbitrary: fc.constant<Op[]>([]), weight: 2 },
-    { arbitrary: fc.constant<Op[]>([{ kind: 'close_guest_memfd', guest_memfd: GMEM_FD }, { kind: 'close_vm' }]), weight: 1 },
-    { arbitrary: fc.constant<Op[]>([{ kind: 'close_vm' }, { kind: 'close_guest_memfd', guest_memfd: GMEM_FD }]), weight: 1 },
-  );
+export function teardownArb(backend: BackendId): fc.Arbitrary<Op[]> {
+  return fc.tuple(fc.constantFrom(0, 0, 1, 2), teardownFaultsArb(backend)).map(([order, faults]): Op[] => {
+    const close: Op = { kind: 'close_guest_memfd', guest_memfd: GMEM_FD, faults };
+    if (order === 0) return [];
+    return order === 1 ? [close, { kind: 'close_vm' }] : [{ kind: 'close_vm' }, close];
+  });
 }

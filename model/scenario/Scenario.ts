@@ -82,8 +82,8 @@ export type Op =
   | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
   /** close() of the VM fd: memslots go away, the VM is destroyed. */
   | { readonly kind: 'close_vm' }
-  /** close() of a guest_memfd fd. */
-  | { readonly kind: 'close_guest_memfd'; readonly guest_memfd: number };
+  /** close() of a guest_memfd fd; the faults hit the release and eviction that may follow. */
+  | { readonly kind: 'close_guest_memfd'; readonly guest_memfd: number; readonly faults?: readonly Fault[] };
 
 export type OpKind = Op['kind'];
 

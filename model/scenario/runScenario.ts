@@ -126,7 +126,7 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   w.hooks = { free_folio: (pfn) => k.kvm_gmem_free_folio(pfn) };
   const results: OpResult[] = [];
   for (const [index, op] of scenario.ops.entries()) {
-    w.faults = { plan: 'faults' in op ? op.faults : [], seen: new Map() };
+    w.faults = { plan: 'faults' in op ? (op.faults ?? []) : [], seen: new Map() };
     for (const o of observers) o.opBegin?.(index, op, w, backend);
     emit(w, { kind: 'op_begin', index, op });
     const { ret, out } = execOp(booted, w, backend, op);

@@ -120,9 +120,17 @@ export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
     return 0;
   },
 
+  /**
+   * BLOCK, TRACK, PAGE.REMOVE and WBINVD, folded into one SEAMCALL model; a contended call is
+   * retried once with every vCPU kicked out (tdh_do_no_vcpus()), and any other failure bugs
+   * the VM and leaves the page in the TD. No page reference is held ("Drop superfluous page
+   * pinning in S-EPT management", https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/).
+   */
   tdx_sept_remove_private_spte(k, kvm, gfn, _level, pfn) {
-    const { err, entry, level_state } = k.tdh_mem_page_remove('td', gfn * k.PAGE_SIZE);
-    if (k.TDX_BUG_ON_2(err, 'TDH_MEM_PAGE_REMOVE', entry, level_state, kvm)) return;
+    k.lockdep_assert_held(kvm.mmu_lock);
+    let r = k.tdh_mem_page_remove('td', gfn * k.PAGE_SIZE);
+    if (k.tdx_operand_busy(r.err)) r = k.tdh_mem_page_remove('td', gfn * k.PAGE_SIZE);
+    if (k.TDX_BUG_ON_2(r.err, 'TDH_MEM_PAGE_REMOVE', r.entry, r.level_state, kvm)) return;
     k.tdx_quirk_reset_page(pfn);
   },
 
