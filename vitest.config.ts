@@ -9,6 +9,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['model/**/*.ts', 'properties/**/*.ts'],
+      exclude: ['test/**'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'reports/out/coverage',
       thresholds: { lines: 90, functions: 85, branches: 80, statements: 90 },

@@ -50,7 +50,7 @@ export function formatMessage(template: string, values: MessageValues): string {
   return template.replace(/\{(\w+)\}/g, (_m, name: string) => {
     const v = values[name];
     if (v === undefined) return `{${name}}`;
-    return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : String(v);
+    return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 256 ? `${v < 0 ? '-' : ''}0x${Math.abs(v).toString(16)}` : String(v);
   });
 }
 

@@ -40,15 +40,17 @@ export function minimizeCounterexample(s0: Scenario, revision: Revision, invaria
       }
     }
     if (op.kind === 'mmap' && op.holes.length > 0) tryWith(replace({ ...op, holes: [] }));
+    // Shrink sizes from the operation as it stands now, after the drops above.
+    const now = s.ops[i];
     const ps = s.geometry.page_size;
-    if (op.kind === 'snp_launch_update') {
-      for (let n = 1; n * ps < op.len; n++) if (tryWith(replace({ ...op, len: n * ps }))) break;
+    if (now?.kind === 'snp_launch_update') {
+      for (let n = 1; n * ps < now.len; n++) if (tryWith(replace({ ...now, len: n * ps }))) break;
     }
-    if (op.kind === 'tdx_init_mem_region') {
-      for (let n = 1; n < op.nr_pages; n++) if (tryWith(replace({ ...op, nr_pages: n }))) break;
+    if (now?.kind === 'tdx_init_mem_region') {
+      for (let n = 1; n < now.nr_pages; n++) if (tryWith(replace({ ...now, nr_pages: n }))) break;
     }
-    if (op.kind === 'mmap') {
-      for (let n = 1; n * ps < op.length; n++) if (tryWith(replace({ ...op, length: n * ps, holes: op.holes.filter((h) => h < n) }))) break;
+    if (now?.kind === 'mmap') {
+      for (let n = 1; n * ps < now.length; n++) if (tryWith(replace({ ...now, length: n * ps, holes: now.holes.filter((h) => h < n) }))) break;
     }
   }
   for (const site of Object.keys(s.ub)) {

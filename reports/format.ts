@@ -6,7 +6,7 @@ import { snpPageTypeName } from '../model/backends/snp/uapi.js';
 
 /** Number as the kernel logs it: hex from 256 up. */
 export function hx(n: number): string {
-  return Number.isInteger(n) && Math.abs(n) >= 256 ? `0x${n.toString(16)}` : String(n);
+  return Number.isInteger(n) && Math.abs(n) >= 256 ? `${n < 0 ? '-' : ''}0x${Math.abs(n).toString(16)}` : String(n);
 }
 
 /** An operation as the ioctl a VMM would issue, with every argument. */

@@ -14,7 +14,7 @@ type AnyFn = (...args: never[]) => unknown;
 
 /** Formats an argument for a trace line. */
 export function fmtArg(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : String(v);
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 256 ? `${v < 0 ? '-' : ''}0x${Math.abs(v).toString(16)}` : String(v);
   if (typeof v === 'boolean' || v === null || v === undefined) return String(v);
   if (typeof v === 'string') return v;
   if (typeof v === 'function') return v.name === '' ? 'fn' : v.name;

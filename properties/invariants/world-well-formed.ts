@@ -17,7 +17,7 @@ export const worldWellFormed = defineInvariant({
     freeButHeld: 'pfn {pfn} is free but still {where}',
     freeListCorrupt: 'allocator free list holds pfn {pfn} {problem}',
     gupExceedsRefs: 'pfn {pfn} has {gup} GUP references but refcount {refcount}',
-    heldButFree: 'pfn {pfn} has refcount {refcount} but owner free',
+    heldButFree: 'pfn {pfn} ({owner}) is held but has refcount {refcount}',
   },
   create: () => ({
     event(e, w, _b, report) {
@@ -42,7 +42,7 @@ export const worldWellFormed = defineInvariant({
         if (isFree !== free.has(p.pfn)) report('freeListCorrupt', { pfn: p.pfn, problem: isFree ? 'missing although free' : 'although in use' });
         if (isFree && mapped.has(p.pfn)) report('freeButHeld', { pfn: p.pfn, where: 'mapped in the user mm' });
         if (isFree && cached.has(p.pfn)) report('freeButHeld', { pfn: p.pfn, where: 'in a guest_memfd page cache' });
-        if (!isFree && p.owner.kind !== 'leaked' && p.refcount <= 0) report('heldButFree', { pfn: p.pfn, refcount: p.refcount });
+        if (!isFree && p.owner.kind !== 'leaked' && p.refcount <= 0) report('heldButFree', { pfn: p.pfn, owner: p.owner.kind, refcount: p.refcount });
         if (p.gupRefs > p.refcount) report('gupExceedsRefs', { pfn: p.pfn, gup: p.gupRefs, refcount: p.refcount });
       }
     },

@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'vitest';
+import { bump, coverageObserver, mergeCoverage, type Coverage } from '../../properties/coverage.js';
+import { COVERAGE_REQUIREMENTS, coverageShortfall } from '../../properties/coverageRequirements.js';
+import { runScenario } from '../../model/scenario/runScenario.js';
+import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { GMEM_GUP_NPAGES as N, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { rev } from './caseTable.js';
+
+
+function coverageOf(s: ReturnType<typeof scenario>, revisionId: string): Coverage {
+  const c: Coverage = new Map();
+  runScenario(s, rev(revisionId), { observers: [coverageObserver(c)] });
+  return c;
+}
+
+describe('coverage counters', () => {
+  test('bump() and mergeCoverage() add up', () => {
+    const a: Coverage = new Map([['x', 1]]);
+    bump(a, 'x');
+    bump(a, 'y', 3);
+    mergeCoverage(a, new Map([['y', 1], ['z', 2]]));
+    expect([...a]).toEqual([['x', 2], ['y', 4], ['z', 2]]);
+  });
+
+  test('a populate counts its source offset, page-count boundaries, flavour and result', () => {
+    const c = coverageOf(scenario('snp', [...setupOps(), launchUpdate({ at: SLOT_PAGES - N + 1, uaddr: SRC + PS - 1, npages: N - 1 })]), 'v6.11');
+    expect(Object.fromEntries([...c].filter(([k]) => !k.startsWith('fw:') && !k.startsWith('op:')))).toEqual({
+      'src_offset:nonzero': 1, 'src_offset:PAGE_SIZE-1': 1, 'pages:GMEM_GUP_NPAGES-1': 1, 'pages:slot_end': 1,
+      'flavour:NORMAL': 1, 'ret:snp_launch_update:0': 1,
+    });
+    expect([c.get('op:mmap'), c.get('op:snp_launch_update'), c.get('fw:SNP_LAUNCH_UPDATE:ok'), c.get('fw:RMPUPDATE:ok')]).toEqual([1, 1, 3, 3]);
+  });
+
+  test('offset 1, one page, GMEM_GUP_NPAGES and +1, ZERO pages without a source', () => {
+    const c = coverageOf(scenario('snp', [
+      ...setupOps(), launchUpdate({ uaddr: SRC + 1 }), launchUpdate({ at: 1, npages: N }), launchUpdate({ at: 1, npages: N + 1, type: KVM_SEV_SNP_PAGE_TYPE_ZERO }),
+    ]), 'v6.11');
+    expect([c.get('src_offset:1'), c.get('src_offset:0'), c.get('pages:1'), c.get('pages:GMEM_GUP_NPAGES'), c.get('pages:GMEM_GUP_NPAGES+1'), c.get('flavour:ZERO')]).toEqual([1, 1, 1, 1, 1, 1]);
+    expect([c.get('ret:snp_launch_update:0'), c.get('ret:snp_launch_update:-EIO')]).toEqual([2, 1]);
+  });
+
+  test('injected faults, warnings and undefined-behaviour reads are counted by kind', () => {
+    const c = coverageOf(scenario('tdx', [...setupOps(), initMemRegion({ nr_pages: 2, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 3 }] })], { 'tdx_gmem_post_populate:i': 0 }), 'rfc-v1');
+    expect([c.get('fault:TDH.MR.EXTEND fails with tdr_busy'), c.get('fw:TDH.MR.EXTEND:tdr_busy'), c.get('warn:TDX_BUG_ON_2'), c.get('ub:tdx_gmem_post_populate:i=0'), c.get('flavour:measured')]).toEqual([1, 1, 1, 1, 1]);
+    expect(c.get('ret:tdx_init_mem_region:-EIO')).toBe(1);
+  });
+});
+
+describe('coverage requirements', () => {
+  test('a shortfall lists each requirement missed, with what was reached', () => {
+    const c: Coverage = new Map([['pages:1', 25], ['src_offset:1', 2]]);
+    const short = coverageShortfall('tdx', 'v7.0', c);
+    expect(short).toContainEqual(['src_offset:1', 2, COVERAGE_REQUIREMENTS.tdx.find((r) => r.key === 'src_offset:1')?.min ?? -1]);
+    expect(short.map(([k]) => k)).not.toContain('pages:1');
+    expect(short).toHaveLength(COVERAGE_REQUIREMENTS.tdx.length - 1);
+  });
+
+  test('requirements a revision cannot reach by construction are waived for it', () => {
+    const waived = COVERAGE_REQUIREMENTS.snp.filter((r) => (r.except ?? []).includes('v6.11')).map((r) => r.key);
+    expect(waived.length).toBeGreaterThan(0);
+    const keys = coverageShortfall('snp', 'v6.11', new Map()).map(([k]) => k);
+    for (const k of waived) expect(keys).not.toContain(k);
+    expect(coverageShortfall('snp', 'v7.0', new Map()).map(([k]) => k)).toEqual(expect.arrayContaining(waived));
+  });
+});

@@ -1,0 +1,60 @@
+import { expect } from 'vitest';
+import { tdxOf } from '../../model/backends/tdx/access.js';
+import type { Fault, Op } from '../../model/scenario/Scenario.js';
+import { BASE_GFN as G, GMEM, PS, SRC, initMemRegion, setupOps } from '../model/fixtures.js';
+import { populateTable, type PopulateRow, type Want } from './populateTable.js';
+
+/**
+ * Every fault point of a two-page KVM_TDX_INIT_MEM_REGION. A signal is checked three times a
+ * page (the ioctl loop, kvm_gmem_populate(), kvm_tdp_mmu_map_private_pfn()); GUP once a page.
+ */
+const S = setupOps();
+const two = (...faults: Fault[]): Op[] => [...S, initMemRegion({ nr_pages: 2, faults })];
+const fw = (cmd: string, condition: string, nth = 1): Fault => ({ kind: 'fw', cmd, condition, nth });
+const region = (pages: number) => ({ source_addr: SRC + pages * PS, gpa: (G + pages) * PS, nr_pages: 2 - pages });
+const at = (ret: number, pages: number): Want => ({ ret, out: region(pages) });
+
+const rows: PopulateRow[] = [
+  { name: 'GUP #1 -EFAULT', ops: two({ kind: 'gup', nth: 1, result: 'efault' }), want: { '*': at(-14, 0) } },
+  { name: 'GUP #1 pins short (a one-page GUP that pins nothing)', ops: two({ kind: 'gup', nth: 1, result: 'short' }), want: { '*': at(-14, 0) } },
+  { name: 'GUP #2 -EFAULT', ops: two({ kind: 'gup', nth: 2, result: 'efault' }), want: { '*': at(-14, 1) } },
+  { name: 'folio allocation #1 fails', ops: two({ kind: 'alloc', nth: 1, site: 'folio' }), want: { '*': at(-12, 0) } },
+  { name: 'kmalloc #2 fails (only rfc-v1 allocates)', ops: two({ kind: 'alloc', nth: 2, site: 'kmalloc' }), want: { '*': at(0, 2), 'rfc-v1': at(-12, 1) } },
+  { name: 'signal pending from check #1', ops: two({ kind: 'signal', nth: 1 }), want: { '*': at(-4, 0) } },
+  { name: 'signal pending from check #3 (inside the map retry loop)', ops: two({ kind: 'signal', nth: 3 }), want: { '*': at(-4, 0) } },
+  { name: 'signal pending from check #4', ops: two({ kind: 'signal', nth: 4 }), want: { '*': at(-4, 1) } },
+  {
+    name: 'PAGE.ADD #1 tdr_busy: RET_PF_RETRY, retried inside kvm_tdp_mmu_map_private_pfn()',
+    ops: two(fw('TDH.MEM.PAGE.ADD', 'tdr_busy')),
+    want: { '*': { ...at(0, 2), check: (r) => expect(tdxOf(r.world).module.mrtd.filter((e) => e.what === 'MEM.PAGE.ADD')).toHaveLength(2) } },
+  },
+  {
+    name: 'MR.EXTEND #1 tdr_busy: TDX_BUG_ON_2, -EIO, the VM is dead',
+    ops: two(fw('TDH.MR.EXTEND', 'tdr_busy')),
+    want: { '*': { ...at(-5, 0), check: (r) => expect(r.world.kvm.vm_bugged).toBe(true) } },
+  },
+  {
+    name: 'MR.EXTEND #17 (the first chunk of page 2) tdr_busy',
+    ops: two(fw('TDH.MR.EXTEND', 'tdr_busy', 17)),
+    want: { '*': at(-5, 1) },
+  },
+  {
+    name: 'TDH.MR.FINALIZE tdr_busy: -EBUSY, and the TD stays open for population',
+    ops: [...S, { kind: 'tdx_finalize_vm', faults: [fw('TDH.MR.FINALIZE', 'tdr_busy')] }, initMemRegion()],
+    want: { '*': { ret: 0, out: { nr_pages: 0 }, check: (r) => expect(r.results[4]?.ret).toBe(-16) } },
+  },
+  {
+    name: 'punch_hole: a busy S-EPT removal is retried once (tdh_do_no_vcpus())',
+    ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy')] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([false, 0]) } },
+  },
+  {
+    name: 'punch_hole: busy twice bugs the VM and leaves the page in the TD',
+    ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy'), fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
+  },
+  { name: 'repopulating a gfn', ops: [...S, initMemRegion(), initMemRegion()], want: { '*': { ret: -5, out: { nr_pages: 1 } }, 'v6.11': { ret: -17, out: { nr_pages: 1 } } } },
+];
+
+populateTable('tdx', 'fault points of KVM_TDX_INIT_MEM_REGION', rows);
+

@@ -1,0 +1,51 @@
+import { expect, test } from 'vitest';
+import { lockOrder } from '../../properties/invariants/lock-order.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import { GMEM, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
+
+const S = setupOps();
+const userFault: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0 };
+
+test('the matrix expects B2 on v6.11 for both backends', () => {
+  expectMatrixViolated('lock-order', 'snp', 'v6.11', 'cycle');
+  expectMatrixViolated('lock-order', 'tdx', 'v6.11', 'cycle');
+});
+
+invariantCases(lockOrder, {
+  holds: [
+    {
+      name: 'v7.0 pins the source before the invalidate lock, so the fault path closes no cycle',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 2 }), userFault]),
+      // VM_FAULT_SIGBUS: SNP guest_memfd is never shared.
+      check: (r) => expect(r.results[5]?.ret).toBe(2),
+    },
+    { name: 'rfc-v1 bulk GUP before the lock', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 }), userFault]) },
+    { name: 'kvm-x86-next TDX: slots_lock, invalidate lock, then mmu_lock', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2 }), userFault]) },
+    { name: 'fault first, populate after: v6.11 only has one direction', revision: rev('v6.11'), scenario: scenario('snp', [...S, userFault]) },
+  ],
+  violated: [
+    {
+      name: 'B2: v6.11 SNP copy_from_user under the invalidate lock, then the mmap fault path',
+      revision: rev('v6.11'),
+      scenario: scenario('snp', [...S, launchUpdate(), userFault]),
+      messageId: 'cycle',
+      opIndex: 5,
+    },
+    {
+      name: 'B2 in the other order: the fault path first, then v6.11 populate',
+      revision: rev('v6.11'),
+      scenario: scenario('snp', [...S, userFault, launchUpdate()]),
+      messageId: 'cycle',
+      opIndex: 5,
+    },
+    {
+      name: 'B2: v6.11 TDX GUP inside the callback',
+      revision: rev('v6.11'),
+      scenario: scenario('tdx', [...S, initMemRegion(), userFault]),
+      messageId: 'cycle',
+      opIndex: 5,
+    },
+  ],
+});

@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { minimizeCounterexample } from '../../properties/minimize.js';
+import { runWithInvariant } from '../../properties/check.js';
+import { refcountBalance } from '../../properties/invariants/refcount-balance.js';
+import { memorySafety } from '../../properties/invariants/memory-safety.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import { BASE_GFN, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { rev } from './caseTable.js';
+
+const v611 = rev('v6.11');
+/** B1 on v6.11: the only thing that matters is a populate whose source cannot be copied. */
+const B1_CORE: Op[] = setupOps({ holes: [0] }).slice(0, 3);
+
+describe('minimizeCounterexample()', () => {
+  test('cuts what follows the failure and drops set-up the failure does not need', () => {
+    const padded = scenario('snp', [
+      ...setupOps({ holes: [0, 5] }),
+      { kind: 'mmap', addr: SRC2, length: 2 * PS, prot: 'rw', holes: [] },
+      { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: 8, flags: 0 },
+      launchUpdate(),
+      { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [] },
+      { kind: 'close_vm' },
+    ], { 'sev_gmem_post_populate:x': 5 });
+    const min = minimizeCounterexample(padded, v611, refcountBalance);
+    // Without any mapping the source is unreadable all the same, so the mmap goes too.
+    expect(min.ops).toEqual([...B1_CORE, launchUpdate()]);
+    expect(min.ub).toEqual({ 'sev_gmem_post_populate:x': 0 });
+    expect(runWithInvariant(min, v611, refcountBalance).violations[0]?.messageId).toBe('kmapLeaked');
+  });
+
+  test('shrinks a populate to the pages it needs, and drops faults that do not matter', () => {
+    const s = scenario('snp', [...B1_CORE, launchUpdate({ faults: [{ kind: 'signal', nth: 9 }] })]);
+    expect(minimizeCounterexample(s, v611, refcountBalance).ops).toEqual([...B1_CORE, launchUpdate()]);
+    const long = scenario('snp', [...B1_CORE, launchUpdate({ npages: 4 })]);
+    expect(minimizeCounterexample(long, v611, refcountBalance).ops.at(-1)).toEqual(launchUpdate({ npages: 1 }));
+  });
+
+  test('drops a fault once a smaller scenario fails without it, and shrinks a TDX region', () => {
+    const rfc = rev('rfc-v1');
+    const s = scenario('tdx', [...setupOps({ srcPages: 4 }), initMemRegion({ nr_pages: 3, faults: [{ kind: 'gup', nth: 1, result: 'efault' }] })]);
+    const min = minimizeCounterexample(s, rfc, refcountBalance);
+    // With the mapping gone GUP fails on its own, so the injected failure is not needed (B7 all the same).
+    expect(min.ops).toEqual([...setupOps().slice(0, 2), initMemRegion({ nr_pages: 1 })]);
+    expect(runWithInvariant(min, rfc, refcountBalance).violations[0]?.messageId).toBe('kmallocLeaked');
+  });
+
+  test('a mapping is shrunk to the pages the failure reads, and the undefined value zeroed', () => {
+    // RFC v1 TDX reads its uninitialised index only once the source is pinned: the mapping stays.
+    const s = scenario('tdx', [...setupOps({ srcPages: 3, holes: [2] }), initMemRegion()], { 'tdx_gmem_post_populate:i': 1 });
+    const min = minimizeCounterexample(s, rev('rfc-v1'), memorySafety);
+    expect(min.ops).toEqual([...setupOps().slice(0, 3), { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, initMemRegion()]);
+    expect(min.ub).toEqual({ 'tdx_gmem_post_populate:i': 0 });
+  });
+
+  test('returns a scenario that does not fail unchanged', () => {
+    const s = scenario('snp', [...setupOps(), launchUpdate()]);
+    expect(minimizeCounterexample(s, rev('kvm-x86-next'), refcountBalance)).toBe(s);
+  });
+
+  test('faults dropped earlier in the pass stay dropped when the length shrinks (finding F4)', () => {
+    const s = scenario('snp', [...B1_CORE, launchUpdate({ npages: 3, faults: [{ kind: 'signal', nth: 9 }] })]);
+    expect(minimizeCounterexample(s, v611, refcountBalance).ops.at(-1)).toEqual(launchUpdate());
+  });
+});

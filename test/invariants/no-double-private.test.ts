@@ -1,0 +1,81 @@
+import { expect, test } from 'vitest';
+import { noDoublePrivate } from '../../properties/invariants/no-double-private.js';
+import { snpOf } from '../../model/backends/snp/access.js';
+import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { PS, SRC, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps } from '../model/fixtures.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
+
+const S = setupOps();
+/** Source page 0 is a hole: copy_from_user()/GUP of it fails. */
+const SH = setupOps({ holes: [0] });
+
+test('the matrix expects the B1 consequence on SNP v6.11', () => {
+  expectMatrixViolated('no-double-private', 'snp', 'v6.11', 'grantWhileMapped');
+});
+
+invariantCases(noDoublePrivate, {
+  holds: [
+    {
+      name: 'SNP repopulating a gfn: the RMP look-up refuses, -EEXIST becomes -EIO with error 0',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...S, launchUpdate(), launchUpdate()]),
+      check: (r) => {
+        expect(r.results[5]?.ret).toBe(-5);
+        expect(r.results[5]?.out).toMatchObject({ error: 0, gfn_start: 0x10, len: PS, uaddr: SRC });
+      },
+    },
+    {
+      name: 'v6.11 repopulating: the folio is uptodate (-EEXIST), also -EIO',
+      revision: rev('v6.11'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 2 }), launchUpdate({ at: 1 })]),
+      check: (r) => expect(r.results[5]?.ret).toBe(-5),
+    },
+    {
+      name: 'TDX repopulating: the mirror SPTE is present, RET_PF_SPURIOUS gives -EIO',
+      revision: rev('v7.0'),
+      scenario: scenario('tdx', [...S, initMemRegion(), initMemRegion()]),
+      check: (r) => {
+        expect(r.results[5]?.ret).toBe(-5);
+        expect(r.results[5]?.out).toEqual({ source_addr: SRC, gpa: 0x10 * PS, nr_pages: 1 });
+        expect(r.world.kvm.vm_bugged).toBe(false);
+      },
+    },
+    {
+      name: 'kvm-x86-next after a failed GUP: no kmap is left behind, the retry is clean',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...SH, launchUpdate(), launchUpdate({ uaddr: SRC + PS })]),
+      check: (r) => {
+        expect(r.results.map((x) => x.ret).slice(4)).toEqual([-5, 0]);
+        const pfn = folioPfn(r.world, 0);
+        expect(pfn === undefined ? -1 : page(r.world, pfn).kmaps).toBe(0);
+      },
+    },
+  ],
+  violated: [
+    {
+      name: 'B1 consequence: the kmap leaked by the failed copy_from_user() is live when the page is made private',
+      revision: rev('v6.11'),
+      scenario: scenario('snp', [...SH, launchUpdate(), launchUpdate({ uaddr: SRC + PS })]),
+      messageId: 'grantWhileMapped',
+      opIndex: 5,
+      also: ['privateStillMapped'],
+      check: (r) => expect(r.results[4]?.ret).toBe(-5),
+    },
+    {
+      name: 'without the RMP check, a ZERO page is made private a second time',
+      revision: mutant('kvm-x86-next+no-rmp-check'),
+      scenario: scenario('snp', [...S, launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO }), launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO })]),
+      messageId: 'privateTwice',
+      opIndex: 5,
+      check: (r) => expect(snpOf(r.world).guest.ld).toHaveLength(2),
+    },
+    {
+      name: 'without the RMP check, NORMAL repopulation first writes into the guest\'s page',
+      revision: mutant('kvm-x86-next+no-rmp-check'),
+      scenario: scenario('snp', [...S, launchUpdate(), launchUpdate()]),
+      messageId: 'hostAccessPrivate',
+      opIndex: 5,
+      also: ['privateTwice'],
+    },
+  ],
+});

@@ -1,0 +1,61 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { INVARIANTS, invariantById } from '../../properties/registry.js';
+import { expectation, matrixInvariants } from '../../properties/matrix.js';
+import { BUGS } from '../../properties/bugs.js';
+import { MUTANTS } from '../../model/revisions/mutants.js';
+import { BACKENDS } from '../../model/backends/registry.js';
+import { platformConditions } from '../../model/backends/firmwareCommand.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const caseFiles = readdirSync(here).filter((f) => f.endsWith('.test.ts')).map((f) => readFileSync(`${here}${f}`, 'utf8'));
+
+describe('the invariant registry', () => {
+  test('the type invariant first, then sorted by id; ids are unique and found by id', () => {
+    expect(INVARIANTS[0]?.id).toBe('world-well-formed');
+    const rest = INVARIANTS.slice(1).map((i) => i.id);
+    expect(rest).toEqual([...rest].sort());
+    for (const inv of INVARIANTS) expect(invariantById(inv.id)).toBe(inv);
+    expect(invariantById('no-such-invariant')).toBeUndefined();
+  });
+
+  test('every invariant has a description, citations and messages, and a row in the matrix', () => {
+    expect([...matrixInvariants()].sort()).toEqual(INVARIANTS.map((i) => i.id).sort());
+    for (const inv of INVARIANTS) {
+      expect(inv.description).toMatch(/^(Require|Forbid) /);
+      expect(inv.cites.length).toBeGreaterThan(0);
+      expect(Object.keys(inv.messages).length).toBeGreaterThan(0);
+    }
+    expect(() => expectation('no-such-invariant', 'snp', 'v7.0')).toThrow('matrix has no row for invariant no-such-invariant');
+    expect(expectation('world-well-formed', 'snp', 'v7.0')).toEqual({ verdict: 'holds' });
+  });
+
+  test('every invariant has its case table in test/invariants/<id>.test.ts', () => {
+    for (const inv of INVARIANTS) expect(existsSync(`${here}${inv.id}.test.ts`), inv.id).toBe(true);
+  });
+
+  test('every mutant is exercised by some case table, with the message it must break', () => {
+    for (const m of MUTANTS) {
+      expect(caseFiles.some((src) => src.includes(`mutant('${m.id}')`)), m.id).toBe(true);
+      expect(invariantById(m.breaks.invariant)?.messages).toHaveProperty(m.breaks.messageId);
+    }
+  });
+
+  test('every firmware platform condition is forced by some fault table', () => {
+    const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const backend of Object.values(BACKENDS)) {
+      for (const cmd of backend.firmware) {
+        for (const condition of platformConditions(cmd)) {
+          const forced = new RegExp(`'${escape(cmd.name)}'[^\\n]{0,40}'${condition}'`);
+          expect(caseFiles.some((src) => forced.test(src)), `${cmd.name} ${condition}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('every known bug\'s message ids belong to some invariant', () => {
+    const all = new Set(INVARIANTS.flatMap((i) => Object.keys(i.messages)));
+    for (const bug of Object.values(BUGS)) for (const id of bug.messageIds) expect(all.has(id), `${bug.id}: ${id}`).toBe(true);
+  });
+});

@@ -1,0 +1,61 @@
+import { expect } from 'vitest';
+import { returnValueContract } from '../../properties/invariants/return-value-contract.js';
+import type { Fault } from '../../model/scenario/Scenario.js';
+import { BASE_GFN, PS, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { invariantCases, mutant, rev } from './caseTable.js';
+
+const S = setupOps();
+const updateFails = (nth: number): Fault => ({ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth });
+
+invariantCases(returnValueContract, {
+  holds: [
+    {
+      name: 'SNP partial success: ret 0, gfn_start/uaddr/len advanced past the populated pages',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 4, faults: [updateFails(3)] })]),
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: 0, out: { gfn_start: BASE_GFN + 2, uaddr: SRC + 2 * PS, len: 2 * PS, error: 0 } }),
+    },
+    {
+      name: 'SNP first page fails: -EIO, params untouched, the firmware status in error',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 4, faults: [updateFails(1)] })]),
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: -5, out: { gfn_start: BASE_GFN, uaddr: SRC, len: 4 * PS, error: 0x17 } }),
+    },
+    {
+      name: 'TDX stops at the slot end with the region written back',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('tdx', [...S, initMemRegion({ at: 6, nr_pages: 4 })]),
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: -22, out: { source_addr: SRC + 2 * PS, gpa: (BASE_GFN + 8) * PS, nr_pages: 2 } }),
+    },
+    {
+      // Three signal checks a page: the ioctl loop, kvm_gmem_populate(), kvm_tdp_mmu_map_private_pfn().
+      name: 'TDX signal at the fourth check (before the second page): -EINTR after one page',
+      revision: rev('v6.11'),
+      scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 3, faults: [{ kind: 'signal', nth: 4 }] })]),
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: -4, out: { source_addr: SRC + PS, nr_pages: 2 } }),
+    },
+    {
+      name: 'SNP on a destroyed VM: -EBADF, nothing touched',
+      revision: rev('v6.11'),
+      scenario: scenario('snp', [...S, { kind: 'close_vm' }, launchUpdate()]),
+      check: (r) => expect(r.results[5]?.ret).toBe(-9),
+    },
+  ],
+  violated: [
+    {
+      name: 'mutant returns 0 (no progress) when the first page fails',
+      revision: mutant('kvm-x86-next+return-i'),
+      scenario: scenario('snp', [...S, launchUpdate({ faults: [updateFails(1)] })]),
+      messageId: 'noProgress',
+      opIndex: 4,
+    },
+    {
+      name: 'mutant reports reclaim success without reclaiming: the failed page stays the guest\'s',
+      revision: mutant('kvm-x86-next+no-reclaim'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 2, faults: [updateFails(2)] })]),
+      messageId: 'failedPageKept',
+      opIndex: 4,
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: 0, out: { gfn_start: BASE_GFN + 1 } }),
+    },
+  ],
+});

@@ -1,0 +1,44 @@
+import { expect, test } from 'vitest';
+import { warnReachable } from '../../properties/invariants/warn-reachable.js';
+import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
+
+const S = setupOps();
+
+test('the matrix expects G3 on SNP v6.11, rfc-v1 and v7.0', () => {
+  for (const r of ['v6.11', 'rfc-v1', 'v7.0']) expectMatrixViolated('warn-reachable', 'snp', r, 'warnWithoutFault');
+});
+
+invariantCases(warnReachable, {
+  holds: [
+    {
+      name: 'kvm-x86-next rejects uaddr 0 for a non-ZERO page up front',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]),
+      check: (r) => expect(r.results[4]?.ret).toBe(-22),
+    },
+    { name: 'a ZERO page has no source to warn about', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0, type: KVM_SEV_SNP_PAGE_TYPE_ZERO })]) },
+    {
+      name: 'TDX_BUG_ON after an injected MR.EXTEND failure is allowed, and kills the VM',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('tdx', [...S, initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 1 }] }), initMemRegion({ at: 1 })]),
+      check: (r) => {
+        expect(r.results.slice(4).map((x) => x.ret)).toEqual([-5, -5]);
+        expect(r.world.kvm.vm_bugged).toBe(true);
+      },
+    },
+  ],
+  violated: [
+    {
+      name: 'G3: v7.0 WARN_ON_ONCE(type != ZERO && !src_page) from uaddr 0',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]),
+      messageId: 'warnWithoutFault',
+      opIndex: 4,
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: -5, out: { error: 0 } }),
+    },
+    { name: 'G3: v6.11', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
+    { name: 'G3: rfc-v1', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
+  ],
+});

@@ -1,0 +1,103 @@
+import { describe, expect, test } from 'vitest';
+import { snpBackend } from '../../model/backends/snp/backend.js';
+import { tdxBackend } from '../../model/backends/tdx/backend.js';
+import { tdxOf } from '../../model/backends/tdx/access.js';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, VM_FAULT_SIGBUS } from '../../model/kernel/guest_memfd.js';
+import { KVM_USER_MEM_SLOTS } from '../../model/kernel/kvm_main.js';
+import { KVM } from '../../model/kernel/services/kvmcore.js';
+import { runScenario } from '../../model/scenario/runScenario.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import { createWorld } from '../../model/world/World.js';
+import { rev } from '../invariants/caseTable.js';
+import { BASE_GFN, GEO, GMEM, PS, eventsOf, initMemRegion, scenario, setupOps } from './fixtures.js';
+
+const rets = (ops: readonly Op[], backend: 'snp' | 'tdx' = 'snp') => runScenario(scenario(backend, ops), rev('kvm-x86-next')).results.map((r) => r.ret);
+const gmem = (size = 4 * PS, flags = GUEST_MEMFD_FLAG_MMAP): Op => ({ kind: 'create_guest_memfd', size, flags });
+const region = (o: Partial<{ slot: number; flags: number; gpa: number; size: number; uaddr: number; fd: number; offset: number }> = {}): Op => ({
+  kind: 'set_user_memory_region2', slot: o.slot ?? 0, flags: o.flags ?? KVM_MEM_GUEST_MEMFD, guest_phys_addr: o.gpa ?? BASE_GFN * PS,
+  memory_size: o.size ?? 2 * PS, userspace_addr: o.uaddr ?? 0x7f00_0000_0000, guest_memfd: o.fd ?? GMEM, guest_memfd_offset: o.offset ?? 0,
+});
+const attrs = (o: Partial<{ address: number; size: number; attributes: number; flags: number }> = {}): Op => ({
+  kind: 'set_memory_attributes', address: o.address ?? BASE_GFN * PS, size: o.size ?? PS, attributes: o.attributes ?? KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: o.flags ?? 0,
+});
+
+describe('KVM_CREATE_GUEST_MEMFD', () => {
+  test('files are numbered from 1; bad flags, INIT_SHARED and bad sizes are -EINVAL', () => {
+    expect(rets([gmem(), gmem(PS, 0), gmem(PS, 4), gmem(PS, GUEST_MEMFD_FLAG_INIT_SHARED), gmem(PS + 1), gmem(0)])).toEqual([1, 2, -22, -22, -22, -22]);
+  });
+});
+
+describe('KVM_SET_USER_MEMORY_REGION2', () => {
+  test('argument checks', () => {
+    expect(rets([gmem(), region({ flags: 1 }), region({ slot: KVM_USER_MEM_SLOTS }), region({ slot: -1 }), region({ size: PS + 1 }), region({ gpa: 1 }), region({ uaddr: 1 }), region({ size: 0 })]))
+      .toEqual([1, -22, -22, -22, -22, -22, -22, -22]);
+  });
+
+  test('binding checks: no such guest_memfd, unaligned or too large an offset', () => {
+    expect(rets([gmem(), region({ fd: 2 }), region({ offset: 1 }), region({ offset: 3 * PS }), region({ offset: -PS })])).toEqual([1, -9, -22, -22, -22]);
+  });
+
+  test('an existing slot id, an overlapping range or an already bound file range is -EEXIST', () => {
+    expect(rets([gmem(), region(), region(), region({ slot: 1, gpa: (BASE_GFN + 1) * PS }), region({ slot: 1, gpa: 0x100 * PS, offset: PS }), region({ slot: 2, gpa: 0x100 * PS, offset: 2 * PS })]))
+      .toEqual([1, 0, -17, -17, -17, 0]);
+  });
+
+  test('deleting a slot unbinds its range, which can then be bound again; a slot without gmem binds nothing', () => {
+    const r = runScenario(scenario('snp', [gmem(), region(), region({ size: 0 }), region({ size: 0 }), region({ slot: 3 }), region({ slot: 4, flags: 0, gpa: 0x200 * PS })]), rev('v7.0'));
+    expect(r.results.map((x) => x.ret)).toEqual([1, 0, 0, -22, 0, 0]);
+    expect(r.world.gmem.files.get(GMEM)?.bindings).toEqual(new Map([[0, 3], [1, 3]]));
+    expect(r.world.kvm.memslots.get(4)?.gmem_file).toBe(0);
+  });
+
+  test('deleting a TDX slot zaps its private mappings first', () => {
+    const r = runScenario(scenario('tdx', [...setupOps(), initMemRegion(), region({ size: 0 })]), rev('kvm-x86-next'));
+    expect(r.results[5]?.ret).toBe(0);
+    expect(tdxOf(r.world).mirror.size).toBe(0);
+    expect(tdxOf(r.world).module.sept.size).toBe(0);
+  });
+});
+
+describe('KVM_SET_MEMORY_ATTRIBUTES', () => {
+  test('argument checks', () => {
+    expect(rets([attrs({ flags: 1 }), attrs({ attributes: 1 }), attrs({ size: 0 }), attrs({ address: 1 }), attrs({ size: PS + 1 }), attrs({ size: 2 * PS })]))
+      .toEqual([-22, -22, -22, -22, -22, 0]);
+  });
+
+  test('stores per gfn, logs the change, and does nothing when nothing changes', () => {
+    const r = runScenario(scenario('snp', [attrs({ size: 2 * PS }), attrs(), attrs({ attributes: 0 })]), rev('v6.11'));
+    expect(r.results.map((x) => x.ret)).toEqual([0, 0, 0]);
+    expect(eventsOf(r.world, 'attr').map((e) => [e.gfn, e.before, e.after])).toEqual([[BASE_GFN, 0, 8], [BASE_GFN + 1, 0, 8], [BASE_GFN, 8, 0]]);
+    expect([...r.world.kvm.attributes]).toEqual([[BASE_GFN + 1, 8]]);
+  });
+});
+
+describe('guest_memfd file operations', () => {
+  test('the mmap fault path: SIGBUS for private memory; -ENODEV without GUEST_MEMFD_FLAG_MMAP', () => {
+    expect(rets([gmem(), gmem(PS, 0), { kind: 'gmem_user_fault', guest_memfd: 1, offset: 0 }, { kind: 'gmem_user_fault', guest_memfd: 2, offset: 0 }, { kind: 'gmem_user_fault', guest_memfd: 1, offset: 9 * PS }]))
+      .toEqual([1, 2, VM_FAULT_SIGBUS, -19, VM_FAULT_SIGBUS]);
+  });
+
+  test('punch_hole needs page-aligned offset and length', () => {
+    expect(rets([gmem(), { kind: 'punch_hole', guest_memfd: 1, offset: 1, len: PS, faults: [] }, { kind: 'punch_hole', guest_memfd: 1, offset: 0, len: 0, faults: [] }, { kind: 'punch_hole', guest_memfd: 1, offset: 0, len: PS, faults: [] }]))
+      .toEqual([1, -22, -22, 0]);
+  });
+
+  test('fallocate() supports only PUNCH_HOLE | KEEP_SIZE', () => {
+    const w = createWorld(GEO, snpBackend.createState(), {}, false);
+    const { k } = snpBackend.boot(w, rev('v7.0'));
+    const file = k.kvm_gmem_create(KVM, 2 * PS, 0);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(-95);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE | 0x10, 0, PS)).toBe(-95);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE, 0, PS)).toBe(-95);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(0);
+    expect(k.kvm_gmem_get_index({ id: 0, base_gfn: 0x10, npages: 2, flags: KVM_MEM_GUEST_MEMFD, userspace_addr: 0, gmem_file: file, gmem_pgoff: 3 }, 0x11)).toBe(4);
+  });
+
+  test('unbinding a slot without a guest_memfd does nothing', () => {
+    const w = createWorld(GEO, tdxBackend.createState(), {}, false);
+    const { k } = tdxBackend.boot(w, rev('v7.0'));
+    k.kvm_gmem_unbind({ id: 0, base_gfn: 0x10, npages: 2, flags: 0, userspace_addr: 0, gmem_file: 0, gmem_pgoff: 0 });
+    expect(w.log).toEqual([]);
+  });
+});
