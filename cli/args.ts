@@ -1,3 +1,4 @@
+import { CELL_RUNS } from '../properties/check.js';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { REVISIONS } from '../model/revisions/registry.js';
@@ -10,20 +11,29 @@ import type { Invariant } from '../properties/Invariant.js';
 export class UsageError extends Error {}
 
 export const DEFAULT_SEED = 20261122;
-export const DEFAULT_RUNS = 300;
 
 export const USAGE = `usage: npm run gmemcheck -- <command> [options]
 
 commands:
   list [--json]                       backends, revisions, injected bugs, properties, the expected matrix
   check [options]                     run properties against revisions (exit 0: all hold, 1: a violation, 2: bad arguments)
-    --backend snp|tdx|all             default all
+    --backend snp|tdx|cca|all         default all
     --revision NAME|all               a revision or injected bug from 'list'; default all revisions
+    --revision-module FILE            your own revision (a .ts file; see new-revision) instead of --revision
     --property NAME|all               an invariant from 'list'; default all
     --seed N                          fast-check seed (integer); default ${DEFAULT_SEED}
-    --runs N                          runs per cell (1..100000); default ${DEFAULT_RUNS}
+    --runs N                          runs per cell (1..100000); default snp ${CELL_RUNS.snp}, tdx ${CELL_RUNS.tdx}, cca ${CELL_RUNS.cca}
     --path P                          replay path printed by a violation (needs one backend, revision and property)
+    --save                            write each shrunk counterexample to the corpus (not twice; never half-written)
+    --corpus DIR                      corpus folder for --save; default corpus/
     --json                            one JSON document instead of text
+  replay FILE [options]               run one corpus scenario, compare with its recorded verdicts, print its trace
+    --revision NAME|all               revisions to run; default every revision of the scenario's backend
+    --revision-module FILE            also run your own revision
+    --verbose                         show the quiet look-ups and memory accesses in the trace
+    --json                            the verdicts and the trace as one JSON document
+  new-revision NAME --from REV        write an editable copy of a built-in revision
+    --out FILE                        where; default ./NAME.ts (never overwritten)
 `;
 
 export interface ListOptions {
@@ -32,21 +42,47 @@ export interface ListOptions {
 
 export interface CheckOptions {
   readonly backends: readonly BackendId[];
+  /** A revision module to load (it replaces `revisions`), as typed. */
+  readonly revisionModule: string | undefined;
+  /** Write counterexamples to this corpus folder (DEFAULT_CORPUS: this checkout's). */
+  readonly saveTo: string | undefined;
   readonly revisions: readonly Revision[];
   readonly invariants: readonly Invariant[];
   readonly seed: number;
-  readonly runs: number;
+  /** Undefined: each backend's calibrated budget (CELL_RUNS). */
+  readonly runs: number | undefined;
   readonly path: string | undefined;
   readonly json: boolean;
 }
 
-export type Command = { readonly kind: 'list'; readonly options: ListOptions } | { readonly kind: 'check'; readonly options: CheckOptions } | { readonly kind: 'help' };
+export interface ReplayArgs {
+  readonly file: string;
+  readonly revisions: readonly Revision[] | undefined;
+  readonly revisionModule: string | undefined;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+export interface NewRevisionArgs {
+  readonly name: string;
+  readonly from: Revision;
+  readonly out: string;
+}
+
+export type Command =
+  | { readonly kind: 'list'; readonly options: ListOptions }
+  | { readonly kind: 'check'; readonly options: CheckOptions }
+  | { readonly kind: 'replay'; readonly options: ReplayArgs }
+  | { readonly kind: 'new-revision'; readonly options: NewRevisionArgs }
+  | { readonly kind: 'help' };
+
+const REVISION_ID = /^[a-z0-9][a-z0-9.+-]*$/;
 
 type ArgOptions = Record<string, { readonly type: 'string' | 'boolean' }>;
 
-function parse(argv: readonly string[], options: ArgOptions): { values: Record<string, string | boolean | (string | boolean)[] | undefined> } {
+function parse(argv: readonly string[], options: ArgOptions, positionals = false): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
+    return parseArgs({ args: [...argv], options, allowPositionals: positionals, strict: true });
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
@@ -71,19 +107,29 @@ export function parseCommand(argv: readonly string[]): Command {
     const { values } = parse(rest, { json: { type: 'boolean' } });
     return { kind: 'list', options: { json: values.json === true } };
   }
-  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list or check)`);
+  if (cmd === 'replay') return parseReplay(rest);
+  if (cmd === 'new-revision') return parseNewRevision(rest);
+  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, replay or new-revision)`);
   const { values } = parse(rest, {
     backend: { type: 'string' },
     revision: { type: 'string' },
+    'revision-module': { type: 'string' },
     property: { type: 'string' },
     seed: { type: 'string' },
     runs: { type: 'string' },
     path: { type: 'string' },
+    save: { type: 'boolean' },
+    corpus: { type: 'string' },
     json: { type: 'boolean' },
   });
+  const revisionModule = str(values['revision-module']);
+  if (revisionModule !== undefined && str(values.revision) !== undefined) throw new UsageError('give --revision or --revision-module, not both');
+  if (str(values.corpus) !== undefined && values.save !== true) throw new UsageError('--corpus names where --save writes; give --save too');
   const backendArg = str(values.backend) ?? 'all';
-  if (!['snp', 'tdx', 'all'].includes(backendArg)) throw new UsageError(`--backend must be snp, tdx or all, got '${backendArg}'`);
-  const backends: BackendId[] = backendArg === 'all' ? ['snp', 'tdx'] : [backendArg === 'snp' ? 'snp' : 'tdx'];
+  const allBackends: readonly BackendId[] = ['snp', 'tdx', 'cca'];
+  const chosen = allBackends.find((b) => b === backendArg);
+  if (backendArg !== 'all' && chosen === undefined) throw new UsageError(`--backend must be snp, tdx, cca or all, got '${backendArg}'`);
+  const backends: readonly BackendId[] = chosen === undefined ? allBackends : [chosen];
   const revisionArg = str(values.revision) ?? 'all';
   const known = [...REVISIONS, ...MUTANTS];
   const revision = known.find((r) => r.id === revisionArg);
@@ -99,22 +145,58 @@ export function parseCommand(argv: readonly string[]): Command {
   const path = str(values.path);
   if (path !== undefined) {
     if (!/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path must look like 12:0:3, got '${path}'`);
-    if (backendArg === 'all' || revision === undefined || invariant === undefined) {
-      throw new UsageError('--path replays one cell: give --backend, --revision and --property too');
+    if (backendArg === 'all' || (revision === undefined && revisionModule === undefined) || invariant === undefined) {
+      throw new UsageError('--path replays one cell: give --backend, --revision (or --revision-module) and --property too');
     }
   }
-  const usable = backends.filter((b) => revisions.some((r) => r.backends.includes(b)));
+  const usable = revisionModule !== undefined ? backends : backends.filter((b) => revisions.some((r) => r.backends.includes(b)));
   if (usable.length === 0) throw new UsageError(`revision '${revisionArg}' has no ${backendArg} backend`);
   return {
     kind: 'check',
     options: {
       backends: usable,
+      revisionModule,
+      saveTo: values.save === true ? (str(values.corpus) ?? DEFAULT_CORPUS) : undefined,
       revisions,
       invariants: invariant === undefined ? INVARIANTS : [invariant],
       seed: integer('seed', str(values.seed), DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
-      runs: integer('runs', str(values.runs), DEFAULT_RUNS, 1, 100_000),
+      runs: str(values.runs) === undefined ? undefined : integer('runs', str(values.runs), 0, 1, 100_000),
       path,
       json: values.json === true,
     },
   };
+}
+
+/** `--save` without `--corpus`: this checkout's corpus/ folder, wherever npm was run from. */
+export const DEFAULT_CORPUS = '';
+
+function parseReplay(argv: readonly string[]): Command {
+  const { values, positionals } = parse(argv, { revision: { type: 'string' }, 'revision-module': { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, true);
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw new UsageError('replay needs a corpus file: npm run gmemcheck -- replay corpus/NAME.json');
+  if (extra.length > 0) throw new UsageError(`replay takes one file, got also '${extra.join(' ')}'`);
+  const revisionArg = str(values.revision);
+  let revisions: readonly Revision[] | undefined;
+  if (revisionArg !== undefined && revisionArg !== 'all') {
+    const r = [...REVISIONS, ...MUTANTS].find((x) => x.id === revisionArg);
+    if (r === undefined) throw new UsageError(`--revision '${revisionArg}' is not a known revision (known: ${[...REVISIONS, ...MUTANTS].map((x) => x.id).join(', ')})`);
+    revisions = [r];
+  }
+  return { kind: 'replay', options: { file, revisions, revisionModule: str(values['revision-module']), json: values.json === true, verbose: values.verbose === true } };
+}
+
+function parseNewRevision(argv: readonly string[]): Command {
+  const { values, positionals } = parse(argv, { from: { type: 'string' }, out: { type: 'string' } }, true);
+  const [name, ...extra] = positionals;
+  if (name === undefined) throw new UsageError('new-revision needs a name: npm run gmemcheck -- new-revision my-patch --from v7.0');
+  if (extra.length > 0) throw new UsageError(`new-revision takes one name, got also '${extra.join(' ')}'`);
+  if (!REVISION_ID.test(name)) throw new UsageError(`revision name '${name}' must be lower-case letters, digits, '.', '+' and '-'`);
+  if ([...REVISIONS, ...MUTANTS].some((r) => r.id === name)) throw new UsageError(`'${name}' is a built-in revision's name; choose another`);
+  const fromArg = str(values.from);
+  if (fromArg === undefined) throw new UsageError(`new-revision needs --from, one of ${REVISIONS.map((r) => r.id).join(', ')}`);
+  const from = REVISIONS.find((r) => r.id === fromArg);
+  if (from === undefined) throw new UsageError(`--from '${fromArg}' is not a built-in revision (known: ${REVISIONS.map((r) => r.id).join(', ')})`);
+  const out = str(values.out) ?? `${name}.ts`;
+  if (!/\.(ts|mts)$/.test(out)) throw new UsageError(`--out must name a .ts file, got '${out}'`);
+  return { kind: 'new-revision', options: { name, from, out } };
 }

@@ -1,33 +1,67 @@
-import { parseCommand, UsageError, USAGE } from './args.js';
+import { join } from 'node:path';
+import { revisionsFor } from '../model/revisions/registry.js';
+import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
+import { DEFAULT_CORPUS, parseCommand, UsageError, USAGE } from './args.js';
 import { runCheck } from './commands/check.js';
 import { runList } from './commands/list.js';
+import { runNewRevision } from './commands/newRevision.js';
+import { runReplay } from './commands/replay.js';
+import { loadRevisionModule, REPO_ROOT, RevisionModuleError, userPath } from './revisionModule.js';
 
 /**
  * gmemcheck's command line. Exit status: 0 every property held (or nothing to check), 1 a
- * property was violated (or the model failed), 2 bad arguments.
+ * property was violated (or the model failed), 2 bad input: arguments, a revision module or a
+ * corpus file, each named with what is wrong. Nothing the user has is overwritten.
  */
-export function main(argv: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): number {
-  let command;
+export async function main(argv: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): Promise<number> {
   try {
-    command = parseCommand(argv);
+    const command = parseCommand(argv);
+    switch (command.kind) {
+      case 'help':
+        write(USAGE);
+        return 0;
+      case 'list':
+        return runList(command.options, write);
+      case 'check': {
+        const o = command.options;
+        if (o.revisionModule === undefined) return runCheck({ ...o, saveTo: saveDir(o.saveTo) }, write);
+        const mine = await loadRevisionModule(o.revisionModule);
+        const backends = o.backends.filter((b) => mine.backends.includes(b));
+        if (backends.length === 0) throw new UsageError(`${o.revisionModule} implements ${mine.backends.join(', ')}, not ${o.backends.join(', ')}`);
+        return runCheck({ ...o, revisions: [mine], backends, saveTo: saveDir(o.saveTo) }, write);
+      }
+      case 'replay': {
+        const o = command.options;
+        const file = userPath(o.file);
+        const { entry } = loadCorpusFile(file);
+        const backend = entry.scenario.backend;
+        const revisions = [...(o.revisions ?? revisionsFor(backend)), ...(o.revisionModule === undefined ? [] : [await loadRevisionModule(o.revisionModule)])];
+        const wrong = revisions.filter((r) => !r.backends.includes(backend));
+        if (wrong.length > 0) throw new UsageError(`${wrong.map((r) => r.id).join(', ')} has no ${backend} backend, which ${o.file} needs`);
+        return runReplay({ file, entry, revisions, traceOf: o.revisionModule !== undefined ? revisions[revisions.length - 1]?.id : o.revisions?.[0]?.id, json: o.json, verbose: o.verbose }, write);
+      }
+      case 'new-revision':
+        return runNewRevision({ ...command.options, out: userPath(command.options.out) }, write);
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       writeErr(`gmemcheck: ${e.message}\n\n${USAGE}`);
       return 2;
     }
+    if (e instanceof RevisionModuleError || e instanceof CorpusFileError) {
+      writeErr(`gmemcheck: ${e.message}\n`);
+      return 2;
+    }
     throw e;
-  }
-  switch (command.kind) {
-    case 'help':
-      write(USAGE);
-      return 0;
-    case 'list':
-      return runList(command.options, write);
-    case 'check':
-      return runCheck(command.options, write);
   }
 }
 
+/** `--save`'s folder: this checkout's corpus/ by default, else as the user typed it. */
+function saveDir(saveTo: string | undefined): string | undefined {
+  if (saveTo === undefined) return undefined;
+  return saveTo === DEFAULT_CORPUS ? join(REPO_ROOT, 'corpus') : userPath(saveTo);
+}
+
 if (process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1])) {
-  process.exitCode = main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  process.exitCode = await main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
 }

@@ -4,17 +4,19 @@ import { layoutArb, type Layout } from './layout.js';
 import { attributesOpArb, memslotArb, munmapArb, punchHoleArb, remapArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
+import type { RmmVersion } from '../model/revisions/Revision.js';
+import { armActivateArb, armPopulateArb, ccaSetupArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
 
 /** One operation after set-up: populate most of the time, the other operations around it. */
-export function bodyOpArb(backend: BackendId, l: Layout): fc.Arbitrary<Op> {
-  const populate = backend === 'snp' ? snpLaunchUpdateArb(l) : tdxInitMemRegionArb(l);
-  const finish = backend === 'snp' ? snpLaunchFinishArb() : tdxFinalizeArb();
+export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rmm: RmmVersion = 'v1.0'): fc.Arbitrary<Op> {
+  const populate = { snp: () => snpLaunchUpdateArb(l), tdx: () => tdxInitMemRegionArb(l), cca: () => armPopulateArb(l, granulesPerPage, rmm) }[backend]();
+  const finish = { snp: snpLaunchFinishArb, tdx: tdxFinalizeArb, cca: armActivateArb }[backend]();
   return fc.oneof(
     { arbitrary: populate, weight: 12 },
     { arbitrary: userFaultArb(l), weight: 2 },
     { arbitrary: attributesOpArb(l), weight: 2 },
-    { arbitrary: punchHoleArb(backend, l), weight: 2 },
+    { arbitrary: punchHoleArb(backend, l, rmm), weight: 2 },
     { arbitrary: munmapArb(l), weight: 1 },
     { arbitrary: remapArb(l), weight: 1 },
     { arbitrary: memslotArb(l), weight: 1 },
@@ -27,15 +29,17 @@ export function bodyOpArb(backend: BackendId, l: Layout): fc.Arbitrary<Op> {
  * layout (so few runs are wasted on arguments that cannot work, while invalid ones still come
  * up), an optional tear-down, and the values undefined behaviour takes.
  */
-export function scenarioArb(backend: BackendId): fc.Arbitrary<Scenario> {
-  return layoutArb().chain((l) =>
+export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0'): fc.Arbitrary<Scenario> {
+  return fc.tuple(layoutArb(), ccaSetupArb(rmm)).chain(([l, cca]) =>
     fc
       .record({
-        setup: setupArb(l),
-        body: fc.array(bodyOpArb(backend, l), { minLength: 1, maxLength: 6 }),
-        teardown: teardownArb(backend),
+        setup: setupArb(l, backend),
+        body: fc.array(bodyOpArb(backend, l, cca.granules_per_page, rmm), { minLength: 1, maxLength: 6 }),
+        teardown: teardownArb(backend, rmm),
         ub: ubArb(),
       })
-      .map(({ setup, body, teardown, ub }): Scenario => ({ backend, geometry: l.geometry, ops: [...setup, ...body, ...teardown], ub })),
+      .map(({ setup, body, teardown, ub }): Scenario => ({
+        backend, geometry: l.geometry, ops: [...setup, ...body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
+      })),
   );
 }

@@ -7,6 +7,12 @@ import { coverageObserver, type Coverage } from './coverage.js';
 import { watch, type Invariant, type Violation } from './Invariant.js';
 import { minimizeCounterexample } from './minimize.js';
 
+/**
+ * Runs per cell the matrix is calibrated for. CCA runs are cheap and its fault plans aim at
+ * each granule position of 1-, 4- and 16-granule pages with five RMI commands, so it gets more.
+ */
+export const CELL_RUNS: Readonly<Record<BackendId, number>> = { snp: 300, tdx: 300, cca: 1000 };
+
 /** One cell of the matrix: an invariant checked on a backend for a revision. */
 export interface CellSpec {
   readonly backend: BackendId;
@@ -42,7 +48,7 @@ export function runWithInvariant(scenario: Scenario, revision: Revision, invaria
 
 export function checkCell(spec: CellSpec): CellOutcome {
   const coverage: Coverage = new Map();
-  const property = fc.property(scenarioArb(spec.backend), (scenario) => runWithInvariant(scenario, spec.revision, spec.invariant, coverage).violations.length === 0);
+  const property = fc.property(scenarioArb(spec.backend, spec.revision.arm?.rmm), (scenario) => runWithInvariant(scenario, spec.revision, spec.invariant, coverage).violations.length === 0);
   const details = fc.check(property, {
     seed: spec.seed,
     numRuns: spec.runs,
@@ -66,6 +72,7 @@ export function scenarioSize(s: Scenario): { ops: number; pages: number } {
   for (const op of s.ops) {
     if (op.kind === 'snp_launch_update') pages += Math.max(0, Math.floor(op.len / s.geometry.page_size));
     if (op.kind === 'tdx_init_mem_region') pages += Math.max(0, op.nr_pages);
+    if (op.kind === 'arm_rmi_populate') pages += Math.floor(op.size / s.geometry.page_size);
   }
   return { ops: s.ops.length, pages };
 }

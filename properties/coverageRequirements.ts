@@ -1,3 +1,4 @@
+import type { Revision, RmmVersion } from '../model/revisions/Revision.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 
 /**
@@ -13,6 +14,8 @@ export interface CoverageRequirement {
   readonly key: string;
   readonly min: number;
   readonly except?: readonly string[];
+  /** Arm only: the RMM version whose commands the key names. */
+  readonly rmm?: RmmVersion;
 }
 
 const COMMON: readonly CoverageRequirement[] = [
@@ -29,6 +32,41 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'op:gmem_user_fault', min: 10 },
   { key: 'op:punch_hole', min: 10 },
   { key: 'op:close_guest_memfd', min: 10 },
+];
+
+const positions = (key: string, min: number, where: readonly string[] = ['first', 'middle', 'last', 'only']) => where.map((p) => ({ key: `${key}@${p}`, min }));
+
+/**
+ * RMM 1.0 (rme-v9, rme-v12): every injected RMI failure at each granule position of a page
+ * (coverage.ts unitPosition: only, first, middle, last), each level a walk can stop at, two
+ * failures in one page, and 4- and 16-granule pages. A rollback never destroys the granule that
+ * failed, so destroy failures are required where the rollback reaches them (first, middle).
+ */
+const CCA_RMM_1_0: readonly CoverageRequirement[] = [
+  { key: 'units_per_page:4', min: 500 },
+  { key: 'units_per_page:16', min: 500 },
+  ...positions('fw:RMI_GRANULE_DELEGATE:gran_gpt', 3),
+  ...positions('fw:RMI_DATA_CREATE:src_copy', 3, ['middle', 'last', 'only']),
+  { key: 'fw:RMI_DATA_CREATE:src_copy@first', min: 1 },
+  ...[0, 1, 2].map((l) => ({ key: `fw:RMI_DATA_CREATE:rtt_walk:L${l}`, min: 20 })),
+  ...positions('fw:RMI_GRANULE_UNDELEGATE:gran_gpt', 2, ['first', 'middle', 'last']),
+  { key: 'fw:RMI_GRANULE_UNDELEGATE:gran_gpt@only', min: 1 },
+  { key: 'fw:RMI_DATA_DESTROY:rmm_defect@first', min: 1 },
+  { key: 'fw:RMI_DATA_DESTROY:rmm_defect@middle', min: 5 },
+  { key: 'fw:RMI_RTT_CREATE:rmm_defect', min: 3 },
+  { key: 'fw:two injected failures in one page', min: 10 },
+];
+
+/** RMM 2.0 (rmi-newest): one granule per page, range commands, RTT_DATA_MAP_INIT. */
+const CCA_RMM_2_0: readonly CoverageRequirement[] = [
+  { key: 'fw:RMI_GRANULE_RANGE_DELEGATE:gran_gpt@only', min: 30 },
+  { key: 'fw:RMI_RTT_DATA_MAP_INIT:src_copy@only', min: 10 },
+  ...[0, 1, 2].map((l) => ({ key: `fw:RMI_RTT_DATA_MAP_INIT:rtt_walk:L${l}`, min: 20 })),
+  { key: 'fw:RMI_GRANULE_RANGE_UNDELEGATE:gran_gpt@only', min: 10 },
+  { key: 'fw:RMI_RTT_DATA_UNMAP:rmm_defect', min: 2 },
+  { key: 'fw:RMI_RTT_CREATE:rmm_defect', min: 5 },
+  { key: 'fw:two injected failures in one page', min: 5 },
+  { key: 'ret:arm_rmi_populate:0', min: 100 },
 ];
 
 export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly CoverageRequirement[]>> = {
@@ -62,12 +100,20 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'fw:TDH.MEM.PAGE.REMOVE:ok', min: 20 },
     { key: 'ret:tdx_init_mem_region:0', min: 20 },
   ],
+  cca: [
+    ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),
+    // rme-v9 predates kvm_gmem_populate(): no signal check on its path.
+    { key: 'fault:signal pending from check', min: 3, except: ['rme-v9'] },
+    { key: 'fault:gup efault', min: 2 },
+    ...CCA_RMM_1_0.map((r) => ({ ...r, rmm: 'v1.0' as const })),
+    ...CCA_RMM_2_0.map((r) => ({ ...r, rmm: 'v2.0' as const })),
+  ],
 };
 
 /** Requirements a holds cell's coverage misses: `[key, got, min]`. */
-export function coverageShortfall(backend: BackendId, revision: string, coverage: ReadonlyMap<string, number>): [string, number, number][] {
+export function coverageShortfall(backend: BackendId, revision: Pick<Revision, 'id' | 'arm'>, coverage: ReadonlyMap<string, number>): [string, number, number][] {
   return COVERAGE_REQUIREMENTS[backend]
-    .filter((r) => !(r.except ?? []).includes(revision))
+    .filter((r) => !(r.except ?? []).includes(revision.id) && (r.rmm === undefined || r.rmm === (revision.arm?.rmm ?? 'v2.0')))
     .map((r): [string, number, number] => [r.key, coverage.get(r.key) ?? 0, r.min])
     .filter(([, got, min]) => got < min);
 }

@@ -33,10 +33,10 @@ export function minimizeCounterexample(s0: Scenario, revision: Revision, invaria
     const op = s.ops[i];
     if (op === undefined) continue;
     const replace = (next: Op): Scenario => ({ ...s, ops: s.ops.map((o, j) => (j === i ? next : o)) });
-    if ('faults' in op) {
+    if ('faults' in op && op.faults !== undefined) {
       for (let f = op.faults.length - 1; f >= 0; f--) {
         const cur = s.ops[i];
-        if (cur !== undefined && 'faults' in cur) tryWith(replace({ ...cur, faults: cur.faults.filter((_x, j) => j !== f) }));
+        if (cur !== undefined && 'faults' in cur) tryWith(replace({ ...cur, faults: (cur.faults ?? []).filter((_x, j) => j !== f) }));
       }
     }
     if (op.kind === 'mmap' && op.holes.length > 0) tryWith(replace({ ...op, holes: [] }));
@@ -48,6 +48,9 @@ export function minimizeCounterexample(s0: Scenario, revision: Revision, invaria
     }
     if (now?.kind === 'tdx_init_mem_region') {
       for (let n = 1; n < now.nr_pages; n++) if (tryWith(replace({ ...now, nr_pages: n }))) break;
+    }
+    if (now?.kind === 'arm_rmi_populate') {
+      for (let n = 0; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
     }
     if (now?.kind === 'mmap') {
       for (let n = 1; n * ps < now.length; n++) if (tryWith(replace({ ...now, length: n * ps, holes: now.holes.filter((h) => h < n) }))) break;

@@ -1,4 +1,5 @@
 import type { Invariant } from './Invariant.js';
+import { gmemNoKvmRefs } from './invariants/gmem-no-kvm-refs.js';
 import { kmapLocalLifo } from './invariants/kmap-local-lifo.js';
 import { leakedPage } from './invariants/leaked-page.js';
 import { lockOrder } from './invariants/lock-order.js';
@@ -16,6 +17,7 @@ import { worldWellFormed } from './invariants/world-well-formed.js';
 /** Every invariant, the type invariant first, then by id. */
 export const INVARIANTS: readonly Invariant[] = [
   worldWellFormed,
+  gmemNoKvmRefs,
   kmapLocalLifo,
   leakedPage,
   lockOrder,

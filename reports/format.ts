@@ -21,10 +21,13 @@ export function opText(op: Op): string {
     case 'snp_launch_finish': return `KVM_SEV_SNP_LAUNCH_FINISH${faultsText(op.faults)}`;
     case 'tdx_init_mem_region': return `KVM_TDX_INIT_MEM_REGION { source_addr: ${hx(op.source_addr)}, gpa: ${hx(op.gpa)}, nr_pages: ${op.nr_pages} } flags ${op.flags}${faultsText(op.faults)}`;
     case 'tdx_finalize_vm': return `KVM_TDX_FINALIZE_VM${faultsText(op.faults)}`;
+    case 'arm_rmi_populate': return `KVM_ARM_RMI_POPULATE { base: ${hx(op.base)}, size: ${hx(op.size)}, source_uaddr: ${hx(op.source_uaddr)}, flags: ${op.flags}, reserved: ${op.reserved} }${faultsText(op.faults)}`;
+    case 'arm_realm_create': return `KVM_ENABLE_CAP(KVM_CAP_ARM_RME, CREATE_REALM)${faultsText(op.faults)}`;
+    case 'arm_realm_activate': return `first vCPU run (kvm_activate_realm)${faultsText(op.faults)}`;
     case 'punch_hole': return `fallocate(gmem ${op.guest_memfd}, PUNCH_HOLE|KEEP_SIZE, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
     case 'gmem_user_fault': return `user fault on mmap of gmem ${op.guest_memfd} at offset ${hx(op.offset)}`;
     case 'close_vm': return 'close(vm fd)';
-    case 'close_guest_memfd': return `close(gmem ${op.guest_memfd})`;
+    case 'close_guest_memfd': return `close(gmem ${op.guest_memfd})${faultsText(op.faults ?? [])}`;
   }
 }
 
@@ -53,7 +56,7 @@ export function eventText(e: Event): string | undefined {
     case 'bad_access': return `!!! ${e.what}: ${e.detail}`;
     case 'uninit_use': return `!!! uninitialised ${e.site} read as ${hx(e.value)}`;
     case 'warn': return `!!! ${e.macro} fired${e.message === '' ? '' : `: ${e.message}`}`;
-    case 'fw': return `${e.cmd}(${e.args}) -> ${e.outcome.kind === 'succeeded' ? 'ok' : `${e.outcome.status} [${e.outcome.condition}${e.outcome.forced ? ', injected' : ''}]`}`;
+    case 'fw': return `${e.cmd}(${e.args}) -> ${e.outcome.kind === 'succeeded' ? 'ok' : `${e.outcome.status}${e.outcome.status === 'RMI_ERROR_RTT' ? ` index ${e.outcome.index}` : ''} [${e.outcome.condition}${e.outcome.forced ? ', injected' : ''}]`}`;
     case 'fw_state': return `${e.what} ${e.key}: ${e.before} -> ${e.after}`;
     case 'measure': return `${e.register} += ${e.entry.what} gpa ${hx(e.entry.gpa)}${e.entry.contents === '' ? '' : ` #${e.entry.contents}`}`;
     case 'fault': return `injected: ${e.fault}`;

@@ -10,6 +10,7 @@ import { eventText, opText } from './format.js';
  */
 interface Node {
   readonly fn: string;
+  readonly args: string;
   readonly line: string;
   ret: string;
   readonly children: Node[];
@@ -31,35 +32,51 @@ function shown(n: Node, verbose: boolean): boolean {
   return !QUIET.has(n.fn) && !(QUIET_WHEN_FALSE.has(n.fn) && n.ret === 'false');
 }
 
-export function renderTrace(log: readonly Event[], violations: readonly Violation[], opts: { verbose?: boolean } = {}): string {
-  const out: string[] = [];
+/** One line of the trace as data: a kernel call (with its arguments and result) or a state change. */
+export interface TraceNode {
+  readonly fn?: string;
+  readonly args?: string;
+  readonly ret?: string;
+  /** A state change (`* ...` in the text form). */
+  readonly state?: string;
+  readonly children: readonly TraceNode[];
+}
+
+/** One operation of the trace as data. */
+export interface TraceOp {
+  readonly index: number;
+  readonly op: string;
+  readonly calls: readonly TraceNode[];
+  readonly ret: string;
+  readonly out: Readonly<Record<string, number>>;
+  readonly violations: readonly Violation[];
+}
+
+/** The run as data: what the text trace prints, structured (`--json`). */
+export function buildTrace(log: readonly Event[], violations: readonly Violation[], opts: { verbose?: boolean } = {}): TraceOp[] {
+  const ops: TraceOp[] = [];
   const quiet = new Set(['mem_read', 'mem_write', 'page_ref', 'folio', 'file_ref', 'kmap', 'kunmap']);
   let stack: Node[] = [];
   let roots: Node[] = [];
-  const flush = (nodes: Node[], depth: number): void => {
-    for (const n of nodes) {
-      if (!shown(n, opts.verbose === true)) continue;
-      out.push(`${'  '.repeat(depth)}${n.line}${n.ret === '' || n.ret === 'undefined' ? '' : ` = ${n.ret}`}`);
-      flush(n.children, depth + 1);
-    }
-  };
+  let current: { index: number; op: string } | undefined;
+  const toData = (nodes: readonly Node[]): TraceNode[] =>
+    nodes.filter((n) => shown(n, opts.verbose === true)).map((n): TraceNode => (n.fn === ''
+      ? { state: n.line.slice(2), children: [] }
+      : { fn: n.fn, args: n.args, ...(n.ret === '' || n.ret === 'undefined' ? {} : { ret: n.ret }), children: toData(n.children) }));
   for (const e of log) {
     if (e.kind === 'op_begin') {
       roots = [];
       stack = [];
-      out.push(`#${e.index} ${opText(e.op)}`);
+      current = { index: e.index, op: opText(e.op) };
       continue;
     }
     if (e.kind === 'op_end') {
-      flush(roots, 1);
-      const outs = Object.entries(e.out).map(([k, v]) => `${k}=${Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : v}`).join(' ');
-      out.push(`  => ${errnoName(e.ret)}${outs === '' ? '' : `  (${outs})`}`);
-      for (const v of violations.filter((x) => x.opIndex === e.index)) out.push(`  VIOLATION [${v.invariant}/${v.messageId}] ${v.message}`);
+      ops.push({ index: e.index, op: current?.op ?? '', calls: toData(roots), ret: errnoName(e.ret), out: e.out, violations: violations.filter((x) => x.opIndex === e.index) });
       continue;
     }
     const into = stack[stack.length - 1]?.children ?? roots;
     if (e.kind === 'call') {
-      const node: Node = { fn: e.fn, line: `${e.fn}(${e.args})`, ret: '', children: [] };
+      const node: Node = { fn: e.fn, args: e.args, line: `${e.fn}(${e.args})`, ret: '', children: [] };
       into.push(node);
       stack.push(node);
       continue;
@@ -71,7 +88,30 @@ export function renderTrace(log: readonly Event[], violations: readonly Violatio
     }
     if (!opts.verbose && quiet.has(e.kind)) continue;
     const text = eventText(e);
-    if (text !== undefined) into.push({ fn: '', line: `* ${text}`, ret: '', children: [] });
+    if (text !== undefined) into.push({ fn: '', args: '', line: `* ${text}`, ret: '', children: [] });
+  }
+  return ops;
+}
+
+/** The trace as the kernel-log text a reviewer reads. */
+export function formatTrace(ops: readonly TraceOp[]): string {
+  const out: string[] = [];
+  const lines = (nodes: readonly TraceNode[], depth: number): void => {
+    for (const n of nodes) {
+      out.push(`${'  '.repeat(depth)}${n.state !== undefined ? `* ${n.state}` : `${n.fn ?? ''}(${n.args ?? ''})${n.ret === undefined ? '' : ` = ${n.ret}`}`}`);
+      lines(n.children, depth + 1);
+    }
+  };
+  for (const op of ops) {
+    out.push(`#${op.index} ${op.op}`);
+    lines(op.calls, 1);
+    const outs = Object.entries(op.out).map(([k, v]) => `${k}=${Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : v}`).join(' ');
+    out.push(`  => ${op.ret}${outs === '' ? '' : `  (${outs})`}`);
+    for (const v of op.violations) out.push(`  VIOLATION [${v.invariant}/${v.messageId}] ${v.message}`);
   }
   return out.join('\n');
+}
+
+export function renderTrace(log: readonly Event[], violations: readonly Violation[], opts: { verbose?: boolean } = {}): string {
+  return formatTrace(buildTrace(log, violations, opts));
 }

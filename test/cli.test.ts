@@ -2,33 +2,33 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { main } from '../cli/main.js';
 
-function run(...argv: string[]): { code: number; out: string; err: string } {
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = main(argv, (s) => (out += s), (s) => (err += s));
+  const code = await main(argv, (s) => (out += s), (s) => (err += s));
   return { code, out, err };
 }
 
 describe('gmemcheck list', () => {
-  test('lists backends, revisions, injected bugs, properties and the matrix', () => {
-    const r = run('list');
+  test('lists backends, revisions, injected bugs, properties and the matrix', async () => {
+    const r = await run('list');
     expect(r.code).toBe(0);
     for (const word of ['snp', 'tdx', 'v6.11', 'rfc-v1', 'v7.0', 'kvm-x86-next', 'kvm-x86-next+no-attr-check', 'lock-order', 'B3']) expect(r.out).toContain(word);
   });
 
-  test('--json gives every cell of the matrix', () => {
-    const r = run('list', '--json');
+  test('--json gives every cell of the matrix', async () => {
+    const r = await run('list', '--json');
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array), revisions: expect.any(Array), properties: expect.any(Array) });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    expect(doc.matrix).toHaveLength(13 * 8);
+    expect(doc.matrix).toHaveLength(14 * 11);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bug: 'B3' }));
   });
 });
 
 describe('gmemcheck check', () => {
-  test('a known-bad revision: exit 1, the expected bug named, a trace and a replay line', () => {
-    const r = run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety');
+  test('a known-bad revision: exit 1, the expected bug named, a trace and a replay line', async () => {
+    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety');
     expect(r.code).toBe(1);
     expect(r.out).toContain('VIOLATED — expected: B3');
     expect(r.out).toContain('tdx_gmem_post_populate');
@@ -36,26 +36,26 @@ describe('gmemcheck check', () => {
     expect(r.out).toContain('1 violated (1 expected by the matrix, 0 not)');
   });
 
-  test('the printed replay reproduces the same counterexample, and the same seed the same run', () => {
-    const first = run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7');
-    const again = run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7');
+  test('the printed replay reproduces the same counterexample, and the same seed the same run', async () => {
+    const first = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7');
+    const again = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7');
     expect(again.out).toBe(first.out);
     const path = /--path ([\d:]+)/.exec(first.out)?.[1];
     const scenario = /scenario: (.*)/.exec(first.out)?.[1];
     expect(path).toBeDefined();
-    const replay = run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--path', path ?? '');
+    const replay = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--path', path ?? '');
     expect(replay.code).toBe(1);
     expect(/scenario: (.*)/.exec(replay.out)?.[1]).toBe(scenario);
   });
 
-  test('a holding cell exits 0', () => {
-    const r = run('check', '--backend', 'snp', '--revision', 'kvm-x86-next', '--property', 'lock-order', '--runs', '50');
+  test('a holding cell exits 0', async () => {
+    const r = await run('check', '--backend', 'snp', '--revision', 'kvm-x86-next', '--property', 'lock-order', '--runs', '50');
     expect(r.code).toBe(0);
     expect(r.out).toContain('✓ snp × kvm-x86-next × lock-order: holds (50 runs)');
   });
 
-  test('--json: one document, a counterexample with its size for each violation', () => {
-    const r = run('check', '--backend', 'snp', '--revision', 'rfc-v1', '--property', 'refcount-balance', '--json');
+  test('--json: one document, a counterexample with its size for each violation', async () => {
+    const r = await run('check', '--backend', 'snp', '--revision', 'rfc-v1', '--property', 'refcount-balance', '--json');
     expect(r.code).toBe(1);
     const doc: unknown = JSON.parse(r.out);
     if (typeof doc !== 'object' || doc === null || !('cells' in doc) || !Array.isArray(doc.cells)) throw new Error('no cells');
@@ -67,8 +67,8 @@ describe('gmemcheck check', () => {
     });
   });
 
-  test('an injected bug is checked by name', () => {
-    const r = run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract');
+  test('an injected bug is checked by name', async () => {
+    const r = await run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract');
     expect(r.code).toBe(1);
     expect(r.out).toContain('expected: injected: kvm-x86-next+return-i');
   });
@@ -77,7 +77,7 @@ describe('gmemcheck check', () => {
 describe('bad arguments exit 2 and name the problem', () => {
   test.each([
     [['frobnicate'], "unknown command 'frobnicate'"],
-    [['check', '--backend', 'sev'], "--backend must be snp, tdx or all, got 'sev'"],
+    [['check', '--backend', 'sev'], "--backend must be snp, tdx, cca or all, got 'sev'"],
     [['check', '--revision', 'v9.9'], "--revision 'v9.9' is not a known revision"],
     [['check', '--property', 'nope'], "--property 'nope' is not a known property"],
     [['check', '--seed', '1.5'], "--seed must be an integer, got '1.5'"],
@@ -86,8 +86,8 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--path', 'x'], "--path must look like 12:0:3, got 'x'"],
     [['check', '--bogus'], "Unknown option '--bogus'"],
     [['list', 'extra'], 'Unexpected argument'],
-  ])('%j', (argv, message) => {
-    const r = run(...argv);
+  ])('%j', async (argv, message) => {
+    const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.err).toContain('usage: npm run gmemcheck');
@@ -96,7 +96,7 @@ describe('bad arguments exit 2 and name the problem', () => {
 });
 
 describe('the npm script', () => {
-  test('npm run gmemcheck passes arguments and exit status through', () => {
+  test('npm run gmemcheck passes arguments and exit status through', async () => {
     const ok = spawnSync('npm', ['run', '-s', 'gmemcheck', '--', 'list'], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('expected matrix');

@@ -88,7 +88,7 @@ describe('edge cases are reachable', () => {
   });
 
   test('fault plans reach every fault kind and firmware failure pairs', () => {
-    const faults = sample(scenarioArb('snp'), 9, 400).flatMap((s) => s.ops.flatMap((op) => ('faults' in op ? op.faults : [])));
+    const faults = sample(scenarioArb('snp'), 9, 400).flatMap((s) => s.ops.flatMap((op) => ('faults' in op ? (op.faults ?? []) : [])));
     for (const kind of ['gup', 'alloc', 'signal', 'fw']) expect(faults.some((f) => f.kind === kind)).toBe(true);
     expect(faults.some((f) => f.kind === 'fw' && f.cmd === 'SNP_PAGE_RECLAIM')).toBe(true);
   });

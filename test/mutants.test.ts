@@ -16,7 +16,7 @@ describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
       test(`${m.id} on ${backend} breaks ${m.breaks.invariant} (${m.breaks.messageId})`, () => {
         const invariant = invariantById(m.breaks.invariant);
         if (invariant === undefined) throw new Error(`unknown invariant ${m.breaks.invariant}`);
-        const out = checkCell({ backend, revision: m, invariant, runs: cellRuns(), seed: suiteSeed() });
+        const out = checkCell({ backend, revision: m, invariant, runs: cellRuns(backend), seed: suiteSeed() });
         expect(out.status).toBe('violated');
         if (out.status !== 'violated') return;
         expect(out.violations.map((v) => v.messageId)).toContain(m.breaks.messageId);

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import type { BackendId } from '../model/scenario/Scenario.js';
+import { CELL_RUNS } from '../properties/check.js';
 
 /** The seed every property in this run uses (see setup.ts). */
 export function suiteSeed(): number {
@@ -7,10 +9,8 @@ export function suiteSeed(): number {
   return seed;
 }
 
-/** Runs per matrix cell: FC_NUM_RUNS or the default budget the matrix is calibrated for. */
-export const DEFAULT_RUNS = 300;
-
-export function cellRuns(): number {
+/** Runs per matrix cell: FC_NUM_RUNS or the budget the matrix is calibrated for. */
+export function cellRuns(backend: BackendId): number {
   const raw = process.env.FC_NUM_RUNS;
-  return raw === undefined ? DEFAULT_RUNS : Number(raw);
+  return raw === undefined ? CELL_RUNS[backend] : Number(raw);
 }

@@ -32,14 +32,15 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
   lines.push('', 'properties:');
   for (const p of properties) lines.push(`  ${p.id.padEnd(31)} ${p.description}`);
   lines.push('', 'expected matrix (. holds, otherwise the bug that must be found):');
-  const cols = backends.flatMap((b) => REVISIONS.filter((r) => r.backends.includes(b.id)).map((r) => ({ b: b.id, r: r.id })));
-  lines.push(`  ${''.padEnd(31)} ${cols.map((c) => `${c.b}/${c.r}`.padEnd(17)).join('')}`);
-  for (const inv of INVARIANTS) {
-    const cells = cols.map((c) => {
-      const m = matrix.find((x) => x.property === inv.id && x.backend === c.b && x.revision === c.r);
-      return (m?.expected === 'violated' ? (m.bug ?? '?') : '.').padEnd(17);
-    });
-    lines.push(`  ${inv.id.padEnd(31)} ${cells.join('')}`);
+  for (const b of backends) {
+    const cols = REVISIONS.filter((r) => r.backends.includes(b.id)).map((r) => r.id);
+    const cellOf = (inv: string, r: string) => {
+      const m = matrix.find((x) => x.property === inv && x.backend === b.id && x.revision === r);
+      return m?.expected === 'violated' ? (m.bug ?? '?') : '.';
+    };
+    const width = Math.max(...cols.map((r) => Math.max(`${b.id}/${r}`.length, ...INVARIANTS.map((inv) => cellOf(inv.id, r).length)))) + 2;
+    lines.push('', `  ${''.padEnd(31)} ${cols.map((r) => `${b.id}/${r}`.padEnd(width)).join('')}`.trimEnd());
+    for (const inv of INVARIANTS) lines.push(`  ${inv.id.padEnd(31)} ${cols.map((r) => cellOf(inv.id, r).padEnd(width)).join('')}`.trimEnd());
   }
   write(`${lines.join('\n')}\n`);
   return 0;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import type { RmmVersion } from '../../model/revisions/Revision.js';
 import type { BackendId, Fault, Op } from '../../model/scenario/Scenario.js';
-import type { Layout } from '../layout.js';
+import { BUFFER_ADDRS, type Layout } from '../layout.js';
 
 /** The guest_memfd fd number the set-up creates (files are numbered from 1). */
 export const GMEM_FD = 1;
@@ -10,27 +11,30 @@ export const GMEM_FD = 1;
  * The VMM's set-up, derived from the layout: create the guest_memfd, bind it through a memslot,
  * set the private ranges, map and fill the source buffers. Each op may be shrunk away.
  */
-export function setupOps(l: Layout): Op[] {
+export function setupOps(l: Layout, backend: BackendId = 'snp'): Op[] {
   const ps = l.geometry.page_size;
   const ops: Op[] = [
     { kind: 'create_guest_memfd', size: l.gmemPages * ps, flags: l.gmemFlags },
     {
       kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD,
       guest_phys_addr: l.slot.base_gfn * ps, memory_size: l.slot.npages * ps,
-      userspace_addr: 0x7f00_0000_0000, guest_memfd: GMEM_FD, guest_memfd_offset: l.slot.pgoff * ps,
+      // The shared alias of the slot is the first source buffer (double backing, as VMMs did).
+      userspace_addr: BUFFER_ADDRS[0], guest_memfd: GMEM_FD, guest_memfd_offset: l.slot.pgoff * ps,
     },
   ];
   for (const [a, b] of l.privateRanges) {
     if (b > a) ops.push({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + a) * ps, size: (b - a) * ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 });
   }
   for (const buf of l.buffers) ops.push({ kind: 'mmap', addr: buf.addr, length: buf.npages * ps, prot: buf.prot, holes: buf.holes });
+  // rme-v9 needs KVM_CAP_ARM_RME_CREATE_REALM first; later revisions create the realm on first use.
+  if (backend === 'cca') ops.push({ kind: 'arm_realm_create', faults: [] });
   return ops;
 }
 
 /** Set-up ops, each kept with probability 24/25 and shrinking towards dropped. */
-export function setupArb(l: Layout): fc.Arbitrary<Op[]> {
+export function setupArb(l: Layout, backend: BackendId): fc.Arbitrary<Op[]> {
   return fc
-    .tuple(...setupOps(l).map((op) => fc.option(fc.constant(op), { freq: 25, nil: null })))
+    .tuple(...setupOps(l, backend).map((op) => fc.option(fc.constant(op), { freq: 25, nil: null })))
     .map((ops) => ops.filter((op): op is Op => op !== null));
 }
 
@@ -52,18 +56,32 @@ export function attributesOpArb(l: Layout): fc.Arbitrary<Op> {
  * sev_gmem_invalidate(), or TDX's S-EPT removal (once: the retry with vCPUs kicked out
  * succeeds; twice: the VM is bugged and the page stays the TD's).
  */
-export function teardownFaultsArb(backend: BackendId): fc.Arbitrary<Fault[]> {
-  const fault = (cmd: string, condition: string, nth: number): Fault => ({ kind: 'fw', cmd, condition, nth });
-  const plans: Fault[][] = backend === 'snp'
-    ? [[fault('RMPUPDATE', 'rmp_inuse', 1)], [fault('RMPUPDATE', 'rmp_inuse', 2)]]
-    : [[fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1)], [fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1), fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)]];
+export function teardownFaultsArb(backend: BackendId, rmm: RmmVersion = 'v1.0'): fc.Arbitrary<Fault[]> {
+  const fault = (cmd: string, condition: string, nth: number, unit?: number): Fault => ({ kind: 'fw', cmd, condition, nth, ...(unit === undefined ? {} : { unit }) });
+  const plans: Fault[][] = {
+    snp: [[fault('RMPUPDATE', 'rmp_inuse', 1)], [fault('RMPUPDATE', 'rmp_inuse', 2)]],
+    tdx: [[fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1)], [fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1), fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)]],
+    // The destroy and undelegate of a granule coming back from the realm; under RMM 1.0 aimed
+    // also at granule positions (3 and 15: the last of a 4- or 16-granule page).
+    cca: rmm === 'v2.0'
+      ? [
+        [fault('RMI_GRANULE_RANGE_UNDELEGATE', 'gran_gpt', 1)], [fault('RMI_GRANULE_RANGE_UNDELEGATE', 'gran_gpt', 2)],
+        [fault('RMI_RTT_DATA_UNMAP', 'rmm_defect', 1)], [fault('RMI_RTT_DATA_UNMAP', 'rmm_defect', 2)],
+      ]
+      : [
+        [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 1)], [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 2)],
+        ...[0, 1, 3, 15].map((u) => [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 1, u)]),
+        [fault('RMI_DATA_DESTROY', 'rmm_defect', 1)],
+        ...[0, 1, 3, 15].map((u) => [fault('RMI_DATA_DESTROY', 'rmm_defect', 1, u)]),
+      ],
+  }[backend];
   return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 4 }, { arbitrary: fc.constantFrom(...plans), weight: 1 });
 }
 
-export function punchHoleArb(backend: BackendId, l: Layout): fc.Arbitrary<Op> {
+export function punchHoleArb(backend: BackendId, l: Layout, rmm?: RmmVersion): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   return fc
-    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend) })
+    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend, rmm) })
     .map(({ first, n, faults }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps, len: n * ps, faults }));
 }
 
@@ -91,8 +109,8 @@ export function munmapArb(l: Layout): fc.Arbitrary<Op> {
 }
 
 /** Tear-down: close the guest_memfd and the VM, in either order, or nothing. */
-export function teardownArb(backend: BackendId): fc.Arbitrary<Op[]> {
-  return fc.tuple(fc.constantFrom(0, 0, 1, 2), teardownFaultsArb(backend)).map(([order, faults]): Op[] => {
+export function teardownArb(backend: BackendId, rmm?: RmmVersion): fc.Arbitrary<Op[]> {
+  return fc.tuple(fc.constantFrom(0, 0, 1, 2), teardownFaultsArb(backend, rmm)).map(([order, faults]): Op[] => {
     const close: Op = { kind: 'close_guest_memfd', guest_memfd: GMEM_FD, faults };
     if (order === 0) return [];
     return order === 1 ? [close, { kind: 'close_vm' }] : [{ kind: 'close_vm' }, close];

@@ -1,14 +1,16 @@
 import type { MeasureEntry } from '../world/events.js';
 import type { World, BackendState } from '../world/World.js';
-import type { BackendId, Op } from '../scenario/Scenario.js';
+import type { BackendId, Op, Scenario } from '../scenario/Scenario.js';
 import type { Revision } from '../revisions/Revision.js';
 import type { KvmMainK } from '../kernel/kvm_main.js';
 import type { FirmwareCommand } from './firmwareCommand.js';
 
-/** What the firmware says a host page is, for the invariants. */
+/** What the firmware says a host page (or one of its granules) is, for the invariants. */
 export type FwOwnership =
   | { readonly kind: 'host' }
-  /** The page belongs to the guest (RMP-assigned, TD-owned, delegated granule). */
+  /** Taken from the host but not (or no longer) the guest's memory: a DELEGATED granule, an RTT or RD. */
+  | { readonly kind: 'firmware'; readonly state: string }
+  /** The guest's memory at `gpa` (RMP-assigned, TD-owned, a DATA granule). */
   | { readonly kind: 'guest'; readonly gpa: number; readonly state: string };
 
 /** What one populate ioctl asked for, in backend-neutral terms. */
@@ -28,13 +30,15 @@ export interface BootedKernel {
   readonly k: KvmMainK;
   /** Runs one of this backend's ioctls (`ops`); undefined for any other op. */
   runOp(op: Op): { ret: number; out: Record<string, number> } | undefined;
+  /** kvm_arch_destroy_vm()'s vendor part, run by kvm_destroy_vm() before the memslots go. */
+  destroyVm?(): void;
 }
 
 /** A vendor backend: firmware state and commands, ioctls, and views invariants read. */
 export interface BackendModel {
   readonly id: BackendId;
   readonly title: string;
-  createState(): BackendState;
+  createState(scenario: Scenario, revision: Revision): BackendState;
   /**
    * Binds the kernel for a machine of this backend: the generic services and kernel code, the
    * vendor's services, unchanged vendor code and arch hooks, then the revision's functions.
@@ -49,11 +53,14 @@ export interface BackendModel {
   populateRequest(op: Op, page_size: number): PopulateRequest | undefined;
   /** Pages the ioctl reported as populated (from its return value and written-back arguments). */
   populatedCount(op: Op, ret: number, out: Readonly<Record<string, number>>, page_size: number): number;
+  /** A page is the guest's if any of it is, else the firmware's if any of it is. */
   ownership(w: World, pfn: number): FwOwnership;
+  /** The unit (page, or CCA granule) containing physical address `pa`. */
+  ownershipAt(w: World, pa: number): FwOwnership;
   /** The launch measurement register's entries so far. */
   measurement(w: World): readonly MeasureEntry[];
   /** The entries a correct populate of one page appends (a pure function of what was populated). */
-  expectedMeasurement(req: PopulateRequest, gfn: number, source: Uint8Array, page_size: number): MeasureEntry[];
+  expectedMeasurement(req: PopulateRequest, gfn: number, source: Uint8Array, w: World): MeasureEntry[];
   /** Pages the kernel deliberately took out of circulation (snp_leak_pages). */
   leakedByDesign(w: World): readonly number[];
 }

@@ -1,4 +1,4 @@
-import { emit, type World } from '../world/World.js';
+import { emit, fwUnitSize, type World } from '../world/World.js';
 import { nextFault } from '../kernel/faults.js';
 
 /**
@@ -20,6 +20,8 @@ export interface FailureCondition<A> {
   readonly applies?: (args: A) => boolean;
   /** Extra effect of this failure (e.g. SNP writes the corrected CPUID table back). */
   readonly effect?: (args: A, w: World) => void;
+  /** Index the status carries (RMI_RETURN_INDEX: the RTT level a walk reached). */
+  readonly index?: (args: A, w: World) => number;
 }
 
 export interface FirmwareCommand<A, R> {
@@ -29,15 +31,15 @@ export interface FirmwareCommand<A, R> {
   readonly failures: readonly FailureCondition<A>[];
   readonly success: (args: A, w: World) => R;
   readonly describe: (args: A) => string;
-  /** The host page the command acts on, if any (for the invariants). */
-  readonly target?: (args: A) => number;
+  /** Physical address of the page or granule the command acts on, if any (for the invariants). */
+  readonly target?: (args: A, w: World) => number;
   /** If success hands the target page to the guest (makes it private), the GPA it gets. */
   readonly grants?: (args: A) => number | null;
 }
 
 export type FwResult<R> =
   | { readonly kind: 'succeeded'; readonly result: R }
-  | { readonly kind: 'failed'; readonly condition: string; readonly status: string };
+  | { readonly kind: 'failed'; readonly condition: string; readonly status: string; readonly index: number };
 
 export function defineFirmwareCommand<A, R>(cmd: FirmwareCommand<A, R>): FirmwareCommand<A, R> {
   const ids = new Set(cmd.failures.map((f) => f.id));
@@ -51,14 +53,19 @@ export function platformConditions<A, R>(cmd: FirmwareCommand<A, R>): string[] {
 }
 
 export function invokeFirmware<A, R>(w: World, cmd: FirmwareCommand<A, R>, args: A): FwResult<R> {
-  const planned = nextFault(w, `fw:${cmd.name}`);
+  const addr = cmd.target?.(args, w) ?? 0;
+  const byCall = nextFault(w, `fw:${cmd.name}`);
+  const byUnit = addr === 0 ? undefined : nextFault(w, `fw:${cmd.name}@${Math.floor((addr % w.geo.page_size) / fwUnitSize(w))}`);
+  const planned = byCall ?? byUnit;
   const forced = planned?.kind === 'fw' ? planned.condition : undefined;
+  const pfn = Math.floor(addr / w.geo.page_size);
   const failed = cmd.failures.find((f) => (f.when === undefined ? f.id === forced && (f.applies?.(args) ?? true) : f.when(args, w)));
   if (failed !== undefined) {
-    emit(w, { kind: 'fw', cmd: cmd.name, args: cmd.describe(args), pfn: cmd.target?.(args) ?? 0, grantGpa: null, outcome: { kind: 'failed', condition: failed.id, status: failed.status, forced: failed.when === undefined } });
+    const index = failed.index?.(args, w) ?? 0;
+    emit(w, { kind: 'fw', cmd: cmd.name, args: cmd.describe(args), pfn, addr, grantGpa: null, outcome: { kind: 'failed', condition: failed.id, status: failed.status, forced: failed.when === undefined, index } });
     failed.effect?.(args, w);
-    return { kind: 'failed', condition: failed.id, status: failed.status };
+    return { kind: 'failed', condition: failed.id, status: failed.status, index };
   }
-  emit(w, { kind: 'fw', cmd: cmd.name, args: cmd.describe(args), pfn: cmd.target?.(args) ?? 0, grantGpa: cmd.grants?.(args) ?? null, outcome: { kind: 'succeeded' } });
+  emit(w, { kind: 'fw', cmd: cmd.name, args: cmd.describe(args), pfn, addr, grantGpa: cmd.grants?.(args) ?? null, outcome: { kind: 'succeeded' } });
   return { kind: 'succeeded', result: cmd.success(args, w) };
 }

@@ -7,7 +7,7 @@ export function faultKey(f: Fault): string {
     case 'gup': return 'gup';
     case 'alloc': return `alloc:${f.site}`;
     case 'signal': return 'signal';
-    case 'fw': return `fw:${f.cmd}`;
+    case 'fw': return f.unit === undefined ? `fw:${f.cmd}` : `fw:${f.cmd}@${f.unit}`;
   }
 }
 
@@ -16,7 +16,7 @@ export function faultText(f: Fault): string {
     case 'gup': return `gup #${f.nth} ${f.result}`;
     case 'alloc': return `alloc:${f.site} #${f.nth} fails`;
     case 'signal': return `signal pending from check #${f.nth}`;
-    case 'fw': return `${f.cmd} #${f.nth} fails with ${f.condition}`;
+    case 'fw': return `${f.cmd} #${f.nth}${f.unit === undefined ? '' : ` on granule ${f.unit} of a page`} fails with ${f.condition}`;
   }
 }
 

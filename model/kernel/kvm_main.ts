@@ -77,6 +77,8 @@ export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
 
   kvm_vm_ioctl_set_mem_attributes(k, kvm, attrs) {
     const ps = k.PAGE_SIZE;
+    // Without KVM_GENERIC_MEMORY_ATTRIBUTES the ioctl does not exist (kvm_arch_vm_ioctl: -EINVAL).
+    if (!k.kvm_vm_memory_attributes(kvm)) return -EINVAL;
     if (attrs.flags !== 0) return -EINVAL;
     if ((attrs.attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0) return -EINVAL;
     if (attrs.size === 0 || attrs.address + attrs.size < attrs.address) return -EINVAL;

@@ -2,6 +2,7 @@ import { EINTR, EINVAL, EIO, EEXIST, ENOMEM, EFAULT } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
 import { NULL } from '../kernel/services/errptr.js';
 import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import type { KvmMainK } from '../kernel/kvm_main.js';
 import { current } from '../kernel/services/sched.js';
 import { FOLL_WRITE } from '../kernel/services/gup.js';
 import { fieldRef, IS_ALIGNED } from '../kernel/ref.js';
@@ -22,11 +23,15 @@ import { gmemV70, type GetPfnOutV70, type kvm_gmem_populate_cb_v70 } from './v7.
  * and the June 2026 follow-up that rejects a NULL source up front (SNP `!params.uaddr`, TDX
  * `!region.source_addr`) instead of warning in the callback.
  */
-export interface NextFns {
+/** virt/kvm/guest_memfd.c of the newest trees: vendor-neutral, reused by the newest Arm revision. */
+export interface GmemNextFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutV70): number;
   __kvm_gmem_populate(kvm: Kvm, slot: KvmMemorySlot, file: number, gfn: number, src_page: number, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, may_writeback_src: boolean, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
+}
+
+export interface NextFns extends GmemNextFns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v70;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v70;
@@ -35,7 +40,7 @@ export interface NextFns {
 
 type K = X86K & NextFns;
 
-export const nextFns: Impl<NextFns, K> = {
+export const gmemNext: Impl<GmemNextFns, KvmMainK & GmemNextFns> = {
   ...gmemV70,
 
   // ---- virt/kvm/guest_memfd.c @ kvm-x86/linux:5e38e1bd4e7bbed05481fd358ed47396930b7d1a ----
@@ -75,6 +80,10 @@ export const nextFns: Impl<NextFns, K> = {
       return ret && !i ? ret : i;
     });
   },
+};
+
+export const nextFns: Impl<NextFns, K> = {
+  ...gmemNext,
 
   // ---- arch/x86/kvm/svm/sev.c @ kvm-x86/linux:1a27afa0511e404fd87c1a5e643945940ef72f90 ----
 

@@ -1,12 +1,21 @@
 import type { Revision } from './Revision.js';
+import type { BackendId } from '../scenario/Scenario.js';
 import { kvm_x86_next } from './kvm-x86-next.js';
 import { rfc_v1 } from './rfc-v1.js';
 import { v6_11 } from './v6.11.js';
 import { v7_0 } from './v7.0.js';
+import { rme_v9 } from './rme-v9.js';
+import { rme_v12 } from './rme-v12.js';
+import { rmi_newest } from './rmi-newest.js';
 
-/** The modelled patch revisions, oldest first. */
-export const REVISIONS: readonly Revision[] = [v6_11, rfc_v1, v7_0, kvm_x86_next];
+/** The modelled patch revisions: x86 oldest first, then Arm oldest first. */
+export const REVISIONS: readonly Revision[] = [v6_11, rfc_v1, v7_0, kvm_x86_next, rme_v9, rme_v12, rmi_newest];
 
 export function revisionById(id: string): Revision | undefined {
   return REVISIONS.find((r) => r.id === id);
+}
+
+/** The modelled revisions that run on `backend`, oldest first. */
+export function revisionsFor(backend: BackendId): Revision[] {
+  return REVISIONS.filter((r) => r.backends.includes(backend));
 }

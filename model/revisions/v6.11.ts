@@ -2,6 +2,7 @@ import { EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM } from '../kernel
 import type { Impl } from '../kernel/bind.js';
 import { ERR_PTR, IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import type { KvmMainK } from '../kernel/kvm_main.js';
 import { current } from '../kernel/services/sched.js';
 import { fieldRef, IS_ALIGNED } from '../kernel/ref.js';
 import { KVM } from '../kernel/services/kvmcore.js';
@@ -36,11 +37,15 @@ export interface GetPfnOut {
   max_order: number;
 }
 
-export interface V611Fns {
+/** virt/kvm/guest_memfd.c of this generation: vendor-neutral, reused by the Arm revisions of the time. */
+export interface GmemV611Fns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOut): number;
   kvm_gmem_mark_prepared(folio: number): void;
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_v611, opaque: PopulateOpaque): number;
+}
+
+export interface V611Fns extends GmemV611Fns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
@@ -144,7 +149,7 @@ export function tdx_vcpu_init_mem_region_old<Cb>(
   return ret;
 }
 
-export const v611Fns: Impl<V611Fns, K> = {
+export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
   // ---- virt/kvm/guest_memfd.c @ torvalds/linux:0f94e51b5320eacccc2626ab70b8d7e705332334 ----
 
   /* TODO: Support huge pages. */
@@ -227,6 +232,10 @@ export const v611Fns: Impl<V611Fns, K> = {
     k.fput(file);
     return ret && !i ? ret : i;
   },
+};
+
+export const v611Fns: Impl<V611Fns, K> = {
+  ...gmemV611,
 
   // ---- arch/x86/kvm/svm/sev.c @ torvalds/linux:0097f9df996fe9c4a66a9f96a492391a8432affd ----
 

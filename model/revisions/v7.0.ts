@@ -2,6 +2,7 @@ import { EFAULT, EHWPOISON, EINTR, EINVAL, EIO, EEXIST, ENOMEM, EOPNOTSUPP } fro
 import type { Impl } from '../kernel/bind.js';
 import { ERR_PTR, IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import type { KvmMainK } from '../kernel/kvm_main.js';
 import { current } from '../kernel/services/sched.js';
 import { fieldRef, IS_ALIGNED } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
@@ -48,7 +49,7 @@ type K = X86K & V70Fns;
 /** The merged guest_memfd.c functions later trees left alone, and what they need of `k`. */
 export type GmemV70Fns = Pick<V70Fns, 'kvm_gmem_get_folio' | '__kvm_gmem_get_pfn' | '__kvm_gmem_populate'>;
 
-export const gmemV70: Impl<GmemV70Fns, X86K & GmemV70Fns> = {
+export const gmemV70: Impl<GmemV70Fns, KvmMainK & GmemV70Fns> = {
   // ---- virt/kvm/guest_memfd.c @ torvalds/linux:01f492e1817e858d1712f2489d0afbaa552f417b ----
 
   kvm_gmem_get_folio(k, inode, index) {

@@ -6,7 +6,7 @@ import type { Prot } from '../world/userspaceMm.js';
  * argument, per-operation fault plans, and the values undefined behaviour takes. It does not
  * depend on generator internals, so a saved scenario survives changes to the generators.
  */
-export type BackendId = 'snp' | 'tdx';
+export type BackendId = 'snp' | 'tdx' | 'cca';
 
 export interface Scenario {
   readonly backend: BackendId;
@@ -17,6 +17,12 @@ export interface Scenario {
    * read but not listed reads 0.
    */
   readonly ub: Readonly<Record<string, number>>;
+  /**
+   * Arm CCA machine set-up: RMM v1.0 granules per host page (1, 4 or 16: a 4K, 16K or 64K host;
+   * RMM v2.0 revisions configure the granule to the page) and the depth of the realm's stage-2
+   * tables that exist before the first populate (0: only the root).
+   */
+  readonly cca?: { readonly granules_per_page: number; readonly rtt_depth: number } | undefined;
 }
 
 /**
@@ -30,8 +36,12 @@ export type Fault =
   | { readonly kind: 'alloc'; readonly nth: number; readonly site: 'folio' | 'kmalloc' }
   /** signal_pending(current) is true from the nth check on. */
   | { readonly kind: 'signal'; readonly nth: number }
-  /** The nth invocation of firmware command `cmd` fails with platform condition `condition`. */
-  | { readonly kind: 'fw'; readonly cmd: string; readonly condition: string; readonly nth: number };
+  /**
+   * The nth invocation of firmware command `cmd` fails with platform condition `condition`.
+   * With `unit`, only invocations on that unit of a host page count (a CCA granule position:
+   * 0 is the page's first granule), so a plan can aim at a position inside a page.
+   */
+  | { readonly kind: 'fw'; readonly cmd: string; readonly condition: string; readonly nth: number; readonly unit?: number | undefined };
 
 export type Op =
   /** KVM_CREATE_GUEST_MEMFD; files are numbered 1, 2, ... in creation order. */
@@ -76,6 +86,24 @@ export type Op =
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'tdx_finalize_vm'; readonly faults: readonly Fault[] }
+  /**
+   * Populate a realm's initial image: KVM_ARM_RMI_POPULATE with `struct kvm_arm_rmi_populate`
+   * (v12 on). Under rme-v9's uAPI (KVM_ENABLE_CAP POPULATE_REALM) the source is the memslot's
+   * shared mapping, so there `source_uaddr` must be that alias.
+   */
+  | {
+      readonly kind: 'arm_rmi_populate';
+      readonly base: number;
+      readonly size: number;
+      readonly source_uaddr: number;
+      readonly flags: number;
+      readonly reserved: number;
+      readonly faults: readonly Fault[];
+    }
+  /** rme-v9's KVM_CAP_ARM_RME_CREATE_REALM (later trees create the realm on first use). */
+  | { readonly kind: 'arm_realm_create'; readonly faults: readonly Fault[] }
+  /** The first vCPU run: kvm_activate_realm(), after which the initial image is fixed. */
+  | { readonly kind: 'arm_realm_activate'; readonly faults: readonly Fault[] }
   /** fallocate(FALLOC_FL_PUNCH_HOLE) on a guest_memfd. */
   | { readonly kind: 'punch_hole'; readonly guest_memfd: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
   /** Userspace touches an mmap()ed guest_memfd page (the in-place conversion fault path). */
@@ -83,9 +111,9 @@ export type Op =
   /** close() of the VM fd: memslots go away, the VM is destroyed. */
   | { readonly kind: 'close_vm' }
   /** close() of a guest_memfd fd; the faults hit the release and eviction that may follow. */
-  | { readonly kind: 'close_guest_memfd'; readonly guest_memfd: number; readonly faults?: readonly Fault[] };
+  | { readonly kind: 'close_guest_memfd'; readonly guest_memfd: number; readonly faults?: readonly Fault[] | undefined };
 
 export type OpKind = Op['kind'];
 
 /** Operations that enter the populate path (the ones fault plans and coverage are about). */
-export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_mem_region'];
+export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_mem_region', 'arm_rmi_populate'];

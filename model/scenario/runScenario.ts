@@ -46,7 +46,8 @@ export class ScenarioError extends Error {}
 
 const VM_IOCTLS: readonly Op['kind'][] = [
   'set_user_memory_region2', 'set_memory_attributes', 'snp_launch_update', 'snp_launch_finish',
-  'tdx_init_mem_region', 'tdx_finalize_vm', 'create_guest_memfd',
+  'tdx_init_mem_region', 'tdx_finalize_vm', 'create_guest_memfd', 'arm_rmi_populate', 'arm_realm_create',
+  'arm_realm_activate',
 ];
 
 function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): { ret: number; out: Record<string, number> } {
@@ -59,7 +60,11 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
   }
   if (backend.ops.includes(op.kind)) return booted.runOp(op) ?? plain(-ENOTTY);
   return match(op)
-    .with({ kind: 'snp_launch_update' }, { kind: 'snp_launch_finish' }, { kind: 'tdx_init_mem_region' }, { kind: 'tdx_finalize_vm' }, () => plain(-ENOTTY))
+    .with(
+      { kind: 'snp_launch_update' }, { kind: 'snp_launch_finish' }, { kind: 'tdx_init_mem_region' }, { kind: 'tdx_finalize_vm' },
+      { kind: 'arm_rmi_populate' }, { kind: 'arm_realm_create' }, { kind: 'arm_realm_activate' },
+      () => plain(-ENOTTY),
+    )
     .with({ kind: 'create_guest_memfd' }, (o) => plain(k.kvm_gmem_create(KVM, o.size, o.flags)))
     .with({ kind: 'set_user_memory_region2' }, (o) => plain(k.kvm_vm_ioctl_set_memory_region(KVM, o)))
     .with({ kind: 'set_memory_attributes' }, (o) => plain(k.kvm_vm_ioctl_set_mem_attributes(KVM, o)))
@@ -96,7 +101,8 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
  * After an operation: files whose last reference went are released (__fput runs as task work
  * on return to userspace), and a VM whose fd is closed is destroyed once no guest_memfd pins it.
  */
-function afterOp(k: KvmMainK, w: World): void {
+function afterOp(booted: BootedKernel, w: World): void {
+  const k = booted.k;
   for (const f of w.gmem.files.values()) {
     if (f.refcount === 0 && !f.released) {
       f.released = true;
@@ -105,6 +111,7 @@ function afterOp(k: KvmMainK, w: World): void {
   }
   if (w.kvm.vm_fd_closed && !w.kvm.destroyed && [...w.gmem.files.values()].every((f) => f.released)) {
     w.kvm.destroyed = true;
+    booted.destroyVm?.();
     for (const s of [...w.kvm.memslots.values()]) k.memslot_delete(s.id);
     emit(w, { kind: 'note', text: 'kvm_destroy_vm()' });
   }
@@ -115,7 +122,7 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   if (problem !== null) throw new ScenarioError(`geometry: ${problem}`);
   if (!revision.backends.includes(scenario.backend)) throw new ScenarioError(`revision ${revision.id} has no ${scenario.backend} backend`);
   const backend = backendById(scenario.backend);
-  const w = createWorld(scenario.geometry, backend.createState(), scenario.ub, options.traceCalls ?? false);
+  const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
   const observers = options.observers ?? [];
   for (const o of observers) {
     const ev = o.event;
@@ -130,7 +137,7 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
     for (const o of observers) o.opBegin?.(index, op, w, backend);
     emit(w, { kind: 'op_begin', index, op });
     const { ret, out } = execOp(booted, w, backend, op);
-    afterOp(k, w);
+    afterOp(booted, w);
     emit(w, { kind: 'op_end', index, ret, out });
     const result: OpResult = { index, op, ret, out };
     results.push(result);

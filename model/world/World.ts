@@ -2,6 +2,7 @@ import type { Geometry } from '../geometry.js';
 import type { Fault } from '../scenario/Scenario.js';
 import type { SnpState } from '../backends/snp/state.js';
 import type { TdxState } from '../backends/tdx/state.js';
+import type { CcaState } from '../backends/cca/state.js';
 import type { Event } from './events.js';
 import { createGmemState, type GmemState } from './gmem.js';
 import { createHostMemory, type HostMemory } from './hostMemory.js';
@@ -11,7 +12,7 @@ import { createLockState, type LockState } from './locks.js';
 import { createUserMm, type UserMm } from './userspaceMm.js';
 
 /** Firmware (and vendor KVM) state, tagged by backend. */
-export type BackendState = SnpState | TdxState;
+export type BackendState = SnpState | TdxState | CcaState;
 
 /** The fault plan of the operation being run, with per-kind counters. */
 export interface FaultCursor {
@@ -90,4 +91,9 @@ export function emit(w: World, e: Event): void {
 /** The kernel function currently executing, for events' `site`. */
 export function currentSite(w: World): string {
   return w.stack[w.stack.length - 1] ?? 'userspace';
+}
+
+/** Bytes of the firmware's unit of ownership on this machine: a CCA granule, else the page. */
+export function fwUnitSize(w: World): number {
+  return w.fw.backend === 'cca' ? w.fw.granule_size : w.geo.page_size;
 }

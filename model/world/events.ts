@@ -8,7 +8,8 @@ import type { PageOwner } from './hostMemory.js';
  */
 export type FwOutcome =
   | { readonly kind: 'succeeded' }
-  | { readonly kind: 'failed'; readonly condition: string; readonly status: string; readonly forced: boolean };
+  /** `index`: the RMI error index (the RTT level a walk reached), 0 where the status has none. */
+  | { readonly kind: 'failed'; readonly condition: string; readonly status: string; readonly forced: boolean; readonly index: number };
 
 /** One entry appended to a launch measurement (SNP digest, TDX MRTD, CCA RIM). */
 export interface MeasureEntry {
@@ -55,10 +56,11 @@ export type Event =
   | { readonly kind: 'uninit_use'; readonly site: string; readonly value: number }
   | { readonly kind: 'warn'; readonly macro: WarnMacro; readonly site: string; readonly message: string }
   /**
-   * A firmware command, logged before its effects: `pfn` is its target page (0: none) and
-   * `grantGpa` the GPA at which success hands that page to the guest (null: it does not).
+   * A firmware command, logged before its effects: `addr` is the physical address of the page
+   * or granule it acts on and `pfn` its page (0: none), `grantGpa` the GPA at which success hands
+   * that unit to the guest (null: it does not).
    */
-  | { readonly kind: 'fw'; readonly cmd: string; readonly args: string; readonly pfn: number; readonly grantGpa: number | null; readonly outcome: FwOutcome }
+  | { readonly kind: 'fw'; readonly cmd: string; readonly args: string; readonly pfn: number; readonly addr: number; readonly grantGpa: number | null; readonly outcome: FwOutcome }
   | { readonly kind: 'page_dirty'; readonly pfn: number }
   | { readonly kind: 'fw_state'; readonly what: string; readonly key: string; readonly before: string; readonly after: string }
   | { readonly kind: 'measure'; readonly register: string; readonly entry: MeasureEntry }

@@ -11,6 +11,8 @@ export type PageOwner =
   | { readonly kind: 'anon' }
   /** A guest_memfd folio (order 0: one page) at `index` of file `file`. */
   | { readonly kind: 'gmem'; readonly file: number; readonly index: number }
+  /** A kernel allocation (__get_free_page): Arm RTT and RD pages. */
+  | { readonly kind: 'kernel'; readonly what: string }
   /** Taken out of circulation for good (snp_leak_pages, or a reference deliberately never dropped). */
   | { readonly kind: 'leaked'; readonly by: string };
 

@@ -25,6 +25,11 @@ export interface KvmState {
   vm_bugged: boolean;
   /** `kvm->arch.pre_fault_allowed`. */
   pre_fault_allowed: boolean;
+  /**
+   * How private memory is tracked: per-VM attributes (KVM_SET_MEMORY_ATTRIBUTES), or by
+   * guest_memfd itself when the architecture selects no KVM_GENERIC_MEMORY_ATTRIBUTES.
+   */
+  private_tracking: 'vm-attributes' | 'guest_memfd';
   /** The VM fd was closed: VM and vCPU ioctls fail with -EBADF. */
   vm_fd_closed: boolean;
   /** The last reference went (VM fd closed, every guest_memfd released): kvm_destroy_vm() ran. */
@@ -32,7 +37,7 @@ export interface KvmState {
 }
 
 export function createKvmState(): KvmState {
-  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, vm_fd_closed: false, destroyed: false };
+  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, private_tracking: 'vm-attributes', vm_fd_closed: false, destroyed: false };
 }
 
 export function memslotForGfn(kvm: KvmState, gfn: number): Memslot | undefined {

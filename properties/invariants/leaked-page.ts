@@ -1,32 +1,52 @@
 import { defineInvariant } from '../Invariant.js';
+import { inPageCache, userMapCount } from '../views.js';
 
 /**
- * A page the firmware still owns (RMP-assigned, TD-owned) must never go back to the
- * allocator: the next owner would fault on it or read another guest's data. A page the
- * kernel chose to leak because the firmware would not give it back (snp_leak_pages after a
- * failed reclaim or RMPUPDATE) must stay out of circulation for good. Note snp_leak_pages() takes no reference: Vlastimil Babka,
- * reviewing it in 2023, "Note the adding to the list doesn't ensure anything like that. Not
- * dropping the refcount to zero does." Checked at every free.
+ * A page the firmware still owns (RMP-assigned, TD-owned, any CCA granule DELEGATED, DATA or
+ * RTT) must never go back to the allocator: the next owner would fault on it (an Arm GPT fault
+ * the host cannot recover from, Vishal Annapurve in the rme-v9 thread) or read another guest's
+ * data. A page the kernel chose to leak because the firmware would not give it back
+ * (snp_leak_pages after a failed reclaim or RMPUPDATE) must stay out of circulation for good.
+ * Note snp_leak_pages() takes no reference: Vlastimil Babka, reviewing it in 2023, "Note the
+ * adding to the list doesn't ensure anything like that. Not dropping the refcount to zero does."
+ * Checked at every free, including the frees of a dead VM's folios when guest_memfd closes.
+ *
+ * The other half: a guest_memfd page that has left every page cache and that the firmware has
+ * wholly given back (every granule UNDELEGATED) must not be held back from the allocator by a
+ * stray reference, or it is lost for the life of the host (rme-v9's gmem_page is never put).
+ * Checked after every operation.
  */
 export const leakedPage = defineInvariant({
   id: 'leaked-page',
-  description: 'Forbid returning a firmware-owned or deliberately leaked page to the allocator',
+  description: 'Forbid freeing a firmware-owned or deliberately leaked page, and holding back one the firmware gave back',
   cites: [
     'torvalds/linux:arch/x86/virt/svm/sev.c@0cbc0258415814c86eb6db50237ae3d90fbf3b3d (snp_leak_pages)',
     'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/ (Babka reply)',
-    'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
+    'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/ (GPT faults)',
   ],
   observes: ['page_free'],
   messages: {
     freedWhileFirmwareOwned: 'pfn {pfn} returned to the allocator while the firmware owns it ({state})',
     leakedPageFreed: 'pfn {pfn} was leaked by {by} but returned to the allocator',
+    heldBack: 'pfn {pfn} left guest_memfd and the firmware gave all of it back, but {refs} stray reference(s) keep it from the allocator',
   },
   create: () => ({
     event(e, w, backend, report) {
       if (e.kind !== 'page_free') return;
       const owner = backend.ownership(w, e.pfn);
-      if (owner.kind === 'guest') report('freedWhileFirmwareOwned', { pfn: e.pfn, state: owner.state });
+      if (owner.kind !== 'host') report('freedWhileFirmwareOwned', { pfn: e.pfn, state: owner.state });
       if (backend.leakedByDesign(w).includes(e.pfn)) report('leakedPageFreed', { pfn: e.pfn, by: 'snp_leak_pages' });
+    },
+    opEnd(_r, w, backend, report) {
+      const cached = inPageCache(w);
+      const maps = userMapCount(w);
+      const leaked = new Set(backend.leakedByDesign(w));
+      for (const p of w.host.pages) {
+        if (p.owner.kind !== 'gmem' || cached.has(p.pfn) || leaked.has(p.pfn)) continue;
+        if (backend.ownership(w, p.pfn).kind !== 'host') continue;
+        const refs = p.refcount - (maps.get(p.pfn) ?? 0);
+        if (refs > 0) report('heldBack', { pfn: p.pfn, refs });
+      }
     },
   }),
 });

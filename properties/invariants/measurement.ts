@@ -48,7 +48,7 @@ export const measurement = defineInvariant({
         const want: MeasureEntry[] = [];
         for (let i = 0; i < count; i++) {
           const bytes = req.src === 0 ? new Uint8Array(ps) : source.subarray(i * ps, (i + 1) * ps);
-          want.push(...backend.expectedMeasurement(req, req.gfn_start + i, bytes, ps));
+          want.push(...backend.expectedMeasurement(req, req.gfn_start + i, bytes, w));
         }
         for (let n = 0; n < Math.min(got.length, want.length); n++) {
           const g = got[n];

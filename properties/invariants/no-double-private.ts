@@ -27,7 +27,7 @@ export const noDoublePrivate = defineInvariant({
   create: () => ({
     event(e, w, backend, report) {
       if (e.kind === 'fw' && e.outcome.kind === 'succeeded' && e.grantGpa !== null) {
-        const owner = backend.ownership(w, e.pfn);
+        const owner = backend.ownershipAt(w, e.addr);
         if (owner.kind === 'guest') report('privateTwice', { cmd: e.cmd, pfn: e.pfn, gpa: owner.gpa, state: owner.state });
         const p = hostPage(w.host, e.pfn);
         const maps = userMapCount(w).get(e.pfn) ?? 0;
@@ -38,7 +38,7 @@ export const noDoublePrivate = defineInvariant({
       }
       if ((e.kind === 'mem_read' || e.kind === 'mem_write') && e.via !== 'firmware') {
         const owner = backend.ownership(w, e.pfn);
-        if (owner.kind === 'guest') {
+        if (owner.kind !== 'host') {
           report('hostAccessPrivate', { access: e.kind === 'mem_read' ? 'read' : 'write', pfn: e.pfn, offset: e.offset, len: e.len, via: e.via, state: owner.state });
         }
       }
@@ -48,7 +48,7 @@ export const noDoublePrivate = defineInvariant({
       for (const p of w.host.pages) {
         if (p.kmaps === 0 && p.gupRefs === 0 && !maps.has(p.pfn)) continue;
         const owner = backend.ownership(w, p.pfn);
-        if (owner.kind !== 'guest') continue;
+        if (owner.kind === 'host') continue;
         const what = p.kmaps > 0 ? 'a kmap_local mapping' : p.gupRefs > 0 ? 'a GUP pin' : 'a user mapping';
         report('privateStillMapped', { pfn: p.pfn, state: owner.state, what });
       }

@@ -1,5 +1,5 @@
 import { defineInvariant } from '../Invariant.js';
-import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
+import { gfnIsPrivate } from '../../model/world/privacy.js';
 
 /**
  * A GPA may only be populated as private memory if userspace set KVM_MEMORY_ATTRIBUTE_PRIVATE
@@ -23,8 +23,7 @@ export const privateAttributePrecondition = defineInvariant({
     event(e, w, _backend, report) {
       if (e.kind !== 'fw' || e.outcome.kind !== 'succeeded' || e.grantGpa === null) return;
       const gfn = Math.floor(e.grantGpa / w.geo.page_size);
-      const attrs = w.kvm.attributes.get(gfn) ?? 0;
-      if ((attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) === 0) report('notPrivate', { cmd: e.cmd, pfn: e.pfn, gfn, attrs });
+      if (!gfnIsPrivate(w, gfn)) report('notPrivate', { cmd: e.cmd, pfn: e.pfn, gfn, attrs: w.kvm.private_tracking === 'vm-attributes' ? String(w.kvm.attributes.get(gfn) ?? 0) : 'shared in guest_memfd' });
     },
   }),
 });

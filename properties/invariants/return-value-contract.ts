@@ -25,7 +25,7 @@ export const returnValueContract = defineInvariant({
     'include/linux/kvm_host.h (kvm_gmem_populate kernel-doc: "Returns the number of pages that were populated")',
     'Documentation/virt/kvm/x86/amd-memory-encryption.rst (SNP_LAUNCH_UPDATE: remaining range written back)',
   ],
-  observes: [],
+  observes: ['fw'],
   messages: {
     noProgress: '{ioctl} returned 0 without populating anything (userspace would retry forever)',
     progressMismatch: '{ioctl} wrote back {field}={got}, expected {want} for {count} populated page(s)',
@@ -39,6 +39,9 @@ export const returnValueContract = defineInvariant({
     let req: PopulateRequest | undefined;
     let before = new Map<number, GfnState>();
     let measuredBefore = 0;
+    // gfns the firmware handed to the guest during this ioctl. A gfn whose new folio reuses a
+    // page the firmware never gave back (leaked-page's finding) is the guest's without a grant.
+    const granted = new Set<number>();
     const stateOf = (w: World, backend: BackendModel, gfn: number): GfnState => {
       const pfn = gfnFolioPfn(w, gfn);
       const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
@@ -48,9 +51,13 @@ export const returnValueContract = defineInvariant({
       opBegin(_i, op, w, backend) {
         req = backend.populateRequest(op, w.geo.page_size);
         before = new Map();
+        granted.clear();
         measuredBefore = backend.measurement(w).length;
         if (req === undefined) return;
         for (let i = 0; i < req.npages; i++) before.set(req.gfn_start + i, stateOf(w, backend, req.gfn_start + i));
+      },
+      event(e, w) {
+        if (e.kind === 'fw' && e.outcome.kind === 'succeeded' && e.grantGpa !== null) granted.add(Math.floor(e.grantGpa / w.geo.page_size));
       },
       opEnd(result, w, backend, report) {
         if (req === undefined || w.kvm.vm_bugged) return;
@@ -76,16 +83,16 @@ export const returnValueContract = defineInvariant({
           const now = stateOf(w, backend, gfn);
           const was = before.get(gfn);
           if (i < count) {
-            if (now.owner.kind !== 'guest') report('notPopulated', { gfn, state: 'host-owned' });
+            if (now.owner.kind !== 'guest') report('notPopulated', { gfn, state: now.owner.kind === 'host' ? 'host-owned' : now.owner.state });
           } else if (i === count) {
-            if (now.owner.kind === 'guest' && was?.owner.kind !== 'guest') report('failedPageKept', { gfn, state: now.owner.state });
+            if (now.owner.kind === 'guest' && granted.has(gfn)) report('failedPageKept', { gfn, state: now.owner.state });
           } else if (was !== undefined) {
-            if (now.owner.kind !== was.owner.kind) report('pastCountTouched', { gfn, count, what: `ownership ${was.owner.kind} -> ${now.owner.kind}` });
+            if (now.owner.kind !== was.owner.kind && (now.owner.kind !== 'guest' || granted.has(gfn))) report('pastCountTouched', { gfn, count, what: `ownership ${was.owner.kind} -> ${now.owner.kind}` });
             else if (was.contents !== undefined && now.contents !== was.contents) report('pastCountTouched', { gfn, count, what: 'contents' });
           }
         }
         const grew = backend.measurement(w).length - measuredBefore;
-        const per = count === 0 ? 0 : backend.expectedMeasurement(req, req.gfn_start, new Uint8Array(ps), ps).length;
+        const per = count === 0 ? 0 : backend.expectedMeasurement(req, req.gfn_start, new Uint8Array(ps), w).length;
         if (grew > count * per) report('measuredPastCount', { got: grew, count });
       },
     };

@@ -49,7 +49,7 @@ describe('coverage counters', () => {
 describe('coverage requirements', () => {
   test('a shortfall lists each requirement missed, with what was reached', () => {
     const c: Coverage = new Map([['pages:1', 25], ['src_offset:1', 2]]);
-    const short = coverageShortfall('tdx', 'v7.0', c);
+    const short = coverageShortfall('tdx', { id: 'v7.0' }, c);
     expect(short).toContainEqual(['src_offset:1', 2, COVERAGE_REQUIREMENTS.tdx.find((r) => r.key === 'src_offset:1')?.min ?? -1]);
     expect(short.map(([k]) => k)).not.toContain('pages:1');
     expect(short).toHaveLength(COVERAGE_REQUIREMENTS.tdx.length - 1);
@@ -58,8 +58,8 @@ describe('coverage requirements', () => {
   test('requirements a revision cannot reach by construction are waived for it', () => {
     const waived = COVERAGE_REQUIREMENTS.snp.filter((r) => (r.except ?? []).includes('v6.11')).map((r) => r.key);
     expect(waived.length).toBeGreaterThan(0);
-    const keys = coverageShortfall('snp', 'v6.11', new Map()).map(([k]) => k);
+    const keys = coverageShortfall('snp', { id: 'v6.11' }, new Map()).map(([k]) => k);
     for (const k of waived) expect(keys).not.toContain(k);
-    expect(coverageShortfall('snp', 'v7.0', new Map()).map(([k]) => k)).toEqual(expect.arrayContaining(waived));
+    expect(coverageShortfall('snp', { id: 'v7.0' }, new Map()).map(([k]) => k)).toEqual(expect.arrayContaining(waived));
   });
 });

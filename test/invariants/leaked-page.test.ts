@@ -1,9 +1,15 @@
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { leakedPage } from '../../properties/invariants/leaked-page.js';
+import { ccaOf } from '../../model/backends/cca/access.js';
+import { snpBackend } from '../../model/backends/snp/backend.js';
 import { snpOf } from '../../model/backends/snp/access.js';
 import { tdxOf } from '../../model/backends/tdx/access.js';
+import { allocPage, pageRefInc } from '../../model/kernel/pages.js';
+import type { RunResult } from '../../model/scenario/runScenario.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
-import { GMEM, PS, folioPfn, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
+import { GMEM, PS, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps, smallWorld } from '../model/fixtures.js';
+import { auditWorld } from './auditWorld.js';
 import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
 
 const S = setupOps();
@@ -15,11 +21,27 @@ const makeSharedFails: Fault = { kind: 'fw', cmd: 'RMPUPDATE', condition: 'rmp_i
 
 const removeBusy = (nth: number): Fault => ({ kind: 'fw', cmd: 'TDH.MEM.PAGE.REMOVE', condition: 'tdr_busy', nth });
 
+/** Arm CCA: a two-page slot, every RTT present; granule states of the first gmem page's pfn. */
+const C = ccaSetupOps({ slotPages: 2 });
+const GPP4 = { granules_per_page: 4 };
+const granules = (r: RunResult, pfn = 0x104) => [0, 1, 2, 3].map((g) => ccaOf(r.world).granules.get(pfn * PS + g * (PS / 4)) ?? 'UNDELEGATED');
+/** rme-v12, granule 3 of a 4-granule page: its copy fails and its undelegate fails, so get_page(). */
+const lastGranuleKept = [fw('RMI_DATA_CREATE', 'src_copy', 1, 3), fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 1, 3)];
+/** rme-v12: granule 1's copy fails; the rollback's destroy of granule 0 fails, so it stays DATA and get_page(). */
+const rollbackDestroyFails = [fw('RMI_DATA_CREATE', 'src_copy', 1, 1), fw('RMI_DATA_DESTROY', 'rmm_defect')];
+
 test('the matrix expects G4 on every SNP revision and G5 on every TDX revision', () => {
   for (const r of ['v6.11', 'rfc-v1', 'v7.0', 'kvm-x86-next']) {
     expectMatrixViolated('leaked-page', 'snp', r, 'freedWhileFirmwareOwned');
     expectMatrixViolated('leaked-page', 'tdx', r, 'freedWhileFirmwareOwned');
   }
+});
+
+test('the matrix expects G8 on rme-v9, G13 or B23-consequence on rme-v12, G13 on rmi-newest', () => {
+  expectMatrixViolated('leaked-page', 'cca', 'rme-v9', 'heldBack');
+  expectMatrixViolated('leaked-page', 'cca', 'rme-v12', 'heldBack');
+  expectMatrixViolated('leaked-page', 'cca', 'rme-v12', 'freedWhileFirmwareOwned');
+  expectMatrixViolated('leaked-page', 'cca', 'rmi-newest', 'freedWhileFirmwareOwned');
 });
 
 invariantCases(leakedPage, {
@@ -49,6 +71,36 @@ invariantCases(leakedPage, {
         expect(r.world.kvm.vm_bugged).toBe(false);
         expect(tdxOf(r.world).module.pamt.size).toBe(0);
       },
+    },
+    {
+      name: 'CCA heldBack: not while a granule is still DELEGATED (rme-v12 get_page() on granule 3, then punch_hole)',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: lastGranuleKept }), punchPage(0)], GPP4),
+      check: (r) => {
+        expect(granules(r)).toEqual(['UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED', 'DELEGATED']);
+        expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount]).toEqual([undefined, 1]);
+      },
+    },
+    {
+      name: 'CCA heldBack: not while a granule is still DATA (the unmap\'s DATA_DESTROY fails too)',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: rollbackDestroyFails }), punchPage(0, [fw('RMI_DATA_DESTROY', 'rmm_defect')])], GPP4),
+      check: (r) => {
+        expect(granules(r)).toEqual(['DATA', 'UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED']);
+        expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount]).toEqual([undefined, 1]);
+      },
+    },
+    {
+      name: 'CCA heldBack: not for a page still in the page cache (rme-v9 keeps its gmem_page reference, G8)',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy')] })]),
+      check: (r) => expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount, granules(r)[0]]).toEqual([0x104, 2, 'UNDELEGATED']),
+    },
+    {
+      name: 'rmi-newest: punching out a populated page unmaps, undelegates and frees it',
+      revision: rev('rmi-newest'),
+      scenario: ccaScenario([...C, rmiPopulate({ npages: 2 }), punchPage(0)]),
+      check: (r) => expect([page(r.world, 0x104).owner.kind, page(r.world, 0x105).refcount]).toEqual(['free', 1]),
     },
   ],
   violated: [
@@ -105,5 +157,68 @@ invariantCases(leakedPage, {
       messageId: 'freedWhileFirmwareOwned',
       opIndex: 5,
     },
+    {
+      name: 'G8 heldBack: rme-v9 populates, the unmap gives every granule back, the gmem_page reference keeps the page',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate(), punchPage(0)]),
+      messageId: 'heldBack',
+      opIndex: 6,
+      check: (r) => expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount, ccaOf(r.world).granules.get(0x104 * PS)]).toEqual([undefined, 1, undefined]),
+    },
+    {
+      name: 'B23-consequence heldBack: rme-v12\'s get_page() outlives the granule, which the later unmap destroys and undelegates',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: rollbackDestroyFails }), punchPage(0)], GPP4),
+      messageId: 'heldBack',
+      opIndex: 6,
+      check: (r) => expect([r.results[5]?.ret, granules(r)]).toEqual([-6, ['UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED']]),
+    },
+    {
+      name: 'G13: rme-v12\'s unmap only WARNs when undelegate fails; truncation frees the DELEGATED page',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate(), punchPage(0, [fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt')])]),
+      messageId: 'freedWhileFirmwareOwned',
+      opIndex: 6,
+    },
+    {
+      name: 'G13: rmi-newest\'s RTT_DATA_UNMAP fails; WARN, and the DATA page is freed',
+      revision: rev('rmi-newest'),
+      scenario: ccaScenario([...C, rmiPopulate(), punchPage(0, [fw('RMI_RTT_DATA_UNMAP', 'rmm_defect')])]),
+      messageId: 'freedWhileFirmwareOwned',
+      opIndex: 6,
+    },
+    {
+      name: 'rmi-newest: KVM_BUG_ON() after a failed populate undelegate takes no reference, so truncation frees the DELEGATED page',
+      revision: rev('rmi-newest'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_RTT_DATA_MAP_INIT', 'src_copy'), fw('RMI_GRANULE_RANGE_UNDELEGATE', 'gran_gpt')] }), punchPage(0)]),
+      messageId: 'freedWhileFirmwareOwned',
+      opIndex: 6,
+      check: (r) => expect([r.world.kvm.vm_bugged, r.results[6]?.ret]).toEqual([true, 0]),
+    },
   ],
+});
+
+describe('leaked-page heldBack exemptions, on hand-built worlds', () => {
+  /** An SNP world with one guest_memfd page, out of every page cache, shared in the RMP, holding one reference too many. */
+  function strayRef() {
+    const { w } = smallWorld();
+    const p = allocPage(w, { kind: 'gmem', file: GMEM, index: 0 });
+    if (p === undefined) throw new Error('no page');
+    pageRefInc(w, p, 'get_page');
+    return { w, p };
+  }
+  const audit = (w: Parameters<typeof auditWorld>[1]) => auditWorld(leakedPage, w, snpBackend).map((v) => v.messageId);
+
+  test('a host-owned gmem page out of the page cache with a reference is held back', () => {
+    const { w, p } = strayRef();
+    expect(audit(w)).toEqual(['heldBack']);
+    w.mm.vmas.push({ start: 0x10000, end: 0x10000 + 2 * PS, prot: 'rw', pfns: [p.pfn, p.pfn] });
+    expect(audit(w)).toEqual([]);
+  });
+
+  test('a page snp_leak_pages() took out of circulation is exempt', () => {
+    const { w, p } = strayRef();
+    snpOf(w).kernel.leaked.push(p.pfn);
+    expect(audit(w)).toEqual([]);
+  });
 });

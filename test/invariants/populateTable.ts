@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { REVISIONS } from '../../model/revisions/registry.js';
 import type { RunResult } from '../../model/scenario/runScenario.js';
-import type { BackendId, Op } from '../../model/scenario/Scenario.js';
+import type { BackendId, Op, Scenario } from '../../model/scenario/Scenario.js';
 import { runWithInvariant } from '../../properties/check.js';
 import { returnValueContract } from '../../properties/invariants/return-value-contract.js';
 import { scenario } from '../model/fixtures.js';
@@ -22,6 +22,8 @@ export interface PopulateRow {
   readonly name: string;
   readonly ops: readonly Op[];
   readonly ub?: Readonly<Record<string, number>>;
+  /** Arm CCA machine set-up (granules per page, RTT depth); the backend's default when absent. */
+  readonly cca?: Scenario['cca'];
   readonly want: Readonly<Record<string, Want>>;
 }
 
@@ -32,7 +34,8 @@ export function populateTable(backend: BackendId, title: string, rows: readonly 
         const want = row.want[revision.id] ?? row.want['*'];
         if (want === undefined) continue;
         test(`${row.name} [${revision.id}] -> ${want.ret}`, () => {
-          const s = scenario(backend, row.ops, row.ub ?? {});
+          const base = scenario(backend, row.ops, row.ub ?? {});
+          const s: Scenario = row.cca === undefined ? base : { ...base, cca: row.cca };
           const { violations, result } = runWithInvariant(s, revision, returnValueContract);
           expect(violations.map((v) => v.message)).toEqual([]);
           const lastResult = result.results[s.ops.length - 1];

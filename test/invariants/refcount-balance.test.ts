@@ -1,7 +1,10 @@
 import { expect, test } from 'vitest';
 import { refcountBalance } from '../../properties/invariants/refcount-balance.js';
+import { ccaOf } from '../../model/backends/cca/access.js';
+import type { RunResult } from '../../model/scenario/runScenario.js';
 import type { Fault } from '../../model/scenario/Scenario.js';
-import { GMEM, PS, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
+import { GMEM, PS, SRC, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps } from '../model/fixtures.js';
 import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
 
 const S = setupOps();
@@ -9,10 +12,23 @@ const SH = setupOps({ holes: [0] });
 const gupShort: Fault = { kind: 'gup', nth: 1, result: 'short' };
 const gupFails: Fault = { kind: 'gup', nth: 1, result: 'efault' };
 
+/** Arm CCA (policy OFF): a two-page slot, every RTT present; the first gmem page is pfn 0x104. */
+const C = ccaSetupOps({ slotPages: 2 });
+const GPP4 = { granules_per_page: 4 };
+const copyThenUndelegateFail = [fw('RMI_DATA_CREATE', 'src_copy'), fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt')];
+/** Granule 1's copy fails; the rollback's destroy of granule 0 fails, so it stays DATA and get_page(). */
+const rollbackDestroyFails = [fw('RMI_DATA_CREATE', 'src_copy', 1, 1), fw('RMI_DATA_DESTROY', 'rmm_defect')];
+const pageState = (r: RunResult) => [page(r.world, 0x104).refcount, ccaOf(r.world).granules.get(0x104 * PS) ?? 'UNDELEGATED', folioPfn(r.world, 0) === 0x104];
+
 test('the matrix expects B1 on SNP v6.11 and B7 on rfc-v1', () => {
   expectMatrixViolated('refcount-balance', 'snp', 'v6.11', 'kmapLeaked');
   expectMatrixViolated('refcount-balance', 'snp', 'rfc-v1', 'pageRefLeaked');
   expectMatrixViolated('refcount-balance', 'tdx', 'rfc-v1', 'kmallocLeaked');
+});
+
+test('the matrix expects G8 on rme-v9 and B23-consequence on rme-v12', () => {
+  expectMatrixViolated('refcount-balance', 'cca', 'rme-v9', 'pageRefLeaked');
+  expectMatrixViolated('refcount-balance', 'cca', 'rme-v12', 'pageRefLeaked');
 });
 
 invariantCases(refcountBalance, {
@@ -44,6 +60,24 @@ invariantCases(refcountBalance, {
         expect(f).toMatchObject({ refcount: 0, fdOpen: false, released: true });
         expect(f?.folios.size).toBe(0);
       },
+    },
+    {
+      name: 'policy off: rme-v12\'s get_page() on a page whose granule stays DELEGATED is the one allowed hand-over',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: copyThenUndelegateFail })]),
+      check: (r) => expect(pageState(r)).toEqual([2, 'DELEGATED', true]),
+    },
+    {
+      name: 'policy off: the hand-over outlives truncation while a granule is still DATA',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: rollbackDestroyFails }), punchPage(0, [fw('RMI_DATA_DESTROY', 'rmm_defect')])], GPP4),
+      check: (r) => expect(pageState(r)).toEqual([1, 'DATA', false]),
+    },
+    {
+      name: 'rme-v9 populated DATA pages: its leaked gmem_page reference passes as the hand-over while the RMM owns them',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate()]),
+      check: (r) => expect(pageState(r)).toEqual([2, 'DATA', true]),
     },
   ],
   violated: [
@@ -83,6 +117,30 @@ invariantCases(refcountBalance, {
       messageId: 'kmallocLeaked',
       opIndex: 4,
       check: (r) => expect(r.results[4]?.ret).toBe(-14),
+    },
+    {
+      name: 'B23-consequence: once every granule is home, rme-v12\'s get_page() reference is leaked',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: rollbackDestroyFails }), punchPage(0)], GPP4),
+      messageId: 'pageRefLeaked',
+      opIndex: 6,
+      check: (r) => expect(pageState(r)).toEqual([1, 'UNDELEGATED', false]),
+    },
+    {
+      name: 'the allowance is one reference: rme-v9 takes get_page() on top of its leaked gmem_page',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: copyThenUndelegateFail })]),
+      messageId: 'pageRefLeaked',
+      opIndex: 5,
+      check: (r) => expect(pageState(r)).toEqual([3, 'DELEGATED', true]),
+    },
+    {
+      name: 'G8: rme-v9 rolls a failed copy back; the host-owned page keeps the gmem_page reference',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy')] })]),
+      messageId: 'pageRefLeaked',
+      opIndex: 5,
+      check: (r) => expect(pageState(r)).toEqual([2, 'UNDELEGATED', true]),
     },
   ],
 });

@@ -1,11 +1,19 @@
-import { expect } from 'vitest';
+import { expect, test } from 'vitest';
 import { returnValueContract } from '../../properties/invariants/return-value-contract.js';
 import type { Fault } from '../../model/scenario/Scenario.js';
 import { BASE_GFN, PS, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
-import { invariantCases, mutant, rev } from './caseTable.js';
+import { ccaScenario, ccaSetupOps, fw, rmiPopulate } from '../model/ccaFixtures.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps();
 const updateFails = (nth: number): Fault => ({ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth });
+/** Arm CCA: a two-page slot, every RTT present. */
+const C = ccaSetupOps({ slotPages: 2 });
+
+test('the matrix expects G9 on rme-v9 and G10 on rme-v12', () => {
+  expectMatrixViolated('return-value-contract', 'cca', 'rme-v9', 'failedPageKept');
+  expectMatrixViolated('return-value-contract', 'cca', 'rme-v12', 'measuredPastCount');
+});
 
 invariantCases(returnValueContract, {
   holds: [
@@ -40,6 +48,18 @@ invariantCases(returnValueContract, {
       scenario: scenario('snp', [...S, { kind: 'close_vm' }, launchUpdate()]),
       check: (r) => expect(r.results[5]?.ret).toBe(-9),
     },
+    {
+      name: 'rmi-newest partial success: ret 0, base/size/source_uaddr advanced past the populated page',
+      revision: rev('rmi-newest'),
+      scenario: ccaScenario([...C, rmiPopulate({ npages: 2, faults: [fw('RMI_RTT_DATA_MAP_INIT', 'src_copy', 2)] })]),
+      check: (r) => expect(r.results[5]).toMatchObject({ ret: 0, out: { base: (BASE_GFN + 1) * PS, size: PS, source_uaddr: SRC + PS } }),
+    },
+    {
+      name: 'rme-v12 on one-granule pages: a failure on page 2 returns the bytes of page 1',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ npages: 2, faults: [fw('RMI_DATA_CREATE', 'src_copy', 2)] })]),
+      check: (r) => expect(r.results[5]?.ret).toBe(PS),
+    },
   ],
   violated: [
     {
@@ -56,6 +76,23 @@ invariantCases(returnValueContract, {
       messageId: 'failedPageKept',
       opIndex: 4,
       check: (r) => expect(r.results[4]).toMatchObject({ ret: 0, out: { gfn_start: BASE_GFN + 1 } }),
+    },
+    {
+      name: 'G9: rme-v9 fails page 2 and reports nothing, though page 1 is the guest\'s and measured',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate({ npages: 2, faults: [fw('RMI_DATA_CREATE', 'src_copy', 2)] })]),
+      messageId: 'failedPageKept',
+      opIndex: 5,
+      also: ['measuredPastCount'],
+      check: (r) => expect(r.results[5]?.ret).toBe(-6),
+    },
+    {
+      name: 'G10: rme-v12 rolls granules 0 and 1 back when granule 2 fails, but their RIM entries stay',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy', 1, 2)] })], { granules_per_page: 4 }),
+      messageId: 'measuredPastCount',
+      opIndex: 5,
+      check: (r) => expect(r.results[5]?.ret).toBe(-6),
     },
   ],
 });

@@ -42,7 +42,7 @@ describe('RMPUPDATE', () => {
   test('an immutable entry cannot be changed (FAIL_PERMISSION), seen as -EFAULT', () => {
     const { w, snp, pfn } = preGuest();
     expect(snp.rmp_make_shared(pfn, PG_LEVEL_4K)).toBe(-EFAULT);
-    expect(eventsOf(w, 'fw')[1]?.outcome).toEqual({ kind: 'failed', condition: 'rmp_immutable', status: 'FAIL_PERMISSION', forced: false });
+    expect(eventsOf(w, 'fw')[1]?.outcome).toEqual({ kind: 'failed', condition: 'rmp_immutable', status: 'FAIL_PERMISSION', forced: false, index: 0 });
     expect(isPreGuest(rmpEntry(snpOf(w), pfn))).toBe(true);
   });
 
@@ -87,7 +87,7 @@ describe('SNP_PAGE_RECLAIM', () => {
 describe('SNP_LAUNCH_UPDATE conditions, in the firmware\'s order', () => {
   test('page_rmp_state: the target must be pre-guest (and this beats an invalid type)', () => {
     const { w } = smallWorld();
-    expect(invokeFirmware(w, SNP_LAUNCH_UPDATE, update(0x100, 9))).toEqual({ kind: 'failed', condition: 'page_rmp_state', status: 'SEV_RET_INVALID_PAGE_STATE' });
+    expect(invokeFirmware(w, SNP_LAUNCH_UPDATE, update(0x100, 9))).toEqual({ kind: 'failed', condition: 'page_rmp_state', status: 'SEV_RET_INVALID_PAGE_STATE', index: 0 });
   });
 
   test('page_type: VMSA and unknown types are refused on a pre-guest page', () => {

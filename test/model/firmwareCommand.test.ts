@@ -28,7 +28,7 @@ const TOY = defineFirmwareCommand<Args, string>({
   ],
   success: (a) => `ok ${a.n}`,
   describe: (a) => `n=${a.n}`,
-  target: (a) => a.n,
+  target: (a, w) => a.n * w.geo.page_size,
   grants: (a) => a.n * 10,
 });
 
@@ -54,12 +54,12 @@ describe('invokeFirmware()', () => {
   test('succeeds when nothing holds, logging the target and the GPA it grants', () => {
     const w = worldWith();
     expect(invokeFirmware(w, TOY, args(2))).toEqual({ kind: 'succeeded', result: 'ok 2' });
-    expect(eventsOf(w, 'fw')).toEqual([{ kind: 'fw', cmd: 'TOY', args: 'n=2', pfn: 2, grantGpa: 20, outcome: { kind: 'succeeded' } }]);
+    expect(eventsOf(w, 'fw')).toEqual([{ kind: 'fw', cmd: 'TOY', args: 'n=2', pfn: 2, addr: 2 * w.geo.page_size, grantGpa: 20, outcome: { kind: 'succeeded' } }]);
   });
 
   test('a spec condition that holds fails the command, unforced', () => {
     const w = worldWith();
-    expect(invokeFirmware(w, TOY, args(2, false, true))).toEqual({ kind: 'failed', condition: 'spec_late', status: 'LATE' });
+    expect(invokeFirmware(w, TOY, args(2, false, true))).toEqual({ kind: 'failed', condition: 'spec_late', status: 'LATE', index: 0 });
     expect(eventsOf(w, 'fw')[0]).toMatchObject({ grantGpa: null, outcome: { kind: 'failed', condition: 'spec_late', status: 'LATE', forced: false } });
   });
 

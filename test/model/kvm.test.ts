@@ -1,3 +1,5 @@
+import { createSnpState } from '../../model/backends/snp/state.js';
+import { createTdxState } from '../../model/backends/tdx/state.js';
 import { describe, expect, test } from 'vitest';
 import { snpBackend } from '../../model/backends/snp/backend.js';
 import { tdxBackend } from '../../model/backends/tdx/backend.js';
@@ -84,7 +86,7 @@ describe('guest_memfd file operations', () => {
   });
 
   test('fallocate() supports only PUNCH_HOLE | KEEP_SIZE', () => {
-    const w = createWorld(GEO, snpBackend.createState(), {}, false);
+    const w = createWorld(GEO, createSnpState(), {}, false);
     const { k } = snpBackend.boot(w, rev('v7.0'));
     const file = k.kvm_gmem_create(KVM, 2 * PS, 0);
     expect(k.kvm_gmem_fallocate(file, FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(-95);
@@ -95,7 +97,7 @@ describe('guest_memfd file operations', () => {
   });
 
   test('unbinding a slot without a guest_memfd does nothing', () => {
-    const w = createWorld(GEO, tdxBackend.createState(), {}, false);
+    const w = createWorld(GEO, createTdxState(), {}, false);
     const { k } = tdxBackend.boot(w, rev('v7.0'));
     k.kvm_gmem_unbind({ id: 0, base_gfn: 0x10, npages: 2, flags: 0, userspace_addr: 0, gmem_file: 0, gmem_pgoff: 0 });
     expect(w.log).toEqual([]);

@@ -86,7 +86,7 @@ describe('observers and options', () => {
 describe('the backend registry', () => {
   test('names both backends and their ioctls', () => {
     expect(backendById('snp')).toBe(snpBackend);
-    expect(Object.keys(BACKENDS)).toEqual(['snp', 'tdx']);
+    expect(Object.keys(BACKENDS)).toEqual(['snp', 'tdx', 'cca']);
     expect(snpBackend.ops).toEqual(['snp_launch_update', 'snp_launch_finish']);
     expect(tdxBackend.ops).toEqual(['tdx_init_mem_region', 'tdx_finalize_vm']);
   });

@@ -30,7 +30,7 @@ const snpArchHooks: Impl<GmemArchHooks, SnpK & GmemArchHooks> = {
 export const snpBackend: BackendModel = {
   id: 'snp',
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
-  createState: createSnpState,
+  createState: () => createSnpState(),
   boot(w, revision) {
     const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, snpArchHooks, revision.fns]);
     return {
@@ -71,8 +71,12 @@ export const snpBackend: BackendModel = {
     const e = rmpEntry(snpOf(w), pfn);
     return e.assigned ? { kind: 'guest', gpa: e.gpa, state: rmpStateName(e) } : { kind: 'host' };
   },
+  ownershipAt(w, pa) {
+    return this.ownership(w, Math.floor(pa / w.geo.page_size));
+  },
   measurement: (w) => snpOf(w).guest.ld,
-  expectedMeasurement(req, gfn, source, ps) {
+  expectedMeasurement(req, gfn, source, w) {
+    const ps = w.geo.page_size;
     const contents = req.flavour === snpPageTypeName(KVM_SEV_SNP_PAGE_TYPE_NORMAL) ? hashBytes(source) : '';
     return [{ what: `SNP_LAUNCH_UPDATE ${req.flavour}`, gpa: gfn * ps, contents }];
   },

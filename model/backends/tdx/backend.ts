@@ -28,7 +28,7 @@ const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
 export const tdxBackend: BackendModel = {
   id: 'tdx',
   title: 'Intel TDX (KVM_TDX_INIT_MEM_REGION)',
-  createState: createTdxState,
+  createState: () => createTdxState(),
   boot(w, revision) {
     const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns]);
     return {
@@ -64,8 +64,12 @@ export const tdxBackend: BackendModel = {
     const gfn = tdxOf(w).module.pamt.get(pfn);
     return gfn === undefined ? { kind: 'host' } : { kind: 'guest', gpa: gfn * w.geo.page_size, state: 'TD private page' };
   },
+  ownershipAt(w, pa) {
+    return this.ownership(w, Math.floor(pa / w.geo.page_size));
+  },
   measurement: (w) => tdxOf(w).module.mrtd,
-  expectedMeasurement(req, gfn, source, ps) {
+  expectedMeasurement(req, gfn, source, w) {
+    const ps = w.geo.page_size;
     const gpa = gfn * ps;
     const out = [{ what: 'MEM.PAGE.ADD', gpa, contents: '' }];
     if (req.flavour === 'measured') {

@@ -1,5 +1,6 @@
 import { emit, type World } from '../../world/World.js';
 import { KVM_MEM_GUEST_MEMFD, memslotForGfn, type Memslot } from '../../world/kvmState.js';
+import { gfnIsPrivate } from '../../world/privacy.js';
 
 /**
  * The KVM structures a revision dereferences, as plain read-only records (the fields the C
@@ -9,10 +10,14 @@ export interface Kvm {
   readonly lock: string;
   readonly slots_lock: string;
   readonly mmu_lock: string;
+  /** `kvm->srcu`, taken for read (modelled as a shared lock). */
+  readonly srcu: string;
+  /** `kvm->arch.config_lock` (arm64). */
+  readonly config_lock: string;
 }
 
 /** The one modelled VM. */
-export const KVM: Kvm = { lock: 'kvm->lock', slots_lock: 'kvm->slots_lock', mmu_lock: 'kvm->mmu_lock' };
+export const KVM: Kvm = { lock: 'kvm->lock', slots_lock: 'kvm->slots_lock', mmu_lock: 'kvm->mmu_lock', srcu: 'kvm->srcu', config_lock: 'kvm->arch.config_lock' };
 
 /** `struct kvm_memory_slot` as revisions read it: `slot->base_gfn`, `slot->npages`, `slot->gmem.{file,pgoff}`. */
 export type KvmMemorySlot = Memslot;
@@ -35,6 +40,10 @@ export interface KvmCoreServices {
   kvm_gmem_bindings_load(file: number, index: number): number | null;
   /** True iff every gfn in [start, end) has `(attributes & mask) == attrs`. */
   kvm_range_has_memory_attributes(kvm: Kvm, start: number, end: number, mask: number, attrs: number): boolean;
+  /** kvm_is_private_gfn(): the PRIVATE attribute, or guest_memfd's own tracking. */
+  kvm_is_private_gfn(kvm: Kvm, gfn: number): boolean;
+  /** CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES: KVM_SET_MEMORY_ATTRIBUTES exists. */
+  kvm_vm_memory_attributes(kvm: Kvm): boolean;
   /** `kvm->arch.pre_fault_allowed` (set once the launch is finished/finalized). */
   pre_fault_allowed(kvm: Kvm): boolean;
   set_pre_fault_allowed(kvm: Kvm, allowed: boolean): void;
@@ -78,6 +87,8 @@ export function kvmCoreServices(w: World): KvmCoreServices {
       }
       return true;
     },
+    kvm_is_private_gfn: (_kvm, gfn) => gfnIsPrivate(w, gfn),
+    kvm_vm_memory_attributes: () => w.kvm.private_tracking === 'vm-attributes',
     pre_fault_allowed: () => w.kvm.pre_fault_allowed,
     set_pre_fault_allowed(_kvm, allowed) {
       w.kvm.pre_fault_allowed = allowed;

@@ -21,7 +21,7 @@ export const RMPUPDATE = defineFirmwareCommand<RmpupdateArgs, void>({
     { id: 'rmp_inuse', status: 'FAIL_INUSE' },
   ],
   success: (a, w) => setRmp(w, a.pfn, a.next),
-  target: (a) => a.pfn,
+  target: (a, w) => a.pfn * w.geo.page_size,
   grants: (a) => (a.next.assigned ? a.next.gpa : null),
   describe: (a) => `pfn 0x${a.pfn.toString(16)} -> ${rmpStateName(a.next)}`,
 });

@@ -61,6 +61,6 @@ export const SNP_LAUNCH_UPDATE = defineFirmwareCommand<SevDataSnpLaunchUpdate, v
     emit(w, { kind: 'measure', register: 'launch digest', entry });
     setRmp(w, a.address, { ...e, immutable: false, validated: true });
   },
-  target: (a) => a.address,
+  target: (a, w) => a.address * w.geo.page_size,
   describe: (a) => `address pfn 0x${a.address.toString(16)} page_type ${snpPageTypeName(a.page_type)}`,
 });

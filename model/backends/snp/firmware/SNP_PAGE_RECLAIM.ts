@@ -21,6 +21,6 @@ export const SNP_PAGE_RECLAIM = defineFirmwareCommand<SnpPageReclaimArgs, void>(
     const e = rmpEntry(snpOf(w), a.paddr);
     if (e.immutable) setRmp(w, a.paddr, { ...e, immutable: false });
   },
-  target: (a) => a.paddr,
+  target: (a, w) => a.paddr * w.geo.page_size,
   describe: (a) => `paddr pfn 0x${a.paddr.toString(16)}`,
 });

@@ -41,7 +41,7 @@ export const TDH_MEM_PAGE_ADD = defineFirmwareCommand<PageAddArgs, void>({
     m.mrtd.push(entry);
     emit(w, { kind: 'measure', register: 'MRTD', entry });
   },
-  target: (a) => a.pfn,
+  target: (a, w) => a.pfn * w.geo.page_size,
   grants: (a) => a.gpa,
   describe: (a) => `gfn 0x${a.gfn.toString(16)} pfn 0x${a.pfn.toString(16)} source 0x${a.source.toString(16)}`,
 });

@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import type { RmmVersion } from '../../model/revisions/Revision.js';
+import type { Fault, Op } from '../../model/scenario/Scenario.js';
+import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
+import type { Layout } from '../layout.js';
+import { BUFFER_ADDRS } from '../layout.js';
+import { pageCountArb } from '../pageCount.js';
+import { gfnInSlotArb } from '../sourceAddr.js';
+import { srcOffsetArb } from '../srcOffset.js';
+
+/**
+ * The Arm machine: granules per host page (RMM 1.0's 4K granule under 4K, 16K and 64K host
+ * pages; RMM 2.0 configures the granule to the page), and the stage-2 tables present at start.
+ */
+export function ccaSetupArb(rmm: RmmVersion): fc.Arbitrary<{ granules_per_page: number; rtt_depth: number }> {
+  return fc.record({ granules_per_page: rmm === 'v2.0' ? fc.constant(1) : fc.constantFrom(1, 4, 16), rtt_depth: fc.constantFrom(0, 1, 2, 3) });
+}
+
+/** The RMI commands behind each step, by RMM version. */
+const RMI = {
+  'v1.0': { delegate: 'RMI_GRANULE_DELEGATE', undelegate: 'RMI_GRANULE_UNDELEGATE', create: 'RMI_DATA_CREATE', destroy: 'RMI_DATA_DESTROY' },
+  'v2.0': { delegate: 'RMI_GRANULE_RANGE_DELEGATE', undelegate: 'RMI_GRANULE_RANGE_UNDELEGATE', create: 'RMI_RTT_DATA_MAP_INIT', destroy: 'RMI_RTT_DATA_UNMAP' },
+} as const;
+
+/**
+ * Which RMI call fails while a page is populated, at which granule of the page (first, last,
+ * or one in between), and the pairs that exercise the rollback: a failed
+ * delegate, data creation or table creation followed by a failed undelegate or destroy. Named
+ * for the commands the revision's RMM version issues, so no plan is spent on the other's.
+ */
+export function ccaFaultPlanArb(granulesPerPage: number, rmm: RmmVersion): fc.Arbitrary<Fault[]> {
+  const c = RMI[rmm];
+  // Aim at a granule position: the page's first, last, or one in between (nth 1 or 2: the
+  // first or second page the operation reaches). Table creation targets a fresh page, so it
+  // counts calls instead.
+  const gpp = granulesPerPage;
+  const unit = gpp === 1 ? fc.constant(0) : fc.oneof(fc.constant(0), fc.constant(gpp - 1), fc.integer({ min: 1, max: gpp - 2 }));
+  const fw = (cmd: string, condition: string) =>
+    fc.record({ unit, nth: fc.constantFrom(1, 2) }).map(({ unit: u, nth }): Fault => ({ kind: 'fw', cmd, condition, nth, unit: u }));
+  const nth = fc.integer({ min: 1, max: 4 });
+  const rtt = nth.map((n): Fault => ({ kind: 'fw', cmd: 'RMI_RTT_CREATE', condition: 'rmm_defect', nth: n }));
+  const single = fc.oneof(
+    { arbitrary: fw(c.delegate, 'gran_gpt'), weight: 3 },
+    { arbitrary: fw(c.create, 'src_copy'), weight: 3 },
+    { arbitrary: fw(c.undelegate, 'gran_gpt'), weight: 3 },
+    { arbitrary: fw(c.destroy, 'rmm_defect'), weight: 2 },
+    { arbitrary: rtt, weight: 2 },
+    { arbitrary: fc.record({ n: fc.constantFrom(1, 2), site: fc.constantFrom('kmalloc' as const, 'folio' as const) }).map(({ n, site }): Fault => ({ kind: 'alloc', site, nth: n })), weight: 2 },
+    { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'gup', nth: n, result: 'efault' })), weight: 1 },
+    { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'signal', nth: n })), weight: 1 },
+  );
+  // Pairs in one page, positions related as the rollback visits them: the failed granule is
+  // undelegated first, then each earlier one is destroyed and undelegated.
+  const at = (cmd: string, condition: string, u: number, nth = 1): Fault => ({ kind: 'fw', cmd, condition, nth, unit: u });
+  const last = gpp - 1;
+  const earlier = (u: number) => (u === 0 ? fc.constant(0) : fc.integer({ min: 0, max: u - 1 }));
+  const pair = fc.oneof(
+    unit.map((u) => [at(c.create, 'src_copy', u), at(c.undelegate, 'gran_gpt', u)]),
+    unit.chain((u) => earlier(u).map((e) => [at(c.delegate, 'gran_gpt', u), at(c.undelegate, 'gran_gpt', e)])),
+    earlier(last).map((e) => [at(c.create, 'src_copy', last), at(c.destroy, 'rmm_defect', e)]),
+    fc.tuple(rtt, fw(c.undelegate, 'gran_gpt')).map(([a, b2]) => [a, b2]),
+  );
+  return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 2 }, { arbitrary: single.map((f) => [f]), weight: 5 }, { arbitrary: pair, weight: 3 });
+}
+
+/**
+ * KVM_ARM_RMI_POPULATE with every field of `struct kvm_arm_rmi_populate`. The source is mostly
+ * the slot's shared alias of the base (the only source rme-v9's uAPI knows), sometimes
+ * unaligned, NULL or elsewhere; size sometimes 0 or unaligned; flags and reserved sometimes
+ * invalid.
+ */
+export function armPopulateArb(l: Layout, granulesPerPage: number, rmm: RmmVersion): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const gup = 2 ** l.geometry.pmd_order;
+  return gfnInSlotArb(l).chain((gfn) => {
+    const alias = BUFFER_ADDRS[0] + (gfn - l.slot.base_gfn) * ps;
+    return fc
+      .record({
+        npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup),
+        size0: fc.oneof({ arbitrary: fc.constant(false), weight: 30 }, { arbitrary: fc.constant(true), weight: 1 }),
+        source_uaddr: fc.oneof(
+          { arbitrary: fc.constant(alias), weight: 24 },
+          { arbitrary: srcOffsetArb(ps).map((o) => alias + o), weight: 6 },
+          { arbitrary: fc.constantFrom(0, BUFFER_ADDRS[1]), weight: 1 },
+        ),
+        flags: fc.oneof({ arbitrary: fc.constantFrom(KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, 0), weight: 30 }, { arbitrary: fc.constant(2), weight: 1 }),
+        reserved: fc.oneof({ arbitrary: fc.constant(0), weight: 40 }, { arbitrary: fc.constant(1), weight: 1 }),
+        faults: ccaFaultPlanArb(granulesPerPage, rmm),
+      })
+      .map(({ npages, size0, source_uaddr, flags, reserved, faults }): Op => ({
+        kind: 'arm_rmi_populate', base: gfn * ps, size: size0 ? 0 : npages * ps, source_uaddr, flags, reserved, faults,
+      }));
+  });
+}
+
+export function armActivateArb(): fc.Arbitrary<Op> {
+  return fc.constant<Op>({ kind: 'arm_realm_activate', faults: [] });
+}

@@ -1,0 +1,124 @@
+import { ENOTTY } from '../../kernel/errno.js';
+import { bindKernel } from '../../kernel/bind.js';
+import { gmemCommon, type GmemArchHooks } from '../../kernel/guest_memfd.js';
+import { kernelServices } from '../../kernel/Kernel.js';
+import { kvmMain } from '../../kernel/kvm_main.js';
+import { KVM } from '../../kernel/services/kvmcore.js';
+import { memslotForGfn } from '../../world/kvmState.js';
+import { hashBytes } from '../../world/hash.js';
+import type { BackendModel, FwOwnership } from '../Backend.js';
+import type { FirmwareCommand } from '../firmwareCommand.js';
+import type { World } from '../../world/World.js';
+import { ccaOf } from './access.js';
+import { ccaArchHooks, type ArmK } from './rmi.js';
+import { RMI_DATA_CREATE } from './rmi/RMI_DATA_CREATE.js';
+import { RMI_DATA_DESTROY, RMI_RTT_DATA_UNMAP } from './rmi/RMI_DATA_DESTROY.js';
+import { RMI_GRANULE_DELEGATE } from './rmi/RMI_GRANULE_DELEGATE.js';
+import { RMI_GRANULE_RANGE_DELEGATE, RMI_GRANULE_RANGE_UNDELEGATE } from './rmi/RMI_GRANULE_RANGE.js';
+import { RMI_GRANULE_UNDELEGATE } from './rmi/RMI_GRANULE_UNDELEGATE.js';
+import { RMI_REALM_ACTIVATE, RMI_REALM_CREATE, RMI_REALM_DESTROY } from './rmi/RMI_REALM.js';
+import { RMI_RTT_CREATE } from './rmi/RMI_RTT_CREATE.js';
+import { RMI_RTT_DATA_MAP_INIT } from './rmi/RMI_RTT_DATA_MAP_INIT.js';
+import { ccaServices } from './services.js';
+import { createCcaState, granuleState } from './state.js';
+import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, type KvmArmRmiPopulate } from './uapi.js';
+
+/** The granules of host page `pfn`, by physical address. */
+function granulesOf(w: World, pfn: number): number[] {
+  const gs = ccaOf(w).granule_size;
+  const out: number[] = [];
+  for (let off = 0; off < w.geo.page_size; off += gs) out.push(pfn * w.geo.page_size + off);
+  return out;
+}
+
+function granuleOwnership(w: World, pa: number): FwOwnership {
+  const s = ccaOf(w);
+  const state = granuleState(s, pa);
+  if (state === 'UNDELEGATED') return { kind: 'host' };
+  if (state === 'DATA') {
+    for (const [ipa, e] of s.s2tte) if (e.state === 'ASSIGNED' && e.data === pa) return { kind: 'guest', gpa: ipa, state: `DATA granule 0x${pa.toString(16)}` };
+    return { kind: 'guest', gpa: 0, state: `unmapped DATA granule 0x${pa.toString(16)}` };
+  }
+  return { kind: 'firmware', state: `${state} granule 0x${pa.toString(16)}` };
+}
+
+/**
+ * Arm CCA: a realm populated through the RMM's RMI. The userspace side of the three uAPIs the
+ * revisions expose lives here (which ioctl, and how progress is read back); everything the
+ * kernel does is the revision's.
+ */
+export const ccaBackend: BackendModel = {
+  id: 'cca',
+  title: 'Arm CCA (KVM_ARM_RMI_POPULATE; rme-v9: KVM_CAP_ARM_RME POPULATE_REALM)',
+  createState(scenario, revision) {
+    const rmm = revision.arm?.rmm ?? 'v2.0';
+    const perPage = rmm === 'v2.0' ? 1 : scenario.cca?.granules_per_page ?? 1;
+    return createCcaState(rmm, scenario.geometry.page_size / perPage, scenario.cca?.rtt_depth ?? 0);
+  },
+  boot(w, revision) {
+    w.kvm.private_tracking = revision.arm?.privateTracking ?? 'vm-attributes';
+    const base = kernelServices(w);
+    const k = bindKernel<ArmK & GmemArchHooks>(w, [base, ccaServices(w, base.get_user_pages_fast)], [gmemCommon, kvmMain, ccaArchHooks, revision.fns]);
+    const uapi = revision.arm?.uapi ?? 'rmi-populate-writeback';
+    const ps = w.geo.page_size;
+    return {
+      k,
+      // kvm_arch_destroy_vm() -> kvm_destroy_realm(): guest_memfd pins the VM until every file
+      // is released, so by now each release has unmapped its private range.
+      destroyVm: () => k.kvm_destroy_realm(KVM),
+      runOp(op) {
+        if (op.kind === 'arm_realm_create') return { ret: k.realm_create_ioctl(KVM), out: {} };
+        if (op.kind === 'arm_realm_activate') return { ret: k.kvm_activate_realm(KVM), out: {} };
+        if (op.kind !== 'arm_rmi_populate') return undefined;
+        const slot = memslotForGfn(w.kvm, Math.floor(op.base / ps));
+        // rme-v9's uAPI has no source argument: the source is the memslot's shared mapping.
+        if (uapi === 'rme-cap' && slot !== undefined && op.source_uaddr !== slot.userspace_addr + (Math.floor(op.base / ps) - slot.base_gfn) * ps) {
+          return { ret: -ENOTTY, out: { reported: 0 } };
+        }
+        const value: KvmArmRmiPopulate = { base: op.base, size: op.size, source_uaddr: op.source_uaddr, flags: op.flags, reserved: op.reserved };
+        const data = { tag: 'kvm_arm_rmi_populate', value };
+        const ret = k.realm_populate_ioctl(KVM, data);
+        const after = data.value;
+        switch (uapi) {
+          case 'rme-cap': return { ret, out: { reported: ret === 0 ? Math.floor(op.size / ps) : 0 } };
+          case 'rmi-populate-bytes': return { ret, out: { reported: ret > 0 ? Math.floor(ret / ps) : 0 } };
+          case 'rmi-populate-writeback': return { ret, out: { base: after.base, size: after.size, source_uaddr: after.source_uaddr, reported: Math.floor((after.base - op.base) / ps) } };
+        }
+      },
+    };
+  },
+  firmware: [
+    RMI_GRANULE_DELEGATE, RMI_GRANULE_UNDELEGATE, RMI_DATA_CREATE, RMI_DATA_DESTROY, RMI_RTT_CREATE,
+    RMI_REALM_CREATE, RMI_REALM_ACTIVATE, RMI_REALM_DESTROY,
+    RMI_GRANULE_RANGE_DELEGATE, RMI_GRANULE_RANGE_UNDELEGATE, RMI_RTT_DATA_MAP_INIT, RMI_RTT_DATA_UNMAP,
+  ] as readonly FirmwareCommand<never, unknown>[],
+  ops: ['arm_rmi_populate', 'arm_realm_create', 'arm_realm_activate'],
+  populateRequest(op, ps) {
+    if (op.kind !== 'arm_rmi_populate') return undefined;
+    return {
+      gfn_start: Math.floor(op.base / ps),
+      npages: Math.max(0, Math.floor(op.size / ps)),
+      src: op.source_uaddr,
+      flavour: (op.flags & KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 ? 'measured' : 'unmeasured',
+      may_write_source: false,
+    };
+  },
+  populatedCount: (op, _ret, out) => (op.kind === 'arm_rmi_populate' ? (out.reported ?? 0) : 0),
+  ownership(w, pfn) {
+    const units = granulesOf(w, pfn).map((pa) => granuleOwnership(w, pa));
+    return units.find((u) => u.kind === 'guest') ?? units.find((u) => u.kind === 'firmware') ?? { kind: 'host' };
+  },
+  ownershipAt: (w, pa) => granuleOwnership(w, pa - (pa % ccaOf(w).granule_size)),
+  measurement: (w) => ccaOf(w).realm.rim,
+  expectedMeasurement(req, gfn, source, w) {
+    const gs = ccaOf(w).granule_size;
+    const measured = req.flavour === 'measured';
+    const out = [];
+    for (let off = 0; off < w.geo.page_size; off += gs) {
+      out.push({ what: `DATA ${measured ? 'MEASURE' : 'NO_MEASURE'}`, gpa: gfn * w.geo.page_size + off, contents: measured ? hashBytes(source.subarray(off, off + gs)) : '' });
+    }
+    return out;
+  },
+  leakedByDesign: () => [],
+};
+

@@ -1,0 +1,138 @@
+import { EBUSY, EINVAL, ENOMEM, ENXIO, EPERM } from '../kernel/errno.js';
+import type { Impl } from '../kernel/bind.js';
+import type { Kvm } from '../kernel/services/kvmcore.js';
+import { MM_LOCK } from '../kernel/services/locking.js';
+import { IS_ALIGNED } from '../kernel/ref.js';
+import type { UserStructRef } from '../backends/snp/uapi.js';
+import type { ArmK } from '../backends/cca/rmi.js';
+import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
+import { opaqueAs, type PopulateOpaque, type Revision } from './Revision.js';
+import { gmemV611, type GmemV611Fns } from './v6.11.js';
+import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, type RmeDataPageFns, type RmeLifecycleFns } from './rme-v9.js';
+
+/**
+ * rme-v12: the series' v12 (2025-12-17), 20/46 "arm64: RMI: Allow populating initial contents",
+ * https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/ ("The multiplex CAP
+ * is gone and there's a new ioctl which makes use of the generic kvm_gmem_populate()"), with
+ * Marc Zyngier's review https://lore.kernel.org/all/86qzq28elj.wl-maz@kernel.org/. Populate is
+ * KVM_ARM_RMI_POPULATE; populate_region() holds slots_lock and mmap_read_lock around the old
+ * kvm_gmem_populate() (invalidate lock across the loop), whose callback GUPs the source and runs
+ * v9's granule loop unchanged, get_page() leak included. It returns the bytes populated as an
+ * int and writes nothing back. The stage-2 unmap and realm lifecycle are v9's (RMM 1.0).
+ */
+export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns {
+  realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
+  realm_create_ioctl(kvm: Kvm): number;
+  kvm_arm_rmi_populate(kvm: Kvm, args: KvmArmRmiPopulate): number;
+  populate_region(kvm: Kvm, base_gfn: number, pages: number, uaddr: number, data_flags: number): number;
+  populate_region_cb(kvm: Kvm, gfn: number, pfn: number, src: number, order: number, opaque: PopulateOpaque): number;
+  realm_ensure_created(kvm: Kvm): number;
+  realm_create_rtt_levels(kvm: Kvm, ipa: number, level: number, max_level: number): number;
+}
+
+type K = ArmK & RmeV12Fns;
+
+export const rmeV12Fns: Impl<RmeV12Fns, K> = {
+  ...gmemV611,
+  ...rmeDataPage,
+  ...rmeLifecycle,
+
+  // ---- arch/arm64/kvm/arm.c: kvm_arch_vm_ioctl() ----
+
+  realm_populate_ioctl(k, kvm, argp) {
+    // case KVM_ARM_RMI_POPULATE: (no kvm->lock)
+    if (!k.kvm_is_realm(kvm)) return -EPERM;
+    const req = k.copy_struct_from_user(argp);
+    return k.kvm_arm_rmi_populate(kvm, req);
+  },
+
+  // The multiplex KVM_CAP_ARM_RME is gone: there is no CREATE_REALM any more.
+  realm_create_ioctl: () => -EINVAL,
+
+  // ---- arch/arm64/kvm/rmi.c (v12 20/46) ----
+
+  kvm_arm_rmi_populate(k, kvm, args) {
+    let data_flags = 0;
+    const ipa_start = args.base;
+    const ipa_end = ipa_start + args.size;
+    if (args.reserved || (args.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) ||
+        !IS_ALIGNED(ipa_start, k.PAGE_SIZE) || !IS_ALIGNED(ipa_end, k.PAGE_SIZE)) return -EINVAL;
+    const ret0 = k.realm_ensure_created(kvm);
+    if (ret0) return ret0;
+    if (args.flags & KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) data_flags |= RMI_MEASURE_CONTENT;
+    // data_flags is set but not used: args->flags is passed (kbuild warning), equal in value.
+    const ret = k.populate_region(kvm, Math.floor(ipa_start / k.PAGE_SIZE), Math.floor(args.size / k.PAGE_SIZE), args.source_uaddr, args.flags);
+    if (ret < 0) return ret;
+    return ret * k.PAGE_SIZE;
+  },
+
+  populate_region(k, kvm, base_gfn, pages, uaddr, data_flags) {
+    k.mutex_lock(kvm.slots_lock);
+    k.mmap_read_lock(MM_LOCK);
+    const ret = k.kvm_gmem_populate(kvm, base_gfn, uaddr, pages, k.populate_region_cb, { tag: 'rmi_data_flags', data_flags });
+    k.mmap_read_unlock(MM_LOCK);
+    k.mutex_unlock(kvm.slots_lock);
+    return ret;
+  },
+
+  populate_region_cb(k, kvm, gfn, pfn, src, order, opaque) {
+    const data_flags = opaqueAs(opaque, 'rmi_data_flags').data_flags;
+    let ipa = gfn * k.PAGE_SIZE;
+    const npages = 1 << order;
+    for (let i = 0; i < npages; i++) {
+      const src_page = k.local_page_ptrs('src_page', 1);
+      let ret = k.get_user_pages(src, 1, 0, src_page);
+      if (ret < 0) return ret;
+      if (ret !== 1) return -ENOMEM;
+      ret = k.realm_create_protected_data_page(kvm, ipa, pfn, k.page_to_pfn(src_page.at(0)), data_flags);
+      k.put_page(src_page.at(0));
+      if (ret) return ret;
+      ipa += k.PAGE_SIZE;
+      pfn++;
+      src += k.PAGE_SIZE;
+    }
+    return 0;
+  },
+
+  realm_ensure_created(k, kvm) {
+    // Called without config_lock (kvm_activate_realm takes it): two callers could both see NONE.
+    switch (k.kvm_realm(kvm).state) {
+      case 'REALM_STATE_NONE': return k.realm_create_rd(kvm);
+      case 'REALM_STATE_NEW': return 0;
+      case 'REALM_STATE_DEAD': return -ENXIO;
+      default: return -EBUSY;
+    }
+  },
+
+  /** v11 on: the granule of a level another thread created is freed. */
+  realm_create_rtt_levels(k, kvm, ipa, level, max_level) {
+    if (level === max_level) return 0;
+    while (level++ < max_level) {
+      const rtt = k.alloc_delegated_granule();
+      if (rtt === PHYS_ADDR_MAX) return -ENOMEM;
+      const ret = k.realm_rtt_create(kvm, ipa, level, rtt);
+      if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT && RMI_RETURN_INDEX(ret) === level - 1) {
+        k.free_delegated_granule(rtt);
+        continue;
+      }
+      if (ret) {
+        k.WARN(true, `Failed to create RTT at level ${level}: ${ret}`);
+        k.free_delegated_granule(rtt);
+        return -ENXIO;
+      }
+    }
+    return 0;
+  },
+};
+
+export const rme_v12: Revision = {
+  id: 'rme-v12',
+  title: 'Arm RMI v12: KVM_ARM_RMI_POPULATE through kvm_gmem_populate() and populate_region_cb, as posted (locks included)',
+  backends: ['cca'],
+  cites: [
+    'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/ (20/46)',
+    'https://lore.kernel.org/all/86qzq28elj.wl-maz@kernel.org/ (review)',
+  ],
+  arm: { rmm: 'v1.0', uapi: 'rmi-populate-bytes', privateTracking: 'vm-attributes' },
+  fns: rmeV12Fns,
+};

@@ -1,0 +1,365 @@
+import { EEXIST, EFAULT, EINVAL, EIO, ENOMEM, ENXIO, EPERM } from '../kernel/errno.js';
+import type { Impl } from '../kernel/bind.js';
+import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
+import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { FOLL_WRITE } from '../kernel/services/gup.js';
+import { IS_ALIGNED } from '../kernel/ref.js';
+import type { UserStructRef } from '../backends/snp/uapi.js';
+import type { ArmK } from '../backends/cca/rmi.js';
+import { RMM_RTT_MAX_LEVEL } from '../backends/cca/state.js';
+import { RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
+import type { Revision } from './Revision.js';
+import { gmemV611, type GetPfnOut, type GmemV611Fns } from './v6.11.js';
+
+/**
+ * rme-v9: Steven Price's KVM RME series v9 (2025-06-11), 19/43 "arm64: RME: Allow populating
+ * initial contents", https://lore.kernel.org/all/20250611104844.245235-20-steven.price@arm.com/
+ * (code as quoted in Vishal Annapurve's review,
+ * https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/;
+ * byte-identical to v8 20/45). Populate is a KVM_ENABLE_CAP(KVM_CAP_ARM_RME) sub-command run
+ * under kvm->lock: it walks the range in 2 MiB chunks, sources each page from the memslot's
+ * *shared* mapping (double backing), takes the destination from kvm_gmem_get_pfn() and loops
+ * over the 4K RMM granules of the host page; a granule that cannot be undelegated makes it
+ * get_page() the page so the host never reuses it.
+ *
+ * (assumed) The v8/v9 tree refuses realms on non-4K hosts at kvm_init_rme(); the granule loop
+ * is written for them all the same ("RMM_PAGE_SIZE will be completely gone when this is updated
+ * to RMM v2.0"), so the model runs it on 16K and 64K hosts too, to check it as written.
+ */
+export const PHYS_ADDR_MAX = Number.MAX_SAFE_INTEGER;
+
+/** `struct arm_rme_populate_realm`: the cap's argument (base, size, flags). */
+export interface ArmRmePopulateRealm {
+  base: number;
+  size: number;
+  flags: number;
+}
+
+/** `kvm_pfn_t *pfn, struct page **page` out-parameters of the 6.13+ kvm_gmem_get_pfn(). */
+export interface GmemPfnPage {
+  pfn: number;
+  page: number;
+}
+
+export interface RmeV9Fns extends GmemV611Fns {
+  realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
+  realm_create_ioctl(kvm: Kvm): number;
+  kvm_gmem_prepare_folio(kvm: Kvm, slot: KvmMemorySlot, gfn: number, folio: number): number;
+  kvm_gmem_get_pfn(kvm: Kvm, slot: KvmMemorySlot, gfn: number, out: GmemPfnPage): number;
+  kvm_populate_realm(kvm: Kvm, args: ArmRmePopulateRealm): number;
+  populate_region(kvm: Kvm, ipa_base: number, ipa_end: number, data_flags: number): number;
+  realm_create_protected_data_page(kvm: Kvm, ipa: number, dst_pfn: number, src_pfn: number, flags: number): number;
+  realm_create_protected_data_granule(kvm: Kvm, ipa: number, dst_phys: number, src_phys: number, flags: number): number;
+  realm_create_rtt_levels(kvm: Kvm, ipa: number, level: number, max_level: number): number;
+  realm_rtt_create(kvm: Kvm, ipa: number, level: number, phys: number): number;
+  alloc_delegated_granule(): number;
+  free_delegated_granule(phys: number): void;
+  realm_create_rd(kvm: Kvm): number;
+  realm_destroy_private_granule(kvm: Kvm, ipa: number): number;
+  kvm_realm_unmap_range(kvm: Kvm, start: number, end: number): void;
+  kvm_activate_realm(kvm: Kvm): number;
+  kvm_destroy_realm(kvm: Kvm): void;
+}
+
+type K = ArmK & RmeV9Fns;
+
+/** The RMM 1.0 data-page path v12 kept unchanged: granule loop, rollback, get_page() leak. */
+export type RmeDataPageFns = Pick<RmeV9Fns, 'realm_create_protected_data_page' | 'realm_create_protected_data_granule' | 'realm_rtt_create' | 'alloc_delegated_granule' | 'free_delegated_granule'>;
+
+export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV9Fns, 'realm_create_rtt_levels'>> = {
+  // ---- arch/arm64/kvm/rme.c (v9 19/43) ----
+
+  alloc_delegated_granule(k) {
+    const phys = k.__get_free_page_phys('rtt');
+    if (!phys) return PHYS_ADDR_MAX;
+    if (k.rmi_granule_delegate(phys)) {
+      k.free_page_phys(phys);
+      return PHYS_ADDR_MAX;
+    }
+    return phys;
+  },
+
+  free_delegated_granule(k, phys) {
+    if (k.WARN_ON(k.rmi_granule_undelegate(phys) !== 0)) {
+      /* Undelegate failed: leak the page */
+      return;
+    }
+    k.free_page_phys(phys);
+  },
+
+  realm_rtt_create: (k, kvm, ipa, level, phys) => {
+    const rd = k.kvm_realm(kvm).rd;
+    // rmi_rtt_create(rd, phys, ALIGN_DOWN(ipa, rme_rtt_level_mapsize(level - 1)), level)
+    return k.rmi_rtt_create(rd, phys, ipa, level);
+  },
+
+  realm_create_protected_data_granule(k, kvm, ipa, dst_phys, src_phys, flags) {
+    const rd = k.kvm_realm(kvm).rd;
+    if (k.rmi_granule_delegate(dst_phys)) return -ENXIO;
+    let ret = k.rmi_data_create(rd, dst_phys, ipa, src_phys, flags);
+    if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT) {
+      /* Create missing RTTs and retry */
+      const level = RMI_RETURN_INDEX(ret);
+      k.WARN_ON(level === RMM_RTT_MAX_LEVEL);
+      ret = k.realm_create_rtt_levels(kvm, ipa, level, RMM_RTT_MAX_LEVEL);
+      if (ret) return -EIO;
+      ret = k.rmi_data_create(rd, dst_phys, ipa, src_phys, flags);
+    }
+    if (ret) return -EIO;
+    return 0;
+  },
+
+  realm_create_protected_data_page(k, kvm, ipa, dst_pfn, src_pfn, flags) {
+    const rd = k.kvm_realm(kvm).rd;
+    const RMM_PAGE_SIZE = k.RMM_PAGE_SIZE();
+    let dst_phys = dst_pfn * k.PAGE_SIZE;
+    let src_phys = src_pfn * k.PAGE_SIZE;
+    let undelegate_failed = false;
+    let ret = 0;
+    let offset: number;
+    err: {
+      for (offset = 0; offset < k.PAGE_SIZE; offset += RMM_PAGE_SIZE) {
+        ret = k.realm_create_protected_data_granule(kvm, ipa, dst_phys, src_phys, flags);
+        if (ret) break err;
+        ipa += RMM_PAGE_SIZE;
+        dst_phys += RMM_PAGE_SIZE;
+        src_phys += RMM_PAGE_SIZE;
+      }
+      return 0;
+    }
+    if (ret === -EIO) {
+      /* current offset needs undelegating */
+      if (k.WARN_ON(k.rmi_granule_undelegate(dst_phys) !== 0)) undelegate_failed = true;
+    }
+    while (offset > 0) {
+      ipa -= RMM_PAGE_SIZE;
+      offset -= RMM_PAGE_SIZE;
+      dst_phys -= RMM_PAGE_SIZE;
+      k.rmi_data_destroy(rd, ipa, null);
+      if (k.WARN_ON(k.rmi_granule_undelegate(dst_phys) !== 0)) undelegate_failed = true;
+    }
+    if (undelegate_failed) {
+      /* A granule could not be undelegated, so the page has to be leaked */
+      k.get_page(dst_pfn);
+    }
+    return -ENXIO;
+  },
+};
+
+/** The RMM 1.0 realm lifecycle and stage-2 unmap, which v12 kept. */
+export type RmeLifecycleFns = Pick<RmeV9Fns, 'realm_create_rd' | 'realm_destroy_private_granule' | 'kvm_realm_unmap_range' | 'kvm_activate_realm' | 'kvm_destroy_realm'>;
+
+export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDataPageFns> = {
+  // ---- arch/arm64/kvm/rme.c (v9; unchanged in what matters through v12) ----
+
+  realm_create_rd(k, kvm) {
+    const rd = k.__get_free_page_phys('rd');
+    if (!rd) return -ENOMEM;
+    if (k.rmi_granule_delegate(rd)) {
+      k.free_page_phys(rd);
+      return -ENXIO;
+    }
+    if (k.rmi_realm_create(rd)) {
+      k.free_delegated_granule(rd);
+      return -ENXIO;
+    }
+    k.set_realm_state(kvm, 'REALM_STATE_NEW');
+    return 0;
+  },
+
+  /** realm_destroy_private_granule(): DATA_DESTROY then undelegate; failures WARN, no reference. */
+  realm_destroy_private_granule(k, kvm, ipa) {
+    const rd = k.kvm_realm(kvm).rd;
+    const data = { value: 0 };
+    const ret = k.rmi_data_destroy(rd, ipa, data);
+    if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT) return 0; // not mapped (top > ipa)
+    if (k.WARN_ON(ret !== 0)) return -ENXIO;
+    if (k.WARN_ON(k.rmi_granule_undelegate(data.value) !== 0)) return -ENXIO;
+    return 0;
+  },
+
+  kvm_realm_unmap_range(k, kvm, start, end) {
+    if (k.kvm_realm(kvm).rd === 0) return;
+    k.write_lock(kvm.mmu_lock);
+    for (let gfn = start; gfn < end; gfn++) {
+      for (let off = 0; off < k.PAGE_SIZE; off += k.RMM_PAGE_SIZE()) k.realm_destroy_private_granule(kvm, gfn * k.PAGE_SIZE + off);
+    }
+    k.write_unlock(kvm.mmu_lock);
+  },
+
+  kvm_activate_realm(k, kvm) {
+    return k.guard_mutex(kvm.config_lock, () => {
+      const realm = k.kvm_realm(kvm);
+      if (realm.state !== 'REALM_STATE_NEW') return -EINVAL;
+      if (k.rmi_realm_activate(realm.rd)) return -ENXIO;
+      k.set_realm_state(kvm, 'REALM_STATE_ACTIVE');
+      return 0;
+    });
+  },
+
+  /** Stage 2 is already unmapped (guest_memfd pins the VM until released); RTTs and RD go back. */
+  kvm_destroy_realm(k, kvm) {
+    const realm = k.kvm_realm(kvm);
+    if (realm.rd === 0) return;
+    k.set_realm_state(kvm, 'REALM_STATE_DYING');
+    const rtts = k.realm_rtt_granules(kvm);
+    if (k.WARN_ON(k.rmi_realm_destroy(realm.rd) !== 0)) return;
+    for (const rtt of rtts) k.free_delegated_granule(rtt);
+    k.free_delegated_granule(realm.rd);
+    k.set_realm_state(kvm, 'REALM_STATE_DEAD');
+  },
+};
+
+export const rmeV9Fns: Impl<RmeV9Fns, K> = {
+  ...gmemV611,
+  ...rmeDataPage,
+  ...rmeLifecycle,
+
+  // ---- arch/arm64/kvm/arm.c: kvm_vm_ioctl_enable_cap(KVM_CAP_ARM_RME) ----
+
+  realm_populate_ioctl(k, kvm, argp) {
+    // case KVM_CAP_ARM_RME: mutex_lock(&kvm->lock); r = kvm_realm_enable_cap(kvm, cap); ...
+    return k.guard_mutex(kvm.lock, () => {
+      // kvm_realm_enable_cap(): case KVM_CAP_ARM_RME_POPULATE_REALM
+      const req = k.copy_struct_from_user(argp);
+      return k.kvm_populate_realm(kvm, { base: req.base, size: req.size, flags: req.flags });
+    });
+  },
+
+  realm_create_ioctl(k, kvm) {
+    return k.guard_mutex(kvm.lock, () => {
+      // kvm_realm_enable_cap(): case KVM_CAP_ARM_RME_CREATE_REALM -> kvm_create_realm()
+      if (k.kvm_realm(kvm).state !== 'REALM_STATE_NONE') return -EEXIST;
+      return k.realm_create_rd(kvm);
+    });
+  },
+
+  // ---- virt/kvm/guest_memfd.c (6.13+, the series' base) ----
+
+  kvm_gmem_prepare_folio(k, _kvm, _slot, _gfn, folio) {
+    const nr_pages = k.folio_nr_pages(folio);
+    for (let i = 0; i < nr_pages; i++) k.clear_highpage(k.folio_page(folio, i));
+    // kvm_arch_gmem_prepare(): arm64 has none.
+    k.kvm_gmem_mark_prepared(folio);
+    return 0;
+  },
+
+  kvm_gmem_get_pfn(k, kvm, slot, gfn, out) {
+    const index = k.kvm_gmem_get_index(slot, gfn);
+    const file = k.kvm_gmem_get_file(slot);
+    let r = 0;
+    if (!file) return -EFAULT;
+    const got: GetPfnOut = { pfn: 0, is_prepared: false, max_order: 0 };
+    const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
+    out: {
+      if (IS_ERR(folio)) {
+        r = PTR_ERR(folio);
+        break out;
+      }
+      out.pfn = got.pfn;
+      if (!got.is_prepared) r = k.kvm_gmem_prepare_folio(kvm, slot, gfn, folio);
+      k.folio_unlock(folio);
+      if (!r) out.page = k.folio_file_page(folio, index);
+      else k.folio_put(folio);
+    }
+    k.fput(file);
+    return r;
+  },
+
+  // ---- arch/arm64/kvm/rme.c (v9 19/43) ----
+
+  kvm_populate_realm(k, kvm, args) {
+    const SZ_2M = k.PAGE_SIZE << k.PMD_ORDER;
+    if (k.kvm_realm(kvm).state !== 'REALM_STATE_NEW') return -EPERM;
+    if (!IS_ALIGNED(args.base, k.PAGE_SIZE) || !IS_ALIGNED(args.size, k.PAGE_SIZE)) return -EINVAL;
+    if (args.flags & ~RMI_MEASURE_CONTENT) return -EINVAL;
+    let ipa_base = args.base;
+    const ipa_end = ipa_base + args.size;
+    if (ipa_end < ipa_base) return -EINVAL;
+    while (ipa_base < ipa_end) {
+      const end = Math.min(ipa_end, ipa_base + SZ_2M);
+      // Passes args->flags, not a computed data_flags: equal, since the only flag is RMI_MEASURE_CONTENT.
+      const ret = k.populate_region(kvm, ipa_base, end, args.flags);
+      if (ret) return ret;
+      ipa_base = end;
+      k.cond_resched();
+    }
+    return 0;
+  },
+
+  populate_region(k, kvm, ipa_base, ipa_end, data_flags) {
+    const base_gfn = Math.floor(ipa_base / k.PAGE_SIZE);
+    const end_gfn = Math.floor(ipa_end / k.PAGE_SIZE);
+    let ipa = ipa_base;
+    let ret = 0;
+    k.read_lock(kvm.srcu);
+    out: {
+      const memslot = k.gfn_to_memslot(kvm, base_gfn);
+      if (memslot === null) {
+        ret = -EFAULT;
+        break out;
+      }
+      if (memslot.base_gfn + memslot.npages < end_gfn) {
+        ret = -EINVAL;
+        break out;
+      }
+      if (!k.kvm_slot_can_be_private(memslot)) {
+        ret = -EPERM;
+        break out;
+      }
+      while (ipa < ipa_end) {
+        const gfn = Math.floor(ipa / k.PAGE_SIZE);
+        const hva = k.gfn_to_hva_memslot(memslot, gfn);
+        if (!k.vma_lookup(hva)) {
+          ret = -EFAULT;
+          break;
+        }
+        const page = k.local_page_ptrs('page', 1);
+        const pfn = k.__kvm_faultin_pfn(memslot, gfn, FOLL_WRITE, page);
+        if (pfn < 0) {
+          ret = -EFAULT;
+          break;
+        }
+        const priv: GmemPfnPage = { pfn: 0, page: 0 };
+        ret = k.kvm_gmem_get_pfn(kvm, memslot, gfn, priv);
+        if (ret) break; // the source page's reference is not released on this path
+        ret = k.realm_create_protected_data_page(kvm, ipa, priv.pfn, pfn, data_flags);
+        k.kvm_release_page_clean(page.at(0));
+        if (ret) break;
+        ipa += k.PAGE_SIZE;
+      }
+    }
+    k.read_unlock(kvm.srcu);
+    return ret;
+  },
+
+  realm_create_rtt_levels(k, kvm, ipa, level, max_level) {
+    if (level === max_level) return 0;
+    while (level++ < max_level) {
+      const rtt = k.alloc_delegated_granule();
+      if (rtt === PHYS_ADDR_MAX) return -ENOMEM;
+      const ret = k.realm_rtt_create(kvm, ipa, level, rtt);
+      // Another thread created it: as posted, the fresh granule is not freed here.
+      if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT && RMI_RETURN_INDEX(ret) === level - 1) continue;
+      if (ret) {
+        k.WARN(true, `Failed to create RTT at level ${level}: ${ret}`);
+        k.free_delegated_granule(rtt);
+        return -ENXIO;
+      }
+    }
+    return 0;
+  },
+
+};
+
+export const rme_v9: Revision = {
+  id: 'rme-v9',
+  title: 'Arm RME v9: KVM_CAP_ARM_RME POPULATE_REALM over the shared mapping, granule loop, get_page() leak on undelegate failure',
+  backends: ['cca'],
+  cites: [
+    'https://lore.kernel.org/all/20250611104844.245235-20-steven.price@arm.com/ (19/43)',
+    'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/ (code as reviewed)',
+  ],
+  arm: { rmm: 'v1.0', uapi: 'rme-cap', privateTracking: 'vm-attributes' },
+  fns: rmeV9Fns,
+};

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { geometryProblem } from '../geometry.js';
+import type { Scenario } from './Scenario.js';
+
+/**
+ * The schema of a scenario as stored in a file (Scenario.ts is its type): every field of every
+ * operation, checked on load so a hand-edited corpus file gets an error naming the field. The
+ * compile-time check at the bottom keeps the two in step.
+ */
+const int = z.number().int();
+const nat = int.nonnegative();
+const addr = nat;
+
+const fault = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('gup'), nth: int.positive(), result: z.enum(['efault', 'short']) }),
+  z.strictObject({ kind: z.literal('alloc'), nth: int.positive(), site: z.enum(['folio', 'kmalloc']) }),
+  z.strictObject({ kind: z.literal('signal'), nth: int.positive() }),
+  z.strictObject({ kind: z.literal('fw'), cmd: z.string().min(1), condition: z.string().min(1), nth: int.positive(), unit: nat.optional() }),
+]);
+const faults = z.array(fault);
+
+const op = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('create_guest_memfd'), size: nat, flags: nat }),
+  z.strictObject({
+    kind: z.literal('set_user_memory_region2'), slot: nat, flags: nat, guest_phys_addr: addr, memory_size: nat,
+    userspace_addr: addr, guest_memfd: nat, guest_memfd_offset: nat,
+  }),
+  z.strictObject({ kind: z.literal('set_memory_attributes'), address: addr, size: nat, attributes: nat, flags: nat }),
+  z.strictObject({ kind: z.literal('mmap'), addr, length: nat, prot: z.enum(['rw', 'ro']), holes: z.array(nat) }),
+  z.strictObject({ kind: z.literal('munmap'), addr, length: nat }),
+  z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: nat, flags: nat, faults }),
+  z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
+  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: nat, flags: nat, faults }),
+  z.strictObject({ kind: z.literal('tdx_finalize_vm'), faults }),
+  z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: nat, reserved: nat, faults }),
+  z.strictObject({ kind: z.literal('arm_realm_create'), faults }),
+  z.strictObject({ kind: z.literal('arm_realm_activate'), faults }),
+  z.strictObject({ kind: z.literal('punch_hole'), guest_memfd: nat, offset: nat, len: nat, faults }),
+  z.strictObject({ kind: z.literal('gmem_user_fault'), guest_memfd: nat, offset: nat }),
+  z.strictObject({ kind: z.literal('close_vm') }),
+  z.strictObject({ kind: z.literal('close_guest_memfd'), guest_memfd: nat, faults: faults.optional() }),
+]);
+
+export const scenarioSchema = z
+  .strictObject({
+    backend: z.enum(['snp', 'tdx', 'cca']),
+    geometry: z.strictObject({ page_size: int, pmd_order: int, nr_host_pages: int }),
+    ops: z.array(op).min(1),
+    ub: z.record(z.string(), int),
+    cca: z.strictObject({ granules_per_page: z.union([z.literal(1), z.literal(4), z.literal(16)]), rtt_depth: int.min(0).max(3) }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const problem = geometryProblem(s.geometry);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['geometry'], message: problem });
+    if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
+  });
+
+/** One problem with a stored scenario: where (a JSON path) and what. */
+export interface SchemaProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export function issuesOf(error: z.ZodError, prefix: readonly (string | number)[] = []): SchemaProblem[] {
+  return error.issues.map((i) => ({ path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))].join('.') || '(top level)', message: i.message }));
+}
+
+/** A validated stored scenario is a Scenario (checked at compile time by this assignment). */
+export function asScenario(s: z.infer<typeof scenarioSchema>): Scenario {
+  return s;
+}

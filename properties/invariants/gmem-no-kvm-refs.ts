@@ -1,0 +1,39 @@
+import { defineInvariant } from '../Invariant.js';
+import { inPageCache, userMapCount } from '../views.js';
+
+/**
+ * The policy switch ON: guest_memfd owns its folios outright, and KVM keeps no reference on
+ * one once an ioctl returns, whoever owns the memory. In-place conversion splits and merges
+ * folios and must see only the page cache's reference (Vishal Annapurve, reviewing rme-v9:
+ * "avoid any 'refcounts' from KVM on folios supplied by guest_memfd"); TDX dropped its per-page
+ * pin for the same reason (Yan Zhao, "Drop superfluous page pinning in S-EPT management").
+ * refcount-balance is the audit with the policy OFF, where a page the firmware keeps may carry
+ * one reference. A page the firmware will not give back must then be kept from the allocator
+ * some other way (hwpoison, a guest_memfd flag): rmi-newest's KVM_BUG_ON kills the VM but keeps
+ * nothing, and leaked-page catches the free that follows (G13).
+ */
+export const gmemNoKvmRefs = defineInvariant({
+  id: 'gmem-no-kvm-refs',
+  description: 'Forbid KVM holding any reference on a guest_memfd folio beyond the page cache at ioctl return',
+  cites: [
+    'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
+    'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
+  ],
+  observes: [],
+  messages: {
+    kvmRefHeld: 'guest_memfd pfn {pfn} ({state}) has refcount {refcount}; the page cache and user mappings account for {expected}',
+  },
+  create: () => ({
+    opEnd(_r, w, backend, report) {
+      const cached = inPageCache(w);
+      const maps = userMapCount(w);
+      for (const p of w.host.pages) {
+        if (p.owner.kind !== 'gmem') continue;
+        const expected = (maps.get(p.pfn) ?? 0) + (cached.has(p.pfn) ? 1 : 0);
+        if (p.refcount <= expected) continue;
+        const o = backend.ownership(w, p.pfn);
+        report('kvmRefHeld', { pfn: p.pfn, state: o.kind === 'host' ? 'host-owned' : o.state, refcount: p.refcount, expected });
+      }
+    },
+  }),
+});

@@ -1,0 +1,3 @@
+import { matrixSuite } from './matrixCells.js';
+
+matrixSuite('cca');

@@ -1,0 +1,129 @@
+import { describe, expect, test } from 'vitest';
+import { ccaOf } from '../../model/backends/cca/access.js';
+import { revisionById } from '../../model/revisions/registry.js';
+import { runScenario, type RunResult } from '../../model/scenario/runScenario.js';
+import type { Fault, Op } from '../../model/scenario/Scenario.js';
+import { ccaScenario, ccaSetupOps, fw, rmiPopulate, type CcaGeometry } from './ccaFixtures.js';
+import { BASE_GFN, PS, SRC, eventsOf, page } from './fixtures.js';
+
+/**
+ * The three Arm revisions on tiny explicit scenarios: the RMM 1.0 granule loop and its
+ * rollback (rme-v9, rme-v12), what each does when a granule cannot be undelegated, and how
+ * each reports progress. A two-page slot with every RTT present: the source is pfns 0x100-0x102,
+ * the RD pfn 0x103 (PA 0x40c0), the first guest_memfd page pfn 0x104 (PA 0x4100) at IPA 0x400.
+ */
+const S = ccaSetupOps({ slotPages: 2 });
+const DST = 0x104;
+const B = BASE_GFN * PS;
+
+function run(revision: string, ops: readonly Op[], g: Partial<CcaGeometry> = {}): RunResult {
+  const r = revisionById(revision);
+  if (r === undefined) throw new Error(`no revision ${revision}`);
+  return runScenario(ccaScenario(ops, g), r);
+}
+const populate = (revision: string, faults: readonly Fault[], npages = 1, g: Partial<CcaGeometry> = {}) => run(revision, [...S, rmiPopulate({ npages, faults })], g);
+/** RMI commands of the populate (op 5), as `NAME args`, from the first failed one on. */
+function fromFailure(r: RunResult): string[] {
+  const fws = eventsOf(r.world, 'fw').map((e) => ({ text: `${e.cmd} ${e.args.split(' src')[0] ?? ''}`, failed: e.outcome.kind === 'failed' }));
+  return fws.slice(fws.findIndex((e) => e.failed)).map((e) => e.text);
+}
+const granules = (r: RunResult, pfn = DST, n = 4) => Array.from({ length: n }, (_x, g) => ccaOf(r.world).granules.get(pfn * PS + (g * PS) / n) ?? 'UNDELEGATED');
+
+describe('the RMM 1.0 granule loop (4 granules a page)', () => {
+  test.each(['rme-v9', 'rme-v12'])('%s: granule 2\'s copy fails; it is undelegated, then 1 and 0 are destroyed and undelegated in reverse; -ENXIO', (revision) => {
+    const r = populate(revision, [fw('RMI_DATA_CREATE', 'src_copy', 1, 2)], 1, { granules_per_page: 4 });
+    expect(r.results[5]?.ret).toBe(-6);
+    expect(fromFailure(r)).toEqual([
+      'RMI_DATA_CREATE data 0x4120 ipa 0x420',
+      'RMI_GRANULE_UNDELEGATE addr 0x4120',
+      'RMI_DATA_DESTROY ipa 0x410', 'RMI_GRANULE_UNDELEGATE addr 0x4110',
+      'RMI_DATA_DESTROY ipa 0x400', 'RMI_GRANULE_UNDELEGATE addr 0x4100',
+    ]);
+    expect(granules(r)).toEqual(['UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED']);
+    expect(ccaOf(r.world).s2tte.get(0x410)).toEqual({ state: 'UNASSIGNED', ripas: 'DESTROYED' });
+    // The RIM keeps the two rolled-back granules' entries (G10).
+    expect(ccaOf(r.world).realm.rim.map((e) => e.gpa)).toEqual([0x400, 0x410]);
+  });
+
+  test('rme-v12: a delegate that fails on granule 1 rolls back granule 0 only; granule 1 was never delegated', () => {
+    const r = populate('rme-v12', [fw('RMI_GRANULE_DELEGATE', 'gran_gpt', 1, 1)], 1, { granules_per_page: 4 });
+    expect(r.results[5]?.ret).toBe(-6);
+    expect(fromFailure(r)).toEqual(['RMI_GRANULE_DELEGATE addr 0x4110', 'RMI_DATA_DESTROY ipa 0x400', 'RMI_GRANULE_UNDELEGATE addr 0x4100']);
+    expect(page(r.world, DST).refcount).toBe(1);
+  });
+
+  test('rme-v12 on a 16-granule page populates 16 granules and measures each', () => {
+    const r = populate('rme-v12', [], 1, { granules_per_page: 16 });
+    expect(r.results[5]?.ret).toBe(PS);
+    expect(granules(r, DST, 16)).toEqual(Array<string>(16).fill('DATA'));
+    expect(ccaOf(r.world).realm.rim.map((e) => e.gpa)).toEqual(Array.from({ length: 16 }, (_x, g) => 0x400 + g * 4));
+  });
+});
+
+describe('a granule that cannot be undelegated', () => {
+  const undelegateFails = [fw('RMI_DATA_CREATE', 'src_copy'), fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt')];
+
+  test.each([['rme-v9', 3], ['rme-v12', 2]] as const)('%s: WARN_ON, then get_page() so the host never reuses the page (refcount %i)', (revision, refcount) => {
+    const r = populate(revision, undelegateFails);
+    expect(r.results[5]?.ret).toBe(-6);
+    expect(eventsOf(r.world, 'page_ref').filter((e) => e.via === 'get_page').map((e) => e.pfn)).toEqual([DST]);
+    expect(eventsOf(r.world, 'warn').map((e) => e.macro)).toEqual(['WARN_ON']);
+    expect([page(r.world, DST).refcount, granules(r, DST, 1)[0], r.world.kvm.vm_bugged]).toEqual([refcount, 'DELEGATED', false]);
+  });
+
+  test('rmi-newest: KVM_BUG_ON(), no reference; the bugged VM refuses the next populate with -EIO', () => {
+    const r = run('rmi-newest', [...S, rmiPopulate({ faults: [fw('RMI_RTT_DATA_MAP_INIT', 'src_copy'), fw('RMI_GRANULE_RANGE_UNDELEGATE', 'gran_gpt')] }), rmiPopulate({ at: 1 })]);
+    expect(r.results.map((x) => x.ret).slice(5)).toEqual([-6, -5]);
+    expect(eventsOf(r.world, 'warn').map((e) => e.macro)).toEqual(['KVM_BUG_ON']);
+    expect(eventsOf(r.world, 'page_ref').filter((e) => e.via === 'get_page')).toEqual([]);
+    expect([r.world.kvm.vm_bugged, page(r.world, DST).refcount, granules(r, DST, 1)[0]]).toEqual([true, 1, 'DELEGATED']);
+  });
+});
+
+describe('progress reporting', () => {
+  const page2Fails: Record<string, Fault> = {
+    'rme-v9': fw('RMI_DATA_CREATE', 'src_copy', 2),
+    'rme-v12': fw('RMI_DATA_CREATE', 'src_copy', 2),
+    'rmi-newest': fw('RMI_RTT_DATA_MAP_INIT', 'src_copy', 2),
+  };
+  const fault = (revision: string): Fault => {
+    const f = page2Fails[revision];
+    if (f === undefined) throw new Error(revision);
+    return f;
+  };
+
+  test('rme-v12 returns the bytes populated: all of them, or those before the failing page', () => {
+    expect(populate('rme-v12', [], 2).results[5]).toMatchObject({ ret: 2 * PS, out: { reported: 2 } });
+    const r = populate('rme-v12', [fault('rme-v12')], 2);
+    expect(r.results[5]).toMatchObject({ ret: PS, out: { reported: 1 } });
+    expect(granules(r, DST, 1)).toEqual(['DATA']);
+  });
+
+  test('rmi-newest writes base/size/source_uaddr back and returns 0 on partial progress', () => {
+    expect(populate('rmi-newest', [], 2).results[5]).toMatchObject({ ret: 0, out: { base: B + 2 * PS, size: 0, source_uaddr: SRC + 2 * PS } });
+    expect(populate('rmi-newest', [fault('rmi-newest')], 2).results[5]).toMatchObject({ ret: 0, out: { base: B + PS, size: PS, source_uaddr: SRC + PS } });
+    expect(populate('rmi-newest', [fw('RMI_RTT_DATA_MAP_INIT', 'src_copy')], 2).results[5]).toMatchObject({ ret: -6, out: { base: B, size: 2 * PS, source_uaddr: SRC } });
+  });
+
+  test('rme-v9 returns 0 or an error: a failure on page 2 reports nothing, though page 1 is DATA and measured (G9)', () => {
+    expect(populate('rme-v9', [], 2).results[5]).toMatchObject({ ret: 0, out: { reported: 2 } });
+    const r = populate('rme-v9', [fault('rme-v9')], 2);
+    expect(r.results[5]).toMatchObject({ ret: -6, out: { reported: 0 } });
+    expect([granules(r, DST, 1)[0], ccaOf(r.world).realm.rim.map((e) => e.gpa)]).toEqual(['DATA', [0x400]]);
+  });
+});
+
+describe('realm creation', () => {
+  test('rme-v9 needs KVM_CAP_ARM_RME_CREATE_REALM first, once', () => {
+    const noRealm = run('rme-v9', [...S.filter((op) => op.kind !== 'arm_realm_create'), rmiPopulate()]);
+    expect(noRealm.results.at(-1)?.ret).toBe(-1);
+    const twice = run('rme-v9', [...S, { kind: 'arm_realm_create', faults: [] }]);
+    expect(twice.results.map((x) => x.ret).slice(4)).toEqual([0, -17]);
+  });
+
+  test.each(['rme-v12', 'rmi-newest'])('%s has no CREATE_REALM; the first populate creates the realm', (revision) => {
+    const r = populate(revision, []);
+    expect(r.results[4]?.ret).toBe(-22);
+    expect([ccaOf(r.world).kernel.state, ccaOf(r.world).realm.rd]).toEqual(['REALM_STATE_NEW', 0x40c0]);
+  });
+});

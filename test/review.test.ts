@@ -1,0 +1,166 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { main } from '../cli/main.js';
+import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
+import { saveEntry } from '../properties/corpus/store.js';
+
+/** The patch-review workflow: corpus files, replay, --save, new-revision and --revision-module. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+const CORPUS = join(import.meta.dirname, '..', 'corpus');
+const B3 = join(CORPUS, 'tdx-rfc-v1-memory-safety-b3.json');
+let dir = '';
+let cwd: string | undefined;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gmemcheck-review-'));
+  cwd = process.env.INIT_CWD;
+  process.env.INIT_CWD = dir;
+});
+afterEach(() => {
+  if (cwd === undefined) delete process.env.INIT_CWD;
+  else process.env.INIT_CWD = cwd;
+});
+
+function entryWith(edit: (e: Record<string, unknown>) => void, name = 'edited'): string {
+  const e = JSON.parse(readFileSync(B3, 'utf8')) as Record<string, unknown>;
+  e.name = name;
+  edit(e);
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(e));
+  return file;
+}
+
+describe('corpus files', () => {
+  test('a bad file is refused with the file, the field and the problem', () => {
+    const bad = entryWith((e) => {
+      const s = e.scenario as { ops: Record<string, unknown>[] };
+      const op = s.ops[3];
+      if (op !== undefined) op.nr_pages = 'one';
+    });
+    expect(() => loadCorpusFile(bad)).toThrow(CorpusFileError);
+    expect(() => loadCorpusFile(bad)).toThrow(/edited\.json: scenario\.ops\.3\.nr_pages: Invalid input: expected number/);
+    writeFileSync(join(dir, 'x.json'), '{ nope');
+    expect(() => loadCorpusFile(join(dir, 'x.json'))).toThrow(/x\.json: \(file\): not JSON/);
+    expect(() => loadCorpusFile(entryWith(() => undefined, 'other'))).not.toThrow();
+    expect(() => loadCorpusFile(entryWith((e) => (e.name = 'mismatch'), 'renamed'))).toThrow(/name: must match the file name \(renamed\)/);
+    expect(() => loadCorpusFile(entryWith((e) => (e.verdicts = { 'v9.9': { verdict: 'holds', reason: 'r', link: 'l' } })))).toThrow(/verdicts\.v9\.9: no tdx revision is called v9\.9/);
+  });
+
+  test('saving writes once, never overwrites, never leaves a temporary file', () => {
+    const { entry } = loadCorpusFile(B3);
+    expect(saveEntry(dir, entry)).toEqual({ kind: 'written', file: join(dir, `${entry.name}.json`) });
+    expect(saveEntry(dir, { ...entry, name: 'another-name' })).toEqual({ kind: 'duplicate', file: join(dir, `${entry.name}.json`) });
+    const changed = { ...entry, scenario: { ...entry.scenario, ub: { 'tdx_gmem_post_populate:i': 1 } } };
+    expect(saveEntry(dir, changed)).toEqual({ kind: 'written', file: join(dir, `${entry.name}-2.json`) });
+    expect(readdirSync(dir).sort()).toEqual([`${entry.name}-2.json`, `${entry.name}.json`]);
+    expect(loadCorpusFile(join(dir, `${entry.name}-2.json`)).entry.name).toBe(`${entry.name}-2`);
+  });
+});
+
+describe('gmemcheck replay', () => {
+  test('runs the scenario on every revision, compares verdicts, prints the trace and the content diagram', async () => {
+    const r = await run('replay', B3);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('✓ rfc-v1: violates memory-safety, src-offset-straddling, as recorded — B3');
+    expect(r.out).toContain('✓ v7.0: holds, as recorded');
+    expect(r.out).toContain('trace on rfc-v1:');
+    expect(r.out).toContain('uninitialized_var(i) = 0');
+    expect(r.out).toMatch(/content of operation #3: .*\n.*\n {2}gfn \d+ <- pfn 0x[0-9a-f]+ {2}\|\?+\|\n +bytes 0-63 +from stale  WRONG, want a source byte \(none mapped\)/);
+  });
+
+  test('--json gives the verdicts and the trace as data', async () => {
+    const r = await run('replay', B3, '--revision', 'rfc-v1', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { ok: boolean; results: { revision: string; violated: string[]; trace: { op: string; calls: { fn?: string }[] }[] }[] };
+    expect(doc.ok).toBe(true);
+    expect(doc.results.map((x) => x.revision)).toEqual(['rfc-v1']);
+    expect(doc.results[0]?.trace[3]?.op).toContain('KVM_TDX_INIT_MEM_REGION');
+    expect(doc.results[0]?.trace[3]?.calls[0]?.fn).toBe('tdx_vcpu_unlocked_ioctl');
+  });
+
+  test('a verdict the revision no longer gets: exit 1, saying what changed', async () => {
+    const file = entryWith((e) => ((e.verdicts as Record<string, unknown>)['v7.0'] = { verdict: 'violated', invariants: ['lock-order'], reason: 'r', link: 'l' }));
+    const r = await run('replay', file);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('✗ v7.0: holds, but the corpus records violates lock-order — lock-order no longer violated');
+  });
+
+  test('bad input exits 2 naming it', async () => {
+    expect((await run('replay', 'nope.json')).err).toContain('nope.json: (file): ENOENT');
+    expect((await run('replay')).code).toBe(2);
+    expect((await run('replay', B3, '--revision', 'rme-v9')).err).toContain('rme-v9 has no tdx backend');
+  });
+});
+
+describe('gmemcheck check --save', () => {
+  test('writes the shrunk counterexample with every revision\'s verdict, and not twice', async () => {
+    const args = ['check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--save', '--corpus', 'mine'];
+    const first = await run(...args);
+    expect(first.code).toBe(1);
+    expect(first.out).toContain('saved as mine/tdx-rfc-v1-memory-safety-b3.json');
+    const { entry } = loadCorpusFile(join(dir, 'mine', 'tdx-rfc-v1-memory-safety-b3.json'));
+    expect(Object.keys(entry.verdicts)).toEqual(['v6.11', 'rfc-v1', 'v7.0', 'kvm-x86-next']);
+    expect(entry.origin).toEqual({ kind: 'found', revision: 'rfc-v1', property: 'memory-safety', bug: 'B3' });
+    expect((await run(...args)).out).toContain('already in the corpus as mine/tdx-rfc-v1-memory-safety-b3.json');
+    expect(readdirSync(join(dir, 'mine'))).toHaveLength(1);
+    expect((await run('check', '--corpus', 'x')).err).toContain('--corpus names where --save writes');
+  });
+});
+
+describe('reviewing a patch: new-revision and --revision-module', () => {
+  const fix = (file: string) => {
+    const text = readFileSync(file, 'utf8')
+      .replace("k.page_ptrs_index(src_pages, k.uninitialized_var('i'))", 'k.page_ptrs_index(src_pages, 0)')
+      .replace('    kvm_tdx.page_add_src = k.page_ptrs_index(src_pages, 0);', '    if (src_pages === null) return -EOPNOTSUPP;\n    kvm_tdx.page_add_src = k.page_ptrs_index(src_pages, 0);')
+      .replace('EEXIST, ENOMEM } from', 'EEXIST, ENOMEM, EOPNOTSUPP } from');
+    writeFileSync(file, text);
+  };
+
+  test('the README walkthrough: copy rfc-v1, fix B3, see it pass where rfc-v1 failed', async () => {
+    const made = await run('new-revision', 'rfc-v1-fixed', '--from', 'rfc-v1');
+    expect(made.code).toBe(0);
+    const file = join(dir, 'rfc-v1-fixed.ts');
+    expect(readFileSync(file, 'utf8')).toContain("derivedFrom: 'rfc-v1' } satisfies Revision;");
+    const before = await run('check', '--revision-module', 'rfc-v1-fixed.ts', '--backend', 'tdx', '--property', 'memory-safety');
+    expect(before.code).toBe(1);
+    expect(before.out).toContain('VIOLATED — expected as in rfc-v1: B3');
+    expect(before.out).toContain('--revision-module rfc-v1-fixed.ts --property memory-safety');
+    fix(file);
+    const after = await run('check', '--revision-module', 'rfc-v1-fixed.ts', '--backend', 'tdx', '--property', 'memory-safety');
+    expect(after.out).toContain('✓ tdx × rfc-v1-fixed × memory-safety: holds (300 runs) — B3, which rfc-v1 has here, is gone');
+    expect(after.code).toBe(0);
+    expect((await run('new-revision', 'rfc-v1-fixed', '--from', 'rfc-v1')).err).toContain('rfc-v1-fixed.ts: already exists; not overwritten');
+    const replay = await run('replay', B3, '--revision-module', 'rfc-v1-fixed.ts');
+    expect(replay.out).toContain('? rfc-v1-fixed: holds (no recorded verdict)');
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  }, 60_000);
+
+  test.each([
+    ['missing.ts', '', 'missing.ts: no such file'],
+    ['typo.ts', "import type { Revision } from 'nowhere';\nconst x: number = 'a';\nexport default x;\n", 'typo.ts: does not type-check:'],
+    ['empty.ts', 'export const nothing = 1;\n', 'empty.ts: exports no revision: expected `export default` (or `export const revision`) of type Revision; it exports nothing'],
+    ['shape.ts', "export default { id: 'Bad Id', title: 't', backends: ['tdx'], cites: [], fns: {} };\n", 'shape.ts: is not a Revision: id: must be lower-case'],
+    ['entry.ts', "export default { id: 'mine', title: 't', backends: ['tdx'], cites: ['x'], fns: {} };\n", 'entry.ts: fns lacks the entry point(s) tdx_vcpu_init_mem_region (tdx)'],
+    ['clash.ts', "export default { id: 'v7.0', title: 't', backends: ['tdx'], cites: ['x'], fns: { tdx_vcpu_init_mem_region: () => 0 } };\n", "clash.ts: id 'v7.0' is a built-in revision's"],
+  ])('a module that cannot be used exits 2: %s', async (name, text, message) => {
+    if (text !== '') writeFileSync(join(dir, name), text);
+    const r = await run('check', '--revision-module', name, '--backend', 'tdx', '--runs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+    expect(existsSync(join(dir, name))).toBe(text !== '');
+  });
+
+  test('new-revision refuses a bad name or source', async () => {
+    expect((await run('new-revision', 'v7.0', '--from', 'v7.0')).err).toContain("'v7.0' is a built-in revision's name");
+    expect((await run('new-revision', 'mine', '--from', 'v9.9')).err).toContain("--from 'v9.9' is not a built-in revision");
+    expect((await run('new-revision', 'Mine', '--from', 'v7.0')).code).toBe(2);
+    expect((await run('new-revision', 'mine', '--from', 'v7.0', '--out', 'x.js')).err).toContain('--out must name a .ts file');
+  });
+});
