@@ -31,7 +31,7 @@ export const returnValueContract = defineInvariant({
     progressMismatch: '{ioctl} wrote back {field}={got}, expected {want} for {count} populated page(s)',
     paramsOnError: '{ioctl} failed with {ret} but changed {field} from {before} to {got}',
     notPopulated: 'gfn {gfn} is reported populated but the firmware does not give it to the guest ({state})',
-    failedPageKept: 'gfn {gfn} (the page that failed) was left the guest\'s ({state})',
+    failedPageKept: 'gfn {gfn}, the first page past the {count} reported, was given to the guest by this call and left so ({state})',
     pastCountTouched: 'gfn {gfn}, past the {count} reported page(s), changed: {what}',
     measuredPastCount: 'measurement grew by {got} entries, but {count} page(s) were reported',
   },
@@ -85,7 +85,7 @@ export const returnValueContract = defineInvariant({
           if (i < count) {
             if (now.owner.kind !== 'guest') report('notPopulated', { gfn, state: now.owner.kind === 'host' ? 'host-owned' : now.owner.state });
           } else if (i === count) {
-            if (now.owner.kind === 'guest' && granted.has(gfn)) report('failedPageKept', { gfn, state: now.owner.state });
+            if (now.owner.kind === 'guest' && granted.has(gfn)) report('failedPageKept', { gfn, count, state: now.owner.state });
           } else if (was !== undefined) {
             if (now.owner.kind !== was.owner.kind && (now.owner.kind !== 'guest' || granted.has(gfn))) report('pastCountTouched', { gfn, count, what: `ownership ${was.owner.kind} -> ${now.owner.kind}` });
             else if (was.contents !== undefined && now.contents !== was.contents) report('pastCountTouched', { gfn, count, what: 'contents' });
