@@ -148,7 +148,7 @@ export const rfcV1Fns: Impl<RfcV1Fns, K> = {
     const sev_populate_args = opaqueAs(opaque, 'sev_gmem_populate_args');
     const PAGE_SIZE = k.PAGE_SIZE;
     let n_private = 0;
-    let ret = 0;
+    let ret: number;
     let i = 0;
     const npages = 1 << order;
     if (k.WARN_ON_ONCE(sev_populate_args.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO && !src_pages)) return -EINVAL;

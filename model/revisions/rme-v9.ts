@@ -115,7 +115,7 @@ export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV
     let dst_phys = dst_pfn * k.PAGE_SIZE;
     let src_phys = src_pfn * k.PAGE_SIZE;
     let undelegate_failed = false;
-    let ret = 0;
+    let ret: number;
     let offset: number;
     err: {
       for (offset = 0; offset < k.PAGE_SIZE; offset += RMM_PAGE_SIZE) {

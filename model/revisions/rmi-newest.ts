@@ -102,7 +102,7 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
     if (args.flags & KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) data_flags |= RMI_MEASURE_CONTENT;
     k.mutex_lock(kvm.slots_lock);
     k.mutex_lock(kvm.config_lock);
-    let ret = 0;
+    let ret: number;
     out_unlock: {
       ret = k.realm_ensure_created(kvm);
       if (ret) break out_unlock;

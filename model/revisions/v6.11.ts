@@ -66,7 +66,7 @@ export function snp_launch_update_old<Cb>(
   argp: KvmSevCmd<KvmSevSnpLaunchUpdate>,
 ): number {
   const sev_populate_args: SevGmemPopulateArgs = { tag: 'sev_gmem_populate_args', type: 0, sev_fd: 0, fw_error: 0 };
-  let ret = 0;
+  let ret: number;
   if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
   const params = k.copy_struct_from_user(argp.data);
   if (!params.len || !IS_ALIGNED(params.len, k.PAGE_SIZE) || params.flags ||
@@ -183,7 +183,7 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
 
   kvm_gmem_populate(k, kvm, start_gfn, src, npages, post_populate, opaque) {
     let ret = 0;
-    let max_order = 0;
+    let max_order: number;
     let i: number;
     k.lockdep_assert_held(kvm.slots_lock);
     if (k.WARN_ON_ONCE(npages <= 0)) return -EINVAL;
@@ -242,7 +242,7 @@ export const v611Fns: Impl<V611Fns, K> = {
   sev_gmem_post_populate(k, kvm, gfn_start, pfn, src, order, opaque) {
     const sev_populate_args = opaqueAs(opaque, 'sev_gmem_populate_args');
     let n_private = 0;
-    let ret = 0;
+    let ret: number;
     let i = 0;
     const npages = 1 << order;
     if (k.WARN_ON_ONCE(sev_populate_args.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO && !src)) return -EINVAL;

@@ -187,7 +187,7 @@ export const v70Fns: Impl<V70Fns, K> = {
 
   snp_launch_update(k, kvm, argp) {
     const sev_populate_args: SevGmemPopulateArgs = { tag: 'sev_gmem_populate_args', type: 0, sev_fd: 0, fw_error: 0 };
-    let ret = 0;
+    let ret: number;
     if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
     const params = k.copy_struct_from_user(argp.data);
     if (!params.len || !IS_ALIGNED(params.len, k.PAGE_SIZE) || params.flags ||
