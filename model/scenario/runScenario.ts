@@ -1,7 +1,6 @@
 import { match } from 'ts-pattern';
 import { EBADF, EIO, ENOTTY } from '../kernel/errno.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kernel/guest_memfd.js';
-import type { KvmMainK } from '../kernel/kvm_main.js';
 import { KVM } from '../kernel/services/kvmcore.js';
 import { MM_LOCK } from '../kernel/services/locking.js';
 import type { BackendModel, BootedKernel } from '../backends/Backend.js';
@@ -125,8 +124,8 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
   const observers = options.observers ?? [];
   for (const o of observers) {
-    const ev = o.event;
-    if (ev !== undefined) w.listeners.push((e) => ev.call(o, e, w));
+    const ev = o.event?.bind(o);
+    if (ev !== undefined) w.listeners.push((e) => ev(e, w));
   }
   const booted = backend.boot(w, revision);
   const k = booted.k;

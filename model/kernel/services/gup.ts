@@ -18,7 +18,8 @@ export const FOLL_WRITE = 0x01;
  * the slow-path fallback), whether or not the fast path succeeds.
  */
 export interface GupServices {
-  get_user_pages_fast(start: number, nr_pages: number, gup_flags: number, pages: PagePtrArray): number;
+  /** `this: void`: a closure over the world, handed to the CCA services as a function pointer. */
+  get_user_pages_fast(this: void, start: number, nr_pages: number, gup_flags: number, pages: PagePtrArray): number;
   /** The caller holds mmap_lock (mmap_assert_locked). */
   get_user_pages(start: number, nr_pages: number, gup_flags: number, pages: PagePtrArray): number;
 }
