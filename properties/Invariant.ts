@@ -67,7 +67,7 @@ export function watch(inv: Invariant): InvariantRun {
   let opIndex = -1;
   let backend: BackendModel | undefined;
   const report: Reporter<string> = (messageId, values) => {
-    const template = (inv.messages as Readonly<Record<string, string>>)[messageId] ?? messageId;
+    const template = inv.messages[messageId] ?? messageId;
     violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex });
   };
   const observer: RunObserver = {

@@ -19,7 +19,7 @@ describe('gmemcheck list', () => {
   test('--json gives every cell of the matrix', async () => {
     const r = await run('list', '--json');
     const doc: unknown = JSON.parse(r.out);
-    expect(doc).toMatchObject({ backends: expect.any(Array), revisions: expect.any(Array), properties: expect.any(Array) });
+    expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
     expect(doc.matrix).toHaveLength(14 * 11);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bug: 'B3' }));
@@ -62,8 +62,8 @@ describe('gmemcheck check', () => {
     expect(doc.cells).toHaveLength(1);
     expect(doc.cells[0]).toMatchObject({
       backend: 'snp', revision: 'rfc-v1', property: 'refcount-balance', expected: 'violated', bug: 'B7', status: 'violated',
-      runs: expect.any(Number), seed: expect.any(Number),
-      counterexample: { operations: expect.any(Number), pages: expect.any(Number), scenario: expect.any(Object) },
+      runs: expect.any(Number) as unknown, seed: expect.any(Number) as unknown,
+      counterexample: { operations: expect.any(Number) as unknown, pages: expect.any(Number) as unknown, scenario: expect.any(Object) as unknown },
     });
   });
 
@@ -96,7 +96,7 @@ describe('bad arguments exit 2 and name the problem', () => {
 });
 
 describe('the npm script', () => {
-  test('npm run gmemcheck passes arguments and exit status through', async () => {
+  test('npm run gmemcheck passes arguments and exit status through', () => {
     const ok = spawnSync('npm', ['run', '-s', 'gmemcheck', '--', 'list'], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('expected matrix');

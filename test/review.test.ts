@@ -72,7 +72,7 @@ describe('gmemcheck replay', () => {
     expect(r.out).toContain('✓ v7.0: holds, as recorded');
     expect(r.out).toContain('trace on rfc-v1:');
     expect(r.out).toContain('uninitialized_var(i) = 0');
-    expect(r.out).toMatch(/content of operation #3: .*\n.*\n {2}gfn \d+ <- pfn 0x[0-9a-f]+ {2}\|\?+\|\n +bytes 0-63 +from stale  WRONG, want a source byte \(none mapped\)/);
+    expect(r.out).toMatch(/content of operation #3: .*\n.*\n {2}gfn \d+ <- pfn 0x[0-9a-f]+ {2}\|\?+\|\n +bytes 0-63 +from stale {2}WRONG, want a source byte \(none mapped\)/);
   });
 
   test('--json gives the verdicts and the trace as data', async () => {
