@@ -1,4 +1,5 @@
-import { CELL_RUNS } from '../properties/check.js';
+import { CELL_RUNS } from '../properties/explore.js';
+import { parseSignature } from '../properties/signature.js';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { REVISIONS } from '../model/revisions/registry.js';
@@ -16,15 +17,19 @@ export const USAGE = `usage: npm run gmemcheck -- <command> [options]
 
 commands:
   list [--json]                       backends, revisions, injected bugs, properties, the expected matrix
-  check [options]                     run properties against revisions (exit 0: all hold, 1: a violation, 2: bad arguments)
+  check [options]                     run revisions with every property watching; exit 0: every cell as the
+                                      matrix expects, 1: a cell differs (new signature, expected bug missing,
+                                      inconclusive coverage) or the model failed, 2: bad input, 130: interrupted
     --backend snp|tdx|cca|all         default all
     --revision NAME|all               a revision or injected bug from 'list'; default all revisions
     --revision-module FILE            your own revision (a .ts file; see new-revision) instead of --revision
     --property NAME|all               an invariant from 'list'; default all
     --seed N                          fast-check seed (integer); default ${DEFAULT_SEED}
-    --runs N                          runs per cell (1..100000); default snp ${CELL_RUNS.snp}, tdx ${CELL_RUNS.tdx}, cca ${CELL_RUNS.cca}
-    --path P                          replay path printed by a violation (needs one backend, revision and property)
-    --save                            write each shrunk counterexample to the corpus (not twice; never half-written)
+    --runs N                          runs per revision and backend (1..100000); default snp ${CELL_RUNS.snp}, tdx ${CELL_RUNS.tdx}, cca ${CELL_RUNS.cca}
+    --signature SIG --path P          replay one finding, as its replay line prints them
+    --strict                          any violation fails (exit 1), expected or not
+    --verbose                         full traces for known bugs too (new findings always get one)
+    --save                            write each finding's shrunk scenario to the corpus (not twice; never half-written)
     --corpus DIR                      corpus folder for --save; default corpus/
     --json                            one JSON document instead of text
   replay FILE [options]               run one corpus scenario, compare with its recorded verdicts, print its trace
@@ -51,7 +56,10 @@ export interface CheckOptions {
   readonly seed: number;
   /** Undefined: each backend's calibrated budget (CELL_RUNS). */
   readonly runs: number | undefined;
-  readonly path: string | undefined;
+  /** Replay one finding: its signature and fast-check path, from a replay line. */
+  readonly replay: { readonly signature: string; readonly path: string } | undefined;
+  readonly strict: boolean;
+  readonly verbose: boolean;
   readonly json: boolean;
 }
 
@@ -118,6 +126,9 @@ export function parseCommand(argv: readonly string[]): Command {
     seed: { type: 'string' },
     runs: { type: 'string' },
     path: { type: 'string' },
+    signature: { type: 'string' },
+    strict: { type: 'boolean' },
+    verbose: { type: 'boolean' },
     save: { type: 'boolean' },
     corpus: { type: 'string' },
     json: { type: 'boolean' },
@@ -143,11 +154,16 @@ export function parseCommand(argv: readonly string[]): Command {
     throw new UsageError(`--property '${propertyArg}' is not a known property (known: ${INVARIANTS.map((i) => i.id).join(', ')})`);
   }
   const path = str(values.path);
-  if (path !== undefined) {
+  const signature = str(values.signature);
+  if (path !== undefined || signature !== undefined) {
+    if (path === undefined || signature === undefined) throw new UsageError('--signature and --path go together: copy both from the replay line');
     if (!/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path must look like 12:0:3, got '${path}'`);
+    const sig = parseSignature(signature);
+    if (sig === undefined) throw new UsageError(`--signature must look like invariant/message@function, got '${signature}'`);
     if (backendArg === 'all' || (revision === undefined && revisionModule === undefined) || invariant === undefined) {
-      throw new UsageError('--path replays one cell: give --backend, --revision (or --revision-module) and --property too');
+      throw new UsageError('--path replays one finding: give --backend, --revision (or --revision-module) and --property too');
     }
+    if (sig.invariant !== invariant.id) throw new UsageError(`--signature ${signature} is a finding of ${sig.invariant}, not of --property ${invariant.id}`);
   }
   const usable = revisionModule !== undefined ? backends : backends.filter((b) => revisions.some((r) => r.backends.includes(b)));
   if (usable.length === 0) throw new UsageError(`revision '${revisionArg}' has no ${backendArg} backend`);
@@ -161,7 +177,9 @@ export function parseCommand(argv: readonly string[]): Command {
       invariants: invariant === undefined ? INVARIANTS : [invariant],
       seed: integer('seed', str(values.seed), DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
       runs: str(values.runs) === undefined ? undefined : integer('runs', str(values.runs), 0, 1, 100_000),
-      path,
+      replay: path === undefined || signature === undefined ? undefined : { signature, path },
+      strict: values.strict === true,
+      verbose: values.verbose === true,
       json: values.json === true,
     },
   };

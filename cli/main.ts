@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { revisionsFor } from '../model/revisions/registry.js';
 import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 import { DEFAULT_CORPUS, parseCommand, UsageError, USAGE } from './args.js';
-import { runCheck } from './commands/check.js';
+import { ReplayMismatch, runCheck } from './commands/check.js';
 import { runList } from './commands/list.js';
 import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
@@ -24,11 +24,17 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
         return runList(command.options, write);
       case 'check': {
         const o = command.options;
-        if (o.revisionModule === undefined) return runCheck({ ...o, saveTo: saveDir(o.saveTo) }, write);
+        const io = { write, writeErr };
+        if (o.revisionModule === undefined) {
+          const builtIn = o.revisions.map((revision) => ({ revision, source: { builtIn: revision.id }, ref: { id: revision.id } }));
+          return await runCheck({ ...o, saveTo: saveDir(o.saveTo) }, builtIn, io);
+        }
         const mine = await loadRevisionModule(o.revisionModule);
         const backends = o.backends.filter((b) => mine.backends.includes(b));
         if (backends.length === 0) throw new UsageError(`${o.revisionModule} implements ${mine.backends.join(', ')}, not ${o.backends.join(', ')}`);
-        return runCheck({ ...o, revisions: [mine], backends, saveTo: saveDir(o.saveTo) }, write);
+        const file = userPath(o.revisionModule);
+        const ref = { id: mine.id, module: o.revisionModule, ...(mine.derivedFrom === undefined ? {} : { derivedFrom: mine.derivedFrom }) };
+        return await runCheck({ ...o, backends, saveTo: saveDir(o.saveTo) }, [{ revision: mine, source: { module: file, shown: o.revisionModule }, ref }], io);
       }
       case 'replay': {
         const o = command.options;
@@ -48,7 +54,7 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
       writeErr(`gmemcheck: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof RevisionModuleError || e instanceof CorpusFileError) {
+    if (e instanceof RevisionModuleError || e instanceof CorpusFileError || e instanceof ReplayMismatch) {
       writeErr(`gmemcheck: ${e.message}\n`);
       return 2;
     }

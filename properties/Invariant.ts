@@ -2,7 +2,7 @@ import type { BackendModel } from '../model/backends/Backend.js';
 import type { OpResult, RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import type { Event, EventKind } from '../model/world/events.js';
-import type { World } from '../model/world/World.js';
+import { currentSite, type World } from '../model/world/World.js';
 
 /**
  * An invariant is a monitor over a run (P-style): it observes events as they happen and each
@@ -17,6 +17,13 @@ export interface Violation {
   readonly message: string;
   /** Index of the operation during which the violation was seen. */
   readonly opIndex: number;
+  /**
+   * The kernel function where it arose: the one executing when an event broke the rule, or,
+   * for what is judged at an operation's end, the function that took what was not given back
+   * (as the invariant knows it), else the operation itself. With the invariant and message id,
+   * the violation's signature (signature.ts).
+   */
+  readonly site: string;
 }
 
 export interface MonitorHooks<M extends string> {
@@ -25,7 +32,8 @@ export interface MonitorHooks<M extends string> {
   opEnd?(result: OpResult, w: World, backend: BackendModel, report: Reporter<M>): void;
 }
 
-export type Reporter<M extends string> = (messageId: M, values: MessageValues) => void;
+/** Reports a violation; `site` overrides where it arose (see Violation.site). */
+export type Reporter<M extends string> = (messageId: M, values: MessageValues, site?: string) => void;
 
 export interface Invariant<M extends string = string> {
   /** kebab-case id, the file's name. */
@@ -65,19 +73,30 @@ export function watch(inv: Invariant): InvariantRun {
   const violations: Violation[] = [];
   const observes = new Set<string>(inv.observes);
   let opIndex = -1;
+  let opSite = 'userspace';
   let backend: BackendModel | undefined;
-  const report: Reporter<string> = (messageId, values) => {
+  // Set while an event is being judged: the kernel function executing is where it arose.
+  let during: World | undefined;
+  const report: Reporter<string> = (messageId, values, site) => {
     const template = inv.messages[messageId] ?? messageId;
-    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex });
+    const executing = during === undefined ? 'userspace' : currentSite(during);
+    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex, site: site ?? (executing === 'userspace' ? opSite : executing) });
   };
   const observer: RunObserver = {
     opBegin(index, op, w, b) {
       opIndex = index;
+      opSite = op.kind;
       backend = b;
       hooks.opBegin?.(index, op, w, b);
     },
     event(e, w) {
-      if (backend !== undefined && observes.has(e.kind)) hooks.event?.(e, w, backend, report);
+      if (backend === undefined || !observes.has(e.kind)) return;
+      during = w;
+      try {
+        hooks.event?.(e, w, backend, report);
+      } finally {
+        during = undefined;
+      }
     },
     opEnd(result, w, b) {
       hooks.opEnd?.(result, w, b, report);

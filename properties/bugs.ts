@@ -3,14 +3,21 @@
  * how small their shrunk counterexample must be (operations including set-up, and pages the
  * populate calls ask for). Ids B1..B31 follow kernel-facts.md §6; G-ids are this project's.
  */
+import type { SignatureKey } from './signature.js';
+
 export interface KnownBug {
   readonly id: string;
   readonly title: string;
   readonly link: string;
   /** Where it was fixed, or why it stands. */
   readonly status: string;
-  /** Message ids a shrunk counterexample may report. */
-  readonly messageIds: readonly string[];
+  /**
+   * Every signature (signature.ts: invariant/message@kernel function) the bug may show, over all
+   * the cells it is expected in: different paths to it (a punch-hole and a close that free the
+   * same page) are different signatures of one bug. A cell must find the bug by at least one of
+   * them, and every signature it finds must belong to one of its bugs.
+   */
+  readonly signatures: readonly SignatureKey[];
   readonly maxOps: number;
   readonly maxPages: number;
 }
@@ -21,7 +28,9 @@ export const BUGS = {
     title: 'kunmap_local() skipped when copy_from_user() fails in sev_gmem_post_populate()',
     link: 'https://lore.kernel.org/all/20260108214622.1084057-2-michael.roth@amd.com/',
     status: 'fixed by kvm-x86 60b590de8b30 (Roth v3 1/6, from Yan Zhao)',
-    messageIds: ['kmapLeaked'],
+    signatures: [
+      'refcount-balance/kmapLeaked@sev_gmem_post_populate',
+    ],
     maxOps: 5,
     maxPages: 2,
   },
@@ -30,7 +39,10 @@ export const BUGS = {
     title: 'the kmap B1 leaks stays live, and the next populate makes that page private while the host still maps it',
     link: 'https://lore.kernel.org/all/20260108214622.1084057-2-michael.roth@amd.com/',
     status: 'fixed with B1',
-    messageIds: ['grantWhileMapped', 'privateStillMapped'],
+    signatures: [
+      'no-double-private/grantWhileMapped@sev_gmem_post_populate',
+      'no-double-private/privateStillMapped@snp_launch_update',
+    ],
     maxOps: 6,
     maxPages: 4,
   },
@@ -39,7 +51,9 @@ export const BUGS = {
     title: 'mmap_lock taken (GUP, copy_from_user) under the filemap invalidate lock: AB-BA with the in-place fault path',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'GUP hoisted above the lock in RFC v1, merged per page in v7.0',
-    messageIds: ['cycle'],
+    signatures: [
+      'lock-order/cycle@kvm_gmem_fault_user_mapping',
+    ],
     maxOps: 6,
     maxPages: 2,
   },
@@ -48,7 +62,16 @@ export const BUGS = {
     title: 'TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when source_addr is 0)',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'squashed fix (src_pages[0]) per Roth; moot from RFC v2 (single src_page)',
-    messageIds: ['uninitialised', 'wildPointer', 'outOfBounds', 'wrongByte', 'mismatch'],
+    signatures: [
+      'memory-safety/uninitialised@tdx_gmem_post_populate',
+      'memory-safety/outOfBounds@tdx_gmem_post_populate',
+      'memory-safety/wildPointer@tdx_gmem_post_populate',
+      'memory-safety/wildPointer@tdx_mem_page_add',
+      'measurement/mismatch@tdx_init_mem_region',
+      'measurement/extra@tdx_init_mem_region',
+      'src-offset-straddling/wrongByte@tdx_init_mem_region',
+      'src-offset-straddling/readPastSource@tdx_mem_page_add',
+    ],
     maxOps: 5,
     maxPages: 2,
   },
@@ -57,7 +80,11 @@ export const BUGS = {
     title: 'RFC v1 GUP error paths leak the kmalloc()ed page array, and the pinned pages on a short pin',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'moot from RFC v2 (per-page GUP, no array)',
-    messageIds: ['kmallocLeaked', 'pinLeaked', 'pageRefLeaked'],
+    signatures: [
+      'refcount-balance/kmallocLeaked@kvm_gmem_populate',
+      'refcount-balance/pinLeaked@kvm_gmem_populate',
+      'refcount-balance/pageRefLeaked@kvm_gmem_populate',
+    ],
     maxOps: 5,
     maxPages: 3,
   },
@@ -66,7 +93,9 @@ export const BUGS = {
     title: 'kmap_local mappings unmapped out of LIFO order in sev_gmem_post_populate()',
     link: 'https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/',
     status: 'fixed by kvm-x86 138f5f9cbe37 (benign on 64-bit)',
-    messageIds: ['outOfOrder'],
+    signatures: [
+      'kmap-local-lifo/outOfOrder@sev_gmem_post_populate',
+    ],
     maxOps: 5,
     maxPages: 2,
   },
@@ -75,7 +104,10 @@ export const BUGS = {
     title: 'SNP CPUID write-back into a source page pinned without FOLL_WRITE and never marked dirty',
     link: 'https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/',
     status: 'fixed by kvm-x86 f13e90059908 (may_writeback_src) and 97cd21d57e9b (set_page_dirty)',
-    messageIds: ['writeWithoutFollWrite', 'notDirtied'],
+    signatures: [
+      'source-write-permission/writeWithoutFollWrite@sev_gmem_post_populate',
+      'source-write-permission/notDirtied@sev_gmem_post_populate',
+    ],
     maxOps: 5,
     maxPages: 3,
   },
@@ -84,7 +116,9 @@ export const BUGS = {
     title: 'uaddr 0 with a non-ZERO type reaches WARN_ON_ONCE(type != ZERO && !src) in the SNP callback',
     link: 'kvm-x86/linux:arch/x86/kvm/svm/sev.c@1a27afa0511e404fd87c1a5e643945940ef72f90',
     status: 'fixed June 2026 ("kvm: sev: Fix issues reported by Sashiko"): !params.uaddr rejected up front',
-    messageIds: ['warnWithoutFault'],
+    signatures: [
+      'warn-reachable/warnWithoutFault@sev_gmem_post_populate',
+    ],
     maxOps: 4,
     maxPages: 1,
   },
@@ -93,7 +127,12 @@ export const BUGS = {
     title: 'SNP frees a page the firmware still owns: snp_leak_pages() takes no reference, and sev_gmem_invalidate() only WARNs when RMPUPDATE fails',
     link: 'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/',
     status: 'open in every modelled tree (Babka, 2023: "Not dropping the refcount to zero does")',
-    messageIds: ['freedWhileFirmwareOwned', 'leakedPageFreed'],
+    signatures: [
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
+      'leaked-page/leakedPageFreed@kvm_gmem_release',
+      'leaked-page/leakedPageFreed@kvm_gmem_punch_hole',
+    ],
     maxOps: 6,
     maxPages: 2,
   },
@@ -102,7 +141,10 @@ export const BUGS = {
     title: 'TDX frees a TD-owned page when S-EPT removal fails twice: KVM_BUG_ON, and no page reference keeps it',
     link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
     status: 'accepted by design ("Drop superfluous page pinning in S-EPT management": KVM_BUG_ON, panic_on_warn if it matters)',
-    messageIds: ['freedWhileFirmwareOwned'],
+    signatures: [
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
+    ],
     maxOps: 7,
     maxPages: 2,
   },
@@ -111,7 +153,9 @@ export const BUGS = {
     title: 'get_page() keeps a guest_memfd folio whose granule cannot be undelegated: a KVM reference guest_memfd forbids',
     link: 'https://lore.kernel.org/all/80c46a5c-7559-4763-bbf2-6c755a4b067c@arm.com/',
     status: 'rmi-newest: KVM_BUG_ON(rmi_undelegate_page()), no reference (the page "remains owned by the RMM")',
-    messageIds: ['kvmRefHeld'],
+    signatures: [
+      'gmem-no-kvm-refs/kvmRefHeld@realm_create_protected_data_page',
+    ],
     maxOps: 6,
     maxPages: 2,
   },
@@ -120,7 +164,10 @@ export const BUGS = {
     title: 'the get_page() reference outlives the delegation: when the stage-2 unmap later destroys and undelegates the granule, nothing puts it and the page never returns to the allocator',
     link: 'https://lore.kernel.org/all/80c46a5c-7559-4763-bbf2-6c755a4b067c@arm.com/',
     status: 'needs an RMM defect (a rollback DATA_DESTROY that fails, so the granule stays DATA and its undelegate fails); gone with B23 in rmi-newest',
-    messageIds: ['heldBack', 'pageRefLeaked'],
+    signatures: [
+      'leaked-page/heldBack@realm_create_protected_data_page',
+      'refcount-balance/pageRefLeaked@realm_create_protected_data_page',
+    ],
     maxOps: 7,
     maxPages: 1,
   },
@@ -129,7 +176,9 @@ export const BUGS = {
     title: 'rme-v9 populate_region() calls vma_lookup() without mmap_lock',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (GUP inside kvm_gmem_populate(), under mmap_read_lock)',
-    messageIds: ['assertNotHeld'],
+    signatures: [
+      'lock-order/assertNotHeld@populate_region',
+    ],
     maxOps: 5,
     maxPages: 1,
   },
@@ -138,7 +187,9 @@ export const BUGS = {
     title: 'rme-v9 populates a gfn whose attributes are not PRIVATE (only kvm_slot_can_be_private() is checked)',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (kvm_gmem_populate() requires KVM_MEMORY_ATTRIBUTE_PRIVATE)',
-    messageIds: ['notPrivate'],
+    signatures: [
+      'private-attribute-precondition/notPrivate@realm_create_protected_data_granule',
+    ],
     maxOps: 5,
     maxPages: 1,
   },
@@ -147,7 +198,11 @@ export const BUGS = {
     title: 'rme-v9 never puts the gmem_page kvm_gmem_get_pfn() returns: one folio reference leaked per populated page',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (kvm_gmem_populate() drops its folio reference)',
-    messageIds: ['pageRefLeaked', 'heldBack', 'kvmRefHeld'],
+    signatures: [
+      'gmem-no-kvm-refs/kvmRefHeld@kvm_gmem_get_folio',
+      'leaked-page/heldBack@kvm_gmem_get_folio',
+      'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
+    ],
     maxOps: 7,
     maxPages: 2,
   },
@@ -156,7 +211,12 @@ export const BUGS = {
     title: 'rme-v9 reports no progress: an error after some pages were populated leaves them DATA and measured, and userspace cannot resume',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'rme-v12 returns bytes populated; rmi-newest writes back base/size/source_uaddr (Marc Zyngier on v12 06/46: https://lore.kernel.org/all/86tsuy8g0u.wl-maz@kernel.org/)',
-    messageIds: ['extra', 'measuredPastCount', 'failedPageKept'],
+    signatures: [
+      'measurement/extra@arm_rmi_populate',
+      'return-value-contract/failedPageKept@arm_rmi_populate',
+      'return-value-contract/measuredPastCount@arm_rmi_populate',
+      'return-value-contract/pastCountTouched@arm_rmi_populate',
+    ],
     maxOps: 6,
     maxPages: 3,
   },
@@ -165,7 +225,11 @@ export const BUGS = {
     title: 'a failure in a later granule of a host page rolls the earlier granules back with RMI_DATA_DESTROY, but their RIM extension stays',
     link: 'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/',
     status: 'moot in rmi-newest (RMM v2.0 granule = host page, one RMI call per page); latent in rme-v9/v12 while kvm_init_rme() accepts only 4K hosts (observation)',
-    messageIds: ['extra', 'measuredPastCount'],
+    signatures: [
+      'measurement/extra@arm_rmi_populate',
+      'return-value-contract/failedPageKept@arm_rmi_populate',
+      'return-value-contract/measuredPastCount@arm_rmi_populate',
+    ],
     maxOps: 6,
     maxPages: 2,
   },
@@ -174,7 +238,11 @@ export const BUGS = {
     title: 'rme-v12 accepts an unaligned source_uaddr and the RMM copies from the start of the pinned page',
     link: 'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/',
     status: 'rmi-newest rejects it (!PAGE_ALIGNED(source_uaddr) → -EINVAL)',
-    messageIds: ['readPastSource', 'wrongByte', 'mismatch'],
+    signatures: [
+      'src-offset-straddling/readPastSource@realm_create_protected_data_granule',
+      'src-offset-straddling/wrongByte@arm_rmi_populate',
+      'measurement/mismatch@arm_rmi_populate',
+    ],
     maxOps: 6,
     maxPages: 2,
   },
@@ -183,7 +251,9 @@ export const BUGS = {
     title: 'rme-v12 passes size 0 to kvm_gmem_populate(), whose WARN_ON_ONCE(npages <= 0) userspace can then fire',
     link: 'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/',
     status: 'rmi-newest returns 0 for size 0 before kvm_gmem_populate()',
-    messageIds: ['warnWithoutFault'],
+    signatures: [
+      'warn-reachable/warnWithoutFault@kvm_gmem_populate',
+    ],
     maxOps: 3,
     maxPages: 0,
   },
@@ -192,10 +262,30 @@ export const BUGS = {
     title: 'Arm frees a granule the RMM still owns: when undelegate fails, stage-2 unmap only WARNs and (rmi-newest) populate only KVM_BUG_ONs, neither keeps a reference, and arm64 has no guest_memfd free_folio hook',
     link: 'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/',
     status: 'open in rmi-newest (kamalca/linux:arch/arm64/kvm/rmi.c@845841b280d3 realm_unmap_private_range: "remains owned by the RMM")',
-    messageIds: ['freedWhileFirmwareOwned'],
+    signatures: [
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
+    ],
     maxOps: 7,
     maxPages: 2,
+  },
+  G14: {
+    id: 'G14',
+    title: 'rme-v9 populate_region() keeps the source page __kvm_faultin_pfn() pinned when kvm_gmem_get_pfn() fails: the break skips kvm_release_page_clean()',
+    link: 'https://lore.kernel.org/all/20250611104844.245235-20-steven.price@arm.com/',
+    status: 'gone in rme-v12 (the source is pinned inside kvm_gmem_populate()\'s callback and put on every path); hidden behind G8 until signatures were searched separately',
+    signatures: [
+      'refcount-balance/pageRefLeaked@populate_region',
+      'refcount-balance/pinLeaked@populate_region',
+    ],
+    maxOps: 6,
+    maxPages: 1,
   },
 } as const satisfies Record<string, KnownBug>;
 
 export type BugId = keyof typeof BUGS;
+
+/** The message ids a bug's signatures use. */
+export function bugMessageIds(bug: KnownBug): string[] {
+  return [...new Set(bug.signatures.map((k) => k.slice(k.indexOf('/') + 1, k.indexOf('@'))))];
+}

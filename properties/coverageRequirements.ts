@@ -110,10 +110,18 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
   ],
 };
 
+/**
+ * The requirements that apply to a revision on a backend: its RMM version's on Arm, less the
+ * ones it cannot reach by construction (a reviewer's module inherits its parent's exceptions).
+ */
+export function applicableRequirements(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>): CoverageRequirement[] {
+  const ids = [revision.id, ...(revision.derivedFrom === undefined ? [] : [revision.derivedFrom])];
+  return COVERAGE_REQUIREMENTS[backend].filter((r) => !(r.except ?? []).some((id) => ids.includes(id)) && (r.rmm === undefined || r.rmm === (revision.arm?.rmm ?? 'v2.0')));
+}
+
 /** Requirements a holds cell's coverage misses: `[key, got, min]`. */
-export function coverageShortfall(backend: BackendId, revision: Pick<Revision, 'id' | 'arm'>, coverage: ReadonlyMap<string, number>): [string, number, number][] {
-  return COVERAGE_REQUIREMENTS[backend]
-    .filter((r) => !(r.except ?? []).includes(revision.id) && (r.rmm === undefined || r.rmm === (revision.arm?.rmm ?? 'v2.0')))
+export function coverageShortfall(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>, coverage: ReadonlyMap<string, number>): [string, number, number][] {
+  return applicableRequirements(backend, revision)
     .map((r): [string, number, number] => [r.key, coverage.get(r.key) ?? 0, r.min])
     .filter(([, got, min]) => got < min);
 }

@@ -1,5 +1,7 @@
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { BUGS, type BugId, type KnownBug } from './bugs.js';
+import type { Finding } from './explore.js';
+import type { SignatureKey } from './signature.js';
 
 /**
  * The expected verdict of every cell: invariant × backend × revision. A cell names the known
@@ -8,19 +10,21 @@ import { BUGS, type BugId, type KnownBug } from './bugs.js';
  */
 const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, BugId | readonly BugId[]>>>>> = {
   'world-well-formed': {},
-  'gmem-no-kvm-refs': { 'cca/rme-v9': 'G8', 'cca/rme-v12': 'B23' },
+  'gmem-no-kvm-refs': { 'cca/rme-v9': ['G8', 'B23'], 'cca/rme-v12': 'B23' },
   'kmap-local-lifo': { 'snp/rfc-v1': 'G1', 'snp/v7.0': 'G1' },
   'leaked-page': {
     'snp/v6.11': 'G4', 'snp/rfc-v1': 'G4', 'snp/v7.0': 'G4', 'snp/kvm-x86-next': 'G4',
     'tdx/v6.11': 'G5', 'tdx/rfc-v1': 'G5', 'tdx/v7.0': 'G5', 'tdx/kvm-x86-next': 'G5',
-    'cca/rme-v9': 'G8', 'cca/rme-v12': ['G13', 'B23-consequence'], 'cca/rmi-newest': 'G13',
+    'cca/rme-v9': ['G8', 'B23-consequence'], 'cca/rme-v12': ['G13', 'B23-consequence'], 'cca/rmi-newest': 'G13',
   },
   'lock-order': { 'snp/v6.11': 'B2', 'tdx/v6.11': 'B2', 'cca/rme-v9': 'G6' },
   measurement: { 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': ['G10', 'G11'] },
   'memory-safety': { 'tdx/rfc-v1': 'B3' },
   'no-double-private': { 'snp/v6.11': 'B1-consequence' },
+  oops: {},
+  'soft-lockup': {},
   'private-attribute-precondition': { 'cca/rme-v9': 'G7' },
-  'refcount-balance': { 'snp/v6.11': 'B1', 'snp/rfc-v1': 'B7', 'tdx/rfc-v1': 'B7', 'cca/rme-v9': 'G8', 'cca/rme-v12': 'B23-consequence' },
+  'refcount-balance': { 'snp/v6.11': 'B1', 'snp/rfc-v1': 'B7', 'tdx/rfc-v1': 'B7', 'cca/rme-v9': ['G8', 'B23-consequence', 'G14'], 'cca/rme-v12': 'B23-consequence' },
   'return-value-contract': { 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G10' },
   'source-write-permission': { 'snp/rfc-v1': 'G2', 'snp/v7.0': 'G2' },
   'src-offset-straddling': { 'tdx/rfc-v1': 'B3', 'cca/rme-v12': 'G11' },
@@ -28,15 +32,10 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
 };
 
 /**
- * A violated cell names one known bug, or several when the cell has more than one known cause
- * (whichever the search shrinks to first is accepted; `bug` is the first listed).
+ * A violated cell names the known bugs it must find (each by at least one of its signatures);
+ * `bug` is the first listed.
  */
 export type Expectation = { readonly verdict: 'holds' } | { readonly verdict: 'violated'; readonly bug: KnownBug; readonly bugs: readonly KnownBug[] };
-
-/** The expected bug a violation's message belongs to, if any. */
-export function bugForMessage(e: Expectation, messageId: string | undefined): KnownBug | undefined {
-  return e.verdict === 'violated' && messageId !== undefined ? e.bugs.find((b) => b.messageIds.includes(messageId)) : undefined;
-}
 
 export function expectation(invariant: string, backend: BackendId, revision: string): Expectation {
   const row = ROWS[invariant];
@@ -47,6 +46,35 @@ export function expectation(invariant: string, backend: BackendId, revision: str
   const first = bugs[0];
   if (first === undefined) throw new Error(`matrix cell ${invariant} ${backend}/${revision} lists no bug`);
   return { verdict: 'violated', bug: first, bugs };
+}
+
+/** The expected bug a signature belongs to, if any. A bug's `inv/msg@*` matches any site. */
+export function bugForSignature(e: Expectation, key: SignatureKey | undefined): KnownBug | undefined {
+  if (e.verdict !== 'violated' || key === undefined) return undefined;
+  const anySite = `${key.slice(0, key.indexOf('@'))}@*`;
+  return e.bugs.find((b) => b.signatures.includes(key) || b.signatures.includes(anySite));
+}
+
+/** A cell's signatures set against what the matrix expects of it. */
+export interface CellJudgement {
+  /** Findings that belong to an expected bug. */
+  readonly known: readonly { readonly finding: Finding; readonly bug: KnownBug }[];
+  /** Findings no expected bug of the cell explains: new. */
+  readonly unexpected: readonly Finding[];
+  /** Expected bugs none of whose signatures was found. */
+  readonly missing: readonly KnownBug[];
+}
+
+export function judgeAgainst(e: Expectation, findings: readonly Finding[]): CellJudgement {
+  const known: { finding: Finding; bug: KnownBug }[] = [];
+  const unexpected: Finding[] = [];
+  for (const f of findings) {
+    const bug = bugForSignature(e, f.key);
+    if (bug === undefined) unexpected.push(f);
+    else known.push({ finding: f, bug });
+  }
+  const missing = e.verdict === 'violated' ? e.bugs.filter((b) => !known.some((k) => k.bug.id === b.id)) : [];
+  return { known, unexpected, missing };
 }
 
 export function matrixInvariants(): string[] {

@@ -1,63 +1,107 @@
-import type { Revision } from '../model/revisions/Revision.js';
-import type { Op, Scenario } from '../model/scenario/Scenario.js';
-import type { Invariant } from './Invariant.js';
-import { runWithInvariant } from './check.js';
+import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
+
+/** The op index at which a scenario still shows what is being minimized, or undefined. */
+export type FailsAt = (s: Scenario) => number | undefined;
+
+/** Rounds of the whole pass at most; each round that changes nothing ends it earlier. */
+const MAX_ROUNDS = 8;
 
 /**
- * A last, deterministic shrinking pass over fast-check's counterexample. fast-check's array
- * shrinker drops elements from the front and shrinks them in place, so operations after the
- * failing one, and set-up the failure does not need, can survive it. This pass, in the spirit
- * of fc.commands' own shrinker ("drop the commands that did not run, keep the failing one"):
- * cuts everything after the operation that broke the invariant, then tries dropping each
- * earlier operation, each fault and each mapping hole, and zeroing undefined-behaviour values,
- * keeping every change after which the same invariant still breaks.
+ * A last, deterministic shrinking pass over fast-check's counterexample, run to a fixpoint.
+ * fast-check's array shrinker drops elements from the front and shrinks them in place, so
+ * operations after the failing one, set-up the failure does not need, and pairs of operations
+ * that only matter together (an mmap and the munmap that undoes it) can survive it; and where it
+ * stops depends on where it started, so the same bug shrank to different sizes under different
+ * seeds. This pass, in the spirit of fc.commands' own shrinker ("drop the commands that did not
+ * run, keep the failing one") and of delta debugging: cut everything after the operation that
+ * fails, then try dropping each operation, each pair of operations, each fault, each mapping
+ * hole; lower each fault's `nth` and each populate's size; zero undefined-behaviour values;
+ * keeping every change after which the scenario still fails, and repeating until a round
+ * changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
+ * signature.
  */
-export function minimizeCounterexample(s0: Scenario, revision: Revision, invariant: Invariant): Scenario {
-  const fails = (s: Scenario): number | undefined => {
-    const { violations } = runWithInvariant(s, revision, invariant);
-    return violations[0]?.opIndex;
-  };
-  const at = fails(s0);
-  if (at === undefined) return s0;
-  let s: Scenario = { ...s0, ops: s0.ops.slice(0, at + 1) };
+export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
+  const at0 = fails(s0);
+  if (at0 === undefined) return s0;
+  let s: Scenario = { ...s0, ops: s0.ops.slice(0, at0 + 1) };
   const tryWith = (next: Scenario): boolean => {
-    if (fails(next) === undefined) return false;
-    const cut = fails(next) ?? next.ops.length - 1;
-    s = { ...next, ops: next.ops.slice(0, cut + 1) };
+    const at = fails(next);
+    if (at === undefined) return false;
+    s = { ...next, ops: next.ops.slice(0, at + 1) };
     return true;
   };
-  for (let i = s.ops.length - 2; i >= 0; i--) {
-    if (i < s.ops.length - 1) tryWith({ ...s, ops: s.ops.filter((_op, j) => j !== i) });
-  }
-  for (let i = 0; i < s.ops.length; i++) {
-    const op = s.ops[i];
-    if (op === undefined) continue;
-    const replace = (next: Op): Scenario => ({ ...s, ops: s.ops.map((o, j) => (j === i ? next : o)) });
-    if ('faults' in op && op.faults !== undefined) {
-      for (let f = op.faults.length - 1; f >= 0; f--) {
-        const cur = s.ops[i];
-        if (cur !== undefined && 'faults' in cur) tryWith(replace({ ...cur, faults: (cur.faults ?? []).filter((_x, j) => j !== f) }));
-      }
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const before = JSON.stringify(s);
+    dropOps(tryWith, () => s);
+    for (let i = 0; i < s.ops.length; i++) simplifyOp(i, tryWith, () => s);
+    for (const site of Object.keys(s.ub)) {
+      if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
     }
-    if (op.kind === 'mmap' && op.holes.length > 0) tryWith(replace({ ...op, holes: [] }));
-    // Shrink sizes from the operation as it stands now, after the drops above.
-    const now = s.ops[i];
-    const ps = s.geometry.page_size;
-    if (now?.kind === 'snp_launch_update') {
-      for (let n = 1; n * ps < now.len; n++) if (tryWith(replace({ ...now, len: n * ps }))) break;
-    }
-    if (now?.kind === 'tdx_init_mem_region') {
-      for (let n = 1; n < now.nr_pages; n++) if (tryWith(replace({ ...now, nr_pages: n }))) break;
-    }
-    if (now?.kind === 'arm_rmi_populate') {
-      for (let n = 0; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
-    }
-    if (now?.kind === 'mmap') {
-      for (let n = 1; n * ps < now.length; n++) if (tryWith(replace({ ...now, length: n * ps, holes: now.holes.filter((h) => h < n) }))) break;
-    }
-  }
-  for (const site of Object.keys(s.ub)) {
-    if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
+    if (JSON.stringify(s) === before) break;
   }
   return s;
+}
+
+type Try = (next: Scenario) => boolean;
+
+/** Drop single operations (last first), then pairs. */
+function dropOps(tryWith: Try, cur: () => Scenario): void {
+  for (let i = cur().ops.length - 1; i >= 0; i--) {
+    const s = cur();
+    if (i < s.ops.length) tryWith({ ...s, ops: s.ops.filter((_op, j) => j !== i) });
+  }
+  for (let i = cur().ops.length - 1; i >= 1; i--) {
+    for (let j = i - 1; j >= 0; j--) {
+      const s = cur();
+      if (i >= s.ops.length) break;
+      if (tryWith({ ...s, ops: s.ops.filter((_op, k) => k !== i && k !== j) })) break;
+    }
+  }
+}
+
+function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
+  const replace = (next: Op): Scenario => {
+    const s = cur();
+    return { ...s, ops: s.ops.map((o, j) => (j === i ? next : o)) };
+  };
+  const op = cur().ops[i];
+  if (op === undefined) return;
+  if ('faults' in op && op.faults !== undefined) {
+    for (let f = op.faults.length - 1; f >= 0; f--) {
+      const now = cur().ops[i];
+      if (now !== undefined && 'faults' in now) tryWith(replace({ ...now, faults: (now.faults ?? []).filter((_x, j) => j !== f) }));
+    }
+    const now = cur().ops[i];
+    const faults = now !== undefined && 'faults' in now ? (now.faults ?? []) : [];
+    faults.forEach((fault, f) => {
+      const lower = lowerFault(fault);
+      const op2 = cur().ops[i];
+      if (lower !== undefined && op2 !== undefined && 'faults' in op2) tryWith(replace({ ...op2, faults: (op2.faults ?? []).map((x, j) => (j === f ? lower : x)) }));
+    });
+  }
+  const cleared = cur().ops[i];
+  if (cleared?.kind === 'mmap' && cleared.holes.length > 0) tryWith(replace({ ...cleared, holes: [] }));
+  // Sizes, smallest first, from the operation as it stands now.
+  const now = cur().ops[i];
+  const ps = cur().geometry.page_size;
+  if (now?.kind === 'snp_launch_update') {
+    for (let n = 1; n * ps < now.len; n++) if (tryWith(replace({ ...now, len: n * ps }))) break;
+  }
+  if (now?.kind === 'tdx_init_mem_region') {
+    for (let n = 1; n < now.nr_pages; n++) if (tryWith(replace({ ...now, nr_pages: n }))) break;
+  }
+  if (now?.kind === 'arm_rmi_populate') {
+    for (let n = 0; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
+  }
+  if (now?.kind === 'mmap') {
+    for (let n = 1; n * ps < now.length; n++) if (tryWith(replace({ ...now, length: n * ps, holes: now.holes.filter((h) => h < n) }))) break;
+  }
+  if (now?.kind === 'set_memory_attributes') {
+    for (let n = 1; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
+  }
+}
+
+/** The same fault one call earlier (`nth` counts calls of its kind), if it can be. */
+function lowerFault(f: Fault): Fault | undefined {
+  return f.nth > 1 ? { ...f, nth: f.nth - 1 } : undefined;
 }

@@ -6,6 +6,8 @@ import { lockOrder } from './invariants/lock-order.js';
 import { measurement } from './invariants/measurement.js';
 import { memorySafety } from './invariants/memory-safety.js';
 import { noDoublePrivate } from './invariants/no-double-private.js';
+import { oops } from './invariants/oops.js';
+import { softLockup } from './invariants/soft-lockup.js';
 import { privateAttributePrecondition } from './invariants/private-attribute-precondition.js';
 import { refcountBalance } from './invariants/refcount-balance.js';
 import { returnValueContract } from './invariants/return-value-contract.js';
@@ -24,9 +26,11 @@ export const INVARIANTS: readonly Invariant[] = [
   measurement,
   memorySafety,
   noDoublePrivate,
+  oops,
   privateAttributePrecondition,
   refcountBalance,
   returnValueContract,
+  softLockup,
   sourceWritePermission,
   srcOffsetStraddling,
   warnReachable,

@@ -64,5 +64,8 @@ export function eventText(e: Event): string | undefined {
     case 'attr': return `attributes gfn ${hx(e.gfn)}: ${e.before} -> ${e.after}`;
     case 'page_dirty': return `set_page_dirty pfn ${hx(e.pfn)}`;
     case 'note': return e.text;
+    case 'crash': return e.crash.kind === 'soft_lockup'
+      ? `!!! watchdog: BUG: soft lockup in ${e.crash.site} (${e.crash.work} units of kernel work in one operation)`
+      : `!!! Oops: ${e.crash.name}: ${e.crash.message} in ${e.crash.site}`;
   }
 }

@@ -86,6 +86,13 @@ export function buildTrace(log: readonly Event[], violations: readonly Violation
       if (node !== undefined) node.ret = e.ret;
       continue;
     }
+    if (e.kind === 'crash') {
+      // Where the kernel died: under the innermost call still open, and the operation ends.
+      into.push({ fn: '', args: '', line: `* ${eventText(e) ?? ''}`, ret: '', children: [] });
+      const index = current?.index ?? ops.length;
+      ops.push({ index, op: current?.op ?? '', calls: toData(roots), ret: e.crash.kind === 'soft_lockup' ? 'soft lockup' : 'oops', out: {}, violations: violations.filter((x) => x.opIndex === index) });
+      continue;
+    }
     if (!opts.verbose && quiet.has(e.kind)) continue;
     const text = eventText(e);
     if (text !== undefined) into.push({ fn: '', args: '', line: `* ${text}`, ret: '', children: [] });

@@ -21,56 +21,75 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    expect(doc.matrix).toHaveLength(14 * 11);
+    expect(doc.matrix).toHaveLength(16 * 11);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bug: 'B3' }));
   });
 });
 
 describe('gmemcheck check', () => {
-  test('a known-bad revision: exit 1, the expected bug named, a trace and a replay line', async () => {
+  test('a known-bad revision as the matrix expects: exit 0, one line per known bug', async () => {
     const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety');
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate \(\d+ ops?, 1 page\(s\)\)/);
+    expect(r.out).not.toContain('trace:');
+    expect(r.out).toContain('exit 0: every cell as the matrix expects');
+  });
+
+  test('--verbose prints the trace and the replay line of known bugs too; --strict fails on them', async () => {
+    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--verbose', '--strict');
     expect(r.code).toBe(1);
-    expect(r.out).toContain('VIOLATED — expected: B3');
-    expect(r.out).toContain('tdx_gmem_post_populate');
-    expect(r.out).toMatch(/replay: npm run gmemcheck -- check --backend tdx --revision rfc-v1 --property memory-safety --seed \d+ --runs \d+ --path [\d:]+/);
-    expect(r.out).toContain('1 violated (1 expected by the matrix, 0 not)');
+    expect(r.out).toContain('✗ memory-safety/uninitialised@tdx_gmem_post_populate: B3');
+    expect(r.out).toContain('tdx_gmem_post_populate(');
+    expect(r.out).toMatch(/replay: npx gmemcheck check --backend tdx --revision rfc-v1 --property memory-safety --seed \d+ --runs \d+ --signature memory-safety\/uninitialised@tdx_gmem_post_populate --path [\d:]+/);
+    expect(r.out).toContain('exit 1: --strict, and properties are violated');
   });
 
   test('the printed replay reproduces the same counterexample, and the same seed the same run', async () => {
-    const first = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7');
-    const again = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7');
+    const args = ['check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--verbose'];
+    const first = await run(...args);
+    const again = await run(...args);
     expect(again.out).toBe(first.out);
-    const path = /--path ([\d:]+)/.exec(first.out)?.[1];
+    const line = /replay: npx gmemcheck (.*)/.exec(first.out)?.[1];
     const scenario = /scenario: (.*)/.exec(first.out)?.[1];
-    expect(path).toBeDefined();
-    const replay = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--path', path ?? '');
-    expect(replay.code).toBe(1);
+    expect(line).toBeDefined();
+    const replay = await run(...(line ?? '').split(' '), '--verbose');
+    expect(replay.code).toBe(0);
     expect(/scenario: (.*)/.exec(replay.out)?.[1]).toBe(scenario);
   });
 
-  test('a holding cell exits 0', async () => {
-    const r = await run('check', '--backend', 'snp', '--revision', 'kvm-x86-next', '--property', 'lock-order', '--runs', '50');
-    expect(r.code).toBe(0);
-    expect(r.out).toContain('✓ snp × kvm-x86-next × lock-order: holds (50 runs)');
+  test('a replay path that does not show its signature is bad input, not a different finding', async () => {
+    const r = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--signature', 'warn-reachable/warnWithoutFault@sev_gmem_post_populate', '--path', '0');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('does not reproduce on snp × v7.0 with seed 7');
   });
 
-  test('--json: one document, a counterexample with its size for each violation', async () => {
+  test('a holding cell that reached its coverage exits 0; one short of it is inconclusive and exits 1', async () => {
+    const ok = await run('check', '--backend', 'snp', '--revision', 'kvm-x86-next', '--property', 'lock-order');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/snp × kvm-x86-next \(300 runs\): as expected — 0 signatures, coverage (\d+)\/\1 minimums reached/);
+    const few = await run('check', '--backend', 'snp', '--revision', 'kvm-x86-next', '--property', 'lock-order', '--runs', '20');
+    expect(few.code).toBe(1);
+    expect(few.out).toContain('? INCONCLUSIVE: 1 cell hold (lock-order) but the runs missed coverage minimums');
+  });
+
+  test('--json: one document, every cell with its status, expectation, findings and coverage', async () => {
     const r = await run('check', '--backend', 'snp', '--revision', 'rfc-v1', '--property', 'refcount-balance', '--json');
-    expect(r.code).toBe(1);
-    const doc: unknown = JSON.parse(r.out);
-    if (typeof doc !== 'object' || doc === null || !('cells' in doc) || !Array.isArray(doc.cells)) throw new Error('no cells');
-    expect(doc.cells).toHaveLength(1);
-    expect(doc.cells[0]).toMatchObject({
-      backend: 'snp', revision: 'rfc-v1', property: 'refcount-balance', expected: 'violated', bug: 'B7', status: 'violated',
-      runs: expect.any(Number) as unknown, seed: expect.any(Number) as unknown,
-      counterexample: { operations: expect.any(Number) as unknown, pages: expect.any(Number) as unknown, scenario: expect.any(Object) as unknown },
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { exit: number; explorations: { coverage: unknown[]; cells: unknown[] }[] };
+    expect(doc.exit).toBe(0);
+    expect(doc.explorations).toHaveLength(1);
+    expect(doc.explorations[0]?.coverage.length).toBeGreaterThan(10);
+    expect(doc.explorations[0]?.cells).toHaveLength(1);
+    expect(doc.explorations[0]?.cells[0]).toMatchObject({
+      backend: 'snp', revision: 'rfc-v1', property: 'refcount-balance', expected: 'violated', expectedBugs: ['B7'], status: 'violated', verdict: 'as-expected',
+      findings: expect.arrayContaining([expect.objectContaining({ signature: 'refcount-balance/kmallocLeaked@kvm_gmem_populate', status: 'known', bug: expect.objectContaining({ id: 'B7' }) as unknown })]) as unknown,
     });
   });
 
-  test('an injected bug is checked by name', async () => {
+  test('an injected bug is checked by name, against its base revision\'s row plus the bug it injects', async () => {
     const r = await run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract');
-    expect(r.code).toBe(1);
-    expect(r.out).toContain('expected: injected: kvm-x86-next+return-i');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('✓ injected:kvm-x86-next+return-i return-value-contract/noProgress@');
   });
 });
 
@@ -82,8 +101,11 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--property', 'nope'], "--property 'nope' is not a known property"],
     [['check', '--seed', '1.5'], "--seed must be an integer, got '1.5'"],
     [['check', '--runs', '0'], '--runs must be between 1 and 100000, got 0'],
-    [['check', '--path', '1:2'], '--path replays one cell'],
-    [['check', '--path', 'x'], "--path must look like 12:0:3, got 'x'"],
+    [['check', '--path', '1:2'], '--signature and --path go together'],
+    [['check', '--path', '1:2', '--signature', 'lock-order/cycle@f'], '--path replays one finding'],
+    [['check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'oops', '--path', '1', '--signature', 'lock-order/cycle@f'], 'is a finding of lock-order, not of --property oops'],
+    [['check', '--path', '1', '--signature', 'nonsense'], "--signature must look like invariant/message@function, got 'nonsense'"],
+    [['check', '--path', 'x', '--signature', 'oops/exception@f'], "--path must look like 12:0:3, got 'x'"],
     [['check', '--bogus'], "Unknown option '--bogus'"],
     [['list', 'extra'], 'Unexpected argument'],
   ])('%j', async (argv, message) => {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { MUTANTS } from '../model/revisions/mutants.js';
-import { checkCell, scenarioSize } from '../properties/check.js';
-import { INVARIANTS, invariantById } from '../properties/registry.js';
-import { expectation } from '../properties/matrix.js';
 import { REVISIONS } from '../model/revisions/registry.js';
+import { explore, scenarioSize } from '../properties/explore.js';
+import { expectation } from '../properties/matrix.js';
+import { INVARIANTS, invariantById } from '../properties/registry.js';
 import { cellRuns, suiteSeed } from './suite.js';
 
 /**
@@ -16,11 +16,10 @@ describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
       test(`${m.id} on ${backend} breaks ${m.breaks.invariant} (${m.breaks.messageId})`, () => {
         const invariant = invariantById(m.breaks.invariant);
         if (invariant === undefined) throw new Error(`unknown invariant ${m.breaks.invariant}`);
-        const out = checkCell({ backend, revision: m, invariant, runs: cellRuns(backend), seed: suiteSeed() });
-        expect(out.status).toBe('violated');
-        if (out.status !== 'violated') return;
-        expect(out.violations.map((v) => v.messageId)).toContain(m.breaks.messageId);
-        expect(scenarioSize(out.counterexample).ops).toBeLessThanOrEqual(6);
+        const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed() });
+        const caught = x.findings.filter((f) => f.signature.messageId === m.breaks.messageId);
+        expect(caught.map((f) => f.key), `found instead: ${x.findings.map((f) => f.key).join(', ')}`).not.toEqual([]);
+        for (const f of caught) expect(scenarioSize(f.counterexample).ops, f.key).toBeLessThanOrEqual(6);
       });
     }
   }

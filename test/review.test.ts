@@ -100,17 +100,29 @@ describe('gmemcheck replay', () => {
 });
 
 describe('gmemcheck check --save', () => {
-  test('writes the shrunk counterexample with every revision\'s verdict, and not twice', async () => {
+  test('writes each finding\'s shrunk scenario with every revision\'s verdict, and not twice', async () => {
     const args = ['check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--save', '--corpus', 'mine'];
     const first = await run(...args);
-    expect(first.code).toBe(1);
-    expect(first.out).toContain('saved as mine/tdx-rfc-v1-memory-safety-b3.json');
-    const { entry } = loadCorpusFile(join(dir, 'mine', 'tdx-rfc-v1-memory-safety-b3.json'));
+    expect(first.code).toBe(0);
+    const name = 'tdx-rfc-v1-memory-safety-uninitialised-tdx-gmem-post-populate.json';
+    expect(first.err).toContain(`saved memory-safety/uninitialised@tdx_gmem_post_populate as mine/${name}`);
+    const { entry } = loadCorpusFile(join(dir, 'mine', name));
     expect(Object.keys(entry.verdicts)).toEqual(['v6.11', 'rfc-v1', 'v7.0', 'kvm-x86-next']);
-    expect(entry.origin).toEqual({ kind: 'found', revision: 'rfc-v1', property: 'memory-safety', bug: 'B3' });
-    expect((await run(...args)).out).toContain('already in the corpus as mine/tdx-rfc-v1-memory-safety-b3.json');
-    expect(readdirSync(join(dir, 'mine'))).toHaveLength(1);
+    expect(entry.origin).toEqual({ kind: 'found', revision: 'rfc-v1', property: 'memory-safety', bug: 'B3', signature: 'memory-safety/uninitialised@tdx_gmem_post_populate' });
+    const files = readdirSync(join(dir, 'mine'));
+    expect((await run(...args)).err).toContain(`already in the corpus: memory-safety/uninitialised@tdx_gmem_post_populate as mine/${name}`);
+    expect(readdirSync(join(dir, 'mine'))).toEqual(files);
     expect((await run('check', '--corpus', 'x')).err).toContain('--corpus names where --save writes');
+  });
+
+  test('a folder it cannot write: the finding is still printed, then a clear error and exit 2', async () => {
+    writeFileSync(join(dir, 'afile'), 'not a folder');
+    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--save', '--corpus', 'afile');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('memory-safety/uninitialised@tdx_gmem_post_populate');
+    expect(r.err).toMatch(/cannot save memory-safety\/uninitialised@tdx_gmem_post_populate into afile: .*(EEXIST|ENOTDIR)/);
+    expect(r.err).not.toMatch(/^\s+at /m);
+    expect(r.out).toContain('exit 2: a finding could not be saved');
   });
 });
 
@@ -129,12 +141,13 @@ describe('reviewing a patch: new-revision and --revision-module', () => {
     const file = join(dir, 'rfc-v1-fixed.ts');
     expect(readFileSync(file, 'utf8')).toContain("derivedFrom: 'rfc-v1' } satisfies Revision;");
     const before = await run('check', '--revision-module', 'rfc-v1-fixed.ts', '--backend', 'tdx', '--property', 'memory-safety');
-    expect(before.code).toBe(1);
-    expect(before.out).toContain('VIOLATED — expected as in rfc-v1: B3');
-    expect(before.out).toContain('--revision-module rfc-v1-fixed.ts --property memory-safety');
+    expect(before.code).toBe(0);
+    expect(before.out).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate \(.*as in rfc-v1\)/);
+    const verbose = await run('check', '--revision-module', 'rfc-v1-fixed.ts', '--backend', 'tdx', '--property', 'memory-safety', '--verbose');
+    expect(verbose.out).toContain('--revision-module rfc-v1-fixed.ts --property memory-safety');
     fix(file);
     const after = await run('check', '--revision-module', 'rfc-v1-fixed.ts', '--backend', 'tdx', '--property', 'memory-safety');
-    expect(after.out).toContain('✓ tdx × rfc-v1-fixed × memory-safety: holds (300 runs) — B3, which rfc-v1 has here, is gone');
+    expect(after.out).toContain('✓ FIXED B3 on memory-safety: rfc-v1 has it here, this revision does not');
     expect(after.code).toBe(0);
     expect((await run('new-revision', 'rfc-v1-fixed', '--from', 'rfc-v1')).err).toContain('rfc-v1-fixed.ts: already exists; not overwritten');
     const replay = await run('replay', B3, '--revision-module', 'rfc-v1-fixed.ts');

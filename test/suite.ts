@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { BackendId } from '../model/scenario/Scenario.js';
-import { CELL_RUNS } from '../properties/check.js';
+import { CELL_RUNS } from '../properties/explore.js';
 
 /** The seed every property in this run uses (see setup.ts). */
 export function suiteSeed(): number {

@@ -1,96 +1,137 @@
 import { relative } from 'node:path';
 import type { CheckOptions } from '../args.js';
 import type { Revision } from '../../model/revisions/Revision.js';
-import { MUTANTS } from '../../model/revisions/mutants.js';
-import { REVISIONS } from '../../model/revisions/registry.js';
 import type { BackendId } from '../../model/scenario/Scenario.js';
-import { CELL_RUNS, checkCell, runWithInvariant, type CellOutcome } from '../../properties/check.js';
-import type { Invariant } from '../../properties/Invariant.js';
-import { bugForMessage, expectation } from '../../properties/matrix.js';
+import { CELL_RUNS } from '../../properties/explore.js';
 import { recordVerdicts } from '../../properties/corpus/record.js';
 import { saveEntry, type SaveResult } from '../../properties/corpus/store.js';
-import { cellJson, cellText, type CellExpectation, type CellJson, type RenderedTrace } from '../../reports/cellReport.js';
-import { CONTENT_MESSAGES, contentDiagram } from '../../reports/contentDiagram.js';
-import { buildTrace, formatTrace } from '../../reports/trace.js';
+import { abortedReport, type ExplorationReport, type FindingReport, type RevisionRef } from '../../reports/checkReport.js';
+import { explorationText, summaryText, totals } from '../../reports/checkText.js';
+import { CheckRunner, WORKER_HEAP_MB } from '../runner.js';
+import type { RevisionSource } from '../workerProtocol.js';
 
-/** The matrix's expectation, or an injected bug's own. */
-export function expectedFor(revision: Revision, invariant: Invariant, backend: BackendId): CellExpectation {
-  const mutant = MUTANTS.find((m) => m.id === revision.id);
-  if (mutant !== undefined) {
-    return mutant.breaks.invariant === invariant.id ? { verdict: 'violated', bug: `injected: ${mutant.id}`, title: mutant.description, link: `model/revisions/mutants.ts` } : { verdict: 'unspecified' };
-  }
-  const builtIn = REVISIONS.some((r) => r.id === revision.id);
-  if (!builtIn && revision.derivedFrom === undefined) return { verdict: 'unspecified' };
-  const row = builtIn ? revision.id : (revision.derivedFrom ?? revision.id);
-  const from = builtIn ? {} : { inheritedFrom: row };
-  const e = expectation(invariant.id, backend, row);
-  return e.verdict === 'holds' ? { ...e, ...from } : { verdict: 'violated', bug: e.bugs.map((b) => b.id).join(' or '), title: e.bugs.map((b) => b.title).join('; or '), link: e.bugs.map((b) => b.link).join(' '), ...from };
+/** A replay (`--signature` with `--path`) that does not reproduce: bad input, exit status 2. */
+export class ReplayMismatch extends Error {}
+
+export interface CheckIo {
+  readonly write: (s: string) => void;
+  readonly writeErr: (s: string) => void;
 }
 
-function traceOf(out: CellOutcome, revision: Revision, invariant: Invariant): RenderedTrace {
-  if (out.status !== 'violated') return { ops: [], text: '', diagram: undefined };
-  const { violations, result } = runWithInvariant(out.counterexample, revision, invariant, undefined, true);
-  const first = violations[0];
-  const ops = buildTrace(result.world.log, violations);
-  const diagram = first !== undefined && CONTENT_MESSAGES.includes(first.messageId) ? contentDiagram(out.counterexample, revision, first.opIndex) : undefined;
-  return { ops, text: formatTrace(ops), diagram };
+/** What `check` runs a revision as: where the worker loads it from, and how reports name it. */
+export interface CheckedRevision {
+  readonly revision: Revision;
+  readonly source: RevisionSource;
+  readonly ref: RevisionRef;
 }
 
 function shownPath(file: string): string {
   return relative(process.env.INIT_CWD ?? process.cwd(), file) || file;
 }
 
-/**
- * A counterexample as a corpus entry: the shrunk scenario, with the verdict every modelled
- * revision of its backend gets on it now (a reviewer's own revision is named in the origin).
- */
-function saveCounterexample(dir: string, backend: BackendId, revision: Revision, invariant: Invariant, out: CellOutcome & { status: 'violated' }): SaveResult {
-  const first = out.violations[0];
-  const bug = bugForMessage(expectation(invariant.id, backend, revision.id), first?.messageId)?.id ?? 'new';
-  const origin = { kind: 'found' as const, revision: revision.id, property: invariant.id, bug };
-  const name = `${backend}-${revision.id}-${invariant.id}-${bug}`.toLowerCase().replace(/[^a-z0-9.+-]/g, '-');
+function runsText(o: CheckOptions): string {
+  return o.runs !== undefined ? `${o.runs} runs` : `runs ${o.backends.map((b) => `${b} ${CELL_RUNS[b]}`).join(', ')}`;
+}
+
+/** Each finding as a corpus entry, with the verdict every modelled revision gets on it now. */
+function save(dir: string, x: ExplorationReport, f: FindingReport): SaveResult {
+  const origin = { kind: 'found' as const, revision: x.revision.id, property: f.invariant, bug: f.bug?.id ?? 'new', signature: f.signature };
+  const name = `${x.backend}-${x.revision.id}-${f.invariant}-${f.messageId}-${f.site}`.toLowerCase().replace(/[^a-z0-9.+-]/g, '-');
   return saveEntry(dir, {
     name,
-    about: `${revision.id} on ${backend}: [${invariant.id}/${first?.messageId ?? '?'}] ${first?.message ?? ''}`,
+    about: `${x.revision.id} on ${x.backend}: ${f.signature}: ${f.message}`,
     origin,
-    scenario: out.counterexample,
-    verdicts: recordVerdicts(out.counterexample, origin),
+    scenario: f.scenario,
+    verdicts: recordVerdicts(f.scenario, origin),
   });
 }
 
-function runsText(o: CheckOptions): string {
-  return o.runs !== undefined ? String(o.runs) : o.backends.map((b) => `${b} ${CELL_RUNS[b]}`).join(', ');
-}
-
-/** Runs every requested cell; returns the exit status (0 all hold, 1 a violation or model error). */
-export function runCheck(o: CheckOptions, write: (s: string) => void): number {
-  const cells: CellJson[] = [];
-  let violated = 0;
-  let unexpected = 0;
-  let errors = 0;
-  let held = 0;
-  for (const backend of o.backends) {
-    for (const revision of o.revisions.filter((r) => r.backends.includes(backend))) {
-      for (const invariant of o.invariants) {
-        const runs = o.runs ?? CELL_RUNS[backend];
-        const out = checkCell({ backend, revision, invariant, runs, seed: o.seed, ...(o.path === undefined ? {} : { path: o.path }) });
-        const exp = expectedFor(revision, invariant, backend);
-        const id = { backend, revision: revision.id, property: invariant.id, ...(o.revisionModule === undefined ? {} : { module: o.revisionModule }) };
-        const trace = traceOf(out, revision, invariant);
-        if (out.status === 'holds') held++;
-        if (out.status === 'error') errors++;
-        if (out.status === 'violated') {
-          violated++;
-          if (exp.verdict !== 'violated') unexpected++;
-        }
-        const saved = o.saveTo !== undefined && out.status === 'violated' ? saveCounterexample(o.saveTo, backend, revision, invariant, out) : undefined;
-        if (o.json) cells.push({ ...cellJson(id, exp, out, trace, runs), ...(saved === undefined ? {} : { saved: { kind: saved.kind, file: shownPath(saved.file) } }) });
-        else write(`${cellText(id, exp, out, trace, runs)}\n${saved === undefined ? '' : `  ${saved.kind === 'written' ? 'saved as' : 'already in the corpus as'} ${shownPath(saved.file)}\n`}`);
+/**
+ * Runs every requested revision on every requested backend, all requested invariants watching
+ * each run, in a worker thread under a watchdog; prints each as it finishes and a summary.
+ * Exit status: 0 every cell as the matrix (or a derived module's parent row) expects; 1 a cell
+ * differs (a new signature, an expected bug missing, a holding cell short of its coverage
+ * minimums) or the model failed, or with `--strict` any violation; 2 bad input (a replay path
+ * that does not reproduce, a corpus folder --save cannot write); 130 interrupted.
+ */
+export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevision[], io: CheckIo): Promise<number> {
+  const runner = new CheckRunner();
+  const reports: ExplorationReport[] = [];
+  const saveProblems: string[] = [];
+  let interrupted = false;
+  const interrupt = (): void => {
+    interrupted = true;
+    void runner.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  const header = `seed ${o.seed}; ${runsText(o)}`;
+  try {
+    for (const backend of o.backends) {
+      for (const r of revisions.filter((x) => x.revision.backends.includes(backend))) {
+        if (interrupted) break;
+        const report = await explore(runner, o, backend, r);
+        if (report === 'interrupted') break;
+        reports.push(report);
+        if (!o.json) io.write(`${explorationText(report, { verbose: o.verbose })}\n`);
+        if (o.saveTo !== undefined) saveAll(o.saveTo, report, io, saveProblems);
       }
     }
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await runner.close();
   }
-  const summary = `${held + violated + errors} cells: ${held} hold, ${violated} violated (${violated - unexpected} expected by the matrix, ${unexpected} not), ${errors} model errors; seed ${o.seed}, ${runsText(o)} runs per cell`;
-  if (o.json) write(`${JSON.stringify({ seed: o.seed, runs: o.runs ?? Object.fromEntries(o.backends.map((b) => [b, CELL_RUNS[b]])), summary, cells }, null, 2)}\n`);
-  else write(`\n${summary}\n`);
-  return violated > 0 || errors > 0 ? 1 : 0;
+  const t = totals(reports);
+  const violated = reports.some((x) => x.cells.some((c) => c.status === 'violated'));
+  const failed = t.differs > 0 || t.modelErrors > 0 || (o.strict && violated);
+  const code = interrupted ? 130 : saveProblems.length > 0 ? 2 : failed ? 1 : 0;
+  const why = interrupted ? 'interrupted'
+    : saveProblems.length > 0 ? 'a finding could not be saved (see above)'
+    : t.modelErrors > 0 ? 'the model failed (a bug in gmemcheck)'
+    : t.differs > 0 ? `${t.differs} cell(s) differ from what the matrix expects`
+    : o.strict && violated ? '--strict, and properties are violated'
+    : 'every cell as the matrix expects';
+  if (o.json) io.write(`${JSON.stringify({ seed: o.seed, runs: o.runs ?? CELL_RUNS, interrupted, exit: code, totals: t, explorations: reports }, null, 2)}\n`);
+  else io.write(`\n${summaryText(reports, header, interrupted)}\nexit ${code}: ${why}\n`);
+  return code;
+}
+
+function saveAll(dir: string, x: ExplorationReport, io: CheckIo, problems: string[]): void {
+  for (const f of x.cells.flatMap((c) => c.findings)) {
+    try {
+      const saved = save(dir, x, f);
+      io.writeErr(`  ${saved.kind === 'written' ? 'saved' : 'already in the corpus:'} ${f.signature} as ${shownPath(saved.file)}\n`);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      problems.push(why);
+      io.writeErr(`gmemcheck: cannot save ${f.signature} into ${shownPath(dir)}: ${why}\n`);
+    }
+  }
+}
+
+async function explore(runner: CheckRunner, o: CheckOptions, backend: BackendId, r: CheckedRevision): Promise<ExplorationReport | 'interrupted'> {
+  const runs = o.runs ?? CELL_RUNS[backend];
+  const invariants = o.invariants.map((i) => i.id);
+  const t0 = performance.now();
+  const outcome = await runner.run({
+    backend, revision: r.source, ref: r.ref, invariants, runs, seed: o.seed,
+    ...(o.replay === undefined ? {} : { replay: o.replay }),
+  });
+  switch (outcome.kind) {
+    case 'done':
+      return outcome.report;
+    case 'aborted':
+      return 'interrupted';
+    case 'not-reproduced':
+      throw new ReplayMismatch(`--signature ${o.replay?.signature ?? '?'} --path ${o.replay?.path ?? '?'} does not reproduce on ${backend} × ${r.ref.id} with seed ${o.seed} and ${runs} runs: ${outcome.reason}. A replay line is valid only with the seed, --runs and revision it was printed with.`);
+    case 'failed':
+      throw new Error(`the check of ${backend} × ${r.ref.id} failed: ${outcome.error}`);
+    case 'hung':
+    case 'died':
+      return abortedReport({
+        backend, revision: r.revision, ref: r.ref, invariants, seed: o.seed, runs, ms: performance.now() - t0, run: outcome.run, scenario: outcome.scenario, events: outcome.events,
+        cause: outcome.kind === 'hung' ? { kind: 'hung', seconds: outcome.seconds } : { kind: 'died', error: outcome.error, heapMb: WORKER_HEAP_MB },
+      });
+  }
 }

@@ -3,7 +3,7 @@ import { BACKENDS } from '../../model/backends/registry.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { INVARIANTS } from '../../properties/registry.js';
-import { expectedFor } from './check.js';
+import { expectedFor } from '../../properties/expectations.js';
 
 /** Prints what can be checked, and the expected verdict of every cell. */
 export function runList(o: ListOptions, write: (s: string) => void): number {
@@ -14,8 +14,11 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
   const matrix = INVARIANTS.flatMap((inv) =>
     backends.flatMap((b) =>
       REVISIONS.filter((r) => r.backends.includes(b.id)).map((r) => {
-        const e = expectedFor(r, inv, b.id);
-        return { property: inv.id, backend: b.id, revision: r.id, expected: e.verdict, ...(e.verdict === 'violated' ? { bug: e.bug, link: e.link } : {}) };
+        const e = expectedFor(r, inv.id, b.id).expectation;
+        return {
+          property: inv.id, backend: b.id, revision: r.id, expected: e.verdict,
+          ...(e.verdict === 'violated' ? { bug: e.bugs.map((x) => x.id).join(', '), link: e.bugs.map((x) => x.link).join(' '), signatures: e.bugs.flatMap((x) => x.signatures.filter((k) => k.startsWith(`${inv.id}/`))) } : {}),
+        };
       }),
     ),
   );

@@ -1,4 +1,4 @@
-import { emit, type World } from '../world/World.js';
+import { doWork, emit, type World } from '../world/World.js';
 
 /**
  * Kernel code is written as tables of functions that take the bound kernel `k` first and call
@@ -65,11 +65,16 @@ export function bindKernel<K>(w: World, services: readonly object[], tables: rea
       const impl = fn as (k: unknown, ...args: never[]) => unknown;
       const bound = (...args: never[]): unknown => {
         w.stack.push(name);
-        if (w.traceCalls) emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
         try {
+          doWork(w);
+          if (w.traceCalls) emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
           const ret = impl(k, ...args);
           if (w.traceCalls) emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
           return ret;
+        } catch (e) {
+          // The innermost kernel function an exception left, for the oops report.
+          w.crashStack ??= [...w.stack];
+          throw e;
         } finally {
           w.stack.pop();
         }

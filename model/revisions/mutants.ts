@@ -3,6 +3,9 @@ import type { PagePtrArray } from '../kernel/services/slab.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
 import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
+import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { current } from '../kernel/services/sched.js';
+import { EINVAL } from '../kernel/errno.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 
@@ -79,6 +82,25 @@ export const MUTANTS: readonly Mutant[] = [
   onNext('no-reclaim', 'snp_page_reclaim() reports success without reclaiming', { invariant: 'return-value-contract', messageId: 'failedPageKept' }, {
     snp_page_reclaim: () => 0,
   }, ['snp']),
+  onNext('slot-before-null-check', 'kvm_gmem_populate() reads slot->npages before checking gfn_to_memslot() for NULL', { invariant: 'oops', messageId: 'exception' }, {
+    kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque) {
+      const slot = k.gfn_to_memslot(kvm, start_gfn);
+      // The C's `slot->npages` on a NULL slot: a NULL dereference, an oops.
+      const last = (slot as KvmMemorySlot).base_gfn + (slot as KvmMemorySlot).npages;
+      if (start_gfn >= last) return -EINVAL;
+      return nextFns.kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque);
+    },
+    // SNP's snp_launch_update() checks the memslot first; TDX hands any private gpa over.
+  }, ['tdx']),
+  onNext('retry-on-signal', 'kvm_gmem_populate() retries the page when a signal is pending instead of returning -EINTR', { invariant: 'soft-lockup', messageId: 'budget' }, {
+    kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque) {
+      const slot = k.gfn_to_memslot(kvm, start_gfn);
+      if (slot === null || !k.kvm_slot_has_gmem(slot)) return -EINVAL;
+      // A pending signal stays pending: "try the page again" never ends.
+      while (k.signal_pending(current)) k.cond_resched();
+      return nextFns.kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque);
+    },
+  }),
   {
     ...rfc_v1,
     id: 'rfc-v1+straddle-same-page',

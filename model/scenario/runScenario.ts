@@ -9,6 +9,7 @@ import { geometryProblem } from '../geometry.js';
 import type { Revision } from '../revisions/Revision.js';
 import { emit, createWorld, type World } from '../world/World.js';
 import type { Event } from '../world/events.js';
+import { OP_WORK_LIMIT, SoftLockup, type Crash } from '../world/lockup.js';
 import type { Op, Scenario } from './Scenario.js';
 import { userMmap, userMunmap } from './userspace.js';
 
@@ -38,6 +39,8 @@ export interface RunOptions {
 export interface RunResult {
   readonly world: World;
   readonly results: readonly OpResult[];
+  /** The operation during which kernel code crashed (oops or soft lockup); the run ends there. */
+  readonly crash?: { readonly opIndex: number; readonly crash: Crash };
 }
 
 /** A scenario that cannot run at all (bad geometry, a backend the revision lacks). */
@@ -133,10 +136,24 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   const results: OpResult[] = [];
   for (const [index, op] of scenario.ops.entries()) {
     w.faults = { plan: 'faults' in op ? (op.faults ?? []) : [], seen: new Map() };
+    w.work = { done: 0, limit: OP_WORK_LIMIT };
+    w.crashStack = undefined;
     for (const o of observers) o.opBegin?.(index, op, w, backend);
-    emit(w, { kind: 'op_begin', index, op });
-    const { ret, out } = execOp(booted, w, backend, op);
-    afterOp(booted, w);
+    let done: { ret: number; out: Record<string, number> };
+    try {
+      emit(w, { kind: 'op_begin', index, op });
+      done = execOp(booted, w, backend, op);
+      afterOp(booted, w);
+    } catch (e) {
+      // The kernel would print an oops (or the watchdog a soft lockup) and kill the task: the
+      // run ends here, with the log up to the crash for the trace.
+      const crash = crashOf(e, w);
+      w.work = { done: 0, limit: Number.POSITIVE_INFINITY };
+      w.stack.length = 0;
+      emit(w, { kind: 'crash', crash });
+      return { world: w, results, crash: { opIndex: index, crash } };
+    }
+    const { ret, out } = done;
     emit(w, { kind: 'op_end', index, ret, out });
     const result: OpResult = { index, op, ret, out };
     results.push(result);
@@ -144,4 +161,14 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
     if (options.stop?.() === true) break;
   }
   return { world: w, results };
+}
+
+function crashOf(e: unknown, w: World): Crash {
+  const kernelStack = w.crashStack ?? [...w.stack];
+  if (e instanceof SoftLockup) {
+    const first = w.work.tripped ?? e;
+    return { kind: 'soft_lockup', site: first.site, work: first.work, kernelStack };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { kind: 'exception', name: err.name, message: err.message, stack: err.stack ?? '', site: kernelStack[kernelStack.length - 1] ?? 'userspace', kernelStack };
 }

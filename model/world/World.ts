@@ -10,6 +10,7 @@ import { createKernelHeap, type KernelHeap } from './kheap.js';
 import { createKvmState, type KvmState } from './kvmState.js';
 import { createLockState, type LockState } from './locks.js';
 import { createUserMm, type UserMm } from './userspaceMm.js';
+import { OP_WORK_LIMIT, SoftLockup } from './lockup.js';
 
 /** Firmware (and vendor KVM) state, tagged by backend. */
 export type BackendState = SnpState | TdxState | CcaState;
@@ -52,6 +53,13 @@ export interface World {
   hooks: WorldHooks;
   /** Observers of every event as it happens (invariant monitors). */
   readonly listeners: ((e: Event) => void)[];
+  /**
+   * Kernel work done by the current operation (events logged, kernel functions entered) and the
+   * budget after which it is a soft lockup (lockup.ts); Infinity while the runner reports one.
+   */
+  work: { done: number; limit: number; tripped?: SoftLockup };
+  /** Kernel functions executing when an exception first left kernel code (innermost last). */
+  crashStack: readonly string[] | undefined;
 }
 
 export interface WorldHooks {
@@ -80,10 +88,21 @@ export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record
     kmaps: new Map(),
     hooks: { free_folio: () => undefined },
     listeners: [],
+    work: { done: 0, limit: OP_WORK_LIMIT },
+    crashStack: undefined,
   };
 }
 
+/** One unit of kernel work; past the operation's budget, a soft lockup. */
+export function doWork(w: World): void {
+  if (++w.work.done <= w.work.limit) return;
+  // Unwinding runs cleanup code that does more work and throws again: the first one counts.
+  w.work.tripped ??= new SoftLockup(currentSite(w), w.work.done);
+  throw w.work.tripped;
+}
+
 export function emit(w: World, e: Event): void {
+  doWork(w);
   w.log.push(e);
   for (const l of w.listeners) l(e);
 }

@@ -1,6 +1,7 @@
 import type { Op } from '../scenario/Scenario.js';
 import type { LockMode } from './locks.js';
 import type { PageOwner } from './hostMemory.js';
+import type { Crash } from './lockup.js';
 
 /**
  * Everything observable is an event. Invariants are monitors over this log (plus the live
@@ -67,6 +68,8 @@ export type Event =
   | { readonly kind: 'fault'; readonly fault: string }
   | { readonly kind: 'folio'; readonly pfn: number; readonly index: number; readonly change: 'create' | 'lock' | 'unlock' | 'uptodate' | 'remove' }
   | { readonly kind: 'attr'; readonly gfn: number; readonly before: number; readonly after: number }
-  | { readonly kind: 'note'; readonly text: string };
+  | { readonly kind: 'note'; readonly text: string }
+  /** Kernel code crashed (an exception, or the soft-lockup budget); the run ends. */
+  | { readonly kind: 'crash'; readonly crash: Crash };
 
 export type EventKind = Event['kind'];

@@ -26,7 +26,8 @@ export const corpusEntrySchema = z.strictObject({
   about: z.string().min(1),
   /** Where it came from: the cell a check found it in, or the boundary case it pins. */
   origin: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('found'), revision: z.string(), property: z.string(), bug: z.string() }),
+    /** `signature`: the finding's signature (signature.ts) the scenario was shrunk for. */
+    z.strictObject({ kind: z.literal('found'), revision: z.string(), property: z.string(), bug: z.string(), signature: z.string().optional() }),
     z.strictObject({ kind: z.literal('boundary'), case: z.string() }),
   ]),
   scenario: scenarioSchema,

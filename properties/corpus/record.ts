@@ -2,7 +2,8 @@ import type { Revision } from '../../model/revisions/Revision.js';
 import { revisionsFor } from '../../model/revisions/registry.js';
 import type { Scenario } from '../../model/scenario/Scenario.js';
 import { BUGS, type KnownBug } from '../bugs.js';
-import { bugForMessage, expectation } from '../matrix.js';
+import { bugForSignature, expectation } from '../matrix.js';
+import { keyOf } from '../signature.js';
 import type { CorpusEntry, Verdict } from './entry.js';
 import { judgeScenario } from './judge.js';
 
@@ -24,7 +25,7 @@ export function recordVerdicts(scenario: Scenario, origin: CorpusEntry['origin']
       continue;
     }
     const explained: { bug: KnownBug | undefined; invariant: string; message: string }[] = [...j.violated].map(([inv, v]) => ({
-      bug: bugForMessage(expectation(inv, scenario.backend, r.id), v.messageId),
+      bug: bugForSignature(expectation(inv, scenario.backend, r.id), keyOf(v)),
       invariant: inv,
       message: v.messageId,
     }));

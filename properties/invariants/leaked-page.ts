@@ -1,5 +1,6 @@
 import { defineInvariant } from '../Invariant.js';
 import { inPageCache, userMapCount } from '../views.js';
+import { REF_EVENTS, refSites } from '../refSites.js';
 
 /**
  * A page the firmware still owns (RMP-assigned, TD-owned, any CCA granule DELEGATED, DATA or
@@ -24,14 +25,19 @@ export const leakedPage = defineInvariant({
     'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/ (Babka reply)',
     'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/ (GPT faults)',
   ],
-  observes: ['page_free'],
+  observes: ['page_free', ...REF_EVENTS],
   messages: {
     freedWhileFirmwareOwned: 'pfn {pfn} returned to the allocator while the firmware owns it ({state})',
     leakedPageFreed: 'pfn {pfn} was leaked by {by} but returned to the allocator',
     heldBack: 'pfn {pfn} left guest_memfd and the firmware gave all of it back, but {refs} stray reference(s) keep it from the allocator',
   },
-  create: () => ({
+  create: () => {
+    const sites = refSites();
+    // A page held back stays held back: reported once, where the stray reference was taken.
+    const heldBack = new Set<number>();
+    return {
     event(e, w, backend, report) {
+      sites.event(e, w);
       if (e.kind !== 'page_free') return;
       const owner = backend.ownership(w, e.pfn);
       if (owner.kind !== 'host') report('freedWhileFirmwareOwned', { pfn: e.pfn, state: owner.state });
@@ -45,8 +51,12 @@ export const leakedPage = defineInvariant({
         if (p.owner.kind !== 'gmem' || cached.has(p.pfn) || leaked.has(p.pfn)) continue;
         if (backend.ownership(w, p.pfn).kind !== 'host') continue;
         const refs = p.refcount - (maps.get(p.pfn) ?? 0);
-        if (refs > 0) report('heldBack', { pfn: p.pfn, refs });
+        if (refs > 0 && !heldBack.has(p.pfn)) {
+          heldBack.add(p.pfn);
+          report('heldBack', { pfn: p.pfn, refs }, sites.page(p.pfn));
+        }
       }
     },
-  }),
+    };
+  },
 });

@@ -57,7 +57,10 @@ export const lockOrder = defineInvariant({
           if (from === to) continue;
           const back = pathFrom(to, from);
           if (back !== undefined) {
-            report('cycle', { site: e.site, from, to, path: back.join(' -> ') });
+            // One cycle, one signature, whichever of its edges was seen last: the earliest (by
+            // name) of the functions that took its edges.
+            const edgeSites = [e.site, ...back.slice(1).map((node, i) => edges.get(back[i] ?? '')?.get(node) ?? e.site)];
+            report('cycle', { site: e.site, from, to, path: back.join(' -> ') }, [...edgeSites].sort()[0]);
           }
           let out = edges.get(from);
           if (out === undefined) {

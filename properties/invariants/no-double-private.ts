@@ -24,7 +24,10 @@ export const noDoublePrivate = defineInvariant({
     hostAccessPrivate: 'host {access} of pfn {pfn} (+{offset}, {len} bytes, via {via}) while the guest owns it ({state})',
     privateStillMapped: 'pfn {pfn} is the guest\'s ({state}) at ioctl return but the host still has {what}',
   },
-  create: () => ({
+  create: () => {
+    // A page left private and mapped stays so: reported once, by the operation that left it.
+    const stillMapped = new Set<number>();
+    return {
     event(e, w, backend, report) {
       if (e.kind === 'fw' && e.outcome.kind === 'succeeded' && e.grantGpa !== null) {
         const owner = backend.ownershipAt(w, e.addr);
@@ -50,8 +53,11 @@ export const noDoublePrivate = defineInvariant({
         const owner = backend.ownership(w, p.pfn);
         if (owner.kind === 'host') continue;
         const what = p.kmaps > 0 ? 'a kmap_local mapping' : p.gupRefs > 0 ? 'a GUP pin' : 'a user mapping';
+        if (stillMapped.has(p.pfn)) continue;
+        stillMapped.add(p.pfn);
         report('privateStillMapped', { pfn: p.pfn, state: owner.state, what });
       }
     },
-  }),
+    };
+  },
 });

@@ -1,5 +1,6 @@
 import { defineInvariant } from '../Invariant.js';
 import { hostPage } from '../../model/world/hostMemory.js';
+import { currentSite } from '../../model/world/World.js';
 
 /**
  * The kernel may write into a user page only through a GUP reference taken with FOLL_WRITE (or
@@ -22,7 +23,8 @@ export const sourceWritePermission = defineInvariant({
     notDirtied: 'user pfn {pfn} was written through a kernel mapping but never set_page_dirty()',
   },
   create: () => {
-    const written = new Set<number>();
+    // Written and not yet dirtied: pfn → the function that wrote it.
+    const written = new Map<number, string>();
     return {
       opBegin() {
         written.clear();
@@ -35,11 +37,12 @@ export const sourceWritePermission = defineInvariant({
         if (e.kind !== 'mem_write' || e.via !== 'kmap') return;
         const p = hostPage(w.host, e.pfn);
         if (p === undefined || p.owner.kind !== 'anon') return;
-        if (p.gupWriteRefs === 0) report('writeWithoutFollWrite', { site: w.stack[w.stack.length - 1] ?? '?', len: e.len, pfn: e.pfn });
-        written.add(e.pfn);
+        const site = currentSite(w);
+        if (p.gupWriteRefs === 0) report('writeWithoutFollWrite', { site, len: e.len, pfn: e.pfn });
+        written.set(e.pfn, site);
       },
       opEnd(_r, _w, _b, report) {
-        for (const pfn of written) report('notDirtied', { pfn });
+        for (const [pfn, site] of written) report('notDirtied', { pfn }, site);
       },
     };
   },

@@ -1,4 +1,4 @@
-import { defineInvariant } from '../Invariant.js';
+import { defineInvariant, type Reporter } from '../Invariant.js';
 import { inPageCache, userMapCount } from '../views.js';
 
 /**
@@ -19,7 +19,16 @@ export const worldWellFormed = defineInvariant({
     gupExceedsRefs: 'pfn {pfn} has {gup} GUP references but refcount {refcount}',
     heldButFree: 'pfn {pfn} ({owner}) is held but has refcount {refcount}',
   },
-  create: () => ({
+  create: () => {
+    // Broken bookkeeping stays broken: each problem is reported once, by the operation that broke it.
+    const seen = new Set<string>();
+    const once = <M extends string>(report: Reporter<M>): Reporter<M> => (id, values, site) => {
+      const key = `${id}:${String(values.pfn)}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      report(id, values, site);
+    };
+    return {
     event(e, w, _b, report) {
       if (e.kind === 'bad_access' && e.what === 'double_free' && e.detail.includes('refcount 0')) {
         const m = /pfn (0x[0-9a-f]+)/.exec(e.detail);
@@ -27,7 +36,8 @@ export const worldWellFormed = defineInvariant({
       }
       void w;
     },
-    opEnd(_r, w, _b, report) {
+    opEnd(_r, w, _b, reportAll) {
+      const report = once(reportAll);
       const mapped = userMapCount(w);
       const cached = inPageCache(w);
       const free = new Set<number>();
@@ -46,5 +56,6 @@ export const worldWellFormed = defineInvariant({
         if (p.gupRefs > p.refcount) report('gupExceedsRefs', { pfn: p.pfn, gup: p.gupRefs, refcount: p.refcount });
       }
     },
-  }),
+    };
+  },
 });

@@ -57,8 +57,9 @@ describe('watch()', () => {
     emit(w, { kind: 'fault', fault: 'not observed' });
     run.observer.opEnd?.({ index: 3, op: { kind: 'close_vm' }, ret: -9, out: {} }, w, snpBackend);
     expect(run.violations).toEqual([
-      { invariant: 'toy', messageId: 'sawNote', message: 'note during seen', opIndex: 3 },
-      { invariant: 'toy', messageId: 'untemplated', message: '', opIndex: 3 },
+      // No kernel function was running: where they arose is the operation itself.
+      { invariant: 'toy', messageId: 'sawNote', message: 'note during seen', opIndex: 3, site: 'close_vm' },
+      { invariant: 'toy', messageId: 'untemplated', message: '', opIndex: 3, site: 'close_vm' },
     ]);
   });
 });

@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { checkCell, runWithInvariant, scenarioSize } from '../../properties/check.js';
+import { cellsOf, runWithInvariant } from '../../properties/check.js';
+import { explore, scenarioSize, shrinkSignature } from '../../properties/explore.js';
 import { refcountBalance } from '../../properties/invariants/refcount-balance.js';
 import { warnReachable } from '../../properties/invariants/warn-reachable.js';
+import { oops } from '../../properties/invariants/oops.js';
+import { INVARIANTS } from '../../properties/registry.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import { BUGS } from '../../properties/bugs.js';
 import type { Coverage } from '../../properties/coverage.js';
@@ -16,6 +19,7 @@ describe('runWithInvariant()', () => {
     const s = scenario('snp', [...setupOps(), launchUpdate({ uaddr: 0 }), launchUpdate({ uaddr: 0 }), launchUpdate()]);
     const { violations, result } = runWithInvariant(s, rev('v7.0'), warnReachable, c);
     expect(violations.map((v) => v.opIndex)).toEqual([4]);
+    expect(violations[0]?.site).toBe('sev_gmem_post_populate');
     expect(result.results).toHaveLength(5);
     expect(c.get('warn:WARN_ON_ONCE')).toBe(1);
   });
@@ -26,40 +30,62 @@ describe('runWithInvariant()', () => {
   });
 });
 
-describe('checkCell()', () => {
-  test('finds a known bug, minimizes it within the bug\'s bounds, and reports its message', () => {
-    const out = checkCell({ backend: 'snp', revision: rev('v6.11'), invariant: refcountBalance, runs: 300, seed: SEED });
-    expect(out.status).toBe('violated');
-    if (out.status !== 'violated') return;
-    expect(BUGS.B1.messageIds).toContain(out.violations[0]?.messageId);
-    const size = scenarioSize(out.counterexample);
+describe('explore()', () => {
+  test('finds a known bug by its signature, minimized within the bug\'s bounds, and replays it from the printed path', () => {
+    const spec = { backend: 'snp' as const, revision: rev('v6.11'), invariants: [refcountBalance], runs: 300, seed: SEED };
+    const x = explore(spec);
+    const f = x.findings.find((g) => (BUGS.B1.signatures as readonly string[]).includes(g.key));
+    expect(f, x.findings.map((g) => g.key).join(', ')).toBeDefined();
+    if (f === undefined) return;
+    const size = scenarioSize(f.counterexample);
     expect(size.ops).toBeLessThanOrEqual(BUGS.B1.maxOps);
     expect(size.pages).toBeLessThanOrEqual(BUGS.B1.maxPages);
-    expect(out.path).not.toBe('');
-    // The printed seed and path replay the same failure.
-    const again = checkCell({ backend: 'snp', revision: rev('v6.11'), invariant: refcountBalance, runs: 300, seed: SEED, path: out.path });
-    expect(again.status).toBe('violated');
-    if (again.status === 'violated') expect(again.counterexample).toEqual(out.counterexample);
+    expect(f.runsWithIt).toBeGreaterThan(0);
+    const again = shrinkSignature(spec, f.key, f.path, true);
+    expect(again.kind).toBe('found');
+    if (again.kind === 'found') expect(again.finding.counterexample).toEqual(f.counterexample);
   });
 
-  test('a cell that holds reports its runs and the coverage it reached', () => {
-    const out = checkCell({ backend: 'tdx', revision: rev('kvm-x86-next'), invariant: refcountBalance, runs: 30, seed: SEED });
-    expect(out.status).toBe('holds');
-    if (out.status !== 'holds') return;
-    expect(out.runs).toBe(30);
-    expect(out.seed).toBe(SEED);
-    expect(out.coverage.get('op:tdx_init_mem_region')).toBeGreaterThan(0);
+  test('a path whose scenario does not show the signature is refused, not followed to something else', () => {
+    const spec = { backend: 'snp' as const, revision: rev('v6.11'), invariants: [refcountBalance], runs: 300, seed: SEED };
+    const r = shrinkSignature(spec, 'refcount-balance/kmapLeaked@sev_gmem_post_populate', '0', true);
+    expect(r.kind).toBe('not-reproduced');
+    expect(shrinkSignature(spec, 'refcount-balance/kmapLeaked@sev_gmem_post_populate', '1:99:99', true).kind).toBe('not-reproduced');
   });
 
-  test('a model that throws is an error, not a finding', () => {
+  test('every distinct signature is found, a known bug no longer hiding another on the same cell', () => {
+    const x = explore({ backend: 'snp', revision: rev('rfc-v1'), invariants: [refcountBalance], runs: 300, seed: SEED });
+    // B7 leaks the page array, and the pinned pages on a short pin: three signatures, one cell.
+    expect(x.findings.map((f) => f.key)).toEqual(expect.arrayContaining(['refcount-balance/kmallocLeaked@kvm_gmem_populate', 'refcount-balance/pinLeaked@kvm_gmem_populate']));
+  });
+
+  test('a cell that holds reports its runs and the coverage it reached; one that missed its minimums is inconclusive', () => {
+    const x = explore({ backend: 'tdx', revision: rev('kvm-x86-next'), invariants: [refcountBalance], runs: 30, seed: SEED });
+    expect(x.runs).toBe(30);
+    expect(x.coverage.get('op:tdx_init_mem_region')).toBeGreaterThan(0);
+    const cell = cellsOf(x, 'tdx', rev('kvm-x86-next'))[0];
+    expect(cell?.status).toBe('inconclusive');
+    if (cell?.status === 'inconclusive') expect(cell.shortfall.length).toBeGreaterThan(0);
+  });
+
+  test('an exception raised by revision code is the revision\'s oops, with its own file and line', () => {
     const base = rev('kvm-x86-next');
-    const broken: Revision = { ...base, id: 'broken', fns: { ...base.fns, snp_launch_update: () => { throw new Error('boom in the model'); } } };
-    const out = checkCell({ backend: 'snp', revision: broken, invariant: refcountBalance, runs: 50, seed: SEED });
-    expect(out.status).toBe('error');
-    if (out.status === 'error') {
-      expect(out.error).toContain('boom in the model');
-      expect(out.counterexample?.ops.some((o) => o.kind === 'snp_launch_update')).toBe(true);
-    }
+    const broken: Revision = { ...base, id: 'broken', fns: { ...base.fns, snp_launch_update: () => { throw new Error('boom in the revision'); } } };
+    const x = explore({ backend: 'snp', revision: broken, invariants: [oops], runs: 20, seed: SEED });
+    expect(x.modelErrors).toEqual([]);
+    const f = x.findings[0];
+    expect(f?.key).toBe('oops/exception@snp_launch_update');
+    expect(f?.violation.message).toMatch(/boom in the revision .*check\.test\.ts:\d+/);
+  });
+
+  test('an exception raised by model code is a model error, naming the model file and the revision line that called it', () => {
+    const base = rev('kvm-x86-next');
+    const misuse: Revision = { ...base, id: 'misuse', fns: { ...base.fns, tdx_vcpu_init_mem_region: (k: { copy_struct_from_user: (d: unknown) => unknown }) => k.copy_struct_from_user(undefined) } };
+    const x = explore({ backend: 'tdx', revision: misuse, invariants: INVARIANTS, runs: 20, seed: SEED });
+    expect(x.findings.filter((f) => f.signature.invariant === 'oops')).toEqual([]);
+    expect(x.modelErrors.length).toBeGreaterThan(0);
+    expect(x.modelErrors[0]?.error).toMatch(/model\/kernel\/services\/userStruct\.ts:\d+.*called from revision code at .*check\.test\.ts:\d+/s);
+    expect(x.modelErrors[0]?.scenario.ops.some((o) => o.kind === 'tdx_init_mem_region')).toBe(true);
   });
 });
 

@@ -1,17 +1,27 @@
 import { describe, expect, test } from 'vitest';
-import { minimizeCounterexample } from '../../properties/minimize.js';
+import { minimizeScenario } from '../../properties/minimize.js';
 import { runWithInvariant } from '../../properties/check.js';
 import { refcountBalance } from '../../properties/invariants/refcount-balance.js';
 import { memorySafety } from '../../properties/invariants/memory-safety.js';
-import type { Op } from '../../model/scenario/Scenario.js';
+import { warnReachable as warnReachableNever } from '../../properties/invariants/warn-reachable.js';
+import type { Op, Scenario } from '../../model/scenario/Scenario.js';
+import type { Revision } from '../../model/revisions/Revision.js';
+import type { Invariant } from '../../properties/Invariant.js';
 import { BASE_GFN, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { rev } from './caseTable.js';
 
 const v611 = rev('v6.11');
+
+/** Minimize while the invariant still breaks, anywhere. */
+function minimizeCounterexample(s: Scenario, revision: Revision, invariant: Invariant): Scenario {
+  return minimizeScenario(s, (x) => runWithInvariant(x, revision, invariant).violations[0]?.opIndex);
+}
 /** B1 on v6.11: the only thing that matters is a populate whose source cannot be copied. */
 const B1_CORE: Op[] = setupOps({ holes: [0] }).slice(0, 3);
+/** The same, with the attribute range shrunk to the one page the populate needs. */
+const B1_MIN: Op[] = B1_CORE.map((op) => (op.kind === 'set_memory_attributes' ? { ...op, size: PS } : op));
 
-describe('minimizeCounterexample()', () => {
+describe('minimizeScenario()', () => {
   test('cuts what follows the failure and drops set-up the failure does not need', () => {
     const padded = scenario('snp', [
       ...setupOps({ holes: [0, 5] }),
@@ -23,14 +33,14 @@ describe('minimizeCounterexample()', () => {
     ], { 'sev_gmem_post_populate:x': 5 });
     const min = minimizeCounterexample(padded, v611, refcountBalance);
     // Without any mapping the source is unreadable all the same, so the mmap goes too.
-    expect(min.ops).toEqual([...B1_CORE, launchUpdate()]);
+    expect(min.ops).toEqual([...B1_MIN, launchUpdate()]);
     expect(min.ub).toEqual({ 'sev_gmem_post_populate:x': 0 });
     expect(runWithInvariant(min, v611, refcountBalance).violations[0]?.messageId).toBe('kmapLeaked');
   });
 
   test('shrinks a populate to the pages it needs, and drops faults that do not matter', () => {
     const s = scenario('snp', [...B1_CORE, launchUpdate({ faults: [{ kind: 'signal', nth: 9 }] })]);
-    expect(minimizeCounterexample(s, v611, refcountBalance).ops).toEqual([...B1_CORE, launchUpdate()]);
+    expect(minimizeCounterexample(s, v611, refcountBalance).ops).toEqual([...B1_MIN, launchUpdate()]);
     const long = scenario('snp', [...B1_CORE, launchUpdate({ npages: 4 })]);
     expect(minimizeCounterexample(long, v611, refcountBalance).ops.at(-1)).toEqual(launchUpdate({ npages: 1 }));
   });
@@ -48,7 +58,7 @@ describe('minimizeCounterexample()', () => {
     // RFC v1 TDX reads its uninitialised index only once the source is pinned: the mapping stays.
     const s = scenario('tdx', [...setupOps({ srcPages: 3, holes: [2] }), initMemRegion()], { 'tdx_gmem_post_populate:i': 1 });
     const min = minimizeCounterexample(s, rev('rfc-v1'), memorySafety);
-    expect(min.ops).toEqual([...setupOps().slice(0, 3), { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, initMemRegion()]);
+    expect(min.ops).toEqual([...setupOps().slice(0, 3).map((op) => (op.kind === 'set_memory_attributes' ? { ...op, size: PS } : op)), { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, initMemRegion()]);
     expect(min.ub).toEqual({ 'tdx_gmem_post_populate:i': 0 });
   });
 
@@ -60,5 +70,26 @@ describe('minimizeCounterexample()', () => {
   test('faults dropped earlier in the pass stay dropped when the length shrinks (finding F4)', () => {
     const s = scenario('snp', [...B1_CORE, launchUpdate({ npages: 3, faults: [{ kind: 'signal', nth: 9 }] })]);
     expect(minimizeCounterexample(s, v611, refcountBalance).ops.at(-1)).toEqual(launchUpdate());
+  });
+
+  test('keeps what the predicate asks for: a signature, not just any violation of the invariant', () => {
+    // RFC v1 on a short pin leaks the array and the pinned pages: minimized for each, each stays.
+    const rfc = rev('rfc-v1');
+    const s = scenario('snp', [...setupOps({ srcPages: 3 }), launchUpdate({ npages: 2, faults: [{ kind: 'gup', nth: 1, result: 'short' }] })]);
+    const keys = (x: Scenario) => runWithInvariant(x, rfc, refcountBalance).violations.map((v) => `${v.invariant}/${v.messageId}@${v.site}`);
+    for (const key of ['refcount-balance/pinLeaked@kvm_gmem_populate', 'refcount-balance/kmallocLeaked@kvm_gmem_populate']) {
+      const min = minimizeScenario(s, (x) => runWithInvariant(x, rfc, refcountBalance).violations.find((v) => `${v.invariant}/${v.messageId}@${v.site}` === key)?.opIndex);
+      expect(keys(min)).toContain(key);
+      expect(min.ops.length).toBeLessThan(s.ops.length);
+    }
+  });
+
+  test('lowers a fault to the first call that still shows it, and reaches a fixpoint', () => {
+    const s = scenario('snp', [...setupOps(), launchUpdate({ npages: 3, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 3 }] })]);
+    const failsOnFwFailure = (x: Scenario) => (runWithInvariant(x, rev('kvm-x86-next'), warnReachableNever).violations.length >= 0 && x.ops.some((o) => o.kind === 'snp_launch_update' && o.faults.some((f) => f.kind === 'fw')) ? x.ops.length - 1 : undefined);
+    const min = minimizeScenario(s, failsOnFwFailure);
+    expect(min.ops).toHaveLength(1);
+    expect(min.ops[0]).toMatchObject({ kind: 'snp_launch_update', len: PS, faults: [{ nth: 1 }] });
+    expect(minimizeScenario(min, failsOnFwFailure)).toEqual(min);
   });
 });

@@ -4,6 +4,8 @@ import { describe, expect, test } from 'vitest';
 import { INVARIANTS, invariantById } from '../../properties/registry.js';
 import { expectation, matrixInvariants } from '../../properties/matrix.js';
 import { BUGS } from '../../properties/bugs.js';
+import { parseSignature } from '../../properties/signature.js';
+import { REVISIONS } from '../../model/revisions/registry.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { BACKENDS } from '../../model/backends/registry.js';
 import { platformConditions } from '../../model/backends/firmwareCommand.js';
@@ -54,8 +56,27 @@ describe('the invariant registry', () => {
     }
   });
 
-  test('every known bug\'s message ids belong to some invariant', () => {
-    const all = new Set(INVARIANTS.flatMap((i) => Object.keys(i.messages)));
-    for (const bug of Object.values(BUGS)) for (const id of bug.messageIds) expect(all.has(id), `${bug.id}: ${id}`).toBe(true);
+  test('every known bug\'s signatures name an invariant and one of its messages', () => {
+    for (const bug of Object.values(BUGS)) {
+      for (const key of bug.signatures) {
+        const sig = parseSignature(key);
+        expect(sig, `${bug.id}: ${key}`).toBeDefined();
+        const inv = INVARIANTS.find((i) => i.id === sig?.invariant);
+        expect(inv, `${bug.id}: ${key}`).toBeDefined();
+        expect(Object.keys(inv?.messages ?? {}), `${bug.id}: ${key}`).toContain(sig?.messageId);
+      }
+    }
+  });
+
+  test('every bug a matrix cell lists has a signature of that cell\'s invariant', () => {
+    for (const inv of INVARIANTS) {
+      for (const r of REVISIONS) {
+        for (const b of r.backends) {
+          const e = expectation(inv.id, b, r.id);
+          if (e.verdict !== 'violated') continue;
+          for (const bug of e.bugs) expect(bug.signatures.some((k) => k.startsWith(`${inv.id}/`)), `${b}/${r.id} ${inv.id}: ${bug.id}`).toBe(true);
+        }
+      }
+    }
   });
 });

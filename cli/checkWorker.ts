@@ -1,0 +1,70 @@
+import { parentPort } from 'node:worker_threads';
+import type { Revision } from '../model/revisions/Revision.js';
+import { MUTANTS } from '../model/revisions/mutants.js';
+import { REVISIONS } from '../model/revisions/registry.js';
+import { runScenario } from '../model/scenario/runScenario.js';
+import { explore, shrinkSignature, type ExploreSpec } from '../properties/explore.js';
+import { INVARIANTS } from '../properties/registry.js';
+import { explorationReport } from '../reports/checkReport.js';
+import { loadRevisionModule } from './revisionModule.js';
+import type { RevisionSource, WorkerMessage, WorkerTask } from './workerProtocol.js';
+
+/**
+ * The worker thread that runs revision code for the CLI (workerProtocol.ts): explorations,
+ * replays of one finding, and traced runs streamed event by event.
+ */
+const port = parentPort;
+if (port === null) throw new Error('cli/checkWorker.ts runs as a worker thread');
+const post = (m: WorkerMessage): void => port.postMessage(m);
+
+const modules = new Map<string, Revision>();
+
+async function revisionOf(src: RevisionSource): Promise<Revision> {
+  if ('builtIn' in src) {
+    const r = [...REVISIONS, ...MUTANTS].find((x) => x.id === src.builtIn);
+    if (r === undefined) throw new Error(`unknown revision ${src.builtIn}`);
+    return r;
+  }
+  let r = modules.get(src.module);
+  if (r === undefined) {
+    // The CLI type-checked and validated the module before sending it here.
+    r = await loadRevisionModule(src.module, { typeCheck: false });
+    modules.set(src.module, r);
+  }
+  return r;
+}
+
+async function handle(task: WorkerTask): Promise<void> {
+  const revision = await revisionOf(task.revision);
+  if (task.kind === 'trace') {
+    runScenario(task.scenario, revision, { traceCalls: true, observers: [{ event: (event) => post({ kind: 'event', id: task.id, event }) }] });
+    post({ kind: 'traced', id: task.id });
+    return;
+  }
+  const invariants = INVARIANTS.filter((i) => task.invariants.includes(i.id));
+  const spec: ExploreSpec = {
+    backend: task.backend,
+    revision,
+    invariants,
+    runs: task.runs,
+    seed: task.seed,
+    onScenario: (scenario, phase) => post({ kind: 'run', id: task.id, phase, scenario }),
+  };
+  const t0 = performance.now();
+  if (task.replay === undefined) {
+    const x = explore(spec);
+    post({ kind: 'done', id: task.id, report: explorationReport(x, revision, task.ref, invariants, performance.now() - t0) });
+    return;
+  }
+  const r = shrinkSignature(spec, task.replay.signature, task.replay.path, true);
+  if (r.kind === 'not-reproduced') {
+    post({ kind: 'not-reproduced', id: task.id, reason: r.reason });
+    return;
+  }
+  const x = { backend: task.backend, revision: revision.id, invariants: task.invariants, seed: task.seed, runs: task.runs, coverage: new Map<string, number>(), findings: [{ ...r.finding, firstRun: Number(task.replay.path.split(':')[0]), runsWithIt: 1 }], modelErrors: [] };
+  post({ kind: 'done', id: task.id, report: explorationReport(x, revision, task.ref, invariants, performance.now() - t0) });
+}
+
+port.on('message', (task: WorkerTask) => {
+  handle(task).catch((e: unknown) => post({ kind: 'failed', id: task.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
+});

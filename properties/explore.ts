@@ -1,0 +1,186 @@
+import fc from 'fast-check';
+import type { Revision } from '../model/revisions/Revision.js';
+import { runScenario, type RunResult } from '../model/scenario/runScenario.js';
+import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
+import { scenarioArb } from '../generators/scenario.js';
+import { blame, frameText } from './crash.js';
+import { coverageObserver, type Coverage } from './coverage.js';
+import { watch, type Invariant, type Violation } from './Invariant.js';
+import { minimizeScenario } from './minimize.js';
+import { keyOf, parseSignature, type Signature, type SignatureKey } from './signature.js';
+
+/**
+ * Runs per backend and revision the matrix is calibrated for. Every run is watched by every
+ * invariant at once. CCA runs are cheap and its fault plans aim at each granule position of 1-,
+ * 4- and 16-granule pages with five RMI commands, so it gets more.
+ */
+export const CELL_RUNS: Readonly<Record<BackendId, number>> = { snp: 300, tdx: 300, cca: 1000 };
+
+/** One exploration: a revision on a backend, every given invariant watching the same runs. */
+export interface ExploreSpec {
+  readonly backend: BackendId;
+  readonly revision: Revision;
+  readonly invariants: readonly Invariant[];
+  readonly runs: number;
+  readonly seed: number;
+  /** Called before each scenario runs (a watchdog's heartbeat): one of the budget's runs, or a shrink step. */
+  readonly onScenario?: (scenario: Scenario, phase: 'explore' | 'shrink') => void;
+}
+
+/** One distinct signature a search found, with its shrunk counterexample. */
+export interface Finding {
+  readonly key: SignatureKey;
+  readonly signature: Signature;
+  /** Index (from 0) of the first run that showed it. */
+  readonly firstRun: number;
+  /** Runs, of all explored, that showed it. */
+  readonly runsWithIt: number;
+  /** fast-check replay path of the shrunk counterexample (with the seed and this signature). */
+  readonly path: string;
+  readonly shrinks: number;
+  readonly counterexample: Scenario;
+  /** The violation with this signature on the counterexample. */
+  readonly violation: Violation;
+  /** Every violation of the explored invariants on the counterexample, in order. */
+  readonly violations: readonly Violation[];
+}
+
+/** A run on which the model itself failed: a bug in gmemcheck, not a finding. */
+export interface ModelError {
+  readonly run: number;
+  readonly error: string;
+  readonly scenario: Scenario;
+}
+
+export interface Exploration {
+  readonly backend: BackendId;
+  readonly revision: string;
+  readonly invariants: readonly string[];
+  readonly seed: number;
+  readonly runs: number;
+  /** Every interesting case the runs reached (coverage.ts), over all runs. */
+  readonly coverage: Coverage;
+  /** Every distinct signature, in the order first found. */
+  readonly findings: readonly Finding[];
+  readonly modelErrors: readonly ModelError[];
+}
+
+/** What a scenario does on a revision, every invariant watching (and coverage counting). */
+export interface Judged {
+  readonly violations: readonly Violation[];
+  readonly run: RunResult;
+  /** The model's own failure on this scenario, if any. */
+  readonly modelError: string | undefined;
+}
+
+export function judge(scenario: Scenario, revision: Revision, invariants: readonly Invariant[], opts: { coverage?: Coverage; traceCalls?: boolean } = {}): Judged {
+  const watched = invariants.map(watch);
+  const observers = [...watched.map((w) => w.observer), ...(opts.coverage === undefined ? [] : [coverageObserver(opts.coverage)])];
+  const run = runScenario(scenario, revision, { observers, traceCalls: opts.traceCalls === true });
+  const violations = watched.flatMap((w) => w.violations).sort((a, b) => a.opIndex - b.opIndex);
+  return { violations, run, modelError: modelErrorOf(run) };
+}
+
+function modelErrorOf(run: RunResult): string | undefined {
+  const c = run.crash?.crash;
+  if (c === undefined || c.kind !== 'exception') return undefined;
+  const b = blame(c);
+  if (b.kind !== 'model-error') return undefined;
+  const near = b.revisionFrame === undefined ? '' : ` (called from revision code at ${frameText(b.revisionFrame)})`;
+  return `${c.name}: ${c.message} at ${b.at === undefined ? '?' : frameText(b.at)}${near}, in operation #${run.crash?.opIndex ?? '?'}\n${c.stack}`;
+}
+
+function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision'>): fc.Arbitrary<Scenario> {
+  return scenarioArb(spec.backend, spec.revision.arm?.rmm);
+}
+
+/** The op index at which `scenario` shows `key` on `revision`, or undefined. */
+export function showsSignature(scenario: Scenario, revision: Revision, invariant: Invariant, key: SignatureKey, onScenario?: ExploreSpec['onScenario']): number | undefined {
+  onScenario?.(scenario, 'shrink');
+  const j = judge(scenario, revision, [invariant]);
+  return j.violations.find((v) => keyOf(v) === key)?.opIndex;
+}
+
+/**
+ * Explores `runs` scenarios once each, every invariant and the coverage counters watching, and
+ * records every distinct signature with the first run that showed it. Then shrinks each
+ * signature on its own: fast-check's shrinker from that run (its replay path is then exactly
+ * what `fc.check` with this seed, the same property and `path` reaches), then the
+ * deterministic minimizer. So one signature never hides another, and a scenario is simulated
+ * once for all invariants instead of once per invariant.
+ */
+export function explore(spec: ExploreSpec): Exploration {
+  const coverage: Coverage = new Map();
+  const first = new Map<SignatureKey, { run: number; count: number }>();
+  const modelErrors: ModelError[] = [];
+  let run = 0;
+  fc.check(
+    fc.property(arbitraryFor(spec), (scenario) => {
+      spec.onScenario?.(scenario, 'explore');
+      const j = judge(scenario, spec.revision, spec.invariants, { coverage });
+      if (j.modelError !== undefined) modelErrors.push({ run, error: j.modelError, scenario });
+      for (const key of new Set(j.violations.map(keyOf))) {
+        const f = first.get(key);
+        if (f === undefined) first.set(key, { run, count: 1 });
+        else f.count++;
+      }
+      run++;
+      return true;
+    }),
+    { seed: spec.seed, numRuns: spec.runs },
+  );
+  const findings: Finding[] = [];
+  for (const [key, f] of [...first].sort((a, b) => a[1].run - b[1].run)) {
+    const shrunk = shrinkSignature(spec, key, String(f.run), false);
+    if (shrunk.kind === 'found') findings.push({ ...shrunk.finding, firstRun: f.run, runsWithIt: f.count });
+  }
+  return { backend: spec.backend, revision: spec.revision.id, invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, findings, modelErrors };
+}
+
+export type ShrinkResult =
+  | { readonly kind: 'found'; readonly finding: Omit<Finding, 'firstRun' | 'runsWithIt'> }
+  /** The path's scenario does not show the signature (a path from another seed, budget or revision). */
+  | { readonly kind: 'not-reproduced'; readonly reason: string };
+
+/**
+ * Shrinks (or, with `replay`, replays) the counterexample for one signature from a fast-check
+ * path: a run index, or a full path printed before.
+ */
+export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: string, replay: boolean): ShrinkResult {
+  const sig = parseSignature(key);
+  const invariant = spec.invariants.find((i) => i.id === sig?.invariant);
+  if (sig === undefined || invariant === undefined) return { kind: 'not-reproduced', reason: `'${key}' names no invariant of this check` };
+  let details: fc.RunDetails<[Scenario]>;
+  try {
+    details = fc.check(fc.property(arbitraryFor(spec), (s) => showsSignature(s, spec.revision, invariant, key, spec.onScenario) === undefined), {
+      seed: spec.seed,
+      numRuns: Math.max(spec.runs, Number(path.split(':')[0]) + 1),
+      path,
+      ...(replay ? { endOnFailure: true } : {}),
+    });
+  } catch (e) {
+    return { kind: 'not-reproduced', reason: e instanceof Error ? e.message : String(e) };
+  }
+  const original = details.counterexample?.[0];
+  if (!details.failed || original === undefined || details.counterexamplePath === null) return { kind: 'not-reproduced', reason: `no run from path ${path} shows ${key}` };
+  if (replay && details.counterexamplePath !== path) return { kind: 'not-reproduced', reason: `the scenario at path ${path} does not show ${key} (fast-check went on to ${details.counterexamplePath})` };
+  if (details.errorInstance !== null && !(details.errorInstance instanceof Error && details.errorInstance.message.startsWith('Property failed by returning false'))) {
+    return { kind: 'not-reproduced', reason: `the property threw: ${details.errorInstance instanceof Error ? details.errorInstance.message : JSON.stringify(details.errorInstance)}` };
+  }
+  const counterexample = minimizeScenario(original, (s) => showsSignature(s, spec.revision, invariant, key, spec.onScenario));
+  const j = judge(counterexample, spec.revision, spec.invariants);
+  const violation = j.violations.find((v) => keyOf(v) === key);
+  if (violation === undefined) return { kind: 'not-reproduced', reason: `the minimized scenario lost ${key} (a minimizer bug)` };
+  return { kind: 'found', finding: { key, signature: sig, path: details.counterexamplePath, shrinks: details.numShrinks, counterexample, violation, violations: j.violations } };
+}
+
+/** Size of a counterexample: operations, and pages its populate calls ask for. */
+export function scenarioSize(s: Scenario): { ops: number; pages: number } {
+  let pages = 0;
+  for (const op of s.ops) {
+    if (op.kind === 'snp_launch_update') pages += Math.max(0, Math.floor(op.len / s.geometry.page_size));
+    if (op.kind === 'tdx_init_mem_region') pages += Math.max(0, op.nr_pages);
+    if (op.kind === 'arm_rmi_populate') pages += Math.floor(op.size / s.geometry.page_size);
+  }
+  return { ops: s.ops.length, pages };
+}
