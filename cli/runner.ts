@@ -20,7 +20,10 @@ export function runTimeoutMs(): number {
 }
 
 /** A worker's heap; a revision that outgrows it is reported, not the CLI's crash. */
-export const WORKER_HEAP_MB = 2048;
+export function workerHeapMb(): number {
+  const raw = process.env.GMEMCHECK_WORKER_HEAP_MB;
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 2048;
+}
 
 export type TaskOutcome =
   | { readonly kind: 'done'; readonly report: ExplorationReport }
@@ -35,6 +38,9 @@ export type TaskOutcome =
 
 type Listener = (m: WorkerMessage) => void;
 
+/** How long a fresh worker may take to start and run its first scenario. */
+const STARTUP_MS = 60_000;
+
 export class CheckRunner {
   private worker: Worker | undefined;
   private readonly listeners = new Map<number, Listener>();
@@ -48,7 +54,7 @@ export class CheckRunner {
     if (this.worker !== undefined) return this.worker;
     const w = new Worker(new URL('./workerBoot.mjs', import.meta.url), {
       workerData: { entry: new URL('./checkWorker.ts', import.meta.url).href },
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb() },
     });
     w.on('message', (m: WorkerMessage) => this.listeners.get(m.id)?.(m));
     w.on('error', (e) => this.exitListener?.(e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
@@ -79,7 +85,8 @@ export class CheckRunner {
     let since = Date.now();
     type Raw = TaskOutcome | { kind: 'timeout' } | { kind: 'exited'; error: string };
     const outcome = await new Promise<Raw>((resolve) => {
-      let timer = setTimeout(() => resolve({ kind: 'timeout' }), this.timeoutMs);
+      // Starting a worker (tsx, the model's modules, a reviewer's module) is not the revision's time.
+      let timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(this.timeoutMs, STARTUP_MS));
       const finish = (o: Raw): void => {
         clearTimeout(timer);
         this.listeners.delete(id);
@@ -120,7 +127,7 @@ export class CheckRunner {
     w.ref();
     const events: Event[] = [];
     await new Promise<void>((resolve) => {
-      let timer = setTimeout(resolve, this.timeoutMs);
+      let timer = setTimeout(resolve, Math.max(this.timeoutMs, STARTUP_MS));
       this.exitListener = () => resolve();
       this.listeners.set(id, (m) => {
         if (m.kind === 'event') {

@@ -36,7 +36,7 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0'): fc.Ar
         setup: setupArb(l, backend),
         body: fc.array(bodyOpArb(backend, l, cca.granules_per_page, rmm), { minLength: 1, maxLength: 6 }),
         teardown: teardownArb(backend, rmm),
-        ub: ubArb(),
+        ub: ubArb(backend),
       })
       .map(({ setup, body, teardown, ub }): Scenario => ({
         backend, geometry: l.geometry, ops: [...setup, ...body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),

@@ -35,6 +35,8 @@ export interface FindingReport {
   readonly firstRun: number;
   readonly runsWithIt: number;
   readonly shrinks: number;
+  /** Why the scenario is as found, not shrunk (a hang ends the worker that would shrink it). */
+  readonly unshrunk?: string;
   readonly operations: number;
   readonly pages: number;
   readonly path: string;
@@ -198,6 +200,7 @@ export function abortedReport(a: {
     const e = expectedFor(a.revision, property, a.backend);
     const findings: FindingReport[] = property !== invariant ? [] : [{
       signature: key, invariant, messageId, site, status: 'new', message, opIndex: index, firstRun: a.run, runsWithIt: 1, shrinks: 0,
+      unshrunk: a.cause.kind === 'hung' ? 'each shrinking attempt would hang its worker until the watchdog' : 'each shrinking attempt would exhaust its worker\'s heap',
       operations: size.ops, pages: size.pages, path,
       replay: replayCommand(a.backend, a.ref, invariant, a.seed, a.runs, key, path),
       scenario: a.scenario, violations: [violation], trace: buildTrace([...a.events, crash], [violation]),

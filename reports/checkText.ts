@@ -22,7 +22,7 @@ function findingBlock(f: FindingReport, cell: CellReport, indent: string): strin
   return [
     `${indent}${head}`,
     `${indent}  [${f.invariant}/${f.messageId}] at operation #${f.opIndex}: ${f.message}`,
-    `${indent}  first in run ${f.firstRun} (${f.runsWithIt} run(s) showed it); shrunk (${f.shrinks} fast-check shrinks, then minimized) to ${plural(f.operations, 'operation')}, ${f.pages} page(s)`,
+    `${indent}  first in run ${f.firstRun} (${f.runsWithIt} run(s) showed it); ${f.unshrunk === undefined ? `shrunk (${f.shrinks} fast-check shrinks, then minimized) to` : `not shrunk (${f.unshrunk}):`} ${plural(f.operations, 'operation')}, ${f.pages} page(s)`,
     `${indent}  replay: ${f.replay}`,
     `${indent}  trace:`,
     ...formatTrace(f.trace).split('\n').map((l) => `${indent}    ${l}`),

@@ -6,8 +6,8 @@ import { CELL_RUNS } from '../../properties/explore.js';
 import { recordVerdicts } from '../../properties/corpus/record.js';
 import { saveEntry, type SaveResult } from '../../properties/corpus/store.js';
 import { abortedReport, type ExplorationReport, type FindingReport, type RevisionRef } from '../../reports/checkReport.js';
-import { explorationText, summaryText, totals } from '../../reports/checkText.js';
-import { CheckRunner, WORKER_HEAP_MB } from '../runner.js';
+import { explorationText, explorationVerdict, summaryText, totals } from '../../reports/checkText.js';
+import { CheckRunner, workerHeapMb } from '../runner.js';
 import type { RevisionSource } from '../workerProtocol.js';
 
 /** A replay (`--signature` with `--path`) that does not reproduce: bad input, exit status 2. */
@@ -74,6 +74,8 @@ export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevis
         if (report === 'interrupted') break;
         reports.push(report);
         if (!o.json) io.write(`${explorationText(report, { verbose: o.verbose })}\n`);
+        // JSON goes out whole at the end: say on stderr how far the check has come.
+        else io.writeErr(`checked ${backend} × ${r.ref.module ?? r.ref.id}: ${explorationVerdict(report)}\n`);
         if (o.saveTo !== undefined) saveAll(o.saveTo, report, io, saveProblems);
       }
     }
@@ -131,7 +133,7 @@ async function explore(runner: CheckRunner, o: CheckOptions, backend: BackendId,
     case 'died':
       return abortedReport({
         backend, revision: r.revision, ref: r.ref, invariants, seed: o.seed, runs, ms: performance.now() - t0, run: outcome.run, scenario: outcome.scenario, events: outcome.events,
-        cause: outcome.kind === 'hung' ? { kind: 'hung', seconds: outcome.seconds } : { kind: 'died', error: outcome.error, heapMb: WORKER_HEAP_MB },
+        cause: outcome.kind === 'hung' ? { kind: 'hung', seconds: outcome.seconds } : { kind: 'died', error: outcome.error, heapMb: workerHeapMb() },
       });
   }
 }
