@@ -12,7 +12,7 @@ export class UsageError extends Error {}
 
 export const DEFAULT_SEED = 20261122;
 
-export const USAGE = `usage: npm run gmemcheck -- <command> [options]
+export const USAGE = `usage: npx gmemcheck <command> [options]      (or: npm run gmemcheck -- <command> [options])
 
 commands:
   list [--json]                       backends, revisions, injected bugs, properties, the expected matrix
@@ -173,7 +173,7 @@ export const DEFAULT_CORPUS = '';
 function parseReplay(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv, { revision: { type: 'string' }, 'revision-module': { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, true);
   const [file, ...extra] = positionals;
-  if (file === undefined) throw new UsageError('replay needs a corpus file: npm run gmemcheck -- replay corpus/NAME.json');
+  if (file === undefined) throw new UsageError('replay needs a corpus file: npx gmemcheck replay corpus/NAME.json');
   if (extra.length > 0) throw new UsageError(`replay takes one file, got also '${extra.join(' ')}'`);
   const revisionArg = str(values.revision);
   let revisions: readonly Revision[] | undefined;
@@ -188,7 +188,7 @@ function parseReplay(argv: readonly string[]): Command {
 function parseNewRevision(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv, { from: { type: 'string' }, out: { type: 'string' } }, true);
   const [name, ...extra] = positionals;
-  if (name === undefined) throw new UsageError('new-revision needs a name: npm run gmemcheck -- new-revision my-patch --from v7.0');
+  if (name === undefined) throw new UsageError('new-revision needs a name: npx gmemcheck new-revision my-patch --from v7.0');
   if (extra.length > 0) throw new UsageError(`new-revision takes one name, got also '${extra.join(' ')}'`);
   if (!REVISION_ID.test(name)) throw new UsageError(`revision name '${name}' must be lower-case letters, digits, '.', '+' and '-'`);
   if ([...REVISIONS, ...MUTANTS].some((r) => r.id === name)) throw new UsageError(`'${name}' is a built-in revision's name; choose another`);

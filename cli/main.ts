@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { revisionsFor } from '../model/revisions/registry.js';
 import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 import { DEFAULT_CORPUS, parseCommand, UsageError, USAGE } from './args.js';
@@ -62,6 +64,20 @@ function saveDir(saveTo: string | undefined): string | undefined {
   return saveTo === DEFAULT_CORPUS ? join(REPO_ROOT, 'corpus') : userPath(saveTo);
 }
 
-if (process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1])) {
+/** Runs gmemcheck on this process's arguments and standard streams (bin/gmemcheck.mjs, npm run). */
+export async function runCli(): Promise<void> {
   process.exitCode = await main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
 }
+
+/** Run as a script (`tsx cli/main.ts`, the npm script) rather than imported (the launcher, tests). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await runCli();

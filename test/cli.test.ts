@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../cli/main.js';
 
@@ -90,7 +93,7 @@ describe('bad arguments exit 2 and name the problem', () => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
-    expect(r.err).toContain('usage: npm run gmemcheck');
+    expect(r.err).toContain('usage: npx gmemcheck');
     expect(r.out).toBe('');
   });
 });
@@ -103,5 +106,37 @@ describe('the npm script', () => {
     const bad = spawnSync('npm', ['run', '-s', 'gmemcheck', '--', 'check', '--runs', 'lots'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--runs must be an integer, got 'lots'");
+  }, 60_000);
+});
+
+describe('the gmemcheck bin', () => {
+  const ROOT = join(import.meta.dirname, '..');
+  const BIN = join(ROOT, 'bin', 'gmemcheck.mjs');
+
+  test('package.json names it, and its stdout is only what gmemcheck prints', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    expect(pkg.bin).toEqual({ gmemcheck: 'bin/gmemcheck.mjs' });
+    // Run as a shell runs it (shebang, execute bit), from another folder.
+    const r = spawnSync(BIN, ['list', '--json'], { encoding: 'utf8', cwd: tmpdir() });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backends: expect.any(Array), matrix: expect.any(Array) });
+  }, 60_000);
+
+  test('npx gmemcheck runs it (offline: the local bin, nothing fetched)', () => {
+    const r = spawnSync('npx', ['--offline', 'gmemcheck', 'list', '--json'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backends: expect.any(Array) });
+    const bad = spawnSync('npx', ['--offline', 'gmemcheck', 'check', '--runs', 'lots'], { encoding: 'utf8', cwd: ROOT });
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain("--runs must be an integer, got 'lots'");
+  }, 60_000);
+
+  test('paths are relative to where it is run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-bin-'));
+    const r = spawnSync(BIN, ['replay', 'nope.json'], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: ROOT } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(join(dir, 'nope.json'));
   }, 60_000);
 });

@@ -36,7 +36,7 @@ export function runNewRevision(o: NewRevisionOptions, write: (s: string) => void
     `// ---- ${o.name}: an editable copy of model/revisions/${o.from.id}.ts, made by \`gmemcheck new-revision\` ----`,
     '// Edit the functions above; functions imported from other revisions are used as they are',
     '// unless you copy them here. Check it with:',
-    `//   npm run gmemcheck -- check --revision-module ${shown}`,
+    `//   npx gmemcheck check --revision-module ${shown}`,
     `export default { ...${exported}, id: '${o.name}', title: '${o.name} (edited copy of ${o.from.id})', derivedFrom: '${o.from.id}' } satisfies Revision;`,
     '',
   ].join('\n');
@@ -50,6 +50,6 @@ export function runNewRevision(o: NewRevisionOptions, write: (s: string) => void
   } finally {
     unlinkSync(tmp);
   }
-  write(`wrote ${shown}: a copy of ${o.from.id} named ${o.name}\nnext: edit it, then  npm run gmemcheck -- check --revision-module ${shown}\n`);
+  write(`wrote ${shown}: a copy of ${o.from.id} named ${o.name}\nnext: edit it, then  npx gmemcheck check --revision-module ${shown}\n`);
   return 0;
 }
