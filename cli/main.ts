@@ -64,9 +64,34 @@ function saveDir(saveTo: string | undefined): string | undefined {
   return saveTo === DEFAULT_CORPUS ? join(REPO_ROOT, 'corpus') : userPath(saveTo);
 }
 
+/**
+ * Exit status when the reader of our output went away (`gmemcheck list | head -1`): what a Unix
+ * tool killed by SIGPIPE reports (128 + 13), so a `set -o pipefail` script sees the same as with
+ * `seq 1000 | head -1`, and not a verdict the run never reached. Node ignores SIGPIPE, so it is
+ * an exit status rather than the signal.
+ */
+export const EXIT_READER_GONE = 141;
+
+/** Writes to a stream that may be a pipe whose reader has closed: then exit quietly at once. */
+function writerTo(stream: NodeJS.WriteStream): (s: string) => void {
+  const gone = (e: unknown) => e instanceof Error && 'code' in e && e.code === 'EPIPE';
+  // The failed write destroys the stream and reports the error on the next tick; a command that
+  // computes for minutes between writes would otherwise run on, and the late 'error' would be
+  // an uncaught EPIPE with a stack trace.
+  stream.on('error', (e) => {
+    if (gone(e)) process.exit(EXIT_READER_GONE);
+    throw e;
+  });
+  return (s) => {
+    if (stream.destroyed && gone(stream.errored)) process.exit(EXIT_READER_GONE);
+    stream.write(s);
+    if (stream.destroyed && gone(stream.errored)) process.exit(EXIT_READER_GONE);
+  };
+}
+
 /** Runs gmemcheck on this process's arguments and standard streams (bin/gmemcheck.mjs, npm run). */
 export async function runCli(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  process.exitCode = await main(process.argv.slice(2), writerTo(process.stdout), writerTo(process.stderr));
 }
 
 /** Run as a script (`tsx cli/main.ts`, the npm script) rather than imported (the launcher, tests). */

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,5 +138,16 @@ describe('the gmemcheck bin', () => {
     const r = spawnSync(BIN, ['replay', 'nope.json'], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: ROOT } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(join(dir, 'nope.json'));
+  }, 60_000);
+
+  test('a reader that closes early ends it quietly, with the SIGPIPE status', async () => {
+    const child = spawn(BIN, ['check', '--backend', 'snp', '--revision', 'v7.0', '--runs', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    // `| head -1`: take the first chunk, then close the pipe while gmemcheck still has cells to print.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(err).toBe('');
+    expect(code).toBe(141);
   }, 60_000);
 });
