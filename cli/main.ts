@@ -8,7 +8,7 @@ import { runCheck } from './commands/check.js';
 import { runList } from './commands/list.js';
 import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
-import { loadRevisionModule, REPO_ROOT, RevisionModuleError, userPath } from './revisionModule.js';
+import { loadRevisionModule, REPO_ROOT, RevisionModuleError, shownPath, userPath } from './revisionModule.js';
 
 /**
  * gmemcheck's command line. Exit status: 0 every property held (or nothing to check), 1 a
@@ -50,8 +50,12 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
       writeErr(`gmemcheck: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof RevisionModuleError || e instanceof CorpusFileError) {
+    if (e instanceof RevisionModuleError) {
       writeErr(`gmemcheck: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof CorpusFileError) {
+      writeErr(`gmemcheck: ${CorpusFileError.describe(shownPath(e.file), e.problems)}\n`);
       return 2;
     }
     throw e;

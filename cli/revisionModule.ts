@@ -25,6 +25,11 @@ export function userPath(p: string): string {
   return isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p);
 }
 
+/** How to show a path to the user: relative to where they ran gmemcheck. */
+export function shownPath(file: string): string {
+  return relative(process.env.INIT_CWD ?? process.cwd(), file) || file;
+}
+
 const revisionShape = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be lower-case letters, digits, ".", "+" and "-"'),
   title: z.string().min(1),
@@ -71,7 +76,7 @@ function typeCheck(file: string): string[] {
  */
 export async function loadRevisionModule(pathArg: string): Promise<Revision> {
   const file = userPath(pathArg);
-  const shown = relative(process.env.INIT_CWD ?? process.cwd(), file) || file;
+  const shown = shownPath(file);
   if (!existsSync(file) || !statSync(file).isFile()) throw new RevisionModuleError(shown, 'no such file');
   if (!/\.(ts|mts)$/.test(file)) throw new RevisionModuleError(shown, 'a revision module is a TypeScript file (.ts or .mts)');
   const errors = typeCheck(file);

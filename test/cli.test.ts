@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -135,9 +135,11 @@ describe('the gmemcheck bin', () => {
 
   test('paths are relative to where it is run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-bin-'));
-    const r = spawnSync(BIN, ['replay', 'nope.json'], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: ROOT } });
+    writeFileSync(join(dir, 'x.json'), '{ nope');
+    // An INIT_CWD left by an outer npm process must not win over where the bin runs.
+    const r = spawnSync(BIN, ['replay', 'x.json'], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: ROOT } });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(join(dir, 'nope.json'));
+    expect(r.stderr).toContain('gmemcheck: x.json: (file): not JSON');
   }, 60_000);
 
   test('a reader that closes early ends it quietly, with the SIGPIPE status', async () => {

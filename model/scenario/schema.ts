@@ -61,8 +61,13 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
+/** A field's path as a reader writes it: `scenario.ops[3].nr_pages`, `verdicts["v7.0"]`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return z.core.toDotPath([...path]) || '(top level)';
+}
+
 export function issuesOf(error: z.ZodError, prefix: readonly (string | number)[] = []): SchemaProblem[] {
-  return error.issues.map((i) => ({ path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))].join('.') || '(top level)', message: i.message }));
+  return error.issues.map((i) => ({ path: fieldPath([...prefix, ...i.path]), message: i.message }));
 }
 
 /** A validated stored scenario is a Scenario (checked at compile time by this assignment). */
