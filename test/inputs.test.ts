@@ -8,7 +8,7 @@ import { MAX_HOST_BYTES } from '../model/geometry.js';
 import { MAX_SCENARIO_OPS, maxScenarioSpanPages } from '../model/scenario/limits.js';
 import { GENERIC_OPS, type Op } from '../model/scenario/Scenario.js';
 import { scenarioSchema } from '../model/scenario/schema.js';
-import { loadCorpusFile } from '../properties/corpus/load.js';
+import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 
 /**
  * Bad input is refused before it costs anything: corpus files whose counts would make the model
@@ -172,5 +172,20 @@ describe('operations belong to the scenario\'s backend', () => {
     const kinds = scenarioSchema.shape.ops.element.options.map((o) => o.shape.kind.value);
     const owners = (k: Op['kind']) => [...(GENERIC_OPS.includes(k) ? ['common'] : []), ...Object.values(BACKENDS).filter((b) => b.ops.includes(k)).map((b) => b.id)];
     expect(kinds.map((k) => ({ kind: k, owners: owners(k) })).filter((x) => x.owners.length !== 1)).toEqual([]);
+  });
+});
+
+describe('verdicts name invariants that exist', () => {
+  test.each([
+    ['a violated invariant', (e: Edited) => (e.verdicts['rfc-v1'] = { ...e.verdicts['rfc-v1'], invariants: ['memory-safety', 'memory-safty'] }), 'verdicts["rfc-v1"].invariants[1]: no invariant is called "memory-safty" (known: world-well-formed,'],
+    ['a message key', (e: Edited) => (e.verdicts['rfc-v1'] = { ...e.verdicts['rfc-v1'], messages: { 'lock-ordering': 'x' } }), 'verdicts["rfc-v1"].messages["lock-ordering"]: no invariant is called "lock-ordering"'],
+    ['the origin\'s property', (e: Edited) => (e.origin.property = 'memory'), 'origin.property: no invariant is called "memory"'],
+    ['a revision of another backend', (e: Edited) => (e.verdicts['rme-v9'] = { verdict: 'holds', reason: 'r', link: 'l' }), 'verdicts["rme-v9"]: no tdx revision is called rme-v9'],
+  ])('%s', async (_what, edit, message) => {
+    const file = edited(B3, edit);
+    expect(() => loadCorpusFile(file)).toThrow(CorpusFileError);
+    const r = await run('replay', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`edited.json: ${message}`);
   });
 });
