@@ -80,12 +80,24 @@ const REVISION_ID = /^[a-z0-9][a-z0-9.+-]*$/;
 
 type ArgOptions = Record<string, { readonly type: 'string' | 'boolean' }>;
 
-function parse(argv: readonly string[], options: ArgOptions, positionals = false): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
+function parse(argv: readonly string[], options: ArgOptions, positionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  // Every string option is collected in full, so a repeated one is refused instead of silently
+  // keeping its last value (`--backend tdx --backend snp` would check snp only). A repeated
+  // flag (`--json --json`) says the same thing twice and loses nothing.
+  const all = Object.fromEntries(Object.entries(options).map(([name, o]) => [name, o.type === 'string' ? { type: 'string' as const, multiple: true } : { type: 'boolean' as const }]));
+  let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: positionals, strict: true });
+    parsed = parseArgs({ args: [...argv], options: all, allowPositionals: positionals, strict: true });
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [name, v] of Object.entries(parsed.values)) {
+    if (!Array.isArray(v)) values[name] = v;
+    else if (v.length > 1) throw new UsageError(`--${name} given ${v.length} times (${v.map((x) => `'${String(x)}'`).join(', ')}); it takes one value`);
+    else values[name] = v[0];
+  }
+  return { values, positionals: parsed.positionals };
 }
 
 function integer(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
@@ -96,7 +108,7 @@ function integer(name: string, raw: string | undefined, dflt: number, min: numbe
   return n;
 }
 
-function str(v: string | boolean | (string | boolean)[] | undefined): string | undefined {
+function str(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 

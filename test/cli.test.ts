@@ -89,6 +89,10 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--path', 'x'], "--path must look like 12:0:3, got 'x'"],
     [['check', '--bogus'], "Unknown option '--bogus'"],
     [['list', 'extra'], 'Unexpected argument'],
+    [['check', '--backend', 'tdx', '--backend', 'snp'], "--backend given 2 times ('tdx', 'snp'); it takes one value"],
+    [['check', '--seed', '1', '--runs', '5', '--seed', '2'], "--seed given 2 times ('1', '2'); it takes one value"],
+    [['replay', 'x.json', '--revision', 'v7.0', '--revision', 'rfc-v1'], "--revision given 2 times ('v7.0', 'rfc-v1')"],
+    [['new-revision', 'mine', '--from', 'v7.0', '--from', 'v6.11'], "--from given 2 times ('v7.0', 'v6.11')"],
   ])('%j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
