@@ -199,8 +199,11 @@ function parseReplay(argv: readonly string[]): Command {
 
 function parseNewRevision(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv, { from: { type: 'string' }, out: { type: 'string' } }, true);
-  const [name, ...extra] = positionals;
-  if (name === undefined) throw new UsageError('new-revision needs a name: npx gmemcheck new-revision my-patch --from v7.0');
+  const [typed, ...extra] = positionals;
+  if (typed === undefined) throw new UsageError('new-revision needs a name: npx gmemcheck new-revision my-patch --from v7.0');
+  // `new-revision my-fix.ts` names the file the user wants: the revision is my-fix, written to
+  // my-fix.ts (not my-fix.ts.ts). No revision id ends in .ts, so nothing is lost by stripping it.
+  const name = typed.replace(/\.m?ts$/, '');
   if (extra.length > 0) throw new UsageError(`new-revision takes one name, got also '${extra.join(' ')}'`);
   if (!REVISION_ID.test(name)) throw new UsageError(`revision name '${name}' must be lower-case letters, digits, '.', '+' and '-'`);
   if ([...REVISIONS, ...MUTANTS].some((r) => r.id === name)) throw new UsageError(`'${name}' is a built-in revision's name; choose another`);
@@ -208,7 +211,7 @@ function parseNewRevision(argv: readonly string[]): Command {
   if (fromArg === undefined) throw new UsageError(`new-revision needs --from, one of ${REVISIONS.map((r) => r.id).join(', ')}`);
   const from = REVISIONS.find((r) => r.id === fromArg);
   if (from === undefined) throw new UsageError(`--from '${fromArg}' is not a built-in revision (known: ${REVISIONS.map((r) => r.id).join(', ')})`);
-  const out = str(values.out) ?? `${name}.ts`;
+  const out = str(values.out) ?? (typed === name ? `${name}.ts` : typed);
   if (!/\.(ts|mts)$/.test(out)) throw new UsageError(`--out must name a .ts file, got '${out}'`);
   return { kind: 'new-revision', options: { name, from, out } };
 }

@@ -172,6 +172,24 @@ describe('reviewing a patch: new-revision and --revision-module', () => {
     expect(existsSync(join(dir, name))).toBe(text !== '');
   });
 
+  test('new-revision NAME.ts writes NAME.ts, a revision called NAME', async () => {
+    const r = await run('new-revision', 'my-fix.ts', '--from', 'v7.0');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('wrote my-fix.ts: a copy of v7.0 named my-fix');
+    expect(readdirSync(dir)).toEqual(['my-fix.ts']);
+    expect(readFileSync(join(dir, 'my-fix.ts'), 'utf8')).toContain("id: 'my-fix', title: 'my-fix (edited copy of v7.0)'");
+  });
+
+  test('new-revision into a folder that is not there: exit 2, nothing written', async () => {
+    const r = await run('new-revision', 'mine', '--from', 'v7.0', '--out', 'revs/mine.ts');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('gmemcheck: revs/mine.ts: cannot be written: there is no folder revs (create it, or choose another --out)\n');
+    writeFileSync(join(dir, 'afile'), 'mine\n');
+    expect((await run('new-revision', 'mine', '--from', 'v7.0', '--out', 'afile/mine.ts')).err).toContain('afile/mine.ts: cannot be written: afile is not a folder');
+    expect(readdirSync(dir)).toEqual(['afile']);
+    expect(readFileSync(join(dir, 'afile'), 'utf8')).toBe('mine\n');
+  });
+
   test('new-revision refuses a bad name or source', async () => {
     expect((await run('new-revision', 'v7.0', '--from', 'v7.0')).err).toContain("'v7.0' is a built-in revision's name");
     expect((await run('new-revision', 'mine', '--from', 'v9.9')).err).toContain("--from 'v9.9' is not a built-in revision");

@@ -1,7 +1,7 @@
-import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Revision } from '../../model/revisions/Revision.js';
-import { REPO_ROOT, RevisionModuleError } from '../revisionModule.js';
+import { REPO_ROOT, RevisionModuleError, shownPath } from '../revisionModule.js';
 
 export interface NewRevisionOptions {
   readonly name: string;
@@ -30,7 +30,7 @@ export function runNewRevision(o: NewRevisionOptions, write: (s: string) => void
   if (exported === undefined) throw new Error(`${source}: no \`export const NAME: Revision\` to copy`);
   const outDir = dirname(o.out);
   const body = text.replace(/from '(\.{1,2}\/[^']+)'/g, (_m, spec: string) => `from '${rebase(spec, outDir)}'`);
-  const shown = relative(process.env.INIT_CWD ?? process.cwd(), o.out) || o.out;
+  const shown = shownPath(o.out);
   const footer = [
     '',
     `// ---- ${o.name}: an editable copy of model/revisions/${o.from.id}.ts, made by \`gmemcheck new-revision\` ----`,
@@ -41,8 +41,15 @@ export function runNewRevision(o: NewRevisionOptions, write: (s: string) => void
     '',
   ].join('\n');
   if (existsSync(o.out)) throw new RevisionModuleError(shown, 'already exists; not overwritten (choose another --out)');
+  // Refused rather than created: a folder that is not there is more often a typo than a wish.
+  if (!existsSync(outDir)) throw new RevisionModuleError(shown, `cannot be written: there is no folder ${shownPath(outDir)} (create it, or choose another --out)`);
+  if (!statSync(outDir).isDirectory()) throw new RevisionModuleError(shown, `cannot be written: ${shownPath(outDir)} is not a folder`);
   const tmp = join(outDir, `.${o.name}.${process.pid}.tmp`);
-  writeFileSync(tmp, body + footer, { flag: 'wx' });
+  try {
+    writeFileSync(tmp, body + footer, { flag: 'wx' });
+  } catch (e) {
+    throw new RevisionModuleError(shown, `cannot be written: ${e instanceof Error ? e.message : String(e)}`);
+  }
   try {
     linkSync(tmp, o.out);
   } catch (e) {
