@@ -77,7 +77,9 @@ function typeCheck(file: string): string[] {
 export async function loadRevisionModule(pathArg: string): Promise<Revision> {
   const file = userPath(pathArg);
   const shown = shownPath(file);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new RevisionModuleError(shown, 'no such file');
+  if (!existsSync(file)) throw new RevisionModuleError(shown, 'no such file');
+  if (statSync(file).isDirectory()) throw new RevisionModuleError(shown, 'is a directory; a revision module is a .ts file (see new-revision)');
+  if (!statSync(file).isFile()) throw new RevisionModuleError(shown, 'is not a regular file; a revision module is a .ts file');
   if (!/\.(ts|mts)$/.test(file)) throw new RevisionModuleError(shown, 'a revision module is a TypeScript file (.ts or .mts)');
   const errors = typeCheck(file);
   if (errors.length > 0) {

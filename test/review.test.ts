@@ -190,6 +190,13 @@ describe('reviewing a patch: new-revision and --revision-module', () => {
     expect(readFileSync(join(dir, 'afile'), 'utf8')).toBe('mine\n');
   });
 
+  test('a folder given as --revision-module is called a folder', async () => {
+    mkdirSync(join(dir, 'mine.ts'));
+    const r = await run('check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--runs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('gmemcheck: mine.ts: is a directory; a revision module is a .ts file (see new-revision)\n');
+  });
+
   test('new-revision refuses a bad name or source', async () => {
     expect((await run('new-revision', 'v7.0', '--from', 'v7.0')).err).toContain("'v7.0' is a built-in revision's name");
     expect((await run('new-revision', 'mine', '--from', 'v9.9')).err).toContain("--from 'v9.9' is not a built-in revision");
