@@ -29,6 +29,30 @@ describe('gmemcheck list', () => {
   });
 });
 
+describe('the matrix legend', () => {
+  test('after each backend\'s matrix, every bug id it shows with its title and status', async () => {
+    const r = await run('list');
+    const sections = r.out.split(/\n(?= {34}\w+\/)/).slice(1);
+    expect(sections).toHaveLength(3);
+    for (const section of sections) {
+      const [matrix = '', legend = ''] = section.split('\n\n');
+      const ids = new Set(matrix.split('\n').slice(1).flatMap((l) => l.slice(34).split(/\s+/)).filter((x) => x !== '' && x !== '.' && x !== 'or'));
+      const legendIds = legend.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(new Set(legendIds)).toEqual(ids);
+      expect(legend.split('\n').every((l) => l.length <= 110)).toBe(true);
+    }
+    expect(r.out).toContain('  B3  TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when source_addr is 0)\n');
+    expect(r.out).toContain('→ squashed fix (src_pages[0]) per Roth; moot from RFC v2 (single src_page)');
+  });
+
+  test('--json has every bug the matrix names, in full', async () => {
+    const doc = JSON.parse((await run('list', '--json')).out) as { matrix: { bug?: string }[]; bugs: { id: string; title: string; status: string; link: string }[] };
+    const named = new Set(doc.matrix.flatMap((c) => (c.bug === undefined ? [] : c.bug.split(' or '))));
+    expect(new Set(doc.bugs.map((b) => b.id))).toEqual(named);
+    expect(doc.bugs.find((b) => b.id === 'G9')?.status).toContain('https://lore.kernel.org/all/86tsuy8g0u.wl-maz@kernel.org/');
+  });
+});
+
 describe('gmemcheck check', () => {
   test('a known-bad revision: exit 1, the expected bug named, a trace and a replay line', async () => {
     const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety');
