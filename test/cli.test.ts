@@ -170,6 +170,15 @@ describe('the gmemcheck bin', () => {
     expect(r.stderr).toContain('gmemcheck: x.json: (file): not JSON');
   }, 60_000);
 
+  test('a revision module outside the package loads (new-revision, then check it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-bin-'));
+    expect(spawnSync(BIN, ['new-revision', 'mine', '--from', 'rfc-v1'], { encoding: 'utf8', cwd: dir }).status).toBe(0);
+    const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--runs', '20'], { encoding: 'utf8', cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('✗ tdx × mine × memory-safety: VIOLATED — expected as in rfc-v1: B3');
+    expect(r.status).toBe(1);
+  }, 60_000);
+
   test('a reader that closes early ends it quietly, with the SIGPIPE status', async () => {
     const child = spawn(BIN, ['check', '--backend', 'snp', '--revision', 'v7.0', '--runs', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
