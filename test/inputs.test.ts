@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../cli/main.js';
+import { scenarioArb } from '../generators/scenario.js';
 import { BACKENDS } from '../model/backends/registry.js';
 import { MAX_HOST_BYTES } from '../model/geometry.js';
 import { MAX_SCENARIO_OPS, maxScenarioSpanPages } from '../model/scenario/limits.js';
@@ -154,6 +156,16 @@ describe('counts the model walks are bounded by the machine', () => {
   test('the machine itself: host memory is bounded', () => {
     const file = edited(B3, (e) => (e.scenario.geometry = { ...e.scenario.geometry, page_size: 65536, nr_host_pages: 65536 }));
     expect(() => loadCorpusFile(file)).toThrow(`scenario.geometry: 65536 host pages of 65536 bytes is more host memory than the model's 8 MiB (page_size × nr_host_pages at most ${MAX_HOST_BYTES})`);
+  });
+});
+
+describe('what the generators make, check --save writes and the corpus holds stays inside the limits', () => {
+  test.each(['snp', 'tdx', 'cca'] as const)('%s', (backend) => {
+    const refused = fc.sample(scenarioArb(backend), { seed: 5, numRuns: 300 }).flatMap((s) => {
+      const r = scenarioSchema.safeParse(s);
+      return r.success ? [] : [r.error.issues[0]?.message];
+    });
+    expect(refused).toEqual([]);
   });
 });
 
