@@ -13,7 +13,7 @@ export class UsageError extends Error {}
 
 export const DEFAULT_SEED = 20261122;
 
-export const USAGE = `usage: npm run gmemcheck -- <command> [options]
+export const USAGE = `usage: npx gmemcheck <command> [options]      (or: npm run gmemcheck -- <command> [options])
 
 commands:
   list [--json]                       backends, revisions, injected bugs, properties, the expected matrix
@@ -88,12 +88,24 @@ const REVISION_ID = /^[a-z0-9][a-z0-9.+-]*$/;
 
 type ArgOptions = Record<string, { readonly type: 'string' | 'boolean' }>;
 
-function parse(argv: readonly string[], options: ArgOptions, positionals = false): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
+function parse(argv: readonly string[], options: ArgOptions, positionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  // Every string option is collected in full, so a repeated one is refused instead of silently
+  // keeping its last value (`--backend tdx --backend snp` would check snp only). A repeated
+  // flag (`--json --json`) says the same thing twice and loses nothing.
+  const all = Object.fromEntries(Object.entries(options).map(([name, o]) => [name, o.type === 'string' ? { type: 'string' as const, multiple: true } : { type: 'boolean' as const }]));
+  let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: positionals, strict: true });
+    parsed = parseArgs({ args: [...argv], options: all, allowPositionals: positionals, strict: true });
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [name, v] of Object.entries(parsed.values)) {
+    if (!Array.isArray(v)) values[name] = v;
+    else if (v.length > 1) throw new UsageError(`--${name} given ${v.length} times (${v.map((x) => `'${String(x)}'`).join(', ')}); it takes one value`);
+    else values[name] = v[0];
+  }
+  return { values, positionals: parsed.positionals };
 }
 
 function integer(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
@@ -104,7 +116,7 @@ function integer(name: string, raw: string | undefined, dflt: number, min: numbe
   return n;
 }
 
-function str(v: string | boolean | (string | boolean)[] | undefined): string | undefined {
+function str(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
@@ -191,7 +203,7 @@ export const DEFAULT_CORPUS = '';
 function parseReplay(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv, { revision: { type: 'string' }, 'revision-module': { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, true);
   const [file, ...extra] = positionals;
-  if (file === undefined) throw new UsageError('replay needs a corpus file: npm run gmemcheck -- replay corpus/NAME.json');
+  if (file === undefined) throw new UsageError('replay needs a corpus file: npx gmemcheck replay corpus/NAME.json');
   if (extra.length > 0) throw new UsageError(`replay takes one file, got also '${extra.join(' ')}'`);
   const revisionArg = str(values.revision);
   let revisions: readonly Revision[] | undefined;
@@ -205,8 +217,11 @@ function parseReplay(argv: readonly string[]): Command {
 
 function parseNewRevision(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv, { from: { type: 'string' }, out: { type: 'string' } }, true);
-  const [name, ...extra] = positionals;
-  if (name === undefined) throw new UsageError('new-revision needs a name: npm run gmemcheck -- new-revision my-patch --from v7.0');
+  const [typed, ...extra] = positionals;
+  if (typed === undefined) throw new UsageError('new-revision needs a name: npx gmemcheck new-revision my-patch --from v7.0');
+  // `new-revision my-fix.ts` names the file the user wants: the revision is my-fix, written to
+  // my-fix.ts (not my-fix.ts.ts). No revision id ends in .ts, so nothing is lost by stripping it.
+  const name = typed.replace(/\.m?ts$/, '');
   if (extra.length > 0) throw new UsageError(`new-revision takes one name, got also '${extra.join(' ')}'`);
   if (!REVISION_ID.test(name)) throw new UsageError(`revision name '${name}' must be lower-case letters, digits, '.', '+' and '-'`);
   if ([...REVISIONS, ...MUTANTS].some((r) => r.id === name)) throw new UsageError(`'${name}' is a built-in revision's name; choose another`);
@@ -214,7 +229,7 @@ function parseNewRevision(argv: readonly string[]): Command {
   if (fromArg === undefined) throw new UsageError(`new-revision needs --from, one of ${REVISIONS.map((r) => r.id).join(', ')}`);
   const from = REVISIONS.find((r) => r.id === fromArg);
   if (from === undefined) throw new UsageError(`--from '${fromArg}' is not a built-in revision (known: ${REVISIONS.map((r) => r.id).join(', ')})`);
-  const out = str(values.out) ?? `${name}.ts`;
+  const out = str(values.out) ?? (typed === name ? `${name}.ts` : typed);
   if (!/\.(ts|mts)$/.test(out)) throw new UsageError(`--out must name a .ts file, got '${out}'`);
   return { kind: 'new-revision', options: { name, from, out } };
 }

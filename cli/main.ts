@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { revisionsFor } from '../model/revisions/registry.js';
 import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 import { DEFAULT_CORPUS, parseCommand, UsageError, USAGE } from './args.js';
@@ -6,7 +8,7 @@ import { ReplayMismatch, runCheck } from './commands/check.js';
 import { runList } from './commands/list.js';
 import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
-import { loadRevisionModule, REPO_ROOT, RevisionModuleError, userPath } from './revisionModule.js';
+import { loadRevisionModule, REPO_ROOT, RevisionModuleError, shownPath, userPath } from './revisionModule.js';
 
 /**
  * gmemcheck's command line. Exit status: 0 every property held (or nothing to check), 1 a
@@ -54,8 +56,12 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
       writeErr(`gmemcheck: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof RevisionModuleError || e instanceof CorpusFileError || e instanceof ReplayMismatch) {
+    if (e instanceof RevisionModuleError || e instanceof ReplayMismatch) {
       writeErr(`gmemcheck: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof CorpusFileError) {
+      writeErr(`gmemcheck: ${CorpusFileError.describe(shownPath(e.file), e.problems)}\n`);
       return 2;
     }
     throw e;
@@ -68,6 +74,45 @@ function saveDir(saveTo: string | undefined): string | undefined {
   return saveTo === DEFAULT_CORPUS ? join(REPO_ROOT, 'corpus') : userPath(saveTo);
 }
 
-if (process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1])) {
-  process.exitCode = await main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+/**
+ * Exit status when the reader of our output went away (`gmemcheck list | head -1`): what a Unix
+ * tool killed by SIGPIPE reports (128 + 13), so a `set -o pipefail` script sees the same as with
+ * `seq 1000 | head -1`, and not a verdict the run never reached. Node ignores SIGPIPE, so it is
+ * an exit status rather than the signal.
+ */
+export const EXIT_READER_GONE = 141;
+
+/** Writes to a stream that may be a pipe whose reader has closed: then exit quietly at once. */
+function writerTo(stream: NodeJS.WriteStream): (s: string) => void {
+  const gone = (e: unknown) => e instanceof Error && 'code' in e && e.code === 'EPIPE';
+  // The failed write destroys the stream and reports the error on the next tick; a command that
+  // computes for minutes between writes would otherwise run on, and the late 'error' would be
+  // an uncaught EPIPE with a stack trace.
+  stream.on('error', (e) => {
+    if (gone(e)) process.exit(EXIT_READER_GONE);
+    throw e;
+  });
+  return (s) => {
+    if (stream.destroyed && gone(stream.errored)) process.exit(EXIT_READER_GONE);
+    stream.write(s);
+    if (stream.destroyed && gone(stream.errored)) process.exit(EXIT_READER_GONE);
+  };
 }
+
+/** Runs gmemcheck on this process's arguments and standard streams (bin/gmemcheck.mjs, npm run). */
+export async function runCli(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), writerTo(process.stdout), writerTo(process.stderr));
+}
+
+/** Run as a script (`tsx cli/main.ts`, the npm script) rather than imported (the launcher, tests). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await runCli();

@@ -26,6 +26,11 @@ export function userPath(p: string): string {
   return isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p);
 }
 
+/** How to show a path to the user: relative to where they ran gmemcheck. */
+export function shownPath(file: string): string {
+  return relative(process.env.INIT_CWD ?? process.cwd(), file) || file;
+}
+
 const revisionShape = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be lower-case letters, digits, ".", "+" and "-"'),
   title: z.string().min(1),
@@ -72,8 +77,10 @@ function typeCheck(file: string): string[] {
  */
 export async function loadRevisionModule(pathArg: string, opts: { readonly typeCheck?: boolean } = {}): Promise<Revision> {
   const file = userPath(pathArg);
-  const shown = relative(process.env.INIT_CWD ?? process.cwd(), file) || file;
-  if (!existsSync(file) || !statSync(file).isFile()) throw new RevisionModuleError(shown, 'no such file');
+  const shown = shownPath(file);
+  if (!existsSync(file)) throw new RevisionModuleError(shown, 'no such file');
+  if (statSync(file).isDirectory()) throw new RevisionModuleError(shown, 'is a directory; a revision module is a .ts file (see new-revision)');
+  if (!statSync(file).isFile()) throw new RevisionModuleError(shown, 'is not a regular file; a revision module is a .ts file');
   if (!/\.(ts|mts)$/.test(file)) throw new RevisionModuleError(shown, 'a revision module is a TypeScript file (.ts or .mts)');
   // A worker thread loading a module the CLI has already checked skips the 0.3 s tsc run.
   const errors = opts.typeCheck === false ? [] : typeCheck(file);

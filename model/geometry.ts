@@ -29,6 +29,14 @@ export function gmemGupNpages(geo: Geometry): number {
   return 2 ** geo.pmd_order;
 }
 
+/**
+ * The most host memory a modelled machine may have, in bytes: the real x86 geometry's 8 MiB.
+ * The model keeps every host byte twice (its value, and its provenance as a float64: 9 bytes of
+ * model a byte) and builds the machine afresh for every run, so 64 KiB pages × 65536 would ask
+ * for 36 GiB before the first operation.
+ */
+export const MAX_HOST_BYTES = 8 * 2 ** 20;
+
 /** Names what is wrong with a geometry, or returns null when it is usable. */
 export function geometryProblem(geo: Geometry): string | null {
   const { page_size, pmd_order, nr_host_pages } = geo;
@@ -40,6 +48,9 @@ export function geometryProblem(geo: Geometry): string | null {
   }
   if (!Number.isInteger(nr_host_pages) || nr_host_pages < 8 || nr_host_pages > 65536) {
     return `nr_host_pages must be an integer in 8..65536, got ${nr_host_pages}`;
+  }
+  if (page_size * nr_host_pages > MAX_HOST_BYTES) {
+    return `${nr_host_pages} host pages of ${page_size} bytes is more host memory than the model's ${MAX_HOST_BYTES / 2 ** 20} MiB (page_size × nr_host_pages at most ${MAX_HOST_BYTES})`;
   }
   return null;
 }

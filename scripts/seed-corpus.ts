@@ -6,7 +6,7 @@
  * condition of each firmware command, at the first and last granule of a page on CCA). The
  * verdicts are what the model says now, explained from the matrix; an existing scenario is not
  * written again. The counterexample of every violated matrix cell comes from
- * `npm run gmemcheck -- check --save` instead.
+ * `npx gmemcheck check --save` instead.
  *
  *   npx tsx scripts/seed-corpus.ts [DIR]     (default: corpus/)
  */

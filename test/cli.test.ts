@@ -1,4 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../cli/main.js';
 
@@ -23,6 +26,30 @@ describe('gmemcheck list', () => {
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
     expect(doc.matrix).toHaveLength(16 * 11);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bug: 'B3' }));
+  });
+});
+
+describe('the matrix legend', () => {
+  test('after each backend\'s matrix, every bug id it shows with its title and status', async () => {
+    const r = await run('list');
+    const sections = r.out.split(/\n(?= {34}\w+\/)/).slice(1);
+    expect(sections).toHaveLength(3);
+    for (const section of sections) {
+      const [matrix = '', legend = ''] = section.split('\n\n');
+      const ids = new Set(matrix.split('\n').slice(1).flatMap((l) => l.slice(34).split(/\s+/)).filter((x) => x !== '' && x !== '.' && x !== 'or'));
+      const legendIds = legend.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(new Set(legendIds)).toEqual(ids);
+      expect(legend.split('\n').every((l) => l.length <= 110)).toBe(true);
+    }
+    expect(r.out).toContain('  B3  TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when source_addr is 0)\n');
+    expect(r.out).toContain('→ squashed fix (src_pages[0]) per Roth; moot from RFC v2 (single src_page)');
+  });
+
+  test('--json has every bug the matrix names, in full', async () => {
+    const doc = JSON.parse((await run('list', '--json')).out) as { matrix: { bug?: string }[]; bugs: { id: string; title: string; status: string; link: string }[] };
+    const named = new Set(doc.matrix.flatMap((c) => (c.bug === undefined ? [] : c.bug.split(' or '))));
+    expect(new Set(doc.bugs.map((b) => b.id))).toEqual(named);
+    expect(doc.bugs.find((b) => b.id === 'G9')?.status).toContain('https://lore.kernel.org/all/86tsuy8g0u.wl-maz@kernel.org/');
   });
 });
 
@@ -108,11 +135,15 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--path', 'x', '--signature', 'oops/exception@f'], "--path must look like 12:0:3, got 'x'"],
     [['check', '--bogus'], "Unknown option '--bogus'"],
     [['list', 'extra'], 'Unexpected argument'],
+    [['check', '--backend', 'tdx', '--backend', 'snp'], "--backend given 2 times ('tdx', 'snp'); it takes one value"],
+    [['check', '--seed', '1', '--runs', '5', '--seed', '2'], "--seed given 2 times ('1', '2'); it takes one value"],
+    [['replay', 'x.json', '--revision', 'v7.0', '--revision', 'rfc-v1'], "--revision given 2 times ('v7.0', 'rfc-v1')"],
+    [['new-revision', 'mine', '--from', 'v7.0', '--from', 'v6.11'], "--from given 2 times ('v7.0', 'v6.11')"],
   ])('%j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
-    expect(r.err).toContain('usage: npm run gmemcheck');
+    expect(r.err).toContain('usage: npx gmemcheck');
     expect(r.out).toBe('');
   });
 });
@@ -125,5 +156,59 @@ describe('the npm script', () => {
     const bad = spawnSync('npm', ['run', '-s', 'gmemcheck', '--', 'check', '--runs', 'lots'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--runs must be an integer, got 'lots'");
+  }, 60_000);
+});
+
+describe('the gmemcheck bin', () => {
+  const ROOT = join(import.meta.dirname, '..');
+  const BIN = join(ROOT, 'bin', 'gmemcheck.mjs');
+
+  test('package.json names it, and its stdout is only what gmemcheck prints', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    expect(pkg.bin).toEqual({ gmemcheck: 'bin/gmemcheck.mjs' });
+    // Run as a shell runs it (shebang, execute bit), from another folder.
+    const r = spawnSync(BIN, ['list', '--json'], { encoding: 'utf8', cwd: tmpdir() });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backends: expect.any(Array), matrix: expect.any(Array) });
+  }, 60_000);
+
+  test('npx gmemcheck runs it (offline: the local bin, nothing fetched)', () => {
+    const r = spawnSync('npx', ['--offline', 'gmemcheck', 'list', '--json'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backends: expect.any(Array) });
+    const bad = spawnSync('npx', ['--offline', 'gmemcheck', 'check', '--runs', 'lots'], { encoding: 'utf8', cwd: ROOT });
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain("--runs must be an integer, got 'lots'");
+  }, 60_000);
+
+  test('paths are relative to where it is run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-bin-'));
+    writeFileSync(join(dir, 'x.json'), '{ nope');
+    // An INIT_CWD left by an outer npm process must not win over where the bin runs.
+    const r = spawnSync(BIN, ['replay', 'x.json'], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: ROOT } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('gmemcheck: x.json: (file): not JSON');
+  }, 60_000);
+
+  test('a revision module outside the package loads (new-revision, then check it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-bin-'));
+    expect(spawnSync(BIN, ['new-revision', 'mine', '--from', 'rfc-v1'], { encoding: 'utf8', cwd: dir }).status).toBe(0);
+    const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--runs', '20'], { encoding: 'utf8', cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('✗ tdx × mine × memory-safety: VIOLATED — expected as in rfc-v1: B3');
+    expect(r.status).toBe(1);
+  }, 60_000);
+
+  test('a reader that closes early ends it quietly, with the SIGPIPE status', async () => {
+    const child = spawn(BIN, ['check', '--backend', 'snp', '--revision', 'v7.0', '--runs', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    // `| head -1`: take the first chunk, then close the pipe while gmemcheck still has cells to print.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(err).toBe('');
+    expect(code).toBe(141);
   }, 60_000);
 });

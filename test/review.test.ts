@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -45,12 +45,25 @@ describe('corpus files', () => {
       if (op !== undefined) op.nr_pages = 'one';
     });
     expect(() => loadCorpusFile(bad)).toThrow(CorpusFileError);
-    expect(() => loadCorpusFile(bad)).toThrow(/edited\.json: scenario\.ops\.3\.nr_pages: Invalid input: expected number/);
+    expect(() => loadCorpusFile(bad)).toThrow(/edited\.json: scenario\.ops\[3\]\.nr_pages: Invalid input: expected number/);
     writeFileSync(join(dir, 'x.json'), '{ nope');
     expect(() => loadCorpusFile(join(dir, 'x.json'))).toThrow(/x\.json: \(file\): not JSON/);
     expect(() => loadCorpusFile(entryWith(() => undefined, 'other'))).not.toThrow();
     expect(() => loadCorpusFile(entryWith((e) => (e.name = 'mismatch'), 'renamed'))).toThrow(/name: must match the file name \(renamed\)/);
-    expect(() => loadCorpusFile(entryWith((e) => (e.verdicts = { 'v9.9': { verdict: 'holds', reason: 'r', link: 'l' } })))).toThrow(/verdicts\.v9\.9: no tdx revision is called v9\.9/);
+    expect(() => loadCorpusFile(entryWith((e) => (e.verdicts = { 'v9.9': { verdict: 'holds', reason: 'r', link: 'l' } })))).toThrow(/verdicts\["v9\.9"\]: no tdx revision is called v9\.9/);
+  });
+
+  test('one problem a line, the first ten of them, the file shown where the user is', async () => {
+    const bad = entryWith((e) => {
+      const s = e.scenario as { ops: Record<string, unknown>[] };
+      for (let i = 0; i < 15; i++) s.ops.push({ kind: 'close_vm', extra: i });
+    });
+    const r = await run('replay', bad);
+    expect(r.code).toBe(2);
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines[0]).toBe('gmemcheck: edited.json: scenario.ops[4]: Unrecognized key: "extra"');
+    expect(lines.slice(1, 10).every((l) => /^edited\.json: scenario\.ops\[\d+\]: Unrecognized key/.test(l))).toBe(true);
+    expect(lines.slice(10)).toEqual(['edited.json: ... and 5 more problems']);
   });
 
   test('saving writes once, never overwrites, never leaves a temporary file', () => {
@@ -93,7 +106,9 @@ describe('gmemcheck replay', () => {
   });
 
   test('bad input exits 2 naming it', async () => {
-    expect((await run('replay', 'nope.json')).err).toContain('nope.json: (file): ENOENT');
+    expect((await run('replay', 'nope.json')).err).toContain('gmemcheck: nope.json: (file): no such file');
+    mkdirSync(join(dir, 'corpus'));
+    expect((await run('replay', 'corpus')).err).toContain('gmemcheck: corpus: (file): is a directory, not a corpus file (.json)');
     expect((await run('replay')).code).toBe(2);
     expect((await run('replay', B3, '--revision', 'rme-v9')).err).toContain('rme-v9 has no tdx backend');
   });
@@ -168,6 +183,31 @@ describe('reviewing a patch: new-revision and --revision-module', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(existsSync(join(dir, name))).toBe(text !== '');
+  });
+
+  test('new-revision NAME.ts writes NAME.ts, a revision called NAME', async () => {
+    const r = await run('new-revision', 'my-fix.ts', '--from', 'v7.0');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('wrote my-fix.ts: a copy of v7.0 named my-fix');
+    expect(readdirSync(dir)).toEqual(['my-fix.ts']);
+    expect(readFileSync(join(dir, 'my-fix.ts'), 'utf8')).toContain("id: 'my-fix', title: 'my-fix (edited copy of v7.0)'");
+  });
+
+  test('new-revision into a folder that is not there: exit 2, nothing written', async () => {
+    const r = await run('new-revision', 'mine', '--from', 'v7.0', '--out', 'revs/mine.ts');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('gmemcheck: revs/mine.ts: cannot be written: there is no folder revs (create it, or choose another --out)\n');
+    writeFileSync(join(dir, 'afile'), 'mine\n');
+    expect((await run('new-revision', 'mine', '--from', 'v7.0', '--out', 'afile/mine.ts')).err).toContain('afile/mine.ts: cannot be written: afile is not a folder');
+    expect(readdirSync(dir)).toEqual(['afile']);
+    expect(readFileSync(join(dir, 'afile'), 'utf8')).toBe('mine\n');
+  });
+
+  test('a folder given as --revision-module is called a folder', async () => {
+    mkdirSync(join(dir, 'mine.ts'));
+    const r = await run('check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--runs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('gmemcheck: mine.ts: is a directory; a revision module is a .ts file (see new-revision)\n');
   });
 
   test('new-revision refuses a bad name or source', async () => {

@@ -1,9 +1,33 @@
 import type { ListOptions } from '../args.js';
+import type { BackendId } from '../../model/scenario/Scenario.js';
 import { BACKENDS } from '../../model/backends/registry.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
+import type { KnownBug } from '../../properties/bugs.js';
+import { expectation } from '../../properties/matrix.js';
 import { INVARIANTS } from '../../properties/registry.js';
 import { expectedFor } from '../../properties/expectations.js';
+
+/** Legend lines are cut here (at a word): the full text and the links are in `list --json`. */
+const LEGEND_WIDTH = 110;
+
+function clip(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const cut = text.lastIndexOf(' ', width - 1);
+  return `${text.slice(0, cut > width / 2 ? cut : width - 1)}…`;
+}
+
+/** The known bugs a backend's matrix names, by id (B1, B1-consequence, B2, ..., G1, ...). */
+function bugsOf(backend: BackendId): KnownBug[] {
+  const seen = new Map<string, KnownBug>();
+  for (const inv of INVARIANTS) {
+    for (const r of REVISIONS.filter((x) => x.backends.includes(backend))) {
+      const e = expectation(inv.id, backend, r.id);
+      if (e.verdict === 'violated') for (const b of e.bugs) if (!seen.has(b.id)) seen.set(b.id, b);
+    }
+  }
+  return [...seen.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+}
 
 /** Prints what can be checked, and the expected verdict of every cell. */
 export function runList(o: ListOptions, write: (s: string) => void): number {
@@ -22,8 +46,9 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
       }),
     ),
   );
+  const bugs = [...new Map(backends.flatMap((b) => bugsOf(b.id)).map((x) => [x.id, { id: x.id, title: x.title, status: x.status, link: x.link }])).values()];
   if (o.json) {
-    write(`${JSON.stringify({ backends, revisions, mutants, properties, matrix }, null, 2)}\n`);
+    write(`${JSON.stringify({ backends, revisions, mutants, properties, matrix, bugs }, null, 2)}\n`);
     return 0;
   }
   const lines: string[] = ['backends:'];
@@ -44,7 +69,16 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
     const width = Math.max(...cols.map((r) => Math.max(`${b.id}/${r}`.length, ...INVARIANTS.map((inv) => cellOf(inv.id, r).length)))) + 2;
     lines.push('', `  ${''.padEnd(31)} ${cols.map((r) => `${b.id}/${r}`.padEnd(width)).join('')}`.trimEnd());
     for (const inv of INVARIANTS) lines.push(`  ${inv.id.padEnd(31)} ${cols.map((r) => cellOf(inv.id, r).padEnd(width)).join('')}`.trimEnd());
+    // Each id once: what the bug is, then where it was fixed or why it stands.
+    const legend = bugsOf(b.id);
+    const idWidth = Math.max(...legend.map((x) => x.id.length)) + 2;
+    if (legend.length > 0) lines.push('');
+    for (const x of legend) {
+      lines.push(`  ${x.id.padEnd(idWidth)}${clip(x.title, LEGEND_WIDTH - 2 - idWidth)}`);
+      lines.push(`  ${''.padEnd(idWidth)}${clip(`→ ${x.status}`, LEGEND_WIDTH - 2 - idWidth)}`);
+    }
   }
+  lines.push('', 'bugs in full, with their links: npx gmemcheck list --json (under "bugs")');
   write(`${lines.join('\n')}\n`);
   return 0;
 }

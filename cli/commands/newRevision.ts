@@ -1,7 +1,7 @@
-import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Revision } from '../../model/revisions/Revision.js';
-import { REPO_ROOT, RevisionModuleError } from '../revisionModule.js';
+import { REPO_ROOT, RevisionModuleError, shownPath } from '../revisionModule.js';
 
 export interface NewRevisionOptions {
   readonly name: string;
@@ -30,19 +30,26 @@ export function runNewRevision(o: NewRevisionOptions, write: (s: string) => void
   if (exported === undefined) throw new Error(`${source}: no \`export const NAME: Revision\` to copy`);
   const outDir = dirname(o.out);
   const body = text.replace(/from '(\.{1,2}\/[^']+)'/g, (_m, spec: string) => `from '${rebase(spec, outDir)}'`);
-  const shown = relative(process.env.INIT_CWD ?? process.cwd(), o.out) || o.out;
+  const shown = shownPath(o.out);
   const footer = [
     '',
     `// ---- ${o.name}: an editable copy of model/revisions/${o.from.id}.ts, made by \`gmemcheck new-revision\` ----`,
     '// Edit the functions above; functions imported from other revisions are used as they are',
     '// unless you copy them here. Check it with:',
-    `//   npm run gmemcheck -- check --revision-module ${shown}`,
+    `//   npx gmemcheck check --revision-module ${shown}`,
     `export default { ...${exported}, id: '${o.name}', title: '${o.name} (edited copy of ${o.from.id})', derivedFrom: '${o.from.id}' } satisfies Revision;`,
     '',
   ].join('\n');
   if (existsSync(o.out)) throw new RevisionModuleError(shown, 'already exists; not overwritten (choose another --out)');
+  // Refused rather than created: a folder that is not there is more often a typo than a wish.
+  if (!existsSync(outDir)) throw new RevisionModuleError(shown, `cannot be written: there is no folder ${shownPath(outDir)} (create it, or choose another --out)`);
+  if (!statSync(outDir).isDirectory()) throw new RevisionModuleError(shown, `cannot be written: ${shownPath(outDir)} is not a folder`);
   const tmp = join(outDir, `.${o.name}.${process.pid}.tmp`);
-  writeFileSync(tmp, body + footer, { flag: 'wx' });
+  try {
+    writeFileSync(tmp, body + footer, { flag: 'wx' });
+  } catch (e) {
+    throw new RevisionModuleError(shown, `cannot be written: ${e instanceof Error ? e.message : String(e)}`);
+  }
   try {
     linkSync(tmp, o.out);
   } catch (e) {
@@ -50,6 +57,6 @@ export function runNewRevision(o: NewRevisionOptions, write: (s: string) => void
   } finally {
     unlinkSync(tmp);
   }
-  write(`wrote ${shown}: a copy of ${o.from.id} named ${o.name}\nnext: edit it, then  npm run gmemcheck -- check --revision-module ${shown}\n`);
+  write(`wrote ${shown}: a copy of ${o.from.id} named ${o.name}\nnext: edit it, then  npx gmemcheck check --revision-module ${shown}\n`);
   return 0;
 }

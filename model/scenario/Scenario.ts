@@ -117,3 +117,12 @@ export type OpKind = Op['kind'];
 
 /** Operations that enter the populate path (the ones fault plans and coverage are about). */
 export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_mem_region', 'arm_rmi_populate'];
+
+/**
+ * Operations of the common code (KVM, guest_memfd, the VMM's mm), which every backend runs
+ * (runScenario's own cases); every other kind is one backend's ioctl, listed in its `ops`.
+ */
+export const GENERIC_OPS: readonly OpKind[] = [
+  'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'punch_hole',
+  'gmem_user_fault', 'close_guest_memfd', 'close_vm',
+];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { geometryProblem } from '../geometry.js';
+import { MAX_SCENARIO_OPS, scenarioLimitProblems, tooManyOps } from './limits.js';
 import type { Scenario } from './Scenario.js';
 
 /**
@@ -7,7 +8,10 @@ import type { Scenario } from './Scenario.js';
  * operation, checked on load so a hand-edited corpus file gets an error naming the field. The
  * compile-time check at the bottom keeps the two in step.
  */
-const int = z.number().int();
+// The model computes with JS numbers, exact up to 2^53 - 1; a u64 above that cannot be stored.
+const int = z.number().int({
+  error: (iss) => (iss.code === 'too_big' ? `${String(iss.input)} is past 2^53 - 1, the largest integer the model holds exactly (u64 values above it are not modelled)` : undefined),
+});
 const nat = int.nonnegative();
 const addr = nat;
 
@@ -45,13 +49,15 @@ export const scenarioSchema = z
   .strictObject({
     backend: z.enum(['snp', 'tdx', 'cca']),
     geometry: z.strictObject({ page_size: int, pmd_order: int, nr_host_pages: int }),
-    ops: z.array(op).min(1),
+    ops: z.array(op).min(1).max(MAX_SCENARIO_OPS, { error: (iss) => tooManyOps(Array.isArray(iss.input) ? iss.input.length : MAX_SCENARIO_OPS + 1) }),
     ub: z.record(z.string(), int),
     cca: z.strictObject({ granules_per_page: z.union([z.literal(1), z.literal(4), z.literal(16)]), rtt_depth: int.min(0).max(3) }).optional(),
   })
   .superRefine((s, ctx) => {
     const problem = geometryProblem(s.geometry);
     if (problem !== null) ctx.addIssue({ code: 'custom', path: ['geometry'], message: problem });
+    // Page counts are relative to the machine: judged only on a usable geometry.
+    else for (const p of scenarioLimitProblems(asScenario(s))) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
     if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
   });
 
@@ -61,8 +67,13 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
+/** A field's path as a reader writes it: `scenario.ops[3].nr_pages`, `verdicts["v7.0"]`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return z.core.toDotPath([...path]) || '(top level)';
+}
+
 export function issuesOf(error: z.ZodError, prefix: readonly (string | number)[] = []): SchemaProblem[] {
-  return error.issues.map((i) => ({ path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))].join('.') || '(top level)', message: i.message }));
+  return error.issues.map((i) => ({ path: fieldPath([...prefix, ...i.path]), message: i.message }));
 }
 
 /** A validated stored scenario is a Scenario (checked at compile time by this assignment). */

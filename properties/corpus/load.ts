@@ -1,13 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { revisionsFor } from '../../model/revisions/registry.js';
-import { asScenario, issuesOf, type SchemaProblem } from '../../model/scenario/schema.js';
+import { asScenario, fieldPath, issuesOf, type SchemaProblem } from '../../model/scenario/schema.js';
 import { corpusEntrySchema, type CorpusEntry } from './entry.js';
+
+/** Problems shown per file: a file pasted wrong could otherwise list one per operation. */
+const SHOWN_PROBLEMS = 10;
 
 /** A corpus file that cannot be used: which file, and every field that is wrong. */
 export class CorpusFileError extends Error {
   constructor(readonly file: string, readonly problems: readonly SchemaProblem[]) {
-    super(`${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    super(CorpusFileError.describe(file, problems));
+  }
+
+  /** `file: path: problem`, one a line, the first SHOWN_PROBLEMS of them. */
+  static describe(file: string, problems: readonly SchemaProblem[]): string {
+    const lines = problems.slice(0, SHOWN_PROBLEMS).map((p) => `${p.path}: ${p.message}`);
+    if (problems.length > SHOWN_PROBLEMS) lines.push(`... and ${problems.length - SHOWN_PROBLEMS} more problems`);
+    return lines.map((l) => `${file}: ${l}`).join('\n');
   }
 }
 
@@ -21,7 +31,9 @@ export function loadCorpusFile(file: string): LoadedEntry {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CorpusFileError(file, [{ path: '(file)', message: e instanceof Error ? e.message : String(e) }]);
+    const code = e instanceof Error && 'code' in e ? e.code : undefined;
+    const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a corpus file (.json)' : e instanceof Error ? e.message : String(e);
+    throw new CorpusFileError(file, [{ path: '(file)', message }]);
   }
   let json: unknown;
   try {
@@ -36,7 +48,7 @@ export function loadCorpusFile(file: string): LoadedEntry {
   if (entry.name !== basename(file, '.json')) problems.push({ path: 'name', message: `must match the file name (${basename(file, '.json')}), got ${entry.name}` });
   const known = revisionsFor(entry.scenario.backend).map((r) => r.id);
   for (const id of Object.keys(entry.verdicts)) {
-    if (!known.includes(id)) problems.push({ path: `verdicts.${id}`, message: `no ${entry.scenario.backend} revision is called ${id} (known: ${known.join(', ')})` });
+    if (!known.includes(id)) problems.push({ path: fieldPath(['verdicts', id]), message: `no ${entry.scenario.backend} revision is called ${id} (known: ${known.join(', ')})` });
   }
   if (problems.length > 0) throw new CorpusFileError(file, problems);
   return { file, entry };
