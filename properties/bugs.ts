@@ -132,6 +132,9 @@ export const BUGS = {
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
       'leaked-page/leakedPageFreed@kvm_gmem_release',
       'leaked-page/leakedPageFreed@kvm_gmem_punch_hole',
+      // The freed page handed out again by a later mmap(): the host maps what the firmware owns.
+      'no-double-private/privateStillMapped@mmap',
+      'no-double-private/hostAccessPrivate@mmap',
     ],
     maxOps: 6,
     maxPages: 2,
@@ -144,6 +147,9 @@ export const BUGS = {
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
+      // The freed page handed out again by a later mmap(): the host maps what the firmware owns.
+      'no-double-private/privateStillMapped@mmap',
+      'no-double-private/hostAccessPrivate@mmap',
     ],
     maxOps: 7,
     maxPages: 2,
@@ -265,6 +271,9 @@ export const BUGS = {
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
+      // The freed page handed out again by a later mmap(): the host maps what the firmware owns.
+      'no-double-private/privateStillMapped@mmap',
+      'no-double-private/hostAccessPrivate@mmap',
     ],
     maxOps: 7,
     maxPages: 2,

@@ -81,6 +81,19 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   }
   const cleared = cur().ops[i];
   if (cleared?.kind === 'mmap' && cleared.holes.length > 0) tryWith(replace({ ...cleared, holes: [] }));
+  // Sources moved to a buffer mapped earlier (same offset in the page), so a mapping that only
+  // one populate read from can go: two populates of one buffer are smaller than of two.
+  const withSource = cur().ops[i];
+  if (withSource !== undefined) {
+    const ps = cur().geometry.page_size;
+    const buffers = [...new Set(cur().ops.slice(0, i).flatMap((o) => (o.kind === 'mmap' ? [o.addr] : [])))];
+    for (const addr of buffers) {
+      const now = cur().ops[i];
+      if (now === undefined) break;
+      const moved = withSourceAt(now, addr, ps);
+      if (moved !== undefined) tryWith(replace(moved));
+    }
+  }
   // Sizes, smallest first, from the operation as it stands now.
   const now = cur().ops[i];
   const ps = cur().geometry.page_size;
@@ -104,4 +117,15 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
 /** The same fault one call earlier (`nth` counts calls of its kind), if it can be. */
 function lowerFault(f: Fault): Fault | undefined {
   return f.nth > 1 ? { ...f, nth: f.nth - 1 } : undefined;
+}
+
+/** `op` with its source at `buffer` (keeping the offset within the page), if it has one elsewhere. */
+function withSourceAt(op: Op, buffer: number, ps: number): Op | undefined {
+  const at = (src: number) => buffer + (src % ps);
+  switch (op.kind) {
+    case 'snp_launch_update': return op.uaddr === 0 || op.uaddr === at(op.uaddr) ? undefined : { ...op, uaddr: at(op.uaddr) };
+    case 'tdx_init_mem_region': return op.source_addr === 0 || op.source_addr === at(op.source_addr) ? undefined : { ...op, source_addr: at(op.source_addr) };
+    case 'arm_rmi_populate': return op.source_uaddr === 0 || op.source_uaddr === at(op.source_uaddr) ? undefined : { ...op, source_uaddr: at(op.source_uaddr) };
+    default: return undefined;
+  }
 }

@@ -25,7 +25,7 @@ describe('gmemcheck list', () => {
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
     expect(doc.matrix).toHaveLength(16 * 11);
-    expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bug: 'B3' }));
+    expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
   });
 });
 
@@ -36,7 +36,7 @@ describe('the matrix legend', () => {
     expect(sections).toHaveLength(3);
     for (const section of sections) {
       const [matrix = '', legend = ''] = section.split('\n\n');
-      const ids = new Set(matrix.split('\n').slice(1).flatMap((l) => l.slice(34).split(/\s+/)).filter((x) => x !== '' && x !== '.' && x !== 'or'));
+      const ids = new Set(matrix.split('\n').slice(1).flatMap((l) => l.slice(34).split(/\s+/)).filter((x) => x !== '' && x !== '.'));
       const legendIds = legend.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
       expect(new Set(legendIds)).toEqual(ids);
       expect(legend.split('\n').every((l) => l.length <= 110)).toBe(true);
@@ -46,8 +46,8 @@ describe('the matrix legend', () => {
   });
 
   test('--json has every bug the matrix names, in full', async () => {
-    const doc = JSON.parse((await run('list', '--json')).out) as { matrix: { bug?: string }[]; bugs: { id: string; title: string; status: string; link: string }[] };
-    const named = new Set(doc.matrix.flatMap((c) => (c.bug === undefined ? [] : c.bug.split(' or '))));
+    const doc = JSON.parse((await run('list', '--json')).out) as { matrix: { bugs?: string[] }[]; bugs: { id: string; title: string; status: string; link: string }[] };
+    const named = new Set(doc.matrix.flatMap((c) => c.bugs ?? []));
     expect(new Set(doc.bugs.map((b) => b.id))).toEqual(named);
     expect(doc.bugs.find((b) => b.id === 'G9')?.status).toContain('https://lore.kernel.org/all/86tsuy8g0u.wl-maz@kernel.org/');
   });
@@ -197,7 +197,8 @@ describe('the gmemcheck bin', () => {
     expect(spawnSync(BIN, ['new-revision', 'mine', '--from', 'rfc-v1'], { encoding: 'utf8', cwd: dir }).status).toBe(0);
     const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--runs', '20'], { encoding: 'utf8', cwd: dir });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('✗ tdx × mine × memory-safety: VIOLATED — expected as in rfc-v1: B3');
+    expect(r.stdout).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate \(.*as in rfc-v1\)/);
+    // 20 runs are too few to reach the coverage minimums: inconclusive, exit 1.
     expect(r.status).toBe(1);
   }, 60_000);
 

@@ -41,7 +41,8 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
         const e = expectedFor(r, inv.id, b.id).expectation;
         return {
           property: inv.id, backend: b.id, revision: r.id, expected: e.verdict,
-          ...(e.verdict === 'violated' ? { bug: e.bugs.map((x) => x.id).join(', '), link: e.bugs.map((x) => x.link).join(' '), signatures: e.bugs.flatMap((x) => x.signatures.filter((k) => k.startsWith(`${inv.id}/`))) } : {}),
+          // Every bug listed must be found (by one of its signatures of this property).
+          ...(e.verdict === 'violated' ? { bugs: e.bugs.map((x) => x.id), signatures: e.bugs.flatMap((x) => x.signatures.filter((k) => k.startsWith(`${inv.id}/`))) } : {}),
         };
       }),
     ),
@@ -59,12 +60,12 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
   for (const m of mutants) lines.push(`  ${m.id.padEnd(32)} [${m.backends.join(',')}] breaks ${m.breaks.invariant}: ${m.description}`);
   lines.push('', 'properties:');
   for (const p of properties) lines.push(`  ${p.id.padEnd(31)} ${p.description}`);
-  lines.push('', 'expected matrix (. holds, otherwise the bug that must be found):');
+  lines.push('', 'expected matrix (. holds, otherwise the bugs that must all be found):');
   for (const b of backends) {
     const cols = REVISIONS.filter((r) => r.backends.includes(b.id)).map((r) => r.id);
     const cellOf = (inv: string, r: string) => {
       const m = matrix.find((x) => x.property === inv && x.backend === b.id && x.revision === r);
-      return m?.expected === 'violated' ? (m.bug ?? '?') : '.';
+      return m?.expected === 'violated' ? (m.bugs ?? ['?']).join(' ') : '.';
     };
     const width = Math.max(...cols.map((r) => Math.max(`${b.id}/${r}`.length, ...INVARIANTS.map((inv) => cellOf(inv.id, r).length)))) + 2;
     lines.push('', `  ${''.padEnd(31)} ${cols.map((r) => `${b.id}/${r}`.padEnd(width)).join('')}`.trimEnd());

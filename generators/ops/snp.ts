@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { snpBackend } from '../../model/backends/snp/backend.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
-import type { Op } from '../../model/scenario/Scenario.js';
+import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { faultPlanArb, type FwFailure } from '../faultPlan.js';
 import type { Layout } from '../layout.js';
 import { pageCountArb } from '../pageCount.js';
@@ -28,10 +28,21 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
         npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn_start, gup),
         lenSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, -ps), weight: 1 }),
         flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constant(1), weight: 1 }),
-        faults: faultPlanArb(snpBackend, type === KVM_SEV_SNP_PAGE_TYPE_CPUID ? ['cpuid_table', 'cpuid_reserved'] : [], snpFailurePairs(type)),
+        faults: type === KVM_SEV_SNP_PAGE_TYPE_CPUID
+          ? fc.oneof({ arbitrary: cpuidFailureArb(), weight: 1 }, { arbitrary: faultPlanArb(snpBackend, ['cpuid_table', 'cpuid_reserved'], snpFailurePairs(type)), weight: 3 })
+          : faultPlanArb(snpBackend, [], snpFailurePairs(type)),
       })
       .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start, uaddr, len: npages * ps + lenSkew, type, flags, faults })),
   );
+}
+
+/**
+ * The firmware refusing a CPUID page (an invalid function, or reserved bits set: either way
+ * SEV_RET_INVALID_PARAM and the write-back of the corrected table) on its first or second page,
+ * so every run budget reaches both conditions and the write-back paths after them.
+ */
+function cpuidFailureArb(): fc.Arbitrary<Fault[]> {
+  return fc.tuple(fc.constantFrom('cpuid_table', 'cpuid_reserved'), fc.constantFrom(1, 2)).map(([condition, nth]): Fault[] => [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition, nth }]);
 }
 
 /**

@@ -4,7 +4,6 @@ import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
 import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
-import { current } from '../kernel/services/sched.js';
 import { EINVAL } from '../kernel/errno.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
@@ -92,13 +91,14 @@ export const MUTANTS: readonly Mutant[] = [
     },
     // SNP's snp_launch_update() checks the memslot first; TDX hands any private gpa over.
   }, ['tdx']),
-  onNext('retry-on-signal', 'kvm_gmem_populate() retries the page when a signal is pending instead of returning -EINTR', { invariant: 'soft-lockup', messageId: 'budget' }, {
-    kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque) {
-      const slot = k.gfn_to_memslot(kvm, start_gfn);
-      if (slot === null || !k.kvm_slot_has_gmem(slot)) return -EINVAL;
-      // A pending signal stays pending: "try the page again" never ends.
-      while (k.signal_pending(current)) k.cond_resched();
-      return nextFns.kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque);
+  onNext('retry-until-populated', 'kvm_gmem_populate() retries a page until __kvm_gmem_populate() succeeds, instead of giving up on the error', { invariant: 'soft-lockup', messageId: 'budget' }, {
+    __kvm_gmem_populate(k, kvm, slot, file, gfn, src_page, post_populate, opaque) {
+      // An error that does not go away (a shared gfn, a page already populated) is retried forever.
+      for (;;) {
+        const ret = nextFns.__kvm_gmem_populate(k, kvm, slot, file, gfn, src_page, post_populate, opaque);
+        if (!ret) return ret;
+        k.cond_resched();
+      }
     },
   }),
   {
