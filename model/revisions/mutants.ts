@@ -6,6 +6,7 @@ import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { EINVAL } from '../kernel/errno.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
+import { sevCommon } from '../backends/snp/sev.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 
 /**
@@ -80,6 +81,13 @@ export const MUTANTS: readonly Mutant[] = [
   }, ['snp']),
   onNext('no-reclaim', 'snp_page_reclaim() reports success without reclaiming', { invariant: 'return-value-contract', messageId: 'failedPageKept' }, {
     snp_page_reclaim: () => 0,
+  }, ['snp']),
+  onNext('leak-twice', 'snp_page_reclaim() leaks the pfn again when the reclaim or the RMPUPDATE to shared failed, which already leaked it', { invariant: 'leaked-page', messageId: 'leakedTwice' }, {
+    snp_page_reclaim(k, kvm, pfn) {
+      const ret = sevCommon.snp_page_reclaim(k, kvm, pfn);
+      if (ret) k.snp_leak_pages(pfn, 1);
+      return ret;
+    },
   }, ['snp']),
   onNext('slot-before-null-check', 'kvm_gmem_populate() reads slot->npages before checking gfn_to_memslot() for NULL', { invariant: 'oops', messageId: 'exception' }, {
     kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque) {

@@ -8,6 +8,8 @@ export type LockMode = 'exclusive' | 'shared';
 export interface HeldLock {
   readonly lock: string;
   readonly mode: LockMode;
+  /** lockdep subclass it was taken with (mutex_lock_nested()), 0 for a plain acquisition. */
+  readonly subclass: number;
   /** Call site (kernel function) that took it. */
   readonly site: string;
 }

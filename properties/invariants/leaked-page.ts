@@ -16,6 +16,9 @@ import { REF_EVENTS, refSites } from '../refSites.js';
  * wholly given back (every granule UNDELEGATED) must not be held back from the allocator by a
  * stray reference, or it is lost for the life of the host (rme-v9's gmem_page is never put).
  * Checked after every operation.
+ *
+ * And the leaked-pages list itself: snp_leak_pages() puts each page's list_head on a global list,
+ * so leaking a pfn twice links it twice, which CONFIG_DEBUG_LIST reports as list corruption.
  */
 export const leakedPage = defineInvariant({
   id: 'leaked-page',
@@ -25,19 +28,26 @@ export const leakedPage = defineInvariant({
     'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/ (Babka reply)',
     'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/ (GPT faults)',
   ],
-  observes: ['page_free', ...REF_EVENTS],
+  observes: ['page_free', 'page_leak', ...REF_EVENTS],
   messages: {
     freedWhileFirmwareOwned: 'pfn {pfn} returned to the allocator while the firmware owns it ({state})',
     leakedPageFreed: 'pfn {pfn} was leaked by {by} but returned to the allocator',
     heldBack: 'pfn {pfn} left guest_memfd and the firmware gave all of it back, but {refs} stray reference(s) keep it from the allocator',
+    leakedTwice: '{by} leaks pfn {pfn} a second time: its list_head goes on the leaked-pages list twice (list corruption, CONFIG_DEBUG_LIST)',
   },
   create: () => {
     const sites = refSites();
     // A page held back stays held back: reported once, where the stray reference was taken.
     const heldBack = new Set<number>();
+    const leaked = new Set<number>();
     return {
     event(e, w, backend, report) {
       sites.event(e, w);
+      if (e.kind === 'page_leak') {
+        if (leaked.has(e.pfn)) report('leakedTwice', { pfn: e.pfn, by: e.by });
+        leaked.add(e.pfn);
+        return;
+      }
       if (e.kind !== 'page_free') return;
       const owner = backend.ownership(w, e.pfn);
       if (owner.kind !== 'host') report('freedWhileFirmwareOwned', { pfn: e.pfn, state: owner.state });

@@ -5,14 +5,16 @@ import { heldBy, lockClass } from '../../model/world/locks.js';
  * Lockdep's rule, over lock classes and the whole run: whenever B is taken (or may be taken:
  * might_lock_read() in GUP and uaccess) while A is held, A → B joins the dependency graph, and
  * an edge that closes a cycle is a possible deadlock, even if the two halves never ran
- * concurrently. Re-taking a held lock and a failed lockdep_assert_held() are reported too.
+ * concurrently. Re-taking a held lock, nesting two locks of one class without a subclass
+ * annotation (lockdep's "possible recursive locking detected"), and a failed
+ * lockdep_assert_held() are reported too.
  * B2 is the finding this was built for: the old populate path takes mmap_lock (GUP,
  * copy_from_user) under the filemap invalidate lock, while the fault path of in-place
  * conversion takes them the other way round (Yan Zhao, 2025-06-12).
  */
 export const lockOrder = defineInvariant({
   id: 'lock-order',
-  description: 'Forbid a cycle in the lock acquisition graph, recursive locking and unmet lockdep assertions',
+  description: 'Forbid a cycle in the lock acquisition graph, recursive locking of a lock or a class, and unmet lockdep assertions',
   cites: [
     'Documentation/locking/lockdep-design.rst',
     'https://lore.kernel.org/kvm/20250613005400.3694904-1-michael.roth@amd.com/ (B2, Yan Zhao\'s AB-BA)',
@@ -21,6 +23,7 @@ export const lockOrder = defineInvariant({
   messages: {
     cycle: 'possible deadlock: {site} takes {to} while holding {from}, but {path} was seen before',
     recursive: '{site} takes {lock} ({mode}) while already holding it ({held})',
+    recursiveClass: 'possible recursive locking: {site} takes {lock} while holding {held}, of the same class {cls}, with no nesting annotation',
     assertNotHeld: 'lockdep_assert_held({lock}) fails in {site}',
   },
   create: () => {
@@ -54,7 +57,13 @@ export const lockOrder = defineInvariant({
             continue;
           }
           const from = lockClass(h.lock);
-          if (from === to) continue;
+          if (from === to) {
+            // Lockdep knows classes, not instances: two locks of one class nested is a possible
+            // deadlock (another path nests them the other way) unless a subclass says the nesting is
+            // ordered (mutex_lock_nested()).
+            if ((e.subclass ?? 0) === h.subclass) report('recursiveClass', { site: e.site, lock: e.lock, held: h.lock, cls: to });
+            continue;
+          }
           const back = pathFrom(to, from);
           if (back !== undefined) {
             // One cycle, one signature, whichever of its edges was seen last: the earliest (by

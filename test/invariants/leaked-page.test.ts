@@ -10,7 +10,7 @@ import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
 import { GMEM, PS, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps, smallWorld } from '../model/fixtures.js';
 import { auditWorld } from './auditWorld.js';
-import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps();
 const punch = (faults: readonly Fault[] = []): Op => ({ kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults });
@@ -104,6 +104,13 @@ invariantCases(leakedPage, {
     },
   ],
   violated: [
+    {
+      name: 'a pfn leaked twice: its list_head goes on the leaked list again',
+      revision: mutant('kvm-x86-next+leak-twice'),
+      scenario: scenario('snp', [...S, launchUpdate({ faults: [updateFails, reclaimFails] })]),
+      messageId: 'leakedTwice',
+      opIndex: 4,
+    },
     {
       name: 'G4: reclaim fails, snp_leak_pages() takes no reference, truncation frees the pre-guest page',
       revision: rev('kvm-x86-next'),

@@ -1,10 +1,26 @@
 import { expect, test } from 'vitest';
 import { lockOrder } from '../../properties/invariants/lock-order.js';
 import type { Op } from '../../model/scenario/Scenario.js';
+import type { Revision } from '../../model/revisions/Revision.js';
 import { GMEM, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
 
 const S = setupOps();
+
+/** kvm-x86-next with an SNP handler that nests two vCPU mutexes, annotated or not. */
+function nesting(annotated: boolean): Revision {
+  const next = rev('kvm-x86-next');
+  type L = { mutex_lock: (l: string) => void; mutex_lock_nested: (l: string, s: number) => void; mutex_unlock: (l: string) => void };
+  const snp_launch_update = (k: L) => {
+    k.mutex_lock('vcpu0->mutex');
+    if (annotated) k.mutex_lock_nested('vcpu1->mutex', 1);
+    else k.mutex_lock('vcpu1->mutex');
+    k.mutex_unlock('vcpu1->mutex');
+    k.mutex_unlock('vcpu0->mutex');
+    return 0;
+  };
+  return { ...next, id: annotated ? 'nested-annotated' : 'nested-plain', fns: { ...next.fns, snp_launch_update } };
+}
 const userFault: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0 };
 
 test('the matrix expects B2 on v6.11 for both backends', () => {
@@ -24,8 +40,20 @@ invariantCases(lockOrder, {
     { name: 'rfc-v1 bulk GUP before the lock', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 }), userFault]) },
     { name: 'kvm-x86-next TDX: slots_lock, invalidate lock, then mmu_lock', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2 }), userFault]) },
     { name: 'fault first, populate after: v6.11 only has one direction', revision: rev('v6.11'), scenario: scenario('snp', [...S, userFault]) },
+    {
+      name: 'two locks of one class nested with a subclass (mutex_lock_nested) are ordered',
+      revision: nesting(true),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+    },
   ],
   violated: [
+    {
+      name: 'two locks of one class nested without an annotation: possible recursive locking',
+      revision: nesting(false),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+      messageId: 'recursiveClass',
+      opIndex: 4,
+    },
     {
       name: 'B2: v6.11 SNP copy_from_user under the invalidate lock, then the mmap fault path',
       revision: rev('v6.11'),

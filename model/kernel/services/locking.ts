@@ -12,6 +12,8 @@ export const MM_LOCK = 'mm->mmap_lock';
  */
 export interface LockServices {
   mutex_lock(lock: string): void;
+  /** mutex_lock_nested(): the caller tells lockdep this nesting of one class is ordered. */
+  mutex_lock_nested(lock: string, subclass: number): void;
   mutex_unlock(lock: string): void;
   /** `guard(mutex)(lock)` for the rest of `body` (linux/cleanup.h scope guard). */
   guard_mutex<T>(lock: string, body: () => T): T;
@@ -33,10 +35,10 @@ export function lockHeldBy(w: World, lock: string): boolean {
   return heldBy(w.locks, w.thread).some((h) => h.lock === lock);
 }
 
-export function acquire(w: World, lock: string, mode: LockMode): void {
+export function acquire(w: World, lock: string, mode: LockMode, subclass = 0): void {
   const site = currentSite(w);
-  emit(w, { kind: 'lock', action: 'acquire', lock, mode, thread: w.thread, site });
-  heldBy(w.locks, w.thread).push({ lock, mode, site });
+  emit(w, { kind: 'lock', action: 'acquire', lock, mode, thread: w.thread, site, ...(subclass === 0 ? {} : { subclass }) });
+  heldBy(w.locks, w.thread).push({ lock, mode, site, subclass });
 }
 
 export function release(w: World, lock: string, mode: LockMode): void {
@@ -58,6 +60,7 @@ export function mightLockRead(w: World, lock: string): void {
 export function lockingServices(w: World): LockServices {
   return {
     mutex_lock: (l) => acquire(w, l, 'exclusive'),
+    mutex_lock_nested: (l, subclass) => acquire(w, l, 'exclusive', subclass),
     mutex_unlock: (l) => release(w, l, 'exclusive'),
     guard_mutex(lock, body) {
       acquire(w, lock, 'exclusive');
