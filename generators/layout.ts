@@ -43,7 +43,9 @@ export function layoutArb(): fc.Arbitrary<Layout> {
       return fc.record({
         geometry: fc.constant(geometry),
         gmemPages: fc.constant(npages + pgoff + 1),
-        gmemFlags: fc.constantFrom(1, 0),
+        // MMAP or none; sometimes what a fuzzer sends: INIT_SHARED (refused on SNP and TDX VMs),
+        // both bits, an unknown bit.
+        gmemFlags: fc.oneof({ arbitrary: fc.constantFrom(1, 0), weight: 40 }, { arbitrary: fc.constantFrom(2, 3, 4, 0x80), weight: 1 }),
         slot: fc.constant({ base_gfn: base, npages, pgoff }),
         buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),
         privateRanges,

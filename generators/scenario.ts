@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Op, Scenario } from '../model/scenario/Scenario.js';
 import { layoutArb, type Layout } from './layout.js';
-import { attributesOpArb, memslotArb, munmapArb, punchHoleArb, remapArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { attributesOpArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -16,11 +16,12 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
     { arbitrary: populate, weight: 12 },
     { arbitrary: userFaultArb(l), weight: 2 },
     { arbitrary: attributesOpArb(l), weight: 2 },
-    { arbitrary: punchHoleArb(backend, l, rmm), weight: 2 },
+    { arbitrary: punchHoleArb(backend, l, rmm), weight: 3 },
     { arbitrary: munmapArb(l), weight: 1 },
     { arbitrary: remapArb(l), weight: 1 },
     { arbitrary: memslotArb(l), weight: 1 },
     { arbitrary: finish, weight: 2 },
+    { arbitrary: closeArb(backend, rmm), weight: 1 },
   );
 }
 
@@ -33,7 +34,7 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0'): fc.Ar
   return fc.tuple(layoutArb(), ccaSetupArb(rmm)).chain(([l, cca]) =>
     fc
       .record({
-        setup: setupArb(l, backend),
+        setup: fc.tuple(setupArb(l, backend), fc.option(secondSlotArb(l), { freq: 8, nil: [] })).map(([a, b]) => [...a, ...b]),
         body: fc.array(bodyOpArb(backend, l, cca.granules_per_page, rmm), { minLength: 1, maxLength: 6 }),
         teardown: teardownArb(backend, rmm),
         ub: ubArb(backend),

@@ -2,7 +2,8 @@ import { errnoName } from '../model/kernel/errno.js';
 import { gmemGupNpages } from '../model/geometry.js';
 import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
-import { fwUnitSize } from '../model/world/World.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../model/world/kvmState.js';
+import { fwUnitSize, type World } from '../model/world/World.js';
 
 /**
  * Counters of the interesting cases a run reached, so a property can fail when its runs did
@@ -31,13 +32,55 @@ export function unitPosition(addr: number, pageSize: number, unitSize: number): 
   return n === 1 ? 'only' : i === 0 ? 'first' : i === n - 1 ? 'last' : 'middle';
 }
 
+/**
+ * What a syscall fuzzer would send (syzkaller's dev_kvm descriptions of the same calls), as
+ * coverage keys: the generators draw these on purpose (generators/ops/common.ts and the
+ * backends' op arbitraries) and the requirements hold the runs to reaching them.
+ */
+export function edgeKeys(op: Op, w: World): string[] {
+  const ps = w.geo.page_size;
+  const slotOf = (gfn: number) => [...w.kvm.memslots.values()].find((s) => gfn >= s.base_gfn && gfn < s.base_gfn + s.npages);
+  switch (op.kind) {
+    case 'create_guest_memfd': return (op.flags & ~1) !== 0 ? ['edge:gmem_flags'] : [];
+    case 'set_memory_attributes': {
+      const keys: string[] = [];
+      if (op.address % ps !== 0 || op.size % ps !== 0) keys.push('edge:attr_unaligned');
+      if (op.size === 0) keys.push('edge:attr_empty');
+      if (op.attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE) keys.push('edge:attr_unknown_bits');
+      if (op.size > 0 && slotOf(Math.floor(op.address / ps)) === undefined) keys.push('edge:attr_outside_slots');
+      return keys.length > 0 ? [...keys, 'edge:attr'] : keys;
+    }
+    case 'punch_hole': return op.offset % ps !== 0 || op.len % ps !== 0 || op.len === 0 ? ['edge:punch_unaligned'] : [];
+    case 'set_user_memory_region2': {
+      const keys: string[] = [];
+      if (op.memory_size > 0 && [...w.kvm.memslots.values()].some((s) => s.id !== op.slot && s.gmem_file === op.guest_memfd && op.guest_memfd !== 0)) keys.push('edge:second_slot_same_gmem');
+      if (op.guest_memfd_offset % ps !== 0) keys.push('edge:gmem_offset_unaligned');
+      const f = w.gmem.files.get(op.guest_memfd);
+      if (f !== undefined && op.memory_size > 0 && op.guest_memfd_offset + op.memory_size > f.size) keys.push('edge:gmem_offset_past_end');
+      return keys.some((k) => k.startsWith('edge:gmem_offset')) ? [...keys, 'edge:gmem_offset'] : keys;
+    }
+    case 'snp_launch_update': return [
+      ...(![1, 3, 4, 5, 6].includes(op.type) ? ['edge:snp_type_unknown'] : []),
+      ...(op.flags !== 0 ? ['edge:snp_flags'] : []),
+    ];
+    case 'tdx_init_mem_region': return op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : [];
+    default: return [];
+  }
+}
+
 export function coverageObserver(c: Coverage): RunObserver {
   let populate: Op | undefined;
+  let closed = false;
   let unit = 0;
   const failedIn = new Map<number, number>();
   return {
     opBegin(_i, op, w, backend) {
       bump(c, `op:${op.kind}`);
+      for (const key of edgeKeys(op, w)) bump(c, key);
+      // A close in the middle: an operation other than the tear-down's other close follows it.
+      const isClose = op.kind === 'close_guest_memfd' || op.kind === 'close_vm';
+      if (closed && !isClose) bump(c, 'edge:close_mid_scenario');
+      closed = closed || isClose;
       unit = fwUnitSize(w);
       failedIn.clear();
       if (unit !== w.geo.page_size) bump(c, `units_per_page:${w.geo.page_size / unit}`);
@@ -51,6 +94,9 @@ export function coverageObserver(c: Coverage): RunObserver {
       if (off === 1) bump(c, 'src_offset:1');
       if (off === ps - 1) bump(c, 'src_offset:PAGE_SIZE-1');
       if (req.npages === 1) bump(c, 'pages:1');
+      // Runs past the end of its memslot, into the next one (a second guest_memfd's).
+      const from = [...w.kvm.memslots.values()].find((s) => req.gfn_start >= s.base_gfn && req.gfn_start < s.base_gfn + s.npages);
+      if (from !== undefined && req.gfn_start + req.npages > from.base_gfn + from.npages && [...w.kvm.memslots.values()].some((s) => s.base_gfn === from.base_gfn + from.npages)) bump(c, 'edge:populate_crosses_slot');
       if (req.npages === gup - 1) bump(c, 'pages:GMEM_GUP_NPAGES-1');
       if (req.npages === gup) bump(c, 'pages:GMEM_GUP_NPAGES');
       if (req.npages === gup + 1) bump(c, 'pages:GMEM_GUP_NPAGES+1');

@@ -32,6 +32,14 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'op:gmem_user_fault', min: 10 },
   { key: 'op:punch_hole', min: 10 },
   { key: 'op:close_guest_memfd', min: 10 },
+  // What a syscall fuzzer sends (coverage.ts edgeKeys): each class of malformed or unusual input.
+  { key: 'edge:gmem_flags', min: 3 },
+  { key: 'edge:attr', min: 3 },
+  { key: 'edge:punch_unaligned', min: 3 },
+  { key: 'edge:second_slot_same_gmem', min: 2 },
+  { key: 'edge:gmem_offset', min: 2 },
+  { key: 'edge:populate_crosses_slot', min: 20 },
+  { key: 'edge:close_mid_scenario', min: 10 },
 ];
 
 const positions = (key: string, min: number, where: readonly string[] = ['first', 'middle', 'last', 'only']) => where.map((p) => ({ key: `${key}@${p}`, min }));
@@ -86,6 +94,8 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'fw:RMPUPDATE:rmp_immutable', min: 1 },
     { key: 'fw:SNP_LAUNCH_FINISH:guest_state', min: 1 },
     { key: 'ret:snp_launch_update:0', min: 30 },
+    { key: 'edge:snp_type_unknown', min: 3 },
+    { key: 'edge:snp_flags', min: 3 },
   ],
   tdx: [
     ...COMMON,
@@ -99,6 +109,7 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'fw:TDH.MR.FINALIZE:tdr_busy', min: 1 },
     { key: 'fw:TDH.MEM.PAGE.REMOVE:ok', min: 20 },
     { key: 'ret:tdx_init_mem_region:0', min: 20 },
+    { key: 'edge:tdx_nr_pages_0', min: 3 },
   ],
   cca: [
     ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),

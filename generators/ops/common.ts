@@ -38,17 +38,31 @@ export function setupArb(l: Layout, backend: BackendId): fc.Arbitrary<Op[]> {
     .map((ops) => ops.filter((op): op is Op => op !== null));
 }
 
-/** KVM_SET_MEMORY_ATTRIBUTES over part of the slot: mostly private, sometimes back to shared or invalid. */
+/**
+ * KVM_SET_MEMORY_ATTRIBUTES over part of the slot: mostly private, sometimes back to shared, and
+ * sometimes what a syscall fuzzer sends (syzkaller's kvm_memory_attributes): an unaligned
+ * address or size, size 0, a range outside every memslot, unknown attribute bits, flags.
+ */
 export function attributesOpArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
-  return fc
+  const valid = fc
     .record({
       first: fc.integer({ min: 0, max: l.slot.npages - 1 }),
       n: fc.integer({ min: 1, max: l.slot.npages }),
       attributes: fc.constantFrom(KVM_MEMORY_ATTRIBUTE_PRIVATE, 0),
       flags: fc.oneof({ arbitrary: fc.constant(0), weight: 9 }, { arbitrary: fc.constant(1), weight: 1 }),
     })
-    .map(({ first, n, attributes, flags }) => ({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + first) * ps, size: n * ps, attributes, flags }));
+    .map(({ first, n, attributes, flags }): Op => ({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + first) * ps, size: n * ps, attributes, flags }));
+  const base = (l.slot.base_gfn) * ps;
+  const edge = fc.constantFrom<Op>(
+    { kind: 'set_memory_attributes', address: base + 1, size: ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+    { kind: 'set_memory_attributes', address: base, size: ps + 1, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+    { kind: 'set_memory_attributes', address: base, size: 0, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+    { kind: 'set_memory_attributes', address: (l.slot.base_gfn + l.slot.npages + 4) * ps, size: ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE | 1, flags: 0 },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: 1 << 4, flags: 0 },
+  );
+  return fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: edge, weight: 1 });
 }
 
 /**
@@ -75,14 +89,18 @@ export function teardownFaultsArb(backend: BackendId, rmm: RmmVersion = 'v1.0'):
         ...[0, 1, 3, 15].map((u) => [fault('RMI_DATA_DESTROY', 'rmm_defect', 1, u)]),
       ],
   }[backend];
-  return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 4 }, { arbitrary: fc.constantFrom(...plans), weight: 1 });
+  // Half the time: the paths that leak a page the firmware keeps (G4, G5, G13) all go through
+  // a teardown whose firmware step fails, on a page a populate gave the guest before.
+  return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 1 }, { arbitrary: fc.constantFrom(...plans), weight: 1 });
 }
 
+/** fallocate(PUNCH_HOLE) on the guest_memfd: page ranges, sometimes unaligned or empty (-EINVAL). */
 export function punchHoleArb(backend: BackendId, l: Layout, rmm?: RmmVersion): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
+  const skew = fc.oneof({ arbitrary: fc.constant({ offset: 0, len: 0 }), weight: 12 }, { arbitrary: fc.constantFrom({ offset: 1, len: 0 }, { offset: 0, len: 1 }, { offset: 0, len: -1 }), weight: 1 });
   return fc
-    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend, rmm) })
-    .map(({ first, n, faults }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps, len: n * ps, faults }));
+    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend, rmm), skew })
+    .map(({ first, n, faults, skew: k }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps + k.offset, len: k.len < 0 ? 0 : n * ps + k.len, faults }));
 }
 
 /** Userspace touching its mmap() of the guest_memfd: the in-place conversion fault path. */
@@ -90,11 +108,51 @@ export function userFaultArb(l: Layout): fc.Arbitrary<Op> {
   return fc.integer({ min: 0, max: l.gmemPages - 1 }).map((i) => ({ kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: i * l.geometry.page_size }));
 }
 
-/** The set-up memslot deleted (memory_size 0) or created again: binding churn. */
+/**
+ * Memslot churn: the set-up memslot deleted (memory_size 0) or created again; and what a fuzzer
+ * sends: a second memslot on the same guest_memfd (overlapping its range, or the page past it),
+ * a guest_memfd_offset unaligned or past the end of the file.
+ */
 export function memslotArb(l: Layout): fc.Arbitrary<Op> {
   const create = setupOps(l)[1];
   if (create?.kind !== 'set_user_memory_region2') throw new Error('setupOps() lost its memslot');
-  return fc.constantFrom<Op>({ ...create, memory_size: 0 }, create);
+  const ps = l.geometry.page_size;
+  const after = (l.slot.base_gfn + l.slot.npages + 8) * ps;
+  return fc.oneof(
+    { arbitrary: fc.constantFrom<Op>({ ...create, memory_size: 0 }, create), weight: 4 },
+    {
+      arbitrary: fc.constantFrom<Op>(
+        { ...create, slot: 1, guest_phys_addr: after },
+        { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: (l.slot.pgoff + l.slot.npages) * ps },
+        { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: (l.slot.pgoff + l.slot.npages) * ps + 1 },
+        { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: l.gmemPages * ps },
+      ),
+      weight: 1,
+    },
+  );
+}
+
+/**
+ * A second guest_memfd bound by a second memslot right after the first, with its pages private:
+ * a populate that runs past the end of the first slot then crosses into it (the generic code
+ * truncates at the slot end; TDX's per-page loop looks up each gfn's slot).
+ */
+export function secondSlotArb(l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const base = (l.slot.base_gfn + l.slot.npages) * ps;
+  return fc.constant<Op[]>([
+    { kind: 'create_guest_memfd', size: 2 * ps, flags: l.gmemFlags },
+    { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: 2 * ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD + 1, guest_memfd_offset: 0 },
+    { kind: 'set_memory_attributes', address: base, size: 2 * ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+  ]);
+}
+
+/** close() of the guest_memfd or the VM in the middle of a scenario, not only at its end. */
+export function closeArb(backend: BackendId, rmm?: RmmVersion): fc.Arbitrary<Op> {
+  return fc.oneof(
+    teardownFaultsArb(backend, rmm).map((faults): Op => ({ kind: 'close_guest_memfd', guest_memfd: GMEM_FD, faults })),
+    fc.constant<Op>({ kind: 'close_vm' }),
+  );
 }
 
 /** One page of a source buffer mapped again (fresh contents), typically after a munmap. */

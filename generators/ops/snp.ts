@@ -20,14 +20,15 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
     { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_NORMAL), weight: 16 },
     { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 10 },
     { arbitrary: fc.constantFrom(...SNP_PAGE_TYPES), weight: 8 },
-    { arbitrary: fc.constantFrom(2, 7), weight: 1 },
+    // Types no uAPI defines: VMSA (2, internal), 0, 7 and 255 (a fuzzer's u8).
+    { arbitrary: fc.constantFrom(2, 7, 0, 255), weight: 1 },
   );
   return fc.record({ gfn_start: gfnInSlotArb(l), uaddr: sourceAddrArb(l), type }).chain(({ gfn_start, uaddr, type }) =>
     fc
       .record({
         npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn_start, gup),
         lenSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, -ps), weight: 1 }),
-        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constant(1), weight: 1 }),
+        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, 0x8000), weight: 1 }),
         faults: type === KVM_SEV_SNP_PAGE_TYPE_CPUID
           ? fc.oneof({ arbitrary: cpuidFailureArb(), weight: 1 }, { arbitrary: faultPlanArb(snpBackend, ['cpuid_table', 'cpuid_reserved'], snpFailurePairs(type)), weight: 3 })
           : faultPlanArb(snpBackend, [], snpFailurePairs(type)),

@@ -18,7 +18,8 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
   return fc.record({ gfn: gfnInSlotArb(l), source_addr: sourceAddrArb(l) }).chain(({ gfn, source_addr }) =>
     fc
       .record({
-        nr_pages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup),
+        // nr_pages 0 is refused up front (!region.nr_pages).
+        nr_pages: fc.oneof({ arbitrary: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup), weight: 40 }, { arbitrary: fc.constant(0), weight: 1 }),
         gpaSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 30 }, { arbitrary: fc.constantFrom(1, TDX_SHARED_BIT), weight: 1 }),
         flags: fc.oneof(
           { arbitrary: fc.constantFrom(KVM_TDX_MEASURE_MEMORY_REGION, 0), weight: 30 },

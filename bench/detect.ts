@@ -1,0 +1,125 @@
+/**
+ * The detection benchmark (`npm run bench:detect [-- --seeds N --workers N]`): every backend ×
+ * revision explored under seeds 1..N (default 30) at the default budget, every invariant
+ * watching, on the machine's cores. For every signature the matrix expects (the signatures of
+ * each cell's required bugs): how many seeds found it, the runs to its first failure (median,
+ * 90th percentile) and its shrunk size against the smallest any seed reached. A signature found
+ * under fewer than all seeds is a generator problem to fix. Writes reports/detection.md and
+ * reports/detection.json, and the summary into README.md.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Tinypool } from 'tinypool';
+import { MUTANTS } from '../model/revisions/mutants.js';
+import { REVISIONS } from '../model/revisions/registry.js';
+import type { BackendId } from '../model/scenario/Scenario.js';
+import { expectation } from '../properties/matrix.js';
+import { INVARIANTS } from '../properties/registry.js';
+import type { DetectResult, DetectTask } from './detectTask.js';
+
+const { values } = parseArgs({ options: { seeds: { type: 'string' }, workers: { type: 'string' } } });
+const seeds = Number(values.seeds ?? 30);
+const workers = Number(values.workers ?? availableParallelism());
+if (!Number.isInteger(seeds) || seeds < 1 || !Number.isInteger(workers) || workers < 1) {
+  console.error('usage: npm run bench:detect -- [--seeds N] [--workers N]');
+  process.exit(2);
+}
+const ROOT = join(import.meta.dirname, '..');
+
+const tasks: DetectTask[] = [];
+for (let seed = 1; seed <= seeds; seed++) {
+  for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
+    for (const r of [...REVISIONS, ...MUTANTS].filter((x) => x.backends.includes(backend))) tasks.push({ seed, backend, revision: r.id });
+  }
+}
+const pool = new Tinypool({ filename: new URL('./detectWorker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers });
+const t0 = performance.now();
+let done = 0;
+const results = await Promise.all(tasks.map(async (t) => {
+  const r = (await pool.run(t)) as DetectResult;
+  if (++done % 11 === 0) process.stderr.write(`${done}/${tasks.length} explorations, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  return r;
+}));
+await pool.destroy();
+const wall = (performance.now() - t0) / 1000;
+
+interface Row { backend: BackendId; revision: string; bug: string; key: string; firsts: number[]; sizes: { ops: number; pages: number }[] }
+const rows = new Map<string, Row>();
+for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
+  for (const r of REVISIONS.filter((x) => x.backends.includes(backend))) {
+    for (const inv of INVARIANTS) {
+      const e = expectation(inv.id, backend, r.id);
+      if (e.verdict !== 'violated') continue;
+      for (const b of e.bugs) for (const key of b.signatures.filter((k) => k.startsWith(`${inv.id}/`))) rows.set(`${backend}/${r.id}/${key}`, { backend, revision: r.id, bug: b.id, key, firsts: [], sizes: [] });
+    }
+  }
+}
+// Injected bugs: found (by the message they must break with) under how many seeds.
+for (const m of MUTANTS) {
+  for (const backend of m.backends) rows.set(`${backend}/${m.id}/*`, { backend, revision: m.id, bug: `injected:${m.id}`, key: `${m.breaks.invariant}/${m.breaks.messageId}@*`, firsts: [], sizes: [] });
+}
+const unexpected = new Map<string, number>();
+for (const res of results) {
+  const mutant = MUTANTS.find((m) => m.id === res.revision);
+  if (mutant !== undefined) {
+    const row = rows.get(`${res.backend}/${mutant.id}/*`);
+    const hit = res.findings.filter((f) => f.key.startsWith(`${mutant.breaks.invariant}/${mutant.breaks.messageId}@`));
+    const first = hit.reduce((m, f) => Math.min(m, f.firstRun), Infinity);
+    if (row !== undefined && hit[0] !== undefined) {
+      row.firsts.push(first);
+      row.sizes.push({ ops: Math.max(...hit.map((f) => f.ops)), pages: Math.max(...hit.map((f) => f.pages)) });
+    }
+    continue;
+  }
+  for (const f of res.findings) {
+    const row = rows.get(`${res.backend}/${res.revision}/${f.key}`);
+    if (row === undefined) {
+      const k = `${res.backend}/${res.revision} ${f.key}`;
+      unexpected.set(k, (unexpected.get(k) ?? 0) + 1);
+      continue;
+    }
+    row.firsts.push(f.firstRun);
+    row.sizes.push({ ops: f.ops, pages: f.pages });
+  }
+}
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN);
+};
+const table = [...rows.values()].map((r) => {
+  const smallest = r.sizes.reduce((m, s) => (s.ops < m.ops || (s.ops === m.ops && s.pages < m.pages) ? s : m), { ops: Infinity, pages: Infinity });
+  const worst = r.sizes.reduce((m, s) => (s.ops > m.ops || (s.ops === m.ops && s.pages > m.pages) ? s : m), { ops: 0, pages: 0 });
+  return { cell: `${r.backend}/${r.revision}`, bug: r.bug, signature: r.key, detected: r.firsts.length, seeds, medianFirstRun: pct(r.firsts, 50), p90FirstRun: pct(r.firsts, 90), smallest, largest: worst };
+});
+const inconclusive = results.filter((r) => r.inconclusive.length > 0 && !MUTANTS.some((m) => m.id === r.revision)).map((r) => `${r.backend}/${r.revision} seed ${r.seed}`);
+const missingByCell = table.filter((t) => t.detected < seeds);
+const cpu = results.reduce((n, r) => n + r.ms, 0) / 1000;
+
+const size = (s: { ops: number; pages: number }) => (Number.isFinite(s.ops) ? `${s.ops}/${s.pages}` : '-');
+const md = [
+  `# Detection benchmark`,
+  '',
+  `${seeds} seeds × ${results.length / seeds} explorations, default budget; ${workers} worker(s), ${wall.toFixed(0)} s wall, ${cpu.toFixed(0)} s in explorations. Size is operations/pages of the shrunk counterexample.`,
+  '',
+  `- expected signatures: ${table.length}; found under every seed: ${table.filter((t) => t.detected === seeds).length}; under some: ${table.filter((t) => t.detected > 0 && t.detected < seeds).length}; never: ${table.filter((t) => t.detected === 0).length}`,
+  `- signatures the matrix does not expect: ${unexpected.size === 0 ? 'none' : [...unexpected].map(([k, n]) => `${k} (${n} seeds)`).join('; ')}`,
+  `- explorations with an inconclusive cell: ${inconclusive.length === 0 ? 'none' : inconclusive.join(', ')}`,
+  `- model errors: ${results.reduce((n, r) => n + r.modelErrors, 0)}`,
+  '',
+  '| cell | bug | signature | detected | first run (median / p90) | size (smallest / largest) |',
+  '|---|---|---|---|---|---|',
+  ...table.map((t) => `| ${t.cell} | ${t.bug} | \`${t.signature}\` | ${t.detected}/${t.seeds} | ${Number.isNaN(t.medianFirstRun) ? '-' : `${t.medianFirstRun} / ${t.p90FirstRun}`} | ${size(t.smallest)} / ${size(t.largest)} |`),
+  '',
+].join('\n');
+mkdirSync(join(ROOT, 'reports'), { recursive: true });
+writeFileSync(join(ROOT, 'reports', 'detection.md'), md);
+writeFileSync(join(ROOT, 'reports', 'detection.json'), JSON.stringify({ seeds, workers, wall, cpu, table, unexpected: [...unexpected], inconclusive }, null, 2));
+const summary = md.split('\n').slice(2, 8).join('\n');
+const readmePath = join(ROOT, 'README.md');
+const readme = readFileSync(readmePath, 'utf8');
+const marked = /<!-- detection -->\n[\s\S]*?<!-- \/detection -->/;
+if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, `<!-- detection -->\n${summary}\n<!-- /detection -->`));
+console.log(md.split('\n').slice(0, 9).join('\n'));
+if (missingByCell.length > 0) console.log(`\nfound under fewer than ${seeds} seeds:\n${missingByCell.map((t) => `  ${t.cell} ${t.signature}: ${t.detected}/${seeds}`).join('\n')}`);

@@ -1,0 +1,37 @@
+import { MUTANTS } from '../model/revisions/mutants.js';
+import { REVISIONS } from '../model/revisions/registry.js';
+import type { BackendId } from '../model/scenario/Scenario.js';
+import { cellsOf } from '../properties/check.js';
+import { CELL_RUNS, explore, scenarioSize } from '../properties/explore.js';
+import { INVARIANTS } from '../properties/registry.js';
+
+/** One exploration of the detection benchmark: a revision on a backend under one seed. */
+export interface DetectTask {
+  readonly seed: number;
+  readonly backend: BackendId;
+  readonly revision: string;
+}
+
+export interface DetectResult extends DetectTask {
+  readonly ms: number;
+  readonly findings: readonly { readonly key: string; readonly firstRun: number; readonly runsWithIt: number; readonly ops: number; readonly pages: number }[];
+  readonly inconclusive: readonly string[];
+  readonly modelErrors: number;
+}
+
+/** A built-in revision with every invariant, or an injected bug with the one it must break. */
+export default function detect(t: DetectTask): DetectResult {
+  const mutant = MUTANTS.find((m) => m.id === t.revision);
+  const revision = mutant ?? REVISIONS.find((r) => r.id === t.revision);
+  if (revision === undefined) throw new Error(`no revision ${t.revision}`);
+  const invariants = mutant === undefined ? INVARIANTS : INVARIANTS.filter((i) => i.id === mutant.breaks.invariant);
+  const t0 = performance.now();
+  const x = explore({ backend: t.backend, revision, invariants, runs: CELL_RUNS[t.backend], seed: t.seed });
+  return {
+    ...t,
+    ms: performance.now() - t0,
+    findings: x.findings.map((f) => ({ key: f.key, firstRun: f.firstRun, runsWithIt: f.runsWithIt, ...scenarioSize(f.counterexample) })),
+    inconclusive: cellsOf(x, t.backend, revision).flatMap((c) => (c.status === 'inconclusive' ? [c.invariant] : [])),
+    modelErrors: x.modelErrors.length,
+  };
+}
