@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { main } from '../cli/main.js';
+import { run } from './runCli.js';
 
 /**
  * Whatever a reviewer's revision does, the tool reports it and stays in charge: an endless loop
@@ -25,13 +25,6 @@ afterEach(() => {
     else process.env[k] = v;
   }
 });
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
 
 /** A module derived from kvm-x86-next whose TDX ioctl handler is `body`. */
 function moduleWith(name: string, body: string): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { main } from '../cli/main.js';
+import { run } from './runCli.js';
 import { scenarioArb } from '../generators/scenario.js';
 import { BACKENDS } from '../model/backends/registry.js';
 import { MAX_HOST_BYTES } from '../model/geometry.js';
@@ -17,13 +17,6 @@ import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
  * take gigabytes or minutes, operations of another backend, invariants that do not exist. Each
  * refusal names the file and the field, and exits 2.
  */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
-
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
 /** tdx, 64-byte pages, 192 host pages: ops 0-3 create, bind, set private, populate one page. */
 const B3 = join(CORPUS, 'tdx-rfc-v1-memory-safety-b3.json');

@@ -2,18 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { main } from '../cli/main.js';
+import { run } from './runCli.js';
 import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 import { saveEntry } from '../properties/corpus/store.js';
 
 /** The patch-review workflow: corpus files, replay, --save, new-revision and --revision-module. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
-
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
 const B3 = join(CORPUS, 'tdx-rfc-v1-memory-safety-b3.json');
 let dir = '';
