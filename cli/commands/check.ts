@@ -3,7 +3,7 @@ import type { CheckOptions } from '../args.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { BackendId } from '../../model/scenario/Scenario.js';
 import { CELL_RUNS } from '../../properties/explore.js';
-import { recordVerdicts } from '../../properties/corpus/record.js';
+import { findingEntry } from '../../properties/corpus/record.js';
 import { saveEntry, type SaveResult } from '../../properties/corpus/store.js';
 import { abortedReport, type ExplorationReport, type FindingReport, type RevisionRef } from '../../reports/checkReport.js';
 import { explorationText, explorationVerdict, summaryText, totals } from '../../reports/checkText.js';
@@ -33,17 +33,9 @@ function runsText(o: CheckOptions): string {
   return o.runs !== undefined ? `${o.runs} runs` : `runs ${o.backends.map((b) => `${b} ${CELL_RUNS[b]}`).join(', ')}`;
 }
 
-/** Each finding as a corpus entry, with the verdict every modelled revision gets on it now. */
+/** Each finding as a corpus entry (properties/corpus/record.ts). */
 function save(dir: string, x: ExplorationReport, f: FindingReport): SaveResult {
-  const origin = { kind: 'found' as const, revision: x.revision.id, property: f.invariant, bug: f.bug?.id ?? 'new', signature: f.signature };
-  const name = `${x.backend}-${x.revision.id}-${f.invariant}-${f.messageId}-${f.site}`.toLowerCase().replace(/[^a-z0-9.+-]/g, '-');
-  return saveEntry(dir, {
-    name,
-    about: `${x.revision.id} on ${x.backend}: ${f.signature}: ${f.message}`,
-    origin,
-    scenario: f.scenario,
-    verdicts: recordVerdicts(f.scenario, origin),
-  });
+  return saveEntry(dir, findingEntry({ ...f, backend: x.backend, revision: x.revision.id, bug: f.bug?.id }));
 }
 
 /**

@@ -27,10 +27,6 @@ interface RevisionResult {
   readonly diagram: string | undefined;
 }
 
-function recordedInvariants(v: Verdict): readonly string[] {
-  return v.verdict === 'holds' ? [] : v.invariants;
-}
-
 /**
  * Runs one corpus scenario on each revision, compares what happens with the recorded verdicts,
  * and prints the trace. Exit status 0 when every recorded verdict is met, 1 otherwise.
@@ -45,7 +41,7 @@ export function runReplay(o: ReplayOptions, write: (s: string) => void): number 
       recorded,
       violated: [...j.violated.keys()],
       violations: j.violations,
-      mismatch: recorded === undefined ? [] : verdictMismatch(recordedInvariants(recorded), j.violated),
+      mismatch: recorded === undefined ? [] : verdictMismatch(recorded, j),
       trace: buildTrace(j.run.world.log, j.violations, { verbose: o.verbose }),
       diagram: content === undefined ? undefined : contentDiagram(o.entry.scenario, r, content.opIndex),
     };

@@ -21,6 +21,8 @@ const verdict = z.discriminatedUnion('verdict', [
     /** Invariant ids, sorted; each with the first message it reported (for the reader). */
     invariants: z.array(invariantId).min(1),
     messages: z.record(z.string(), z.string()).optional(),
+    /** Every signature (signature.ts) the scenario shows on the revision, sorted. */
+    signatures: z.array(z.string().min(1)).optional(),
     reason: z.string().min(1),
     link: z.string().min(1),
   }).superRefine((v, ctx) => {

@@ -39,6 +39,7 @@ export function recordVerdicts(scenario: Scenario, origin: CorpusEntry['origin']
       verdict: 'violated',
       invariants: [...j.violated.keys()],
       messages: Object.fromEntries([...j.violated].map(([inv, v]) => [inv, v.messageId])),
+      signatures: [...j.signatures],
       reason,
       link: bugs[0]?.link ?? fallback,
     };
@@ -48,4 +49,34 @@ export function recordVerdicts(scenario: Scenario, origin: CorpusEntry['origin']
 
 function findBug(id: string): KnownBug | undefined {
   return Object.values<KnownBug>(BUGS).find((b) => b.id === id);
+}
+
+/** What a corpus entry for one finding needs to know of it. */
+export interface FoundSignature {
+  readonly backend: string;
+  readonly revision: string;
+  readonly signature: string;
+  readonly invariant: string;
+  readonly messageId: string;
+  readonly site: string;
+  readonly message: string;
+  /** The known bug it belongs to, or undefined for a new finding. */
+  readonly bug: string | undefined;
+  readonly scenario: Scenario;
+}
+
+/**
+ * A finding as a corpus entry: its shrunk scenario, named for its signature, with the verdict
+ * every modelled revision of its backend gets on it now (a reviewer's own revision is named in
+ * the origin only).
+ */
+export function findingEntry(f: FoundSignature): CorpusEntry {
+  const origin = { kind: 'found' as const, revision: f.revision, property: f.invariant, bug: f.bug ?? 'new', signature: f.signature };
+  return {
+    name: `${f.backend}-${f.revision}-${f.invariant}-${f.messageId}-${f.site}`.toLowerCase().replace(/[^a-z0-9.+-]/g, '-'),
+    about: `${f.revision} on ${f.backend}: ${f.signature}: ${f.message}`,
+    origin,
+    scenario: f.scenario,
+    verdicts: recordVerdicts(f.scenario, origin),
+  };
 }

@@ -1,0 +1,70 @@
+/**
+ * Keeps one corpus scenario per expected signature, and every verdict up to date.
+ *
+ *   npx tsx scripts/corpus-signatures.ts [--seeds N] [--rerecord] [DIR]   (default: corpus/)
+ *
+ * For every cell of the matrix, every signature of its expected bugs (of its invariant) must be
+ * recorded by some corpus scenario for that revision. Those not yet recorded are searched for
+ * with check's own exploration under the default seed and then seeds 1..N (default 30), and each
+ * shrunk counterexample is saved, named for its signature, with every revision's verdict.
+ * `--rerecord` first re-judges every existing file and rewrites its verdicts (after a deliberate
+ * change to the model, as a re-seeding would; review the diff).
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REVISIONS } from '../model/revisions/registry.js';
+import type { BackendId } from '../model/scenario/Scenario.js';
+import { loadCorpus } from '../properties/corpus/load.js';
+import { findingEntry, recordVerdicts } from '../properties/corpus/record.js';
+import { saveEntry } from '../properties/corpus/store.js';
+import { CELL_RUNS, explore } from '../properties/explore.js';
+import { bugForSignature, expectation } from '../properties/matrix.js';
+import { INVARIANTS } from '../properties/registry.js';
+
+const { values, positionals } = parseArgs({ options: { seeds: { type: 'string' }, rerecord: { type: 'boolean' } }, allowPositionals: true });
+const dir = positionals[0] ?? join(import.meta.dirname, '..', 'corpus');
+const seeds = [20261122, ...Array.from({ length: Number(values.seeds ?? 30) }, (_v, i) => i + 1)];
+
+if (values.rerecord === true) {
+  for (const { file, entry } of loadCorpus(dir)) {
+    const next = { ...entry, verdicts: recordVerdicts(entry.scenario, entry.origin) };
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
+    renameSync(tmp, file);
+  }
+  console.log(`re-recorded the verdicts of every file in ${dir}`);
+}
+
+/** Signatures recorded for a revision by some corpus scenario. */
+function recorded(revision: string): Set<string> {
+  return new Set(loadCorpus(dir).flatMap(({ entry }) => {
+    const v = entry.verdicts[revision];
+    return v?.verdict === 'violated' ? (v.signatures ?? []) : [];
+  }));
+}
+
+const missing: string[] = [];
+for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
+  for (const revision of REVISIONS.filter((r) => r.backends.includes(backend))) {
+    const wanted = new Set(INVARIANTS.flatMap((inv) => {
+      const e = expectation(inv.id, backend, revision.id);
+      return e.verdict === 'violated' ? e.bugs.flatMap((b) => b.signatures.filter((k) => k.startsWith(`${inv.id}/`))) : [];
+    }));
+    for (const seed of seeds) {
+      const have = recorded(revision.id);
+      const todo = [...wanted].filter((k) => !have.has(k));
+      if (todo.length === 0) break;
+      const x = explore({ backend, revision, invariants: INVARIANTS, runs: CELL_RUNS[backend], seed });
+      for (const f of x.findings.filter((g) => todo.includes(g.key))) {
+        const bug = bugForSignature(expectation(f.signature.invariant, backend, revision.id), f.key);
+        const saved = saveEntry(dir, findingEntry({ backend, revision: revision.id, signature: f.key, ...f.signature, message: f.violation.message, bug: bug?.id, scenario: f.counterexample }));
+        console.log(`${backend}/${revision.id} ${f.key}: ${saved.kind} ${saved.file} (seed ${seed})`);
+      }
+    }
+    const have = recorded(revision.id);
+    for (const k of wanted) if (!have.has(k)) missing.push(`${backend}/${revision.id} ${k}`);
+  }
+}
+console.log(missing.length === 0 ? 'every expected signature has a corpus scenario' : `no scenario found for:\n  ${missing.join('\n  ')}`);
+process.exitCode = missing.length === 0 ? 0 : 1;
