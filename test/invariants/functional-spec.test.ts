@@ -13,7 +13,7 @@ import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
 import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
-import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 /**
  * The functional oracle. The case table holds it to every built-in revision across the documented
@@ -125,6 +125,28 @@ invariantCases(functionalSpec, {
     },
   ],
   violated: [
+    {
+      name: 'injected: every populate fails (SNP: -EIO where S1.1 says 0)',
+      revision: mutant('kvm-x86-next+populate-fails'),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'injected: every populate fails (TDX: -EINVAL where T.1 says 0)',
+      revision: mutant('kvm-x86-next+populate-fails'),
+      scenario: scenario('tdx', [...S, initMemRegion()]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'injected: an unaligned uaddr answered with -EFAULT, not S2.1\'s -EINVAL',
+      revision: mutant('kvm-x86-next+unaligned-uaddr-efault'),
+      scenario: scenario('snp', [launchUpdate({ uaddr: SRC + 1 })]),
+      messageId: 'wrongErrno',
+      opIndex: 0,
+      check: (r) => expect(last(r)?.ret).toBe(-EFAULT),
+    },
     {
       name: 'G3: v7.0 answers uaddr 0 with -EIO through the WARN, S2.2 says -EINVAL',
       revision: rev('v7.0'),
