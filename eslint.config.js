@@ -26,6 +26,6 @@ export default defineConfig(
     // Plain JavaScript (this file, scripts/*.mjs) is outside tsconfig.json: no type-aware rules.
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
   },
 );
