@@ -1,4 +1,5 @@
 import type { BackendModel } from '../model/backends/Backend.js';
+import type { Revision } from '../model/revisions/Revision.js';
 import type { OpResult, RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import type { Event, EventKind } from '../model/world/events.js';
@@ -35,6 +36,15 @@ export interface MonitorHooks<M extends string> {
 /** Reports a violation; `site` overrides where it arose (see Violation.site). */
 export type Reporter<M extends string> = (messageId: M, values: MessageValues, site?: string) => void;
 
+/**
+ * What a monitor may know of its run besides the world: the revision under check, by the
+ * identity a report uses (the functional oracle reads which uAPI generation it implements).
+ * Monitors judge the world, never the revision's code. Absent when a monitor is fed by hand.
+ */
+export interface RunContext {
+  readonly revision?: Pick<Revision, 'id'> & Partial<Pick<Revision, 'derivedFrom' | 'arm'>>;
+}
+
 export interface Invariant<M extends string = string> {
   /** kebab-case id, the file's name. */
   readonly id: string;
@@ -45,7 +55,7 @@ export interface Invariant<M extends string = string> {
   readonly observes: readonly EventKind[];
   readonly messages: Readonly<Record<M, string>>;
   /** A fresh monitor for one run. */
-  create(): MonitorHooks<M>;
+  create(ctx: RunContext): MonitorHooks<M>;
 }
 
 export function defineInvariant<M extends string>(inv: Invariant<M>): Invariant<M> {
@@ -68,8 +78,8 @@ export interface InvariantRun {
   readonly violations: Violation[];
 }
 
-export function watch(inv: Invariant): InvariantRun {
-  const hooks = inv.create();
+export function watch(inv: Invariant, ctx: RunContext = {}): InvariantRun {
+  const hooks = inv.create(ctx);
   const violations: Violation[] = [];
   const observes = new Set<string>(inv.observes);
   let opIndex = -1;

@@ -9,7 +9,7 @@ import { watch, type Invariant, type Violation } from './Invariant.js';
 
 /** Runs one scenario against one invariant; stops at the first operation that violates it. */
 export function runWithInvariant(scenario: Scenario, revision: Revision, invariant: Invariant, coverage?: Coverage, traceCalls = false): { violations: readonly Violation[]; result: ReturnType<typeof runScenario> } {
-  const w = watch(invariant);
+  const w = watch(invariant, { revision });
   const observers = coverage === undefined ? [w.observer] : [w.observer, coverageObserver(coverage)];
   const result = runScenario(scenario, revision, { observers, traceCalls, stop: () => w.violations.length > 0 });
   return { violations: w.violations, result };

@@ -74,7 +74,7 @@ export interface Judged {
 }
 
 export function judge(scenario: Scenario, revision: Revision, invariants: readonly Invariant[], opts: { coverage?: Coverage; traceCalls?: boolean } = {}): Judged {
-  const watched = invariants.map(watch);
+  const watched = invariants.map((inv) => watch(inv, { revision }));
   const observers = [...watched.map((w) => w.observer), ...(opts.coverage === undefined ? [] : [coverageObserver(opts.coverage)])];
   const run = runScenario(scenario, revision, { observers, traceCalls: opts.traceCalls === true });
   const violations = watched.flatMap((w) => w.violations).sort((a, b) => a.opIndex - b.opIndex);

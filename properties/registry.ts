@@ -1,4 +1,5 @@
 import type { Invariant } from './Invariant.js';
+import { functionalSpec } from './invariants/functional-spec.js';
 import { gmemNoKvmRefs } from './invariants/gmem-no-kvm-refs.js';
 import { kmapLocalLifo } from './invariants/kmap-local-lifo.js';
 import { leakedPage } from './invariants/leaked-page.js';
@@ -19,6 +20,7 @@ import { worldWellFormed } from './invariants/world-well-formed.js';
 /** Every invariant, the type invariant first, then by id. */
 export const INVARIANTS: readonly Invariant[] = [
   worldWellFormed,
+  functionalSpec,
   gmemNoKvmRefs,
   kmapLocalLifo,
   leakedPage,

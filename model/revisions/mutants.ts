@@ -4,7 +4,8 @@ import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
 import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
-import { EINVAL } from '../kernel/errno.js';
+import { EFAULT, EINVAL } from '../kernel/errno.js';
+import { IS_ALIGNED } from '../kernel/ref.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { sevCommon } from '../backends/snp/sev.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
@@ -109,6 +110,18 @@ export const MUTANTS: readonly Mutant[] = [
       }
     },
   }),
+  // What only the functional oracle sees: every forbidding invariant holds on a kernel that
+  // does nothing, or answers a documented condition with another errno.
+  onNext('populate-fails', 'kvm_gmem_populate() stubbed to return -EINVAL before doing anything: every populate fails', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
+    kvm_gmem_populate: () => -EINVAL,
+  }),
+  onNext('unaligned-uaddr-efault', 'snp_launch_update() answers an unaligned uaddr with -EFAULT, not the -EINVAL of S2.1', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
+    snp_launch_update(k, kvm, argp) {
+      const params = k.copy_struct_from_user(argp.data);
+      if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO && params.uaddr && !IS_ALIGNED(params.uaddr, k.PAGE_SIZE)) return -EFAULT;
+      return nextFns.snp_launch_update(k, kvm, argp);
+    },
+  }, ['snp']),
   {
     ...rfc_v1,
     id: 'rfc-v1+straddle-same-page',

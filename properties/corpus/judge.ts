@@ -18,7 +18,7 @@ export interface Judgement {
 }
 
 export function judgeScenario(scenario: Scenario, revision: Revision, opts: { traceCalls?: boolean; invariants?: readonly Invariant[] } = {}): Judgement {
-  const watched = (opts.invariants ?? INVARIANTS).map(watch);
+  const watched = (opts.invariants ?? INVARIANTS).map((inv) => watch(inv, { revision }));
   const run = runScenario(scenario, revision, { observers: watched.map((w) => w.observer), traceCalls: opts.traceCalls === true });
   const violations = watched.flatMap((w) => w.violations).sort((a, b) => a.opIndex - b.opIndex);
   const violated = new Map<string, Violation>();

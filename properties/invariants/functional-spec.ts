@@ -1,0 +1,218 @@
+import { defineInvariant, type MessageValues } from '../Invariant.js';
+import type { BackendModel, PopulateRequest } from '../../model/backends/Backend.js';
+import { errnoName } from '../../model/kernel/errno.js';
+import { hashBytes } from '../../model/world/hash.js';
+import { hostPage } from '../../model/world/hostMemory.js';
+import type { World } from '../../model/world/World.js';
+import { SPECS, generationOf, predictGeneric, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
+import { DOC, type Row } from '../oracle/rows.js';
+import { guestAt } from '../oracle/world.js';
+import { gfnFolioPfn } from '../views.js';
+
+/**
+ * The functional oracle (properties/oracle/): what MUST happen. Every other invariant forbids
+ * something; a revision whose every populate fails, or that answers a documented condition with
+ * another errno, passes them all. This one holds each populate ioctl to the executable
+ * specification of the uAPI generation its revision implements (oracle/generations.ts), written
+ * from the documents (and, where they are silent, the code they cite), never from a revision:
+ *
+ * - exactly, when no injected fault fired and no firmware refusal the specification cannot
+ *   predict occurred: the return value and errno of the deciding row (the check order decides
+ *   which wins), the written-back fields, the number of pages populated (every page whose
+ *   documented preconditions hold, up to the first that fails, cut at the memslot end where the
+ *   generation does that);
+ * - relationally otherwise (a fault fired, SNP after LAUNCH_FINISH, host memory nearly gone):
+ *   the progress reported is at most the exact count, the errno is one the documents allow for
+ *   the ioctl, and the fields agree with the progress;
+ * - either way, the pages reported populated are the guest's at their GPA and measured (as many
+ *   entries as the firmware ABI gives a page), and nothing past them was given to the guest,
+ *   measured or (past the failing page) rewritten.
+ *
+ * The VM ioctls the documents state a result for (KVM_SET_MEMORY_ATTRIBUTES, KVM_CREATE_GUEST_MEMFD,
+ * KVM_SET_USER_MEMORY_REGION2 with a guest_memfd, fallocate(PUNCH_HOLE)) are held to it exactly,
+ * when no fault fired. A revision with no built-in id and no `derivedFrom` gets no verdict: which
+ * document it implements is unknown. A dead or closed VM answers every ioctl alike: no verdict.
+ */
+type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'touchedPastCount' | 'unexpectedErrno' | 'wrongState';
+
+/** Pages judged per call at most (the corpus and generators stay far below). */
+const MAX_PAGES = 4096;
+
+interface PageBefore {
+  readonly guest: boolean;
+  readonly contents: string | undefined;
+}
+
+interface Pending {
+  readonly spec: PopulateSpec;
+  readonly pred: Extract<Prediction, { kind: 'verdict' }>;
+  readonly req: PopulateRequest;
+  readonly before: readonly PageBefore[];
+  readonly measuredBefore: number;
+  /**
+   * A page on the free list is still (partly) the firmware's: freed while firmware-owned (G4,
+   * G5, G13). Which page a new folio gets is the allocator's choice, so whether a page of this
+   * call meets it cannot be predicted.
+   */
+  readonly reusable: boolean;
+}
+
+export const functionalSpec = defineInvariant({
+  id: 'functional-spec',
+  description: 'Require each populate ioctl, and the VM ioctls around it, to return, write back, populate and measure what its uAPI document says',
+  cites: [DOC.S1, DOC.S2, DOC.T1, DOC.T2, DOC.R9, DOC.R12, DOC.RN, DOC.A],
+  observes: ['fault', 'fw'],
+  messages: {
+    wrongErrno: '{ioctl} returned {got}; {row} of {doc} says {want}',
+    populatedCount: '{ioctl} reported {got} page(s) populated; {row} of {doc} says {want}',
+    writeBack: '{ioctl} wrote back {field}={got}; for {n} page(s) populated, {row} of {doc} says {want}',
+    notPopulated: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, is not the guest\'s at its GPA ({state}); {row} of {doc}',
+    notMeasured: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, has {got} measurement entries where the firmware ABI gives {want}; {row} of {doc}',
+    touchedPastCount: '{ioctl}: gfn {gfn}, past the {n} page(s) reported populated, changed: {what}; {row} of {doc}',
+    unexpectedErrno: '{ioctl} returned {got} ({why}); {doc} allows only {allowed}',
+    wrongState: '{ioctl} returned {ret} but {what}; {row} of {doc}',
+  },
+  create: (ctx) => {
+    let pending: Pending | undefined;
+    let generic: GenericPrediction | undefined;
+    let faultFired = false;
+    let fwFailed: string[] = [];
+    let buggedBefore = false;
+    // gfns the firmware handed to the guest during this call. A gfn whose new folio reuses a page
+    // the firmware never gave back (leaked-page's finding) is the guest's without this call's doing.
+    const granted = new Set<number>();
+    return {
+      opBegin(_i, op, w, backend) {
+        pending = undefined;
+        generic = undefined;
+        faultFired = false;
+        fwFailed = [];
+        granted.clear();
+        buggedBefore = w.kvm.vm_bugged;
+        const gen = ctx.revision === undefined ? undefined : generationOf(ctx.revision, backend.id);
+        if (gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return;
+        const spec = SPECS[gen];
+        const req = backend.populateRequest(op, w.geo.page_size);
+        if (req === undefined) {
+          generic = predictGeneric(op, w, backend.id);
+          return;
+        }
+        if (spec.backend !== backend.id) return;
+        const pred = spec.predict(op, w, backend);
+        if (pred.kind === 'none') return;
+        const before: PageBefore[] = [];
+        for (let i = 0; i < Math.min(req.npages, MAX_PAGES); i++) before.push(pageState(w, backend, req.gfn_start + i));
+        const reusable = w.freeList.some((pfn) => backend.ownership(w, pfn).kind !== 'host');
+        pending = { spec, pred, req, before, measuredBefore: backend.measurement(w).length, reusable };
+      },
+      event(e, w) {
+        if (e.kind === 'fault') faultFired = true;
+        if (e.kind === 'fw' && e.outcome.kind === 'succeeded' && e.grantGpa !== null) granted.add(Math.floor(e.grantGpa / w.geo.page_size));
+        if (e.kind === 'fw' && e.outcome.kind === 'failed' && !e.outcome.forced) fwFailed.push(`${e.cmd}:${e.outcome.condition}`);
+      },
+      opEnd(result, w, backend, report) {
+        if (generic !== undefined) judgeGeneric(generic, result.ret, w, faultFired, report);
+        if (pending === undefined) return;
+        const { spec, pred } = pending;
+        const ps = w.geo.page_size;
+        const { op, ret, out } = result;
+        const rowIds = pred.rows.map(rowName).join(', ');
+        const base = { ioctl: spec.ioctl, row: rowIds, doc: spec.doc };
+        const unpredicted = fwFailed.filter((f) => !spec.internalFw.includes(f) && !pred.fw.includes(f));
+        const why = pred.relational ?? (faultFired ? 'an injected fault fired' : unpredicted.length > 0 ? `the firmware refused ${unpredicted.join(', ')}` : pending.reusable ? 'a free page is still the firmware\'s: a new folio may be it' : undefined);
+        const n = spec.reported(op, ret, out, ps);
+        let judged = true;
+        if (why === undefined) {
+          if (!pred.ret.includes(ret)) {
+            judged = false;
+            if (ret >= 0 && pred.ret.every((x) => x >= 0)) report('populatedCount', { ...base, got: n, want: range(pred.min, pred.max) });
+            else report('wrongErrno', { ...base, got: errnoName(ret), want: pred.ret.map(errnoName).join(' or ') });
+          } else if (n < pred.min || n > pred.max) {
+            report('populatedCount', { ...base, got: n, want: range(pred.min, pred.max) });
+          }
+        } else {
+          if ((ret < 0 && !spec.errnos.includes(ret)) || (ret >= 0 && ret !== spec.success(n, ps))) {
+            report('unexpectedErrno', { ioctl: spec.ioctl, got: errnoName(ret), why, allowed: spec.errnos.map(errnoName).join(', '), doc: spec.doc });
+          }
+          if (n > pred.max) report('populatedCount', { ...base, got: n, want: `at most ${pred.max}` });
+        }
+        if (judged) {
+          const fields = spec.fields(op, n, ret, ps, why === undefined);
+          for (const [field, want] of Object.entries(fields)) {
+            const got = out[field];
+            if (got !== want) report('writeBack', { ...base, field, got: got ?? 'nothing', want, n });
+          }
+        }
+        // A KVM_BUG_ON() in the call killed the VM: what it left behind is nobody's progress.
+        if (w.kvm.vm_bugged && !buggedBefore) return;
+        judgePages(pending, spec.mustPopulate(n, ret), granted, w, backend, base, report);
+      },
+    };
+  },
+});
+
+type Report = (messageId: Msg, values: MessageValues) => void;
+
+/** A row as messages name it: its id, and where the document is silent, the code that decides. */
+function rowName(r: Row): string {
+  return r.code === undefined || !r.result.startsWith('silent') ? r.id : `${r.id} (silent there; the code decides: ${(r.code.split(' ')[0] ?? r.code).replace(/[;,]$/, '')})`;
+}
+
+function range(min: number, max: number): string {
+  return min === max ? String(max) : `${min} to ${max}`;
+}
+
+function pageState(w: World, backend: BackendModel, gfn: number): PageBefore {
+  const pfn = gfnFolioPfn(w, gfn);
+  const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
+  return { guest: pfn !== undefined && backend.ownership(w, pfn).kind === 'guest', contents: p === undefined ? undefined : hashBytes(p.data) };
+}
+
+/** Pages [0, m) populated and measured; past them nothing given (by this call), measured, or (past the failing page) rewritten. */
+function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: World, backend: BackendModel, base: MessageValues, report: Report): void {
+  const ps = w.geo.page_size;
+  const added = backend.measurement(w).slice(p.measuredBefore);
+  const entries = new Map<number, number>();
+  for (const e of added) entries.set(Math.floor(e.gpa / ps), (entries.get(Math.floor(e.gpa / ps)) ?? 0) + 1);
+  const seen = new Set<Msg>();
+  const once = (id: Msg, values: MessageValues) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    report(id, values);
+  };
+  const zeros = new Uint8Array(ps);
+  for (let i = 0; i < p.before.length; i++) {
+    const gfn = p.req.gfn_start + i;
+    const pfn = gfnFolioPfn(w, gfn);
+    const got = entries.get(gfn) ?? 0;
+    if (i < m) {
+      if (pfn === undefined || !guestAt(w, backend, pfn, gfn)) {
+        const o = pfn === undefined ? undefined : backend.ownership(w, pfn);
+        once('notPopulated', { ...base, gfn, i, n: m, state: o === undefined ? 'no folio' : o.kind === 'host' ? 'host-owned' : o.state });
+        continue;
+      }
+      const want = backend.expectedMeasurement(p.req, gfn, zeros, w).length;
+      if (got !== want) once('notMeasured', { ...base, gfn, i, n: m, got, want });
+      continue;
+    }
+    const was = p.before[i];
+    const now = pageState(w, backend, gfn);
+    if (now.guest && was?.guest !== true && granted.has(gfn)) once('touchedPastCount', { ...base, gfn, n: m, what: 'given to the guest' });
+    else if (!now.guest && was?.guest === true) once('touchedPastCount', { ...base, gfn, n: m, what: 'taken from the guest' });
+    else if (got > 0) once('touchedPastCount', { ...base, gfn, n: m, what: `${got} measurement entr${got === 1 ? 'y' : 'ies'}` });
+    else if (i > m && was?.contents !== undefined && now.contents !== was.contents) once('touchedPastCount', { ...base, gfn, n: m, what: 'contents' });
+  }
+}
+
+function judgeGeneric(g: GenericPrediction, ret: number, w: World, faultFired: boolean, report: Report): void {
+  const base = { ioctl: g.ioctl, row: rowName(g.row), doc: g.row.doc };
+  const ok = g.ret === 'fd' ? ret > 0 : g.ret.includes(ret);
+  if (!ok) {
+    report('wrongErrno', { ...base, got: errnoName(ret), want: g.ret === 'fd' ? 'a new file descriptor' : g.ret.map(errnoName).join(' or ') });
+    return;
+  }
+  if (faultFired || g.after === undefined) return;
+  const what = g.after(w);
+  if (what !== undefined) report('wrongState', { ...base, ret: errnoName(ret), what });
+}
+

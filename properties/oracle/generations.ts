@@ -1,0 +1,51 @@
+import { MUTANTS } from '../../model/revisions/mutants.js';
+import type { Revision } from '../../model/revisions/Revision.js';
+import type { BackendId } from '../../model/scenario/Scenario.js';
+
+/**
+ * uAPI generations: which document (and, where it is silent, which kernel tree) a revision is
+ * held to, per backend. The one place that maps revisions to generations.
+ *
+ * - S1/T1: amd-memory-encryption.rst / intel-tdx.rst as in v6.11-v6.19, silent cases decided by
+ *   the old trees (sev.c@0097f9df, old guest_memfd.c, old tdx.c) and, where RFC v1 decides them
+ *   differently, by either (the RFC is a patch on that text).
+ * - S2/T2: the v7.0 text (Roth v3 4/6, 5/6), silent cases decided by the newest kvm-x86 code
+ *   (the note's "code agrees?" column), except where v7.0's own merged choice is not a bug
+ *   (T.8: -EOPNOTSUPP, kernel-facts B30).
+ * - R9, R12, RN: the Arm series' api.rst at v9, v12 and the newest stored tree; an Arm
+ *   revision declares its uAPI in `arm.uapi`, which must agree.
+ *
+ * A reviewer's module inherits the generation of its `derivedFrom` (an Arm module's own
+ * `arm.uapi` decides its Arm generation); an injected bug that of its base. A module with
+ * neither a built-in id nor `derivedFrom` gets no oracle verdict: what it implements is unknown.
+ */
+export type Generation = 'S1' | 'S2' | 'T1' | 'T2' | 'R9' | 'R12' | 'RN';
+
+export const GENERATIONS: Readonly<Record<string, Readonly<Partial<Record<BackendId, Generation>>>>> = {
+  'v6.11': { snp: 'S1', tdx: 'T1' },
+  'rfc-v1': { snp: 'S1', tdx: 'T1' },
+  'v7.0': { snp: 'S2', tdx: 'T2' },
+  'kvm-x86-next': { snp: 'S2', tdx: 'T2' },
+  'rme-v9': { cca: 'R9' },
+  'rme-v12': { cca: 'R12' },
+  'rmi-newest': { cca: 'RN' },
+};
+
+/** The Arm generation each declared uAPI is. */
+export const ARM_UAPI_GENERATION: Readonly<Record<NonNullable<Revision['arm']>['uapi'], Generation>> = {
+  'rme-cap': 'R9',
+  'rmi-populate-bytes': 'R12',
+  'rmi-populate-writeback': 'RN',
+};
+
+export type RevisionLike = Pick<Revision, 'id'> & Partial<Pick<Revision, 'derivedFrom' | 'arm'>>;
+
+/** The generation `revision` is held to on `backend`, or undefined (no oracle verdict). */
+export function generationOf(revision: RevisionLike, backend: BackendId): Generation | undefined {
+  const base = MUTANTS.find((m) => m.id === revision.id)?.base ?? revision.id;
+  const own = GENERATIONS[base];
+  const parent = own ?? (revision.derivedFrom === undefined ? undefined : GENERATIONS[revision.derivedFrom]);
+  if (parent === undefined) return undefined;
+  if (backend === 'cca' && own === undefined && revision.arm !== undefined) return ARM_UAPI_GENERATION[revision.arm.uapi];
+  return parent[backend];
+}

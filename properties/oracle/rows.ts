@@ -1,0 +1,184 @@
+/**
+ * The documented conditions the functional oracle encodes, one row each, with the row ids of
+ * the research note /work/notes/oracle-spec.md ("gmemcheck functional oracle — documented
+ * results of the populate-path uAPIs"). A row says what the uAPI DOCUMENT of its generation says;
+ * where the document is silent, `code` names the kernel source that decides (the oracle follows
+ * it, as the note does) and `doc` still names the document that is silent. Rows the model cannot
+ * express are listed too, with `encoded: false` and why, so the table is complete.
+ *
+ * Nothing here is read from a revision: the conditions are the documents', the silent cases the
+ * cited kernel trees', evaluated against the world's state (memslots, attributes, guest_memfd
+ * folios, the user mm, firmware state).
+ */
+export interface Row {
+  /** Row id as in the note (`S2.1`, `T.6`, `RN.3`); `GP.*` are kvm_gmem_populate()'s contract (kernel-facts §1.9). */
+  readonly id: string;
+  /** The document (and generation) the row belongs to. */
+  readonly doc: string;
+  readonly condition: string;
+  readonly result: string;
+  /** Where the document is silent: the kernel code that decides, with its citation. */
+  readonly code?: string;
+  /** False when the model cannot express the condition (and why). */
+  readonly encoded?: false;
+  readonly why?: string;
+}
+
+/** The documents, per generation (citations as in the note's "Document generations found"). */
+export const DOC = {
+  S1: 'amd-memory-encryption.rst §19 SNP_LAUNCH_UPDATE, S1 (v6.11-v6.19; intel-lab-lkp/linux@293be8ff)',
+  S2: 'amd-memory-encryption.rst §19 SNP_LAUNCH_UPDATE, S2 (v7.0; Roth v3 4/6, lore:20260108214622.1084057-5-michael.roth@amd.com)',
+  T1: 'intel-tdx.rst KVM_TDX_INIT_MEM_REGION, T1 (v6.16-v6.19; torvalds/linux@aedc8fa5)',
+  T2: 'intel-tdx.rst KVM_TDX_INIT_MEM_REGION, T2 (v7.0; Roth v3 5/6, lore:20260108214622.1084057-6-michael.roth@amd.com)',
+  R9: 'v9 api.rst §7.44 KVM_CAP_ARM_RME_POPULATE_REALM, R9 (lore:20250611104844.245235-7-steven.price@arm.com)',
+  R12: 'v12 api.rst 4.145 KVM_ARM_RMI_POPULATE, R12 (lore:20251217101125.91098-7-steven.price@arm.com)',
+  RN: 'api.rst §4.147 KVM_ARM_RMI_POPULATE, RN (kamalca/linux@aceada55)',
+  A: 'api.rst §4.140-4.142 (A1/A2; kvm-x86/linux:Documentation/virt/kvm/api.rst@45278a08)',
+  GP: 'include/linux/kvm_host.h kvm_gmem_populate() kernel-doc ("Returns the number of pages that were populated")',
+} as const;
+
+/** The kernel sources that decide where a document is silent (the note's "code agrees?" snapshots). */
+export const CODE = {
+  snpOld: 'torvalds/linux:arch/x86/kvm/svm/sev.c@0097f9df (snp_launch_update, sev_gmem_post_populate)',
+  snpNew: 'kvm-x86/linux:arch/x86/kvm/svm/sev.c@1a27afa0 (snp_launch_update, sev_gmem_post_populate)',
+  gmemOld: 'torvalds/linux:virt/kvm/guest_memfd.c@0f94e51b (kvm_gmem_populate, old form)',
+  gmemNew: 'kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd (kvm_gmem_populate, per-page GUP)',
+  rfc: 'lore:20251113230759.1562024-4-michael.roth@amd.com (RFC v1 3/3: bulk GUP, GMEM_GUP_NPAGES per call)',
+  rfcPrep: 'lore:20251113230759.1562024-2-michael.roth@amd.com (RFC v1 1/3: preparation tracking removed, no -EEXIST for a prepared folio)',
+  snpLen0: 'lore:20250919211649.1575654-1-seanjc@google.com ("KVM: SEV: Reject non-positive effective lengths during LAUNCH_UPDATE", v2: -EINVAL up front, "technically an ABI change as KVM would previously allow a length of \'0\'")',
+  tdxOld: 'kernelorg-mirror/virt_kvm_kvm:arch/x86/kvm/vmx/tdx.c@6249af46 (tdx_vcpu_init_mem_region, GUP in the callback)',
+  tdxNew: 'kvm-x86/linux:arch/x86/kvm/vmx/tdx.c@09c6f74e (tdx_vcpu_init_mem_region, tdx_gmem_post_populate)',
+  tdxV70: 'lore:20251215153411.3613928-1-michael.roth@amd.com (v2 review, Yan Zhao: NULL src_page -> -EOPNOTSUPP; in v3 6/6, merged v7.0; kernel-facts B30)',
+  v9: 'lore:20250611104844.245235-20-steven.price@arm.com (19/43; kvm_populate_realm as in v8 lore:20250416134208.383984-20-steven.price@arm.com)',
+  v12: 'lore:20251217101125.91098-21-steven.price@arm.com (20/46)',
+  rn: 'kamalca/linux:arch/arm64/kvm/rmi.c@845841b2 (kvm_arm_rmi_populate, realm_data_map_init)',
+  kvmMain: 'virt/kvm/kvm_main.c (kernel-facts §5.1: kvm_vm_ioctl_set_mem_attributes, kvm_set_memory_region)',
+  gmemCreate: 'virt/kvm/guest_memfd.c (kvm_gmem_create, kvm_gmem_bind, kvm_gmem_fallocate; note §6, §7, §10)',
+} as const;
+
+function row(id: string, doc: string, condition: string, result: string, extra: Partial<Pick<Row, 'code' | 'encoded' | 'why'>> = {}): Row {
+  return { id, doc, condition, result, ...extra };
+}
+
+/** kvm_gmem_populate()'s contract, shared by every generation that calls it (kernel-facts §1.9). */
+export const GP = {
+  noGmem: row('GP.1', DOC.GP, 'the start gfn is in no memslot bound to a guest_memfd', '-EINVAL before any page', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: !kvm_slot_has_gmem(slot)` }),
+  noFile: row('GP.2', DOC.GP, 'the memslot\'s guest_memfd is gone (released)', '-EFAULT before any page', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: CLASS(gmem_get_file) NULL` }),
+  slotEnd: row('GP.3', DOC.GP, 'the range runs past the end of the start gfn\'s memslot', 'npages silently truncated at the memslot end', { code: `${CODE.gmemNew}: npages = min(slot->npages - (start_gfn - base_gfn), npages)` }),
+  firstOnly: row('GP.4', DOC.GP, 'a page after the first fails', 'the count of pages before it; the error only when the first page failed (`ret && !i ? ret : i`)'),
+} as const;
+
+/** KVM_SEV_SNP_LAUNCH_UPDATE, S1 and S2 (note §1). */
+export const SNP = {
+  'S1.1': row('S1.1', DOC.S1, 'every page private, unpopulated, in one guest_memfd slot; valid type; flags 0; len a non-zero page multiple', '0; the whole range loaded and measured; gfn_start/uaddr advanced, len 0'),
+  'S1.2': row('S1.2', DOC.S1, 'a gfn of the range is not KVM_MEMORY_ATTRIBUTE_PRIVATE', 'required in advance (no errno): first page -EIO (error 0); later page 0 with progress up to it', { code: CODE.snpOld }),
+  'S1.3': row('S1.3', DOC.S1, 'fewer pages processed than asked, no error', '0 with the remaining range written back ("not guaranteed to have processed the entire range")'),
+  'S1.4': row('S1.4', DOC.S1, 'type ZERO', 'uaddr "ignored completely": neither read nor advanced'),
+  'S1.5': row('S1.5', DOC.S1, 'type not NORMAL/ZERO/UNMEASURED/SECRETS/CPUID', '-EINVAL before any work', { code: CODE.snpOld }),
+  'S1.6': row('S1.6', DOC.S1, 'flags != 0 ("Must be zero")', '-EINVAL', { code: CODE.snpOld }),
+  'S1.7': row('S1.7', DOC.S1, 'len not 4K-aligned', '-EINVAL', { code: CODE.snpOld }),
+  // The note reads -EIO here (the WARN of the newer kvm_gmem_populate() without the newer
+  // up-front check): no tree combines the two. Before Sean's patch kvm_gmem_populate() took
+  // npages 0 (`if (npages < 0)`) and the call succeeded doing nothing; after it, -EINVAL up front.
+  'S1.8': row('S1.8', DOC.S1, 'len == 0', 'silent; 0 with nothing done (v6.11 code: kvm_gmem_populate() rejects only npages < 0), or -EINVAL up front (from Sean\'s 2025 patch); never -EIO', { code: `${CODE.gmemOld}; ${CODE.snpLen0}` }),
+  'S1.9': row('S1.9', DOC.S1, 'uaddr not 4K-aligned (non-ZERO)', 'silent; accepted, PAGE_SIZE bytes copied from uaddr + i*PAGE_SIZE', { code: CODE.snpOld }),
+  'S1.10': row('S1.10', DOC.S1, 'uaddr == 0 (non-ZERO)', 'silent; the callback\'s WARN_ON_ONCE(!src): -EIO, nothing populated', { code: CODE.snpOld }),
+  'S1.11': row('S1.11', DOC.S1, 'gfn_start in no private-capable memslot', '-EINVAL', { code: CODE.snpOld }),
+  'S1.12': row('S1.12', DOC.S1, 'a page already populated (folio prepared, or RMP entry assigned)', 'silent; -EEXIST from kvm_gmem_populate()/the callback: -EIO on the first page', { code: `${CODE.gmemOld}; ${CODE.snpOld}` }),
+  'S1.13': row('S1.13', DOC.S1, 'a source byte of the page unreadable (copy_from_user faults)', 'silent; -EFAULT: -EIO on the first page', { code: CODE.snpOld }),
+  'S1.14': row('S1.14', DOC.S1, 'SNP_LAUNCH_UPDATE fails on the first page', '-EIO, error = the firmware status; the page reclaimed, shared, not measured', { encoded: false, why: 'firmware refusals are platform conditions, reached only by a fault plan: judged relationally' }),
+  'S1.16': row('S1.16', DOC.S1, '"-EAGAIN if caller should retry"', 'documented, never produced by the code: allowed, never expected'),
+  'S1.17': row('S1.17', DOC.S1, 'VM not SNP, or SNP_LAUNCH_START not done', '-EINVAL', { code: CODE.snpOld }),
+  'S1.18': row('S1.18', DOC.S1, 'called after SNP_LAUNCH_FINISH', 'undefined (reported to crash the host): judged relationally only'),
+  'S1.19': row('S1.19', DOC.S1, 'copy-back of the struct faults', '-EFAULT although pages were populated', { encoded: false, why: 'the model\'s uAPI structs are always writable' }),
+  'S1.20': row('S1.20', DOC.S1, 'a page after the first fails', '0; earlier pages stay private and measured; the failing page shared', { code: CODE.snpOld }),
+  'S2.1': row('S2.1', DOC.S2, 'uaddr not 4K-aligned, type != ZERO ("4k-aligned address")', '-EINVAL before the memslot lookup', { code: CODE.snpNew }),
+  'S2.2': row('S2.2', DOC.S2, 'uaddr == 0, type != ZERO', 'silent; -EINVAL up front', { code: `${CODE.snpNew} (!params.uaddr; the June 2026 "Fix issues reported by Sashiko")` }),
+  'S2.3': row('S2.3', DOC.S2, 'len == 0', 'silent; -EINVAL up front', { code: CODE.snpNew }),
+  'S2.4': row('S2.4', DOC.S2, 'ZERO with any uaddr', 'uaddr "ignored completely"'),
+  'S2.5': row('S2.5', DOC.S2, 'gfn_start\'s memslot has no guest_memfd', 'silent; -EINVAL', { code: CODE.snpNew }),
+  'S2.6': row('S2.6', DOC.S2, 'a page already populated (RMP entry assigned)', 'silent; -EEXIST from the callback: -EIO on the first page', { code: CODE.snpNew }),
+  'S2.7': row('S2.7', DOC.S2, 'the source page cannot be pinned (GUP)', 'silent; GUP errno: -EIO on the first page', { code: CODE.gmemNew }),
+  'S2.8': row('S2.8', DOC.S2, 'type CPUID with a read-only source mapping', 'silent; pinned with FOLL_WRITE, GUP fails: -EIO on the first page', { code: `${CODE.gmemNew}, may_writeback_src (kvm-x86 f13e90059908)` }),
+  'S2.9': row('S2.9', DOC.S2, 'a page after the first fails', 'as S1.20', { code: CODE.snpNew }),
+} as const;
+
+/** KVM_TDX_INIT_MEM_REGION, T1 and T2 (note §3: rows are shared, results per generation). */
+export const TDX = {
+  'T.1': row('T.1', DOC.T1, 'vCPU initialized, TD not finalized, range private, aligned, unpopulated', '0; every page added (and extended with MEASURE); nr_pages 0, gpa/source_addr advanced (write-back: code)', { code: CODE.tdxNew }),
+  'T.2': row('T.2', DOC.T1, 'cmd.flags has KVM_TDX_MEASURE_MEMORY_REGION', 'the page contents extend the measurement (TDH.MR.EXTEND per chunk)'),
+  'T.3': row('T.3', DOC.T1, 'cmd.flags has other bits', '-EINVAL', { code: CODE.tdxNew }),
+  'T.4': row('T.4', DOC.T1, 'hw_error != 0 on input', '-EINVAL', { encoded: false, why: 'the model\'s ioctl always passes hw_error 0' }),
+  'T.5': row('T.5', DOC.T1, 'a gfn of the range not private', 'required ("needs to be private"): -EINVAL at that page, progress before it written back', { code: CODE.tdxNew }),
+  'T.6': row('T.6', DOC.T2, 'source_addr not PAGE_SIZE-aligned (T2 documents it; T1 silent)', '-EINVAL before any page (all code generations)', { code: `${CODE.tdxOld}; ${CODE.tdxNew}` }),
+  'T.7': row('T.7', DOC.T1, 'gpa unaligned, nr_pages 0, gpa + nr_pages*PAGE_SIZE wraps, or first/last GPA shared', 'silent; -EINVAL, nothing written back', { code: CODE.tdxNew }),
+  'T.8': row('T.8', DOC.T1, 'source_addr == 0', 'silent; T1: accepted, the GUP of address 0 fails: -EFAULT at the page; T2: -EINVAL up front (newest) or -EOPNOTSUPP from the callback (v7.0)', { code: `${CODE.tdxOld}; ${CODE.tdxNew}; ${CODE.tdxV70}` }),
+  'T.9': row('T.9', DOC.T1, 'called after KVM_TDX_FINALIZE_VM (creation flow)', '-EINVAL', { code: CODE.tdxNew }),
+  'T.10': row('T.10', DOC.T1, 'vCPU not KVM_TDX_INIT_VCPU\'d (creation flow)', '-EINVAL', { code: CODE.tdxNew }),
+  'T.11': row('T.11', DOC.T1, 'no HKID (no KVM_TDX_INIT_VM)', '-EINVAL', { code: CODE.tdxNew }),
+  'T.12': row('T.12', DOC.T1, 'signal pending before a page', 'silent; -EINTR with progress written back', { encoded: false, why: 'signals come only from a fault plan: judged relationally' }),
+  'T.13': row('T.13', DOC.T1, 'a page already added', 'silent; T1: folio prepared, -EEXIST (or, RFC v1 having dropped preparation tracking, -EIO); T2: the S-EPT entry present, -EIO; progress before it written back', { code: `${CODE.gmemOld}; ${CODE.rfcPrep}; ${CODE.tdxNew} (RET_PF_SPURIOUS -> -EIO)` }),
+  'T.14': row('T.14', DOC.T1, 'TDH.MEM.PAGE.ADD busy or failing', '-EBUSY / -EIO', { encoded: false, why: 'TDX-module refusals are platform conditions, reached only by a fault plan: judged relationally' }),
+  'T.16': row('T.16', DOC.T1, 'the region copy-back faults', '-EFAULT', { encoded: false, why: 'the model\'s uAPI structs are always writable' }),
+  'T.gp': row('T.gp', DOC.T1, 'a page past the end of the memslots, or a memslot without guest_memfd', 'silent; kvm_gmem_populate(gfn, 1) -EINVAL at that page (no truncation: one page a call), progress written back', { code: `${CODE.tdxNew}; ${CODE.gmemNew}` }),
+  'T.src': row('T.src', DOC.T1, 'the source page cannot be pinned (GUP)', 'silent; -EFAULT at that page, progress written back', { code: `${CODE.tdxOld} (GUP in the callback); ${CODE.gmemNew} (GUP before the lock)` }),
+} as const;
+
+/** Arm CCA populate: R9, R12, RN (note §5). */
+export const ARM = {
+  'R9.1': row('R9.1', DOC.R9, 'realm NEW, range aligned, in one memslot, shared alias mapped', '0; every page copied from the shared alias into protected memory, measured iff MEASURE'),
+  'R9.2': row('R9.2', DOC.R9, 'realm not NEW (not created, or activated)', '-EPERM, checked first', { code: CODE.v9 }),
+  'R9.3': row('R9.3', DOC.R9, 'base/size not PAGE-aligned, or unknown flags', '-EINVAL (reserved not checked)', { code: CODE.v9 }),
+  'R9.4': row('R9.4', DOC.R9, 'base + size wraps; size 0', '-EINVAL; size 0: 0, nothing done', { code: CODE.v9 }),
+  'R9.5': row('R9.5', DOC.R9, 'per SZ_2M chunk: no memslot at its start / it crosses the memslot end / the slot is not private-capable', '-EFAULT / -EINVAL / -EPERM', { code: CODE.v9 }),
+  'R9.6': row('R9.6', DOC.R9, 'the shared alias of a page unmapped, or not writable (faulted in with FOLL_WRITE)', '-EFAULT', { code: CODE.v9 }),
+  'R9.7': row('R9.7', DOC.R9, 'an RMI delegate/DATA_CREATE fails (e.g. the page is already populated)', '-ENXIO', { code: CODE.v9 }),
+  'R9.8': row('R9.8', DOC.R9, 'a failure after some pages', '"negative value on error" with an input-only struct: no progress can be reported, so no page may stay populated (the code leaves them: G9)'),
+  'R9.src': row('R9.src', DOC.R9, 'the source is not the shared alias', 'not expressible in the v9 uAPI (the model answers -ENOTTY): no verdict', { encoded: false, why: 'not expressible' }),
+  'R12.1': row('R12.1', DOC.R12, 'success', '"Returns: number of bytes populated"; may stop short; fields are (in): nothing written back', { code: CODE.v12 }),
+  'R12.2': row('R12.2', DOC.R12, 'a vCPU has run ("only valid before any VCPUs have been run")', 'ACTIVE/DYING -EBUSY, DEAD -ENXIO; NONE: the realm is created first', { code: CODE.v12 }),
+  'R12.3': row('R12.3', DOC.R12, 'non-realm VM', '-EPERM', { encoded: false, why: 'every CCA VM of the model is a realm' }),
+  'R12.4': row('R12.4', DOC.R12, 'reserved != 0, unknown flags, base or base+size unaligned', 'silent; -EINVAL (no wrap or source_uaddr alignment check)', { code: CODE.v12 }),
+  'R12.5': row('R12.5', DOC.R12, 'size == 0', 'silent; kvm_gmem_populate() WARN_ON_ONCE(npages <= 0): -EINVAL', { code: `${CODE.v12}; ${CODE.gmemOld}` }),
+  'R12.6': row('R12.6', DOC.R12, 'MEASURE flag', 'undocumented in R12; args->flags passed for data_flags, equal in value to RMI_MEASURE_CONTENT: measured iff set', { code: CODE.v12 }),
+  'R12.7': row('R12.7', DOC.R12, 'a gfn not private / already populated (folio prepared)', 'silent; -EINVAL / -EEXIST on the first page', { code: `${CODE.v12}; ${CODE.gmemOld}` }),
+  'R12.8': row('R12.8', DOC.R12, 'a page after the first fails', 'silent; the byte count of the pages before it', { code: CODE.v12 }),
+  'R12.src': row('R12.src', DOC.R12, 'the source page cannot be pinned', 'silent; -EFAULT from get_user_pages() on the first page', { code: CODE.v12 }),
+  'R12.rmi': row('R12.rmi', DOC.R12, 'an RMI delegate/DATA_CREATE fails (e.g. the page is already the realm\'s)', 'silent; -ENXIO on the first page', { code: CODE.v12 }),
+  'RN.1': row('RN.1', DOC.RN, 'valid, every page private and unpopulated, realm NONE/NEW', '0; populated from source_uaddr (RIPAS RAM); on partial progress base/size/source_uaddr updated'),
+  'RN.2': row('RN.2', DOC.RN, 'a page not private ("must have KVM_MEMORY_ATTRIBUTE_PRIVATE set"; guest_memfd-tracked here)', 'first page -EINVAL, fields unchanged; later page 0 with partial progress', { code: CODE.rn }),
+  'RN.3': row('RN.3', DOC.RN, 'source_uaddr 0 or not page-aligned ("a valid, page-aligned userspace pointer")', '-EINVAL before any lock', { code: CODE.rn }),
+  'RN.4': row('RN.4', DOC.RN, 'reserved != 0, unknown flags, base+size wraps, base or base+size unaligned', 'silent; -EINVAL before any lock', { code: CODE.rn }),
+  'RN.5': row('RN.5', DOC.RN, 'a vCPU has run ("only valid before any VCPUs have been run")', 'ACTIVE/DYING -EBUSY; DEAD -ENXIO', { code: CODE.rn }),
+  'RN.6': row('RN.6', DOC.RN, 'realm not yet created', 'silent; the RD is created as a side effect', { code: CODE.rn }),
+  'RN.7': row('RN.7', DOC.RN, 'range outside the protected IPA space (BIT(ia_bits - 1))', 'silent; -EINVAL after RN.6', { code: CODE.rn }),
+  'RN.8': row('RN.8', DOC.RN, 'size == 0 (aligned, valid)', 'silent; 0, nothing populated, fields unchanged (after RN.6)', { code: CODE.rn }),
+  'RN.9': row('RN.9', DOC.RN, 'MEASURE flag', 'contents hashed into the RIM'),
+  'RN.10': row('RN.10', DOC.RN, 'an RMI delegate/map fails (e.g. the page is already the realm\'s)', 'silent; -ENXIO', { code: CODE.rn }),
+  'RN.11': row('RN.11', DOC.RN, 'RTT error at the last level (the IPA is still mapped)', 'silent; KVM_BUG_ON: -EIO', { encoded: false, why: 'reachable only after an injected unmap failure: judged relationally' }),
+  'RN.src': row('RN.src', DOC.RN, 'the source page cannot be pinned', 'silent; GUP errno on the first page', { code: CODE.gmemNew }),
+} as const;
+
+/** The VM ioctls around the populate path (note §6-§8, §10). */
+export const GENERIC = {
+  'MA.1': row('MA.1', DOC.A, 'KVM_SET_MEMORY_ATTRIBUTES: aligned, supported attributes, flags 0', '0; every gfn of [address, address + size) has exactly `attributes` (all or nothing)'),
+  'MA.2': row('MA.2', DOC.A, 'flags != 0 ("must be \'0\'")', '-EINVAL, checked first', { code: CODE.kvmMain }),
+  'MA.3': row('MA.3', DOC.A, 'attributes outside KVM_CAP_MEMORY_ATTRIBUTES', '-EINVAL', { code: CODE.kvmMain }),
+  'MA.4': row('MA.4', DOC.A, 'size 0, or address + size wraps', 'silent; -EINVAL', { code: CODE.kvmMain }),
+  'MA.5': row('MA.5', DOC.A, 'address or size not page-aligned ("must be page aligned")', '-EINVAL', { code: CODE.kvmMain }),
+  'MA.6': row('MA.6', DOC.A, 'the range already has these attributes', 'silent; 0, no change', { code: CODE.kvmMain }),
+  'G.1': row('G.1', DOC.A, 'KVM_CREATE_GUEST_MEMFD, valid', 'a new file descriptor'),
+  'G.2': row('G.2', DOC.A, 'flags outside KVM_CAP_GUEST_MEMFD_FLAGS (MMAP, INIT_SHARED; A2)', '-EINVAL', { code: CODE.gmemCreate }),
+  'G.3': row('G.3', DOC.A, 'size <= 0 or not page-aligned', 'silent; -EINVAL', { code: CODE.gmemCreate }),
+  'G.5': row('G.5', DOC.A, 'GUEST_MEMFD_FLAG_INIT_SHARED on an SNP/TDX VM', 'silent on VM types; x86 rejects it for VMs with private memory: -EINVAL', { code: 'include/linux/kvm_host.h kvm_gmem_get_supported_flags() (note G.5)' }),
+  'M.1': row('M.1', DOC.A, 'KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD, valid, unbound', '0; [guest_memfd_offset, +memory_size) bound to the slot'),
+  'M.3': row('M.3', DOC.A, 'the guest_memfd range is already bound', '-EINVAL (not -EEXIST)', { encoded: false, why: 'the model answers -EEXIST (kvm_gmem_bind): a model disagreement, reported, not judged' }),
+  'M.4': row('M.4', DOC.A, 'guest_memfd_offset unaligned, or offset + size past the file ("common sense")', '-EINVAL', { code: CODE.gmemCreate }),
+  'M.5': row('M.5', DOC.A, 'the GPA range overlaps another memslot', '-EEXIST', { code: 'api.rst §4.35' }),
+  'M.6': row('M.6', DOC.A, 'an existing guest_memfd slot modified (same id, non-zero size)', '-EINVAL ("Private memslots are immutable")', { encoded: false, why: 'the model answers -EEXIST (kvm_set_memory_region): a model disagreement, reported, not judged' }),
+  'FA.2': row('FA.2', DOC.A, 'fallocate(PUNCH_HOLE) with offset or len not page-aligned', 'silent; -EINVAL', { code: CODE.gmemCreate }),
+  'FA.5': row('FA.5', DOC.A, 'fallocate(PUNCH_HOLE) ("guest_memfd files do however support PUNCH_HOLE")', '0; the folios of the range are gone, with their populated, private state', { code: CODE.gmemCreate }),
+} as const;
+
+/** Every row, for the tables in the report and the unit tests. */
+export const ALL_ROWS: readonly Row[] = [...Object.values(GP), ...Object.values(SNP), ...Object.values(TDX), ...Object.values(ARM), ...Object.values(GENERIC)];

@@ -1,0 +1,99 @@
+import type { BackendModel } from '../../model/backends/Backend.js';
+import { snpOf } from '../../model/backends/snp/access.js';
+import type { World } from '../../model/world/World.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
+import { gmemGupNpages } from '../../model/geometry.js';
+import { EAGAIN, EFAULT, EINVAL, EIO } from '../../model/kernel/errno.js';
+import { CODE, DOC, GP, SNP, type Row } from './rows.js';
+import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
+import { gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
+
+/**
+ * KVM_SEV_SNP_LAUNCH_UPDATE (note §1). Documented: 0 on success with the remaining range written
+ * back ("not guaranteed to have processed the entire range"); the GPA range must be PRIVATE in
+ * advance; `uaddr` ignored for ZERO. Where the document is silent (every errno but the struct
+ * checks) the code decides: every failure of kvm_gmem_populate() on the first page is -EIO with
+ * `error` = the firmware status (0 when the firmware did not fail), a failure on a later page is
+ * swallowed into partial progress (GP.4), and the struct is written back only on success.
+ *
+ * Check order (S2, note §1 "Check order"): not SNP -> struct checks (-EINVAL) -> non-ZERO uaddr
+ * (S2 only) -> memslot -> kvm_gmem_populate(): file -> per page (GUP, folio, attribute, RMP,
+ * firmware). S1 is the same minus the uaddr checks and with `len == 0` reaching the WARN.
+ */
+export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
+  const doc = gen === 'S1' ? DOC.S1 : DOC.S2;
+  const r = (s1: keyof typeof SNP, s2: keyof typeof SNP = s1): Row => SNP[gen === 'S1' ? s1 : s2];
+  return {
+    gen,
+    backend: 'snp',
+    ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE',
+    doc,
+    errnos: [-EINVAL, -EFAULT, -EIO, -EAGAIN],
+    internalFw: [],
+    predict(op, w, backend): Prediction {
+      if (op.kind !== 'snp_launch_update') return none('not this ioctl');
+      const ps = w.geo.page_size;
+      const s = snpOf(w);
+      if (!s.kernel.snp_context) return rejected(SNP['S1.17'], -EINVAL);
+      if (gen === 'S2' && op.len === 0) return rejected(SNP['S2.3'], -EINVAL);
+      if (op.len % ps !== 0) return rejected(SNP['S1.7'], -EINVAL);
+      if (op.flags !== 0) return rejected(SNP['S1.6'], -EINVAL);
+      if (!(SNP_PAGE_TYPES as readonly number[]).includes(op.type)) return rejected(SNP['S1.5'], -EINVAL);
+      const zero = op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO;
+      if (gen === 'S2' && !zero && op.uaddr === 0) return rejected(SNP['S2.2'], -EINVAL);
+      if (gen === 'S2' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
+      const slot = slotAt(w, op.gfn_start);
+      if (!hasGmem(slot)) return rejected(r('S1.11', 'S2.5'), -EINVAL);
+      if (op.len === 0) return rejected(SNP['S1.8'], -EINVAL, 0);
+      if (gmemFile(w, slot) === undefined) return rejected(GP.noFile, -EIO);
+      if (gen === 'S1' && !zero && op.uaddr === 0) return rejected(SNP['S1.10'], -EIO);
+      const asked = op.len / ps;
+      const span = Math.min(asked, slot.base_gfn + slot.npages - op.gfn_start);
+      const cpuid = op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID;
+      const src = (i: number) => op.uaddr + i * ps;
+      const checks: PageCheck[] = gen === 'S2'
+        ? [
+            { row: SNP['S2.8'], errno: -EIO, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
+            { row: SNP['S2.7'], errno: -EIO, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
+            { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
+            { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.folio !== undefined && notHostOwned(w, p.backend, p.folio.pfn) },
+          ]
+        : [
+            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true },
+            { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
+            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio !== undefined && notHostOwned(w, p.backend, p.folio.pfn) },
+            { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
+          ];
+      return snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero ? undefined : op.uaddr);
+    },
+    reported: (op, ret, out) => (op.kind === 'snp_launch_update' && ret === 0 ? (out.gfn_start ?? op.gfn_start) - op.gfn_start : 0),
+    mustPopulate: (n) => n,
+    fields(op, n, ret, ps, exact) {
+      if (op.kind !== 'snp_launch_update') return {};
+      // Written back only on success (sev.c: copy_to_user() after count >= 0). `error` is the
+      // firmware status on failure: 0 when the firmware did not fail (note §1 check order (6)).
+      if (ret !== 0) return { gfn_start: op.gfn_start, len: op.len, uaddr: op.uaddr, ...(exact ? { error: 0 } : {}) };
+      return { gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps, error: 0 };
+    },
+    success: () => 0,
+  };
+}
+
+function snpOutcome(gen: 'S1' | 'S2', w: World, backend: BackendModel, checks: readonly PageCheck[], gfn0: number, span: number, asked: number, src: number | undefined): Prediction {
+  const ps = w.geo.page_size;
+  const walk = walkPages(w, backend, gfn0, span, checks);
+  const relational =
+    snpOf(w).guest.snp_state !== 'GSTATE_LAUNCH' ? `${SNP['S1.18'].id}: ${SNP['S1.18'].result}`
+    // RFC v1 pins the whole first chunk before any page; v6.11 copies page by page: with a
+    // source hole in the range, the two S1 codes populate different counts (CODE.rfc, CODE.gmemOld).
+    : gen === 'S1' && src !== undefined && !userRangeReadable(w, src, span * ps) ? `${SNP['S1.13'].id} in an S1 range: ${CODE.rfc} fails the call where ${CODE.gmemOld} populates up to the hole`
+    : w.freeList.length < span + 8 ? 'host memory nearly exhausted: a folio allocation may fail'
+    : undefined;
+  const extra = relational === undefined ? {} : { relational };
+  if (walk.passing === 0 && walk.stop !== undefined) return { kind: 'verdict', rows: walk.stop.rows, ret: [-EIO], min: 0, max: 0, fw: walk.stop.fw, ...extra };
+  const p = walk.passing;
+  const rows: Row[] = walk.stop !== undefined ? [SNP[gen === 'S1' ? 'S1.20' : 'S2.9'], ...walk.stop.rows] : span < asked ? [SNP['S1.3'], GP.slotEnd] : [SNP['S1.1']];
+  // S1.3: a success may process fewer pages; RFC v1 (S1) does at most GMEM_GUP_NPAGES a call.
+  const min = gen === 'S1' ? Math.min(p, gmemGupNpages(w.geo)) : p;
+  return { kind: 'verdict', rows, ret: [0], min, max: p, fw: [], ...extra };
+}

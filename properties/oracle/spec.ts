@@ -1,0 +1,119 @@
+import type { BackendModel } from '../../model/backends/Backend.js';
+import type { BackendId, Op } from '../../model/scenario/Scenario.js';
+import type { Folio } from '../../model/world/gmem.js';
+import type { Memslot } from '../../model/world/kvmState.js';
+import type { World } from '../../model/world/World.js';
+import type { Generation } from './generations.js';
+import type { Row } from './rows.js';
+import { folioAt, slotAt } from './world.js';
+
+/**
+ * The shape of a populate ioctl's executable specification. A generation's spec predicts, from
+ * the world before the ioctl and its arguments, the documented result: which row decides it, the
+ * return value, how many pages a correct kernel populates, and (through `fields`) what it writes
+ * back. Per-page preconditions are an ordered list of checks, walked page by page: the first
+ * page whose check fails stops the population, and the check decides the errno.
+ */
+export type Out = Readonly<Record<string, number>>;
+
+export interface PageCtx {
+  readonly w: World;
+  readonly backend: BackendModel;
+  /** Index of the page in the request. */
+  readonly i: number;
+  readonly gfn: number;
+  readonly slot: Memslot | undefined;
+  readonly folio: Folio | undefined;
+}
+
+export interface PageCheck {
+  readonly row: Row;
+  /** What this failure returns for the page (from kvm_gmem_populate() or the ioctl's loop). */
+  readonly errno: number;
+  readonly fails: (p: PageCtx) => boolean;
+  /** Firmware refusals through which the kernel finds this condition (`cmd:condition`). */
+  readonly fw?: readonly string[];
+}
+
+export interface Stop {
+  readonly page: number;
+  readonly rows: readonly Row[];
+  readonly errnos: readonly number[];
+  readonly fw: readonly string[];
+}
+
+export interface Walk {
+  /** Pages, from the first, whose every precondition holds, up to the first that fails. */
+  readonly passing: number;
+  readonly stop?: Stop;
+}
+
+/**
+ * Walks pages [0, count) of a request from `gfn0`. Each order is the check sequence of one
+ * kernel tree of the generation (usually one); a page fails when any check does, and each
+ * order's first failing check is an allowed answer (the trees of one generation may disagree on
+ * which of two failing conditions is found first: the document does not say).
+ */
+export function walkPages(w: World, backend: BackendModel, gfn0: number, count: number, ...orders: (readonly PageCheck[])[]): Walk {
+  for (let i = 0; i < count; i++) {
+    const gfn = gfn0 + i;
+    const slot = slotAt(w, gfn);
+    const p: PageCtx = { w, backend, i, gfn, slot, folio: slot === undefined ? undefined : folioAt(w, slot, gfn) };
+    const first = orders.map((checks) => checks.find((c) => c.fails(p))).filter((c): c is PageCheck => c !== undefined);
+    if (first.length === 0) continue;
+    const rows = [...new Set(first.map((c) => c.row))];
+    return { passing: i, stop: { page: i, rows, errnos: [...new Set(first.map((c) => c.errno))], fw: first.flatMap((c) => c.fw ?? []) } };
+  }
+  return { passing: count };
+}
+
+/** What the documents say one call does. */
+export type Prediction =
+  | { readonly kind: 'none'; readonly why: string }
+  | {
+      readonly kind: 'verdict';
+      /** The rows that decide the result: the failing condition's, or the success row (and the row that cut the range). */
+      readonly rows: readonly Row[];
+      /** The return values the documents give. */
+      readonly ret: readonly number[];
+      /** A correct kernel populates at least `min` and at most `max` pages (equal unless the document allows a short success). */
+      readonly min: number;
+      readonly max: number;
+      /** Set when the outcome is not determined: then only consistency is required, and why. */
+      readonly relational?: string;
+      /** Firmware refusals the predicted outcome goes through (`cmd:condition`). */
+      readonly fw: readonly string[];
+    };
+
+export function none(why: string): Prediction {
+  return { kind: 'none', why };
+}
+
+/** A call that fails before any page with `errno` (row decides). */
+export function rejected(row: Row, ...errnos: number[]): Prediction {
+  return { kind: 'verdict', rows: [row], ret: errnos, min: 0, max: 0, fw: [] };
+}
+
+export interface PopulateSpec {
+  readonly gen: Generation;
+  readonly backend: BackendId;
+  /** The ioctl, as messages name it. */
+  readonly ioctl: string;
+  readonly doc: string;
+  /** Every errno the documents (or, where they are silent, the code) give the ioctl. */
+  readonly errnos: readonly number[];
+  /** Firmware refusals the kernel resolves itself (an RTT walk it completes): never a reason for doubt. */
+  readonly internalFw: readonly string[];
+  predict(op: Op, w: World, backend: BackendModel): Prediction;
+  /** The pages populated as userspace learns it, from the return value and the written-back fields. */
+  reported(op: Op, ret: number, out: Out, ps: number): number;
+  /** Pages that must be populated (and measured) when userspace reads `n` pages and `ret`. */
+  mustPopulate(n: number, ret: number): number;
+  /**
+   * What a correct kernel writes back after `n` pages and `ret` (only the fields it writes);
+   * `exact`: no fault fired and no firmware refusal (so no firmware status to report).
+   */
+  fields(op: Op, n: number, ret: number, ps: number, exact: boolean): Out;
+  /** The success return value after `n` pages. */
+  success(n: number, ps: number): number;
+}

@@ -1,0 +1,83 @@
+import type { BackendModel } from '../../model/backends/Backend.js';
+import { tdxOf } from '../../model/backends/tdx/access.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
+import { EBUSY, EEXIST, EFAULT, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
+import type { World } from '../../model/world/World.js';
+import { DOC, GP, TDX } from './rows.js';
+import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
+import { gmemFile, hasGmem, isPrivate, userPageOk } from './world.js';
+
+/**
+ * KVM_TDX_INIT_MEM_REGION (note §3). Documented: initialize `nr_pages` private pages from
+ * `source_addr`, measured with KVM_TDX_MEASURE_MEMORY_REGION; the range must be private; T2 adds
+ * that `source_addr` must be PAGE_SIZE-aligned. Silent, decided by the code: the handler calls
+ * kvm_gmem_populate() one page at a time (so a page past the memslot is an error, not a
+ * truncation), returns the first page error as it is, and writes the region back on every exit,
+ * error or not: `source_addr`/`gpa` advanced and `nr_pages` decreased by the pages done.
+ *
+ * Check order (note §3, newest code): state -> flags -> alignment/zero/overflow/shared GPA/NULL
+ * source (all -EINVAL) -> per page: memslot (kvm_gmem_populate -EINVAL), file, GUP of the
+ * source (-EFAULT), attribute (-EINVAL), S-EPT present (-EIO), PAGE.ADD, MR.EXTEND. T1 (old
+ * tree, GUP in the callback after the gmem checks; RFC v1 GUPs first) also finds a prepared
+ * folio (-EEXIST) before the attribute.
+ */
+export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
+  return {
+    gen,
+    backend: 'tdx',
+    ioctl: 'KVM_TDX_INIT_MEM_REGION',
+    doc: gen === 'T1' ? DOC.T1 : DOC.T2,
+    errnos: [-EINVAL, -EFAULT, -EINTR, -EIO, -EBUSY, -ENOMEM, ...(gen === 'T1' ? [-EEXIST] : [-EOPNOTSUPP])],
+    internalFw: [],
+    predict(op, w, backend): Prediction {
+      if (op.kind !== 'tdx_init_mem_region') return none('not this ioctl');
+      const ps = w.geo.page_size;
+      const t = tdxOf(w);
+      if (t.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED') return rejected(TDX['T.10'], -EINVAL);
+      if (!t.kvm_tdx.hkid_assigned) return rejected(TDX['T.11'], -EINVAL);
+      if (t.kvm_tdx.state === 'TD_STATE_RUNNABLE') return rejected(TDX['T.9'], -EINVAL);
+      if ((op.flags & ~KVM_TDX_MEASURE_MEMORY_REGION) !== 0) return rejected(TDX['T.3'], -EINVAL);
+      if (op.source_addr % ps !== 0) return rejected(TDX['T.6'], -EINVAL);
+      const shared = (gpa: number) => Math.floor(gpa / TDX_SHARED_BIT) % 2 !== 0;
+      const end = op.gpa + op.nr_pages * ps;
+      if (op.gpa % ps !== 0 || op.nr_pages <= 0 || end <= op.gpa || shared(op.gpa) || shared(end - 1)) return rejected(TDX['T.7'], -EINVAL);
+      // T.8, T2: the newest tree rejects it up front; v7.0 finds no source page in the callback.
+      if (gen === 'T2' && op.source_addr === 0) return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP);
+      return tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
+    },
+    reported: (op, _ret, out, ps) => (op.kind === 'tdx_init_mem_region' ? Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps) : 0),
+    mustPopulate: (n) => n,
+    fields(op, n, _ret, ps) {
+      if (op.kind !== 'tdx_init_mem_region') return {};
+      return { source_addr: op.source_addr + n * ps, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - n };
+    },
+    success: () => 0,
+  };
+}
+
+function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: number, nr: number, source: number): Prediction {
+  const ps = w.geo.page_size;
+  const t = tdxOf(w);
+  const src = (i: number) => source + i * ps;
+  const noSlot: PageCheck = { row: TDX['T.gp'], errno: -EINVAL, fails: (p) => !hasGmem(p.slot) };
+  const noFile: PageCheck = { row: GP.noFile, errno: -EFAULT, fails: (p) => hasGmem(p.slot) && gmemFile(w, p.slot) === undefined };
+  const gup: PageCheck = { row: TDX['T.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) };
+  const prepared: PageCheck = { row: TDX['T.13'], errno: -EEXIST, fails: (p) => p.folio?.uptodate === true };
+  const notPrivate: PageCheck = { row: TDX['T.5'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) };
+  const mapped: PageCheck = {
+    row: TDX['T.13'], errno: -EIO,
+    fails: (p) => t.mirror.has(p.gfn) || t.module.sept.has(p.gfn),
+    fw: ['TDH.MEM.PAGE.ADD:sept_entry_state'],
+  };
+  const walk = gen === 'T2'
+    ? walkPages(w, backend, gfn0, nr, [noSlot, noFile, gup, notPrivate, mapped])
+    // T1: the old tree GUPs in the callback, after the gmem checks (CODE.tdxOld); RFC v1 pins
+    // before the invalidate lock, before them (CODE.rfc), and tracks no preparation (CODE.rfcPrep).
+    : walkPages(w, backend, gfn0, nr, [noSlot, noFile, prepared, notPrivate, gup, mapped], [noSlot, noFile, gup, notPrivate, mapped]);
+  const relational = w.freeList.length < nr + 8 ? 'host memory nearly exhausted: a folio allocation may fail' : undefined;
+  const extra = relational === undefined ? {} : { relational };
+  if (walk.stop !== undefined) {
+    return { kind: 'verdict', rows: walk.stop.rows, ret: walk.stop.errnos, min: walk.passing, max: walk.passing, fw: walk.stop.fw, ...extra };
+  }
+  return { kind: 'verdict', rows: [TDX['T.1']], ret: [0], min: nr, max: nr, fw: [], ...extra };
+}

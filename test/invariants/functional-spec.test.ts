@@ -1,0 +1,357 @@
+import { describe, expect, test } from 'vitest';
+import { backendById } from '../../model/backends/registry.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
+import { MUTANTS } from '../../model/revisions/mutants.js';
+import { REVISIONS } from '../../model/revisions/registry.js';
+import { runScenario } from '../../model/scenario/runScenario.js';
+import type { BackendId, Op, Scenario } from '../../model/scenario/Scenario.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import { runWithInvariant } from '../../properties/check.js';
+import { functionalSpec } from '../../properties/invariants/functional-spec.js';
+import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
+import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
+
+/**
+ * The functional oracle. The case table holds it to every built-in revision across the documented
+ * conditions (a row per condition and generation), shows the injected bugs only it catches, and
+ * pins the real departures the matrix expects. The unit tests below check the specification
+ * itself: each row's condition, in a world a set-up built, predicts the row's result.
+ */
+const S = setupOps();
+const C = ccaSetupOps({ slotPages: 2 });
+const finish: Op = { kind: 'snp_launch_finish', faults: [] };
+const finalize: Op = { kind: 'tdx_finalize_vm', faults: [] };
+const activate: Op = { kind: 'arm_realm_activate', faults: [] };
+/** The CCA set-up with the shared alias of page 1 unmapped (only page 0 of the source mapped). */
+const C1 = C.map((op) => (op.kind === 'mmap' ? { ...op, length: PS } : op));
+/** KVM_ARM_RMI_POPULATE of page 0 from its alias, with fields overridden. */
+const armOp = (o: Partial<Omit<Extract<Op, { kind: 'arm_rmi_populate' }>, 'kind'>>): Op => ({ kind: 'arm_rmi_populate', base: G * PS, size: PS, source_uaddr: SRC, flags: 1, reserved: 0, faults: [], ...o });
+const last = (r: { results: readonly { ret: number; out: Readonly<Record<string, number>> }[] }) => r.results[r.results.length - 1];
+
+test('the matrix expects the departures: G3 on v7.0, B3 on TDX rfc-v1, G9 on rme-v9, G10 on rme-v12', () => {
+  expectMatrixViolated('functional-spec', 'snp', 'v7.0', 'wrongErrno');
+  expectMatrixViolated('functional-spec', 'tdx', 'rfc-v1', 'wrongErrno');
+  expectMatrixViolated('functional-spec', 'cca', 'rme-v9', 'touchedPastCount');
+  expectMatrixViolated('functional-spec', 'cca', 'rme-v12', 'touchedPastCount');
+});
+
+invariantCases(functionalSpec, {
+  holds: [
+    // SEV-SNP, S2 (v7.0 text, newest code) and S1.
+    { name: 'S1.1: the whole range, written back', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { gfn_start: G + 3, uaddr: SRC + 3 * PS, len: 0, error: 0 } }) },
+    { name: 'S1.1 on S1', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 })]) },
+    { name: 'S1.3, GP.3: cut at the memslot end', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ at: 6, npages: 4 })]), check: (r) => expect(last(r)?.out.len).toBe(2 * PS) },
+    { name: 'S1.3: RFC v1 stops at GMEM_GUP_NPAGES, which S1 allows', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ npages: 6 })]), check: (r) => expect(last(r)?.out.gfn_start).toBe(G + 4) },
+    { name: 'S1.4/S2.4: ZERO ignores uaddr', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0x1234, npages: 2 })]), check: (r) => expect(last(r)?.out.uaddr).toBe(0x1234) },
+    { name: 'S1.2: first page shared: -EIO, error 0, nothing written back', revision: rev('v7.0'), scenario: scenario('snp', [...setupOps({ private: null }), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EIO, out: { gfn_start: G, error: 0 } }) },
+    { name: 'S1.2, S1.20: second page shared: 0 after one page', revision: rev('v6.11'), scenario: scenario('snp', [...setupOps({ private: [0, 1] }), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)?.out.gfn_start).toBe(G + 1) },
+    { name: 'S1.5: unknown type', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ type: 7 })]) },
+    { name: 'S1.6: flags', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ flags: 1 })]) },
+    { name: 'S1.7: len not a page multiple', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ len: PS + 1 })]) },
+    { name: 'S1.8: len 0 on S1 (-EINVAL since 2025, 0 before)', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ len: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
+    { name: 'S2.3: len 0', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ len: 0 })]) },
+    { name: 'S1.9: S1 takes an unaligned uaddr', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: SRC + 1, npages: 2 })]) },
+    { name: 'S2.1: S2 rejects an unaligned uaddr', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: SRC + 1 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
+    { name: 'S1.10: uaddr 0 on S1 is -EIO', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]) },
+    { name: 'S2.2: uaddr 0 on S2 is -EINVAL', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]) },
+    { name: 'S1.11/S2.5: gfn_start in no memslot', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ at: SLOT_PAGES })]) },
+    { name: 'S1.12: populated again (S1)', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate(), launchUpdate()]) },
+    { name: 'S2.6: populated again (S2)', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate(), launchUpdate()]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
+    { name: 'S2.7: source hole in the first page', revision: rev('v7.0'), scenario: scenario('snp', [...setupOps({ holes: [0] }), launchUpdate()]) },
+    { name: 'S2.8: CPUID from a read-only source', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...setupOps({ prot: 'ro' }), launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID })]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
+    { name: 'S1.18: after LAUNCH_FINISH, consistency only', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, finish, launchUpdate({ npages: 2 })]) },
+    { name: 'relational: LAUNCH_UPDATE fails on page 2', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 2 }] })]) },
+    // TDX, T1 and T2.
+    { name: 'T.1, T.2: measured pages, region written back', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 3 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { nr_pages: 0, gpa: (G + 3) * PS } }) },
+    { name: 'T.1 on T1, unmeasured', revision: rev('v6.11'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2, flags: 0 })]) },
+    { name: 'T.3: unknown flag', revision: rev('v7.0'), scenario: scenario('tdx', [...S, initMemRegion({ flags: 2 })]) },
+    { name: 'T.5: page 2 shared: -EINVAL after one page, written back', revision: rev('v7.0'), scenario: scenario('tdx', [...setupOps({ private: [0, 1] }), initMemRegion({ nr_pages: 3 })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EINVAL, out: { nr_pages: 2 } }) },
+    { name: 'T.6: unaligned source', revision: rev('rfc-v1'), scenario: scenario('tdx', [...S, initMemRegion({ source_addr: SRC + 1 })]) },
+    { name: 'T.7: shared GPA', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ gpa: G * PS + TDX_SHARED_BIT })]) },
+    { name: 'T.7: nr_pages 0', revision: rev('v6.11'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 0 })]) },
+    { name: 'T.8 on T1: source 0 is -EFAULT', revision: rev('v6.11'), scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EFAULT) },
+    { name: 'T.8 on T2: source 0 is -EOPNOTSUPP in v7.0', revision: rev('v7.0'), scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EOPNOTSUPP) },
+    { name: 'T.8 on T2: source 0 is -EINVAL in the newest tree', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
+    { name: 'T.9: after KVM_TDX_FINALIZE_VM', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, finalize, initMemRegion()]) },
+    { name: 'T.13 on T1: added again is -EEXIST', revision: rev('v6.11'), scenario: scenario('tdx', [...S, initMemRegion(), initMemRegion()]), check: (r) => expect(last(r)?.ret).toBe(-EEXIST) },
+    { name: 'T.13 on T1: RFC v1 (no preparation tracking) says -EIO', revision: rev('rfc-v1'), scenario: scenario('tdx', [...S, initMemRegion(), initMemRegion()]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
+    { name: 'T.13 on T2: added again is -EIO', revision: rev('v7.0'), scenario: scenario('tdx', [...S, initMemRegion(), initMemRegion()]) },
+    { name: 'T.gp: past the memslot, one page a call', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ at: 7, nr_pages: 2 })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EINVAL, out: { nr_pages: 1 } }) },
+    { name: 'T.src: source hole at page 2', revision: rev('v6.11'), scenario: scenario('tdx', [...setupOps({ holes: [1] }), initMemRegion({ nr_pages: 2 })]) },
+    // Arm CCA: R9, R12, RN.
+    { name: 'R9.1: the whole range from the shared alias', revision: rev('rme-v9'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2 })]), check: (r) => expect(last(r)?.ret).toBe(0) },
+    { name: 'R9.2: before the realm is created', revision: rev('rme-v9'), scenario: ccaScenario([...C.filter((op) => op.kind !== 'arm_realm_create'), rmiPopulate()]), check: (r) => expect(last(r)?.ret).toBe(-EPERM) },
+    { name: 'R9.4: size 0 does nothing', revision: rev('rme-v9'), scenario: ccaScenario([...C, rmiPopulate({ npages: 0 })]) },
+    { name: 'R9.5: the chunk crosses the memslot end', revision: rev('rme-v9'), scenario: ccaScenario([...C, rmiPopulate({ at: 1, npages: 2 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
+    { name: 'R9.7: populated again', revision: rev('rme-v9'), scenario: ccaScenario([...C, rmiPopulate(), rmiPopulate()]), check: (r) => expect(last(r)?.ret).toBe(-ENXIO) },
+    { name: 'R12.1: bytes populated, 4-granule pages', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2 })], { granules_per_page: 4 }), check: (r) => expect(last(r)?.ret).toBe(2 * PS) },
+    { name: 'R12.2: after a vCPU ran', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate(), activate, rmiPopulate({ at: 1 })]), check: (r) => expect(last(r)?.ret).toBe(-EBUSY) },
+    { name: 'R12.5: size 0 is -EINVAL (the WARN, warn-reachable\'s G12)', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate({ npages: 0 })]) },
+    { name: 'R12.7: shared, -EINVAL', revision: rev('rme-v12'), scenario: ccaScenario([...ccaSetupOps({ slotPages: 2, private: false }), rmiPopulate()]) },
+    { name: 'R12.7: populated again, -EEXIST', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate(), rmiPopulate()]), check: (r) => expect(last(r)?.ret).toBe(-EEXIST) },
+    { name: 'R12.8: page 2\'s source unmapped: the bytes of page 1', revision: rev('rme-v12'), scenario: ccaScenario([...C1, rmiPopulate({ npages: 2 })]), check: (r) => expect(last(r)?.ret).toBe(PS) },
+    { name: 'RN.1: base/size/source_uaddr written back on a short success', revision: rev('rmi-newest'), scenario: ccaScenario([...C1, rmiPopulate({ npages: 2 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { size: PS } }) },
+    { name: 'RN.3: unaligned source', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate({ source_uaddr: SRC + 1 })]) },
+    { name: 'RN.5: after a vCPU ran', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate(), activate, rmiPopulate({ at: 1 })]) },
+    { name: 'RN.8: size 0', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate({ npages: 0 })]) },
+    { name: 'RN.10: populated again, -ENXIO', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate(), rmiPopulate()]), check: (r) => expect(last(r)?.ret).toBe(-ENXIO) },
+    { name: 'relational: an RMI refusal on page 2', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2, faults: [fw('RMI_RTT_DATA_MAP_INIT', 'src_copy', 2)] })]) },
+    // The VM ioctls around populate.
+    {
+      name: 'MA.1-MA.5, G.1-G.3, M.1, M.4, M.5, FA.2, FA.5 on a good revision',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [
+        { kind: 'create_guest_memfd', size: PS + 1, flags: 0 },
+        { kind: 'create_guest_memfd', size: 4 * PS, flags: 4 },
+        ...S,
+        { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 1 },
+        { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 1, flags: 0 },
+        { kind: 'set_memory_attributes', address: G * PS, size: 0, attributes: 0, flags: 0 },
+        { kind: 'set_memory_attributes', address: G * PS + 1, size: PS, attributes: 0, flags: 0 },
+        { kind: 'set_memory_attributes', address: G * PS, size: 2 * PS, attributes: 0, flags: 0 },
+        { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: G * PS, memory_size: PS, userspace_addr: 0, guest_memfd: GMEM, guest_memfd_offset: SLOT_PAGES * PS },
+        { kind: 'create_guest_memfd', size: 2 * PS, flags: 0 },
+        { kind: 'set_user_memory_region2', slot: 2, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: 0x100 * PS, memory_size: PS, userspace_addr: 0, guest_memfd: GMEM + 1, guest_memfd_offset: 4 * PS },
+        { kind: 'set_user_memory_region2', slot: 2, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: 0x100 * PS, memory_size: PS, userspace_addr: 0, guest_memfd: GMEM + 1, guest_memfd_offset: PS },
+        launchUpdate({ at: 2 }),
+        { kind: 'punch_hole', guest_memfd: GMEM, offset: 1, len: PS, faults: [] },
+        { kind: 'punch_hole', guest_memfd: GMEM, offset: 2 * PS, len: PS, faults: [] },
+      ]),
+      check: (r) => expect(r.results.map((x) => x.ret)).toEqual([-EINVAL, -EINVAL, 1, 0, 0, 0, -EINVAL, -EINVAL, -EINVAL, -EINVAL, 0, -EEXIST, 2, -EINVAL, 0, 0, -EINVAL, 0]),
+    },
+  ],
+  violated: [
+    {
+      name: 'injected: every populate fails (SNP: -EIO where S1.1 says 0)',
+      revision: mutant('kvm-x86-next+populate-fails'),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'injected: every populate fails (TDX: -EINVAL where T.1 says 0)',
+      revision: mutant('kvm-x86-next+populate-fails'),
+      scenario: scenario('tdx', [...S, initMemRegion()]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'injected: an unaligned uaddr answered with -EFAULT, not S2.1\'s -EINVAL',
+      revision: mutant('kvm-x86-next+unaligned-uaddr-efault'),
+      scenario: scenario('snp', [launchUpdate({ uaddr: SRC + 1 })]),
+      messageId: 'wrongErrno',
+      opIndex: 0,
+      check: (r) => expect(last(r)?.ret).toBe(-EFAULT),
+    },
+    {
+      name: 'G3: v7.0 answers uaddr 0 with -EIO through the WARN, S2.2 says -EINVAL',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'G2: v7.0 populates a CPUID page from a read-only source, S2.8 says -EIO',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...setupOps({ prot: 'ro' }), launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID })]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'B3: RFC v1 TDX "adds" a page from source_addr 0, T.8 (T1) says -EFAULT',
+      revision: rev('rfc-v1'),
+      scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
+    {
+      name: 'G9: rme-v9 fails page 2 (R9.6) and leaves page 1 populated, which R9.8 cannot report',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C1, rmiPopulate({ npages: 2 })]),
+      messageId: 'touchedPastCount',
+      opIndex: 5,
+      check: (r) => expect(last(r)?.ret).toBe(-EFAULT),
+    },
+    {
+      name: 'G10: rme-v12 rolls back granules 0-2 of a page whose granule 3 fails, but they stay measured',
+      revision: rev('rme-v12'),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy', 1, 3)] })], { granules_per_page: 4 }),
+      messageId: 'touchedPastCount',
+      opIndex: 5,
+    },
+  ],
+});
+
+describe('the oracle gives no verdict where it cannot know the document', () => {
+  test('a module with neither a built-in id nor derivedFrom', () => {
+    const stranger = { ...rev('v7.0'), id: 'my-patch' };
+    const { violations } = runWithInvariant(scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), stranger, functionalSpec);
+    expect(violations).toEqual([]);
+  });
+
+  test('a module derived from v7.0 is held to S2/T2', () => {
+    const derived = { ...rev('v7.0'), id: 'my-patch', derivedFrom: 'v7.0' };
+    const { violations } = runWithInvariant(scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), derived, functionalSpec);
+    expect(violations.map((v) => v.messageId)).toEqual(['wrongErrno']);
+  });
+});
+
+describe('generations: one table', () => {
+  test('every built-in revision has a generation on each of its backends', () => {
+    for (const r of REVISIONS) for (const b of r.backends) expect(generationOf(r, b), `${b}/${r.id}`).toBeDefined();
+    expect(Object.keys(GENERATIONS).sort()).toEqual(REVISIONS.map((r) => r.id).sort());
+  });
+
+  test('an Arm revision\'s generation is the one its arm.uapi names', () => {
+    for (const r of REVISIONS.filter((x) => x.arm !== undefined)) expect(generationOf(r, 'cca')).toBe(r.arm === undefined ? undefined : ARM_UAPI_GENERATION[r.arm.uapi]);
+  });
+
+  test('derived modules inherit; injected bugs take their base\'s; strangers get none', () => {
+    expect(generationOf({ id: 'x', derivedFrom: 'rfc-v1' }, 'tdx')).toBe('T1');
+    expect(generationOf({ id: 'x', derivedFrom: 'rme-v12', arm: { rmm: 'v1.0', uapi: 'rmi-populate-writeback', privateTracking: 'vm-attributes' } }, 'cca')).toBe('RN');
+    for (const m of MUTANTS) for (const b of m.backends) expect(generationOf(m, b)).toBe(GENERATIONS[m.base]?.[b]);
+    expect(generationOf({ id: 'x' }, 'snp')).toBeUndefined();
+  });
+});
+
+describe('the rows', () => {
+  test('ids are unique; rows the model cannot express say why', () => {
+    const ids = ALL_ROWS.map((r) => r.id);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    for (const r of ALL_ROWS) if (r.encoded === false) expect(r.why, r.id).toBeTruthy();
+    for (const r of ALL_ROWS) expect(r.doc.length, r.id).toBeGreaterThan(0);
+  });
+});
+
+/** What a generation's spec predicts for `op` after `setup` ran on `revision`. */
+function predict(revision: string, gen: Generation, s: Scenario, op: Op) {
+  const w = runScenario(s, rev(revision)).world;
+  const p = SPECS[gen].predict(op, w, backendById(s.backend));
+  if (p.kind === 'none') return { none: p.why };
+  return { rows: p.rows.map((r) => r.id), ret: [...p.ret].sort((a, b) => a - b), min: p.min, max: p.max, ...(p.relational === undefined ? {} : { relational: true }) };
+}
+
+interface SpecCase {
+  readonly row: string;
+  readonly on: string;
+  readonly gen: Generation;
+  readonly backend: BackendId;
+  readonly setup: readonly Op[];
+  readonly op: Op;
+  readonly cca?: { granules_per_page: number };
+  readonly want: Partial<ReturnType<typeof predict>>;
+}
+
+const SPEC_CASES: readonly SpecCase[] = [
+  // S2
+  { row: 'S1.1', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ npages: 3 }), want: { rows: ['S1.1'], ret: [0], min: 3, max: 3 } },
+  { row: 'S2.3', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ len: 0 }), want: { rows: ['S2.3'], ret: [-EINVAL], max: 0 } },
+  { row: 'S1.7', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ len: PS + 1 }), want: { rows: ['S1.7'], ret: [-EINVAL] } },
+  { row: 'S1.6', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ flags: 1 }), want: { rows: ['S1.6'], ret: [-EINVAL] } },
+  { row: 'S1.5', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ type: 2 }), want: { rows: ['S1.5'], ret: [-EINVAL] } },
+  { row: 'S2.2', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ uaddr: 0 }), want: { rows: ['S2.2'], ret: [-EINVAL] } },
+  { row: 'S2.1', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ uaddr: SRC + PS - 1 }), want: { rows: ['S2.1'], ret: [-EINVAL] } },
+  { row: 'S2.4', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 1 }), want: { rows: ['S1.1'], ret: [0], max: 1 } },
+  { row: 'S2.5', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ at: -1 }), want: { rows: ['S2.5'], ret: [-EINVAL] } },
+  { row: 'S1.2', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ private: null }), op: launchUpdate(), want: { rows: ['S1.2'], ret: [-EIO], max: 0 } },
+  { row: 'S2.9', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ private: [0, 2] }), op: launchUpdate({ npages: 3 }), want: { rows: ['S2.9', 'S1.2'], ret: [0], min: 2, max: 2 } },
+  { row: 'GP.3', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ at: 6, npages: 4 }), want: { rows: ['S1.3', 'GP.3'], ret: [0], max: 2 } },
+  { row: 'S2.6', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: [...S, launchUpdate()], op: launchUpdate({ npages: 2 }), want: { rows: ['S2.6'], ret: [-EIO], max: 0 } },
+  { row: 'S2.7', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ holes: [1] }), op: launchUpdate({ npages: 2 }), want: { rows: ['S2.9', 'S2.7'], ret: [0], max: 1 } },
+  { row: 'S2.8', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ prot: 'ro' }), op: launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID }), want: { rows: ['S2.8'], ret: [-EIO] } },
+  { row: 'S1.18', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: [...S, finish], op: launchUpdate(), want: { relational: true } },
+  // S1
+  { row: 'S1.8', on: 'v6.11', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ len: 0 }), want: { rows: ['S1.8'], ret: [-EINVAL, 0], max: 0 } },
+  { row: 'S1.11', on: 'v6.11', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ at: SLOT_PAGES, len: 0 }), want: { rows: ['S1.11'], ret: [-EINVAL] } },
+  { row: 'S1.9', on: 'v6.11', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ uaddr: SRC + 1, npages: 2 }), want: { rows: ['S1.1'], ret: [0], max: 2 } },
+  { row: 'S1.10', on: 'v6.11', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ uaddr: 0 }), want: { rows: ['S1.10'], ret: [-EIO] } },
+  { row: 'S1.12', on: 'v6.11', gen: 'S1', backend: 'snp', setup: [...S, launchUpdate()], op: launchUpdate(), want: { rows: ['S1.12'], ret: [-EIO] } },
+  { row: 'S1.3', on: 'v6.11', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ npages: 6 }), want: { rows: ['S1.1'], ret: [0], min: 4, max: 6 } },
+  { row: 'S1.13', on: 'v6.11', gen: 'S1', backend: 'snp', setup: setupOps({ holes: [2] }), op: launchUpdate({ npages: 4 }), want: { rows: ['S1.20', 'S1.13'], max: 2, relational: true } },
+  // T2
+  { row: 'T.1', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ nr_pages: 3 }), want: { rows: ['T.1'], ret: [0], min: 3, max: 3 } },
+  { row: 'T.3', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ flags: 3 }), want: { rows: ['T.3'], ret: [-EINVAL] } },
+  { row: 'T.6', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: SRC + 1 }), want: { rows: ['T.6'], ret: [-EINVAL] } },
+  { row: 'T.7', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ gpa: G * PS + 1 }), want: { rows: ['T.7'], ret: [-EINVAL] } },
+  { row: 'T.8', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.8'], ret: [-EOPNOTSUPP, -EINVAL] } },
+  { row: 'T.9', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...S, finalize], op: initMemRegion(), want: { rows: ['T.9'], ret: [-EINVAL] } },
+  { row: 'T.5', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: setupOps({ private: [0, 1] }), op: initMemRegion({ nr_pages: 2 }), want: { rows: ['T.5'], ret: [-EINVAL], min: 1, max: 1 } },
+  { row: 'T.gp', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ at: 7, nr_pages: 3 }), want: { rows: ['T.gp'], ret: [-EINVAL], max: 1 } },
+  { row: 'T.src', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: setupOps({ holes: [0], private: null }), op: initMemRegion(), want: { rows: ['T.src'], ret: [-EFAULT], max: 0 } },
+  { row: 'T.13', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...S, initMemRegion()], op: initMemRegion(), want: { rows: ['T.13'], ret: [-EIO] } },
+  // T1
+  { row: 'T.8', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.src'], ret: [-EFAULT] } },
+  { row: 'T.13', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: [...S, initMemRegion()], op: initMemRegion(), want: { rows: ['T.13'], ret: [-EEXIST, -EIO] } },
+  { row: 'T.5', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: setupOps({ holes: [0], private: null }), op: initMemRegion(), want: { rows: ['T.5', 'T.src'], ret: [-EINVAL, -EFAULT] } },
+  // R9
+  { row: 'R9.1', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2 }), want: { rows: ['R9.1'], ret: [0], max: 2 } },
+  { row: 'R9.2', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: [...C, activate], op: rmiPopulate(), want: { rows: ['R9.2'], ret: [-EPERM] } },
+  { row: 'R9.3', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: armOp({ flags: 2 }), want: { rows: ['R9.3'], ret: [-EINVAL] } },
+  { row: 'R9.4', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: rmiPopulate({ npages: 0 }), want: { rows: ['R9.4'], ret: [0], max: 0 } },
+  { row: 'R9.5', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: rmiPopulate({ at: 1, npages: 2 }), want: { rows: ['R9.5'], ret: [-EINVAL] } },
+  { row: 'R9.6', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C1, op: rmiPopulate({ npages: 2 }), want: { rows: ['R9.6', 'R9.8'], ret: [-EFAULT], max: 0 } },
+  { row: 'R9.7', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: [...C, rmiPopulate()], op: rmiPopulate(), want: { rows: ['R9.7'], ret: [-ENXIO] } },
+  { row: 'R9.src', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: rmiPopulate({ source_uaddr: SRC + PS }), want: { none: 'R9.src: not expressible in the v9 uAPI (the model answers -ENOTTY): no verdict' } },
+  // R12
+  { row: 'R12.1', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2 }), want: { rows: ['R12.1'], ret: [2 * PS], max: 2 } },
+  { row: 'R12.2', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: [...C, rmiPopulate(), activate], op: rmiPopulate({ at: 1 }), want: { rows: ['R12.2'], ret: [-EBUSY] } },
+  { row: 'R12.4', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: armOp({ reserved: 1 }), want: { rows: ['R12.4'], ret: [-EINVAL] } },
+  { row: 'R12.5', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: rmiPopulate({ npages: 0 }), want: { rows: ['R12.5'], ret: [-EINVAL] } },
+  { row: 'R12.7', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: [...C, rmiPopulate()], op: rmiPopulate(), want: { rows: ['R12.7'], ret: [-EEXIST] } },
+  { row: 'R12.8', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C1, op: rmiPopulate({ npages: 2 }), want: { rows: ['R12.8', 'R12.src'], ret: [PS], max: 1 } },
+  // RN
+  { row: 'RN.1', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2 }), want: { rows: ['RN.1'], ret: [0], max: 2 } },
+  { row: 'RN.3', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ source_uaddr: 0 }), want: { rows: ['RN.3'], ret: [-EINVAL] } },
+  { row: 'RN.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ size: PS + 1 }), want: { rows: ['RN.4'], ret: [-EINVAL] } },
+  { row: 'RN.5', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: [...C, rmiPopulate(), activate], op: rmiPopulate({ at: 1 }), want: { rows: ['RN.5'], ret: [-EBUSY] } },
+  { row: 'RN.8', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ npages: 0 }), want: { rows: ['RN.8'], ret: [0], max: 0 } },
+  { row: 'RN.10', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: [...C, rmiPopulate()], op: rmiPopulate({ npages: 2 }), want: { rows: ['RN.10'], ret: [-ENXIO] } },
+  { row: 'GP.1', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ at: 2 }), want: { rows: ['GP.1'], ret: [-EINVAL] } },
+  { row: 'GP.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C1, op: rmiPopulate({ npages: 2 }), want: { rows: ['GP.4', 'RN.src'], ret: [0], max: 1 } },
+  { row: 'RN.11', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: [...C, rmiPopulate(), punchPage(0, [fw('RMI_RTT_DATA_UNMAP', 'rmm_defect')])], op: rmiPopulate(), want: { relational: true } },
+];
+
+describe('the specification, row by row: the condition predicts the documented result', () => {
+  for (const c of SPEC_CASES) {
+    test(`${c.gen} ${c.row}: ${JSON.stringify(c.want)}`, () => {
+      const s: Scenario = c.backend === 'cca' ? ccaScenario(c.setup, c.cca ?? {}) : scenario(c.backend, c.setup);
+      expect(predict(c.on, c.gen, s, c.op)).toMatchObject(c.want);
+    });
+  }
+});
+
+describe('the VM ioctls, row by row', () => {
+  const w = runScenario(scenario('snp', S), rev('kvm-x86-next')).world;
+  const row = (op: Op) => predictGeneric(op, w, 'snp');
+  test.each([
+    ['MA.2', { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0, flags: 1 }, [-EINVAL]],
+    ['MA.3', { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 1, flags: 0 }, [-EINVAL]],
+    ['MA.4', { kind: 'set_memory_attributes', address: G * PS, size: 0, attributes: 0, flags: 0 }, [-EINVAL]],
+    ['MA.5', { kind: 'set_memory_attributes', address: G * PS, size: PS + 1, attributes: 0, flags: 0 }, [-EINVAL]],
+    ['MA.6', { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 }, [0]],
+    ['MA.1', { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0, flags: 0 }, [0]],
+    ['G.2', { kind: 'create_guest_memfd', size: PS, flags: 4 }, [-EINVAL]],
+    ['G.5', { kind: 'create_guest_memfd', size: PS, flags: 2 }, [-EINVAL]],
+    ['G.3', { kind: 'create_guest_memfd', size: 0, flags: 0 }, [-EINVAL]],
+    ['G.1', { kind: 'create_guest_memfd', size: PS, flags: 1 }, 'fd'],
+    ['M.5', { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: G * PS, memory_size: PS, userspace_addr: 0, guest_memfd: GMEM, guest_memfd_offset: 8 * PS }, [-17]],
+    ['M.4', { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: 0x100 * PS, memory_size: PS, userspace_addr: 0, guest_memfd: GMEM, guest_memfd_offset: 9 * PS }, [-EINVAL]],
+    ['M.1', { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: 0x100 * PS, memory_size: PS, userspace_addr: 0, guest_memfd: GMEM, guest_memfd_offset: 8 * PS }, [0]],
+    ['FA.2', { kind: 'punch_hole', guest_memfd: GMEM, offset: 1, len: PS, faults: [] }, [-EINVAL]],
+    ['FA.5', { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [] }, [0]],
+  ] as [string, Op, readonly number[] | 'fd'][])('%s', (id, op, ret) => {
+    expect(row(op)).toMatchObject({ row: { id }, ret });
+  });
+
+  test('M.6 (a guest_memfd slot modified) and the in-place trees\' attributes are not judged', () => {
+    const again = S[1];
+    if (again?.kind !== 'set_user_memory_region2') throw new Error('set-up lost its memslot');
+    expect(row(again)).toBeUndefined();
+    const wn = runScenario(ccaScenario(C), rev('rmi-newest')).world;
+    expect(predictGeneric({ kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0, flags: 1 }, wn, 'cca')).toBeUndefined();
+  });
+});
