@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 120_000,
+    // A matrix file explores each revision once, in beforeAll.
+    hookTimeout: 120_000,
     maxWorkers: 2,
     coverage: {
       provider: 'v8',

@@ -15,7 +15,7 @@ import { Tinypool } from 'tinypool';
 import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
-import { expectation } from '../properties/matrix.js';
+import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import type { DetectResult, DetectTask } from './detectTask.js';
 
@@ -52,7 +52,7 @@ for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
     for (const inv of INVARIANTS) {
       const e = expectation(inv.id, backend, r.id);
       if (e.verdict !== 'violated') continue;
-      for (const b of e.bugs) for (const key of b.signatures.filter((k) => k.startsWith(`${inv.id}/`))) rows.set(`${backend}/${r.id}/${key}`, { backend, revision: r.id, bug: b.id, key, firsts: [], sizes: [] });
+      for (const key of expectedSignatures(e, inv.id)) rows.set(`${backend}/${r.id}/${key}`, { backend, revision: r.id, bug: bugForSignature(e, key)?.id ?? '?', key, firsts: [], sizes: [] });
     }
   }
 }

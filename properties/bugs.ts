@@ -68,9 +68,7 @@ export const BUGS = {
       'memory-safety/wildPointer@tdx_gmem_post_populate',
       'memory-safety/wildPointer@tdx_mem_page_add',
       'measurement/mismatch@tdx_init_mem_region',
-      'measurement/extra@tdx_init_mem_region',
       'src-offset-straddling/wrongByte@tdx_init_mem_region',
-      'src-offset-straddling/readPastSource@tdx_mem_page_add',
       // source_addr 0 "adds" from a wild pointer where T1 documents (by its code) -EFAULT.
       'functional-spec/wrongErrno@tdx_init_mem_region',
       'functional-spec/populatedCount@tdx_init_mem_region',

@@ -37,11 +37,11 @@ export function expectedFor(revision: Pick<Revision, 'id' | 'derivedFrom'>, inva
       maxPages: 8,
     };
     const bugs = base.verdict === 'violated' ? [injected, ...base.bugs] : [injected];
-    return { expectation: { verdict: 'violated', bug: injected, bugs, tolerated: base.tolerated }, inheritedFrom: mutant.base };
+    return { expectation: { verdict: 'violated', bug: injected, bugs, tolerated: base.tolerated, excluded: base.excluded }, inheritedFrom: mutant.base };
   }
   if (REVISIONS.some((r) => r.id === revision.id)) return { expectation: expectation(invariant, backend, revision.id) };
   if (revision.derivedFrom !== undefined) return { expectation: expectation(invariant, backend, revision.derivedFrom), inheritedFrom: revision.derivedFrom, derived: true };
-  return { expectation: { verdict: 'holds', tolerated: [] }, unspecified: true };
+  return { expectation: { verdict: 'holds', tolerated: [], excluded: [] }, unspecified: true };
 }
 
 /**

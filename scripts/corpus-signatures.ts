@@ -19,7 +19,7 @@ import { loadCorpus } from '../properties/corpus/load.js';
 import { findingEntry, recordVerdicts } from '../properties/corpus/record.js';
 import { saveEntry } from '../properties/corpus/store.js';
 import { CELL_RUNS, explore } from '../properties/explore.js';
-import { bugForSignature, expectation } from '../properties/matrix.js';
+import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 
 const { values, positionals } = parseArgs({ options: { seeds: { type: 'string' }, rerecord: { type: 'boolean' } }, allowPositionals: true });
@@ -36,23 +36,20 @@ if (values.rerecord === true) {
   console.log(`re-recorded the verdicts of every file in ${dir}`);
 }
 
-/** Signatures recorded for a revision by some corpus scenario. */
-function recorded(revision: string): Set<string> {
+/** Signatures recorded for a revision on a backend by some corpus scenario. */
+function recorded(backend: BackendId, revision: string): Set<string> {
   return new Set(loadCorpus(dir).flatMap(({ entry }) => {
     const v = entry.verdicts[revision];
-    return v?.verdict === 'violated' ? (v.signatures ?? []) : [];
+    return entry.scenario.backend === backend && v?.verdict === 'violated' ? (v.signatures ?? []) : [];
   }));
 }
 
 const missing: string[] = [];
 for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
   for (const revision of REVISIONS.filter((r) => r.backends.includes(backend))) {
-    const wanted = new Set(INVARIANTS.flatMap((inv) => {
-      const e = expectation(inv.id, backend, revision.id);
-      return e.verdict === 'violated' ? e.bugs.flatMap((b) => b.signatures.filter((k) => k.startsWith(`${inv.id}/`))) : [];
-    }));
+    const wanted = new Set(INVARIANTS.flatMap((inv) => expectedSignatures(expectation(inv.id, backend, revision.id), inv.id)));
     for (const seed of seeds) {
-      const have = recorded(revision.id);
+      const have = recorded(backend, revision.id);
       const todo = [...wanted].filter((k) => !have.has(k));
       if (todo.length === 0) break;
       const x = explore({ backend, revision, invariants: INVARIANTS, runs: CELL_RUNS[backend], seed });
@@ -62,7 +59,7 @@ for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
         console.log(`${backend}/${revision.id} ${f.key}: ${saved.kind} ${saved.file} (seed ${seed})`);
       }
     }
-    const have = recorded(revision.id);
+    const have = recorded(backend, revision.id);
     for (const k of wanted) if (!have.has(k)) missing.push(`${backend}/${revision.id} ${k}`);
   }
 }

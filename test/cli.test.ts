@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { run } from './runCli.js';
+import { INVARIANTS } from '../properties/registry.js';
 
 describe('gmemcheck list', () => {
   test('lists backends, revisions, injected bugs, properties and the matrix', async () => {
@@ -17,7 +18,7 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    expect(doc.matrix).toHaveLength(16 * 11);
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 11);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
   });
 });
@@ -191,8 +192,8 @@ describe('the gmemcheck bin', () => {
     const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--runs', '20'], { encoding: 'utf8', cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate \(.*as in rfc-v1\)/);
-    // 20 runs are too few to reach the coverage minimums: inconclusive, exit 1.
-    expect(r.status).toBe(1);
+    // B3 is found, as rfc-v1's row expects: exit 0 (coverage makes only holding cells inconclusive).
+    expect(r.status).toBe(0);
   }, 60_000);
 
   test('a reader that closes early ends it quietly, with the SIGPIPE status', async () => {

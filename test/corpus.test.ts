@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { revisionsFor } from '../model/revisions/registry.js';
 import { judgeScenario, verdictMismatch } from '../properties/corpus/judge.js';
 import { loadCorpus } from '../properties/corpus/load.js';
-import { expectation } from '../properties/matrix.js';
+import { expectation, expectedSignatures } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 
 /**
@@ -33,7 +33,7 @@ describe('corpus/', () => {
         for (const inv of INVARIANTS) {
           const e = expectation(inv.id, backend, r.id);
           if (e.verdict !== 'violated') continue;
-          for (const key of e.bugs.flatMap((b) => b.signatures.filter((k) => k.startsWith(`${inv.id}/`)))) if (!have.has(key)) missing.push(`${backend}/${r.id} ${key}`);
+          for (const key of expectedSignatures(e, inv.id)) if (!have.has(key)) missing.push(`${backend}/${r.id} ${key}`);
         }
       }
     }

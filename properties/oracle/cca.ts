@@ -1,4 +1,5 @@
 import type { BackendModel } from '../../model/backends/Backend.js';
+import { rmeCapSourceIsAlias } from '../../model/backends/cca/backend.js';
 import { ccaOf } from '../../model/backends/cca/access.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
 import { gmemGupNpages } from '../../model/geometry.js';
@@ -73,9 +74,8 @@ export const r9Spec: PopulateSpec = {
   predict(op, w, backend): Prediction {
     if (op.kind !== 'arm_rmi_populate') return none('not this ioctl');
     const ps = w.geo.page_size;
-    const first = slotAt(w, Math.floor(op.base / ps));
-    // The v9 uAPI has no source argument: only the shared alias of the base is expressible.
-    if (first !== undefined && op.source_uaddr !== first.userspace_addr + (Math.floor(op.base / ps) - first.base_gfn) * ps) return none(`${ARM['R9.src'].id}: ${ARM['R9.src'].result}`);
+    // The v9 uAPI has no source argument: only the shared alias of each page is expressible.
+    if (!rmeCapSourceIsAlias(w, op)) return none(`${ARM['R9.src'].id}: ${ARM['R9.src'].result}`);
     if (ccaOf(w).kernel.state !== 'REALM_STATE_NEW') return rejected(ARM['R9.2'], -EPERM);
     if (op.base % ps !== 0 || op.size % ps !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0) return rejected(ARM['R9.3'], -EINVAL);
     if (op.size < 0) return rejected(ARM['R9.4'], -EINVAL);

@@ -30,6 +30,8 @@ export interface PageCheck {
   readonly row: Row;
   /** What this failure returns for the page (from kvm_gmem_populate() or the ioctl's loop). */
   readonly errno: number;
+  /** Other answers the trees of the generation give for it, where the document is silent. */
+  readonly alsoErrnos?: readonly number[];
   readonly fails: (p: PageCtx) => boolean;
   /** Firmware refusals through which the kernel finds this condition (`cmd:condition`). */
   readonly fw?: readonly string[];
@@ -62,7 +64,7 @@ export function walkPages(w: World, backend: BackendModel, gfn0: number, count: 
     const first = orders.map((checks) => checks.find((c) => c.fails(p))).filter((c): c is PageCheck => c !== undefined);
     if (first.length === 0) continue;
     const rows = [...new Set(first.map((c) => c.row))];
-    return { passing: i, stop: { page: i, rows, errnos: [...new Set(first.map((c) => c.errno))], fw: first.flatMap((c) => c.fw ?? []) } };
+    return { passing: i, stop: { page: i, rows, errnos: [...new Set(first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])]))], fw: first.flatMap((c) => c.fw ?? []) } };
   }
   return { passing: count };
 }

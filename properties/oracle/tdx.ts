@@ -27,7 +27,7 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
     backend: 'tdx',
     ioctl: 'KVM_TDX_INIT_MEM_REGION',
     doc: gen === 'T1' ? DOC.T1 : DOC.T2,
-    errnos: [-EINVAL, -EFAULT, -EINTR, -EIO, -EBUSY, -ENOMEM, ...(gen === 'T1' ? [-EEXIST] : [-EOPNOTSUPP])],
+    errnos: [-EINVAL, -EFAULT, -EINTR, -EIO, -EBUSY, -ENOMEM, -EOPNOTSUPP, ...(gen === 'T1' ? [-EEXIST] : [])],
     internalFw: [],
     predict(op, w, backend): Prediction {
       if (op.kind !== 'tdx_init_mem_region') return none('not this ioctl');
@@ -41,8 +41,10 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
       const shared = (gpa: number) => Math.floor(gpa / TDX_SHARED_BIT) % 2 !== 0;
       const end = op.gpa + op.nr_pages * ps;
       if (op.gpa % ps !== 0 || op.nr_pages <= 0 || end <= op.gpa || shared(op.gpa) || shared(end - 1)) return rejected(TDX['T.7'], -EINVAL);
-      // T.8, T2: the newest tree rejects it up front; v7.0 finds no source page in the callback.
-      if (gen === 'T2' && op.source_addr === 0) return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP);
+      // T.8, T2: the newest tree rejects it up front; v7.0 finds no source page only in the
+      // callback, after kvm_gmem_populate()'s own checks have passed: a gfn outside every
+      // guest_memfd slot is -EINVAL there too, a closed guest_memfd -EFAULT (CODE.gmemNew).
+      if (gen === 'T2' && op.source_addr === 0) return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT);
       return tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
     },
     reported: (op, _ret, out, ps) => (op.kind === 'tdx_init_mem_region' ? Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps) : 0),
@@ -61,7 +63,12 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
   const src = (i: number) => source + i * ps;
   const noSlot: PageCheck = { row: TDX['T.gp'], errno: -EINVAL, fails: (p) => !hasGmem(p.slot) };
   const noFile: PageCheck = { row: GP.noFile, errno: -EFAULT, fails: (p) => hasGmem(p.slot) && gmemFile(w, p.slot) === undefined };
-  const gup: PageCheck = { row: TDX['T.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) };
+  // T.8 on T1: no document says what source_addr 0 does; the old tree's GUP of address 0 fails
+  // (-EFAULT), and the NULL-source check Yan Zhao asked of RFC v1 and v7.0 adopted answers
+  // -EOPNOTSUPP (CODE.tdxV70, kernel-facts B30): a T1 patch may do either.
+  const gup: PageCheck = source === 0
+    ? { row: TDX['T.8'], errno: -EFAULT, alsoErrnos: gen === 'T1' ? [-EOPNOTSUPP] : [], fails: () => true }
+    : { row: TDX['T.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) };
   const prepared: PageCheck = { row: TDX['T.13'], errno: -EEXIST, fails: (p) => p.folio?.uptodate === true };
   const notPrivate: PageCheck = { row: TDX['T.5'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) };
   const mapped: PageCheck = {

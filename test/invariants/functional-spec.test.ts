@@ -277,14 +277,14 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'T.3', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ flags: 3 }), want: { rows: ['T.3'], ret: [-EINVAL] } },
   { row: 'T.6', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: SRC + 1 }), want: { rows: ['T.6'], ret: [-EINVAL] } },
   { row: 'T.7', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ gpa: G * PS + 1 }), want: { rows: ['T.7'], ret: [-EINVAL] } },
-  { row: 'T.8', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.8'], ret: [-EOPNOTSUPP, -EINVAL] } },
+  { row: 'T.8', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.8'], ret: [-EINVAL, -EOPNOTSUPP, -EFAULT] } },
   { row: 'T.9', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...S, finalize], op: initMemRegion(), want: { rows: ['T.9'], ret: [-EINVAL] } },
   { row: 'T.5', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: setupOps({ private: [0, 1] }), op: initMemRegion({ nr_pages: 2 }), want: { rows: ['T.5'], ret: [-EINVAL], min: 1, max: 1 } },
   { row: 'T.gp', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ at: 7, nr_pages: 3 }), want: { rows: ['T.gp'], ret: [-EINVAL], max: 1 } },
   { row: 'T.src', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: setupOps({ holes: [0], private: null }), op: initMemRegion(), want: { rows: ['T.src'], ret: [-EFAULT], max: 0 } },
   { row: 'T.13', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...S, initMemRegion()], op: initMemRegion(), want: { rows: ['T.13'], ret: [-EIO] } },
   // T1
-  { row: 'T.8', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.src'], ret: [-EFAULT] } },
+  { row: 'T.8', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.8'], ret: [-EFAULT, -EOPNOTSUPP] } },
   { row: 'T.13', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: [...S, initMemRegion()], op: initMemRegion(), want: { rows: ['T.13'], ret: [-EEXIST, -EIO] } },
   { row: 'T.5', on: 'v6.11', gen: 'T1', backend: 'tdx', setup: setupOps({ holes: [0], private: null }), op: initMemRegion(), want: { rows: ['T.5', 'T.src'], ret: [-EINVAL, -EFAULT] } },
   // R9
@@ -319,7 +319,10 @@ describe('the specification, row by row: the condition predicts the documented r
   for (const c of SPEC_CASES) {
     test(`${c.gen} ${c.row}: ${JSON.stringify(c.want)}`, () => {
       const s: Scenario = c.backend === 'cca' ? ccaScenario(c.setup, c.cca ?? {}) : scenario(c.backend, c.setup);
-      expect(predict(c.on, c.gen, s, c.op)).toMatchObject(c.want);
+      const got = predict(c.on, c.gen, s, c.op);
+      // The allowed return values are a set: compare them sorted.
+      const sorted = <T extends object>(x: T): T => ('ret' in x && Array.isArray(x.ret) ? { ...x, ret: [...(x.ret as number[])].sort((a, b) => a - b) } : x);
+      expect(sorted(got)).toMatchObject(sorted(c.want));
     });
   }
 });

@@ -9,6 +9,7 @@ import { hashBytes } from '../../world/hash.js';
 import type { BackendModel, FwOwnership } from '../Backend.js';
 import type { FirmwareCommand } from '../firmwareCommand.js';
 import type { World } from '../../world/World.js';
+import type { Op } from '../../scenario/Scenario.js';
 import { ccaOf } from './access.js';
 import { ccaArchHooks, type ArmK } from './rmi.js';
 import { RMI_DATA_CREATE } from './rmi/RMI_DATA_CREATE.js';
@@ -70,11 +71,7 @@ export const ccaBackend: BackendModel = {
         if (op.kind === 'arm_realm_create') return { ret: k.realm_create_ioctl(KVM), out: {} };
         if (op.kind === 'arm_realm_activate') return { ret: k.kvm_activate_realm(KVM), out: {} };
         if (op.kind !== 'arm_rmi_populate') return undefined;
-        const slot = memslotForGfn(w.kvm, Math.floor(op.base / ps));
-        // rme-v9's uAPI has no source argument: the source is the memslot's shared mapping.
-        if (uapi === 'rme-cap' && slot !== undefined && op.source_uaddr !== slot.userspace_addr + (Math.floor(op.base / ps) - slot.base_gfn) * ps) {
-          return { ret: -ENOTTY, out: { reported: 0 } };
-        }
+        if (uapi === 'rme-cap' && !rmeCapSourceIsAlias(w, op)) return { ret: -ENOTTY, out: { reported: 0 } };
         const value: KvmArmRmiPopulate = { base: op.base, size: op.size, source_uaddr: op.source_uaddr, flags: op.flags, reserved: op.reserved };
         const data = { tag: 'kvm_arm_rmi_populate', value };
         const ret = k.realm_populate_ioctl(KVM, data);
@@ -122,3 +119,18 @@ export const ccaBackend: BackendModel = {
   leakedByDesign: () => [],
 };
 
+
+/**
+ * rme-v9's uAPI has no source argument: each page's source is its memslot's shared mapping. A
+ * scenario whose `source_uaddr` is not that alias for every page of the range (one that runs
+ * into a second memslot mapped elsewhere) is not one this uAPI can send.
+ */
+export function rmeCapSourceIsAlias(w: World, op: Extract<Op, { kind: 'arm_rmi_populate' }>): boolean {
+  const ps = w.geo.page_size;
+  for (let i = 0; i * ps < op.size; i++) {
+    const gfn = Math.floor(op.base / ps) + i;
+    const slot = memslotForGfn(w.kvm, gfn);
+    if (slot !== undefined && op.source_uaddr + i * ps !== slot.userspace_addr + (gfn - slot.base_gfn) * ps) return false;
+  }
+  return true;
+}
