@@ -26,7 +26,9 @@ export default function detect(t: DetectTask): DetectResult {
   if (revision === undefined) throw new Error(`no revision ${t.revision}`);
   const invariants = mutant === undefined ? INVARIANTS : INVARIANTS.filter((i) => i.id === mutant.breaks.invariant);
   const t0 = performance.now();
-  const x = explore({ backend: t.backend, revision, invariants, runs: CELL_RUNS[t.backend], seed: t.seed });
+  // An injected bug is only asked for the message it must break with.
+  const wanted = mutant === undefined ? undefined : (k: string) => k.startsWith(`${mutant.breaks.invariant}/${mutant.breaks.messageId}@`);
+  const x = explore({ backend: t.backend, revision, invariants, runs: CELL_RUNS[t.backend], seed: t.seed, ...(wanted === undefined ? {} : { wanted }) });
   return {
     ...t,
     ms: performance.now() - t0,

@@ -48,13 +48,23 @@ export class CheckRunner {
   private exitListener: ((error: string) => void) | undefined;
   private aborted = false;
 
-  constructor(private readonly timeoutMs = runTimeoutMs()) {}
+  private heapMb = 0;
+
+  /** The watchdog's limit, read when a check runs (GMEMCHECK_RUN_TIMEOUT_MS) unless fixed here. */
+  constructor(private readonly fixedTimeoutMs?: number) {}
+
+  private get timeoutMs(): number {
+    return this.fixedTimeoutMs ?? runTimeoutMs();
+  }
 
   private spawn(): Worker {
+    // A worker's heap limit is fixed when it starts: a check asking for another gets a new one.
+    if (this.worker !== undefined && this.heapMb !== workerHeapMb()) void this.end();
     if (this.worker !== undefined) return this.worker;
+    this.heapMb = workerHeapMb();
     const w = new Worker(new URL('./workerBoot.mjs', import.meta.url), {
       workerData: { entry: new URL('./checkWorker.ts', import.meta.url).href },
-      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb() },
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
     w.on('message', (m: WorkerMessage) => this.listeners.get(m.id)?.(m));
     w.on('error', (e) => this.exitListener?.(e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
@@ -147,7 +157,12 @@ export class CheckRunner {
     return events;
   }
 
-  /** Ends whatever runs now; run() then returns `aborted`, and every later run() too. */
+  /** A new check starts: a previous one's abort() no longer applies. */
+  begin(): void {
+    this.aborted = false;
+  }
+
+  /** Ends whatever runs now; run() then returns `aborted`, and every later run() of this check too. */
   async abort(): Promise<void> {
     this.aborted = true;
     await this.end();
@@ -156,4 +171,16 @@ export class CheckRunner {
   async close(): Promise<void> {
     await this.end();
   }
+}
+
+let shared: CheckRunner | undefined;
+
+/**
+ * The process's runner: its worker (idle between checks, and never keeping the process alive)
+ * serves every check the process makes, so a second check does not pay for starting TypeScript
+ * and the model again.
+ */
+export function sharedRunner(): CheckRunner {
+  shared ??= new CheckRunner();
+  return shared;
 }

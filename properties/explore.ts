@@ -25,6 +25,8 @@ export interface ExploreSpec {
   readonly seed: number;
   /** Called before each scenario runs (a watchdog's heartbeat): one of the budget's runs, or a shrink step. */
   readonly onScenario?: (scenario: Scenario, phase: 'explore' | 'shrink') => void;
+  /** Which signatures to shrink and report (default: all); the others are only counted. */
+  readonly wanted?: (key: SignatureKey) => boolean;
 }
 
 /** One distinct signature a search found, with its shrunk counterexample. */
@@ -141,6 +143,7 @@ export function explore(spec: ExploreSpec): Exploration {
   );
   const findings: Finding[] = [];
   for (const [key, f] of [...first].sort((a, b) => a[1].run - b[1].run)) {
+    if (spec.wanted !== undefined && !spec.wanted(key)) continue;
     let best: Omit<Finding, 'firstRun' | 'runsWithIt'> | undefined;
     for (const start of f.starts) {
       const shrunk = shrinkSignature(spec, key, String(start), false);

@@ -7,7 +7,7 @@ import { findingEntry } from '../../properties/corpus/record.js';
 import { saveEntry, type SaveResult } from '../../properties/corpus/store.js';
 import { abortedReport, type ExplorationReport, type FindingReport, type RevisionRef } from '../../reports/checkReport.js';
 import { explorationText, explorationVerdict, summaryText, totals } from '../../reports/checkText.js';
-import { CheckRunner, workerHeapMb } from '../runner.js';
+import { sharedRunner, workerHeapMb, type CheckRunner } from '../runner.js';
 import type { RevisionSource } from '../workerProtocol.js';
 
 /** A replay (`--signature` with `--path`) that does not reproduce: bad input, exit status 2. */
@@ -47,7 +47,8 @@ function save(dir: string, x: ExplorationReport, f: FindingReport): SaveResult {
  * that does not reproduce, a corpus folder --save cannot write); 130 interrupted.
  */
 export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevision[], io: CheckIo): Promise<number> {
-  const runner = new CheckRunner();
+  const runner = sharedRunner();
+  runner.begin();
   const reports: ExplorationReport[] = [];
   const saveProblems: string[] = [];
   let interrupted = false;
@@ -74,7 +75,6 @@ export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevis
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
-    await runner.close();
   }
   const t = totals(reports);
   const violated = reports.some((x) => x.cells.some((c) => c.status === 'violated'));
