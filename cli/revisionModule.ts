@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import type TS from 'typescript';
 import { BACKENDS } from '../model/backends/registry.js';
 import { ENTRY_POINTS, type Revision } from '../model/revisions/Revision.js';
 import { REVISIONS } from '../model/revisions/registry.js';
@@ -45,29 +44,34 @@ const revisionShape = z.object({
   }).optional(),
 });
 
+/** The compiler, loaded once, and the last program, whose unchanged files a new one reuses. */
+let compiler: typeof TS | undefined;
+let previous: TS.Program | undefined;
+
 /**
- * Type-checks the module with the project's compiler settings (tsc, which the project pins), so
- * a revision that does not fit the kernel-services API fails here with tsc's own message rather
- * than at run time in the middle of a scenario.
+ * Type-checks the module with the project's compiler settings and the compiler it pins, so a
+ * revision that does not fit the kernel-services API fails here with tsc's own message rather
+ * than at run time in the middle of a scenario. In-process, through the compiler API: a process
+ * that checks several modules (a test suite, a reviewer's session) builds the model's half of
+ * the program once.
  */
-function typeCheck(file: string): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-tsc-'));
-  try {
-    const config = {
-      extends: join(REPO_ROOT, 'tsconfig.json'),
-      // A file outside this package is not under its "type": "module"; check it as an ES module either way.
-      compilerOptions: { noEmit: true, module: 'preserve', moduleResolution: 'bundler', typeRoots: [join(REPO_ROOT, 'node_modules', '@types')] },
-      files: [file],
-      include: [],
-    };
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
-    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: dirname(file), encoding: 'utf8' });
-    if (r.status === 0) return [];
-    return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+async function typeCheck(file: string): Promise<string[]> {
+  const ts = (compiler ??= (await import('typescript')).default);
+  const base = ts.readConfigFile(join(REPO_ROOT, 'tsconfig.json'), (f) => ts.sys.readFile(f));
+  const json = base.config as { compilerOptions?: Record<string, unknown> };
+  const config = {
+    // A file outside this package is not under its "type": "module"; check it as an ES module either way.
+    compilerOptions: { ...json.compilerOptions, noEmit: true, module: 'preserve', moduleResolution: 'bundler', typeRoots: [join(REPO_ROOT, 'node_modules', '@types')] },
+    files: [file],
+    include: [],
+  };
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, REPO_ROOT);
+  const program = ts.createProgram({ rootNames: [file], options: parsed.options, ...(previous === undefined ? {} : { oldProgram: previous }) });
+  previous = program;
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  if (diagnostics.length === 0) return [];
+  const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => dirname(file), getNewLine: () => '\n' };
+  return ts.formatDiagnostics(diagnostics, host).split('\n').filter((l) => l.trim() !== '');
 }
 
 /**
@@ -83,7 +87,7 @@ export async function loadRevisionModule(pathArg: string, opts: { readonly typeC
   if (!statSync(file).isFile()) throw new RevisionModuleError(shown, 'is not a regular file; a revision module is a .ts file');
   if (!/\.(ts|mts)$/.test(file)) throw new RevisionModuleError(shown, 'a revision module is a TypeScript file (.ts or .mts)');
   // A worker thread loading a module the CLI has already checked skips the 0.3 s tsc run.
-  const errors = opts.typeCheck === false ? [] : typeCheck(file);
+  const errors = opts.typeCheck === false ? [] : await typeCheck(file);
   if (errors.length > 0) {
     throw new RevisionModuleError(shown, `does not type-check:\n  ${errors.slice(0, 12).join('\n  ')}${errors.length > 12 ? `\n  ... ${errors.length - 12} more` : ''}`);
   }

@@ -49,6 +49,7 @@ export function faultPlanArb(backend: BackendModel, prefer: readonly string[] = 
   return fc.oneof(
     { arbitrary: fc.constant<Fault[]>([]), weight: 3 },
     { arbitrary: faultArb(backend, prefer).map((f) => [f]), weight: 4 },
-    { arbitrary: pair, weight: 2 },
+    // A failure and its cleanup's failure: every leak path goes through one.
+    { arbitrary: pair, weight: 3 },
   );
 }

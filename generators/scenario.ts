@@ -16,10 +16,10 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
     { arbitrary: populate, weight: 12 },
     { arbitrary: userFaultArb(l), weight: 2 },
     { arbitrary: attributesOpArb(l), weight: 2 },
-    { arbitrary: punchHoleArb(backend, l, rmm), weight: 3 },
+    { arbitrary: punchHoleArb(backend, l, rmm), weight: 4 },
     { arbitrary: munmapArb(l), weight: 1 },
     { arbitrary: remapArb(l), weight: 1 },
-    { arbitrary: memslotArb(l), weight: 1 },
+    { arbitrary: memslotArb(l), weight: 2 },
     { arbitrary: finish, weight: 2 },
     { arbitrary: closeArb(backend, rmm), weight: 1 },
   );

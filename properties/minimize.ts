@@ -15,7 +15,8 @@ const MAX_ROUNDS = 8;
  * seeds. This pass, in the spirit of fc.commands' own shrinker ("drop the commands that did not
  * run, keep the failing one") and of delta debugging: cut everything after the operation that
  * fails, then try dropping each operation, each pair of operations, each fault, each mapping
- * hole; lower each fault's `nth` and each populate's size; zero undefined-behaviour values;
+ * hole; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
+ * one page; move sources to an earlier buffer; zero undefined-behaviour values;
  * keeping every change after which the scenario still fails, and repeating until a round
  * changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
@@ -111,6 +112,10 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   }
   if (now?.kind === 'set_memory_attributes') {
     for (let n = 1; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
+  }
+  // A punch-hole to the one page that matters: from each page of its range, one page long.
+  if (now?.kind === 'punch_hole' && now.len > ps && now.offset % ps === 0 && now.len % ps === 0) {
+    for (let off = now.offset; off < now.offset + now.len; off += ps) if (tryWith(replace({ ...now, offset: off, len: ps }))) break;
   }
 }
 

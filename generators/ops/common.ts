@@ -119,7 +119,7 @@ export function memslotArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   const after = (l.slot.base_gfn + l.slot.npages + 8) * ps;
   return fc.oneof(
-    { arbitrary: fc.constantFrom<Op>({ ...create, memory_size: 0 }, create), weight: 4 },
+    { arbitrary: fc.constantFrom<Op>({ ...create, memory_size: 0 }, create), weight: 3 },
     {
       arbitrary: fc.constantFrom<Op>(
         { ...create, slot: 1, guest_phys_addr: after },
@@ -127,7 +127,7 @@ export function memslotArb(l: Layout): fc.Arbitrary<Op> {
         { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: (l.slot.pgoff + l.slot.npages) * ps + 1 },
         { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: l.gmemPages * ps },
       ),
-      weight: 1,
+      weight: 2,
     },
   );
 }

@@ -21,7 +21,7 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
     { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 10 },
     { arbitrary: fc.constantFrom(...SNP_PAGE_TYPES), weight: 8 },
     // Types no uAPI defines: VMSA (2, internal), 0, 7 and 255 (a fuzzer's u8).
-    { arbitrary: fc.constantFrom(2, 7, 0, 255), weight: 1 },
+    { arbitrary: fc.constantFrom(2, 7, 0, 255), weight: 2 },
   );
   return fc.record({ gfn_start: gfnInSlotArb(l), uaddr: sourceAddrArb(l), type }).chain(({ gfn_start, uaddr, type }) =>
     fc
