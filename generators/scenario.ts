@@ -20,7 +20,7 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
     { arbitrary: munmapArb(l), weight: 1 },
     { arbitrary: remapArb(l), weight: 1 },
     { arbitrary: memslotArb(l), weight: 2 },
-    { arbitrary: finish, weight: 2 },
+    { arbitrary: finish, weight: 3 },
     { arbitrary: closeArb(backend, rmm), weight: 1 },
   );
 }

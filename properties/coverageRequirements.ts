@@ -86,7 +86,7 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'fw:SNP_LAUNCH_UPDATE:ok', min: 50 },
     { key: 'fw:SNP_LAUNCH_UPDATE:cpuid_table', min: 1 },
     { key: 'fw:SNP_LAUNCH_UPDATE:cpuid_reserved', min: 1 },
-    { key: 'fw:SNP_LAUNCH_UPDATE:fw_resource', min: 3 },
+    { key: 'fw:SNP_LAUNCH_UPDATE:fw_resource', min: 2 },
     { key: 'fw:SNP_LAUNCH_UPDATE:guest_state', min: 2 },
     { key: 'fw:SNP_PAGE_RECLAIM:ok', min: 5 },
     { key: 'fw:SNP_PAGE_RECLAIM:page_address', min: 5 },

@@ -104,20 +104,20 @@ export function showsSignature(scenario: Scenario, revision: Revision, invariant
 }
 
 /**
- * Explores `runs` scenarios once each, every invariant and the coverage counters watching, and
- * records every distinct signature with the first run that showed it. Then shrinks each
- * signature on its own: fast-check's shrinker from that run (its replay path is then exactly
- * what `fc.check` with this seed, the same property and `path` reaches), then the
- * deterministic minimizer. So one signature never hides another, and a scenario is simulated
- * once for all invariants instead of once per invariant.
- */
-/**
  * Runs a signature is shrunk from: the first few that showed it. Shrinking reaches a local
  * minimum that depends on where it starts, so the same bug shrank to different sizes under
  * different seeds; the smallest of a few starts is much less so.
  */
 const SHRINK_STARTS = 3;
 
+/**
+ * Explores `runs` scenarios once each, every invariant and the coverage counters watching, and
+ * records every distinct signature with the first runs that showed it. Then shrinks each
+ * signature on its own: fast-check's shrinker from each of those runs (its replay path is then
+ * exactly what `fc.check` with this seed, the same property and `path` reaches), then the
+ * deterministic minimizer, keeping the smallest. So one signature never hides another, and a
+ * scenario is simulated once for all invariants instead of once per invariant.
+ */
 export function explore(spec: ExploreSpec): Exploration {
   const coverage: Coverage = new Map();
   const first = new Map<SignatureKey, { run: number; count: number; starts: number[] }>();

@@ -41,12 +41,12 @@ export function ccaFaultPlanArb(granulesPerPage: number, rmm: RmmVersion): fc.Ar
   const rtt = nth.map((n): Fault => ({ kind: 'fw', cmd: 'RMI_RTT_CREATE', condition: 'rmm_defect', nth: n }));
   const single = fc.oneof(
     { arbitrary: fw(c.delegate, 'gran_gpt'), weight: 3 },
-    { arbitrary: fw(c.create, 'src_copy'), weight: 3 },
+    { arbitrary: fw(c.create, 'src_copy'), weight: 5 },
     { arbitrary: fw(c.undelegate, 'gran_gpt'), weight: 3 },
     { arbitrary: fw(c.destroy, 'rmm_defect'), weight: 2 },
     { arbitrary: rtt, weight: 2 },
     { arbitrary: fc.record({ n: fc.constantFrom(1, 2), site: fc.constantFrom('kmalloc' as const, 'folio' as const) }).map(({ n, site }): Fault => ({ kind: 'alloc', site, nth: n })), weight: 3 },
-    { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'gup', nth: n, result: 'efault' })), weight: 1 },
+    { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'gup', nth: n, result: 'efault' })), weight: 2 },
     { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'signal', nth: n })), weight: 1 },
   );
   // Pairs in one page, positions related as the rollback visits them: the failed granule is

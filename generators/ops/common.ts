@@ -97,7 +97,7 @@ export function teardownFaultsArb(backend: BackendId, rmm: RmmVersion = 'v1.0'):
 /** fallocate(PUNCH_HOLE) on the guest_memfd: page ranges, sometimes unaligned or empty (-EINVAL). */
 export function punchHoleArb(backend: BackendId, l: Layout, rmm?: RmmVersion): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
-  const skew = fc.oneof({ arbitrary: fc.constant({ offset: 0, len: 0 }), weight: 12 }, { arbitrary: fc.constantFrom({ offset: 1, len: 0 }, { offset: 0, len: 1 }, { offset: 0, len: -1 }), weight: 1 });
+  const skew = fc.oneof({ arbitrary: fc.constant({ offset: 0, len: 0 }), weight: 12 }, { arbitrary: fc.constantFrom({ offset: 1, len: 0 }, { offset: 0, len: 1 }, { offset: 0, len: -1 }), weight: 2 });
   return fc
     .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend, rmm), skew })
     .map(({ first, n, faults, skew: k }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps + k.offset, len: k.len < 0 ? 0 : n * ps + k.len, faults }));

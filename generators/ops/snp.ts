@@ -28,10 +28,11 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
       .record({
         npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn_start, gup),
         lenSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, -ps), weight: 1 }),
-        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, 0x8000), weight: 1 }),
+        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, 0x8000), weight: 2 }),
         faults: type === KVM_SEV_SNP_PAGE_TYPE_CPUID
-          ? fc.oneof({ arbitrary: cpuidFailureArb(), weight: 1 }, { arbitrary: faultPlanArb(snpBackend, ['cpuid_table', 'cpuid_reserved'], snpFailurePairs(type)), weight: 3 })
-          : faultPlanArb(snpBackend, [], snpFailurePairs(type)),
+          ? fc.oneof({ arbitrary: cpuidFailureArb(), weight: 3 }, { arbitrary: faultPlanArb(snpBackend, ['cpuid_table', 'cpuid_reserved'], snpFailurePairs(type)), weight: 3 })
+          // RMPUPDATE on an immutable entry: the cleanup of a page the firmware still holds.
+          : faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)),
       })
       .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start, uaddr, len: npages * ps + lenSkew, type, flags, faults })),
   );
@@ -39,11 +40,11 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
 
 /**
  * The firmware refusing a CPUID page (an invalid function, or reserved bits set: either way
- * SEV_RET_INVALID_PARAM and the write-back of the corrected table) on its first or second page,
- * so every run budget reaches both conditions and the write-back paths after them.
+ * SEV_RET_INVALID_PARAM and the write-back of the corrected table) on its first page, so every
+ * run budget reaches both conditions and the write-back paths after them.
  */
 function cpuidFailureArb(): fc.Arbitrary<Fault[]> {
-  return fc.tuple(fc.constantFrom('cpuid_table', 'cpuid_reserved'), fc.constantFrom(1, 2)).map(([condition, nth]): Fault[] => [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition, nth }]);
+  return fc.constantFrom('cpuid_table', 'cpuid_reserved').map((condition): Fault[] => [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition, nth: 1 }]);
 }
 
 /**
