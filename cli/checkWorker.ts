@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { Revision } from '../model/revisions/Revision.js';
 import { MUTANTS } from '../model/revisions/mutants.js';
@@ -25,11 +27,14 @@ async function revisionOf(src: RevisionSource): Promise<Revision> {
     if (r === undefined) throw new Error(`unknown revision ${src.builtIn}`);
     return r;
   }
-  let r = modules.get(src.module);
+  // This worker serves every check of its process: a file edited between two checks (the review
+  // walkthrough does exactly that) is a new module, so the cache is keyed by content too.
+  const key = `${src.module}\0${createHash('sha256').update(readFileSync(src.module)).digest('hex')}`;
+  let r = modules.get(key);
   if (r === undefined) {
     // The CLI type-checked and validated the module before sending it here.
     r = await loadRevisionModule(src.module, { typeCheck: false });
-    modules.set(src.module, r);
+    modules.set(key, r);
   }
   return r;
 }

@@ -67,9 +67,14 @@ export class CheckRunner {
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
     w.on('message', (m: WorkerMessage) => this.listeners.get(m.id)?.(m));
-    w.on('error', (e) => this.exitListener?.(e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
+    // Only the current worker's end concerns the run waiting: one ended on purpose (another heap
+    // limit, a hang) must not end the run of its successor.
+    w.on('error', (e) => {
+      if (this.worker === w) this.exitListener?.(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    });
     w.on('exit', (code) => {
-      if (this.worker === w) this.worker = undefined;
+      if (this.worker !== w) return;
+      this.worker = undefined;
       this.exitListener?.(`worker exited with status ${code}`);
     });
     w.unref();
@@ -79,8 +84,12 @@ export class CheckRunner {
 
   private async end(): Promise<void> {
     const w = this.worker;
+    const waiting = this.exitListener;
     this.worker = undefined;
     if (w !== undefined) await w.terminate();
+    // A run waiting on the worker ended here (abort) learns of it from this, not from its exit
+    // event; a run started since (after a heap-limit change) is not this worker's.
+    if (waiting !== undefined && this.exitListener === waiting) waiting('worker ended');
   }
 
   /** Runs one exploration (or replay); never hangs, whatever the revision does. */

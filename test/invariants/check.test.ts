@@ -48,9 +48,18 @@ describe('explore()', () => {
 
   test('a path whose scenario does not show the signature is refused, not followed to something else', () => {
     const spec = { backend: 'snp' as const, revision: rev('v6.11'), invariants: [refcountBalance], runs: 300, seed: SEED };
-    const r = shrinkSignature(spec, 'refcount-balance/kmapLeaked@sev_gmem_post_populate', '0', true);
-    expect(r.kind).toBe('not-reproduced');
-    expect(shrinkSignature(spec, 'refcount-balance/kmapLeaked@sev_gmem_post_populate', '1:99:99', true).kind).toBe('not-reproduced');
+    const key = 'refcount-balance/kmapLeaked@sev_gmem_post_populate';
+    // Which early runs show the leak depends on the generators; what matters is that a run not
+    // showing it is refused (fast-check would go on to a later run that does), and one showing it
+    // is shrunk to that very signature.
+    const replays = Array.from({ length: 12 }, (_, i) => shrinkSignature(spec, key, String(i), true));
+    expect(replays.map((r) => r.kind)).toContain('not-reproduced');
+    expect(replays.map((r) => r.kind)).toContain('found');
+    for (const r of replays) {
+      if (r.kind === 'found') expect(r.finding.key).toBe(key);
+      else expect(r.reason).toMatch(/does not show .*fast-check went on to/);
+    }
+    expect(shrinkSignature(spec, key, '1:99:99', true).kind).toBe('not-reproduced');
   });
 
   test('every distinct signature is found, a known bug no longer hiding another on the same cell', () => {
