@@ -1,4 +1,5 @@
 import { CELL_RUNS } from '../properties/explore.js';
+import { REACH_KINDS, type ReachKind } from '../properties/reach.js';
 import { parseSignature } from '../properties/signature.js';
 import { parseArgs } from 'node:util';
 import type { BackendId } from '../model/scenario/Scenario.js';
@@ -17,6 +18,8 @@ export const USAGE = `usage: npx gmemcheck <command> [options]      (or: npm run
 
 commands:
   list [--json]                       backends, revisions, injected bugs, properties, the expected matrix
+    --reach userspace|firmware|debug|what-if
+                                      only the known bugs that take this on a real machine, and where expected
   check [options]                     run revisions with every property watching; exit 0: every cell as the
                                       matrix expects, 1: a cell differs (new signature, expected bug missing,
                                       inconclusive coverage) or the model failed, 2: bad input, 130: interrupted
@@ -43,6 +46,8 @@ commands:
 
 export interface ListOptions {
   readonly json: boolean;
+  /** Only the known bugs that take this (reach.ts). */
+  readonly reach: ReachKind | undefined;
 }
 
 export interface CheckOptions {
@@ -124,8 +129,10 @@ export function parseCommand(argv: readonly string[]): Command {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') return { kind: 'help' };
   if (cmd === 'list') {
-    const { values } = parse(rest, { json: { type: 'boolean' } });
-    return { kind: 'list', options: { json: values.json === true } };
+    const { values } = parse(rest, { json: { type: 'boolean' }, reach: { type: 'string' } });
+    const reach = values.reach;
+    if (typeof reach === 'string' && !(REACH_KINDS as readonly string[]).includes(reach)) throw new UsageError(`--reach must be one of ${REACH_KINDS.join(', ')}, got '${reach}'`);
+    return { kind: 'list', options: { json: values.json === true, reach: REACH_KINDS.find((k) => k === reach) } };
   }
   if (cmd === 'replay') return parseReplay(rest);
   if (cmd === 'new-revision') return parseNewRevision(rest);

@@ -3,6 +3,7 @@
  * how small their shrunk counterexample must be (operations including set-up, and pages the
  * populate calls ask for). Ids B1..B31 follow kernel-facts.md §6; G-ids are this project's.
  */
+import type { Reach } from './reach.js';
 import type { SignatureKey } from './signature.js';
 
 export interface KnownBug {
@@ -11,6 +12,12 @@ export interface KnownBug {
   readonly link: string;
   /** Where it was fixed, or why it stands. */
   readonly status: string;
+  /**
+   * What it takes to reach it on a real machine (reach.ts), shown with every finding of it.
+   * Every bug below has one; an injected bug (expectations.ts) has none: what its findings take
+   * is read off each counterexample.
+   */
+  readonly reach?: Reach;
   /**
    * Every signature (signature.ts: invariant/message@kernel function) the bug may show, over all
    * the cells it is expected in: different paths to it (a punch-hole and a close that free the
@@ -28,6 +35,7 @@ export const BUGS = {
     title: 'kunmap_local() skipped when copy_from_user() fails in sev_gmem_post_populate()',
     link: 'https://lore.kernel.org/all/20260108214622.1084057-2-michael.roth@amd.com/',
     status: 'fixed by kvm-x86 60b590de8b30 (Roth v3 1/6, from Yan Zhao)',
+    reach: { kind: 'debug', config: 'CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP', how: 'a source page copy_from_user() cannot read; on x86-64 kmap_local_pfn() is page_address() and the skipped kunmap_local() loses nothing unless that option forces real mappings (arch/x86/Kconfig selects ARCH_SUPPORTS_KMAP_LOCAL_FORCE_MAP)' },
     signatures: [
       'refcount-balance/kmapLeaked@sev_gmem_post_populate',
     ],
@@ -39,6 +47,7 @@ export const BUGS = {
     title: 'the kmap B1 leaks stays live, and the next populate makes that page private while the host still maps it',
     link: 'https://lore.kernel.org/all/20260108214622.1084057-2-michael.roth@amd.com/',
     status: 'fixed with B1',
+    reach: { kind: 'debug', config: 'CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP', how: 'the leaked mapping is a stray host alias only when kmap_local forces mappings; otherwise the direct map aliases every page and the RMP alone protects it' },
     signatures: [
       'no-double-private/grantWhileMapped@sev_gmem_post_populate',
       'no-double-private/privateStillMapped@snp_launch_update',
@@ -53,6 +62,7 @@ export const BUGS = {
     title: 'mmap_lock taken (GUP, copy_from_user) under the filemap invalidate lock: AB-BA with the in-place fault path',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'GUP hoisted above the lock in RFC v1, merged per page in v7.0',
+    reach: { kind: 'what-if', mode: 'in-place', how: 'a host fault on a guest_memfd mapping takes the invalidate lock under mmap_lock only with in-place conversion (not merged; kernel-facts §1.7, §1.8)' },
     signatures: [
       'lock-order/cycle@kvm_gmem_fault_user_mapping',
     ],
@@ -64,6 +74,7 @@ export const BUGS = {
     title: 'TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when source_addr is 0)',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'squashed fix (src_pages[0]) per Roth; moot from RFC v2 (single src_page)',
+    reach: { kind: 'userspace', how: 'any KVM_TDX_INIT_MEM_REGION; source_addr 0 makes the array NULL' },
     signatures: [
       'memory-safety/uninitialised@tdx_gmem_post_populate',
       'memory-safety/outOfBounds@tdx_gmem_post_populate',
@@ -83,6 +94,7 @@ export const BUGS = {
     title: 'RFC v1 GUP error paths leak the kmalloc()ed page array, and the pinned pages on a short pin',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'moot from RFC v2 (per-page GUP, no array)',
+    reach: { kind: 'userspace', how: 'a source range with an unmapped page (GUP fails), or another thread unmapping its tail (a short pin)' },
     signatures: [
       'refcount-balance/kmallocLeaked@kvm_gmem_populate',
       'refcount-balance/pinLeaked@kvm_gmem_populate',
@@ -96,6 +108,7 @@ export const BUGS = {
     title: 'kmap_local mappings unmapped out of LIFO order in sev_gmem_post_populate()',
     link: 'https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/',
     status: 'fixed by kvm-x86 138f5f9cbe37 (benign on 64-bit)',
+    reach: { kind: 'debug', config: 'CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP', how: 'every multi-page populate unmaps out of order; kunmap_local() checks the order only when mappings are forced' },
     signatures: [
       'kmap-local-lifo/outOfOrder@sev_gmem_post_populate',
     ],
@@ -107,6 +120,7 @@ export const BUGS = {
     title: 'SNP CPUID write-back into a source page pinned without FOLL_WRITE and never marked dirty',
     link: 'https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/',
     status: 'fixed by kvm-x86 f13e90059908 (may_writeback_src) and 97cd21d57e9b (set_page_dirty)',
+    reach: { kind: 'userspace', how: 'a CPUID page with an entry the firmware corrects: the corrected table is written through a pin taken without FOLL_WRITE' },
     signatures: [
       'source-write-permission/writeWithoutFollWrite@sev_gmem_post_populate',
       'source-write-permission/notDirtied@sev_gmem_post_populate',
@@ -122,6 +136,7 @@ export const BUGS = {
     title: 'uaddr 0 with a non-ZERO type reaches WARN_ON_ONCE(type != ZERO && !src) in the SNP callback',
     link: 'kvm-x86/linux:arch/x86/kvm/svm/sev.c@1a27afa0511e404fd87c1a5e643945940ef72f90',
     status: 'fixed June 2026 ("kvm: sev: Fix issues reported by Sashiko"): !params.uaddr rejected up front',
+    reach: { kind: 'userspace', how: 'KVM_SEV_SNP_LAUNCH_UPDATE with uaddr 0 and a type other than ZERO' },
     signatures: [
       'warn-reachable/warnWithoutFault@sev_gmem_post_populate',
       // S2.2: the newest code answers uaddr 0 with -EINVAL up front; v7.0 lets it into kvm_gmem_populate() (-EIO, through the WARN or a page check).
@@ -135,6 +150,7 @@ export const BUGS = {
     title: 'SNP frees a page the firmware still owns: snp_leak_pages() takes no reference, and sev_gmem_invalidate() only WARNs when RMPUPDATE fails',
     link: 'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/',
     status: 'open in every modelled tree (Babka, 2023: "Not dropping the refcount to zero does")',
+    reach: { kind: 'firmware', how: 'RMPUPDATE (or SNP_PAGE_RECLAIM) failing for a page guest_memfd then frees' },
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
@@ -152,6 +168,7 @@ export const BUGS = {
     title: 'TDX frees a TD-owned page when S-EPT removal fails twice: KVM_BUG_ON, and no page reference keeps it',
     link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
     status: 'accepted by design ("Drop superfluous page pinning in S-EPT management": KVM_BUG_ON, panic_on_warn if it matters)',
+    reach: { kind: 'firmware', how: 'TDH.MEM.PAGE.REMOVE failing for a page guest_memfd then frees' },
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
@@ -167,6 +184,7 @@ export const BUGS = {
     title: 'get_page() keeps a guest_memfd folio whose granule cannot be undelegated: a KVM reference guest_memfd forbids',
     link: 'https://lore.kernel.org/all/80c46a5c-7559-4763-bbf2-6c755a4b067c@arm.com/',
     status: 'rmi-newest: KVM_BUG_ON(rmi_undelegate_page()), no reference (the page "remains owned by the RMM")',
+    reach: { kind: 'firmware', how: 'RMI_GRANULE_UNDELEGATE failing during a populate rollback' },
     signatures: [
       'gmem-no-kvm-refs/kvmRefHeld@realm_create_protected_data_page',
     ],
@@ -178,6 +196,7 @@ export const BUGS = {
     title: 'the get_page() reference outlives the delegation: when the stage-2 unmap later destroys and undelegates the granule, nothing puts it and the page never returns to the allocator',
     link: 'https://lore.kernel.org/all/80c46a5c-7559-4763-bbf2-6c755a4b067c@arm.com/',
     status: 'needs an RMM defect (a rollback DATA_DESTROY that fails, so the granule stays DATA and its undelegate fails); gone with B23 in rmi-newest',
+    reach: { kind: 'firmware', how: 'an RMM defect: a rollback RMI_DATA_DESTROY that fails, so the later undelegate fails too' },
     signatures: [
       'leaked-page/heldBack@realm_create_protected_data_page',
       'refcount-balance/pageRefLeaked@realm_create_protected_data_page',
@@ -190,6 +209,7 @@ export const BUGS = {
     title: 'rme-v9 populate_region() calls vma_lookup() without mmap_lock',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (GUP inside kvm_gmem_populate(), under mmap_read_lock)',
+    reach: { kind: 'userspace', how: 'any KVM_CAP_ARM_RME populate: vma_lookup() runs without mmap_lock' },
     signatures: [
       'lock-order/assertNotHeld@populate_region',
     ],
@@ -201,6 +221,7 @@ export const BUGS = {
     title: 'rme-v9 populates a gfn whose attributes are not PRIVATE (only kvm_slot_can_be_private() is checked)',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (kvm_gmem_populate() requires KVM_MEMORY_ATTRIBUTE_PRIVATE)',
+    reach: { kind: 'userspace', how: 'a populate of a gfn whose memory attributes are shared' },
     signatures: [
       'private-attribute-precondition/notPrivate@realm_create_protected_data_granule',
     ],
@@ -212,6 +233,7 @@ export const BUGS = {
     title: 'rme-v9 never puts the gmem_page kvm_gmem_get_pfn() returns: one folio reference leaked per populated page',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (kvm_gmem_populate() drops its folio reference)',
+    reach: { kind: 'userspace', how: 'any successful populate' },
     signatures: [
       'gmem-no-kvm-refs/kvmRefHeld@kvm_gmem_get_folio',
       'leaked-page/heldBack@kvm_gmem_get_folio',
@@ -225,6 +247,7 @@ export const BUGS = {
     title: 'rme-v9 reports no progress: an error after some pages were populated leaves them DATA and measured, and userspace cannot resume',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'rme-v12 returns bytes populated; rmi-newest writes back base/size/source_uaddr (Marc Zyngier on v12 06/46: https://lore.kernel.org/all/86tsuy8g0u.wl-maz@kernel.org/)',
+    reach: { kind: 'userspace', how: 'a populate that fails after its first page (e.g. a later gfn not private)' },
     signatures: [
       'measurement/extra@arm_rmi_populate',
       'return-value-contract/failedPageKept@arm_rmi_populate',
@@ -241,6 +264,7 @@ export const BUGS = {
     title: 'a failure in a later granule of a host page rolls the earlier granules back with RMI_DATA_DESTROY, but their RIM extension stays',
     link: 'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/',
     status: 'moot in rmi-newest (RMM v2.0 granule = host page, one RMI call per page); latent in rme-v9/v12 while kvm_init_rme() accepts only 4K hosts (observation)',
+    reach: { kind: 'what-if', mode: '4k-guard-lifted', how: 'several granules per host page (a 16K or 64K host, which kvm_init_rme() refuses) and a later granule failing' },
     signatures: [
       'measurement/extra@arm_rmi_populate',
       'return-value-contract/failedPageKept@arm_rmi_populate',
@@ -256,6 +280,7 @@ export const BUGS = {
     title: 'rme-v12 accepts an unaligned source_uaddr and the RMM copies from the start of the pinned page',
     link: 'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/',
     status: 'rmi-newest rejects it (!PAGE_ALIGNED(source_uaddr) → -EINVAL)',
+    reach: { kind: 'userspace', how: 'KVM_ARM_RMI_POPULATE with an unaligned source_uaddr' },
     signatures: [
       'src-offset-straddling/readPastSource@realm_create_protected_data_granule',
       'src-offset-straddling/wrongByte@arm_rmi_populate',
@@ -269,6 +294,7 @@ export const BUGS = {
     title: 'rme-v12 passes size 0 to kvm_gmem_populate(), whose WARN_ON_ONCE(npages <= 0) userspace can then fire',
     link: 'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/',
     status: 'rmi-newest returns 0 for size 0 before kvm_gmem_populate()',
+    reach: { kind: 'userspace', how: 'KVM_ARM_RMI_POPULATE with size 0' },
     signatures: [
       'warn-reachable/warnWithoutFault@kvm_gmem_populate',
     ],
@@ -280,6 +306,7 @@ export const BUGS = {
     title: 'Arm frees a granule the RMM still owns: when undelegate fails, stage-2 unmap only WARNs and (rmi-newest) populate only KVM_BUG_ONs, neither keeps a reference, and arm64 has no guest_memfd free_folio hook',
     link: 'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/',
     status: 'open in rmi-newest (kamalca/linux:arch/arm64/kvm/rmi.c@845841b280d3 realm_unmap_private_range: "remains owned by the RMM")',
+    reach: { kind: 'firmware', how: 'RMI_GRANULE_UNDELEGATE failing for a granule guest_memfd then frees' },
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
@@ -295,6 +322,7 @@ export const BUGS = {
     title: 'rme-v9 populate_region() keeps the source page __kvm_faultin_pfn() pinned when kvm_gmem_get_pfn() fails: the break skips kvm_release_page_clean()',
     link: 'https://lore.kernel.org/all/20250611104844.245235-20-steven.price@arm.com/',
     status: 'gone in rme-v12 (the source is pinned inside kvm_gmem_populate()\'s callback and put on every path); hidden behind G8 until signatures were searched separately',
+    reach: { kind: 'userspace', how: 'a populate whose guest_memfd page cannot be had (kvm_gmem_get_pfn() fails)' },
     signatures: [
       'refcount-balance/pageRefLeaked@populate_region',
       'refcount-balance/pinLeaked@populate_region',

@@ -83,7 +83,10 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     ...['NORMAL', 'ZERO', 'UNMEASURED', 'SECRETS', 'CPUID'].map((t) => ({ key: `flavour:${t}`, min: 5 })),
     { key: 'fault:gup efault', min: 1, except: ['v6.11'] },
     { key: 'fault:gup short', min: 1, except: ['v6.11'] },
-    { key: 'fw:SNP_LAUNCH_UPDATE:ok', min: 50 },
+    // Pages, so a few long populates make most of the count: over seeds 1..100 at 300 runs,
+    // rfc-v1 (whose bulk GUP fails a whole call on one bad source page) reached 38 at the least
+    // (median 76), v7.0 56. A revision whose populates all fail reaches 0.
+    { key: 'fw:SNP_LAUNCH_UPDATE:ok', min: 30 },
     { key: 'fw:SNP_LAUNCH_UPDATE:cpuid_table', min: 1 },
     { key: 'fw:SNP_LAUNCH_UPDATE:cpuid_reserved', min: 1 },
     { key: 'fw:SNP_LAUNCH_UPDATE:fw_resource', min: 2 },

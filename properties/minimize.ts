@@ -16,8 +16,8 @@ const MAX_ROUNDS = 8;
  * run, keep the failing one") and of delta debugging: cut everything after the operation that
  * fails, then try dropping each operation, each pair of operations, each fault, each mapping
  * hole; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
- * one page; move sources to an earlier buffer; zero undefined-behaviour values;
- * keeping every change after which the scenario still fails, and repeating until a round
+ * one page; move sources to an earlier buffer; zero undefined-behaviour values; use fewer
+ * granules per page; keeping every change after which the scenario still fails, and repeating until a round
  * changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
  */
@@ -38,12 +38,26 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
     for (const site of Object.keys(s.ub)) {
       if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
     }
+    smallerMachine(tryWith, () => s);
     if (JSON.stringify(s) === before) break;
   }
   return s;
 }
 
 type Try = (next: Scenario) => boolean;
+
+/**
+ * Fewer RMM granules per host page (a 4K host before a 16K one): the RMM v1.0 series accept only
+ * 4K hosts, so a finding that does not need a larger page should not be shown on one (reach.ts).
+ */
+function smallerMachine(tryWith: Try, cur: () => Scenario): void {
+  const s = cur();
+  const cca = s.cca;
+  if (cca === undefined) return;
+  for (const granules_per_page of [1, 4]) {
+    if (granules_per_page < cca.granules_per_page && tryWith({ ...s, cca: { ...cca, granules_per_page } })) return;
+  }
+}
 
 /** Drop single operations (last first), then pairs. */
 function dropOps(tryWith: Try, cur: () => Scenario): void {

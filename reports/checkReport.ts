@@ -6,6 +6,8 @@ import { applicableRequirements } from '../properties/coverageRequirements.js';
 import { expectedFor, judgeCell, type CellVerdict } from '../properties/expectations.js';
 import { judge, scenarioSize, type Exploration, type Finding } from '../properties/explore.js';
 import type { Invariant, Violation } from '../properties/Invariant.js';
+import type { KnownBug } from '../properties/bugs.js';
+import { agreesWith, declaredLabel, needsText, reachLabel, reachOf, scenarioNeeds, type Reach, type ReachKind, type WhatIf } from '../properties/reach.js';
 import { CONTENT_MESSAGES, contentDiagram } from './contentDiagram.js';
 import { buildTrace, type TraceOp } from './trace.js';
 
@@ -28,7 +30,9 @@ export interface FindingReport {
   readonly site: string;
   /** `known`: a bug the cell expects; `new`: nothing in the matrix explains it. */
   readonly status: 'known' | 'new';
-  readonly bug?: { readonly id: string; readonly title: string; readonly link: string; readonly status: string };
+  readonly bug?: { readonly id: string; readonly title: string; readonly link: string; readonly status: string; readonly reach?: BugReach };
+  /** What this counterexample takes beyond userspace alone (reach.ts), read off its faults and machine. */
+  readonly reach: FindingReach;
   readonly message: string;
   readonly opIndex: number;
   /** Index (from 0) of the first of the check's runs that showed it, and how many did. */
@@ -46,6 +50,40 @@ export interface FindingReport {
   readonly violations: readonly Violation[];
   readonly trace: readonly TraceOp[];
   readonly diagram?: readonly string[];
+}
+
+export interface FindingReach {
+  readonly kind: ReachKind;
+  readonly mode?: WhatIf;
+  /** `userspace`, `firmware failure`, `debug config`, `what-if: MODE`. */
+  readonly label: string;
+  /** In words: "userspace alone", or each thing it needs. */
+  readonly needs: string;
+}
+
+/** A known bug's declared reachability (bugs.ts). */
+export interface BugReach {
+  readonly label: string;
+  readonly how: string;
+}
+
+/**
+ * What a counterexample takes. A known bug's declared label wins when the counterexample agrees
+ * with it (a debug-configuration bug's trigger needs only userspace: its damage is what the
+ * configuration shows); otherwise the counterexample speaks for itself.
+ */
+export function findingReach(scenario: Scenario, revision: Partial<Pick<Revision, 'arm'>>, declared?: Reach): FindingReach {
+  const needs = scenarioNeeds(scenario, revision);
+  if (declared !== undefined && agreesWith(declared, needs)) {
+    return { kind: declared.kind, ...(declared.kind === 'what-if' ? { mode: declared.mode } : {}), label: declaredLabel(declared), needs: needsText(needs) };
+  }
+  const r = reachOf(needs);
+  return { ...r, label: reachLabel(r.kind, r.mode), needs: needsText(needs) };
+}
+
+function bugReport(b: KnownBug): NonNullable<FindingReport['bug']> {
+  const reach = b.reach === undefined ? undefined : { label: declaredLabel(b.reach), how: b.reach.kind === 'debug' ? `${b.reach.how} (${b.reach.config})` : b.reach.how };
+  return { id: b.id, title: b.title, link: b.link, status: b.status, ...(reach === undefined ? {} : { reach }) };
 }
 
 export interface CoverageRow {
@@ -96,7 +134,9 @@ export function replayCommand(backend: string, revision: RevisionRef, property: 
   return `npx gmemcheck check --backend ${backend} ${which} --property ${property} --seed ${seed} --runs ${runs} --signature ${signature} --path ${path}`;
 }
 
-function findingReport(f: Finding, x: Exploration, revision: Revision, ref: RevisionRef, invariants: readonly Invariant[], bug: FindingReport['bug']): FindingReport {
+function findingReport(f: Finding, x: Exploration, revision: Revision, ref: RevisionRef, invariants: readonly Invariant[], known: KnownBug | undefined): FindingReport {
+  const bug = known === undefined ? undefined : bugReport(known);
+  const declared = known?.reach;
   const traced = judge(f.counterexample, revision, invariants, { traceCalls: true });
   const size = scenarioSize(f.counterexample);
   const diagram = CONTENT_MESSAGES.includes(f.violation.messageId) ? contentDiagram(f.counterexample, revision, f.violation.opIndex) : undefined;
@@ -107,6 +147,7 @@ function findingReport(f: Finding, x: Exploration, revision: Revision, ref: Revi
     site: f.signature.site,
     status: bug === undefined ? 'new' : 'known',
     ...(bug === undefined ? {} : { bug }),
+    reach: findingReach(f.counterexample, revision, declared),
     message: f.violation.message,
     opIndex: f.violation.opIndex,
     firstRun: f.firstRun,
@@ -142,8 +183,7 @@ export function explorationReport(x: Exploration, revision: Revision, ref: Revis
       status: cell.status,
       verdict: outcome.verdict,
       findings: findings.map((f) => {
-        const b = bugOf.get(f.key);
-        return findingReport(f, x, revision, ref, invariants, b === undefined ? undefined : { id: b.id, title: b.title, link: b.link, status: b.status });
+        return findingReport(f, x, revision, ref, invariants, bugOf.get(f.key));
       }),
       missing: outcome.missing.map((b) => b.id),
       fixed: e.derived === true && e.expectation.verdict === 'violated' ? e.expectation.bugs.filter((b) => !outcome.known.some((k) => k.bug.id === b.id)).map((b) => b.id) : [],
@@ -172,7 +212,7 @@ export function openCallSite(events: readonly Event[]): { site: string; stack: s
  */
 export function abortedReport(a: {
   readonly backend: BackendId;
-  readonly revision: Pick<Revision, 'id' | 'derivedFrom'>;
+  readonly revision: Pick<Revision, 'id' | 'derivedFrom'> & Partial<Pick<Revision, 'arm'>>;
   readonly ref: RevisionRef;
   readonly invariants: readonly string[];
   readonly seed: number;
@@ -199,7 +239,7 @@ export function abortedReport(a: {
   const cells = a.invariants.map((property): CellReport => {
     const e = expectedFor(a.revision, property, a.backend);
     const findings: FindingReport[] = property !== invariant ? [] : [{
-      signature: key, invariant, messageId, site, status: 'new', message, opIndex: index, firstRun: a.run, runsWithIt: 1, shrinks: 0,
+      signature: key, invariant, messageId, site, status: 'new', reach: findingReach(a.scenario, a.revision), message, opIndex: index, firstRun: a.run, runsWithIt: 1, shrinks: 0,
       unshrunk: a.cause.kind === 'hung' ? 'each shrinking attempt would hang its worker until the watchdog' : 'each shrinking attempt would exhaust its worker\'s heap',
       operations: size.ops, pages: size.pages, path,
       replay: replayCommand(a.backend, a.ref, invariant, a.seed, a.runs, key, path),

@@ -22,6 +22,7 @@ function findingBlock(f: FindingReport, cell: CellReport, indent: string): strin
   return [
     `${indent}${head}`,
     `${indent}  [${f.invariant}/${f.messageId}] at operation #${f.opIndex}: ${f.message}`,
+    `${indent}  takes: ${f.reach.needs}${f.bug?.reach === undefined ? '' : ` — ${f.bug.id} is labelled ${f.bug.reach.label}: ${f.bug.reach.how}`}`,
     `${indent}  first in run ${f.firstRun} (${f.runsWithIt} run(s) showed it); ${f.unshrunk === undefined ? `shrunk (${f.shrinks} fast-check shrinks, then minimized) to` : `not shrunk (${f.unshrunk}):`} ${plural(f.operations, 'operation')}, ${f.pages} page(s)`,
     `${indent}  replay: ${f.replay}`,
     `${indent}  trace:`,
@@ -31,8 +32,11 @@ function findingBlock(f: FindingReport, cell: CellReport, indent: string): strin
   ];
 }
 
+/** Wide enough for every label but a what-if mode's. */
+const REACH_WIDTH = 'firmware failure'.length;
+
 function findingLine(f: FindingReport, cell: CellReport, indent: string): string {
-  return `${indent}✓ ${(f.bug?.id ?? '?').padEnd(15)} ${f.signature} (${plural(f.operations, 'op')}, ${f.pages} page(s)${cell.inheritedFrom === undefined ? '' : `, as in ${cell.inheritedFrom}`})`;
+  return `${indent}✓ ${(f.bug?.id ?? '?').padEnd(15)} ${f.reach.label.padEnd(REACH_WIDTH)} ${f.signature} (${plural(f.operations, 'op')}, ${f.pages} page(s)${cell.inheritedFrom === undefined ? '' : `, as in ${cell.inheritedFrom}`})`;
 }
 
 /** The verdict of one exploration in a word. */

@@ -17,7 +17,7 @@ describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
         const invariant = invariantById(m.breaks.invariant);
         if (invariant === undefined) throw new Error(`unknown invariant ${m.breaks.invariant}`);
         const message = `${m.breaks.invariant}/${m.breaks.messageId}@`;
-        const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => k.startsWith(message) });
+        const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => k.startsWith(message), untilFirst: true });
         const caught = x.findings.filter((f) => f.signature.messageId === m.breaks.messageId);
         expect(caught.map((f) => f.key), `found instead: ${x.findings.map((f) => f.key).join(', ')}`).not.toEqual([]);
         for (const f of caught) expect(scenarioSize(f.counterexample).ops, f.key).toBeLessThanOrEqual(6);

@@ -7,6 +7,7 @@ import type { KnownBug } from '../../properties/bugs.js';
 import { expectation } from '../../properties/matrix.js';
 import { INVARIANTS } from '../../properties/registry.js';
 import { expectedFor } from '../../properties/expectations.js';
+import { declaredLabel } from '../../properties/reach.js';
 
 /** Legend lines are cut here (at a word): the full text and the links are in `list --json`. */
 const LEGEND_WIDTH = 110;
@@ -47,9 +48,25 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
       }),
     ),
   );
-  const bugs = [...new Map(backends.flatMap((b) => bugsOf(b.id)).map((x) => [x.id, { id: x.id, title: x.title, status: x.status, link: x.link }])).values()];
+  const bugs = [...new Map(backends.flatMap((b) => bugsOf(b.id)).map((x) => [x.id, {
+    id: x.id, title: x.title, status: x.status, link: x.link,
+    ...(x.reach === undefined ? {} : { reach: { ...x.reach, label: declaredLabel(x.reach) } }),
+    // The cells whose row names it: backend/revision/property.
+    expectedIn: matrix.filter((m) => m.bugs?.includes(x.id) === true).map((m) => `${m.backend}/${m.revision}/${m.property}`),
+  }])).values()].filter((x) => o.reach === undefined || x.reach?.kind === o.reach);
   if (o.json) {
-    write(`${JSON.stringify({ backends, revisions, mutants, properties, matrix, bugs }, null, 2)}\n`);
+    write(`${JSON.stringify(o.reach === undefined ? { backends, revisions, mutants, properties, matrix, bugs } : { reach: o.reach, bugs }, null, 2)}\n`);
+    return 0;
+  }
+  if (o.reach !== undefined) {
+    // What a reviewer asks of a report: which of the known bugs a VMM hits by itself, and so on.
+    const lines = [`known bugs that take ${o.reach === 'userspace' ? 'userspace alone' : `a ${o.reach === 'what-if' ? 'what-if mode' : o.reach === 'debug' ? 'debug configuration' : 'firmware failure'}`} (${bugs.length}):`];
+    for (const x of bugs) {
+      lines.push(`  ${x.id.padEnd(16)}${x.reach?.label ?? ''}: ${x.title}`);
+      lines.push(`  ${''.padEnd(16)}takes: ${x.reach?.kind === 'debug' ? `${x.reach.config}; ` : ''}${x.reach?.how ?? '?'}`);
+      lines.push(`  ${''.padEnd(16)}expected in: ${[...new Set(x.expectedIn.map((c) => c.split('/').slice(0, 2).join('/')))].join(', ')}`);
+    }
+    write(`${lines.join('\n')}\n`);
     return 0;
   }
   const lines: string[] = ['backends:'];
@@ -75,11 +92,12 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
     const idWidth = Math.max(...legend.map((x) => x.id.length)) + 2;
     if (legend.length > 0) lines.push('');
     for (const x of legend) {
-      lines.push(`  ${x.id.padEnd(idWidth)}${clip(x.title, LEGEND_WIDTH - 2 - idWidth)}`);
+      const label = x.reach === undefined ? '' : `[${declaredLabel(x.reach)}] `;
+      lines.push(`  ${x.id.padEnd(idWidth)}${clip(`${label}${x.title}`, LEGEND_WIDTH - 2 - idWidth)}`);
       lines.push(`  ${''.padEnd(idWidth)}${clip(`→ ${x.status}`, LEGEND_WIDTH - 2 - idWidth)}`);
     }
   }
-  lines.push('', 'bugs in full, with their links: npx gmemcheck list --json (under "bugs")');
+  lines.push('', 'bugs in full, with their links: npx gmemcheck list --json (under "bugs"); by what they take: list --reach userspace|firmware|debug|what-if');
   write(`${lines.join('\n')}\n`);
   return 0;
 }

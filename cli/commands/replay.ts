@@ -3,6 +3,7 @@ import type { Revision } from '../../model/revisions/Revision.js';
 import type { Violation } from '../../properties/Invariant.js';
 import type { CorpusEntry, Verdict } from '../../properties/corpus/entry.js';
 import { judgeScenario, verdictMismatch } from '../../properties/corpus/judge.js';
+import { needsText, scenarioNeeds } from '../../properties/reach.js';
 import { CONTENT_MESSAGES, contentDiagram } from '../../reports/contentDiagram.js';
 import { buildTrace, formatTrace, type TraceOp } from '../../reports/trace.js';
 
@@ -23,6 +24,8 @@ interface RevisionResult {
   readonly violated: readonly string[];
   readonly violations: readonly Violation[];
   readonly mismatch: readonly string[];
+  /** What the scenario takes on this revision beyond userspace alone (reach.ts). */
+  readonly takes: string;
   readonly trace: readonly TraceOp[];
   readonly diagram: string | undefined;
 }
@@ -42,6 +45,7 @@ export function runReplay(o: ReplayOptions, write: (s: string) => void): number 
       violated: [...j.violated.keys()],
       violations: j.violations,
       mismatch: recorded === undefined ? [] : verdictMismatch(recorded, j),
+      takes: needsText(scenarioNeeds(o.entry.scenario, r)),
       trace: buildTrace(j.run.world.log, j.violations, { verbose: o.verbose }),
       diagram: content === undefined ? undefined : contentDiagram(o.entry.scenario, r, content.opIndex),
     };
@@ -56,7 +60,7 @@ export function runReplay(o: ReplayOptions, write: (s: string) => void): number 
   }
   const lines = [`${shown}: ${o.entry.about}`, `  origin: ${origin.kind === 'found' ? `found on ${origin.revision} by ${origin.property} (${origin.bug})` : `boundary case: ${origin.case}`}`];
   for (const r of results) {
-    const got = r.violated.length === 0 ? 'holds' : `violates ${r.violated.join(', ')}`;
+    const got = r.violated.length === 0 ? 'holds' : `violates ${r.violated.join(', ')} (takes ${r.takes})`;
     if (r.recorded === undefined) lines.push(`  ? ${r.revision}: ${got} (no recorded verdict)`);
     else if (r.mismatch.length === 0) lines.push(`  ✓ ${r.revision}: ${got}, as recorded — ${r.recorded.reason}`);
     else lines.push(`  ✗ ${r.revision}: ${got}, but the corpus records ${r.recorded.verdict === 'holds' ? 'holds' : `violates ${r.recorded.invariants.join(', ')}`} — ${r.mismatch.join('; ')}`);

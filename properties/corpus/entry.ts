@@ -23,6 +23,8 @@ const verdict = z.discriminatedUnion('verdict', [
     messages: z.record(z.string(), z.string()).optional(),
     /** Every signature (signature.ts) the scenario shows on the revision, sorted. */
     signatures: z.array(z.string().min(1)).optional(),
+    /** What the scenario takes on this revision beyond userspace alone (reach.ts), in words. */
+    takes: z.string().min(1).optional(),
     reason: z.string().min(1),
     link: z.string().min(1),
   }).superRefine((v, ctx) => {

@@ -3,6 +3,7 @@ import { revisionsFor } from '../../model/revisions/registry.js';
 import type { Scenario } from '../../model/scenario/Scenario.js';
 import { BUGS, type KnownBug } from '../bugs.js';
 import { bugForSignature, expectation } from '../matrix.js';
+import { declaredLabel, needsText, scenarioNeeds } from '../reach.js';
 import { keyOf } from '../signature.js';
 import type { CorpusEntry, Verdict } from './entry.js';
 import { judgeScenario } from './judge.js';
@@ -32,7 +33,7 @@ export function recordVerdicts(scenario: Scenario, origin: CorpusEntry['origin']
     const bugs = [...new Map(explained.filter((e) => e.bug !== undefined).map((e) => [e.bug?.id, e.bug])).values()].filter((b): b is KnownBug => b !== undefined);
     const unknown = explained.filter((e) => e.bug === undefined).map((e) => `${e.invariant}/${e.message}`);
     const reason = [
-      ...bugs.map((b) => `${b.id} (${explained.filter((e) => e.bug?.id === b.id).map((e) => e.invariant).join(', ')}): ${b.title}`),
+      ...bugs.map((b) => `${b.id}${b.reach === undefined ? '' : ` [${declaredLabel(b.reach)}]`} (${explained.filter((e) => e.bug?.id === b.id).map((e) => e.invariant).join(', ')}): ${b.title}`),
       ...(unknown.length > 0 ? [`not in the matrix: ${unknown.join(', ')}`] : []),
     ].join('; ');
     out[r.id] = {
@@ -40,6 +41,7 @@ export function recordVerdicts(scenario: Scenario, origin: CorpusEntry['origin']
       invariants: [...j.violated.keys()],
       messages: Object.fromEntries([...j.violated].map(([inv, v]) => [inv, v.messageId])),
       signatures: [...j.signatures],
+      takes: needsText(scenarioNeeds(scenario, r)),
       reason,
       link: bugs[0]?.link ?? fallback,
     };

@@ -92,4 +92,11 @@ describe('minimizeScenario()', () => {
     expect(min.ops[0]).toMatchObject({ kind: 'snp_launch_update', len: PS, faults: [{ nth: 1 }] });
     expect(minimizeScenario(min, failsOnFwFailure)).toEqual(min);
   });
+
+  test('a smaller machine: fewer granules per page unless the failure needs them', () => {
+    const on64K: Scenario = { ...scenario('cca', [{ kind: 'close_vm' }]), cca: { granules_per_page: 16, rtt_depth: 0 } };
+    expect(minimizeScenario(on64K, () => 0).cca).toEqual({ granules_per_page: 1, rtt_depth: 0 });
+    const needsSeveral = (x: Scenario): number | undefined => ((x.cca?.granules_per_page ?? 1) > 1 ? 0 : undefined);
+    expect(minimizeScenario(on64K, needsSeveral).cca).toEqual({ granules_per_page: 4, rtt_depth: 0 });
+  });
 });

@@ -1,0 +1,136 @@
+import type { Revision } from '../model/revisions/Revision.js';
+import type { Fault, Scenario } from '../model/scenario/Scenario.js';
+
+/**
+ * What it takes to reach a finding on a real machine. The model can drive every path; a kernel
+ * developer weighing a report needs to know whether an unprivileged VMM hits it by itself, or
+ * only when firmware fails, under a debug configuration, or in a configuration the kernel of
+ * that revision refuses (a what-if mode).
+ */
+export const REACH_KINDS = ['userspace', 'firmware', 'debug', 'what-if'] as const;
+export type ReachKind = (typeof REACH_KINDS)[number];
+
+/** The what-if modes a finding may need: configurations the revision's kernel does not accept. */
+export type WhatIf = 'in-place' | '4k-guard-lifted';
+
+/** A bug's declared reachability (properties/bugs.ts), with the reason in words. */
+export type Reach =
+  | { readonly kind: 'userspace'; readonly how: string }
+  | { readonly kind: 'firmware'; readonly how: string }
+  /** The trigger is reachable, but the damage is visible only under `config` (not modelled). */
+  | { readonly kind: 'debug'; readonly config: string; readonly how: string }
+  | { readonly kind: 'what-if'; readonly mode: WhatIf; readonly how: string };
+
+/** One thing a scenario needs beyond what a VMM can do by itself. */
+export interface Need {
+  readonly kind: Exclude<ReachKind, 'userspace'>;
+  readonly mode?: WhatIf;
+  readonly what: string;
+}
+
+/** Strongest last: a finding needing a firmware failure and a what-if mode is a what-if finding. */
+const ORDER: readonly ReachKind[] = ['userspace', 'debug', 'firmware', 'what-if'];
+
+export function reachLabel(kind: ReachKind, mode?: WhatIf): string {
+  switch (kind) {
+    case 'userspace':
+      return 'userspace';
+    case 'firmware':
+      return 'firmware failure';
+    case 'debug':
+      return 'debug config';
+    case 'what-if':
+      return `what-if: ${mode ?? '?'}`;
+  }
+}
+
+export function declaredLabel(r: Reach): string {
+  return reachLabel(r.kind, r.kind === 'what-if' ? r.mode : undefined);
+}
+
+/**
+ * Firmware conditions a VMM provokes by what it passes: the SNP firmware checks a CPUID page
+ * against the CPU's real values and refuses a table it disagrees with (writing the corrected
+ * table back), which userspace triggers by supplying any wrong entry (amd-memory-encryption.rst,
+ * SNP_LAUNCH_UPDATE: "the firmware will update the CPUID page with the correct values").
+ */
+const USERSPACE_CONDITIONS: ReadonlySet<string> = new Set(['cpuid_reserved', 'cpuid_table']);
+
+function faultNeed(f: Fault): Need | undefined {
+  switch (f.kind) {
+    // Another thread unmaps the source while the ioctl runs; a signal is sent; a memory cgroup
+    // limit fails the guest_memfd folio charge (page cache is charged to the VMM's memcg).
+    case 'gup':
+    case 'signal':
+      return undefined;
+    case 'alloc':
+      // A small GFP_KERNEL kmalloc() does not fail in practice ("too small to fail"): only
+      // failslab fault injection makes it.
+      return f.site === 'folio' ? undefined : { kind: 'debug', what: 'a failing kmalloc() (CONFIG_FAILSLAB fault injection)' };
+    case 'fw':
+      return USERSPACE_CONDITIONS.has(f.condition) ? undefined : { kind: 'firmware', what: `${f.cmd} fails with ${f.condition}` };
+  }
+}
+
+/**
+ * What `scenario` needs on `revision` beyond userspace alone, read off its operations, fault
+ * plans and machine. The minimizer drops every fault a finding does not need, so on a shrunk
+ * counterexample this is what the finding takes.
+ */
+export function scenarioNeeds(scenario: Scenario, revision: Partial<Pick<Revision, 'arm'>>): Need[] {
+  const needs = new Map<string, Need>();
+  const add = (n: Need | undefined): void => {
+    if (n !== undefined) needs.set(`${n.kind}:${n.what}`, n);
+  };
+  for (const op of scenario.ops) {
+    // guest_memfd faults in a CoCo VM exist only with in-place conversion (not merged;
+    // kernel-facts §1.7, §5.2): mmap() of an SNP/TDX/realm guest_memfd is refused before it.
+    if (op.kind === 'gmem_user_fault') add({ kind: 'what-if', mode: 'in-place', what: 'a host fault on a guest_memfd mapping' });
+    if ('faults' in op) for (const f of op.faults ?? []) add(faultNeed(f));
+  }
+  // kvm_init_rme() of the RMM v1.0 series accepts only 4K hosts (rme-v9.ts, rme-v12.ts).
+  if (revision.arm?.rmm === 'v1.0' && (scenario.cca?.granules_per_page ?? 1) > 1) {
+    add({ kind: 'what-if', mode: '4k-guard-lifted', what: `a ${scenario.cca?.granules_per_page === 4 ? '16K' : '64K'} host, which kvm_init_rme() refuses` });
+  }
+  return [...needs.values()];
+}
+
+/** The strongest kind among `needs` (userspace when there are none), and its what-if mode. */
+export function reachOf(needs: readonly Need[]): { kind: ReachKind; mode?: WhatIf } {
+  let kind: ReachKind = 'userspace';
+  let mode: WhatIf | undefined;
+  for (const n of needs) {
+    if (ORDER.indexOf(n.kind) > ORDER.indexOf(kind)) kind = n.kind;
+    if (n.mode !== undefined) mode = n.mode;
+  }
+  return mode === undefined ? { kind } : { kind, mode };
+}
+
+/** "userspace alone", or what it needs, in words. */
+export function needsText(needs: readonly Need[]): string {
+  if (needs.length === 0) return 'userspace alone';
+  const byLabel = new Map<string, string[]>();
+  for (const n of needs) {
+    const label = reachLabel(n.kind, n.mode);
+    byLabel.set(label, [...(byLabel.get(label) ?? []), n.what]);
+  }
+  return [...byLabel].map(([label, what]) => `${label}: ${what.join(', ')}`).join('; ');
+}
+
+/**
+ * Whether a counterexample takes at least what the bug's label says: one that needs less shows
+ * the label is too pessimistic (a "firmware" bug a VMM reaches alone). A debug-configuration
+ * bug is reached by userspace; the configuration only makes its damage visible.
+ */
+export function atLeast(declared: Reach, needs: readonly Need[]): boolean {
+  if (declared.kind === 'debug') return true;
+  return ORDER.indexOf(reachOf(needs).kind) >= ORDER.indexOf(declared.kind);
+}
+
+/** Whether the kind a counterexample needs agrees with the bug's declared reach. */
+export function agreesWith(declared: Reach, needs: readonly Need[]): boolean {
+  const got = reachOf(needs);
+  // The damage of a debug-configuration bug is not modelled: its trigger needs no more than userspace.
+  if (declared.kind === 'debug') return got.kind === 'userspace' || got.kind === 'debug';
+  return got.kind === declared.kind && (declared.kind !== 'what-if' || got.mode === declared.mode);
+}
