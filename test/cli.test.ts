@@ -35,8 +35,23 @@ describe('the matrix legend', () => {
       expect(new Set(legendIds)).toEqual(ids);
       expect(legend.split('\n').every((l) => l.length <= 110)).toBe(true);
     }
-    expect(r.out).toContain('  B3  TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when source_addr is 0)\n');
+    expect(r.out).toContain('  B3  [userspace] TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when source_addr…\n');
     expect(r.out).toContain('→ squashed fix (src_pages[0]) per Roth; moot from RFC v2 (single src_page)');
+  });
+
+  test('--reach lists the known bugs of one kind, with what they take and where they are expected', async () => {
+    const r = await run('list', '--reach', 'what-if');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(/^known bugs that take a what-if mode \(\d+\):$/);
+    expect(r.out).toContain('  B2              what-if: in-place: mmap_lock taken');
+    expect(r.out).toContain('expected in: snp/v6.11, tdx/v6.11');
+    expect(r.out).not.toContain('  G4 ');
+    const doc = JSON.parse((await run('list', '--reach', 'firmware', '--json')).out) as { bugs: { id: string; reach: { kind: string } }[] };
+    expect(doc.bugs.map((b) => b.id)).toContain('G4');
+    expect(doc.bugs.every((b) => b.reach.kind === 'firmware')).toBe(true);
+    const bad = await run('list', '--reach', 'kernel');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--reach must be one of userspace, firmware, debug, what-if, got 'kernel'");
   });
 
   test('--json has every bug the matrix names, in full', async () => {
@@ -51,7 +66,7 @@ describe('gmemcheck check', () => {
   test('a known-bad revision as the matrix expects: exit 0, one line per known bug', async () => {
     const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety');
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate \(\d+ ops?, 1 page\(s\)\)/);
+    expect(r.out).toMatch(/✓ B3 +userspace +memory-safety\/uninitialised@tdx_gmem_post_populate \(\d+ ops?, 1 page\(s\)\)/);
     expect(r.out).not.toContain('trace:');
     expect(r.out).toContain('exit 0: every cell as the matrix expects');
   });
@@ -110,7 +125,7 @@ describe('gmemcheck check', () => {
   test('an injected bug is checked by name, against its base revision\'s row plus the bug it injects', async () => {
     const r = await run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('✓ injected:kvm-x86-next+return-i return-value-contract/noProgress@');
+    expect(r.out).toContain('✓ injected:kvm-x86-next+return-i userspace        return-value-contract/noProgress@');
   });
 });
 
@@ -191,7 +206,7 @@ describe('the gmemcheck bin', () => {
     expect(spawnSync(BIN, ['new-revision', 'mine', '--from', 'rfc-v1'], { encoding: 'utf8', cwd: dir }).status).toBe(0);
     const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--runs', '20'], { encoding: 'utf8', cwd: dir });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate \(.*as in rfc-v1\)/);
+    expect(r.stdout).toMatch(/✓ B3 +userspace +memory-safety\/uninitialised@tdx_gmem_post_populate \(.*as in rfc-v1\)/);
     // B3 is found, as rfc-v1's row expects: exit 0 (coverage makes only holding cells inconclusive).
     expect(r.status).toBe(0);
   }, 60_000);

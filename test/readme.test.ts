@@ -16,8 +16,8 @@ test('every README example is what its commands print now, and the walkthrough d
   // What the walkthrough's prose claims of each step.
   const text = (id: string) => examples.get(id)?.text ?? '';
   expect(examples.get('review-posted')?.codes).toEqual([0]);
-  expect(text('review-posted')).toMatch(/✓ B3 +memory-safety\/uninitialised@tdx_gmem_post_populate .*as in rfc-v1/);
-  expect(text('review-index-only')).toMatch(/✓ B3 +memory-safety\/wildPointer@tdx_gmem_post_populate .*as in rfc-v1/);
+  expect(text('review-posted')).toMatch(/✓ B3 +userspace +memory-safety\/uninitialised@tdx_gmem_post_populate .*as in rfc-v1/);
+  expect(text('review-index-only')).toMatch(/✓ B3 +userspace +memory-safety\/wildPointer@tdx_gmem_post_populate .*as in rfc-v1/);
   expect(text('review-index-only')).not.toContain('uninitialised');
   expect(text('review-fixed')).toContain('✓ FIXED B3 on memory-safety');
   expect(text('review-fixed')).not.toMatch(/✓ B3 /);

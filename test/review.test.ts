@@ -74,7 +74,7 @@ describe('gmemcheck replay', () => {
   test('runs the scenario on every revision, compares verdicts, prints the trace and the content diagram', async () => {
     const r = await run('replay', B3);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('✓ rfc-v1: violates functional-spec, memory-safety, src-offset-straddling, as recorded — B3');
+    expect(r.out).toContain('✓ rfc-v1: violates functional-spec, memory-safety, src-offset-straddling (takes userspace alone), as recorded — B3 [userspace]');
     expect(r.out).toContain('✓ v7.0: holds, as recorded');
     expect(r.out).toContain('trace on rfc-v1:');
     expect(r.out).toContain('uninitialized_var(i) = 0');
