@@ -99,6 +99,19 @@ export function bugForSignature(e: Expectation, key: SignatureKey | undefined): 
   return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated].find((b) => b.signatures.includes(key) || b.signatures.includes(anySite));
 }
 
+/**
+ * Operations a tolerated consequence (MAY) may take beyond its bug's own bound: the freed page
+ * handed out again needs the mmap() that gets it, and a populate after the free that makes the
+ * allocator pick it (cca/rme-v12 no-double-private, seed 4: 9 operations against G13's 7).
+ */
+const CONSEQUENCE_EXTRA_OPS = 2;
+
+/** How small a finding of `bug` on a cell must shrink: the bug's bound, or a consequence's. */
+export function sizeBound(e: Expectation, bug: KnownBug): { readonly maxOps: number; readonly maxPages: number } {
+  const required = e.verdict === 'violated' && e.bugs.some((b) => b.id === bug.id);
+  return required ? bug : { maxOps: bug.maxOps + CONSEQUENCE_EXTRA_OPS, maxPages: bug.maxPages };
+}
+
 /** A cell's signatures set against what the matrix expects of it. */
 export interface CellJudgement {
   /** Findings that belong to an expected bug. */

@@ -55,8 +55,26 @@ function smallerMachine(tryWith: Try, cur: () => Scenario): void {
   const cca = s.cca;
   if (cca === undefined) return;
   for (const granules_per_page of [1, 4]) {
-    if (granules_per_page < cca.granules_per_page && tryWith({ ...s, cca: { ...cca, granules_per_page } })) return;
+    if (granules_per_page >= cca.granules_per_page) continue;
+    const smaller = { ...s, cca: { ...cca, granules_per_page } };
+    // A fault aimed at a granule position the smaller page lacks is aimed at one it has: at the
+    // same call, one call later (an earlier call to the command may now fail on a missing
+    // table instead), or with the stage-2 tables already built (RMM_RTT_MAX_LEVEL is 3).
+    const aimed = (later: number) => smaller.ops.map((op) => withFaultUnitsBelow(op, granules_per_page, later));
+    const candidates: Scenario[] = [
+      smaller,
+      { ...smaller, ops: aimed(0) },
+      { ...smaller, ops: aimed(1) },
+      { ...smaller, ops: aimed(0), cca: { ...smaller.cca, rtt_depth: 3 } },
+    ];
+    if (candidates.some((c) => tryWith(c))) return;
   }
+}
+
+function withFaultUnitsBelow(op: Op, units: number, later: number): Op {
+  if (!('faults' in op) || op.faults === undefined) return op;
+  const faults = op.faults.map((f): Fault => (f.kind === 'fw' && f.unit !== undefined && f.unit >= units ? { ...f, nth: f.nth + later, unit: units === 1 ? undefined : f.unit % units } : f));
+  return { ...op, faults };
 }
 
 /** Drop single operations (last first), then pairs. */

@@ -18,7 +18,7 @@ for s in $(seq "$from" "$to"); do
     echo "seed $s: pass ($(( $(date +%s) - start )) s)"
   else
     failed+=("$s")
-    echo "seed $s: FAIL ($(( $(date +%s) - start )) s): $(grep -E '^ *(FAIL|AssertionError)' "reports/out/seeds/$s.log" | sed 's/\x1b\[[0-9;]*m//g' | head -3 | tr '\n' ' ')"
+    echo "seed $s: FAIL ($(( $(date +%s) - start )) s): $(sed 's/\x1b\[[0-9;]*m//g' "reports/out/seeds/$s.log" | grep -E '^ *(FAIL|AssertionError)' | cut -c1-300 | head -4 | tr '\n' ' ')"
   fi
 done
 echo "${#failed[@]} seed(s) failed${failed[*]:+: ${failed[*]}}"

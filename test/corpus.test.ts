@@ -3,7 +3,9 @@ import { describe, expect, test } from 'vitest';
 import { revisionsFor } from '../model/revisions/registry.js';
 import { judgeScenario, verdictMismatch } from '../properties/corpus/judge.js';
 import { loadCorpus } from '../properties/corpus/load.js';
-import { expectation, expectedSignatures } from '../properties/matrix.js';
+import { BUGS, type KnownBug } from '../properties/bugs.js';
+import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
+import { agreesWith, atLeast, declaredLabel, needsText, scenarioNeeds, type Need } from '../properties/reach.js';
 import { INVARIANTS } from '../properties/registry.js';
 
 /**
@@ -39,6 +41,29 @@ describe('corpus/', () => {
     }
     // After adding a signature to properties/bugs.ts: npx tsx scripts/corpus-signatures.ts
     expect(missing).toEqual([]);
+  });
+
+  test("each known bug's label (what it takes) is what its easiest corpus scenario takes, and none takes less", () => {
+    const problems: string[] = [];
+    for (const bug of Object.values<KnownBug>(BUGS)) {
+      const reach = bug.reach;
+      if (reach === undefined) continue;
+      // Every corpus scenario that shows one of the bug's signatures on a revision whose row names the bug.
+      const shown: { at: string; needs: Need[] }[] = [];
+      for (const { entry } of entries) {
+        for (const r of revisionsFor(entry.scenario.backend)) {
+          const v = entry.verdicts[r.id];
+          if (v?.verdict !== 'violated') continue;
+          const keys = (v.signatures ?? []).filter((k) => bugForSignature(expectation(k.split('/')[0] ?? '', entry.scenario.backend, r.id), k)?.id === bug.id);
+          if (keys.length > 0) shown.push({ at: `${entry.name} on ${r.id} (${keys.join(', ')})`, needs: scenarioNeeds(entry.scenario, r) });
+        }
+      }
+      if (shown.length === 0) problems.push(`${bug.id}: no corpus scenario shows it`);
+      else if (!shown.some((x) => agreesWith(reach, x.needs))) problems.push(`${bug.id} is labelled ${declaredLabel(reach)}, but its corpus scenarios take: ${shown.map((x) => `${x.at}: ${needsText(x.needs)}`).join('; ')}`);
+      for (const x of shown) if (!atLeast(reach, x.needs)) problems.push(`${bug.id} is labelled ${declaredLabel(reach)}, but ${x.at} takes only ${needsText(x.needs)}`);
+    }
+    // A wrong label: fix it in properties/bugs.ts; a missing witness: npx tsx scripts/corpus-signatures.ts
+    expect(problems).toEqual([]);
   });
 
   for (const { file, entry } of entries) {
