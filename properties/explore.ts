@@ -28,8 +28,9 @@ export interface ExploreSpec {
   /** Which signatures to shrink and report (default: all); the others are only counted. */
   readonly wanted?: (key: SignatureKey) => boolean;
   /**
-   * Stop at the first wanted signature and shrink it from that run alone (the injected-bug
-   * tests ask only "is it caught, and shrunk"); the remaining runs are generated, not simulated.
+   * Stop once a wanted signature has been seen in SHRINK_STARTS runs (or the budget ends), and
+   * report that signature alone (the injected-bug tests ask only "is it caught, and how small");
+   * the remaining runs are generated, not simulated.
    */
   readonly untilFirst?: boolean;
 }
@@ -130,7 +131,7 @@ export function explore(spec: ExploreSpec): Exploration {
   let run = 0;
   fc.check(
     fc.property(arbitraryFor(spec), (scenario) => {
-      if (spec.untilFirst === true && [...first.keys()].some((k) => spec.wanted?.(k) ?? true)) return true;
+      if (spec.untilFirst === true && [...first].some(([k, f]) => f.starts.length >= SHRINK_STARTS && (spec.wanted?.(k) ?? true))) return true;
       spec.onScenario?.(scenario, 'explore');
       const j = judge(scenario, spec.revision, spec.invariants, { coverage });
       if (j.modelError !== undefined) modelErrors.push({ run, error: j.modelError, scenario });
@@ -151,7 +152,7 @@ export function explore(spec: ExploreSpec): Exploration {
   for (const [key, f] of [...first].sort((a, b) => a[1].run - b[1].run)) {
     if (spec.wanted !== undefined && !spec.wanted(key)) continue;
     let best: Omit<Finding, 'firstRun' | 'runsWithIt'> | undefined;
-    for (const start of spec.untilFirst === true ? f.starts.slice(0, 1) : f.starts) {
+    for (const start of f.starts) {
       const shrunk = shrinkSignature(spec, key, String(start), false);
       if (shrunk.kind === 'found' && (best === undefined || smaller(shrunk.finding.counterexample, best.counterexample))) best = shrunk.finding;
     }

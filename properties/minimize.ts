@@ -16,9 +16,9 @@ const MAX_ROUNDS = 8;
  * run, keep the failing one") and of delta debugging: cut everything after the operation that
  * fails, then try dropping each operation, each pair of operations, each fault, each mapping
  * hole; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
- * one page; move sources to an earlier buffer; zero undefined-behaviour values; use fewer
- * granules per page; keeping every change after which the scenario still fails, and repeating until a round
- * changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
+ * one page; move sources to an earlier buffer and destinations to where an earlier populate
+ * wrote; zero undefined-behaviour values; use fewer granules per page; keeping every change
+ * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
  */
 export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
@@ -127,6 +127,14 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
       if (moved !== undefined) tryWith(replace(moved));
     }
   }
+  // Destinations moved to where an earlier populate wrote (the same gfn populated twice is
+  // smaller than a second guest_memfd and memslot set up to be populated twice).
+  const earlier = [...new Set(cur().ops.slice(0, i).flatMap((o) => destinationOf(o, cur().geometry.page_size) ?? []))];
+  for (const gpa of earlier) {
+    const op2 = cur().ops[i];
+    const moved = op2 === undefined ? undefined : withDestinationAt(op2, gpa, cur().geometry.page_size);
+    if (moved !== undefined && tryWith(replace(moved))) break;
+  }
   // Sizes, smallest first, from the operation as it stands now.
   const now = cur().ops[i];
   const ps = cur().geometry.page_size;
@@ -154,6 +162,27 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
 /** The same fault one call earlier (`nth` counts calls of its kind), if it can be. */
 function lowerFault(f: Fault): Fault | undefined {
   return f.nth > 1 ? { ...f, nth: f.nth - 1 } : undefined;
+}
+
+/** The guest physical address a populate starts at, if `op` is one. */
+function destinationOf(op: Op, ps: number): number | undefined {
+  switch (op.kind) {
+    case 'snp_launch_update': return op.gfn_start * ps;
+    case 'tdx_init_mem_region': return op.gpa;
+    case 'arm_rmi_populate': return op.base;
+    default: return undefined;
+  }
+}
+
+/** `op` populating from `gpa` instead, if it is a populate that starts elsewhere. */
+function withDestinationAt(op: Op, gpa: number, ps: number): Op | undefined {
+  if (destinationOf(op, ps) === gpa || gpa % ps !== 0) return undefined;
+  switch (op.kind) {
+    case 'snp_launch_update': return { ...op, gfn_start: gpa / ps };
+    case 'tdx_init_mem_region': return { ...op, gpa };
+    case 'arm_rmi_populate': return { ...op, base: gpa };
+    default: return undefined;
+  }
 }
 
 /** `op` with its source at `buffer` (keeping the offset within the page), if it has one elsewhere. */

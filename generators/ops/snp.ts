@@ -31,8 +31,13 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
         flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, 0x8000), weight: 2 }),
         faults: type === KVM_SEV_SNP_PAGE_TYPE_CPUID
           ? fc.oneof({ arbitrary: cpuidFailureArb(), weight: 3 }, { arbitrary: faultPlanArb(snpBackend, ['cpuid_table', 'cpuid_reserved'], snpFailurePairs(type)), weight: 3 })
-          // RMPUPDATE on an immutable entry: the cleanup of a page the firmware still holds.
-          : faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)),
+          : uaddr % ps !== 0
+            // An unaligned source (accepted up to RFC v1): what matters is the straddling copy of
+            // a populate that succeeds, so mostly no fault (30 seeds: one in 30 budgets missed a
+            // wrong straddled byte when these carried the usual 70 % of fault plans).
+            ? fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 3 }, { arbitrary: faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)), weight: 1 })
+            // RMPUPDATE on an immutable entry: the cleanup of a page the firmware still holds.
+            : faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)),
       })
       .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start, uaddr, len: npages * ps + lenSkew, type, flags, faults })),
   );

@@ -99,4 +99,17 @@ describe('minimizeScenario()', () => {
     const needsSeveral = (x: Scenario): number | undefined => ((x.cca?.granules_per_page ?? 1) > 1 ? 0 : undefined);
     expect(minimizeScenario(on64K, needsSeveral).cca).toEqual({ granules_per_page: 4, rtt_depth: 0 });
   });
+
+  test('a populate moved to where an earlier one wrote, when that is what the failure needs', () => {
+    const twice = scenario('tdx', [...setupOps(), initMemRegion({ at: 0 }), initMemRegion({ at: 1 })]);
+    // Fails while there are two populates: moving the second onto the first's gfn keeps it failing.
+    const twoPopulates = (x: Scenario): number | undefined => {
+      const at = x.ops.flatMap((o, i) => (o.kind === 'tdx_init_mem_region' ? [i] : []));
+      return at.length >= 2 ? at[1] : undefined;
+    };
+    const min = minimizeScenario(twice, twoPopulates);
+    const populates = min.ops.filter((o) => o.kind === 'tdx_init_mem_region');
+    expect(populates).toHaveLength(2);
+    expect(new Set(populates.map((o) => (o.kind === 'tdx_init_mem_region' ? o.gpa : -1))).size).toBe(1);
+  });
 });
