@@ -22,7 +22,7 @@ function findingBlock(f: FindingReport, cell: CellReport, indent: string): strin
   return [
     `${indent}${head}`,
     `${indent}  [${f.invariant}/${f.messageId}] at operation #${f.opIndex}: ${f.message}`,
-    `${indent}  takes: ${f.reach.needs}${f.bug?.reach === undefined ? '' : ` — ${f.bug.id} is labelled ${f.bug.reach.label}: ${f.bug.reach.how}`}`,
+    `${indent}  takes${f.unshrunk === undefined ? '' : ' (at most: the scenario is not shrunk)'}: ${f.reach.needs}${f.bug?.reach === undefined ? '' : ` — ${f.bug.id} is labelled ${f.bug.reach.label}: ${f.bug.reach.how}`}`,
     `${indent}  first in run ${f.firstRun} (${f.runsWithIt} run(s) showed it); ${f.unshrunk === undefined ? `shrunk (${f.shrinks} fast-check shrinks, then minimized) to` : `not shrunk (${f.unshrunk}):`} ${plural(f.operations, 'operation')}, ${f.pages} page(s)`,
     `${indent}  replay: ${f.replay}`,
     `${indent}  trace:`,

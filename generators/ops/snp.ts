@@ -58,10 +58,10 @@ function cpuidFailureArb(): fc.Arbitrary<Fault[]> {
  */
 function snpFailurePairs(type: number): (readonly [FwFailure, FwFailure])[] {
   const update: FwFailure = { cmd: 'SNP_LAUNCH_UPDATE', condition: type === KVM_SEV_SNP_PAGE_TYPE_CPUID ? 'cpuid_table' : 'fw_resource' };
-  return [
-    [update, { cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address' }],
-    [update, { cmd: 'RMPUPDATE', condition: 'rmp_inuse' }],
-  ];
+  // The reclaim failure twice as often: it is what leaks the page (snp_leak_pages()) that a
+  // later punch-hole or close then frees (G4), and its coverage minimum sat at its floor.
+  const reclaim: readonly [FwFailure, FwFailure] = [update, { cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address' }];
+  return [reclaim, reclaim, [update, { cmd: 'RMPUPDATE', condition: 'rmp_inuse' }]];
 }
 
 export function snpLaunchFinishArb(): fc.Arbitrary<Op> {
