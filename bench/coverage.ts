@@ -12,21 +12,25 @@ import { revisionById } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { applicableRequirements } from '../properties/coverageRequirements.js';
 import { CELL_RUNS, explore } from '../properties/explore.js';
+import { cellName, type WhatIfMode } from '../model/whatIf.js';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 60);
-const REPRESENTATIVES: readonly (readonly [BackendId, string])[] = [['snp', 'v6.11'], ['snp', 'rfc-v1'], ['snp', 'kvm-x86-next'], ['tdx', 'rfc-v1'], ['tdx', 'kvm-x86-next'], ['cca', 'rme-v9'], ['cca', 'rme-v12'], ['cca', 'rmi-newest']];
+const REPRESENTATIVES: readonly (readonly [BackendId, string, WhatIfMode?])[] = [
+  ['snp', 'v6.11'], ['snp', 'rfc-v1'], ['snp', 'kvm-x86-next'], ['tdx', 'rfc-v1'], ['tdx', 'kvm-x86-next'],
+  ['cca', 'rme-v9'], ['cca', 'rme-v12'], ['cca', 'rme-v12', '4k-guard-lifted'], ['cca', 'rmi-newest'],
+];
 let short = 0;
-for (const [backend, id] of REPRESENTATIVES) {
+for (const [backend, id, whatIf] of REPRESENTATIVES) {
   const revision = revisionById(id);
   if (revision === undefined) throw new Error(`no revision ${id}`);
-  const requirements = applicableRequirements(backend, revision);
+  const requirements = applicableRequirements(backend, revision, whatIf);
   const counts = new Map<string, number[]>(requirements.map((r) => [r.key, []]));
   for (let seed = 1; seed <= seeds; seed++) {
-    const x = explore({ backend, revision, invariants: [], runs: CELL_RUNS[backend], seed });
+    const x = explore({ backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants: [], runs: CELL_RUNS[backend], seed });
     for (const r of requirements) counts.get(r.key)?.push(x.coverage.get(r.key) ?? 0);
   }
-  console.log(`${backend}/${id} (${seeds} seeds × ${CELL_RUNS[backend]} runs): requirement, minimum, lowest counts, mean, seeds below`);
+  console.log(`${backend}/${cellName(id, whatIf)} (${seeds} seeds × ${CELL_RUNS[backend]} runs): requirement, minimum, lowest counts, mean, seeds below`);
   for (const r of requirements) {
     const got = [...(counts.get(r.key) ?? [])].sort((a, b) => a - b);
     const below = got.filter((n) => n < r.min).length;

@@ -15,6 +15,7 @@ import { Tinypool } from 'tinypool';
 import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
+import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { BUGS, type KnownBug } from '../properties/bugs.js';
 import { bugForSignature, expectation, expectedSignatures, sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
@@ -32,7 +33,9 @@ const ROOT = join(import.meta.dirname, '..');
 const tasks: DetectTask[] = [];
 for (let seed = 1; seed <= seeds; seed++) {
   for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
-    for (const r of [...REVISIONS, ...MUTANTS].filter((x) => x.backends.includes(backend))) tasks.push({ seed, backend, revision: r.id });
+    for (const r of [...REVISIONS, ...MUTANTS].filter((x) => x.backends.includes(backend))) {
+      for (const whatIf of [undefined, ...(MUTANTS.some((m) => m.id === r.id) ? [] : whatIfCellsOf(r))]) tasks.push({ seed, backend, revision: r.id, ...(whatIf === undefined ? {} : { whatIf }) });
+    }
   }
 }
 const pool = new Tinypool({ filename: new URL('./detectWorker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers });
@@ -46,14 +49,18 @@ const results = await Promise.all(tasks.map(async (t) => {
 await pool.destroy();
 const wall = (performance.now() - t0) / 1000;
 
+// A row's `revision` is its cell's name: `rme-v12 [4k-guard-lifted]` for a what-if cell.
 interface Row { backend: BackendId; revision: string; bug: string; key: string; firsts: number[]; sizes: { ops: number; pages: number }[] }
 const rows = new Map<string, Row>();
 for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
   for (const r of REVISIONS.filter((x) => x.backends.includes(backend))) {
-    for (const inv of INVARIANTS) {
-      const e = expectation(inv.id, backend, r.id);
-      if (e.verdict !== 'violated') continue;
-      for (const key of expectedSignatures(e, inv.id)) rows.set(`${backend}/${r.id}/${key}`, { backend, revision: r.id, bug: bugForSignature(e, key)?.id ?? '?', key, firsts: [], sizes: [] });
+    for (const whatIf of [undefined, ...whatIfCellsOf(r)]) {
+      const cell = cellName(r.id, whatIf);
+      for (const inv of INVARIANTS) {
+        const e = expectation(inv.id, backend, r.id, whatIf);
+        if (e.verdict !== 'violated') continue;
+        for (const key of expectedSignatures(e, inv.id)) rows.set(`${backend}/${cell}/${key}`, { backend, revision: cell, bug: bugForSignature(e, key)?.id ?? '?', key, firsts: [], sizes: [] });
+      }
     }
   }
 }
@@ -75,19 +82,20 @@ for (const res of results) {
     }
     continue;
   }
+  const cell = cellName(res.revision, res.whatIf);
   for (const f of res.findings) {
-    const row = rows.get(`${res.backend}/${res.revision}/${f.key}`);
+    const row = rows.get(`${res.backend}/${cell}/${f.key}`);
     const inv = f.key.slice(0, f.key.indexOf('/'));
     // A tolerated consequence (MAY) is neither required nor unexpected; its size is bounded all the same.
-    const e = expectation(inv, res.backend, res.revision);
+    const e = expectation(inv, res.backend, res.revision, res.whatIf);
     const tolerated = row === undefined ? bugForSignature(e, f.key) : undefined;
     if (tolerated !== undefined) {
       const bound = sizeBound(e, tolerated);
-      if (f.ops > bound.maxOps || f.pages > bound.maxPages) consequenceOverBound.push(`${res.backend}/${res.revision} ${f.key} (seed ${res.seed}): ${f.ops}/${f.pages}`);
+      if (f.ops > bound.maxOps || f.pages > bound.maxPages) consequenceOverBound.push(`${res.backend}/${cell} ${f.key} (seed ${res.seed}): ${f.ops}/${f.pages}`);
       continue;
     }
     if (row === undefined) {
-      const k = `${res.backend}/${res.revision} ${f.key}`;
+      const k = `${res.backend}/${cell} ${f.key}`;
       unexpected.set(k, (unexpected.get(k) ?? 0) + 1);
       continue;
     }
@@ -109,7 +117,7 @@ const overBound = table.filter((t) => {
   const bug = Object.values<KnownBug>(BUGS).find((b) => b.id === t.bug);
   return bug !== undefined && (t.largest.ops > bug.maxOps || t.largest.pages > bug.maxPages);
 }).map((t) => `${t.cell} ${t.signature}: ${t.largest.ops}/${t.largest.pages}`).concat(consequenceOverBound);
-const inconclusive = results.filter((r) => r.inconclusive.length > 0 && !MUTANTS.some((m) => m.id === r.revision)).map((r) => `${r.backend}/${r.revision} seed ${r.seed}`);
+const inconclusive = results.filter((r) => r.inconclusive.length > 0 && !MUTANTS.some((m) => m.id === r.revision)).map((r) => `${r.backend}/${cellName(r.revision, r.whatIf)} seed ${r.seed}`);
 const missingByCell = table.filter((t) => t.detected < seeds);
 const cpu = results.reduce((n, r) => n + r.ms, 0) / 1000;
 

@@ -1,6 +1,7 @@
 import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 import { cellsOf } from '../properties/check.js';
 import { CELL_RUNS, explore, scenarioSize } from '../properties/explore.js';
 import { INVARIANTS } from '../properties/registry.js';
@@ -10,6 +11,8 @@ export interface DetectTask {
   readonly seed: number;
   readonly backend: BackendId;
   readonly revision: string;
+  /** A what-if cell (model/whatIf.ts). */
+  readonly whatIf?: WhatIfMode;
 }
 
 export interface DetectResult extends DetectTask {
@@ -28,7 +31,7 @@ export default function detect(t: DetectTask): DetectResult {
   const t0 = performance.now();
   // An injected bug is only asked for the message it must break with.
   const wanted = mutant === undefined ? undefined : (k: string) => k.startsWith(`${mutant.breaks.invariant}/${mutant.breaks.messageId}@`);
-  const x = explore({ backend: t.backend, revision, invariants, runs: CELL_RUNS[t.backend], seed: t.seed, ...(wanted === undefined ? {} : { wanted }) });
+  const x = explore({ backend: t.backend, revision, ...(t.whatIf === undefined ? {} : { whatIf: t.whatIf }), invariants, runs: CELL_RUNS[t.backend], seed: t.seed, ...(wanted === undefined ? {} : { wanted }) });
   return {
     ...t,
     ms: performance.now() - t0,

@@ -7,6 +7,7 @@ import { REVISIONS } from '../model/revisions/registry.js';
 import { MUTANTS } from '../model/revisions/mutants.js';
 import { INVARIANTS } from '../properties/registry.js';
 import type { Revision } from '../model/revisions/Revision.js';
+import { WHAT_IF_MODES, whatIfCellsOf, type WhatIfMode } from '../model/whatIf.js';
 import type { Invariant } from '../properties/Invariant.js';
 
 /** Bad command-line input: printed with the usage, exit status 2. */
@@ -27,6 +28,9 @@ commands:
     --revision NAME|all               a revision or injected bug from 'list'; default all revisions
     --revision-module FILE            your own revision (a .ts file; see new-revision) instead of --revision
     --property NAME|all               an invariant from 'list'; default all
+    --what-if MODE|none|all           which cells of a revision: its default configuration (none), a what-if
+                                      mode's cell from 'list' (a configuration its kernel refuses), or all;
+                                      default all (a replay: none)
     --seed N                          fast-check seed (integer); default ${DEFAULT_SEED}
     --runs N                          runs per revision and backend (1..100000); default snp ${CELL_RUNS.snp}, tdx ${CELL_RUNS.tdx}, cca ${CELL_RUNS.cca}
     --signature SIG --path P          replay one finding, as its replay line prints them
@@ -57,6 +61,8 @@ export interface CheckOptions {
   /** Write counterexamples to this corpus folder (DEFAULT_CORPUS: this checkout's). */
   readonly saveTo: string | undefined;
   readonly revisions: readonly Revision[];
+  /** Which cells of each revision (model/whatIf.ts): its default one, one what-if mode's, or all. */
+  readonly whatIf: 'all' | 'none' | WhatIfMode;
   readonly invariants: readonly Invariant[];
   readonly seed: number;
   /** Undefined: each backend's calibrated budget (CELL_RUNS). */
@@ -142,6 +148,7 @@ export function parseCommand(argv: readonly string[]): Command {
     revision: { type: 'string' },
     'revision-module': { type: 'string' },
     property: { type: 'string' },
+    'what-if': { type: 'string' },
     seed: { type: 'string' },
     runs: { type: 'string' },
     path: { type: 'string' },
@@ -174,6 +181,12 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const path = str(values.path);
   const signature = str(values.signature);
+  const whatIfArg = str(values['what-if']) ?? (path === undefined ? 'all' : 'none');
+  const whatIf = whatIfArg === 'all' || whatIfArg === 'none' ? whatIfArg : WHAT_IF_MODES.find((m) => m === whatIfArg);
+  if (whatIf === undefined) throw new UsageError(`--what-if must be none, all or a mode (${WHAT_IF_MODES.join(', ')}), got '${whatIfArg}'`);
+  if (whatIf !== 'all' && whatIf !== 'none' && revisionModule === undefined && !revisions.some((r) => whatIfCellsOf(r).includes(whatIf))) {
+    throw new UsageError(`no ${revisionArg === 'all' ? 'revision' : `'${revisionArg}'`} cell runs under --what-if ${whatIf} (revisions with it: ${REVISIONS.filter((r) => whatIfCellsOf(r).includes(whatIf)).map((r) => r.id).join(', ') || 'none'})`);
+  }
   if (path !== undefined || signature !== undefined) {
     if (path === undefined || signature === undefined) throw new UsageError('--signature and --path go together: copy both from the replay line');
     if (!/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path must look like 12:0:3, got '${path}'`);
@@ -183,6 +196,7 @@ export function parseCommand(argv: readonly string[]): Command {
       throw new UsageError('--path replays one finding: give --backend, --revision (or --revision-module) and --property too');
     }
     if (sig.invariant !== invariant.id) throw new UsageError(`--signature ${signature} is a finding of ${sig.invariant}, not of --property ${invariant.id}`);
+    if (whatIf === 'all') throw new UsageError('--path replays one cell: --what-if names a mode, or none (the default)');
   }
   const usable = revisionModule !== undefined ? backends : backends.filter((b) => revisions.some((r) => r.backends.includes(b)));
   if (usable.length === 0) throw new UsageError(`revision '${revisionArg}' has no ${backendArg} backend`);
@@ -193,6 +207,7 @@ export function parseCommand(argv: readonly string[]): Command {
       revisionModule,
       saveTo: values.save === true ? (str(values.corpus) ?? DEFAULT_CORPUS) : undefined,
       revisions,
+      whatIf,
       invariants: invariant === undefined ? INVARIANTS : [invariant],
       seed: integer('seed', str(values.seed), DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
       runs: str(values.runs) === undefined ? undefined : integer('runs', str(values.runs), 0, 1, 100_000),

@@ -1,6 +1,7 @@
 import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
 import type { Event } from '../model/world/events.js';
 import type { ExplorationReport, RevisionRef } from '../reports/checkReport.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 
 /**
  * Messages between the CLI and the worker thread that runs revision code. Revision code runs
@@ -18,6 +19,8 @@ export interface ExploreTask {
   readonly backend: BackendId;
   readonly revision: RevisionSource;
   readonly ref: RevisionRef;
+  /** A what-if cell (model/whatIf.ts). */
+  readonly whatIf?: WhatIfMode;
   readonly invariants: readonly string[];
   readonly runs: number;
   readonly seed: number;

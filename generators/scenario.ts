@@ -5,6 +5,7 @@ import { attributesOpArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapAr
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 import { armActivateArb, armPopulateArb, ccaSetupArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
 
@@ -28,10 +29,11 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
 /**
  * A whole scenario for one backend: a layout, its set-up, one to six operations drawn from the
  * layout (so few runs are wasted on arguments that cannot work, while invalid ones still come
- * up), an optional tear-down, and the values undefined behaviour takes.
+ * up), an optional tear-down, and the values undefined behaviour takes. The machine is one the
+ * revision's kernel accepts unless `whatIf` names a mode that lifts its guard (model/whatIf.ts).
  */
-export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0'): fc.Arbitrary<Scenario> {
-  return fc.tuple(layoutArb(), ccaSetupArb(rmm)).chain(([l, cca]) =>
+export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf?: WhatIfMode): fc.Arbitrary<Scenario> {
+  return fc.tuple(layoutArb(), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) =>
     fc
       .record({
         setup: fc.tuple(setupArb(l, backend), fc.option(secondSlotArb(l), { freq: 8, nil: [] })).map(([a, b]) => [...a, ...b]),

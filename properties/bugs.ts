@@ -204,21 +204,16 @@ export const BUGS = {
       'leaked-page/heldBack@realm_create_protected_data_page',
       'refcount-balance/pageRefLeaked@realm_create_protected_data_page',
     ],
+    // rme-v9's stage-2 unmap puts one reference of a page it gets back (its free_page()), which
+    // also covers the get_page() one when G15 holds none: there the stray reference shows after a
+    // second populate of the page (two pages asked for).
     maxOps: 7,
-    maxPages: 1,
+    maxPages: 2,
   },
-  G6: {
-    id: 'G6',
-    title: 'rme-v9 populate_region() calls vma_lookup() without mmap_lock',
-    link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
-    status: 'gone in rme-v12 (GUP inside kvm_gmem_populate(), under mmap_read_lock)',
-    reach: { kind: 'userspace', how: 'any KVM_CAP_ARM_RME populate: vma_lookup() runs without mmap_lock' },
-    signatures: [
-      'lock-order/assertNotHeld@populate_region',
-    ],
-    maxOps: 5,
-    maxPages: 1,
-  },
+  // G6 (withdrawn): "rme-v9 populate_region() calls vma_lookup() without mmap_lock" came from the
+  // model's own lock assertion in vma_lookup(). The kernel's vma_lookup() is mtree_load() under
+  // RCU with no assertion, v9 only tests the result for NULL, and __kvm_faultin_pfn() then takes
+  // mmap_lock itself: a stale answer at worst, nothing a reviewer would act on. The id stays unused.
   G7: {
     id: 'G7',
     title: 'rme-v9 populates a gfn whose attributes are not PRIVATE (only kvm_slot_can_be_private() is checked)',
@@ -233,14 +228,12 @@ export const BUGS = {
   },
   G8: {
     id: 'G8',
-    title: 'rme-v9 never puts the gmem_page kvm_gmem_get_pfn() returns: one folio reference leaked per populated page',
+    title: 'rme-v9 holds the gmem_page reference kvm_gmem_get_pfn() returns for as long as the page is mapped (the stage-2 unmap drops it): a KVM folio reference guest_memfd forbids',
     link: 'https://lore.kernel.org/all/CAGtprH-on3JdsHx-DyjN_z_5Z6HJoSQjJpA5o5_V6=rygMSbtQ@mail.gmail.com/',
     status: 'gone in rme-v12 (kvm_gmem_populate() drops its folio reference)',
     reach: { kind: 'userspace', how: 'any successful populate' },
     signatures: [
       'gmem-no-kvm-refs/kvmRefHeld@kvm_gmem_get_folio',
-      'leaked-page/heldBack@kvm_gmem_get_folio',
-      'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
     ],
     maxOps: 7,
     maxPages: 2,
@@ -309,7 +302,10 @@ export const BUGS = {
     title: 'Arm frees a granule the RMM still owns: when undelegate fails, stage-2 unmap only WARNs and (rmi-newest) populate only KVM_BUG_ONs, neither keeps a reference, and arm64 has no guest_memfd free_folio hook',
     link: 'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/',
     status: 'open in rmi-newest (kamalca/linux:arch/arm64/kvm/rmi.c@845841b280d3 realm_unmap_private_range: "remains owned by the RMM")',
-    reach: { kind: 'firmware', how: 'RMI_GRANULE_UNDELEGATE failing for a granule guest_memfd then frees' },
+    // The newest tree retries RMI_BUSY/RMI_BLOCKED without limit and continues RMI_INCOMPLETE, so
+    // a correct RMM never fails an undelegate: only a broken RMM or EL3 does (rmi_undelegate_range(),
+    // rmi_sro_execute(), kamalca/linux:drivers/firmware/arm_rmm/rmi.c@d0c1c70a).
+    reach: { kind: 'firmware', how: 'RMI_GRANULE_UNDELEGATE failing (a broken RMM or EL3) for a granule guest_memfd then frees' },
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
@@ -332,6 +328,39 @@ export const BUGS = {
     ],
     maxOps: 6,
     maxPages: 1,
+  },
+  G15: {
+    id: 'G15',
+    title: 'rme-v9 populate_region() breaks out of a failed realm_create_protected_data_page() without putting the gmem_page reference: only the stage-2 unmap of a mapped page drops it, so the page never returns to the allocator',
+    link: 'https://lore.kernel.org/all/20250611104844.245235-20-steven.price@arm.com/',
+    status: 'gone in rme-v12 (kvm_gmem_populate() drops its folio reference on every path)',
+    // The cheapest way there is an allocation for a stage-2 table failing, which only fault
+    // injection makes happen; an RMI command failing (firmware) is the other.
+    reach: { kind: 'debug', config: 'fault injection (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC) failing a stage-2 table allocation', how: 'a populate whose data page cannot be created: a failing table allocation, or an RMI command failing' },
+    signatures: [
+      'leaked-page/heldBack@kvm_gmem_get_folio',
+      'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
+    ],
+    maxOps: 7,
+    maxPages: 1,
+  },
+  G16: {
+    id: 'G16',
+    title: 'rme-v9\'s stage-2 unmap frees a page by the granules it visited: once an earlier unmap left a granule DELEGATED (undelegate failed, WARN), a later one skips it as unmapped, gives the others back and free_page()s the page the RMM still holds',
+    link: 'https://lore.kernel.org/all/20250611104844.245235-16-steven.price@arm.com/',
+    status: 'rme-v12 drops the free_page() (and G13 takes its place); moot in rmi-newest (one granule per page)',
+    reach: { kind: 'what-if', mode: '4k-guard-lifted', how: 'several granules per host page, an RMI_GRANULE_UNDELEGATE failing in one unmap and a second unmap of the page (punch-hole, then close)' },
+    signatures: [
+      'leaked-page/freedWhileFirmwareOwned@realm_unmap_private_page',
+      // The freed page handed out again (a guest_memfd folio cleared by prepare, or the next
+      // mmap()): the host touches what the RMM holds. Tolerated consequences (matrix.ts MAY).
+      'no-double-private/hostAccessPrivate@kvm_gmem_prepare_folio',
+      'no-double-private/privateStillMapped@mmap',
+      'no-double-private/hostAccessPrivate@mmap',
+    ],
+    // Its consequence (the freed page reused) needs a populate that gets the page again.
+    maxOps: 7,
+    maxPages: 2,
   },
 } as const satisfies Record<string, KnownBug>;
 

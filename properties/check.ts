@@ -26,7 +26,7 @@ export type CellResult =
   | { readonly status: 'violated'; readonly invariant: string; readonly findings: readonly Finding[] };
 
 export function cellsOf(x: Exploration, backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>): CellResult[] {
-  const shortfall = coverageShortfall(backend, revision, x.coverage);
+  const shortfall = coverageShortfall(backend, revision, x.coverage, x.whatIf);
   return x.invariants.map((invariant): CellResult => {
     const findings = x.findings.filter((f) => f.signature.invariant === invariant);
     if (findings.length > 0) return { status: 'violated', invariant, findings };

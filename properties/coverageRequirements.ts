@@ -1,5 +1,6 @@
 import type { Revision, RmmVersion } from '../model/revisions/Revision.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 
 /**
  * How often a cell that holds must have reached each interesting case within its runs, or
@@ -16,6 +17,8 @@ export interface CoverageRequirement {
   readonly except?: readonly string[];
   /** Arm only: the RMM version whose commands the key names. */
   readonly rmm?: RmmVersion;
+  /** Only in this what-if cell (model/whatIf.ts): its machine is what makes the case possible. */
+  readonly whatIf?: WhatIfMode;
 }
 
 const COMMON: readonly CoverageRequirement[] = [
@@ -42,27 +45,37 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'edge:close_mid_scenario', min: 10 },
 ];
 
-const positions = (key: string, min: number, where: readonly string[] = ['first', 'middle', 'last', 'only']) => where.map((p) => ({ key: `${key}@${p}`, min }));
+const positions = (key: string, min: number, where: readonly string[]) => where.map((p) => ({ key: `${key}@${p}`, min }));
 
 /**
- * RMM 1.0 (rme-v9, rme-v12): every injected RMI failure at each granule position of a page
- * (coverage.ts unitPosition: only, first, middle, last), each level a walk can stop at, two
- * failures in one page, and 4- and 16-granule pages. A rollback never destroys the granule that
- * failed, so destroy failures are required where the rollback reaches them (first, middle).
+ * RMM 1.0 (rme-v9, rme-v12) on the 4K hosts kvm_init_rme() accepts: one granule per page, so
+ * every injected RMI failure is at the page's only granule; each level a walk can stop at; two
+ * failures in one page. A rollback never destroys the granule that failed, so with one granule a
+ * DATA_DESTROY failure comes from the stage-2 unmap.
  */
 const CCA_RMM_1_0: readonly CoverageRequirement[] = [
-  { key: 'units_per_page:4', min: 500 },
-  { key: 'units_per_page:16', min: 500 },
-  ...positions('fw:RMI_GRANULE_DELEGATE:gran_gpt', 3),
-  ...positions('fw:RMI_DATA_CREATE:src_copy', 3, ['middle', 'last', 'only']),
-  { key: 'fw:RMI_DATA_CREATE:src_copy@first', min: 1 },
+  { key: 'fw:RMI_GRANULE_DELEGATE:gran_gpt@only', min: 3 },
+  { key: 'fw:RMI_DATA_CREATE:src_copy@only', min: 3 },
   ...[0, 1, 2].map((l) => ({ key: `fw:RMI_DATA_CREATE:rtt_walk:L${l}`, min: 20 })),
-  ...positions('fw:RMI_GRANULE_UNDELEGATE:gran_gpt', 2, ['first', 'middle', 'last']),
   { key: 'fw:RMI_GRANULE_UNDELEGATE:gran_gpt@only', min: 1 },
-  { key: 'fw:RMI_DATA_DESTROY:rmm_defect@first', min: 1 },
-  { key: 'fw:RMI_DATA_DESTROY:rmm_defect@middle', min: 5 },
   { key: 'fw:RMI_RTT_CREATE:rmm_defect', min: 3 },
   { key: 'fw:two injected failures in one page', min: 10 },
+];
+
+/**
+ * RMM 1.0 with the 4K guard lifted (16K and 64K hosts too): each failure at each granule position
+ * of a page (coverage.ts unitPosition: first, middle, last), and destroy failures where a
+ * rollback reaches them (first, middle).
+ */
+const CCA_RMM_1_0_LIFTED: readonly CoverageRequirement[] = [
+  { key: 'units_per_page:4', min: 500 },
+  { key: 'units_per_page:16', min: 500 },
+  ...positions('fw:RMI_GRANULE_DELEGATE:gran_gpt', 3, ['first', 'middle', 'last']),
+  ...positions('fw:RMI_DATA_CREATE:src_copy', 3, ['middle', 'last']),
+  { key: 'fw:RMI_DATA_CREATE:src_copy@first', min: 1 },
+  ...positions('fw:RMI_GRANULE_UNDELEGATE:gran_gpt', 2, ['first', 'middle', 'last']),
+  { key: 'fw:RMI_DATA_DESTROY:rmm_defect@first', min: 1 },
+  { key: 'fw:RMI_DATA_DESTROY:rmm_defect@middle', min: 5 },
 ];
 
 /** RMM 2.0 (rmi-newest): one granule per page, range commands, RTT_DATA_MAP_INIT. */
@@ -120,22 +133,26 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'fault:signal pending from check', min: 3, except: ['rme-v9'] },
     { key: 'fault:gup efault', min: 2 },
     ...CCA_RMM_1_0.map((r) => ({ ...r, rmm: 'v1.0' as const })),
+    ...CCA_RMM_1_0_LIFTED.map((r) => ({ ...r, rmm: 'v1.0' as const, whatIf: '4k-guard-lifted' as const })),
     ...CCA_RMM_2_0.map((r) => ({ ...r, rmm: 'v2.0' as const })),
   ],
 };
 
 /**
- * The requirements that apply to a revision on a backend: its RMM version's on Arm, less the
- * ones it cannot reach by construction (a reviewer's module inherits its parent's exceptions).
+ * The requirements that apply to a revision on a backend (in a what-if cell, with that mode's
+ * own): its RMM version's on Arm, less the ones it cannot reach by construction (a reviewer's
+ * module inherits its parent's exceptions).
  */
-export function applicableRequirements(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>): CoverageRequirement[] {
+export function applicableRequirements(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>, whatIf?: WhatIfMode): CoverageRequirement[] {
   const ids = [revision.id, ...(revision.derivedFrom === undefined ? [] : [revision.derivedFrom])];
-  return COVERAGE_REQUIREMENTS[backend].filter((r) => !(r.except ?? []).some((id) => ids.includes(id)) && (r.rmm === undefined || r.rmm === (revision.arm?.rmm ?? 'v2.0')));
+  return COVERAGE_REQUIREMENTS[backend].filter((r) => !(r.except ?? []).some((id) => ids.includes(id))
+    && (r.rmm === undefined || r.rmm === (revision.arm?.rmm ?? 'v2.0'))
+    && (r.whatIf === undefined || r.whatIf === whatIf));
 }
 
 /** Requirements a holds cell's coverage misses: `[key, got, min]`. */
-export function coverageShortfall(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>, coverage: ReadonlyMap<string, number>): [string, number, number][] {
-  return applicableRequirements(backend, revision)
+export function coverageShortfall(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>, coverage: ReadonlyMap<string, number>, whatIf?: WhatIfMode): [string, number, number][] {
+  return applicableRequirements(backend, revision, whatIf)
     .map((r): [string, number, number] => [r.key, coverage.get(r.key) ?? 0, r.min])
     .filter(([, got, min]) => got < min);
 }

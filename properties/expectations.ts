@@ -2,6 +2,7 @@ import type { Revision } from '../model/revisions/Revision.js';
 import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 import type { KnownBug } from './bugs.js';
 import { expectation, judgeAgainst, type CellJudgement, type Expectation } from './matrix.js';
 import type { Finding } from './explore.js';
@@ -22,10 +23,10 @@ export interface CellExpectation {
   readonly unspecified?: true;
 }
 
-export function expectedFor(revision: Pick<Revision, 'id' | 'derivedFrom'>, invariant: string, backend: BackendId): CellExpectation {
+export function expectedFor(revision: Pick<Revision, 'id' | 'derivedFrom'>, invariant: string, backend: BackendId, whatIf?: WhatIfMode): CellExpectation {
   const mutant = MUTANTS.find((m) => m.id === revision.id);
   if (mutant !== undefined) {
-    const base = expectation(invariant, backend, mutant.base);
+    const base = expectation(invariant, backend, mutant.base, whatIf);
     if (mutant.breaks.invariant !== invariant) return { expectation: base, inheritedFrom: mutant.base };
     const injected: KnownBug = {
       id: `injected:${mutant.id}`,
@@ -39,8 +40,8 @@ export function expectedFor(revision: Pick<Revision, 'id' | 'derivedFrom'>, inva
     const bugs = base.verdict === 'violated' ? [injected, ...base.bugs] : [injected];
     return { expectation: { verdict: 'violated', bug: injected, bugs, tolerated: base.tolerated, excluded: base.excluded }, inheritedFrom: mutant.base };
   }
-  if (REVISIONS.some((r) => r.id === revision.id)) return { expectation: expectation(invariant, backend, revision.id) };
-  if (revision.derivedFrom !== undefined) return { expectation: expectation(invariant, backend, revision.derivedFrom), inheritedFrom: revision.derivedFrom, derived: true };
+  if (REVISIONS.some((r) => r.id === revision.id)) return { expectation: expectation(invariant, backend, revision.id, whatIf) };
+  if (revision.derivedFrom !== undefined) return { expectation: expectation(invariant, backend, revision.derivedFrom, whatIf), inheritedFrom: revision.derivedFrom, derived: true };
   return { expectation: { verdict: 'holds', tolerated: [], excluded: [] }, unspecified: true };
 }
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Revision } from '../model/revisions/Revision.js';
 import { runScenario, type RunResult } from '../model/scenario/runScenario.js';
 import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 import { scenarioArb } from '../generators/scenario.js';
 import { blame, frameText } from './crash.js';
 import { coverageObserver, type Coverage } from './coverage.js';
@@ -20,6 +21,8 @@ export const CELL_RUNS: Readonly<Record<BackendId, number>> = { snp: 300, tdx: 3
 export interface ExploreSpec {
   readonly backend: BackendId;
   readonly revision: Revision;
+  /** A what-if cell (model/whatIf.ts): scenarios in a configuration the revision's kernel refuses. */
+  readonly whatIf?: WhatIfMode;
   readonly invariants: readonly Invariant[];
   readonly runs: number;
   readonly seed: number;
@@ -63,6 +66,7 @@ export interface ModelError {
 export interface Exploration {
   readonly backend: BackendId;
   readonly revision: string;
+  readonly whatIf?: WhatIfMode;
   readonly invariants: readonly string[];
   readonly seed: number;
   readonly runs: number;
@@ -98,8 +102,8 @@ function modelErrorOf(run: RunResult): string | undefined {
   return `${c.name}: ${c.message} at ${b.at === undefined ? '?' : frameText(b.at)}${near}, in operation #${run.crash?.opIndex ?? '?'}\n${c.stack}`;
 }
 
-function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision'>): fc.Arbitrary<Scenario> {
-  return scenarioArb(spec.backend, spec.revision.arm?.rmm);
+function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision' | 'whatIf'>): fc.Arbitrary<Scenario> {
+  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf);
 }
 
 /** The op index at which `scenario` shows `key` on `revision`, or undefined. */
@@ -159,7 +163,7 @@ export function explore(spec: ExploreSpec): Exploration {
     if (best !== undefined) findings.push({ ...best, firstRun: f.run, runsWithIt: f.count });
     if (best !== undefined && spec.untilFirst === true) break;
   }
-  return { backend: spec.backend, revision: spec.revision.id, invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, findings, modelErrors };
+  return { backend: spec.backend, revision: spec.revision.id, ...(spec.whatIf === undefined ? {} : { whatIf: spec.whatIf }), invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, findings, modelErrors };
 }
 
 export type ShrinkResult =

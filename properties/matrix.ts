@@ -1,4 +1,5 @@
 import type { BackendId } from '../model/scenario/Scenario.js';
+import { cellName, type WhatIfMode } from '../model/whatIf.js';
 import { BUGS, type BugId, type KnownBug } from './bugs.js';
 import type { Finding } from './explore.js';
 import type { SignatureKey } from './signature.js';
@@ -7,26 +8,32 @@ import type { SignatureKey } from './signature.js';
  * The expected verdict of every cell: invariant × backend × revision. A cell names the known
  * bug it must find, or is absent from its row and must hold. Like TLA+'s manifest.json and
  * TF-RMM's baselines, a change in either direction fails until this file is updated.
+ *
+ * A what-if cell (`cca/rme-v12 [4k-guard-lifted]`, model/whatIf.ts) runs a superset of its
+ * revision's accepted configurations, so it expects its default cell's bugs plus its own.
  */
 const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, BugId | readonly BugId[]>>>>> = {
   'world-well-formed': {},
-  'functional-spec': { 'snp/v7.0': 'G3', 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G10' },
+  'functional-spec': { 'snp/v7.0': 'G3', 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
   'gmem-no-kvm-refs': { 'cca/rme-v9': ['G8', 'B23'], 'cca/rme-v12': 'B23' },
   'kmap-local-lifo': { 'snp/rfc-v1': 'G1', 'snp/v7.0': 'G1' },
   'leaked-page': {
     'snp/v6.11': 'G4', 'snp/rfc-v1': 'G4', 'snp/v7.0': 'G4', 'snp/kvm-x86-next': 'G4',
     'tdx/v6.11': 'G5', 'tdx/rfc-v1': 'G5', 'tdx/v7.0': 'G5', 'tdx/kvm-x86-next': 'G5',
-    'cca/rme-v9': ['G8', 'B23-consequence'], 'cca/rme-v12': ['G13', 'B23-consequence'], 'cca/rmi-newest': 'G13',
+    // B23's consequence needs a rollback DATA_DESTROY of an earlier granule of the page:
+    // several granules per page.
+    'cca/rme-v9': 'G15',
+    'cca/rme-v12': 'G13', 'cca/rme-v12 [4k-guard-lifted]': 'B23-consequence', 'cca/rmi-newest': 'G13',
   },
-  'lock-order': { 'snp/v6.11': 'B2', 'tdx/v6.11': 'B2', 'cca/rme-v9': 'G6' },
-  measurement: { 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': ['G10', 'G11'] },
+  'lock-order': { 'snp/v6.11': 'B2', 'tdx/v6.11': 'B2' },
+  measurement: { 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G11', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
   'memory-safety': { 'tdx/rfc-v1': 'B3' },
   'no-double-private': { 'snp/v6.11': 'B1-consequence' },
   oops: {},
   'soft-lockup': {},
   'private-attribute-precondition': { 'cca/rme-v9': 'G7' },
-  'refcount-balance': { 'snp/v6.11': 'B1', 'snp/rfc-v1': 'B7', 'tdx/rfc-v1': 'B7', 'cca/rme-v9': ['G8', 'B23-consequence', 'G14'], 'cca/rme-v12': 'B23-consequence' },
-  'return-value-contract': { 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G10' },
+  'refcount-balance': { 'snp/v6.11': 'B1', 'snp/rfc-v1': 'B7', 'tdx/rfc-v1': 'B7', 'cca/rme-v9': ['G15', 'B23-consequence', 'G14'], 'cca/rme-v12 [4k-guard-lifted]': 'B23-consequence' },
+  'return-value-contract': { 'cca/rme-v9': 'G9', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
   'source-write-permission': { 'snp/rfc-v1': 'G2', 'snp/v7.0': 'G2' },
   'src-offset-straddling': { 'tdx/rfc-v1': 'B3', 'cca/rme-v12': 'G11' },
   'warn-reachable': { 'snp/v6.11': 'G3', 'snp/rfc-v1': 'G3', 'snp/v7.0': 'G3', 'cca/rme-v12': 'G12' },
@@ -44,7 +51,14 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
   // exact-mode signature with G3; its relational one needs a CPUID-table fault on a read-only
   // source and shows under some seeds only.
   'functional-spec': { 'snp/v7.0': ['G2'] },
+  // rme-v9's unmap puts one reference of a page it gets back, G15's or B23's alike: its leak
+  // shows as B23-consequence only after a second populate of the page. G16 needs a failed
+  // undelegate in one unmap and a second unmap of the same page: the generators reach it under
+  // some seeds only (seed 11: 1 run in 1000), so it is tolerated here and witnessed by its
+  // corpus scenario until a targeted arbitrary finds it under every seed.
+  'leaked-page': { 'cca/rme-v9 [4k-guard-lifted]': ['B23-consequence', 'G16'] },
   'no-double-private': {
+    'cca/rme-v9 [4k-guard-lifted]': ['G16'],
     'snp/v6.11': ['G4'], 'snp/rfc-v1': ['G4'], 'snp/v7.0': ['G4'], 'snp/kvm-x86-next': ['G4'],
     'tdx/v6.11': ['G5'], 'tdx/rfc-v1': ['G5'], 'tdx/v7.0': ['G5'], 'tdx/kvm-x86-next': ['G5'],
     'cca/rme-v12': ['G13'], 'cca/rmi-newest': ['G13'],
@@ -79,16 +93,31 @@ export function expectedSignatures(e: Expectation, invariant: string): Signature
   return [...new Set(e.bugs.flatMap((b) => b.signatures.filter((k) => k.startsWith(`${invariant}/`) && !e.excluded.includes(k))))];
 }
 
-export function expectation(invariant: string, backend: BackendId, revision: string): Expectation {
+type CellKey = `${BackendId}/${string}`;
+
+/** The keys a cell's expectation is the union of: its revision's default cell, and its what-if cell's own. */
+function cellKeys(backend: BackendId, revision: string, whatIf: WhatIfMode | undefined): CellKey[] {
+  return whatIf === undefined ? [`${backend}/${revision}`] : [`${backend}/${revision}`, `${backend}/${cellName(revision, whatIf)}`];
+}
+
+function listed<T>(table: Readonly<Partial<Record<CellKey, T | readonly T[]>>> | undefined, keys: readonly CellKey[]): T[] {
+  return [...new Set(keys.flatMap((k): T[] => {
+    const v = table?.[k];
+    return v === undefined ? [] : Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
+  }))];
+}
+
+export function expectation(invariant: string, backend: BackendId, revision: string, whatIf?: WhatIfMode): Expectation {
   const row = ROWS[invariant];
   if (row === undefined) throw new Error(`matrix has no row for invariant ${invariant}`);
-  const tolerated = (MAY[invariant]?.[`${backend}/${revision}`] ?? []).map((id) => BUGS[id]);
-  const excluded = CANNOT[invariant]?.[`${backend}/${revision}`]?.signatures ?? [];
-  const cell = row[`${backend}/${revision}`];
-  if (cell === undefined) return { verdict: 'holds', tolerated, excluded };
-  const bugs = (typeof cell === 'string' ? [cell] : cell).map((id) => BUGS[id]);
+  const keys = cellKeys(backend, revision, whatIf);
+  const tolerated = listed(MAY[invariant], keys).map((id) => BUGS[id]);
+  const excluded = keys.flatMap((k) => CANNOT[invariant]?.[k]?.signatures ?? []);
+  const ids = listed(row, keys);
+  if (ids.length === 0) return { verdict: 'holds', tolerated, excluded };
+  const bugs = ids.map((id) => BUGS[id]);
   const first = bugs[0];
-  if (first === undefined) throw new Error(`matrix cell ${invariant} ${backend}/${revision} lists no bug`);
+  if (first === undefined) throw new Error(`matrix cell ${invariant} ${backend}/${cellName(revision, whatIf)} lists no bug`);
   return { verdict: 'violated', bug: first, bugs, tolerated, excluded };
 }
 

@@ -1,5 +1,6 @@
 import type { Revision } from '../model/revisions/Revision.js';
 import type { Fault, Scenario } from '../model/scenario/Scenario.js';
+import { scenarioWhatIf, type WhatIfMode } from '../model/whatIf.js';
 
 /**
  * What it takes to reach a finding on a real machine. The model can drive every path; a kernel
@@ -10,8 +11,8 @@ import type { Fault, Scenario } from '../model/scenario/Scenario.js';
 export const REACH_KINDS = ['userspace', 'firmware', 'debug', 'what-if'] as const;
 export type ReachKind = (typeof REACH_KINDS)[number];
 
-/** The what-if modes a finding may need: configurations the revision's kernel does not accept. */
-export type WhatIf = 'in-place' | '4k-guard-lifted';
+/** The what-if modes a finding may need: configurations the revision's kernel does not accept (model/whatIf.ts). */
+export type WhatIf = WhatIfMode;
 
 /** A bug's declared reachability (properties/bugs.ts), with the reason in words. */
 export type Reach =
@@ -88,8 +89,8 @@ export function scenarioNeeds(scenario: Scenario, revision: Partial<Pick<Revisio
     if (op.kind === 'gmem_user_fault') add({ kind: 'what-if', mode: 'in-place', what: 'a host fault on a guest_memfd mapping' });
     if ('faults' in op) for (const f of op.faults ?? []) add(faultNeed(f));
   }
-  // kvm_init_rme() of the RMM v1.0 series accepts only 4K hosts (rme-v9.ts, rme-v12.ts).
-  if (revision.arm?.rmm === 'v1.0' && (scenario.cca?.granules_per_page ?? 1) > 1) {
+  // kvm_init_rme() of the RMM v1.0 series accepts only 4K hosts (model/whatIf.ts).
+  if (scenarioWhatIf(scenario, revision) === '4k-guard-lifted') {
     add({ kind: 'what-if', mode: '4k-guard-lifted', what: `a ${scenario.cca?.granules_per_page === 4 ? '16K' : '64K'} host, which kvm_init_rme() refuses` });
   }
   return [...needs.values()];

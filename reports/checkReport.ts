@@ -1,6 +1,7 @@
 import type { Revision } from '../model/revisions/Revision.js';
 import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
 import type { Event } from '../model/world/events.js';
+import type { WhatIfMode } from '../model/whatIf.js';
 import { cellsOf } from '../properties/check.js';
 import { applicableRequirements } from '../properties/coverageRequirements.js';
 import { expectedFor, judgeCell, type CellVerdict } from '../properties/expectations.js';
@@ -95,6 +96,8 @@ export interface CoverageRow {
 export interface CellReport {
   readonly backend: BackendId;
   readonly revision: string;
+  /** A what-if cell's mode (model/whatIf.ts); absent in a revision's default configuration. */
+  readonly whatIf?: WhatIfMode;
   readonly property: string;
   readonly expected: 'holds' | 'violated' | 'unspecified';
   /** The bugs the matrix expects here (by id), and whose row that is if not the revision's own. */
@@ -119,6 +122,7 @@ export interface ModelErrorReport {
 export interface ExplorationReport {
   readonly backend: BackendId;
   readonly revision: RevisionRef;
+  readonly whatIf?: WhatIfMode;
   readonly seed: number;
   readonly runs: number;
   readonly ms: number;
@@ -129,9 +133,10 @@ export interface ExplorationReport {
 }
 
 /** How to rerun one finding exactly: same cell, seed, budget, signature and fast-check path. */
-export function replayCommand(backend: string, revision: RevisionRef, property: string, seed: number, runs: number, signature: string, path: string): string {
+export function replayCommand(backend: string, revision: RevisionRef, whatIf: WhatIfMode | undefined, property: string, seed: number, runs: number, signature: string, path: string): string {
   const which = revision.module === undefined ? `--revision ${revision.id}` : `--revision-module ${revision.module}`;
-  return `npx gmemcheck check --backend ${backend} ${which} --property ${property} --seed ${seed} --runs ${runs} --signature ${signature} --path ${path}`;
+  const mode = whatIf === undefined ? '' : ` --what-if ${whatIf}`;
+  return `npx gmemcheck check --backend ${backend} ${which}${mode} --property ${property} --seed ${seed} --runs ${runs} --signature ${signature} --path ${path}`;
 }
 
 function findingReport(f: Finding, x: Exploration, revision: Revision, ref: RevisionRef, invariants: readonly Invariant[], known: KnownBug | undefined): FindingReport {
@@ -156,7 +161,7 @@ function findingReport(f: Finding, x: Exploration, revision: Revision, ref: Revi
     operations: size.ops,
     pages: size.pages,
     path: f.path,
-    replay: replayCommand(x.backend, ref, f.signature.invariant, x.seed, x.runs, f.key, f.path),
+    replay: replayCommand(x.backend, ref, x.whatIf, f.signature.invariant, x.seed, x.runs, f.key, f.path),
     scenario: f.counterexample,
     violations: f.violations,
     trace: buildTrace(traced.run.world.log, traced.violations),
@@ -166,16 +171,18 @@ function findingReport(f: Finding, x: Exploration, revision: Revision, ref: Revi
 
 /** An exploration judged cell by cell against the matrix, with a trace for every finding. */
 export function explorationReport(x: Exploration, revision: Revision, ref: RevisionRef, invariants: readonly Invariant[], ms: number): ExplorationReport {
-  const coverage = applicableRequirements(x.backend, revision).map((r) => ({ key: r.key, got: x.coverage.get(r.key) ?? 0, min: r.min }));
+  const whatIf = x.whatIf === undefined ? {} : { whatIf: x.whatIf };
+  const coverage = applicableRequirements(x.backend, revision, x.whatIf).map((r) => ({ key: r.key, got: x.coverage.get(r.key) ?? 0, min: r.min }));
   const short = coverage.filter((c) => c.got < c.min);
   const cells = cellsOf(x, x.backend, revision).map((cell): CellReport => {
-    const e = expectedFor(revision, cell.invariant, x.backend);
+    const e = expectedFor(revision, cell.invariant, x.backend, x.whatIf);
     const findings = cell.status === 'violated' ? cell.findings : [];
     const outcome = judgeCell(e, findings, cell.status === 'inconclusive');
     const bugOf = new Map(outcome.known.map((k) => [k.finding.key, k.bug]));
     return {
       backend: x.backend,
       revision: ref.id,
+      ...whatIf,
       property: cell.invariant,
       expected: e.unspecified === true ? 'unspecified' : e.expectation.verdict,
       expectedBugs: e.expectation.verdict === 'violated' ? e.expectation.bugs.map((b) => b.id) : [],
@@ -190,7 +197,7 @@ export function explorationReport(x: Exploration, revision: Revision, ref: Revis
       shortfall: cell.status === 'inconclusive' ? short : [],
     };
   });
-  return { backend: x.backend, revision: ref, seed: x.seed, runs: x.runs, ms, coverage, cells, modelErrors: x.modelErrors.map((m) => ({ run: m.run, error: m.error, scenario: m.scenario })) };
+  return { backend: x.backend, revision: ref, ...whatIf, seed: x.seed, runs: x.runs, ms, coverage, cells, modelErrors: x.modelErrors.map((m) => ({ run: m.run, error: m.error, scenario: m.scenario })) };
 }
 
 /** The kernel function a streamed trace was inside when it stopped (innermost call not returned). */
@@ -214,6 +221,7 @@ export function abortedReport(a: {
   readonly backend: BackendId;
   readonly revision: Pick<Revision, 'id' | 'derivedFrom'> & Partial<Pick<Revision, 'arm'>>;
   readonly ref: RevisionRef;
+  readonly whatIf?: WhatIfMode;
   readonly invariants: readonly string[];
   readonly seed: number;
   readonly runs: number;
@@ -237,16 +245,16 @@ export function abortedReport(a: {
   const path = String(Math.max(0, a.run));
   const size = scenarioSize(a.scenario);
   const cells = a.invariants.map((property): CellReport => {
-    const e = expectedFor(a.revision, property, a.backend);
+    const e = expectedFor(a.revision, property, a.backend, a.whatIf);
     const findings: FindingReport[] = property !== invariant ? [] : [{
       signature: key, invariant, messageId, site, status: 'new', reach: findingReach(a.scenario, a.revision), message, opIndex: index, firstRun: a.run, runsWithIt: 1, shrinks: 0,
       unshrunk: a.cause.kind === 'hung' ? 'each shrinking attempt would hang its worker until the watchdog' : 'each shrinking attempt would exhaust its worker\'s heap',
       operations: size.ops, pages: size.pages, path,
-      replay: replayCommand(a.backend, a.ref, invariant, a.seed, a.runs, key, path),
+      replay: replayCommand(a.backend, a.ref, a.whatIf, invariant, a.seed, a.runs, key, path),
       scenario: a.scenario, violations: [violation], trace: buildTrace([...a.events, crash], [violation]),
     }];
     return {
-      backend: a.backend, revision: a.ref.id, property,
+      backend: a.backend, revision: a.ref.id, ...(a.whatIf === undefined ? {} : { whatIf: a.whatIf }), property,
       expected: e.unspecified === true ? 'unspecified' : e.expectation.verdict,
       expectedBugs: e.expectation.verdict === 'violated' ? e.expectation.bugs.map((b) => b.id) : [],
       ...(e.inheritedFrom === undefined ? {} : { inheritedFrom: e.inheritedFrom }),
@@ -254,5 +262,5 @@ export function abortedReport(a: {
       verdict: 'differs', findings, missing: [], fixed: [], shortfall: [],
     };
   });
-  return { backend: a.backend, revision: a.ref, seed: a.seed, runs: Math.max(0, a.run), ms: a.ms, coverage: [], cells, modelErrors: [] };
+  return { backend: a.backend, revision: a.ref, ...(a.whatIf === undefined ? {} : { whatIf: a.whatIf }), seed: a.seed, runs: Math.max(0, a.run), ms: a.ms, coverage: [], cells, modelErrors: [] };
 }

@@ -1,3 +1,4 @@
+import { cellName } from '../model/whatIf.js';
 import type { CellReport, ExplorationReport, FindingReport } from './checkReport.js';
 import { formatTrace } from './trace.js';
 
@@ -47,7 +48,7 @@ export function explorationVerdict(x: ExplorationReport): 'as expected' | 'fixed
 }
 
 export function explorationText(x: ExplorationReport, o: TextOptions): string {
-  const name = `${x.backend} × ${x.revision.module ?? x.revision.id}`;
+  const name = `${x.backend} × ${cellName(x.revision.module ?? x.revision.id, x.whatIf)}`;
   const signatures = x.cells.flatMap((c) => c.findings);
   const reached = x.coverage.filter((c) => c.got >= c.min).length;
   // No timings: the same seed prints the same text, so two runs' logs diff cleanly.
@@ -106,7 +107,7 @@ export function totals(xs: readonly ExplorationReport[]): CheckTotals {
 export function summaryText(xs: readonly ExplorationReport[], header: string, interrupted: boolean): string {
   const t = totals(xs);
   const lines = [`summary (${header})${interrupted ? ': INTERRUPTED, the explorations done so far' : ''}:`];
-  const width = Math.max(12, ...xs.map((x) => `${x.backend}/${x.revision.module ?? x.revision.id}`.length)) + 2;
+  const width = Math.max(12, ...xs.map((x) => `${x.backend}/${cellName(x.revision.module ?? x.revision.id, x.whatIf)}`.length)) + 2;
   for (const x of xs) {
     const cells = x.cells;
     const bugs = [...new Set(cells.flatMap((c) => c.findings.filter((f) => f.status === 'known').map((f) => f.bug?.id ?? '?')))];
@@ -119,7 +120,7 @@ export function summaryText(xs: readonly ExplorationReport[], header: string, in
       ...(cells.some((c) => c.fixed.length > 0) ? [`fixed: ${[...new Set(cells.flatMap((c) => c.fixed))].join(' ')}`] : []),
       ...(cells.some((c) => c.status === 'inconclusive') ? ['inconclusive (coverage)'] : []),
     ];
-    lines.push(`  ${`${x.backend}/${x.revision.module ?? x.revision.id}`.padEnd(width)} ${explorationVerdict(x).padEnd(12)} ${parts.join('; ')}`);
+    lines.push(`  ${`${x.backend}/${cellName(x.revision.module ?? x.revision.id, x.whatIf)}`.padEnd(width)} ${explorationVerdict(x).padEnd(12)} ${parts.join('; ')}`);
   }
   lines.push(`${plural(t.cells, 'cell')}: ${t.held} hold, ${t.violated} violated (${plural(t.known + t.fresh, 'signature')}: ${t.known} known, ${t.fresh} new), ${t.inconclusive} inconclusive, ${t.missing} expected bug(s) missing, ${t.fixed} fixed, ${t.modelErrors} model error(s)`);
   return lines.join('\n');

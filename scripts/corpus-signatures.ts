@@ -20,6 +20,7 @@ import { findingEntry, recordVerdicts } from '../properties/corpus/record.js';
 import { saveEntry } from '../properties/corpus/store.js';
 import { CELL_RUNS, explore } from '../properties/explore.js';
 import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
+import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { INVARIANTS } from '../properties/registry.js';
 
 const { values, positionals } = parseArgs({ options: { seeds: { type: 'string' }, rerecord: { type: 'boolean' } }, allowPositionals: true });
@@ -46,21 +47,21 @@ function recorded(backend: BackendId, revision: string): Set<string> {
 
 const missing: string[] = [];
 for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
-  for (const revision of REVISIONS.filter((r) => r.backends.includes(backend))) {
-    const wanted = new Set(INVARIANTS.flatMap((inv) => expectedSignatures(expectation(inv.id, backend, revision.id), inv.id)));
+  for (const { revision, whatIf } of REVISIONS.filter((r) => r.backends.includes(backend)).flatMap((r) => [undefined, ...whatIfCellsOf(r)].map((m) => ({ revision: r, whatIf: m })))) {
+    const wanted = new Set(INVARIANTS.flatMap((inv) => expectedSignatures(expectation(inv.id, backend, revision.id, whatIf), inv.id)));
     for (const seed of seeds) {
       const have = recorded(backend, revision.id);
       const todo = [...wanted].filter((k) => !have.has(k));
       if (todo.length === 0) break;
-      const x = explore({ backend, revision, invariants: INVARIANTS, runs: CELL_RUNS[backend], seed });
+      const x = explore({ backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants: INVARIANTS, runs: CELL_RUNS[backend], seed });
       for (const f of x.findings.filter((g) => todo.includes(g.key))) {
-        const bug = bugForSignature(expectation(f.signature.invariant, backend, revision.id), f.key);
+        const bug = bugForSignature(expectation(f.signature.invariant, backend, revision.id, whatIf), f.key);
         const saved = saveEntry(dir, findingEntry({ backend, revision: revision.id, signature: f.key, ...f.signature, message: f.violation.message, bug: bug?.id, scenario: f.counterexample }));
         console.log(`${backend}/${revision.id} ${f.key}: ${saved.kind} ${saved.file} (seed ${seed})`);
       }
     }
     const have = recorded(backend, revision.id);
-    for (const k of wanted) if (!have.has(k)) missing.push(`${backend}/${revision.id} ${k}`);
+    for (const k of wanted) if (!have.has(k)) missing.push(`${backend}/${cellName(revision.id, whatIf)} ${k}`);
   }
 }
 console.log(missing.length === 0 ? 'every expected signature has a corpus scenario' : `no scenario found for:\n  ${missing.join('\n  ')}`);

@@ -18,8 +18,10 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 11);
+    // Eleven revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 13);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
+    expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));
   });
 });
 
@@ -122,6 +124,16 @@ describe('gmemcheck check', () => {
     });
   });
 
+  test('a revision its kernel refuses on some machines has a what-if cell of its own, named in the report and its replay lines', async () => {
+    const r = await run('check', '--backend', 'cca', '--revision', 'rme-v12', '--property', 'return-value-contract', '--runs', '300', '--verbose');
+    expect(r.out).toMatch(/^cca × rme-v12 \(300 runs\): /m);
+    expect(r.out).toMatch(/^cca × rme-v12 \[4k-guard-lifted\] \(300 runs\): /m);
+    expect(r.out).toContain('what-if: 4k-guard-lifted');
+    expect(r.out).toMatch(/replay: npx gmemcheck check --backend cca --revision rme-v12 --what-if 4k-guard-lifted --property return-value-contract /);
+    const only = await run('check', '--backend', 'cca', '--revision', 'rme-v12', '--property', 'return-value-contract', '--runs', '50', '--what-if', 'none');
+    expect(only.out).not.toContain('[4k-guard-lifted]');
+  });
+
   test('an injected bug is checked by name, against its base revision\'s row plus the bug it injects', async () => {
     const r = await run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract');
     expect(r.code).toBe(0);
@@ -142,6 +154,9 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'oops', '--path', '1', '--signature', 'lock-order/cycle@f'], 'is a finding of lock-order, not of --property oops'],
     [['check', '--path', '1', '--signature', 'nonsense'], "--signature must look like invariant/message@function, got 'nonsense'"],
     [['check', '--path', 'x', '--signature', 'oops/exception@f'], "--path must look like 12:0:3, got 'x'"],
+    [['check', '--what-if', 'hugepages'], "--what-if must be none, all or a mode (4k-guard-lifted, in-place), got 'hugepages'"],
+    [['check', '--revision', 'v7.0', '--what-if', '4k-guard-lifted'], "no 'v7.0' cell runs under --what-if 4k-guard-lifted (revisions with it: rme-v9, rme-v12)"],
+    [['check', '--backend', 'cca', '--revision', 'rme-v12', '--property', 'measurement', '--what-if', 'all', '--path', '1', '--signature', 'measurement/extra@f'], '--path replays one cell'],
     [['check', '--bogus'], "Unknown option '--bogus'"],
     [['list', 'extra'], 'Unexpected argument'],
     [['check', '--backend', 'tdx', '--backend', 'snp'], "--backend given 2 times ('tdx', 'snp'); it takes one value"],

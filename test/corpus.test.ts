@@ -5,6 +5,7 @@ import { judgeScenario, verdictMismatch } from '../properties/corpus/judge.js';
 import { loadCorpus } from '../properties/corpus/load.js';
 import { BUGS, type KnownBug } from '../properties/bugs.js';
 import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
+import { cellName, scenarioWhatIf, whatIfCellsOf } from '../model/whatIf.js';
 import { agreesWith, atLeast, declaredLabel, needsText, scenarioNeeds, type Need } from '../properties/reach.js';
 import { INVARIANTS } from '../properties/registry.js';
 
@@ -32,10 +33,12 @@ describe('corpus/', () => {
           const v = entry.verdicts[r.id];
           return entry.scenario.backend === backend && v?.verdict === 'violated' ? (v.signatures ?? []) : [];
         }));
-        for (const inv of INVARIANTS) {
-          const e = expectation(inv.id, backend, r.id);
-          if (e.verdict !== 'violated') continue;
-          for (const key of expectedSignatures(e, inv.id)) if (!have.has(key)) missing.push(`${backend}/${r.id} ${key}`);
+        for (const whatIf of [undefined, ...whatIfCellsOf(r)]) {
+          for (const inv of INVARIANTS) {
+            const e = expectation(inv.id, backend, r.id, whatIf);
+            if (e.verdict !== 'violated') continue;
+            for (const key of expectedSignatures(e, inv.id)) if (!have.has(key)) missing.push(`${backend}/${cellName(r.id, whatIf)} ${key}`);
+          }
         }
       }
     }
@@ -54,7 +57,7 @@ describe('corpus/', () => {
         for (const r of revisionsFor(entry.scenario.backend)) {
           const v = entry.verdicts[r.id];
           if (v?.verdict !== 'violated') continue;
-          const keys = (v.signatures ?? []).filter((k) => bugForSignature(expectation(k.split('/')[0] ?? '', entry.scenario.backend, r.id), k)?.id === bug.id);
+          const keys = (v.signatures ?? []).filter((k) => bugForSignature(expectation(k.split('/')[0] ?? '', entry.scenario.backend, r.id, scenarioWhatIf(entry.scenario, r)), k)?.id === bug.id);
           if (keys.length > 0) shown.push({ at: `${entry.name} on ${r.id} (${keys.join(', ')})`, needs: scenarioNeeds(entry.scenario, r) });
         }
       }

@@ -21,6 +21,20 @@ function wellFormed(s: Scenario): void {
   for (const op of s.ops) expect(typeof op.kind).toBe('string');
 }
 
+describe('the machines a CCA revision runs on', () => {
+  const granules = (s: Scenario) => s.cca?.granules_per_page;
+  test('RMM 1.0 revisions by default: one granule per page only (kvm_init_rme() takes 4K hosts only)', () => {
+    expect(new Set(sample(scenarioArb('cca', 'v1.0'), 3, 300).map(granules))).toEqual(new Set([1]));
+    expect(new Set(sample(scenarioArb('cca', 'v2.0', '4k-guard-lifted'), 3, 300).map(granules))).toEqual(new Set([1]));
+  });
+  test('the 4K-guard-lifted cell: 4K, 16K and 64K hosts, drawn from the same stream (the same layouts as the default cell)', () => {
+    const lifted = sample(scenarioArb('cca', 'v1.0', '4k-guard-lifted'), 3, 300);
+    expect(new Set(lifted.map(granules))).toEqual(new Set([1, 4, 16]));
+    const plain = sample(scenarioArb('cca', 'v1.0'), 3, 300);
+    expect(plain.map((s) => s.geometry)).toEqual(lifted.map((s) => s.geometry));
+  });
+});
+
 describe.each<BackendId>(['snp', 'tdx'])('scenarioArb(%s)', (backend) => {
   test('the same seed gives the same scenarios', () => {
     expect(sample(scenarioArb(backend), 7, 50)).toEqual(sample(scenarioArb(backend), 7, 50));

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
+import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { cellsOf } from '../properties/check.js';
 import { expectedFor, judgeCell } from '../properties/expectations.js';
 import { explore, scenarioSize, type Exploration } from '../properties/explore.js';
@@ -18,24 +19,25 @@ import { cellRuns, suiteSeed } from './suite.js';
 export function matrixSuite(backend: BackendId): void {
   const seed = suiteSeed();
   const runs = cellRuns(backend);
-  for (const revision of REVISIONS.filter((r) => r.backends.includes(backend))) {
-    describe(`${backend} × ${revision.id} (seed ${seed}, ${runs} runs)`, () => {
+  const cells = REVISIONS.filter((r) => r.backends.includes(backend)).flatMap((revision) => [undefined, ...whatIfCellsOf(revision)].map((whatIf) => ({ revision, whatIf })));
+  for (const { revision, whatIf } of cells) {
+    describe(`${backend} × ${cellName(revision.id, whatIf)} (seed ${seed}, ${runs} runs)`, () => {
       let x: Exploration | undefined;
       beforeAll(() => {
-        x = explore({ backend, revision, invariants: INVARIANTS, runs, seed });
+        x = explore({ backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants: INVARIANTS, runs, seed });
       });
       test('the model never fails', () => {
         expect(x?.modelErrors.map((m) => `run ${m.run}: ${m.error}`)).toEqual([]);
       });
       for (const invariant of INVARIANTS) {
-        const e = expectedFor(revision, invariant.id, backend).expectation;
+        const e = expectedFor(revision, invariant.id, backend, whatIf).expectation;
         const name = e.verdict === 'holds' ? `${invariant.id} holds` : `${invariant.id} is violated (${e.bugs.map((b) => b.id).join(', ')})`;
         test(name, () => {
           if (x === undefined) throw new Error('exploration did not run');
           const cell = cellsOf(x, backend, revision).find((c) => c.invariant === invariant.id);
           if (cell === undefined) throw new Error(`no cell for ${invariant.id}`);
           const findings = cell.status === 'violated' ? cell.findings : [];
-          const j = judgeCell(expectedFor(revision, invariant.id, backend), findings, cell.status === 'inconclusive');
+          const j = judgeCell(expectedFor(revision, invariant.id, backend, whatIf), findings, cell.status === 'inconclusive');
           const show = (f: (typeof findings)[number]) => `${f.key} (first in run ${f.firstRun}): ${JSON.stringify(f.counterexample)}`;
           expect(j.unexpected.map(show), `signatures the matrix does not expect (seed ${seed})`).toEqual([]);
           expect(j.missing.map((b) => b.id), `expected bugs not found in ${runs} runs (seed ${seed})`).toEqual([]);
@@ -44,11 +46,13 @@ export function matrixSuite(backend: BackendId): void {
             // What a bug takes on a real machine: no counterexample takes less than its label says
             // (that the label is reached at all is checked on the corpus, test/corpus.test.ts).
             const needs = scenarioNeeds(finding.counterexample, revision);
+            // A default cell runs only machines the revision's kernel accepts.
+            if (whatIf === undefined) expect(needs.filter((n) => n.kind === 'what-if' && n.mode !== 'in-place'), `${finding.key} in ${revision.id}'s default cell`).toEqual([]);
             if (bug.reach !== undefined) expect(atLeast(bug.reach, needs), `${bug.id} is labelled ${declaredLabel(bug.reach)}, but ${finding.key} takes only: ${needsText(needs)}`).toBe(true);
           }
           for (const { finding, bug } of j.known) {
             const size = scenarioSize(finding.counterexample);
-            const bound = sizeBound(expectedFor(revision, invariant.id, backend).expectation, bug);
+            const bound = sizeBound(expectedFor(revision, invariant.id, backend, whatIf).expectation, bug);
             expect(size.ops, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample)}`).toBeLessThanOrEqual(bound.maxOps);
             expect(size.pages, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample)}`).toBeLessThanOrEqual(bound.maxPages);
           }

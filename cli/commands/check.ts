@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import type { CheckOptions } from '../args.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { BackendId } from '../../model/scenario/Scenario.js';
+import { cellName, whatIfCellsOf, type WhatIfMode } from '../../model/whatIf.js';
 import { CELL_RUNS } from '../../properties/explore.js';
 import { findingEntry } from '../../properties/corpus/record.js';
 import { saveEntry, type SaveResult } from '../../properties/corpus/store.js';
@@ -62,14 +63,19 @@ export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevis
   try {
     for (const backend of o.backends) {
       for (const r of revisions.filter((x) => x.revision.backends.includes(backend))) {
-        if (interrupted) break;
-        const report = await explore(runner, o, backend, r);
-        if (report === 'interrupted') break;
-        reports.push(report);
-        if (!o.json) io.write(`${explorationText(report, { verbose: o.verbose })}\n`);
-        // JSON goes out whole at the end: say on stderr how far the check has come.
-        else io.writeErr(`checked ${backend} × ${r.ref.module ?? r.ref.id}: ${explorationVerdict(report)}\n`);
-        if (o.saveTo !== undefined) saveAll(o.saveTo, report, io, saveProblems);
+        for (const whatIf of cellsToRun(r.revision, o.whatIf)) {
+          if (interrupted) break;
+          const report = await explore(runner, o, backend, r, whatIf);
+          if (report === 'interrupted') {
+            interrupted = true;
+            break;
+          }
+          reports.push(report);
+          if (!o.json) io.write(`${explorationText(report, { verbose: o.verbose })}\n`);
+          // JSON goes out whole at the end: say on stderr how far the check has come.
+          else io.writeErr(`checked ${backend} × ${cellName(r.ref.module ?? r.ref.id, whatIf)}: ${explorationVerdict(report)}\n`);
+          if (o.saveTo !== undefined) saveAll(o.saveTo, report, io, saveProblems);
+        }
       }
     }
   } finally {
@@ -91,6 +97,14 @@ export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevis
   return code;
 }
 
+/** The cells of a revision a check runs: its default configuration, its what-if modes', or one of them. */
+function cellsToRun(revision: Revision, which: CheckOptions['whatIf']): (WhatIfMode | undefined)[] {
+  const modes = whatIfCellsOf(revision);
+  if (which === 'none') return [undefined];
+  if (which === 'all') return [undefined, ...modes];
+  return modes.includes(which) ? [which] : [];
+}
+
 function saveAll(dir: string, x: ExplorationReport, io: CheckIo, problems: string[]): void {
   for (const f of x.cells.flatMap((c) => c.findings)) {
     try {
@@ -104,12 +118,13 @@ function saveAll(dir: string, x: ExplorationReport, io: CheckIo, problems: strin
   }
 }
 
-async function explore(runner: CheckRunner, o: CheckOptions, backend: BackendId, r: CheckedRevision): Promise<ExplorationReport | 'interrupted'> {
+async function explore(runner: CheckRunner, o: CheckOptions, backend: BackendId, r: CheckedRevision, whatIf: WhatIfMode | undefined): Promise<ExplorationReport | 'interrupted'> {
   const runs = o.runs ?? CELL_RUNS[backend];
   const invariants = o.invariants.map((i) => i.id);
+  const mode = whatIf === undefined ? {} : { whatIf };
   const t0 = performance.now();
   const outcome = await runner.run({
-    backend, revision: r.source, ref: r.ref, invariants, runs, seed: o.seed,
+    backend, revision: r.source, ref: r.ref, ...mode, invariants, runs, seed: o.seed,
     ...(o.replay === undefined ? {} : { replay: o.replay }),
   });
   switch (outcome.kind) {
@@ -118,13 +133,13 @@ async function explore(runner: CheckRunner, o: CheckOptions, backend: BackendId,
     case 'aborted':
       return 'interrupted';
     case 'not-reproduced':
-      throw new ReplayMismatch(`--signature ${o.replay?.signature ?? '?'} --path ${o.replay?.path ?? '?'} does not reproduce on ${backend} × ${r.ref.id} with seed ${o.seed} and ${runs} runs: ${outcome.reason}. A replay line is valid only with the seed, --runs and revision it was printed with.`);
+      throw new ReplayMismatch(`--signature ${o.replay?.signature ?? '?'} --path ${o.replay?.path ?? '?'} does not reproduce on ${backend} × ${cellName(r.ref.id, whatIf)} with seed ${o.seed} and ${runs} runs: ${outcome.reason}. A replay line is valid only with the seed, --runs and revision it was printed with.`);
     case 'failed':
-      throw new Error(`the check of ${backend} × ${r.ref.id} failed: ${outcome.error}`);
+      throw new Error(`the check of ${backend} × ${cellName(r.ref.id, whatIf)} failed: ${outcome.error}`);
     case 'hung':
     case 'died':
       return abortedReport({
-        backend, revision: r.revision, ref: r.ref, invariants, seed: o.seed, runs, ms: performance.now() - t0, run: outcome.run, scenario: outcome.scenario, events: outcome.events,
+        backend, revision: r.revision, ref: r.ref, ...mode, invariants, seed: o.seed, runs, ms: performance.now() - t0, run: outcome.run, scenario: outcome.scenario, events: outcome.events,
         cause: outcome.kind === 'hung' ? { kind: 'hung', seconds: outcome.seconds } : { kind: 'died', error: outcome.error, heapMb: workerHeapMb() },
       });
   }

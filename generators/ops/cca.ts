@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { RmmVersion } from '../../model/revisions/Revision.js';
+import type { WhatIfMode } from '../../model/whatIf.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
 import type { Layout } from '../layout.js';
@@ -9,11 +10,17 @@ import { gfnInSlotArb } from '../sourceAddr.js';
 import { srcOffsetArb } from '../srcOffset.js';
 
 /**
- * The Arm machine: granules per host page (RMM 1.0's 4K granule under 4K, 16K and 64K host
- * pages; RMM 2.0 configures the granule to the page), and the stage-2 tables present at start.
+ * The Arm machine: granules per host page (RMM 1.0's 4K granule: one per page on the 4K hosts
+ * kvm_init_rme() accepts, 4 or 16 on 16K and 64K hosts in the what-if mode; RMM 2.0 configures
+ * the granule to the page), and the stage-2 tables present at start.
  */
-export function ccaSetupArb(rmm: RmmVersion): fc.Arbitrary<{ granules_per_page: number; rtt_depth: number }> {
-  return fc.record({ granules_per_page: rmm === 'v2.0' ? fc.constant(1) : fc.constantFrom(1, 4, 16), rtt_depth: fc.constantFrom(0, 1, 2, 3) });
+export function ccaSetupArb(rmm: RmmVersion, whatIf?: WhatIfMode): fc.Arbitrary<{ granules_per_page: number; rtt_depth: number }> {
+  // Only the "4K guard lifted" what-if mode lets an RMM v1.0 revision run on 16K and 64K hosts.
+  // The host is drawn the same way in every configuration (and on every backend), so the random
+  // stream up to it (the layout; all of an SNP or TDX scenario) does not depend on the cell.
+  const lifted = rmm === 'v1.0' && whatIf === '4k-guard-lifted';
+  const hosts = fc.constantFrom(1, 4, 16).map((g) => (lifted ? g : 1));
+  return fc.record({ granules_per_page: hosts, rtt_depth: fc.constantFrom(0, 1, 2, 3) });
 }
 
 /** The RMI commands behind each step, by RMM version. */
@@ -54,11 +61,15 @@ export function ccaFaultPlanArb(granulesPerPage: number, rmm: RmmVersion): fc.Ar
   const at = (cmd: string, condition: string, u: number, nth = 1): Fault => ({ kind: 'fw', cmd, condition, nth, unit: u });
   const last = gpp - 1;
   const earlier = (u: number) => (u === 0 ? fc.constant(0) : fc.integer({ min: 0, max: u - 1 }));
-  const pair = fc.oneof(
-    unit.map((u) => [at(c.create, 'src_copy', u), at(c.undelegate, 'gran_gpt', u)]),
+  const failedThenUndelegate = unit.map((u) => [at(c.create, 'src_copy', u), at(c.undelegate, 'gran_gpt', u)]);
+  const tableThenUndelegate = fc.tuple(rtt, fw(c.undelegate, 'gran_gpt')).map(([a, b2]) => [a, b2]);
+  // On a one-granule page nothing earlier is rolled back: a failed delegate leaves nothing to
+  // undelegate and the failed granule is never destroyed, so only these two pairs are two failures.
+  const pair = gpp === 1 ? fc.oneof(failedThenUndelegate, tableThenUndelegate) : fc.oneof(
+    failedThenUndelegate,
     unit.chain((u) => earlier(u).map((e) => [at(c.delegate, 'gran_gpt', u), at(c.undelegate, 'gran_gpt', e)])),
     earlier(last).map((e) => [at(c.create, 'src_copy', last), at(c.destroy, 'rmm_defect', e)]),
-    fc.tuple(rtt, fw(c.undelegate, 'gran_gpt')).map(([a, b2]) => [a, b2]),
+    tableThenUndelegate,
   );
   return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 2 }, { arbitrary: single.map((f) => [f]), weight: 5 }, { arbitrary: pair, weight: 3 });
 }

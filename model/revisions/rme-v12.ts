@@ -8,7 +8,7 @@ import type { ArmK } from '../backends/cca/rmi.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
 import { opaqueAs, type Revision } from './Revision.js';
 import { gmemV611, type GmemV611Fns, type kvm_gmem_populate_cb_v611 } from './v6.11.js';
-import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, type RmeDataPageFns, type RmeLifecycleFns } from './rme-v9.js';
+import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, rmeUnmapWalk, type RmeDataPageFns, type RmeLifecycleFns } from './rme-v9.js';
 
 /**
  * rme-v12: the series' v12 (2025-12-17), 20/46 "arm64: RMI: Allow populating initial contents",
@@ -18,9 +18,14 @@ import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, type RmeDataPageFns, type Rme
  * KVM_ARM_RMI_POPULATE; populate_region() holds slots_lock and mmap_read_lock around the old
  * kvm_gmem_populate() (invalidate lock across the loop), whose callback GUPs the source and runs
  * v9's granule loop unchanged, get_page() leak included. It returns the bytes populated as an
- * int and writes nothing back. The stage-2 unmap and realm lifecycle are v9's (RMM 1.0).
+ * int and writes nothing back. The realm lifecycle is v9's (RMM 1.0); the stage-2 unmap is v9's
+ * without the page reference v9 dropped there.
  */
 export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns {
+  realm_destroy_private_granule(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
+  realm_unmap_private_page(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
+  realm_unmap_private_range(kvm: Kvm, start: number, end: number): void;
+  kvm_realm_unmap_range(kvm: Kvm, start: number, end: number): void;
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_arm_rmi_populate(kvm: Kvm, args: KvmArmRmiPopulate): number;
@@ -36,6 +41,34 @@ export const rmeV12Fns: Impl<RmeV12Fns, K> = {
   ...gmemV611,
   ...rmeDataPage,
   ...rmeLifecycle,
+
+  // ---- arch/arm64/kvm/rmi.c (v12 17/46, https://lore.kernel.org/all/20251217101125.91098-18-steven.price@arm.com/) ----
+  // v9's stage-2 unmap without out_rtt and free_page(): populate keeps no page reference any more,
+  // so a page whose granule the RMM keeps is freed by guest_memfd all the same (G13).
+
+  /** DATA_DESTROY then undelegate; either failing WARNs and gives -ENXIO. Granule by granule, as rme-v9.ts says why. */
+  realm_destroy_private_granule(k, kvm, ipa, next_addr) {
+    const rd = k.kvm_realm(kvm).rd;
+    const data = { value: 0 };
+    next_addr.value = ipa + k.RMM_PAGE_SIZE();
+    const ret = k.rmi_data_destroy(rd, ipa, data);
+    if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT) return 0; // nothing assigned here
+    if (k.WARN_ON(ret !== 0)) return -ENXIO;
+    if (k.WARN_ON(k.rmi_granule_undelegate(data.value) !== 0)) return -ENXIO;
+    return 0;
+  },
+
+  /** Every granule of one host page; the first failure returns at once. */
+  realm_unmap_private_page(k, kvm, ipa, next_addr) {
+    const end = (Math.floor(ipa / k.PAGE_SIZE) + 1) * k.PAGE_SIZE;
+    for (let addr = ipa; addr < end; addr = next_addr.value) {
+      const ret = k.realm_destroy_private_granule(kvm, addr, next_addr);
+      if (ret) return ret;
+    }
+    return 0;
+  },
+
+  ...rmeUnmapWalk,
 
   // ---- arch/arm64/kvm/arm.c: kvm_arch_vm_ioctl() ----
 

@@ -22,9 +22,10 @@ import { gmemV611, type GetPfnOut, type GmemV611Fns } from './v6.11.js';
  * over the 4K RMM granules of the host page; a granule that cannot be undelegated makes it
  * get_page() the page so the host never reuses it.
  *
- * (assumed) The v8/v9 tree refuses realms on non-4K hosts at kvm_init_rme(); the granule loop
- * is written for them all the same ("RMM_PAGE_SIZE will be completely gone when this is updated
- * to RMM v2.0"), so the model runs it on 16K and 64K hosts too, to check it as written.
+ * kvm_init_rme() returns early unless PAGE_SIZE is 4K (v9 and v12 alike), so realms exist on
+ * 4K hosts only and the default cell runs one granule per page. The granule loop is written for
+ * larger pages all the same ("RMM_PAGE_SIZE will be completely gone when this is updated to RMM
+ * v2.0"): the what-if cell "4k-guard-lifted" (model/whatIf.ts) runs it on 16K and 64K hosts.
  */
 export const PHYS_ADDR_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -55,7 +56,9 @@ export interface RmeV9Fns extends GmemV611Fns {
   alloc_delegated_granule(): number;
   free_delegated_granule(phys: number): void;
   realm_create_rd(kvm: Kvm): number;
-  realm_destroy_private_granule(kvm: Kvm, ipa: number): number;
+  realm_destroy_private_granule(kvm: Kvm, ipa: number, next_addr: { value: number }, out_rtt: { value: number }): number;
+  realm_unmap_private_page(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
+  realm_unmap_private_range(kvm: Kvm, start: number, end: number): void;
   kvm_realm_unmap_range(kvm: Kvm, start: number, end: number): void;
   kvm_activate_realm(kvm: Kvm): number;
   kvm_destroy_realm(kvm: Kvm): void;
@@ -146,8 +149,8 @@ export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV
   },
 };
 
-/** The RMM 1.0 realm lifecycle and stage-2 unmap, which v12 kept. */
-export type RmeLifecycleFns = Pick<RmeV9Fns, 'realm_create_rd' | 'realm_destroy_private_granule' | 'kvm_realm_unmap_range' | 'kvm_activate_realm' | 'kvm_destroy_realm'>;
+/** The RMM 1.0 realm lifecycle, which v12 kept (its stage-2 unmap differs: each file has its own). */
+export type RmeLifecycleFns = Pick<RmeV9Fns, 'realm_create_rd' | 'kvm_activate_realm' | 'kvm_destroy_realm'>;
 
 export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDataPageFns> = {
   // ---- arch/arm64/kvm/rme.c (v9; unchanged in what matters through v12) ----
@@ -165,26 +168,6 @@ export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDat
     }
     k.set_realm_state(kvm, 'REALM_STATE_NEW');
     return 0;
-  },
-
-  /** realm_destroy_private_granule(): DATA_DESTROY then undelegate; failures WARN, no reference. */
-  realm_destroy_private_granule(k, kvm, ipa) {
-    const rd = k.kvm_realm(kvm).rd;
-    const data = { value: 0 };
-    const ret = k.rmi_data_destroy(rd, ipa, data);
-    if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT) return 0; // not mapped (top > ipa)
-    if (k.WARN_ON(ret !== 0)) return -ENXIO;
-    if (k.WARN_ON(k.rmi_granule_undelegate(data.value) !== 0)) return -ENXIO;
-    return 0;
-  },
-
-  kvm_realm_unmap_range(k, kvm, start, end) {
-    if (k.kvm_realm(kvm).rd === 0) return;
-    k.write_lock(kvm.mmu_lock);
-    for (let gfn = start; gfn < end; gfn++) {
-      for (let off = 0; off < k.PAGE_SIZE; off += k.RMM_PAGE_SIZE()) k.realm_destroy_private_granule(kvm, gfn * k.PAGE_SIZE + off);
-    }
-    k.write_unlock(kvm.mmu_lock);
   },
 
   kvm_activate_realm(k, kvm) {
@@ -210,10 +193,73 @@ export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDat
   },
 };
 
+/** The range walk of the stage-2 unmap, the same in v9 and v12 (their per-page steps differ). */
+export type RmeUnmapWalkFns = Pick<RmeV9Fns, 'realm_unmap_private_range' | 'kvm_realm_unmap_range'>;
+
+export const rmeUnmapWalk: Impl<RmeUnmapWalkFns, ArmK & RmeUnmapWalkFns & { realm_unmap_private_page(kvm: Kvm, ipa: number, next_addr: { value: number }): number }> = {
+  /** Stops at the first page that fails: the rest of the range stays mapped (then realm_fold_rtt_level(), not modelled). */
+  realm_unmap_private_range(k, kvm, start, end) {
+    const next_addr = { value: start };
+    for (let addr = start; addr < end; addr = next_addr.value) {
+      const ret = k.realm_unmap_private_page(kvm, addr, next_addr);
+      if (ret) break;
+      // cond_resched_rwlock_write(&kvm->mmu_lock) when may_block: a scheduling point only.
+    }
+  },
+
+  /** From guest_memfd invalidation (unmap_private), with mmu_lock held for write. The shared half is not modelled. */
+  kvm_realm_unmap_range(k, kvm, start, end) {
+    if (k.kvm_realm(kvm).rd === 0) return;
+    k.write_lock(kvm.mmu_lock);
+    k.realm_unmap_private_range(kvm, start * k.PAGE_SIZE, end * k.PAGE_SIZE);
+    k.write_unlock(kvm.mmu_lock);
+  },
+};
+
 export const rmeV9Fns: Impl<RmeV9Fns, K> = {
   ...gmemV611,
   ...rmeDataPage,
   ...rmeLifecycle,
+
+  // ---- arch/arm64/kvm/rme.c (v9 15/43, https://lore.kernel.org/all/20250611104844.245235-16-steven.price@arm.com/) ----
+
+  /**
+   * DATA_DESTROY then undelegate; either failing WARNs and gives -ENXIO, keeping nothing. On
+   * success the data granule's address goes out in `out_rtt` (so named in the C). `next_addr` is
+   * the RMM's next live IPA; the model's RMM reports none, so the walk goes granule by granule
+   * (assumed: the same calls on what is mapped, only fewer on what is not).
+   */
+  realm_destroy_private_granule(k, kvm, ipa, next_addr, out_rtt) {
+    const rd = k.kvm_realm(kvm).rd;
+    const data = { value: 0 };
+    next_addr.value = ipa + k.RMM_PAGE_SIZE();
+    const ret = k.rmi_data_destroy(rd, ipa, data);
+    // RMI_ERROR_RTT with next_addr > ipa: nothing assigned here. (A block mapping would be split
+    // with realm_rtt_create() and retried; populate maps at page level only, so none exists.)
+    if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT) return 0;
+    if (k.WARN_ON(ret !== 0)) return -ENXIO;
+    if (k.WARN_ON(k.rmi_granule_undelegate(data.value) !== 0)) return -ENXIO;
+    out_rtt.value = data.value;
+    return 0;
+  },
+
+  /**
+   * Every granule of one host page; the first failure returns at once. Only a page all of whose
+   * granules went back drops the reference kvm_gmem_get_pfn() gave populate_region() (free_page()
+   * of the page the last data granule lies in): a page the RMM keeps keeps its reference.
+   */
+  realm_unmap_private_page(k, kvm, ipa, next_addr) {
+    const end = (Math.floor(ipa / k.PAGE_SIZE) + 1) * k.PAGE_SIZE;
+    const out_rtt = { value: PHYS_ADDR_MAX };
+    for (let addr = ipa; addr < end; addr = next_addr.value) {
+      const ret = k.realm_destroy_private_granule(kvm, addr, next_addr, out_rtt);
+      if (ret) return ret;
+    }
+    if (out_rtt.value !== PHYS_ADDR_MAX) k.free_page_phys(Math.floor(out_rtt.value / k.PAGE_SIZE) * k.PAGE_SIZE);
+    return 0;
+  },
+
+  ...rmeUnmapWalk,
 
   // ---- arch/arm64/kvm/arm.c: kvm_vm_ioctl_enable_cap(KVM_CAP_ARM_RME) ----
 

@@ -1,6 +1,7 @@
 import type { Revision } from '../../model/revisions/Revision.js';
 import { revisionsFor } from '../../model/revisions/registry.js';
 import type { Scenario } from '../../model/scenario/Scenario.js';
+import { scenarioWhatIf } from '../../model/whatIf.js';
 import { BUGS, type KnownBug } from '../bugs.js';
 import { bugForSignature, expectation } from '../matrix.js';
 import { declaredLabel, needsText, scenarioNeeds } from '../reach.js';
@@ -26,7 +27,7 @@ export function recordVerdicts(scenario: Scenario, origin: CorpusEntry['origin']
       continue;
     }
     const explained: { bug: KnownBug | undefined; invariant: string; message: string }[] = [...j.violated].map(([inv, v]) => ({
-      bug: bugForSignature(expectation(inv, scenario.backend, r.id), keyOf(v)),
+      bug: bugForSignature(expectation(inv, scenario.backend, r.id, scenarioWhatIf(scenario, r)), keyOf(v)),
       invariant: inv,
       message: v.messageId,
     }));

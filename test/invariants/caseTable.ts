@@ -4,6 +4,7 @@ import { revisionById } from '../../model/revisions/registry.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { RunResult } from '../../model/scenario/runScenario.js';
 import type { BackendId, Scenario } from '../../model/scenario/Scenario.js';
+import type { WhatIfMode } from '../../model/whatIf.js';
 import { runWithInvariant } from '../../properties/check.js';
 import type { Invariant } from '../../properties/Invariant.js';
 import { expectation } from '../../properties/matrix.js';
@@ -82,8 +83,8 @@ export function invariantCases<M extends string>(inv: Invariant<M>, table: CaseT
 }
 
 /** The matrix says this real revision must break this invariant on this backend (one of the cell's bugs carries the message). */
-export function expectMatrixViolated(invariant: string, backend: BackendId, revision: string, messageId: string): void {
-  const e = expectation(invariant, backend, revision);
+export function expectMatrixViolated(invariant: string, backend: BackendId, revision: string, messageId: string, whatIf?: WhatIfMode): void {
+  const e = expectation(invariant, backend, revision, whatIf);
   expect(e.verdict).toBe('violated');
   if (e.verdict === 'violated') expect(e.bugs.flatMap(bugMessageIds)).toContain(messageId);
 }

@@ -37,15 +37,21 @@ test('the matrix expects G4 on every SNP revision and G5 on every TDX revision',
   }
 });
 
-test('the matrix expects G8 on rme-v9, G13 or B23-consequence on rme-v12, G13 on rmi-newest', () => {
+test('the matrix expects G15 on rme-v9, G13 on rme-v12, B23-consequence with the 4K guard lifted, G13 on rmi-newest', () => {
   expectMatrixViolated('leaked-page', 'cca', 'rme-v9', 'heldBack');
-  expectMatrixViolated('leaked-page', 'cca', 'rme-v12', 'heldBack');
+  expectMatrixViolated('leaked-page', 'cca', 'rme-v12', 'heldBack', '4k-guard-lifted');
   expectMatrixViolated('leaked-page', 'cca', 'rme-v12', 'freedWhileFirmwareOwned');
   expectMatrixViolated('leaked-page', 'cca', 'rmi-newest', 'freedWhileFirmwareOwned');
 });
 
 invariantCases(leakedPage, {
   holds: [
+    {
+      name: 'rme-v9: the stage-2 unmap gives every granule back and puts the gmem_page reference (its free_page()), so the page goes home',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate(), punchPage(0)]),
+      check: (r) => expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount]).toEqual([undefined, 0]),
+    },
     {
       name: 'a failed LAUNCH_UPDATE is reclaimed and made shared, so truncation frees a host page',
       revision: rev('kvm-x86-next'),
@@ -91,7 +97,7 @@ invariantCases(leakedPage, {
       },
     },
     {
-      name: 'CCA heldBack: not for a page still in the page cache (rme-v9 keeps its gmem_page reference, G8)',
+      name: 'CCA heldBack: not for a page still in the page cache (rme-v9 keeps its gmem_page reference, G15)',
       revision: rev('rme-v9'),
       scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy')] })]),
       check: (r) => expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount, granules(r)[0]]).toEqual([0x104, 2, 'UNDELEGATED']),
@@ -165,9 +171,9 @@ invariantCases(leakedPage, {
       opIndex: 5,
     },
     {
-      name: 'G8 heldBack: rme-v9 populates, the unmap gives every granule back, the gmem_page reference keeps the page',
+      name: 'G15 heldBack: rme-v9\'s populate fails its copy and breaks out holding the gmem_page reference; punching the page out leaves it held',
       revision: rev('rme-v9'),
-      scenario: ccaScenario([...C, rmiPopulate(), punchPage(0)]),
+      scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy')] }), punchPage(0)]),
       messageId: 'heldBack',
       opIndex: 6,
       check: (r) => expect([folioPfn(r.world, 0), page(r.world, 0x104).refcount, ccaOf(r.world).granules.get(0x104 * PS)]).toEqual([undefined, 1, undefined]),

@@ -26,9 +26,9 @@ test('the matrix expects B1 on SNP v6.11 and B7 on rfc-v1', () => {
   expectMatrixViolated('refcount-balance', 'tdx', 'rfc-v1', 'kmallocLeaked');
 });
 
-test('the matrix expects G8 on rme-v9 and B23-consequence on rme-v12', () => {
+test('the matrix expects G15 on rme-v9 and B23-consequence on rme-v12 with the 4K guard lifted', () => {
   expectMatrixViolated('refcount-balance', 'cca', 'rme-v9', 'pageRefLeaked');
-  expectMatrixViolated('refcount-balance', 'cca', 'rme-v12', 'pageRefLeaked');
+  expectMatrixViolated('refcount-balance', 'cca', 'rme-v12', 'pageRefLeaked', '4k-guard-lifted');
 });
 
 invariantCases(refcountBalance, {
@@ -135,7 +135,7 @@ invariantCases(refcountBalance, {
       check: (r) => expect(pageState(r)).toEqual([3, 'DELEGATED', true]),
     },
     {
-      name: 'G8: rme-v9 rolls a failed copy back; the host-owned page keeps the gmem_page reference',
+      name: 'G15: rme-v9 rolls a failed copy back; the host-owned page keeps the gmem_page reference',
       revision: rev('rme-v9'),
       scenario: ccaScenario([...C, rmiPopulate({ faults: [fw('RMI_DATA_CREATE', 'src_copy')] })]),
       messageId: 'pageRefLeaked',

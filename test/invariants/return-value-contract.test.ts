@@ -10,9 +10,9 @@ const updateFails = (nth: number): Fault => ({ kind: 'fw', cmd: 'SNP_LAUNCH_UPDA
 /** Arm CCA: a two-page slot, every RTT present. */
 const C = ccaSetupOps({ slotPages: 2 });
 
-test('the matrix expects G9 on rme-v9 and G10 on rme-v12', () => {
+test('the matrix expects G9 on rme-v9 and G10 on rme-v12 with the 4K guard lifted', () => {
   expectMatrixViolated('return-value-contract', 'cca', 'rme-v9', 'failedPageKept');
-  expectMatrixViolated('return-value-contract', 'cca', 'rme-v12', 'measuredPastCount');
+  expectMatrixViolated('return-value-contract', 'cca', 'rme-v12', 'measuredPastCount', '4k-guard-lifted');
 });
 
 invariantCases(returnValueContract, {

@@ -1,11 +1,10 @@
 import { EFAULT } from '../../kernel/errno.js';
-import { emit, currentSite, type World } from '../../world/World.js';
+import { emit, type World } from '../../world/World.js';
 import { hostPage } from '../../world/hostMemory.js';
 import { findVma } from '../../world/userspaceMm.js';
 import { invokeFirmware, type FirmwareCommand } from '../firmwareCommand.js';
 import { allocPage, pageRefDec } from '../../kernel/pages.js';
 import { nextFault } from '../../kernel/faults.js';
-import { lockHeldBy, MM_LOCK } from '../../kernel/services/locking.js';
 import type { KvmMemorySlot } from '../../kernel/services/kvmcore.js';
 import type { PagePtrArray } from '../../kernel/services/slab.js';
 import { FOLL_WRITE } from '../../kernel/services/gup.js';
@@ -53,7 +52,11 @@ export interface CcaServices {
   free_page_phys(phys: number): void;
   /** gfn_to_hva_memslot(). */
   gfn_to_hva_memslot(slot: KvmMemorySlot, gfn: number): number;
-  /** vma_lookup(current->mm, addr): requires mmap_lock (mmap_assert_locked). */
+  /**
+   * vma_lookup(current->mm, addr): mtree_load() under its own RCU read lock, with no lock
+   * assertion (unlike find_vma_intersection()). Unlocked, the answer may be stale by the time
+   * the caller acts on it, which a later GUP (taking mmap_lock itself) checks again.
+   */
   vma_lookup(addr: number): boolean;
   /** __kvm_faultin_pfn(slot, gfn, flags, &writable, &page): GUP of the shared HVA; pfn or -EFAULT. */
   __kvm_faultin_pfn(slot: KvmMemorySlot, gfn: number, flags: number, page: PagePtrArray): number;
@@ -106,7 +109,6 @@ export function ccaServices(w: World, gup: (start: number, nr: number, flags: nu
     },
     gfn_to_hva_memslot: (slot, gfn) => slot.userspace_addr + (gfn - slot.base_gfn) * ps,
     vma_lookup(addr) {
-      emit(w, { kind: 'lockdep_assert_held', lock: MM_LOCK, held: lockHeldBy(w, MM_LOCK), site: currentSite(w) });
       return findVma(w.mm, addr) !== undefined;
     },
     __kvm_faultin_pfn(slot, gfn, flags, page) {

@@ -1,0 +1,41 @@
+import type { Revision } from './revisions/Revision.js';
+import type { Scenario } from './scenario/Scenario.js';
+
+/**
+ * What-if modes: configurations a revision's kernel refuses, run on purpose to show what the
+ * code would do once the guard that refuses them is lifted. A revision runs in the
+ * configurations its kernel accepts by default; each mode it has is a cell of its own in the
+ * matrix, the check report and the corpus, so a finding that needs one is never mistaken for a
+ * bug of the kernel as posted.
+ */
+export const WHAT_IF_MODES = ['4k-guard-lifted', 'in-place'] as const;
+export type WhatIfMode = (typeof WHAT_IF_MODES)[number];
+
+export const WHAT_IF_TEXT: Readonly<Record<WhatIfMode, string>> = {
+  '4k-guard-lifted': 'hosts with 16K and 64K pages (several 4K RMM granules per page), which kvm_init_rme() of the RMM v1.0 series refuses',
+  'in-place': 'in-place conversion: host faults on a guest_memfd mapping of a confidential VM (not merged)',
+};
+
+/**
+ * The what-if cells a revision has besides its default one. kvm_init_rme() of the RMM v1.0
+ * series (rme-v9, rme-v12) fails unless PAGE_SIZE is 4K, so by default they run with one
+ * granule per page; the "4K guard lifted" cell adds 16K and 64K hosts. RMM v2.0 (rmi-newest)
+ * configures the granule to the host page, so one granule per page is every host it takes.
+ * ('in-place' is a label only for now: its operations are drawn in every cell.)
+ */
+export function whatIfCellsOf(revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode[] {
+  return revision.arm?.rmm === 'v1.0' ? ['4k-guard-lifted'] : [];
+}
+
+/** How a cell is named: `rme-v12`, or `rme-v12 [4k-guard-lifted]` for a what-if cell. */
+export function cellName(revision: string, whatIf: WhatIfMode | undefined): string {
+  return whatIf === undefined ? revision : `${revision} [${whatIf}]`;
+}
+
+/**
+ * The what-if cell a scenario belongs to on a revision: the mode its machine needs, or none when
+ * the revision's kernel accepts it (a corpus scenario is judged against that cell's row).
+ */
+export function scenarioWhatIf(scenario: Pick<Scenario, 'cca'>, revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode | undefined {
+  return revision.arm?.rmm === 'v1.0' && (scenario.cca?.granules_per_page ?? 1) > 1 ? '4k-guard-lifted' : undefined;
+}
