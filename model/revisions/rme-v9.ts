@@ -149,7 +149,7 @@ export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV
   },
 };
 
-/** The RMM 1.0 realm lifecycle, which v12 kept (its stage-2 unmap differs: each file has its own). */
+/** The RMM 1.0 realm lifecycle, which v12 kept (of the stage-2 unmap, v12 kept only the range walk: rmeUnmapWalk). */
 export type RmeLifecycleFns = Pick<RmeV9Fns, 'realm_create_rd' | 'kvm_activate_realm' | 'kvm_destroy_realm'>;
 
 export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDataPageFns> = {
@@ -244,9 +244,11 @@ export const rmeV9Fns: Impl<RmeV9Fns, K> = {
   },
 
   /**
-   * Every granule of one host page; the first failure returns at once. Only a page all of whose
-   * granules went back drops the reference kvm_gmem_get_pfn() gave populate_region() (free_page()
-   * of the page the last data granule lies in): a page the RMM keeps keeps its reference.
+   * Every granule of one host page; the first failure returns at once. A page whose granules it
+   * visited all went back drops the reference kvm_gmem_get_pfn() gave populate_region()
+   * (free_page() of the page the last data granule lies in). It judges only what this walk
+   * destroyed: a granule an earlier unmap failed to undelegate reads as unmapped, so the page is
+   * freed with that granule still DELEGATED (G16, several granules per page).
    */
   realm_unmap_private_page(k, kvm, ipa, next_addr) {
     const end = (Math.floor(ipa / k.PAGE_SIZE) + 1) * k.PAGE_SIZE;

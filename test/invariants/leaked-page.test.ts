@@ -187,6 +187,14 @@ invariantCases(leakedPage, {
       check: (r) => expect([r.results[5]?.ret, granules(r)]).toEqual([-6, ['UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED']]),
     },
     {
+      name: 'G16: rme-v9, 4 granules: punch-hole\'s unmap cannot undelegate granule 0; close\'s unmap skips it as unmapped, gives 1-3 back and free_page()s the page',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate(), punchPage(0, [fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt')]), { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }], GPP4),
+      messageId: 'freedWhileFirmwareOwned',
+      opIndex: 7,
+      check: (r) => expect(granules(r)).toEqual(['DELEGATED', 'UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED']),
+    },
+    {
       name: 'G13: rme-v12\'s unmap only WARNs when undelegate fails; truncation frees the DELEGATED page',
       revision: rev('rme-v12'),
       scenario: ccaScenario([...C, rmiPopulate(), punchPage(0, [fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt')])]),
