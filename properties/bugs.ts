@@ -334,15 +334,15 @@ export const BUGS = {
     title: 'rme-v9 populate_region() breaks out of a failed realm_create_protected_data_page() without putting the gmem_page reference: only the stage-2 unmap of a mapped page drops it, so the page never returns to the allocator',
     link: 'https://lore.kernel.org/all/20250611104844.245235-20-steven.price@arm.com/',
     status: 'gone in rme-v12 (kvm_gmem_populate() drops its folio reference on every path)',
-    // The cheapest way there is an allocation for a stage-2 table failing, which only fault
-    // injection makes happen; an RMI command failing (firmware) is the other.
-    reach: { kind: 'debug', config: 'fault injection (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC) failing a stage-2 table allocation', how: 'a populate whose data page cannot be created: a failing table allocation, or an RMI command failing' },
+    // A VMM gets there alone by populating a page twice: the second RMI_GRANULE_DELEGATE fails,
+    // as the granule is already DATA (seed 20). A failing table allocation or RMI command does too.
+    reach: { kind: 'userspace', how: 'populating the same page twice (the second delegate of its granule fails), or any failure creating the data page' },
     signatures: [
       'leaked-page/heldBack@kvm_gmem_get_folio',
       'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
     ],
     maxOps: 7,
-    maxPages: 1,
+    maxPages: 2,
   },
   G16: {
     id: 'G16',

@@ -187,6 +187,13 @@ invariantCases(leakedPage, {
       check: (r) => expect([r.results[5]?.ret, granules(r)]).toEqual([-6, ['UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED', 'UNDELEGATED']]),
     },
     {
+      name: 'G15 from userspace alone: rme-v9 populates the same page twice; the second delegate fails and the break keeps the gmem_page reference',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...C, rmiPopulate(), rmiPopulate(), punchPage(0)]),
+      messageId: 'heldBack',
+      opIndex: 7,
+    },
+    {
       name: 'G16: rme-v9, 4 granules: punch-hole\'s unmap cannot undelegate granule 0; close\'s unmap skips it as unmapped, gives 1-3 back and free_page()s the page',
       revision: rev('rme-v9'),
       scenario: ccaScenario([...C, rmiPopulate(), punchPage(0, [fw('RMI_GRANULE_UNDELEGATE', 'gran_gpt')]), { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }], GPP4),
