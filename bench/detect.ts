@@ -20,6 +20,7 @@ import { BUGS, type KnownBug } from '../properties/bugs.js';
 import { bugForSignature, expectation, expectedSignatures, sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import type { DetectResult, DetectTask } from './detectTask.js';
+import { jsonReplacer } from '../model/kernel/u64.js';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string' }, workers: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 30);
@@ -140,7 +141,7 @@ const md = [
 ].join('\n');
 mkdirSync(join(ROOT, 'reports'), { recursive: true });
 writeFileSync(join(ROOT, 'reports', 'detection.md'), md);
-writeFileSync(join(ROOT, 'reports', 'detection.json'), JSON.stringify({ seeds, workers, wall, cpu, table, unexpected: [...unexpected], inconclusive, overBound }, null, 2));
+writeFileSync(join(ROOT, 'reports', 'detection.json'), JSON.stringify({ seeds, workers, wall, cpu, table, unexpected: [...unexpected], inconclusive, overBound }, jsonReplacer, 2));
 const summary = md.split('\n').slice(2, 9).join('\n');
 const readmePath = join(ROOT, 'README.md');
 const readme = readFileSync(readmePath, 'utf8');

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { Geometry } from '../model/geometry.js';
+import type { u64 } from '../model/kernel/u64.js';
 import type { Prot } from '../model/world/userspaceMm.js';
 import { geometryArb } from './geometry.js';
 
@@ -11,7 +12,7 @@ import { geometryArb } from './geometry.js';
 export interface Layout {
   readonly geometry: Geometry;
   readonly gmemPages: number;
-  readonly gmemFlags: number;
+  readonly gmemFlags: u64;
   readonly slot: { readonly base_gfn: number; readonly npages: number; readonly pgoff: number };
   readonly buffers: readonly { readonly addr: number; readonly npages: number; readonly prot: Prot; readonly holes: readonly number[] }[];
   /** Slot-relative page ranges [start, end) set private at set-up. */
@@ -44,8 +45,8 @@ export function layoutArb(): fc.Arbitrary<Layout> {
         geometry: fc.constant(geometry),
         gmemPages: fc.constant(npages + pgoff + 1),
         // MMAP or none; sometimes what a fuzzer sends: INIT_SHARED (refused on SNP and TDX VMs),
-        // both bits, an unknown bit.
-        gmemFlags: fc.oneof({ arbitrary: fc.constantFrom(1, 0), weight: 40 }, { arbitrary: fc.constantFrom(2, 3, 4, 0x80), weight: 1 }),
+        // both bits, an unknown bit, one of the u64's upper half, the top bit with MMAP.
+        gmemFlags: fc.oneof({ arbitrary: fc.constantFrom(1n, 0n), weight: 40 }, { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 }),
         slot: fc.constant({ base_gfn: base, npages, pgoff }),
         buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),
         privateRanges,

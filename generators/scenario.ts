@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Op, Scenario } from '../model/scenario/Scenario.js';
 import { layoutArb, type Layout } from './layout.js';
-import { attributesOpArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { attributesOpArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -36,7 +36,9 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf
   return fc.tuple(layoutArb(), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) =>
     fc
       .record({
-        setup: fc.tuple(setupArb(l, backend), fc.option(secondSlotArb(l), { freq: 8, nil: [] })).map(([a, b]) => [...a, ...b]),
+        setup: fc
+          .tuple(setupArb(l, backend), fc.option(secondSlotArb(l), { freq: 8, nil: [] }), fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 4 }, { arbitrary: u64EdgeArb(l), weight: 1 }))
+          .map(([a, b, c]) => [...a, ...b, ...c]),
         body: fc.array(bodyOpArb(backend, l, cca.granules_per_page, rmm), { minLength: 1, maxLength: 6 }),
         teardown: teardownArb(backend, rmm),
         ub: ubArb(backend),

@@ -131,6 +131,30 @@ export const BUGS = {
     maxOps: 5,
     maxPages: 3,
   },
+  B15: {
+    id: 'B15',
+    title: 'kvm_gmem_bind() takes the offset as a signed loff_t: an offset just below 2^63 whose sum with the size wraps negative passes "offset + size > i_size" and binds the slot past the end of the file',
+    link: 'https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/',
+    status: 'fixed by kvm-x86 eba85fee7fc6 ("KVM: guest_memfd: Treat memslot binding offset+size as unsigned values", uoff_t; selftest b408b52e7111), backported to 7.1.y',
+    reach: { kind: 'userspace', how: 'KVM_SET_USER_MEMORY_REGION2 with a guest_memfd_offset in [2^63 - memory_size, 2^63 - PAGE_SIZE]' },
+    signatures: [
+      'functional-spec/wrongErrno@set_user_memory_region2',
+    ],
+    maxOps: 2,
+    maxPages: 0,
+  },
+  B16: {
+    id: 'B16',
+    title: 'kvm_gmem_bind() ignores xa_store_range()\'s -ENOMEM: KVM_SET_USER_MEMORY_REGION2 returns 0 over a range that is not bound, and the slot keeps its file',
+    link: 'https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/',
+    status: 'open in every merged tree (kvm-x86 5e38e1bd, kamalca 6f122715): the roll-back (Ackerley Tng, v2 3/5) was skipped on apply on 2026-05-27 and lives only in sean-jc/linux@046bca20',
+    reach: { kind: 'debug', config: 'CONFIG_FAILSLAB', how: 'an xarray node allocation that fails (GFP_KERNEL slab: fault injection)' },
+    signatures: [
+      'functional-spec/wrongState@set_user_memory_region2',
+    ],
+    maxOps: 2,
+    maxPages: 0,
+  },
   G3: {
     id: 'G3',
     title: 'uaddr 0 with a non-ZERO type reaches WARN_ON_ONCE(type != ZERO && !src) in the SNP callback',

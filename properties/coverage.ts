@@ -41,12 +41,16 @@ export function edgeKeys(op: Op, w: World): string[] {
   const ps = w.geo.page_size;
   const slotOf = (gfn: number) => [...w.kvm.memslots.values()].find((s) => gfn >= s.base_gfn && gfn < s.base_gfn + s.npages);
   switch (op.kind) {
-    case 'create_guest_memfd': return (op.flags & ~1) !== 0 ? ['edge:gmem_flags'] : [];
+    case 'create_guest_memfd': return [
+      ...((op.flags & ~1n) !== 0n ? ['edge:gmem_flags'] : []),
+      ...(op.flags >> 32n !== 0n ? ['edge:u64_high_bits'] : []),
+    ];
     case 'set_memory_attributes': {
       const keys: string[] = [];
       if (op.address % ps !== 0 || op.size % ps !== 0) keys.push('edge:attr_unaligned');
       if (op.size === 0) keys.push('edge:attr_empty');
-      if (op.attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE) keys.push('edge:attr_unknown_bits');
+      if ((op.attributes & ~BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE)) !== 0n) keys.push('edge:attr_unknown_bits');
+      if ((op.attributes | op.flags) >> 32n !== 0n) keys.push('edge:u64_high_bits');
       if (op.size > 0 && slotOf(Math.floor(op.address / ps)) === undefined) keys.push('edge:attr_outside_slots');
       return keys.length > 0 ? [...keys, 'edge:attr'] : keys;
     }
@@ -54,9 +58,11 @@ export function edgeKeys(op: Op, w: World): string[] {
     case 'set_user_memory_region2': {
       const keys: string[] = [];
       if (op.memory_size > 0 && [...w.kvm.memslots.values()].some((s) => s.id !== op.slot && s.gmem_file === op.guest_memfd && op.guest_memfd !== 0)) keys.push('edge:second_slot_same_gmem');
-      if (op.guest_memfd_offset % ps !== 0) keys.push('edge:gmem_offset_unaligned');
+      if (op.guest_memfd_offset % BigInt(ps) !== 0n) keys.push('edge:gmem_offset_unaligned');
       const f = w.gmem.files.get(op.guest_memfd);
-      if (f !== undefined && op.memory_size > 0 && op.guest_memfd_offset + op.memory_size > f.size) keys.push('edge:gmem_offset_past_end');
+      if (f !== undefined && op.memory_size > 0 && op.guest_memfd_offset + BigInt(op.memory_size) > BigInt(f.size)) keys.push('edge:gmem_offset_past_end');
+      // offset + size past 2^63: the loff_t sum of the old kvm_gmem_bind() wraps negative (B15).
+      if (op.memory_size > 0 && op.guest_memfd_offset + BigInt(op.memory_size) >= 1n << 63n) keys.push('edge:gmem_offset_loff_overflow');
       return keys.some((k) => k.startsWith('edge:gmem_offset')) ? [...keys, 'edge:gmem_offset'] : keys;
     }
     case 'snp_launch_update': return [

@@ -41,6 +41,11 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'edge:punch_unaligned', min: 3 },
   { key: 'edge:second_slot_same_gmem', min: 2 },
   { key: 'edge:gmem_offset', min: 2 },
+  // u64 fields (model/kernel/u64.ts): a bit above 31 of a flags or attributes field, and a
+  // binding offset whose sum with the size passes 2^63 (B15); the binding's xarray store failing (B16).
+  { key: 'edge:u64_high_bits', min: 5 },
+  { key: 'edge:gmem_offset_loff_overflow', min: 5 },
+  { key: 'fault:alloc:xa_node fails', min: 3 },
   { key: 'edge:populate_crosses_slot', min: 20 },
   { key: 'edge:close_mid_scenario', min: 10 },
 ];

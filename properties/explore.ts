@@ -9,6 +9,7 @@ import { coverageObserver, type Coverage } from './coverage.js';
 import { watch, type Invariant, type Violation } from './Invariant.js';
 import { minimizeScenario } from './minimize.js';
 import { keyOf, parseSignature, type Signature, type SignatureKey } from './signature.js';
+import { jsonReplacer } from '../model/kernel/u64.js';
 
 /**
  * Runs per backend and revision the matrix is calibrated for. Every run is watched by every
@@ -220,5 +221,5 @@ function smaller(a: Scenario, b: Scenario): boolean {
   const y = scenarioSize(b);
   if (x.ops !== y.ops) return x.ops < y.ops;
   if (x.pages !== y.pages) return x.pages < y.pages;
-  return JSON.stringify(a).length < JSON.stringify(b).length;
+  return JSON.stringify(a, jsonReplacer).length < JSON.stringify(b, jsonReplacer).length;
 }

@@ -14,7 +14,13 @@ import type { SignatureKey } from './signature.js';
  */
 const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, BugId | readonly BugId[]>>>>> = {
   'world-well-formed': {},
-  'functional-spec': { 'snp/v7.0': 'G3', 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
+  // B15: the loff_t kvm_gmem_bind() of v6.8 .. v7.0 (the kvm-x86 and newest Arm trees have uoff_t);
+  // B16: every merged kvm_gmem_bind() ignores xa_store_range()'s error.
+  'functional-spec': {
+    'snp/v6.11': ['B15', 'B16'], 'snp/rfc-v1': ['B15', 'B16'], 'snp/v7.0': ['G3', 'B15', 'B16'], 'snp/kvm-x86-next': 'B16',
+    'tdx/v6.11': ['B15', 'B16'], 'tdx/rfc-v1': ['B3', 'B15', 'B16'], 'tdx/v7.0': ['B15', 'B16'], 'tdx/kvm-x86-next': 'B16',
+    'cca/rme-v9': ['G9', 'B15', 'B16'], 'cca/rme-v12': ['B15', 'B16'], 'cca/rme-v12 [4k-guard-lifted]': 'G10', 'cca/rmi-newest': 'B16',
+  },
   'gmem-no-kvm-refs': { 'cca/rme-v9': ['G8', 'B23'], 'cca/rme-v12': 'B23' },
   'kmap-local-lifo': { 'snp/rfc-v1': 'G1', 'snp/v7.0': 'G1' },
   'leaked-page': {

@@ -1,4 +1,5 @@
 import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
+import { jsonReplacer } from '../model/kernel/u64.js';
 
 /** The op index at which a scenario still shows what is being minimized, or undefined. */
 export type FailsAt = (s: Scenario) => number | undefined;
@@ -32,14 +33,14 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
     return true;
   };
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const before = JSON.stringify(s);
+    const before = JSON.stringify(s, jsonReplacer);
     dropOps(tryWith, () => s);
     for (let i = 0; i < s.ops.length; i++) simplifyOp(i, tryWith, () => s);
     for (const site of Object.keys(s.ub)) {
       if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
     }
     smallerMachine(tryWith, () => s);
-    if (JSON.stringify(s) === before) break;
+    if (JSON.stringify(s, jsonReplacer) === before) break;
   }
   return s;
 }

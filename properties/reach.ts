@@ -67,7 +67,9 @@ function faultNeed(f: Fault): Need | undefined {
     case 'alloc':
       // A small GFP_KERNEL kmalloc() does not fail in practice ("too small to fail"): only
       // failslab fault injection makes it.
-      return f.site === 'folio' ? undefined : { kind: 'debug', what: 'a failing kmalloc() (CONFIG_FAILSLAB fault injection)' };
+      // The same holds for an xarray's radix-tree node (kmem_cache_alloc(), GFP_KERNEL).
+      if (f.site === 'folio') return undefined;
+      return { kind: 'debug', what: f.site === 'kmalloc' ? 'a failing kmalloc() (CONFIG_FAILSLAB fault injection)' : 'a failing xarray node allocation (CONFIG_FAILSLAB fault injection)' };
     case 'fw':
       return USERSPACE_CONDITIONS.has(f.condition) ? undefined : { kind: 'firmware', what: `${f.cmd} fails with ${f.condition}` };
   }

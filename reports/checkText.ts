@@ -1,6 +1,7 @@
 import { cellName } from '../model/whatIf.js';
 import type { CellReport, ExplorationReport, FindingReport } from './checkReport.js';
 import { formatTrace } from './trace.js';
+import { jsonReplacer } from '../model/kernel/u64.js';
 
 /**
  * A check as the text a reviewer reads: per revision and backend, one line per known bug (its
@@ -29,7 +30,7 @@ function findingBlock(f: FindingReport, cell: CellReport, indent: string): strin
     `${indent}  trace:`,
     ...formatTrace(f.trace).split('\n').map((l) => `${indent}    ${l}`),
     ...(f.diagram ?? []).map((l) => `${indent}  ${l}`),
-    `${indent}  scenario: ${JSON.stringify(f.scenario)}`,
+    `${indent}  scenario: ${JSON.stringify(f.scenario, jsonReplacer)}`,
   ];
 }
 
@@ -67,7 +68,7 @@ export function explorationText(x: ExplorationReport, o: TextOptions): string {
     lines.push(`  ? INCONCLUSIVE: ${plural(inconclusive.length, 'cell')} hold (${inconclusive.map((c) => c.property).join(', ')}) but the runs missed coverage minimums: ${short.join(', ')}`);
   }
   for (const e of x.modelErrors.slice(0, 3)) {
-    lines.push(`  ! MODEL ERROR (a bug in gmemcheck, not a finding) in run ${e.run}: ${e.error.split('\n').slice(0, 4).join('\n      ')}`, `    scenario: ${JSON.stringify(e.scenario)}`);
+    lines.push(`  ! MODEL ERROR (a bug in gmemcheck, not a finding) in run ${e.run}: ${e.error.split('\n').slice(0, 4).join('\n      ')}`, `    scenario: ${JSON.stringify(e.scenario, jsonReplacer)}`);
   }
   if (x.modelErrors.length > 3) lines.push(`  ! ... ${x.modelErrors.length - 3} more runs hit model errors`);
   return lines.join('\n');

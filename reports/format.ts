@@ -5,16 +5,17 @@ import { faultText } from '../model/kernel/faults.js';
 import { snpPageTypeName } from '../model/backends/snp/uapi.js';
 
 /** Number as the kernel logs it: hex from 256 up. */
-export function hx(n: number): string {
+export function hx(n: number | bigint): string {
+  if (typeof n === 'bigint') return n >= 256n || n <= -256n ? `${n < 0n ? '-' : ''}0x${(n < 0n ? -n : n).toString(16)}` : String(n);
   return Number.isInteger(n) && Math.abs(n) >= 256 ? `${n < 0 ? '-' : ''}0x${Math.abs(n).toString(16)}` : String(n);
 }
 
 /** An operation as the ioctl a VMM would issue, with every argument. */
 export function opText(op: Op): string {
   switch (op.kind) {
-    case 'create_guest_memfd': return `KVM_CREATE_GUEST_MEMFD { size: ${hx(op.size)}, flags: ${op.flags} }`;
+    case 'create_guest_memfd': return `KVM_CREATE_GUEST_MEMFD { size: ${hx(op.size)}, flags: ${hx(op.flags)} }`;
     case 'set_user_memory_region2': return `KVM_SET_USER_MEMORY_REGION2 { slot: ${op.slot}, flags: ${op.flags}, guest_phys_addr: ${hx(op.guest_phys_addr)}, memory_size: ${hx(op.memory_size)}, guest_memfd: ${op.guest_memfd}, guest_memfd_offset: ${hx(op.guest_memfd_offset)} }`;
-    case 'set_memory_attributes': return `KVM_SET_MEMORY_ATTRIBUTES { address: ${hx(op.address)}, size: ${hx(op.size)}, attributes: ${op.attributes}, flags: ${op.flags} }`;
+    case 'set_memory_attributes': return `KVM_SET_MEMORY_ATTRIBUTES { address: ${hx(op.address)}, size: ${hx(op.size)}, attributes: ${hx(op.attributes)}, flags: ${hx(op.flags)} }`;
     case 'mmap': return `mmap(${hx(op.addr)}, ${hx(op.length)}, ${op.prot === 'rw' ? 'PROT_READ|PROT_WRITE' : 'PROT_READ'})${op.holes.length > 0 ? ` with page(s) ${op.holes.join(',')} unmapped` : ''}, filled by userspace`;
     case 'munmap': return `munmap(${hx(op.addr)}, ${hx(op.length)})`;
     case 'snp_launch_update': return `KVM_SEV_SNP_LAUNCH_UPDATE { gfn_start: ${hx(op.gfn_start)}, uaddr: ${hx(op.uaddr)}, len: ${hx(op.len)}, type: ${snpPageTypeName(op.type)}, flags: ${op.flags} }${faultsText(op.faults)}`;

@@ -22,6 +22,7 @@ import { CELL_RUNS, explore } from '../properties/explore.js';
 import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { INVARIANTS } from '../properties/registry.js';
+import { jsonReplacer } from '../model/kernel/u64.js';
 
 const { values, positionals } = parseArgs({ options: { seeds: { type: 'string' }, rerecord: { type: 'boolean' } }, allowPositionals: true });
 const dir = positionals[0] ?? join(import.meta.dirname, '..', 'corpus');
@@ -31,7 +32,7 @@ if (values.rerecord === true) {
   for (const { file, entry } of loadCorpus(dir)) {
     const next = { ...entry, verdicts: recordVerdicts(entry.scenario, entry.origin) };
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
+    writeFileSync(tmp, `${JSON.stringify(next, jsonReplacer, 2)}\n`);
     renameSync(tmp, file);
   }
   console.log(`re-recorded the verdicts of every file in ${dir}`);

@@ -53,9 +53,9 @@ function scenarioFor(backend: BackendId, c: Case): Scenario {
       ? { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * PS, nr_pages: npages, flags: c.measure === false ? 0 : KVM_TDX_MEASURE_MEMORY_REGION, faults }
       : { kind: 'arm_rmi_populate', base: gfn * PS, size: npages * PS, source_uaddr: src, flags: c.measure === false ? 0 : KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults };
   const ops: Op[] = [
-    { kind: 'create_guest_memfd', size: SLOT_PAGES * PS, flags: 0 },
-    { kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS, memory_size: SLOT_PAGES * PS, userspace_addr: SRC, guest_memfd: 1, guest_memfd_offset: 0 },
-    { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: SLOT_PAGES * PS, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+    { kind: 'create_guest_memfd', size: BigInt(SLOT_PAGES * PS), flags: 0n },
+    { kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS, memory_size: SLOT_PAGES * PS, userspace_addr: SRC, guest_memfd: 1, guest_memfd_offset: 0n },
+    { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: SLOT_PAGES * PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
     { kind: 'mmap', addr: SRC, length: (SLOT_PAGES + 1) * PS, prot: 'rw', holes: [] },
     ...(backend === 'cca' ? [{ kind: 'arm_realm_create', faults: [] } as const] : []),
     populate,

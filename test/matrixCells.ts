@@ -9,6 +9,7 @@ import { atLeast, declaredLabel, needsText, scenarioNeeds } from '../properties/
 import { sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { cellRuns, suiteSeed } from './suite.js';
+import { jsonReplacer } from '../model/kernel/u64.js';
 
 /**
  * The expected-verdict matrix for a backend. Each revision is explored once, every invariant
@@ -38,7 +39,7 @@ export function matrixSuite(backend: BackendId): void {
           if (cell === undefined) throw new Error(`no cell for ${invariant.id}`);
           const findings = cell.status === 'violated' ? cell.findings : [];
           const j = judgeCell(expectedFor(revision, invariant.id, backend, whatIf), findings, cell.status === 'inconclusive');
-          const show = (f: (typeof findings)[number]) => `${f.key} (first in run ${f.firstRun}): ${JSON.stringify(f.counterexample)}`;
+          const show = (f: (typeof findings)[number]) => `${f.key} (first in run ${f.firstRun}): ${JSON.stringify(f.counterexample, jsonReplacer)}`;
           expect(j.unexpected.map(show), `signatures the matrix does not expect (seed ${seed})`).toEqual([]);
           expect(j.missing.map((b) => b.id), `expected bugs not found in ${runs} runs (seed ${seed})`).toEqual([]);
           if (cell.status === 'inconclusive') expect(cell.shortfall, 'coverage minimums not reached').toEqual([]);
@@ -53,8 +54,8 @@ export function matrixSuite(backend: BackendId): void {
           for (const { finding, bug } of j.known) {
             const size = scenarioSize(finding.counterexample);
             const bound = sizeBound(expectedFor(revision, invariant.id, backend, whatIf).expectation, bug);
-            expect(size.ops, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample)}`).toBeLessThanOrEqual(bound.maxOps);
-            expect(size.pages, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample)}`).toBeLessThanOrEqual(bound.maxPages);
+            expect(size.ops, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample, jsonReplacer)}`).toBeLessThanOrEqual(bound.maxOps);
+            expect(size.pages, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample, jsonReplacer)}`).toBeLessThanOrEqual(bound.maxPages);
           }
         });
       }

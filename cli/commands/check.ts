@@ -10,6 +10,7 @@ import { abortedReport, type ExplorationReport, type FindingReport, type Revisio
 import { explorationText, explorationVerdict, summaryText, totals } from '../../reports/checkText.js';
 import { sharedRunner, workerHeapMb, type CheckRunner } from '../runner.js';
 import type { RevisionSource } from '../workerProtocol.js';
+import { jsonReplacer } from '../../model/kernel/u64.js';
 
 /** A replay (`--signature` with `--path`) that does not reproduce: bad input, exit status 2. */
 export class ReplayMismatch extends Error {}
@@ -92,7 +93,7 @@ export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevis
     : t.differs > 0 ? `${t.differs} cell(s) differ from what the matrix expects`
     : o.strict && violated ? '--strict, and properties are violated'
     : 'every cell as the matrix expects';
-  if (o.json) io.write(`${JSON.stringify({ seed: o.seed, runs: o.runs ?? CELL_RUNS, interrupted, exit: code, totals: t, explorations: reports }, null, 2)}\n`);
+  if (o.json) io.write(`${JSON.stringify({ seed: o.seed, runs: o.runs ?? CELL_RUNS, interrupted, exit: code, totals: t, explorations: reports }, jsonReplacer, 2)}\n`);
   else io.write(`\n${summaryText(reports, header, interrupted)}\nexit ${code}: ${why}\n`);
   return code;
 }

@@ -6,6 +6,7 @@ import { judgeScenario, verdictMismatch } from '../../properties/corpus/judge.js
 import { needsText, scenarioNeeds } from '../../properties/reach.js';
 import { CONTENT_MESSAGES, contentDiagram } from '../../reports/contentDiagram.js';
 import { buildTrace, formatTrace, type TraceOp } from '../../reports/trace.js';
+import { jsonReplacer } from '../../model/kernel/u64.js';
 
 export interface ReplayOptions {
   readonly file: string;
@@ -55,7 +56,7 @@ export function runReplay(o: ReplayOptions, write: (s: string) => void): number 
   const traced = o.traceOf ?? (origin.kind === 'found' && results.some((r) => r.revision === origin.revision) ? origin.revision : results.find((r) => r.violated.length > 0)?.revision ?? results[0]?.revision);
   const shown = relative(process.env.INIT_CWD ?? process.cwd(), o.file) || o.file;
   if (o.json) {
-    write(`${JSON.stringify({ file: shown, name: o.entry.name, about: o.entry.about, origin, scenario: o.entry.scenario, results, ok: failed.length === 0 }, null, 2)}\n`);
+    write(`${JSON.stringify({ file: shown, name: o.entry.name, about: o.entry.about, origin, scenario: o.entry.scenario, results, ok: failed.length === 0 }, jsonReplacer, 2)}\n`);
     return failed.length === 0 ? 0 : 1;
   }
   const lines = [`${shown}: ${o.entry.about}`, `  origin: ${origin.kind === 'found' ? `found on ${origin.revision} by ${origin.property} (${origin.bug})` : `boundary case: ${origin.case}`}`];

@@ -4,6 +4,9 @@ import type { RmmVersion } from '../../model/revisions/Revision.js';
 import type { BackendId, Fault, Op } from '../../model/scenario/Scenario.js';
 import { BUFFER_ADDRS, type Layout } from '../layout.js';
 
+/** KVM_MEMORY_ATTRIBUTE_PRIVATE as the u64 `struct kvm_memory_attributes` carries. */
+const PRIVATE = BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE);
+
 /** The guest_memfd fd number the set-up creates (files are numbered from 1). */
 export const GMEM_FD = 1;
 
@@ -14,16 +17,16 @@ export const GMEM_FD = 1;
 export function setupOps(l: Layout, backend: BackendId = 'snp'): Op[] {
   const ps = l.geometry.page_size;
   const ops: Op[] = [
-    { kind: 'create_guest_memfd', size: l.gmemPages * ps, flags: l.gmemFlags },
+    { kind: 'create_guest_memfd', size: BigInt(l.gmemPages * ps), flags: l.gmemFlags },
     {
       kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD,
       guest_phys_addr: l.slot.base_gfn * ps, memory_size: l.slot.npages * ps,
       // The shared alias of the slot is the first source buffer (double backing, as VMMs did).
-      userspace_addr: BUFFER_ADDRS[0], guest_memfd: GMEM_FD, guest_memfd_offset: l.slot.pgoff * ps,
+      userspace_addr: BUFFER_ADDRS[0], guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(l.slot.pgoff * ps),
     },
   ];
   for (const [a, b] of l.privateRanges) {
-    if (b > a) ops.push({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + a) * ps, size: (b - a) * ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 });
+    if (b > a) ops.push({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + a) * ps, size: (b - a) * ps, attributes: PRIVATE, flags: 0n });
   }
   for (const buf of l.buffers) ops.push({ kind: 'mmap', addr: buf.addr, length: buf.npages * ps, prot: buf.prot, holes: buf.holes });
   // rme-v9 needs KVM_CAP_ARM_RME_CREATE_REALM first; later revisions create the realm on first use.
@@ -49,18 +52,21 @@ export function attributesOpArb(l: Layout): fc.Arbitrary<Op> {
     .record({
       first: fc.integer({ min: 0, max: l.slot.npages - 1 }),
       n: fc.integer({ min: 1, max: l.slot.npages }),
-      attributes: fc.constantFrom(KVM_MEMORY_ATTRIBUTE_PRIVATE, 0),
-      flags: fc.oneof({ arbitrary: fc.constant(0), weight: 9 }, { arbitrary: fc.constant(1), weight: 1 }),
+      attributes: fc.constantFrom(PRIVATE, 0n),
+      flags: fc.oneof({ arbitrary: fc.constant(0n), weight: 9 }, { arbitrary: fc.constant(1n), weight: 1 }),
     })
     .map(({ first, n, attributes, flags }): Op => ({ kind: 'set_memory_attributes', address: (l.slot.base_gfn + first) * ps, size: n * ps, attributes, flags }));
   const base = (l.slot.base_gfn) * ps;
   const edge = fc.constantFrom<Op>(
-    { kind: 'set_memory_attributes', address: base + 1, size: ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
-    { kind: 'set_memory_attributes', address: base, size: ps + 1, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
-    { kind: 'set_memory_attributes', address: base, size: 0, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
-    { kind: 'set_memory_attributes', address: (l.slot.base_gfn + l.slot.npages + 4) * ps, size: ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
-    { kind: 'set_memory_attributes', address: base, size: ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE | 1, flags: 0 },
-    { kind: 'set_memory_attributes', address: base, size: ps, attributes: 1 << 4, flags: 0 },
+    { kind: 'set_memory_attributes', address: base + 1, size: ps, attributes: PRIVATE, flags: 0n },
+    { kind: 'set_memory_attributes', address: base, size: ps + 1, attributes: PRIVATE, flags: 0n },
+    { kind: 'set_memory_attributes', address: base, size: 0, attributes: PRIVATE, flags: 0n },
+    { kind: 'set_memory_attributes', address: (l.slot.base_gfn + l.slot.npages + 4) * ps, size: ps, attributes: PRIVATE, flags: 0n },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: PRIVATE | 1n, flags: 0n },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: 1n << 4n, flags: 0n },
+    // u64 bits a 32-bit test would miss.
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: PRIVATE | (1n << 32n), flags: 0n },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: PRIVATE, flags: 1n << 63n },
   );
   return fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: edge, weight: 1 });
 }
@@ -118,17 +124,39 @@ export function memslotArb(l: Layout): fc.Arbitrary<Op> {
   if (create?.kind !== 'set_user_memory_region2') throw new Error('setupOps() lost its memslot');
   const ps = l.geometry.page_size;
   const after = (l.slot.base_gfn + l.slot.npages + 8) * ps;
+  // Slot 2: slot 1 is secondSlotArb's, and an existing id would stop every one of these at the
+  // "private memslots are immutable" check.
   return fc.oneof(
     { arbitrary: fc.constantFrom<Op>({ ...create, memory_size: 0 }, create), weight: 3 },
     {
       arbitrary: fc.constantFrom<Op>(
-        { ...create, slot: 1, guest_phys_addr: after },
-        { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: (l.slot.pgoff + l.slot.npages) * ps },
-        { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: (l.slot.pgoff + l.slot.npages) * ps + 1 },
-        { ...create, slot: 1, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: l.gmemPages * ps },
+        { ...create, slot: 2, guest_phys_addr: after },
+        { ...create, slot: 2, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps) },
+        { ...create, slot: 2, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps + 1) },
+        { ...create, slot: 2, guest_phys_addr: after, memory_size: ps, guest_memfd_offset: BigInt(l.gmemPages * ps) },
       ),
       weight: 2,
     },
+  );
+}
+
+/**
+ * What a syscall fuzzer tries on the u64 fields, once at set-up: a binding in a slot of its own
+ * (2, far from the populated range) whose offset plus size passes 2^63 (the signed sum of the
+ * loff_t kvm_gmem_bind(), B15) or 2^64 (the u64 wrap kvm_set_memory_region() refuses); the page
+ * past the range bound while an xarray node allocation fails (every merged bind ignores
+ * xa_store_range()'s -ENOMEM, B16); a guest_memfd whose flags set bit 32 (a 32-bit test misses it).
+ */
+export function u64EdgeArb(l: Layout): fc.Arbitrary<Op[]> {
+  const create = setupOps(l)[1];
+  if (create?.kind !== 'set_user_memory_region2') throw new Error('setupOps() lost its memslot');
+  const ps = l.geometry.page_size;
+  const at = { ...create, slot: 2, guest_phys_addr: (l.slot.base_gfn + l.slot.npages + 16) * ps, memory_size: ps };
+  return fc.constantFrom<Op[]>(
+    [{ ...at, guest_memfd_offset: (1n << 63n) - BigInt(ps) }],
+    [{ ...at, guest_memfd_offset: (1n << 64n) - BigInt(ps) }],
+    [{ ...at, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps), faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] }],
+    [{ kind: 'create_guest_memfd', size: BigInt(ps), flags: (1n << 32n) | 1n }],
   );
 }
 
@@ -141,9 +169,9 @@ export function secondSlotArb(l: Layout): fc.Arbitrary<Op[]> {
   const ps = l.geometry.page_size;
   const base = (l.slot.base_gfn + l.slot.npages) * ps;
   return fc.constant<Op[]>([
-    { kind: 'create_guest_memfd', size: 2 * ps, flags: l.gmemFlags },
-    { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: 2 * ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD + 1, guest_memfd_offset: 0 },
-    { kind: 'set_memory_attributes', address: base, size: 2 * ps, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+    { kind: 'create_guest_memfd', size: BigInt(2 * ps), flags: l.gmemFlags },
+    { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: 2 * ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD + 1, guest_memfd_offset: 0n },
+    { kind: 'set_memory_attributes', address: base, size: 2 * ps, attributes: PRIVATE, flags: 0n },
   ]);
 }
 

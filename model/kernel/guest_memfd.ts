@@ -1,7 +1,9 @@
-import { EBADF, EEXIST, EINVAL, ENODEV, EOPNOTSUPP } from './errno.js';
+import { EINVAL, ENODEV, EOPNOTSUPP } from './errno.js';
 import type { Impl } from './bind.js';
 import type { KernelServices } from './Kernel.js';
 import { KVM, type Kvm, type KvmMemorySlot } from './services/kvmcore.js';
+import type { GmemBindFns } from './guest_memfd_bind.js';
+import { as_loff_t, u64, u64_test, u64ToNumber } from './u64.js';
 
 /**
  * guest_memfd code that no modelled revision changes (the populate path lives in the
@@ -26,8 +28,7 @@ export interface GmemArchHooks {
 
 export interface GmemCommonFns {
   /** KVM_CREATE_GUEST_MEMFD: returns the new file handle or -errno. */
-  kvm_gmem_create(kvm: Kvm, size: number, flags: number): number;
-  kvm_gmem_bind(kvm: Kvm, slot: KvmMemorySlot, file: number, offset: number): number;
+  kvm_gmem_create(kvm: Kvm, size: u64, flags: u64): number;
   kvm_gmem_unbind(slot: KvmMemorySlot): void;
   kvm_gmem_get_index(slot: KvmMemorySlot, gfn: number): number;
   kvm_gmem_fallocate(file: number, mode: number, offset: number, len: number): number;
@@ -41,41 +42,33 @@ export interface GmemCommonFns {
   kvm_gmem_fault_user_mapping(file: number, pgoff: number): number;
 }
 
-export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns;
+export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns & GmemBindFns;
 
 export const VM_FAULT_SIGBUS = 0x0002;
 export const VM_FAULT_LOCKED = 0x0200;
 
 export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
-  kvm_gmem_create(k, _kvm, size, flags) {
-    const valid = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
-    if ((flags & ~valid) !== 0) return -EINVAL;
+  kvm_gmem_create(k, _kvm, args_size, args_flags) {
+    // `loff_t size = args->size; u64 flags = args->flags;`: the size's sign and every flag bit count.
+    const size = as_loff_t(args_size);
+    const valid = u64(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+    if (u64_test(args_flags, ~valid)) return -EINVAL;
     // kvm_arch_supports_gmem_init_shared() is false for SEV-SNP and TDX VMs.
-    if ((flags & GUEST_MEMFD_FLAG_INIT_SHARED) !== 0) return -EINVAL;
-    if (size <= 0 || size % k.PAGE_SIZE !== 0) return -EINVAL;
-    return k.gmem_file_create(size, flags);
+    if (u64_test(args_flags, u64(GUEST_MEMFD_FLAG_INIT_SHARED))) return -EINVAL;
+    if (size <= 0n || size % BigInt(k.PAGE_SIZE) !== 0n) return -EINVAL;
+    // A page-aligned size below 2^63 is exactly a double (at most 51 significant bits).
+    return k.gmem_file_create(Number(size), u64ToNumber(args_flags));
   },
 
-  kvm_gmem_bind(k, _kvm, slot, file, offset) {
-    const size = slot.npages * k.PAGE_SIZE;
-    if (!k.gmem_file_exists(file)) return -EBADF;
-    if (offset < 0 || offset % k.PAGE_SIZE !== 0 || offset + size > k.gmem_file_size(file)) return -EINVAL;
-    const start = offset / k.PAGE_SIZE;
-    const end = start + slot.npages;
-    k.filemap_invalidate_lock(file);
-    let r = 0;
-    if (k.gmem_bindings_any(file, start, end)) r = -EEXIST;
-    else k.gmem_bindings_store(file, start, end, slot.id);
-    k.filemap_invalidate_unlock(file);
-    return r;
-  },
-
+  // Shared by every generation: its forms differ only for a file being closed (ae431059e75d,
+  // v6.18: unbind even then; kvm-x86 takes no file reference), which the model never interleaves.
+  // Erasing never allocates, so none checks xa_store_range()'s result.
   kvm_gmem_unbind(k, slot) {
     const file = slot.gmem_file;
     if (file === 0) return;
     const start = slot.gmem_pgoff;
     k.filemap_invalidate_lock(file);
-    k.gmem_bindings_store(file, start, start + slot.npages, null);
+    k.xa_store_range(file, start, start + slot.npages, null);
     k.filemap_invalidate_unlock(file);
   },
 

@@ -1,4 +1,5 @@
 import { EEXIST, EINVAL } from './errno.js';
+import { u64, u64_add, u64_test, u64ToIndex, u64ToNumber } from './u64.js';
 import type { Impl } from './bind.js';
 import type { GmemK } from './guest_memfd.js';
 import type { Kvm } from './services/kvmcore.js';
@@ -17,14 +18,14 @@ export interface KvmUserspaceMemoryRegion2 {
   readonly memory_size: number;
   readonly userspace_addr: number;
   readonly guest_memfd: number;
-  readonly guest_memfd_offset: number;
+  readonly guest_memfd_offset: u64;
 }
 
 export interface KvmMemoryAttributes {
   readonly address: number;
   readonly size: number;
-  readonly attributes: number;
-  readonly flags: number;
+  readonly attributes: u64;
+  readonly flags: u64;
 }
 
 export const KVM_USER_MEM_SLOTS = 32;
@@ -46,8 +47,14 @@ export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
   kvm_set_memory_region(k, kvm, mem) {
     const ps = k.PAGE_SIZE;
     if ((mem.flags & ~KVM_MEM_GUEST_MEMFD) !== 0) return -EINVAL;
+    // General sanity checks, in the C's order (kernel-facts §5.1; torvalds/linux:virt/kvm/kvm_main.c).
+    if (mem.memory_size % ps !== 0) return -EINVAL;
+    if (mem.guest_phys_addr % ps !== 0) return -EINVAL;
+    if (mem.userspace_addr % ps !== 0) return -EINVAL;
+    // `guest_memfd_offset & (PAGE_SIZE - 1) || guest_memfd_offset + memory_size < guest_memfd_offset`, on u64.
+    if ((mem.flags & KVM_MEM_GUEST_MEMFD) !== 0 &&
+        (mem.guest_memfd_offset % BigInt(ps) !== 0n || u64_add(mem.guest_memfd_offset, u64(mem.memory_size)) < mem.guest_memfd_offset)) return -EINVAL;
     if (mem.slot < 0 || mem.slot >= KVM_USER_MEM_SLOTS) return -EINVAL;
-    if (mem.memory_size % ps !== 0 || mem.guest_phys_addr % ps !== 0 || mem.userspace_addr % ps !== 0 || mem.memory_size < 0) return -EINVAL;
     const old = k.memslot_by_id(mem.slot);
     if (mem.memory_size === 0) {
       if (old === null) return -EINVAL;
@@ -57,15 +64,28 @@ export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
       k.memslot_delete(mem.slot);
       return 0;
     }
-    if (old !== null) return -EEXIST;
     const npages = mem.memory_size / ps;
     const base_gfn = mem.guest_phys_addr / ps;
+    if (old !== null) {
+      // Modify an existing slot. "Private memslots are immutable, they can only be deleted."
+      if ((mem.flags & KVM_MEM_GUEST_MEMFD) !== 0) return -EINVAL;
+      if (mem.userspace_addr !== old.userspace_addr || npages !== old.npages || ((mem.flags ^ old.flags) & KVM_MEM_GUEST_MEMFD) !== 0) return -EINVAL;
+      // KVM_MR_FLAGS_ONLY has no flag left to change here (no dirty logging, no READONLY).
+      if (base_gfn === old.base_gfn) return 0;
+      // KVM_MR_MOVE: the old range is zapped and the slot appears at its new base.
+      if (k.memslot_overlaps(base_gfn, npages, mem.slot)) return -EEXIST;
+      k.kvm_mmu_unmap_gfn_range(kvm, old.base_gfn, old.base_gfn + old.npages);
+      k.memslot_delete(mem.slot);
+      k.memslot_install({ ...old, base_gfn });
+      return 0;
+    }
     if (k.memslot_overlaps(base_gfn, npages, mem.slot)) return -EEXIST;
     const hasGmem = (mem.flags & KVM_MEM_GUEST_MEMFD) !== 0;
     const slot: Memslot = {
       id: mem.slot, base_gfn, npages, flags: mem.flags, userspace_addr: mem.userspace_addr,
       gmem_file: hasGmem ? mem.guest_memfd : 0,
-      gmem_pgoff: hasGmem ? mem.guest_memfd_offset / ps : 0,
+      // `slot->gmem.pgoff = start` as kvm_gmem_bind() computes it (used only once the bind succeeded).
+      gmem_pgoff: hasGmem ? u64ToIndex(mem.guest_memfd_offset, k.PAGE_SHIFT) : 0,
     };
     if (hasGmem) {
       const r = k.kvm_gmem_bind(kvm, slot, mem.guest_memfd, mem.guest_memfd_offset);
@@ -79,13 +99,14 @@ export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
     const ps = k.PAGE_SIZE;
     // Without KVM_GENERIC_MEMORY_ATTRIBUTES the ioctl does not exist (kvm_arch_vm_ioctl: -EINVAL).
     if (!k.kvm_vm_memory_attributes(kvm)) return -EINVAL;
-    if (attrs.flags !== 0) return -EINVAL;
-    if ((attrs.attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0) return -EINVAL;
+    // flags and attributes are u64s: a bit above 31 is just as unknown as bit 4.
+    if (attrs.flags !== 0n) return -EINVAL;
+    if (u64_test(attrs.attributes, ~u64(KVM_MEMORY_ATTRIBUTE_PRIVATE))) return -EINVAL;
     if (attrs.size === 0 || attrs.address + attrs.size < attrs.address) return -EINVAL;
     if (attrs.address % ps !== 0 || attrs.size % ps !== 0) return -EINVAL;
     const start = attrs.address / ps;
     const end = (attrs.address + attrs.size) / ps;
-    return k.kvm_vm_set_mem_attributes(kvm, start, end, attrs.attributes);
+    return k.kvm_vm_set_mem_attributes(kvm, start, end, u64ToNumber(attrs.attributes));
   },
 
   /** Reserve-then-store, with the MMU zap of the range (pre_set_range) under mmu_lock. */

@@ -79,7 +79,8 @@ export function opaqueAs(opaque: PopulateOpaque, tag: PopulateOpaque['tag']): Po
 
 /** The entry points a backend needs from a revision. */
 export const ENTRY_POINTS: Readonly<Record<BackendId, readonly string[]>> = {
-  snp: ['snp_launch_update'],
-  tdx: ['tdx_vcpu_init_mem_region'],
-  cca: ['realm_populate_ioctl', 'kvm_realm_unmap_range', 'kvm_destroy_realm', 'kvm_activate_realm'],
+  // kvm_gmem_bind(): the form of the revision's tree (model/kernel/guest_memfd_bind.ts).
+  snp: ['snp_launch_update', 'kvm_gmem_bind'],
+  tdx: ['tdx_vcpu_init_mem_region', 'kvm_gmem_bind'],
+  cca: ['realm_populate_ioctl', 'kvm_realm_unmap_range', 'kvm_destroy_realm', 'kvm_activate_realm', 'kvm_gmem_bind'],
 };

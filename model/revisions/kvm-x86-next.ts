@@ -14,6 +14,7 @@ import {
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { gmemV70, type GetPfnOutV70, type kvm_gmem_populate_cb_v70 } from './v7.0.js';
+import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * The newest kvm-x86 trees (2026): v7.0 plus "guest_memfd fixes for bind and populate"
@@ -31,7 +32,7 @@ export interface GmemNextFns {
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, may_writeback_src: boolean, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
 }
 
-export interface NextFns extends GmemNextFns {
+export interface NextFns extends GmemNextFns, GmemBindFns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v70;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v70;
@@ -83,6 +84,9 @@ export const gmemNext: Impl<GmemNextFns, KvmMainK & GmemNextFns> = {
 };
 
 export const nextFns: Impl<NextFns, K> = {
+  // kvm-x86@5e38e1bd: the uoff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindUoff.kvm_gmem_bind,
+
   ...gmemNext,
 
   // ---- arch/x86/kvm/svm/sev.c @ kvm-x86/linux:1a27afa0511e404fd87c1a5e643945940ef72f90 ----

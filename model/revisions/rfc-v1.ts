@@ -13,6 +13,7 @@ import {
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_old, tdx_vcpu_init_mem_region_old } from './v6.11.js';
+import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * Michael Roth's RFC v1 (2025-11-13), patches 1/3 (remove preparation tracking) and 3/3 (GUP
@@ -38,7 +39,7 @@ export interface GetPfnOutRfc {
   max_order: number;
 }
 
-export interface RfcV1Fns {
+export interface RfcV1Fns extends GmemBindFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutRfc): number;
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_rfc_v1, opaque: PopulateOpaque): number;
@@ -51,6 +52,9 @@ export interface RfcV1Fns {
 type K = X86K & RfcV1Fns;
 
 export const rfcV1Fns: Impl<RfcV1Fns, K> = {
+  // RFC v1 applies to a v6.18-era tree: the loff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+
   // ---- virt/kvm/guest_memfd.c (1/3 + 3/3) ----
 
   kvm_gmem_get_folio: (k, inode, index) => k.filemap_grab_folio(inode, index),

@@ -9,6 +9,7 @@ import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, RMI_ERROR_RTT, RMI_MEASURE_CONTENT,
 import { opaqueAs, type Revision } from './Revision.js';
 import { gmemV611, type GmemV611Fns, type kvm_gmem_populate_cb_v611 } from './v6.11.js';
 import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, rmeUnmapWalk, type RmeDataPageFns, type RmeLifecycleFns } from './rme-v9.js';
+import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * rme-v12: the series' v12 (2025-12-17), 20/46 "arm64: RMI: Allow populating initial contents",
@@ -21,7 +22,7 @@ import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, rmeUnmapWalk, type RmeDataPag
  * int and writes nothing back. The realm lifecycle is v9's (RMM 1.0); the stage-2 unmap is v9's
  * without the page reference v9 dropped there.
  */
-export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns {
+export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns, GmemBindFns {
   realm_destroy_private_granule(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
   realm_unmap_private_page(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
   realm_unmap_private_range(kvm: Kvm, start: number, end: number): void;
@@ -38,6 +39,9 @@ export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns 
 type K = ArmK & RmeV12Fns;
 
 export const rmeV12Fns: Impl<RmeV12Fns, K> = {
+  // v12 applies to v6.19-rc: the loff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+
   ...gmemV611,
   ...rmeDataPage,
   ...rmeLifecycle,

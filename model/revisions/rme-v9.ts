@@ -10,6 +10,7 @@ import { RMM_RTT_MAX_LEVEL } from '../backends/cca/state.js';
 import { RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
 import type { Revision } from './Revision.js';
 import { gmemV611, type GetPfnOut, type GmemV611Fns } from './v6.11.js';
+import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * rme-v9: Steven Price's KVM RME series v9 (2025-06-11), 19/43 "arm64: RME: Allow populating
@@ -42,7 +43,7 @@ export interface GmemPfnPage {
   page: number;
 }
 
-export interface RmeV9Fns extends GmemV611Fns {
+export interface RmeV9Fns extends GmemV611Fns, GmemBindFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_gmem_prepare_folio(kvm: Kvm, slot: KvmMemorySlot, gfn: number, folio: number): number;
@@ -217,6 +218,9 @@ export const rmeUnmapWalk: Impl<RmeUnmapWalkFns, ArmK & RmeUnmapWalkFns & { real
 };
 
 export const rmeV9Fns: Impl<RmeV9Fns, K> = {
+  // v9 applies to v6.16-rc: the loff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+
   ...gmemV611,
   ...rmeDataPage,
   ...rmeLifecycle,

@@ -13,6 +13,7 @@ import {
 import { opaqueAs, type Revision } from './Revision.js';
 import { gmemNext, type GmemNextFns } from './kvm-x86-next.js';
 import type { kvm_gmem_populate_cb_v70, GetPfnOutV70 } from './v7.0.js';
+import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * rmi-newest: the newest stored Arm CCA tree, kamalca/linux:arch/arm64/kvm/rmi.c@845841b280d36f9c462522a9c0e17450c7d85252
@@ -26,7 +27,7 @@ import type { kvm_gmem_populate_cb_v70, GetPfnOutV70 } from './v7.0.js';
  * free_folio/invalidate hook and no KVM_GENERIC_MEMORY_ATTRIBUTES: guest_memfd tracks private
  * memory itself.
  */
-export interface RmiNewestFns extends GmemNextFns {
+export interface RmiNewestFns extends GmemNextFns, GmemBindFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_arm_rmi_populate(kvm: Kvm, args: KvmArmRmiPopulate): number;
@@ -47,6 +48,9 @@ export interface RmiNewestFns extends GmemNextFns {
 type K = ArmK & RmiNewestFns;
 
 export const rmiNewestFns: Impl<RmiNewestFns, K> = {
+  // kamalca/linux:virt/kvm/guest_memfd.c@6f122715: the uoff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindUoff.kvm_gmem_bind,
+
   ...gmemNext,
 
   // ---- virt/kvm/guest_memfd.c @ kamalca/linux:6f122715419d21a1100823285cb48e99e2366be5 ----

@@ -14,6 +14,7 @@ import {
 } from '../backends/snp/uapi.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
+import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * v6.11 .. v6.19: the "old" populate path. kvm_gmem_populate() holds the filemap invalidate
@@ -45,7 +46,7 @@ export interface GmemV611Fns {
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_v611, opaque: PopulateOpaque): number;
 }
 
-export interface V611Fns extends GmemV611Fns {
+export interface V611Fns extends GmemV611Fns, GmemBindFns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
@@ -235,6 +236,9 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
 };
 
 export const v611Fns: Impl<V611Fns, K> = {
+  // v6.11 .. v6.19: the loff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+
   ...gmemV611,
 
   // ---- arch/x86/kvm/svm/sev.c @ torvalds/linux:0097f9df996fe9c4a66a9f96a492391a8432affd ----

@@ -14,6 +14,7 @@ import {
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { tdx_vcpu_init_mem_region_old } from './v6.11.js';
+import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * v7.0: Roth v3 as applied to kvm-x86 `gmem` and merged for 7.0 ("KVM guest_memfd changes for
@@ -33,7 +34,7 @@ export interface GetPfnOutV70 {
   pfn: number;
 }
 
-export interface V70Fns {
+export interface V70Fns extends GmemBindFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutV70): number;
   __kvm_gmem_populate(kvm: Kvm, slot: KvmMemorySlot, file: number, gfn: number, src_page: number, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
@@ -110,6 +111,9 @@ export const gmemV70: Impl<GmemV70Fns, KvmMainK & GmemV70Fns> = {
 };
 
 export const v70Fns: Impl<V70Fns, K> = {
+  // v7.0: the loff_t bind (model/kernel/guest_memfd_bind.ts).
+  kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+
   ...gmemV70,
 
   kvm_gmem_populate(k, kvm, start_gfn, src, npages, post_populate, opaque) {

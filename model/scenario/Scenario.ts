@@ -1,4 +1,5 @@
 import type { Geometry } from '../geometry.js';
+import type { u64 } from '../kernel/u64.js';
 import type { Prot } from '../world/userspaceMm.js';
 
 /**
@@ -32,8 +33,11 @@ export interface Scenario {
 export type Fault =
   /** The nth get_user_pages*() call fails outright, or pins one page fewer than asked. */
   | { readonly kind: 'gup'; readonly nth: number; readonly result: 'efault' | 'short' }
-  /** The nth allocation at `site` fails (-ENOMEM). */
-  | { readonly kind: 'alloc'; readonly nth: number; readonly site: 'folio' | 'kmalloc' }
+  /**
+   * The nth allocation at `site` fails (-ENOMEM): a guest_memfd folio, a kmalloc(), or a
+   * radix-tree node of an xarray store (xa_store_range() of a guest_memfd binding).
+   */
+  | { readonly kind: 'alloc'; readonly nth: number; readonly site: 'folio' | 'kmalloc' | 'xa_node' }
   /** signal_pending(current) is true from the nth check on. */
   | { readonly kind: 'signal'; readonly nth: number }
   /**
@@ -44,8 +48,11 @@ export type Fault =
   | { readonly kind: 'fw'; readonly cmd: string; readonly condition: string; readonly nth: number; readonly unit?: number | undefined };
 
 export type Op =
-  /** KVM_CREATE_GUEST_MEMFD; files are numbered 1, 2, ... in creation order. */
-  | { readonly kind: 'create_guest_memfd'; readonly size: number; readonly flags: number }
+  /**
+   * KVM_CREATE_GUEST_MEMFD; files are numbered 1, 2, ... in creation order. `size` and `flags`
+   * are the u64s of `struct kvm_create_guest_memfd`, exact (the C reads size as loff_t).
+   */
+  | { readonly kind: 'create_guest_memfd'; readonly size: u64; readonly flags: u64 }
   /** KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD (binds the guest_memfd range). */
   | {
       readonly kind: 'set_user_memory_region2';
@@ -55,10 +62,13 @@ export type Op =
       readonly memory_size: number;
       readonly userspace_addr: number;
       readonly guest_memfd: number;
-      readonly guest_memfd_offset: number;
+      /** u64, exact: the C tests its low bits, its sum with memory_size, and reads it as loff_t. */
+      readonly guest_memfd_offset: u64;
+      /** Allocation failures inside the ioctl (the binding's xa_store_range()). */
+      readonly faults?: readonly Fault[] | undefined;
     }
-  /** KVM_SET_MEMORY_ATTRIBUTES (VM ioctl). */
-  | { readonly kind: 'set_memory_attributes'; readonly address: number; readonly size: number; readonly attributes: number; readonly flags: number }
+  /** KVM_SET_MEMORY_ATTRIBUTES (VM ioctl); `attributes` and `flags` are u64s tested bit by bit. */
+  | { readonly kind: 'set_memory_attributes'; readonly address: number; readonly size: number; readonly attributes: u64; readonly flags: u64 }
   /**
    * mmap(MAP_ANONYMOUS) at a page-aligned `addr`, then userspace writes every byte (so each
    * byte's provenance is its own address). `holes` are page indexes left unmapped.

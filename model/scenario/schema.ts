@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { geometryProblem } from '../geometry.js';
+import { U64_MAX } from '../kernel/u64.js';
 import { MAX_SCENARIO_OPS, scenarioLimitProblems, tooManyOps } from './limits.js';
 import type { Scenario } from './Scenario.js';
 
@@ -8,35 +9,50 @@ import type { Scenario } from './Scenario.js';
  * operation, checked on load so a hand-edited corpus file gets an error naming the field. The
  * compile-time check at the bottom keeps the two in step.
  */
-// The model computes with JS numbers, exact up to 2^53 - 1; a u64 above that cannot be stored.
+// Addresses and sizes are numbers, exact up to 2^53 - 1: past it the C's own checks (alignment,
+// access_ok, overflow of base + size) would refuse them, which the model does not show. The u64s
+// the C tests by bit or sign are `u64` below.
 const int = z.number().int({
   error: (iss) => (iss.code === 'too_big' ? `${String(iss.input)} is past 2^53 - 1, the largest integer the model holds exactly (u64 values above it are not modelled)` : undefined),
 });
 const nat = int.nonnegative();
 const addr = nat;
+/** A narrower uAPI field: userspace cannot write a value the struct member does not hold. */
+const uint = (bits: 8 | 16 | 32, member: string) => nat.max(2 ** bits - 1, { error: `${member} is a __u${bits}: at most ${2 ** bits - 1}` });
+/**
+ * A u64 the C tests bit by bit or by sign, held exactly: a number up to 2^53 - 1, or a string
+ * (`"0x8000000000000000"`, or decimal) for any u64; written back the same way (u64Json).
+ */
+const u64 = z
+  .union([nat, z.string().regex(/^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/, { error: 'a u64 written as a string is 0x followed by 1 to 16 hex digits, or decimal' })])
+  .transform((v, ctx) => {
+    const b = BigInt(v);
+    if (b > U64_MAX) ctx.addIssue({ code: 'custom', message: `${String(v)} is past 2^64 - 1` });
+    return b;
+  });
 
 const fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('gup'), nth: int.positive(), result: z.enum(['efault', 'short']) }),
-  z.strictObject({ kind: z.literal('alloc'), nth: int.positive(), site: z.enum(['folio', 'kmalloc']) }),
+  z.strictObject({ kind: z.literal('alloc'), nth: int.positive(), site: z.enum(['folio', 'kmalloc', 'xa_node']) }),
   z.strictObject({ kind: z.literal('signal'), nth: int.positive() }),
   z.strictObject({ kind: z.literal('fw'), cmd: z.string().min(1), condition: z.string().min(1), nth: int.positive(), unit: nat.optional() }),
 ]);
 const faults = z.array(fault);
 
 const op = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('create_guest_memfd'), size: nat, flags: nat }),
+  z.strictObject({ kind: z.literal('create_guest_memfd'), size: u64, flags: u64 }),
   z.strictObject({
-    kind: z.literal('set_user_memory_region2'), slot: nat, flags: nat, guest_phys_addr: addr, memory_size: nat,
-    userspace_addr: addr, guest_memfd: nat, guest_memfd_offset: nat,
+    kind: z.literal('set_user_memory_region2'), slot: uint(32, 'slot'), flags: uint(32, 'flags'), guest_phys_addr: addr, memory_size: nat,
+    userspace_addr: addr, guest_memfd: uint(32, 'guest_memfd'), guest_memfd_offset: u64, faults: faults.optional(),
   }),
-  z.strictObject({ kind: z.literal('set_memory_attributes'), address: addr, size: nat, attributes: nat, flags: nat }),
+  z.strictObject({ kind: z.literal('set_memory_attributes'), address: addr, size: nat, attributes: u64, flags: u64 }),
   z.strictObject({ kind: z.literal('mmap'), addr, length: nat, prot: z.enum(['rw', 'ro']), holes: z.array(nat) }),
   z.strictObject({ kind: z.literal('munmap'), addr, length: nat }),
-  z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: nat, flags: nat, faults }),
+  z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: uint(8, 'type'), flags: uint(16, 'flags'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
-  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: nat, flags: nat, faults }),
+  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: nat, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), faults }),
   z.strictObject({ kind: z.literal('tdx_finalize_vm'), faults }),
-  z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: nat, reserved: nat, faults }),
+  z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: uint(32, 'flags'), reserved: uint(32, 'reserved'), faults }),
   z.strictObject({ kind: z.literal('arm_realm_create'), faults }),
   z.strictObject({ kind: z.literal('arm_realm_activate'), faults }),
   z.strictObject({ kind: z.literal('punch_hole'), guest_memfd: nat, offset: nat, len: nat, faults }),

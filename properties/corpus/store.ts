@@ -2,11 +2,12 @@ import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync,
 import { join } from 'node:path';
 import type { Scenario } from '../../model/scenario/Scenario.js';
 import { corpusEntrySchema, type CorpusEntry } from './entry.js';
+import { jsonReplacer } from '../../model/kernel/u64.js';
 
 /** JSON with object keys sorted, so equal scenarios give equal text. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  return JSON.stringify(value, (k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : jsonReplacer(k, v),
   );
 }
 
@@ -42,7 +43,7 @@ export function saveEntry(dir: string, entry: CorpusEntry): SaveResult {
     const file = join(dir, `${name}.json`);
     if (existsSync(file)) continue;
     const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-    writeFileSync(tmp, `${JSON.stringify({ ...entry, name }, null, 2)}\n`, { flag: 'wx' });
+    writeFileSync(tmp, `${JSON.stringify({ ...entry, name }, jsonReplacer, 2)}\n`, { flag: 'wx' });
     try {
       linkSync(tmp, file);
       return { kind: 'written', file };

@@ -54,6 +54,7 @@ export const CODE = {
   rn: 'kamalca/linux:arch/arm64/kvm/rmi.c@845841b2 (kvm_arm_rmi_populate, realm_data_map_init)',
   kvmMain: 'virt/kvm/kvm_main.c (kernel-facts §5.1: kvm_vm_ioctl_set_mem_attributes, kvm_set_memory_region)',
   gmemCreate: 'virt/kvm/guest_memfd.c (kvm_gmem_create, kvm_gmem_bind, kvm_gmem_fallocate; note §6, §7, §10)',
+  gmemBind: 'torvalds/linux:virt/kvm/guest_memfd.c@01f492e1 (kvm_gmem_bind: -EINVAL) and kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd (-EEXIST)',
 } as const;
 
 function row(id: string, doc: string, condition: string, result: string, extra: Partial<Pick<Row, 'code' | 'encoded' | 'why'>> = {}): Row {
@@ -172,10 +173,10 @@ export const GENERIC = {
   'G.3': row('G.3', DOC.A, 'size <= 0 or not page-aligned', 'silent; -EINVAL', { code: CODE.gmemCreate }),
   'G.5': row('G.5', DOC.A, 'GUEST_MEMFD_FLAG_INIT_SHARED on an SNP/TDX VM', 'silent on VM types; x86 rejects it for VMs with private memory: -EINVAL', { code: 'include/linux/kvm_host.h kvm_gmem_get_supported_flags() (note G.5)' }),
   'M.1': row('M.1', DOC.A, 'KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD, valid, unbound', '0; [guest_memfd_offset, +memory_size) bound to the slot'),
-  'M.3': row('M.3', DOC.A, 'the guest_memfd range is already bound', '-EINVAL (not -EEXIST)', { encoded: false, why: 'the model answers -EEXIST (kvm_gmem_bind): a model disagreement, reported, not judged' }),
+  'M.3': row('M.3', DOC.A, 'the guest_memfd range is already bound', '-EINVAL up to v7.0; -EEXIST from kvm-x86 7ea987a90585 ("KVM: guest_memfd: Return -EEXIST for overlapping bindings")', { code: CODE.gmemBind }),
   'M.4': row('M.4', DOC.A, 'guest_memfd_offset unaligned, or offset + size past the file ("common sense")', '-EINVAL', { code: CODE.gmemCreate }),
   'M.5': row('M.5', DOC.A, 'the GPA range overlaps another memslot', '-EEXIST', { code: 'api.rst §4.35' }),
-  'M.6': row('M.6', DOC.A, 'an existing guest_memfd slot modified (same id, non-zero size)', '-EINVAL ("Private memslots are immutable")', { encoded: false, why: 'the model answers -EEXIST (kvm_set_memory_region): a model disagreement, reported, not judged' }),
+  'M.6': row('M.6', DOC.A, 'an existing guest_memfd slot modified (same id, non-zero size)', '-EINVAL ("Private memslots are immutable")', { code: CODE.kvmMain }),
   'FA.2': row('FA.2', DOC.A, 'fallocate(PUNCH_HOLE) with offset or len not page-aligned', 'silent; -EINVAL', { code: CODE.gmemCreate }),
   'FA.5': row('FA.5', DOC.A, 'fallocate(PUNCH_HOLE) ("guest_memfd files do however support PUNCH_HOLE")', '0; the folios of the range are gone, with their populated, private state', { code: CODE.gmemCreate }),
 } as const;

@@ -26,7 +26,7 @@ describe('minimizeScenario()', () => {
     const padded = scenario('snp', [
       ...setupOps({ holes: [0, 5] }),
       { kind: 'mmap', addr: SRC2, length: 2 * PS, prot: 'rw', holes: [] },
-      { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: 8, flags: 0 },
+      { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: 8n, flags: 0n },
       launchUpdate(),
       { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [] },
       { kind: 'close_vm' },

@@ -39,8 +39,8 @@ invariantCases(privateAttributePrecondition, {
       revision: rev('kvm-x86-next'),
       scenario: scenario('snp', [
         ...setupOps(),
-        { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: 0, flags: 0 },
-        { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 },
+        { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: 0n, flags: 0n },
+        { kind: 'set_memory_attributes', address: BASE_GFN * PS, size: PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
         launchUpdate(),
       ]),
       check: (r) => expect(r.results.map((x) => x.ret)).toEqual([1, 0, 0, 0, 0, 0, 0]),

@@ -83,13 +83,13 @@ export interface CcaSetupOptions {
 export function ccaSetupOps(o: CcaSetupOptions = {}): Op[] {
   const slotPages = o.slotPages ?? SLOT_PAGES;
   const ops: Op[] = [
-    { kind: 'create_guest_memfd', size: (slotPages + 1) * PS, flags: GUEST_MEMFD_FLAG_MMAP },
+    { kind: 'create_guest_memfd', size: BigInt((slotPages + 1) * PS), flags: BigInt(GUEST_MEMFD_FLAG_MMAP) },
     {
       kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS,
-      memory_size: slotPages * PS, userspace_addr: SRC, guest_memfd: GMEM, guest_memfd_offset: 0,
+      memory_size: slotPages * PS, userspace_addr: SRC, guest_memfd: GMEM, guest_memfd_offset: 0n,
     },
   ];
-  if (o.private ?? true) ops.push({ kind: 'set_memory_attributes', address: BASE_GFN * PS, size: slotPages * PS, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 });
+  if (o.private ?? true) ops.push({ kind: 'set_memory_attributes', address: BASE_GFN * PS, size: slotPages * PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n });
   ops.push({ kind: 'mmap', addr: SRC, length: (slotPages + 1) * PS, prot: 'rw', holes: [] });
   ops.push({ kind: 'arm_realm_create', faults: [] });
   return ops;

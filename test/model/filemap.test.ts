@@ -99,12 +99,12 @@ describe('page cache of a guest_memfd', () => {
 describe('guest_memfd bookkeeping services', () => {
   test('bindings are stored, found and erased per index', () => {
     const { k, file } = withFile();
-    k.gmem_bindings_store(file, 1, 3, 5);
+    k.xa_store_range(file, 1, 3, 5);
     expect([k.gmem_bindings_any(file, 0, 1), k.gmem_bindings_any(file, 0, 2), k.kvm_gmem_bindings_load(file, 2), k.kvm_gmem_bindings_load(file, 3)]).toEqual([false, true, 5, null]);
-    k.gmem_bindings_store(file, 1, 2, null);
+    k.xa_store_range(file, 1, 2, null);
     expect(k.kvm_gmem_bindings_load(file, 1)).toBeNull();
     expect(k.gmem_bindings_any(9, 0, 4)).toBe(false);
-    k.gmem_bindings_store(9, 0, 1, 1);
+    k.xa_store_range(9, 0, 1, 1);
     expect([k.gmem_file_size(9), k.gmem_file_flags(9), k.gmem_file_exists(9), k.gmem_file_size(file), k.gmem_file_flags(file)]).toEqual([0, 0, false, 4 * PS, 1]);
   });
 
@@ -112,9 +112,9 @@ describe('guest_memfd bookkeeping services', () => {
     const { w, k, file } = withFile(8 * PS);
     k.memslot_install({ id: 0, base_gfn: 0x10, npages: 2, flags: 4, userspace_addr: 0, gmem_file: file, gmem_pgoff: 0 });
     k.memslot_install({ id: 1, base_gfn: 0x40, npages: 2, flags: 4, userspace_addr: 0, gmem_file: file, gmem_pgoff: 2 });
-    k.gmem_bindings_store(file, 0, 2, 0);
-    k.gmem_bindings_store(file, 2, 4, 1);
-    k.gmem_bindings_store(file, 4, 5, 7);
+    k.xa_store_range(file, 0, 2, 0);
+    k.xa_store_range(file, 2, 4, 1);
+    k.xa_store_range(file, 4, 5, 7);
     expect(k.gmem_binding_ranges(file, 0, 8)).toEqual([{ gfn_start: 0x10, gfn_end: 0x12 }, { gfn_start: 0x40, gfn_end: 0x42 }]);
     expect(k.gmem_binding_ranges(file, 1, 3)).toEqual([{ gfn_start: 0x11, gfn_end: 0x12 }, { gfn_start: 0x40, gfn_end: 0x41 }]);
     expect(k.gmem_binding_ranges(9, 0, 8)).toEqual([]);

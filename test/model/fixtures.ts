@@ -42,14 +42,14 @@ export function setupOps(o: SetupOptions = {}): Op[] {
   const pgoff = o.pgoff ?? 0;
   const priv = o.private === undefined ? ([0, slotPages] as const) : o.private;
   const ops: Op[] = [
-    { kind: 'create_guest_memfd', size: (slotPages + pgoff + 1) * PS, flags: o.gmemFlags ?? GUEST_MEMFD_FLAG_MMAP },
+    { kind: 'create_guest_memfd', size: BigInt((slotPages + pgoff + 1) * PS), flags: BigInt(o.gmemFlags ?? GUEST_MEMFD_FLAG_MMAP) },
     {
       kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS,
-      memory_size: slotPages * PS, userspace_addr: 0x7f00_0000_0000, guest_memfd: GMEM, guest_memfd_offset: pgoff * PS,
+      memory_size: slotPages * PS, userspace_addr: 0x7f00_0000_0000, guest_memfd: GMEM, guest_memfd_offset: BigInt(pgoff * PS),
     },
   ];
   if (priv !== null && priv[1] > priv[0]) {
-    ops.push({ kind: 'set_memory_attributes', address: (BASE_GFN + priv[0]) * PS, size: (priv[1] - priv[0]) * PS, attributes: KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: 0 });
+    ops.push({ kind: 'set_memory_attributes', address: (BASE_GFN + priv[0]) * PS, size: (priv[1] - priv[0]) * PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n });
   }
   ops.push({ kind: 'mmap', addr: SRC, length: (o.srcPages ?? slotPages + 1) * PS, prot: o.prot ?? 'rw', holes: o.holes ?? [] });
   return ops;

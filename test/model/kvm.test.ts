@@ -15,13 +15,13 @@ import { rev } from '../invariants/caseTable.js';
 import { BASE_GFN, GEO, GMEM, PS, eventsOf, initMemRegion, scenario, setupOps } from './fixtures.js';
 
 const rets = (ops: readonly Op[], backend: 'snp' | 'tdx' = 'snp') => runScenario(scenario(backend, ops), rev('kvm-x86-next')).results.map((r) => r.ret);
-const gmem = (size = 4 * PS, flags = GUEST_MEMFD_FLAG_MMAP): Op => ({ kind: 'create_guest_memfd', size, flags });
-const region = (o: Partial<{ slot: number; flags: number; gpa: number; size: number; uaddr: number; fd: number; offset: number }> = {}): Op => ({
+const gmem = (size = 4 * PS, flags = GUEST_MEMFD_FLAG_MMAP): Op => ({ kind: 'create_guest_memfd', size: BigInt(size), flags: BigInt(flags) });
+const region = (o: Partial<{ slot: number; flags: number; gpa: number; size: number; uaddr: number; fd: number; offset: number | bigint }> = {}): Op => ({
   kind: 'set_user_memory_region2', slot: o.slot ?? 0, flags: o.flags ?? KVM_MEM_GUEST_MEMFD, guest_phys_addr: o.gpa ?? BASE_GFN * PS,
-  memory_size: o.size ?? 2 * PS, userspace_addr: o.uaddr ?? 0x7f00_0000_0000, guest_memfd: o.fd ?? GMEM, guest_memfd_offset: o.offset ?? 0,
+  memory_size: o.size ?? 2 * PS, userspace_addr: o.uaddr ?? 0x7f00_0000_0000, guest_memfd: o.fd ?? GMEM, guest_memfd_offset: BigInt(o.offset ?? 0),
 });
 const attrs = (o: Partial<{ address: number; size: number; attributes: number; flags: number }> = {}): Op => ({
-  kind: 'set_memory_attributes', address: o.address ?? BASE_GFN * PS, size: o.size ?? PS, attributes: o.attributes ?? KVM_MEMORY_ATTRIBUTE_PRIVATE, flags: o.flags ?? 0,
+  kind: 'set_memory_attributes', address: o.address ?? BASE_GFN * PS, size: o.size ?? PS, attributes: BigInt(o.attributes ?? KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: BigInt(o.flags ?? 0),
 });
 
 describe('KVM_CREATE_GUEST_MEMFD', () => {
@@ -36,13 +36,35 @@ describe('KVM_SET_USER_MEMORY_REGION2', () => {
       .toEqual([1, -22, -22, -22, -22, -22, -22, -22]);
   });
 
+  // u64 offsets: 2^64 - PAGE_SIZE wraps with the size (kvm_set_memory_region() refuses it);
+  // 2^63 - 2 pages does not, but its loff_t sum with the 2-page size does (B15).
+  const wraps = (1n << 64n) - BigInt(PS);
+  const loffWraps = (1n << 63n) - BigInt(2 * PS);
   test('binding checks: no such guest_memfd, unaligned or too large an offset', () => {
-    expect(rets([gmem(), region({ fd: 2 }), region({ offset: 1 }), region({ offset: 3 * PS }), region({ offset: -PS })])).toEqual([1, -9, -22, -22, -22]);
+    expect(rets([gmem(), region({ fd: 2 }), region({ offset: 1 }), region({ offset: 3 * PS }), region({ offset: wraps }), region({ offset: loffWraps })])).toEqual([1, -9, -22, -22, -22, -22]);
   });
 
-  test('an existing slot id, an overlapping range or an already bound file range is -EEXIST', () => {
-    expect(rets([gmem(), region(), region(), region({ slot: 1, gpa: (BASE_GFN + 1) * PS }), region({ slot: 1, gpa: 0x100 * PS, offset: PS }), region({ slot: 2, gpa: 0x100 * PS, offset: 2 * PS })]))
-      .toEqual([1, 0, -17, -17, -17, 0]);
+  test('the loff_t bind (v6.8 .. v7.0) accepts an offset whose signed sum with the size wraps (B15)', () => {
+    const r = runScenario(scenario('snp', [gmem(), region({ offset: loffWraps })]), rev('v7.0'));
+    expect(r.results.map((x) => x.ret)).toEqual([1, 0]);
+    expect(r.world.kvm.memslots.get(0)?.gmem_pgoff).toBe(Number(loffWraps / BigInt(PS)));
+  });
+
+  test('an existing guest_memfd slot is immutable (-EINVAL); an overlapping range is -EEXIST; a bound file range -EEXIST (uoff_t bind) or -EINVAL (loff_t bind)', () => {
+    const ops = [gmem(), region(), region(), region({ slot: 1, gpa: (BASE_GFN + 1) * PS }), region({ slot: 1, gpa: 0x100 * PS, offset: PS }), region({ slot: 2, gpa: 0x100 * PS, offset: 2 * PS })];
+    expect(rets(ops)).toEqual([1, 0, -22, -17, -17, 0]);
+    expect(runScenario(scenario('snp', ops), rev('v7.0')).results.map((x) => x.ret)).toEqual([1, 0, -22, -17, -22, 0]);
+  });
+
+  test('a failing xarray node allocation: every bind returns 0 and leaves the range unbound (B16)', () => {
+    const base = region();
+    if (base.kind !== 'set_user_memory_region2') throw new Error('region() is a memslot');
+    const failing: Op = { ...base, faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] };
+    for (const id of ['v7.0', 'kvm-x86-next']) {
+      const r = runScenario(scenario('snp', [gmem(), failing]), rev(id));
+      expect(r.results.map((x) => x.ret)).toEqual([1, 0]);
+      expect(r.world.gmem.files.get(GMEM)?.bindings.size).toBe(0);
+    }
   });
 
   test('deleting a slot unbinds its range, which can then be bound again; a slot without gmem binds nothing', () => {
@@ -88,7 +110,7 @@ describe('guest_memfd file operations', () => {
   test('fallocate() supports only PUNCH_HOLE | KEEP_SIZE', () => {
     const w = createWorld(GEO, createSnpState(), {}, false);
     const { k } = snpBackend.boot(w, rev('v7.0'));
-    const file = k.kvm_gmem_create(KVM, 2 * PS, 0);
+    const file = k.kvm_gmem_create(KVM, BigInt(2 * PS), 0n);
     expect(k.kvm_gmem_fallocate(file, FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(-95);
     expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE | 0x10, 0, PS)).toBe(-95);
     expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE, 0, PS)).toBe(-95);

@@ -29,12 +29,12 @@ describe('ioctl dispatch', () => {
   });
 
   test('after close(vm fd) every VM ioctl is -EBADF, and a second close too', () => {
-    expect(rets([{ kind: 'close_vm' }, { kind: 'create_guest_memfd', size: PS, flags: 0 }, launchUpdate(), { kind: 'close_vm' }])).toEqual([0, -9, -9, -9]);
+    expect(rets([{ kind: 'close_vm' }, { kind: 'create_guest_memfd', size: BigInt(PS), flags: 0n }, launchUpdate(), { kind: 'close_vm' }])).toEqual([0, -9, -9, -9]);
   });
 
   test('a bugged VM fails VM ioctls with -EIO, but mmap still works', () => {
     const ops: Op[] = [...S, launchUpdate({ faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }] }),
-      { kind: 'set_memory_attributes', address: 0x10 * PS, size: PS, attributes: 0, flags: 0 }, { kind: 'mmap', addr: 0x80000, length: PS, prot: 'rw', holes: [] }];
+      { kind: 'set_memory_attributes', address: 0x10 * PS, size: PS, attributes: 0n, flags: 0n }, { kind: 'mmap', addr: 0x80000, length: PS, prot: 'rw', holes: [] }];
     expect(rets(ops).slice(4)).toEqual([-5, -5, 0]);
   });
 
@@ -62,7 +62,7 @@ describe('observers and options', () => {
       event: (e) => { if (e.kind === 'op_end') seen.push('op_end event'); },
       opEnd: (res) => seen.push(`end ${res.index} ${res.ret}`),
     };
-    runScenario(scenario('snp', [{ kind: 'create_guest_memfd', size: PS, flags: 0 }]), rev('v6.11'), { observers: [obs] });
+    runScenario(scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 0n }]), rev('v6.11'), { observers: [obs] });
     expect(seen).toEqual(['begin 0 create_guest_memfd', 'op_end event', 'end 0 1']);
   });
 

@@ -1,4 +1,6 @@
 import { emit, type World } from '../../world/World.js';
+import { ENOMEM } from '../errno.js';
+import { nextFault } from '../faults.js';
 import type { Memslot } from '../../world/kvmState.js';
 
 /**
@@ -14,8 +16,13 @@ export interface GmemFileServices {
   gmem_file_flags(file: number): number;
   /** Any index in [start, end) bound (xa_find). */
   gmem_bindings_any(file: number, start: number, end: number): boolean;
-  /** xa_store_range(&gmem->bindings, start, end - 1, slot); null erases. */
-  gmem_bindings_store(file: number, start: number, end: number, slot: number | null): void;
+  /**
+   * xa_store_range(&gmem->bindings, start, end - 1, slot, GFP_KERNEL); null erases. Storing a
+   * slot may need radix-tree nodes: a failing allocation (fault site `alloc:xa_node`) returns
+   * -ENOMEM and stores nothing (the C may keep a prefix of the range; nothing is one outcome).
+   * Erasing never allocates.
+   */
+  xa_store_range(file: number, start: number, end: number, slot: number | null): number;
   /** The gfn ranges bound to file indexes [start, end), per memslot. */
   gmem_binding_ranges(file: number, start: number, end: number): { gfn_start: number; gfn_end: number }[];
   /** WRITE_ONCE(slot->gmem.file, NULL) for every slot bound to the file. */
@@ -40,13 +47,15 @@ export function gmemFileServices(w: World): GmemFileServices {
       for (let i = start; i < end; i++) if (f.bindings.has(i)) return true;
       return false;
     },
-    gmem_bindings_store(id, start, end, slot) {
+    xa_store_range(id, start, end, slot) {
       const f = file(id);
-      if (f === undefined) return;
+      if (f === undefined) return 0;
+      if (slot !== null && nextFault(w, 'alloc:xa_node') !== undefined) return -ENOMEM;
       for (let i = start; i < end; i++) {
         if (slot === null) f.bindings.delete(i);
         else f.bindings.set(i, slot);
       }
+      return 0;
     },
     gmem_binding_ranges(id, start, end) {
       // xa_for_each_range(&gmem->bindings, ...): the bindings, not slot->gmem.file, which
