@@ -155,6 +155,35 @@ export const BUGS = {
     maxOps: 2,
     maxPages: 0,
   },
+  B30: {
+    id: 'B30',
+    title: 'Roth v2\'s TDX callback has no NULL source check: KVM_TDX_INIT_MEM_REGION with source_addr 0 reaches KVM_BUG_ON(!page_add_src) in tdx_mem_page_add(), killing the VM (-EIO)',
+    link: 'https://lore.kernel.org/all/aU33Y56qBXgrL5/3@yzhao56-desk.sh.intel.com/',
+    // The other B30 review items are not findings: v2's kmap_local_pfn(page_to_pfn(src_page)) is
+    // kmap_local_page() without HIGHMEM, and clearing only a folio's first page differs from
+    // clearing all of it only for folios larger than order 0, which guest_memfd does not make.
+    status: 'fixed in v3 6/6 (Yan Zhao: `if (!src_page) return -EOPNOTSUPP;`), merged v7.0',
+    reach: { kind: 'userspace', how: 'KVM_TDX_INIT_MEM_REGION with source_addr 0 (tdx_vcpu_init_mem_region() checks alignment only)' },
+    signatures: [
+      'warn-reachable/warnWithoutFault@tdx_mem_page_add',
+      // T.8: v7.0 answers a NULL source with -EOPNOTSUPP; v2 with the -EIO of the dead VM.
+      'functional-spec/wrongErrno@tdx_init_mem_region',
+    ],
+    maxOps: 4,
+    maxPages: 1,
+  },
+  B31: {
+    id: 'B31',
+    title: 'Roth v2/v3 as posted: kvm_gmem_get_folio() tests folio_order() of what __filemap_get_folio_mpol() returned, an ERR_PTR when the folio cannot be allocated: a load at the error pointer (oops)',
+    link: 'https://lore.kernel.org/all/aWk9PusYNW0iADuD@google.com/',
+    status: 'fixed by Sean Christopherson on apply (kvm-x86 gmem, 2026-01-15): WARN_ON_ONCE(!IS_ERR(folio) && folio_order(folio)), merged v7.0',
+    reach: { kind: 'userspace', how: 'a populate whose guest_memfd folio cannot be allocated or charged (a memory-cgroup limit on the VMM)' },
+    signatures: [
+      'memory-safety/wildPointer@kvm_gmem_get_folio',
+    ],
+    maxOps: 4,
+    maxPages: 1,
+  },
   G3: {
     id: 'G3',
     title: 'uaddr 0 with a non-ZERO type reaches WARN_ON_ONCE(type != ZERO && !src) in the SNP callback',

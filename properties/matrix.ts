@@ -17,15 +17,17 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
   // B15: the loff_t kvm_gmem_bind() of v6.8 .. v7.0 (the kvm-x86 and newest Arm trees have uoff_t);
   // B16: every merged kvm_gmem_bind() ignores xa_store_range()'s error.
   'functional-spec': {
-    'snp/v6.11': ['B15', 'B16'], 'snp/rfc-v1': ['B15', 'B16'], 'snp/v7.0': ['G3', 'B15', 'B16'], 'snp/kvm-x86-next': 'B16',
-    'tdx/v6.11': ['B15', 'B16'], 'tdx/rfc-v1': ['B3', 'B15', 'B16'], 'tdx/v7.0': ['B15', 'B16'], 'tdx/kvm-x86-next': 'B16',
+    'snp/v6.11': ['B15', 'B16'], 'snp/rfc-v1': ['B15', 'B16'], 'snp/roth-v2': ['G3', 'B15', 'B16'], 'snp/roth-v3-posted': ['G3', 'B15', 'B16'],
+    'snp/v7.0': ['G3', 'B15', 'B16'], 'snp/kvm-x86-next': 'B16',
+    'tdx/v6.11': ['B15', 'B16'], 'tdx/rfc-v1': ['B3', 'B15', 'B16'], 'tdx/roth-v2': ['B30', 'B15', 'B16'], 'tdx/roth-v3-posted': ['B15', 'B16'],
+    'tdx/v7.0': ['B15', 'B16'], 'tdx/kvm-x86-next': 'B16',
     'cca/rme-v9': ['G9', 'B15', 'B16'], 'cca/rme-v12': ['B15', 'B16'], 'cca/rme-v12 [4k-guard-lifted]': 'G10', 'cca/rmi-newest': 'B16',
   },
   'gmem-no-kvm-refs': { 'cca/rme-v9': ['G8', 'B23'], 'cca/rme-v12': 'B23' },
-  'kmap-local-lifo': { 'snp/rfc-v1': 'G1', 'snp/v7.0': 'G1' },
+  'kmap-local-lifo': { 'snp/rfc-v1': 'G1', 'snp/roth-v2': 'G1', 'snp/roth-v3-posted': 'G1', 'snp/v7.0': 'G1' },
   'leaked-page': {
-    'snp/v6.11': 'G4', 'snp/rfc-v1': 'G4', 'snp/v7.0': 'G4', 'snp/kvm-x86-next': 'G4',
-    'tdx/v6.11': 'G5', 'tdx/rfc-v1': 'G5', 'tdx/v7.0': 'G5', 'tdx/kvm-x86-next': 'G5',
+    'snp/v6.11': 'G4', 'snp/rfc-v1': 'G4', 'snp/roth-v2': 'G4', 'snp/roth-v3-posted': 'G4', 'snp/v7.0': 'G4', 'snp/kvm-x86-next': 'G4',
+    'tdx/v6.11': 'G5', 'tdx/rfc-v1': 'G5', 'tdx/roth-v2': 'G5', 'tdx/roth-v3-posted': 'G5', 'tdx/v7.0': 'G5', 'tdx/kvm-x86-next': 'G5',
     // B23's consequence needs a rollback DATA_DESTROY of an earlier granule of the page:
     // several granules per page.
     'cca/rme-v9': 'G15',
@@ -33,16 +35,16 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
   },
   'lock-order': { 'snp/v6.11': 'B2', 'tdx/v6.11': 'B2' },
   measurement: { 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G11', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
-  'memory-safety': { 'tdx/rfc-v1': 'B3' },
+  'memory-safety': { 'tdx/rfc-v1': 'B3', 'snp/roth-v2': 'B31', 'snp/roth-v3-posted': 'B31', 'tdx/roth-v2': 'B31', 'tdx/roth-v3-posted': 'B31' },
   'no-double-private': { 'snp/v6.11': 'B1-consequence' },
   oops: {},
   'soft-lockup': {},
   'private-attribute-precondition': { 'cca/rme-v9': 'G7' },
   'refcount-balance': { 'snp/v6.11': 'B1', 'snp/rfc-v1': 'B7', 'tdx/rfc-v1': 'B7', 'cca/rme-v9': ['G15', 'B23-consequence', 'G14'], 'cca/rme-v12 [4k-guard-lifted]': 'B23-consequence' },
   'return-value-contract': { 'cca/rme-v9': 'G9', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
-  'source-write-permission': { 'snp/rfc-v1': 'G2', 'snp/v7.0': 'G2' },
+  'source-write-permission': { 'snp/rfc-v1': 'G2', 'snp/roth-v2': 'G2', 'snp/roth-v3-posted': 'G2', 'snp/v7.0': 'G2' },
   'src-offset-straddling': { 'tdx/rfc-v1': 'B3', 'cca/rme-v12': 'G11' },
-  'warn-reachable': { 'snp/v6.11': 'G3', 'snp/rfc-v1': 'G3', 'snp/v7.0': 'G3', 'cca/rme-v12': 'G12' },
+  'warn-reachable': { 'snp/v6.11': 'G3', 'snp/rfc-v1': 'G3', 'snp/roth-v2': 'G3', 'snp/roth-v3-posted': 'G3', 'snp/v7.0': 'G3', 'tdx/roth-v2': 'B30', 'cca/rme-v12': 'G12' },
 };
 
 /**
@@ -56,7 +58,7 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
   // G2 as the oracle sees it (a read-only CPUID source populated where S2.8 says -EIO) shares its
   // exact-mode signature with G3; its relational one needs a CPUID-table fault on a read-only
   // source and shows under some seeds only.
-  'functional-spec': { 'snp/v7.0': ['G2'] },
+  'functional-spec': { 'snp/roth-v2': ['G2'], 'snp/roth-v3-posted': ['G2'], 'snp/v7.0': ['G2'] },
   // rme-v9's unmap puts one reference of a page it gets back, G15's or B23's alike: its leak
   // shows as B23-consequence only after a second populate of the page. G16 needs a failed
   // undelegate in one unmap and a second unmap of the same page: the generators reach it under
@@ -65,8 +67,8 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
   'leaked-page': { 'cca/rme-v9 [4k-guard-lifted]': ['B23-consequence', 'G16'] },
   'no-double-private': {
     'cca/rme-v9 [4k-guard-lifted]': ['G16'],
-    'snp/v6.11': ['G4'], 'snp/rfc-v1': ['G4'], 'snp/v7.0': ['G4'], 'snp/kvm-x86-next': ['G4'],
-    'tdx/v6.11': ['G5'], 'tdx/rfc-v1': ['G5'], 'tdx/v7.0': ['G5'], 'tdx/kvm-x86-next': ['G5'],
+    'snp/v6.11': ['G4'], 'snp/rfc-v1': ['G4'], 'snp/roth-v2': ['G4'], 'snp/roth-v3-posted': ['G4'], 'snp/v7.0': ['G4'], 'snp/kvm-x86-next': ['G4'],
+    'tdx/v6.11': ['G5'], 'tdx/rfc-v1': ['G5'], 'tdx/roth-v2': ['G5'], 'tdx/roth-v3-posted': ['G5'], 'tdx/v7.0': ['G5'], 'tdx/kvm-x86-next': ['G5'],
     'cca/rme-v12': ['G13'], 'cca/rmi-newest': ['G13'],
   },
 };

@@ -18,8 +18,8 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    // Eleven revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 13);
+    // Fifteen revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 17);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));
   });

@@ -24,6 +24,9 @@ export type Generation = 'S1' | 'S2' | 'T1' | 'T2' | 'R9' | 'R12' | 'RN';
 export const GENERATIONS: Readonly<Record<string, Readonly<Partial<Record<BackendId, Generation>>>>> = {
   'v6.11': { snp: 'S1', tdx: 'T1' },
   'rfc-v1': { snp: 'S1', tdx: 'T1' },
+  // v2 3/5 and 4/5 are the documents v3 4/6 and 5/6 reposted unchanged.
+  'roth-v2': { snp: 'S2', tdx: 'T2' },
+  'roth-v3-posted': { snp: 'S2', tdx: 'T2' },
   'v7.0': { snp: 'S2', tdx: 'T2' },
   'kvm-x86-next': { snp: 'S2', tdx: 'T2' },
   'rme-v9': { cca: 'R9' },
