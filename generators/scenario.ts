@@ -40,7 +40,7 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf
           .tuple(setupArb(l, backend), fc.option(secondSlotArb(l), { freq: 8, nil: [] }), fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 4 }, { arbitrary: u64EdgeArb(l), weight: 1 }))
           .map(([a, b, c]) => [...a, ...b, ...c]),
         body: fc.array(bodyOpArb(backend, l, cca.granules_per_page, rmm), { minLength: 1, maxLength: 6 }),
-        teardown: teardownArb(backend, rmm),
+        teardown: teardownArb(backend, rmm, l, cca.granules_per_page),
         ub: ubArb(backend),
       })
       .map(({ setup, body, teardown, ub }): Scenario => ({

@@ -30,7 +30,7 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
     'tdx/v6.11': 'G5', 'tdx/rfc-v1': 'G5', 'tdx/roth-v2': 'G5', 'tdx/roth-v3-posted': 'G5', 'tdx/v7.0': 'G5', 'tdx/kvm-x86-next': 'G5',
     // B23's consequence needs a rollback DATA_DESTROY of an earlier granule of the page:
     // several granules per page.
-    'cca/rme-v9': 'G15',
+    'cca/rme-v9': 'G15', 'cca/rme-v9 [4k-guard-lifted]': 'G16',
     'cca/rme-v12': 'G13', 'cca/rme-v12 [4k-guard-lifted]': 'B23-consequence', 'cca/rmi-newest': 'G13',
   },
   'lock-order': { 'snp/v6.11': 'B2', 'tdx/v6.11': 'B2' },
@@ -60,11 +60,8 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
   // source and shows under some seeds only.
   'functional-spec': { 'snp/roth-v2': ['G2'], 'snp/roth-v3-posted': ['G2'], 'snp/v7.0': ['G2'] },
   // rme-v9's unmap puts one reference of a page it gets back, G15's or B23's alike: its leak
-  // shows as B23-consequence only after a second populate of the page. G16 needs a failed
-  // undelegate in one unmap and a second unmap of the same page: the generators reach it under
-  // some seeds only (seed 11: 1 run in 1000), so it is tolerated here and witnessed by its
-  // corpus scenario until a targeted arbitrary finds it under every seed.
-  'leaked-page': { 'cca/rme-v9 [4k-guard-lifted]': ['B23-consequence', 'G16'] },
+  // shows as B23-consequence only after a second populate of the page.
+  'leaked-page': { 'cca/rme-v9 [4k-guard-lifted]': ['B23-consequence'] },
   'no-double-private': {
     'cca/rme-v9 [4k-guard-lifted]': ['G16'],
     'snp/v6.11': ['G4'], 'snp/rfc-v1': ['G4'], 'snp/roth-v2': ['G4'], 'snp/roth-v3-posted': ['G4'], 'snp/v7.0': ['G4'], 'snp/kvm-x86-next': ['G4'],
