@@ -221,10 +221,10 @@ export const BUGS = {
   },
   G5: {
     id: 'G5',
-    title: 'TDX frees a TD-owned page when S-EPT removal fails twice: KVM_BUG_ON, and no page reference keeps it',
+    title: 'TDX frees a page the TD still owns, or whose TD-keyed cache lines were not written back, when a step of S-EPT removal fails (BLOCK or REMOVE contended twice, any other error, TRACK, WBINVD): KVM_BUG_ON returns at once, and no page reference keeps it',
     link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
     status: 'accepted by design ("Drop superfluous page pinning in S-EPT management": KVM_BUG_ON, panic_on_warn if it matters)',
-    reach: { kind: 'firmware', how: 'TDH.MEM.PAGE.REMOVE failing for a page guest_memfd then frees' },
+    reach: { kind: 'firmware', how: 'a TDH.MEM.RANGE.BLOCK, TDH.MEM.TRACK, TDH.MEM.PAGE.REMOVE or TDH.PHYMEM.PAGE.WBINVD that fails for a page guest_memfd then frees (one non-contention error is enough)' },
     signatures: [
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
       'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',

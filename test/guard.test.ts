@@ -57,6 +57,9 @@ describe('a revision module that misbehaves is a finding, never a hang or a cras
 
   test('a heap blow-up: the worker\'s heap limit ends it, reported as the revision\'s oops', async () => {
     process.env.GMEMCHECK_WORKER_HEAP_MB = '96';
+    // Only the heap limit may end this run: on a loaded machine filling 96 MB can take longer
+    // than the short wall-clock watchdog the other tests use.
+    process.env.GMEMCHECK_RUN_TIMEOUT_MS = '30000';
     const r = await run('check', '--revision-module', moduleWith('hog.ts', '() => { const a: number[][] = []; for (;;) a.push(new Array<number>(1e5).fill(1)); }'), '--backend', 'tdx');
     expect(r.code).toBe(1);
     expect(r.out).toContain('✗ NEW oops/outOfMemory@');

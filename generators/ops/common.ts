@@ -73,14 +73,22 @@ export function attributesOpArb(l: Layout): fc.Arbitrary<Op> {
 
 /**
  * Failures while the firmware gives pages back on truncation: the RMPUPDATE to shared in
- * sev_gmem_invalidate(), or TDX's S-EPT removal (once: the retry with vCPUs kicked out
- * succeeds; twice: the VM is bugged and the page stays the TD's).
+ * sev_gmem_invalidate(), or a step of TDX's S-EPT removal (contended once: the retry with vCPUs
+ * kept out succeeds; failing for good: the VM is bugged and the page stays the TD's).
  */
 export function teardownFaultsArb(backend: BackendId, rmm: RmmVersion = 'v1.0'): fc.Arbitrary<Fault[]> {
   const fault = (cmd: string, condition: string, nth: number, unit?: number): Fault => ({ kind: 'fw', cmd, condition, nth, ...(unit === undefined ? {} : { unit }) });
   const plans: Fault[][] = {
     snp: [[fault('RMPUPDATE', 'rmp_inuse', 1)], [fault('RMPUPDATE', 'rmp_inuse', 2)]],
-    tdx: [[fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1)], [fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1), fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)]],
+    // TDX: one contention (the retry succeeds), or a step that fails for good: REMOVE or BLOCK
+    // contended twice, the WBINVD, or TRACK (once the TD runs: the REMOVE then finds the epoch
+    // untracked).
+    tdx: [
+      [fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1)], [fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1), fault('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)],
+      [fault('TDH.MEM.RANGE.BLOCK', 'tdr_busy', 1), fault('TDH.MEM.RANGE.BLOCK', 'tdr_busy', 2)],
+      [fault('TDH.PHYMEM.PAGE.WBINVD', 'wbinvd_error', 1)],
+      [fault('TDH.MEM.TRACK', 'tdr_busy', 1), fault('TDH.MEM.TRACK', 'tdr_busy', 2)],
+    ],
     // The destroy and undelegate of a granule coming back from the realm; under RMM 1.0 aimed
     // also at granule positions (3 and 15: the last of a 4- or 16-granule page).
     cca: rmm === 'v2.0'

@@ -32,7 +32,7 @@ export type BadAccessKind =
   | 'bad_unlock'
   | 'kunmap_order';
 
-export type WarnMacro = 'WARN_ON' | 'WARN_ON_ONCE' | 'WARN' | 'KVM_BUG_ON' | 'KVM_BUG' | 'TDX_BUG_ON_2';
+export type WarnMacro = 'WARN_ON' | 'WARN_ON_ONCE' | 'WARN' | 'KVM_BUG_ON' | 'KVM_BUG' | 'TDX_BUG_ON' | 'TDX_BUG_ON_2';
 
 export type Event =
   | { readonly kind: 'op_begin'; readonly index: number; readonly op: Op }

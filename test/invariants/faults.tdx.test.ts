@@ -53,6 +53,21 @@ const rows: PopulateRow[] = [
     ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy'), fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)] }],
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
   },
+  {
+    name: 'punch_hole: TDH.MEM.RANGE.BLOCK busy twice bugs the VM before anything is removed',
+    ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy'), fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy', 2)] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size, tdxOf(r.world).module.blocked.size]).toEqual([true, 1, 0]) } },
+  },
+  {
+    name: 'punch_hole: a failed TDH.PHYMEM.PAGE.WBINVD bugs the VM; the removed page keeps its TD-keyed lines',
+    ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.PHYMEM.PAGE.WBINVD', 'wbinvd_error')] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size, tdxOf(r.world).module.unflushed.size]).toEqual([true, 0, 1]) } },
+  },
+  {
+    name: 'after finalize: TDH.MEM.TRACK busy twice bugs the VM, and the REMOVE finds the epoch untracked',
+    ops: [...S, initMemRegion(), { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.TRACK', 'tdr_busy'), fw('TDH.MEM.TRACK', 'tdr_busy', 2)] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
+  },
   { name: 'repopulating a gfn', ops: [...S, initMemRegion(), initMemRegion()], want: { '*': { ret: -5, out: { nr_pages: 1 } }, 'v6.11': { ret: -17, out: { nr_pages: 1 } } } },
 ];
 

@@ -2,7 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { invokeFirmware } from '../../model/backends/firmwareCommand.js';
 import { tdxOf } from '../../model/backends/tdx/access.js';
 import { TDH_MEM_PAGE_ADD } from '../../model/backends/tdx/firmware/TDH_MEM_PAGE_ADD.js';
+import { tdxBackend } from '../../model/backends/tdx/backend.js';
 import { TDH_MEM_PAGE_REMOVE } from '../../model/backends/tdx/firmware/TDH_MEM_PAGE_REMOVE.js';
+import { TDH_MEM_RANGE_BLOCK } from '../../model/backends/tdx/firmware/TDH_MEM_RANGE_BLOCK.js';
+import { TDH_MEM_TRACK } from '../../model/backends/tdx/firmware/TDH_MEM_TRACK.js';
+import { TDH_PHYMEM_PAGE_WBINVD } from '../../model/backends/tdx/firmware/TDH_PHYMEM_PAGE_WBINVD.js';
 import { TDH_MR_EXTEND } from '../../model/backends/tdx/firmware/TDH_MR_EXTEND.js';
 import { TDH_MR_FINALIZE } from '../../model/backends/tdx/firmware/TDH_MR_FINALIZE.js';
 import { tdxServices } from '../../model/backends/tdx/services.js';
@@ -108,12 +112,35 @@ describe('TDH.MR.FINALIZE and TDH.MEM.PAGE.REMOVE', () => {
     expect(invokeFirmware(w, TDH_MR_FINALIZE, {})).toMatchObject({ condition: 'td_op_state' });
   });
 
-  test('remove frees the S-EPT leaf and the PAMT entry; removing nothing is EPT_ENTRY_NOT_PRESENT', () => {
+  test('remove needs a blocked leaf, frees the S-EPT leaf and the PAMT entry; removing nothing is EPT_ENTRY_NOT_PRESENT', () => {
     const { w, tdx, add } = tdxWorld();
     expect(tdx.tdh_mem_page_remove('td', add.gpa).err).toBe(TDX_EPT_ENTRY_NOT_PRESENT);
     invokeFirmware(w, TDH_MEM_PAGE_ADD, add);
+    expect(invokeFirmware(w, TDH_MEM_PAGE_REMOVE, { gfn: GFN })).toMatchObject({ condition: 'not_blocked' });
+    expect(invokeFirmware(w, TDH_MEM_RANGE_BLOCK, { gfn: GFN }).kind).toBe('succeeded');
+    expect(invokeFirmware(w, TDH_MEM_RANGE_BLOCK, { gfn: GFN })).toMatchObject({ condition: 'already_blocked' });
     expect(invokeFirmware(w, TDH_MEM_PAGE_REMOVE, { gfn: GFN }).kind).toBe('succeeded');
     expect([tdxOf(w).module.sept.size, tdxOf(w).module.pamt.size]).toEqual([0, 0]);
+  });
+
+  test('a removed page keeps TD-keyed cache lines (not the host\'s) until WBINVD', () => {
+    const { w, add } = tdxWorld();
+    invokeFirmware(w, TDH_MEM_PAGE_ADD, add);
+    invokeFirmware(w, TDH_MEM_RANGE_BLOCK, { gfn: GFN });
+    invokeFirmware(w, TDH_MEM_PAGE_REMOVE, { gfn: GFN });
+    expect(tdxBackend.ownership(w, add.pfn).kind).toBe('firmware');
+    expect(invokeFirmware(w, TDH_PHYMEM_PAGE_WBINVD, { pfn: add.pfn }).kind).toBe('succeeded');
+    expect(tdxBackend.ownership(w, add.pfn).kind).toBe('host');
+  });
+
+  test('once the TD runs, a leaf blocked in the current epoch cannot be removed before TRACK', () => {
+    const { w, add } = tdxWorld();
+    invokeFirmware(w, TDH_MEM_PAGE_ADD, add);
+    invokeFirmware(w, TDH_MR_FINALIZE, {});
+    invokeFirmware(w, TDH_MEM_RANGE_BLOCK, { gfn: GFN });
+    expect(invokeFirmware(w, TDH_MEM_PAGE_REMOVE, { gfn: GFN })).toMatchObject({ condition: 'tlb_tracking' });
+    expect(invokeFirmware(w, TDH_MEM_TRACK, {}).kind).toBe('succeeded');
+    expect(invokeFirmware(w, TDH_MEM_PAGE_REMOVE, { gfn: GFN }).kind).toBe('succeeded');
   });
 });
 

@@ -7,6 +7,9 @@ import type { FirmwareCommand } from '../firmwareCommand.js';
 import { tdxOf } from './access.js';
 import { TDH_MEM_PAGE_ADD } from './firmware/TDH_MEM_PAGE_ADD.js';
 import { TDH_MEM_PAGE_REMOVE } from './firmware/TDH_MEM_PAGE_REMOVE.js';
+import { TDH_MEM_RANGE_BLOCK } from './firmware/TDH_MEM_RANGE_BLOCK.js';
+import { TDH_MEM_TRACK } from './firmware/TDH_MEM_TRACK.js';
+import { TDH_PHYMEM_PAGE_WBINVD } from './firmware/TDH_PHYMEM_PAGE_WBINVD.js';
 import { TDH_MR_EXTEND } from './firmware/TDH_MR_EXTEND.js';
 import { TDH_MR_FINALIZE } from './firmware/TDH_MR_FINALIZE.js';
 import { tdxServices } from './services.js';
@@ -44,7 +47,7 @@ export const tdxBackend: BackendModel = {
       },
     };
   },
-  firmware: [TDH_MEM_PAGE_ADD, TDH_MR_EXTEND, TDH_MR_FINALIZE, TDH_MEM_PAGE_REMOVE] as readonly FirmwareCommand<never, unknown>[],
+  firmware: [TDH_MEM_PAGE_ADD, TDH_MR_EXTEND, TDH_MR_FINALIZE, TDH_MEM_RANGE_BLOCK, TDH_MEM_TRACK, TDH_MEM_PAGE_REMOVE, TDH_PHYMEM_PAGE_WBINVD] as readonly FirmwareCommand<never, unknown>[],
   ops: ['tdx_init_mem_region', 'tdx_finalize_vm'],
   populateRequest(op, ps) {
     if (op.kind !== 'tdx_init_mem_region') return undefined;
@@ -61,8 +64,10 @@ export const tdxBackend: BackendModel = {
     return Math.max(0, Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps));
   },
   ownership(w, pfn) {
-    const gfn = tdxOf(w).module.pamt.get(pfn);
-    return gfn === undefined ? { kind: 'host' } : { kind: 'guest', gpa: gfn * w.geo.page_size, state: 'TD private page' };
+    const m = tdxOf(w).module;
+    const gfn = m.pamt.get(pfn);
+    if (gfn !== undefined) return { kind: 'guest', gpa: gfn * w.geo.page_size, state: 'TD private page' };
+    return m.unflushed.has(pfn) ? { kind: 'firmware', state: 'removed from the TD, its cache lines under the TD\'s HKID not written back (TDH.PHYMEM.PAGE.WBINVD)' } : { kind: 'host' };
   },
   ownershipAt(w, pa) {
     return this.ownership(w, Math.floor(pa / w.geo.page_size));

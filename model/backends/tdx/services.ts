@@ -7,6 +7,9 @@ import { invokeFirmware, type FirmwareCommand } from '../firmwareCommand.js';
 import { tdxOf } from './access.js';
 import { TDH_MEM_PAGE_ADD } from './firmware/TDH_MEM_PAGE_ADD.js';
 import { TDH_MEM_PAGE_REMOVE } from './firmware/TDH_MEM_PAGE_REMOVE.js';
+import { TDH_MEM_RANGE_BLOCK } from './firmware/TDH_MEM_RANGE_BLOCK.js';
+import { TDH_MEM_TRACK } from './firmware/TDH_MEM_TRACK.js';
+import { TDH_PHYMEM_PAGE_WBINVD } from './firmware/TDH_PHYMEM_PAGE_WBINVD.js';
 import { TDH_MR_EXTEND } from './firmware/TDH_MR_EXTEND.js';
 import { TDH_MR_FINALIZE } from './firmware/TDH_MR_FINALIZE.js';
 import type { TdxState } from './state.js';
@@ -20,10 +23,13 @@ export interface TdxServices {
   tdh_mem_page_add(td: string, gpa: number, pfn: number, source: number): SeamcallResult;
   tdh_mr_extend(td: string, gpa: number): SeamcallResult;
   tdh_mr_finalize(td: string): SeamcallResult;
-  /** BLOCK + TRACK + PAGE.REMOVE of one private leaf. */
+  tdh_mem_range_block(td: string, gpa: number): SeamcallResult;
+  tdh_mem_track(td: string): SeamcallResult;
   tdh_mem_page_remove(td: string, gpa: number): SeamcallResult;
+  tdh_phymem_page_wbinvd_hkid(hkid: number, pfn: number): SeamcallResult;
   tdx_operand_busy(err: bigint): boolean;
-  /** KVM_BUG_ON(err) with the SEAMCALL's name and outputs in the message. */
+  /** KVM_BUG_ON(err) with the SEAMCALL's name (and outputs) in the message. */
+  TDX_BUG_ON(err: bigint, op: string, kvm: unknown): boolean;
   TDX_BUG_ON_2(err: bigint, op: string, entry: bigint, level_state: bigint, kvm: unknown): boolean;
   to_kvm_tdx(kvm: unknown): TdxState['kvm_tdx'];
   to_tdx(vcpu: Vcpu): TdxState['vcpu'];
@@ -48,8 +54,12 @@ export function tdxServices(w: World): TdxServices {
     },
     tdh_mr_extend: (_td, gpa) => call(TDH_MR_EXTEND, { gpa }),
     tdh_mr_finalize: () => call(TDH_MR_FINALIZE, {}),
+    tdh_mem_range_block: (_td, gpa) => call(TDH_MEM_RANGE_BLOCK, { gfn: Math.floor(gpa / ps) }),
+    tdh_mem_track: () => call(TDH_MEM_TRACK, {}),
     tdh_mem_page_remove: (_td, gpa) => call(TDH_MEM_PAGE_REMOVE, { gfn: Math.floor(gpa / ps) }),
+    tdh_phymem_page_wbinvd_hkid: (_hkid, pfn) => call(TDH_PHYMEM_PAGE_WBINVD, { pfn }),
     tdx_operand_busy: (err) => err === TDX_OPERAND_BUSY,
+    TDX_BUG_ON: (err, op) => kvmBug(w, 'TDX_BUG_ON', err !== 0n, `SEAMCALL ${op} failed: 0x${err.toString(16)}`),
     TDX_BUG_ON_2: (err, op) => kvmBug(w, 'TDX_BUG_ON_2', err !== 0n, `SEAMCALL ${op} failed: 0x${err.toString(16)}`),
     to_kvm_tdx: () => tdxOf(w).kvm_tdx,
     to_tdx: () => tdxOf(w).vcpu,

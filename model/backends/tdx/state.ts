@@ -21,6 +21,12 @@ export interface TdxState {
     readonly sept: Map<number, number>;
     /** PAMT: pfn → gfn of TD-owned private pages. */
     readonly pamt: Map<number, number>;
+    /** Blocked S-EPT leaves: gfn → the TLB epoch they were blocked in. */
+    readonly blocked: Map<number, number>;
+    /** The TD's TLB epoch (TDH.MEM.TRACK advances it). */
+    epoch: number;
+    /** Pages removed from the TD whose cache lines under its HKID are not written back yet. */
+    readonly unflushed: Set<number>;
     readonly mrtd: MeasureEntry[];
   };
 }
@@ -31,6 +37,6 @@ export function createTdxState(): TdxState {
     kvm_tdx: { state: 'TD_STATE_INITIALIZED', page_add_src: 0, hkid_assigned: true },
     vcpu: { state: 'VCPU_TD_STATE_INITIALIZED' },
     mirror: new Map(),
-    module: { op_state: 'OP_STATE_INITIALIZED', sept: new Map(), pamt: new Map(), mrtd: [] },
+    module: { op_state: 'OP_STATE_INITIALIZED', sept: new Map(), pamt: new Map(), blocked: new Map(), epoch: 0, unflushed: new Set(), mrtd: [] },
   };
 }

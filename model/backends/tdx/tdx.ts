@@ -3,7 +3,7 @@ import type { Impl } from '../../kernel/bind.js';
 import type { KernelServices } from '../../kernel/Kernel.js';
 import { KVM, type Kvm } from '../../kernel/services/kvmcore.js';
 import type { TdxServices } from './services.js';
-import type { KvmTdxCmd, Vcpu } from './uapi.js';
+import type { KvmTdxCmd, SeamcallResult, Vcpu } from './uapi.js';
 
 /**
  * The parts of arch/x86/kvm/vmx/tdx.c and arch/x86/kvm/mmu/ that no modelled revision changes,
@@ -28,6 +28,7 @@ export interface TdxCommonFns {
   kvm_tdp_mmu_map(vcpu: Vcpu, gfn: number, pfn: number): RetPf;
   tdx_sept_map_leaf_spte(kvm: Kvm, gfn: number, level: number, pfn: number): number;
   tdx_mem_page_add(kvm: Kvm, gfn: number, level: number, pfn: number): number;
+  tdx_track(kvm: Kvm): void;
   tdx_sept_remove_private_spte(kvm: Kvm, gfn: number, level: number, pfn: number): void;
   /** Zap of private mappings in [start, end): kvm_mmu_unmap_gfn_range() on the mirror root. */
   tdx_zap_private_range(kvm: Kvm, start: number, end: number): void;
@@ -38,6 +39,16 @@ export interface TdxRevisionEntry {
 }
 
 export type TdxK = KernelServices & TdxServices & TdxCommonFns & TdxRevisionEntry;
+
+/**
+ * The tdh_do_no_vcpus() macro: a SEAMCALL that finds the TD's S-EPT contended is retried once
+ * with vCPUs kept out of the guest (wait_for_sept_zap, KVM_REQ_OUTSIDE_GUEST_MODE), after which
+ * "the second retry is expected to succeed".
+ */
+function tdh_do_no_vcpus(k: TdxK, seamcall: () => SeamcallResult): SeamcallResult {
+  const r = seamcall();
+  return k.tdx_operand_busy(r.err) ? seamcall() : r;
+}
 
 export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
   /** CLASS(tdx_vm_state_guard): kvm->lock, then every vcpu->mutex, then kvm->slots_lock. */
@@ -121,16 +132,37 @@ export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
   },
 
   /**
-   * BLOCK, TRACK, PAGE.REMOVE and WBINVD, folded into one SEAMCALL model; a contended call is
-   * retried once with every vCPU kicked out (tdh_do_no_vcpus()), and any other failure bugs
-   * the VM and leaves the page in the TD. No page reference is held ("Drop superfluous page
-   * pinning in S-EPT management", https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/).
+   * "TDX requires TLB tracking before dropping private page": TRACK advances the TD's epoch, then
+   * every vCPU is kicked out of the guest. Before the TD is runnable no vCPU has run, so there
+   * is nothing to track. A failure bugs the VM but the caller carries on (the C returns void).
    */
-  tdx_sept_remove_private_spte(k, kvm, gfn, _level, pfn) {
+  tdx_track(k, kvm) {
+    if (k.to_kvm_tdx(kvm).state !== 'TD_STATE_RUNNABLE') return;
+    const r = tdh_do_no_vcpus(k, () => k.tdh_mem_track('td'));
+    k.TDX_BUG_ON(r.err, 'TDH_MEM_TRACK', kvm);
+  },
+
+  /**
+   * BLOCK, TRACK, REMOVE, then WBINVD of the page, each a SEAMCALL of its own. A contended
+   * BLOCK or REMOVE is retried once with every vCPU kept out (tdh_do_no_vcpus()); any other
+   * failure, or a second contention, bugs the VM and returns at once: the page stays the TD's
+   * (BLOCK, REMOVE) or keeps TD-keyed cache lines (WBINVD), and guest_memfd frees it all the
+   * same. No page reference is held ("Drop superfluous page pinning in S-EPT management",
+   * https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/).
+   */
+  tdx_sept_remove_private_spte(k, kvm, gfn, level, pfn) {
+    const kvm_tdx = k.to_kvm_tdx(kvm);
+    const gpa = gfn * k.PAGE_SIZE;
     k.lockdep_assert_held(kvm.mmu_lock);
-    let r = k.tdh_mem_page_remove('td', gfn * k.PAGE_SIZE);
-    if (k.tdx_operand_busy(r.err)) r = k.tdh_mem_page_remove('td', gfn * k.PAGE_SIZE);
+    if (k.KVM_BUG_ON(!kvm_tdx.hkid_assigned, kvm)) return;
+    if (k.KVM_BUG_ON(level !== PG_LEVEL_4K, kvm)) return;
+    let r = tdh_do_no_vcpus(k, () => k.tdh_mem_range_block('td', gpa));
+    if (k.TDX_BUG_ON_2(r.err, 'TDH_MEM_RANGE_BLOCK', r.entry, r.level_state, kvm)) return;
+    k.tdx_track(kvm);
+    r = tdh_do_no_vcpus(k, () => k.tdh_mem_page_remove('td', gpa));
     if (k.TDX_BUG_ON_2(r.err, 'TDH_MEM_PAGE_REMOVE', r.entry, r.level_state, kvm)) return;
+    r = k.tdh_phymem_page_wbinvd_hkid(0, pfn);
+    if (k.TDX_BUG_ON(r.err, 'TDH_PHYMEM_PAGE_WBINVD', kvm)) return;
     k.tdx_quirk_reset_page(pfn);
   },
 
