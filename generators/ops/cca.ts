@@ -47,7 +47,7 @@ export function ccaFaultPlanArb(granulesPerPage: number, rmm: RmmVersion): fc.Ar
   const nth = fc.integer({ min: 1, max: 4 });
   const rtt = nth.map((n): Fault => ({ kind: 'fw', cmd: 'RMI_RTT_CREATE', condition: 'rmm_defect', nth: n }));
   const single = fc.oneof(
-    { arbitrary: fw(c.delegate, 'gran_gpt'), weight: 3 },
+    { arbitrary: fw(c.delegate, 'gran_gpt'), weight: 6 },
     { arbitrary: fw(c.create, 'src_copy'), weight: 5 },
     { arbitrary: fw(c.undelegate, 'gran_gpt'), weight: 3 },
     { arbitrary: fw(c.destroy, 'rmm_defect'), weight: 2 },
