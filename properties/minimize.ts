@@ -130,11 +130,15 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   }
   // Destinations moved to where an earlier populate wrote (the same gfn populated twice is
   // smaller than a second guest_memfd and memslot set up to be populated twice).
+  // The source moves along when the destination alone does not do (rme-v9's source must be the
+  // slot's shared alias of the destination).
   const earlier = [...new Set(cur().ops.slice(0, i).flatMap((o) => destinationOf(o, cur().geometry.page_size) ?? []))];
   for (const gpa of earlier) {
     const op2 = cur().ops[i];
     const moved = op2 === undefined ? undefined : withDestinationAt(op2, gpa, cur().geometry.page_size);
     if (moved !== undefined && tryWith(replace(moved))) break;
+    const along = op2 === undefined || moved === undefined ? undefined : withSourceShifted(moved, gpa - (destinationOf(op2, cur().geometry.page_size) ?? gpa));
+    if (along !== undefined && tryWith(replace(along))) break;
   }
   // Sizes, smallest first, from the operation as it stands now.
   const now = cur().ops[i];
@@ -182,6 +186,17 @@ function withDestinationAt(op: Op, gpa: number, ps: number): Op | undefined {
     case 'snp_launch_update': return { ...op, gfn_start: gpa / ps };
     case 'tdx_init_mem_region': return { ...op, gpa };
     case 'arm_rmi_populate': return { ...op, base: gpa };
+    default: return undefined;
+  }
+}
+
+/** `op` with its (non-NULL) source moved by `delta` bytes, if the result is still a user address. */
+function withSourceShifted(op: Op, delta: number): Op | undefined {
+  const shifted = (src: number) => (src === 0 || delta === 0 || src + delta <= 0 ? undefined : src + delta);
+  switch (op.kind) {
+    case 'snp_launch_update': { const u = shifted(op.uaddr); return u === undefined ? undefined : { ...op, uaddr: u }; }
+    case 'tdx_init_mem_region': { const u = shifted(op.source_addr); return u === undefined ? undefined : { ...op, source_addr: u }; }
+    case 'arm_rmi_populate': { const u = shifted(op.source_uaddr); return u === undefined ? undefined : { ...op, source_uaddr: u }; }
     default: return undefined;
   }
 }

@@ -112,4 +112,23 @@ describe('minimizeScenario()', () => {
     expect(populates).toHaveLength(2);
     expect(new Set(populates.map((o) => (o.kind === 'tdx_init_mem_region' ? o.gpa : -1))).size).toBe(1);
   });
+
+  test('the source moves along with the destination when the failure needs them together (rme-v9\'s alias; seed 14)', () => {
+    const twice = scenario('tdx', [...setupOps(), initMemRegion({ at: 0 }), initMemRegion({ at: 1 })]);
+    // Fails while there are two populates and the last reads at its own offset from its
+    // destination, as rme-v9's "the source is the slot's shared alias" requires.
+    const first = twice.ops.find((o) => o.kind === 'tdx_init_mem_region');
+    const second = twice.ops.filter((o) => o.kind === 'tdx_init_mem_region')[1];
+    if (first?.kind !== 'tdx_init_mem_region' || second?.kind !== 'tdx_init_mem_region') throw new Error('two populates');
+    const offset = second.source_addr - second.gpa;
+    const aliasKept = (x: Scenario): number | undefined => {
+      const at = x.ops.flatMap((o, i) => (o.kind === 'tdx_init_mem_region' ? [i] : []));
+      const last = x.ops[at[at.length - 1] ?? -1];
+      return at.length >= 2 && last?.kind === 'tdx_init_mem_region' && last.source_addr - last.gpa === offset ? at[1] : undefined;
+    };
+    const min = minimizeScenario(twice, aliasKept);
+    const populates = min.ops.filter((o) => o.kind === 'tdx_init_mem_region');
+    expect(populates.map((o) => (o.kind === 'tdx_init_mem_region' ? o.gpa : -1))).toEqual([first.gpa, first.gpa]);
+    expect(populates.map((o) => (o.kind === 'tdx_init_mem_region' ? o.source_addr - o.gpa : -1))[1]).toBe(offset);
+  });
 });
