@@ -8,6 +8,7 @@ import { EFAULT, EINVAL } from '../kernel/errno.js';
 import { IS_ALIGNED } from '../kernel/ref.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { sevCommon } from '../backends/snp/sev.js';
+import { gmemCommon } from '../kernel/guest_memfd.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 
 /**
@@ -25,7 +26,7 @@ export interface Mutant extends Revision {
 type NextK = X86K & NextFns;
 type RfcK = X86K & RfcV1Fns;
 /** Kernel functions below the revision a mutant may also replace. */
-type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim'>;
+type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create'>;
 
 function onNext(id: string, description: string, breaks: Mutant['breaks'], fns: Partial<Impl<Replaceable, NextK>>, backends: Revision['backends'] = ['snp', 'tdx']): Mutant {
   return { ...kvm_x86_next, id: `kvm-x86-next+${id}`, title: description, description, base: kvm_x86_next.id, breaks, backends, fns: { ...nextFns, ...fns } };
@@ -114,6 +115,11 @@ export const MUTANTS: readonly Mutant[] = [
   // does nothing, or answers a documented condition with another errno.
   onNext('populate-fails', 'kvm_gmem_populate() stubbed to return -EINVAL before doing anything: every populate fails', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
     kvm_gmem_populate: () => -EINVAL,
+  }),
+  // A u64 field taken into a narrower type before its check: what JavaScript's bitwise
+  // operators did to every u64 until the model held them as bigint.
+  onNext('flags-int', 'kvm_gmem_create() takes the u64 flags into an unsigned int: bits 32-63 are cut off before the check, so bit 32 is accepted', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
+    kvm_gmem_create: (k, kvm, size, flags) => gmemCommon.kvm_gmem_create(k, kvm, size, BigInt.asUintN(32, flags)),
   }),
   onNext('unaligned-uaddr-efault', 'snp_launch_update() answers an unaligned uaddr with -EFAULT, not the -EINVAL of S2.1', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
     snp_launch_update(k, kvm, argp) {

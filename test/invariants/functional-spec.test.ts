@@ -140,6 +140,20 @@ invariantCases(functionalSpec, {
       opIndex: 4,
     },
     {
+      name: 'injected: guest_memfd flags cut to 32 bits, so bit 32 is accepted where G.2 says -EINVAL',
+      revision: mutant('kvm-x86-next+flags-int'),
+      scenario: scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: (1n << 32n) | 1n }]),
+      messageId: 'wrongErrno',
+      opIndex: 0,
+    },
+    {
+      name: 'a kvm_gmem_bind() that does nothing: 0 with the range unbound, where M.1 says bound (no fault needed)',
+      revision: { ...rev('kvm-x86-next'), id: 'bind-does-nothing', derivedFrom: 'kvm-x86-next', fns: { ...rev('kvm-x86-next').fns, kvm_gmem_bind: () => 0 } },
+      scenario: scenario('snp', S.slice(0, 2)),
+      messageId: 'wrongState',
+      opIndex: 1,
+    },
+    {
       name: 'injected: an unaligned uaddr answered with -EFAULT, not S2.1\'s -EINVAL',
       revision: mutant('kvm-x86-next+unaligned-uaddr-efault'),
       scenario: scenario('snp', [launchUpdate({ uaddr: SRC + 1 })]),
