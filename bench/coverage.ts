@@ -17,7 +17,7 @@ import { cellName, type WhatIfMode } from '../model/whatIf.js';
 const { values } = parseArgs({ options: { seeds: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 60);
 const REPRESENTATIVES: readonly (readonly [BackendId, string, WhatIfMode?])[] = [
-  ['snp', 'v6.11'], ['snp', 'rfc-v1'], ['snp', 'kvm-x86-next'], ['tdx', 'rfc-v1'], ['tdx', 'kvm-x86-next'],
+  ['snp', 'kvm-x86-next-2025.11.07'], ['snp', 'rfc-v1'], ['snp', 'kvm-x86-next'], ['tdx', 'rfc-v1'], ['tdx', 'kvm-x86-next'],
   ['cca', 'rme-v9'], ['cca', 'rme-v12'], ['cca', 'rme-v12', '4k-guard-lifted'], ['cca', 'rmi-newest'],
 ];
 let short = 0;

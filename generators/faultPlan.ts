@@ -13,8 +13,9 @@ import type { Fault } from '../model/scenario/Scenario.js';
 export function faultArb(backend: BackendModel, prefer: readonly string[] = []): fc.Arbitrary<Fault> {
   const nth = fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 });
   const all = backend.firmware.flatMap((cmd) => platformConditions(cmd).map((condition) => ({ cmd: cmd.name, condition })));
-  // Conditions the operation can actually meet get more weight (e.g. cpuid_table for a CPUID page).
-  const preferred = all.filter((f) => prefer.includes(f.condition));
+  // Conditions the operation can actually meet get more weight (e.g. cpuid_table for a CPUID page),
+  // named by condition or as `COMMAND:condition`.
+  const preferred = all.filter((f) => prefer.includes(f.condition) || prefer.includes(`${f.cmd}:${f.condition}`));
   const fw = [...all, ...preferred, ...preferred, ...preferred];
   // Every kind often enough that each budget of runs meets each at least a few times (the
   // coverage minimums); a signal mostly from the first check, as one-page calls make only one.

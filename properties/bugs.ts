@@ -415,6 +415,59 @@ export const BUGS = {
     maxOps: 7,
     maxPages: 2,
   },
+  B21: {
+    id: 'B21',
+    title: 'TDX\'s populate callback maps the gfn by faulting it in again through guest_memfd (kvm_tdp_map_page() -> kvm_gmem_get_pfn()), which prepares the folio (uptodate) before TDH.MEM.PAGE.ADD: a failure after the map leaves the page prepared, so a retry gets -EEXIST for a page never added (and nr_premapped keeps KVM_TDX_FINALIZE_VM refusing until a punch-hole)',
+    link: 'https://lore.kernel.org/all/20251017003244.186495-5-seanjc@google.com/',
+    status: 'v6.19: kvm_tdp_mmu_map_private_pfn() is handed the pfn (kvm-x86-tdx-6.19); the nested invalidate lock of the same re-entry existed only with unmerged patches that lock in kvm_gmem_get_pfn() (Roth 2024-12, Ackerley\'s in-place tree)',
+    reach: { kind: 'firmware', how: 'TDH.MEM.PAGE.ADD (or TDH.MR.EXTEND) failing after the prefetch fault mapped the gfn' },
+    signatures: [
+      'functional-spec/touchedPastCount@tdx_init_mem_region',
+    ],
+    maxOps: 5,
+    maxPages: 1,
+  },
+  G17: {
+    id: 'G17',
+    title: 'v6.16 .. v6.18 TDX pins every page it maps (get_page() in tdx_sept_set_private_spte(), dropped only after a successful removal): a KVM reference on a guest_memfd folio, which in-place conversion and folio splitting cannot tolerate',
+    link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
+    status: 'v6.19: "KVM: TDX: Drop superfluous page pinning in S-EPT management" (kvm-x86-tdx-6.19)',
+    reach: { kind: 'userspace', how: 'every populated page carries the pin; it does harm once guest_memfd converts or splits folios (in-place conversion, hugepages), which wait for extra references to go' },
+    // The fault path\'s put_page() of its folio reference is matched to the later pin (refSites),
+    // so the reference left is named after the folio lookup that took the first one.
+    signatures: [
+      'gmem-no-kvm-refs/kvmRefHeld@kvm_gmem_get_folio',
+    ],
+    maxOps: 5,
+    maxPages: 1,
+  },
+  G18: {
+    id: 'G18',
+    title: 'v6.16 .. v6.18 TDX: a TDH.MR.EXTEND failure returns -EIO without bugging the VM, so the page stays added and partly measured while the ioctl reports it not populated',
+    link: 'https://lore.kernel.org/all/20251030200951.3402865-1-seanjc@google.com/',
+    status: 'v6.19: "KVM: TDX: Bug the VM if extending the initial measurement fails" (kvm-x86-tdx-6.19)',
+    reach: { kind: 'firmware', how: 'TDH.MR.EXTEND failing after TDH.MEM.PAGE.ADD succeeded' },
+    signatures: [
+      'measurement/extra@tdx_init_mem_region',
+      'return-value-contract/failedPageKept@tdx_init_mem_region',
+      'return-value-contract/measuredPastCount@tdx_init_mem_region',
+    ],
+    maxOps: 5,
+    maxPages: 1,
+  },
+  G19: {
+    id: 'G19',
+    title: 'v6.16 .. v6.18 TDX: a premapped page (PAGE.ADD never happened) whose zap fails (TDH.MEM.RANGE.BLOCK contended twice) keeps its pin: KVM_BUG_ON, and a host page nobody owns is never freed',
+    link: 'https://lore.kernel.org/all/20251030200951.3402865-1-seanjc@google.com/',
+    status: 'v6.19 drops the pins and nr_premapped (TDH.MEM.PAGE.ADD under the fault)',
+    reach: { kind: 'firmware', how: 'TDH.MEM.PAGE.ADD failing, then TDH.MEM.RANGE.BLOCK contended twice when the page is zapped' },
+    signatures: [
+      'leaked-page/heldBack@kvm_gmem_get_folio',
+      'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
+    ],
+    maxOps: 6,
+    maxPages: 1,
+  },
 } as const satisfies Record<string, KnownBug>;
 
 export type BugId = keyof typeof BUGS;

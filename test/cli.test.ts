@@ -10,7 +10,7 @@ describe('gmemcheck list', () => {
   test('lists backends, revisions, injected bugs, properties and the matrix', async () => {
     const r = await run('list');
     expect(r.code).toBe(0);
-    for (const word of ['snp', 'tdx', 'v6.11', 'rfc-v1', 'v7.0', 'kvm-x86-next', 'kvm-x86-next+no-attr-check', 'lock-order', 'B3']) expect(r.out).toContain(word);
+    for (const word of ['snp', 'tdx', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'v7.0', 'kvm-x86-next', 'kvm-x86-next+no-attr-check', 'lock-order', 'B3']) expect(r.out).toContain(word);
   });
 
   test('--json gives every cell of the matrix', async () => {
@@ -18,8 +18,8 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    // Fifteen revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 17);
+    // Seventeen revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 19);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));
   });
@@ -47,7 +47,7 @@ describe('the matrix legend', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(/^known bugs that take a what-if mode \(\d+\):$/);
     expect(r.out).toContain('  B2              what-if: in-place: mmap_lock taken');
-    expect(r.out).toContain('expected in: snp/v6.11, tdx/v6.11');
+    expect(r.out).toContain('expected in: snp/v6.17, snp/kvm-x86-next-2025.11.07, tdx/v6.17, tdx/kvm-x86-next-2025.11.07');
     expect(r.out).not.toContain('  G4 ');
     const doc = JSON.parse((await run('list', '--reach', 'firmware', '--json')).out) as { bugs: { id: string; reach: { kind: string } }[] };
     expect(doc.bugs.map((b) => b.id)).toContain('G4');
@@ -163,7 +163,7 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--backend', 'tdx', '--backend', 'snp'], "--backend given 2 times ('tdx', 'snp'); it takes one value"],
     [['check', '--seed', '1', '--runs', '5', '--seed', '2'], "--seed given 2 times ('1', '2'); it takes one value"],
     [['replay', 'x.json', '--revision', 'v7.0', '--revision', 'rfc-v1'], "--revision given 2 times ('v7.0', 'rfc-v1')"],
-    [['new-revision', 'mine', '--from', 'v7.0', '--from', 'v6.11'], "--from given 2 times ('v7.0', 'v6.11')"],
+    [['new-revision', 'mine', '--from', 'v7.0', '--from', 'kvm-x86-next-2025.11.07'], "--from given 2 times ('v7.0', 'kvm-x86-next-2025.11.07')"],
   ])('%j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);

@@ -63,4 +63,10 @@ export interface BackendModel {
   expectedMeasurement(req: PopulateRequest, gfn: number, source: Uint8Array, w: World): MeasureEntry[];
   /** Pages the kernel deliberately took out of circulation (snp_leak_pages). */
   leakedByDesign(w: World): readonly number[];
+  /**
+   * KVM's own page tables map `pfn` for the guest (TDX's mirror SPTEs). Before v6.19 TDX pinned
+   * every page it mapped, also one only premapped (no TDH.MEM.PAGE.ADD yet): a reference the
+   * mapping owns, not a leak. Absent: no such mapping.
+   */
+  mappedByKvm?(w: World, pfn: number): boolean;
 }

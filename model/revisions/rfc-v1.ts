@@ -12,12 +12,12 @@ import {
 } from '../backends/snp/uapi.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
-import { snp_launch_update_old, tdx_vcpu_init_mem_region_old } from './v6.11.js';
+import { snp_launch_update_old, tdx_vcpu_init_mem_region_old } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
  * Michael Roth's RFC v1 (2025-11-13), patches 1/3 (remove preparation tracking) and 3/3 (GUP
- * source pages prior to populating guest memory), over the v6.11 form:
+ * source pages prior to populating guest memory), over the kvm-x86-next-2025.11.07 form:
  * https://lore.kernel.org/all/20251113230759.1562024-1-michael.roth@amd.com/ ,
  * 3/3 = https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/ .
  * kvm_gmem_populate() pins up to GMEM_GUP_NPAGES (+1 when unaligned) source pages before taking

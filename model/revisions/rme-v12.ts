@@ -7,7 +7,7 @@ import type { UserStructRef } from '../backends/snp/uapi.js';
 import type { ArmK } from '../backends/cca/rmi.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
 import { opaqueAs, type Revision } from './Revision.js';
-import { gmemV611, type GmemV611Fns, type kvm_gmem_populate_cb_v611 } from './v6.11.js';
+import { gmemV611, type GmemV611Fns, type kvm_gmem_populate_cb_v611 } from './kvm-x86-next-2025.11.07.js';
 import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, rmeUnmapWalk, type RmeDataPageFns, type RmeLifecycleFns } from './rme-v9.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 

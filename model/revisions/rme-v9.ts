@@ -1,7 +1,6 @@
 import { EEXIST, EFAULT, EINVAL, EIO, ENOMEM, ENXIO, EPERM } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
-import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
-import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import type { Kvm } from '../kernel/services/kvmcore.js';
 import { FOLL_WRITE } from '../kernel/services/gup.js';
 import { IS_ALIGNED } from '../kernel/ref.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
@@ -9,7 +8,7 @@ import type { ArmK } from '../backends/cca/rmi.js';
 import { RMM_RTT_MAX_LEVEL } from '../backends/cca/state.js';
 import { RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
 import type { Revision } from './Revision.js';
-import { gmemV611, type GetPfnOut, type GmemV611Fns } from './v6.11.js';
+import { gmemGetPfnOld, gmemV611, type GmemGetPfnFns, type GmemPfnPage, type GmemV611Fns } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
@@ -37,17 +36,9 @@ export interface ArmRmePopulateRealm {
   flags: number;
 }
 
-/** `kvm_pfn_t *pfn, struct page **page` out-parameters of the 6.13+ kvm_gmem_get_pfn(). */
-export interface GmemPfnPage {
-  pfn: number;
-  page: number;
-}
-
-export interface RmeV9Fns extends GmemV611Fns, GmemBindFns {
+export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
-  kvm_gmem_prepare_folio(kvm: Kvm, slot: KvmMemorySlot, gfn: number, folio: number): number;
-  kvm_gmem_get_pfn(kvm: Kvm, slot: KvmMemorySlot, gfn: number, out: GmemPfnPage): number;
   kvm_populate_realm(kvm: Kvm, args: ArmRmePopulateRealm): number;
   populate_region(kvm: Kvm, ipa_base: number, ipa_end: number, data_flags: number): number;
   realm_create_protected_data_page(kvm: Kvm, ipa: number, dst_pfn: number, src_pfn: number, flags: number): number;
@@ -286,37 +277,8 @@ export const rmeV9Fns: Impl<RmeV9Fns, K> = {
     });
   },
 
-  // ---- virt/kvm/guest_memfd.c (6.13+, the series' base) ----
-
-  kvm_gmem_prepare_folio(k, _kvm, _slot, _gfn, folio) {
-    const nr_pages = k.folio_nr_pages(folio);
-    for (let i = 0; i < nr_pages; i++) k.clear_highpage(k.folio_page(folio, i));
-    // kvm_arch_gmem_prepare(): arm64 has none.
-    k.kvm_gmem_mark_prepared(folio);
-    return 0;
-  },
-
-  kvm_gmem_get_pfn(k, kvm, slot, gfn, out) {
-    const index = k.kvm_gmem_get_index(slot, gfn);
-    const file = k.kvm_gmem_get_file(slot);
-    let r = 0;
-    if (!file) return -EFAULT;
-    const got: GetPfnOut = { pfn: 0, is_prepared: false, max_order: 0 };
-    const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
-    out: {
-      if (IS_ERR(folio)) {
-        r = PTR_ERR(folio);
-        break out;
-      }
-      out.pfn = got.pfn;
-      if (!got.is_prepared) r = k.kvm_gmem_prepare_folio(kvm, slot, gfn, folio);
-      k.folio_unlock(folio);
-      if (!r) out.page = k.folio_file_page(folio, index);
-      else k.folio_put(folio);
-    }
-    k.fput(file);
-    return r;
-  },
+  // virt/kvm/guest_memfd.c (6.13+, the series' base): the fault path's get_pfn of that generation.
+  ...gmemGetPfnOld,
 
   // ---- arch/arm64/kvm/rme.c (v9 19/43) ----
 

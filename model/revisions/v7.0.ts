@@ -13,7 +13,7 @@ import {
 } from '../backends/snp/uapi.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
-import { tdx_vcpu_init_mem_region_old } from './v6.11.js';
+import { tdx_vcpu_init_mem_region_old } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**

@@ -5,6 +5,8 @@ import { hashBytes } from '../../model/world/hash.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import type { World } from '../../model/world/World.js';
 import { SPECS, generationOf, predictGeneric, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
+import type { Generation } from '../oracle/generations.js';
+import { folioOf } from '../../model/kernel/services/filemap.js';
 import { DOC, type Row } from '../oracle/rows.js';
 import { guestAt } from '../oracle/world.js';
 import { gfnFolioPfn } from '../views.js';
@@ -41,6 +43,8 @@ const MAX_PAGES = 4096;
 interface PageBefore {
   readonly guest: boolean;
   readonly contents: string | undefined;
+  /** Its folio is uptodate: "prepared", which the old kvm_gmem_populate() refuses with -EEXIST. */
+  readonly prepared: boolean;
 }
 
 interface Pending {
@@ -153,6 +157,9 @@ export const functionalSpec = defineInvariant({
 
 type Report = (messageId: Msg, values: MessageValues) => void;
 
+/** Generations whose populate refuses a prepared folio (-EEXIST). */
+const PREPARING: readonly Generation[] = ['S1', 'T1', 'R12'];
+
 /** A row as messages name it: its id, and where the document is silent, the code that decides. */
 function rowName(r: Row): string {
   return r.code === undefined || !r.result.startsWith('silent') ? r.id : `${r.id} (silent there; the code decides: ${(r.code.split(' ')[0] ?? r.code).replace(/[;,]$/, '')})`;
@@ -165,7 +172,8 @@ function range(min: number, max: number): string {
 function pageState(w: World, backend: BackendModel, gfn: number): PageBefore {
   const pfn = gfnFolioPfn(w, gfn);
   const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
-  return { guest: pfn !== undefined && backend.ownership(w, pfn).kind === 'guest', contents: p === undefined ? undefined : hashBytes(p.data) };
+  const prepared = pfn !== undefined && folioOf(w, pfn)?.folio.uptodate === true;
+  return { guest: pfn !== undefined && backend.ownership(w, pfn).kind === 'guest', contents: p === undefined ? undefined : hashBytes(p.data), prepared };
 }
 
 /** Pages [0, m) populated and measured; past them nothing given (by this call), measured, or (past the failing page) rewritten. */
@@ -200,6 +208,10 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
     if (now.guest && was?.guest !== true && granted.has(gfn)) once('touchedPastCount', { ...base, gfn, n: m, what: 'given to the guest' });
     else if (!now.guest && was?.guest === true) once('touchedPastCount', { ...base, gfn, n: m, what: 'taken from the guest' });
     else if (got > 0) once('touchedPastCount', { ...base, gfn, n: m, what: `${got} measurement entr${got === 1 ? 'y' : 'ies'}` });
+    // Where preparation is tracked (S1, T1, R12: the old kvm_gmem_populate() marks a folio
+    // uptodate only after its callback succeeded), a page this call did not populate must not
+    // come out prepared: a retry of it would get -EEXIST for a page nothing was put in.
+    else if (PREPARING.includes(p.spec.gen) && now.prepared && was?.prepared === false) once('touchedPastCount', { ...base, gfn, n: m, what: 'marked prepared (folio uptodate), so a retry gets -EEXIST' });
     else if (i > m && was?.contents !== undefined && now.contents !== was.contents) once('touchedPastCount', { ...base, gfn, n: m, what: 'contents' });
   }
 }

@@ -61,8 +61,8 @@ export const refcountBalance = defineInvariant({
       for (const p of w.host.pages) {
         if (p.owner.kind === 'free' || leaked.has(p.pfn)) continue;
         // Owned references: one a user mapping, one for a page-cache folio, one for a kernel
-        // allocation, one handed over with a page the firmware keeps.
-        const handedOver = p.owner.kind === 'gmem' && backend.ownership(w, p.pfn).kind !== 'host' ? 1 : 0;
+        // allocation, one handed over with a page the firmware keeps or KVM maps (TDX's pin).
+        const handedOver = p.owner.kind === 'gmem' && (backend.ownership(w, p.pfn).kind !== 'host' || backend.mappedByKvm?.(w, p.pfn) === true) ? 1 : 0;
         const expected = (maps.get(p.pfn) ?? 0) + (cached.has(p.pfn) ? 1 : 0) + (p.owner.kind === 'kernel' ? 1 : 0) + handedOver;
         if (p.refcount > expected) out.set(p.pfn, { refcount: p.refcount, expected });
       }

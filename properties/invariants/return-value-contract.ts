@@ -67,7 +67,8 @@ export const returnValueContract = defineInvariant({
         if (op.kind === 'snp_launch_update') {
           const o = result.out;
           if (result.ret === 0) {
-            if (count <= 0) report('noProgress', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE' });
+            // A zero length asks for nothing: done with nothing is both readings of S1.8 (v6.16/v6.17).
+            if (count <= 0 && op.len > 0) report('noProgress', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE' });
             if (o.len !== op.len - count * ps) report('progressMismatch', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', field: 'len', got: o.len ?? -1, want: op.len - count * ps, count });
           } else if (o.gfn_start !== undefined && (o.gfn_start !== op.gfn_start || o.len !== op.len || o.uaddr !== op.uaddr)) {
             report('paramsOnError', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', ret: result.ret, field: 'gfn_start/len/uaddr', before: op.gfn_start, got: o.gfn_start });

@@ -22,7 +22,8 @@ import type { BackendId } from '../../model/scenario/Scenario.js';
 export type Generation = 'S1' | 'S2' | 'T1' | 'T2' | 'R9' | 'R12' | 'RN';
 
 export const GENERATIONS: Readonly<Record<string, Readonly<Partial<Record<BackendId, Generation>>>>> = {
-  'v6.11': { snp: 'S1', tdx: 'T1' },
+  'v6.17': { snp: 'S1', tdx: 'T1' },
+  'kvm-x86-next-2025.11.07': { snp: 'S1', tdx: 'T1' },
   'rfc-v1': { snp: 'S1', tdx: 'T1' },
   // v2 3/5 and 4/5 are the documents v3 4/6 and 5/6 reposted unchanged.
   'roth-v2': { snp: 'S2', tdx: 'T2' },

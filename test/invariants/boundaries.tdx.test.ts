@@ -35,9 +35,9 @@ const rows: PopulateRow[] = [
     name: 'source_addr 0',
     ops: [...S, initMemRegion({ source_addr: 0 })],
     want: {
-      // v6.11 GUPs address 0 in the callback; rfc-v1 (B3) "adds" from a wild pointer; v7.0 has no
+      // kvm-x86-next-2025.11.07 GUPs address 0 in the callback; rfc-v1 (B3) "adds" from a wild pointer; v7.0 has no
       // source page (-EOPNOTSUPP); kvm-x86-next rejects it up front.
-      'v6.11': { ret: -14, out: { source_addr: 0, nr_pages: 1 } },
+      'kvm-x86-next-2025.11.07': { ret: -14, out: { source_addr: 0, nr_pages: 1 } },
       'rfc-v1': { ret: 0, out: { source_addr: PS, nr_pages: 0 } },
       'v7.0': { ret: -95, out: { source_addr: 0, nr_pages: 1 } },
       'kvm-x86-next': rejected({ source_addr: 0 }),

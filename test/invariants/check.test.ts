@@ -25,14 +25,14 @@ describe('runWithInvariant()', () => {
   });
 
   test('can trace calls', () => {
-    const { result } = runWithInvariant(scenario('snp', [...setupOps(), launchUpdate()]), rev('v6.11'), warnReachable, undefined, true);
+    const { result } = runWithInvariant(scenario('snp', [...setupOps(), launchUpdate()]), rev('kvm-x86-next-2025.11.07'), warnReachable, undefined, true);
     expect(result.world.log.some((e) => e.kind === 'call' && e.fn === 'kvm_gmem_populate')).toBe(true);
   });
 });
 
 describe('explore()', () => {
   test('finds a known bug by its signature, minimized within the bug\'s bounds, and replays it from the printed path', () => {
-    const spec = { backend: 'snp' as const, revision: rev('v6.11'), invariants: [refcountBalance], runs: 300, seed: SEED };
+    const spec = { backend: 'snp' as const, revision: rev('kvm-x86-next-2025.11.07'), invariants: [refcountBalance], runs: 300, seed: SEED };
     const x = explore(spec);
     const f = x.findings.find((g) => (BUGS.B1.signatures as readonly string[]).includes(g.key));
     expect(f, x.findings.map((g) => g.key).join(', ')).toBeDefined();
@@ -47,7 +47,7 @@ describe('explore()', () => {
   });
 
   test('a path whose scenario does not show the signature is refused, not followed to something else', () => {
-    const spec = { backend: 'snp' as const, revision: rev('v6.11'), invariants: [refcountBalance], runs: 300, seed: SEED };
+    const spec = { backend: 'snp' as const, revision: rev('kvm-x86-next-2025.11.07'), invariants: [refcountBalance], runs: 300, seed: SEED };
     const key = 'refcount-balance/kmapLeaked@sev_gmem_post_populate';
     // Which early runs show the leak depends on the generators; what matters is that a run not
     // showing it is refused (fast-check would go on to a later run that does), and one showing it

@@ -23,7 +23,7 @@ describe('coverage counters', () => {
   });
 
   test('a populate counts its source offset, page-count boundaries, flavour and result', () => {
-    const c = coverageOf(scenario('snp', [...setupOps(), launchUpdate({ at: SLOT_PAGES - N + 1, uaddr: SRC + PS - 1, npages: N - 1 })]), 'v6.11');
+    const c = coverageOf(scenario('snp', [...setupOps(), launchUpdate({ at: SLOT_PAGES - N + 1, uaddr: SRC + PS - 1, npages: N - 1 })]), 'kvm-x86-next-2025.11.07');
     expect(Object.fromEntries([...c].filter(([k]) => !k.startsWith('fw:') && !k.startsWith('op:')))).toEqual({
       'src_offset:nonzero': 1, 'src_offset:PAGE_SIZE-1': 1, 'pages:GMEM_GUP_NPAGES-1': 1, 'pages:slot_end': 1,
       'flavour:NORMAL': 1, 'ret:snp_launch_update:0': 1,
@@ -34,7 +34,7 @@ describe('coverage counters', () => {
   test('offset 1, one page, GMEM_GUP_NPAGES and +1, ZERO pages without a source', () => {
     const c = coverageOf(scenario('snp', [
       ...setupOps(), launchUpdate({ uaddr: SRC + 1 }), launchUpdate({ at: 1, npages: N }), launchUpdate({ at: 1, npages: N + 1, type: KVM_SEV_SNP_PAGE_TYPE_ZERO }),
-    ]), 'v6.11');
+    ]), 'kvm-x86-next-2025.11.07');
     expect([c.get('src_offset:1'), c.get('src_offset:0'), c.get('pages:1'), c.get('pages:GMEM_GUP_NPAGES'), c.get('pages:GMEM_GUP_NPAGES+1'), c.get('flavour:ZERO')]).toEqual([1, 1, 1, 1, 1, 1]);
     expect([c.get('ret:snp_launch_update:0'), c.get('ret:snp_launch_update:-EIO')]).toEqual([2, 1]);
   });
@@ -56,9 +56,9 @@ describe('coverage requirements', () => {
   });
 
   test('requirements a revision cannot reach by construction are waived for it', () => {
-    const waived = COVERAGE_REQUIREMENTS.snp.filter((r) => (r.except ?? []).includes('v6.11')).map((r) => r.key);
+    const waived = COVERAGE_REQUIREMENTS.snp.filter((r) => (r.except ?? []).includes('kvm-x86-next-2025.11.07')).map((r) => r.key);
     expect(waived.length).toBeGreaterThan(0);
-    const keys = coverageShortfall('snp', { id: 'v6.11' }, new Map()).map(([k]) => k);
+    const keys = coverageShortfall('snp', { id: 'kvm-x86-next-2025.11.07' }, new Map()).map(([k]) => k);
     for (const k of waived) expect(keys).not.toContain(k);
     expect(coverageShortfall('snp', { id: 'v7.0' }, new Map()).map(([k]) => k)).toEqual(expect.arrayContaining(waived));
   });

@@ -10,7 +10,7 @@ import { populateTable, type PopulateRow, type Want } from './populateTable.js';
 /**
  * Every fault point of a two-page SNP_LAUNCH_UPDATE: GUP (fails or pins short), folio and kmalloc
  * allocation, a pending signal, and each firmware platform condition, at the first and the
- * second call. Counting is per operation and per kind; v6.11 never calls GUP on the SNP path.
+ * second call. Counting is per operation and per kind; kvm-x86-next-2025.11.07 (and v6.17) never call GUP on the SNP path.
  */
 const S = setupOps();
 const two = (...faults: Fault[]) => [...S, launchUpdate({ npages: 2, faults })];
@@ -20,10 +20,10 @@ const onePage: Want = { ret: 0, out: { gfn_start: G + 1, uaddr: SRC + PS, len: P
 const failed = (error = 0): Want => ({ ret: -5, out: { gfn_start: G, uaddr: SRC, len: 2 * PS, error } });
 
 const rows: PopulateRow[] = [
-  { name: 'GUP #1 -EFAULT', ops: two({ kind: 'gup', nth: 1, result: 'efault' }), want: { '*': failed(), 'v6.11': fullyDone } },
-  { name: 'GUP #1 pins short', ops: two({ kind: 'gup', nth: 1, result: 'short' }), want: { '*': failed(), 'v6.11': fullyDone } },
+  { name: 'GUP #1 -EFAULT', ops: two({ kind: 'gup', nth: 1, result: 'efault' }), want: { '*': failed(), 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone } },
+  { name: 'GUP #1 pins short', ops: two({ kind: 'gup', nth: 1, result: 'short' }), want: { '*': failed(), 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone } },
   // rfc-v1 pins both pages with one call, so it has no GUP #2.
-  { name: 'GUP #2 -EFAULT', ops: two({ kind: 'gup', nth: 2, result: 'efault' }), want: { '*': onePage, 'v6.11': fullyDone, 'rfc-v1': fullyDone } },
+  { name: 'GUP #2 -EFAULT', ops: two({ kind: 'gup', nth: 2, result: 'efault' }), want: { '*': onePage, 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone, 'rfc-v1': fullyDone } },
   { name: 'folio allocation #1 fails', ops: two({ kind: 'alloc', nth: 1, site: 'folio' }), want: { '*': failed() } },
   { name: 'folio allocation #2 fails', ops: two({ kind: 'alloc', nth: 2, site: 'folio' }), want: { '*': onePage } },
   { name: 'kmalloc #1 fails (only rfc-v1 allocates)', ops: two({ kind: 'alloc', nth: 1, site: 'kmalloc' }), want: { '*': fullyDone, 'rfc-v1': failed() } },

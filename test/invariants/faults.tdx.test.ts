@@ -26,17 +26,25 @@ const rows: PopulateRow[] = [
   {
     name: 'PAGE.ADD #1 tdr_busy: RET_PF_RETRY, retried inside kvm_tdp_mmu_map_private_pfn()',
     ops: two(fw('TDH.MEM.PAGE.ADD', 'tdr_busy')),
-    want: { '*': { ...at(0, 2), check: (r) => expect(tdxOf(r.world).module.mrtd.filter((e) => e.what === 'MEM.PAGE.ADD')).toHaveLength(2) } },
+    want: {
+      '*': { ...at(0, 2), check: (r) => expect(tdxOf(r.world).module.mrtd.filter((e) => e.what === 'MEM.PAGE.ADD')).toHaveLength(2) },
+      // v6.16 .. v6.18: -EBUSY, and the gfn stays premapped (pinned, counted) with its folio prepared (B21).
+      'v6.17': { ...at(-16, 0), check: (r) => expect([tdxOf(r.world).kvm_tdx.nr_premapped, tdxOf(r.world).mirror.size, [...(r.world.gmem.files.get(GMEM)?.folios.values() ?? [])].map((f) => f.uptodate)]).toEqual([1, 1, [true]]) },
+    },
   },
   {
     name: 'MR.EXTEND #1 tdr_busy: TDX_BUG_ON_2, -EIO, the VM is dead',
     ops: two(fw('TDH.MR.EXTEND', 'tdr_busy')),
-    want: { '*': { ...at(-5, 0), check: (r) => expect(r.world.kvm.vm_bugged).toBe(true) } },
+    want: {
+      '*': { ...at(-5, 0), check: (r) => expect(r.world.kvm.vm_bugged).toBe(true) },
+      // v6.16 .. v6.18: a plain -EIO; the page stays added and part-measured (G18).
+      'v6.17': { ...at(-5, 0), contract: ['failedPageKept', 'measuredPastCount'], check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([false, 1]) },
+    },
   },
   {
     name: 'MR.EXTEND #17 (the first chunk of page 2) tdr_busy',
     ops: two(fw('TDH.MR.EXTEND', 'tdr_busy', 17)),
-    want: { '*': at(-5, 1) },
+    want: { '*': at(-5, 1), 'v6.17': { ...at(-5, 1), contract: ['failedPageKept', 'measuredPastCount'] } },
   },
   {
     name: 'TDH.MR.FINALIZE tdr_busy: -EBUSY, and the TD stays open for population',
@@ -68,7 +76,7 @@ const rows: PopulateRow[] = [
     ops: [...S, initMemRegion(), { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.TRACK', 'tdr_busy'), fw('TDH.MEM.TRACK', 'tdr_busy', 2)] }],
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
   },
-  { name: 'repopulating a gfn', ops: [...S, initMemRegion(), initMemRegion()], want: { '*': { ret: -5, out: { nr_pages: 1 } }, 'v6.11': { ret: -17, out: { nr_pages: 1 } } } },
+  { name: 'repopulating a gfn', ops: [...S, initMemRegion(), initMemRegion()], want: { '*': { ret: -5, out: { nr_pages: 1 } }, 'kvm-x86-next-2025.11.07': { ret: -17, out: { nr_pages: 1 } }, 'v6.17': { ret: -17, out: { nr_pages: 1 } } } },
 ];
 
 populateTable('tdx', 'fault points of KVM_TDX_INIT_MEM_REGION', rows);

@@ -16,7 +16,7 @@ invariantCases(kmapLocalLifo, {
   holds: [
     { name: 'kvm-x86-next unmaps dst then src (138f5f9cbe37)', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 })]) },
     { name: 'kvm-x86-next CPUID write-back', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, cpuidWriteBack]) },
-    { name: 'v6.11 maps one page at a time (copy_from_user)', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: SRC + PS - 1, npages: 2 })]) },
+    { name: 'kvm-x86-next-2025.11.07 maps one page at a time (copy_from_user)', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: SRC + PS - 1, npages: 2 })]) },
   ],
   violated: [
     { name: 'v7.0 unmaps the source before the destination', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate()]), messageId: 'outOfOrder', opIndex: 4 },

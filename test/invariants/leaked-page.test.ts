@@ -31,7 +31,7 @@ const lastGranuleKept = [fw('RMI_DATA_CREATE', 'src_copy', 1, 3), fw('RMI_GRANUL
 const rollbackDestroyFails = [fw('RMI_DATA_CREATE', 'src_copy', 1, 1), fw('RMI_DATA_DESTROY', 'rmm_defect')];
 
 test('the matrix expects G4 on every SNP revision and G5 on every TDX revision', () => {
-  for (const r of ['v6.11', 'rfc-v1', 'v7.0', 'kvm-x86-next']) {
+  for (const r of ['kvm-x86-next-2025.11.07', 'rfc-v1', 'v7.0', 'kvm-x86-next']) {
     expectMatrixViolated('leaked-page', 'snp', r, 'freedWhileFirmwareOwned');
     expectMatrixViolated('leaked-page', 'tdx', r, 'freedWhileFirmwareOwned');
   }
@@ -130,8 +130,8 @@ invariantCases(leakedPage, {
       },
     },
     {
-      name: 'G4 in v6.11 as well',
-      revision: rev('v6.11'),
+      name: 'G4 in kvm-x86-next-2025.11.07 as well',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...S, launchUpdate({ faults: [updateFails, reclaimFails] }), punch()]),
       messageId: 'freedWhileFirmwareOwned',
       opIndex: 5,
@@ -165,7 +165,7 @@ invariantCases(leakedPage, {
     },
     {
       name: 'G5 on close: the last guest_memfd reference truncates the TD-owned page',
-      revision: rev('v6.11'),
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('tdx', [...S, initMemRegion(), { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [removeBusy(1), removeBusy(2)] }]),
       messageId: 'freedWhileFirmwareOwned',
       opIndex: 5,

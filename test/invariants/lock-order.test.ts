@@ -23,9 +23,9 @@ function nesting(annotated: boolean): Revision {
 }
 const userFault: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0 };
 
-test('the matrix expects B2 on v6.11 for both backends', () => {
-  expectMatrixViolated('lock-order', 'snp', 'v6.11', 'cycle');
-  expectMatrixViolated('lock-order', 'tdx', 'v6.11', 'cycle');
+test('the matrix expects B2 on kvm-x86-next-2025.11.07 for both backends', () => {
+  expectMatrixViolated('lock-order', 'snp', 'kvm-x86-next-2025.11.07', 'cycle');
+  expectMatrixViolated('lock-order', 'tdx', 'kvm-x86-next-2025.11.07', 'cycle');
 });
 
 invariantCases(lockOrder, {
@@ -39,7 +39,7 @@ invariantCases(lockOrder, {
     },
     { name: 'rfc-v1 bulk GUP before the lock', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 }), userFault]) },
     { name: 'kvm-x86-next TDX: slots_lock, invalidate lock, then mmu_lock', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2 }), userFault]) },
-    { name: 'fault first, populate after: v6.11 only has one direction', revision: rev('v6.11'), scenario: scenario('snp', [...S, userFault]) },
+    { name: 'fault first, populate after: kvm-x86-next-2025.11.07 only has one direction', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, userFault]) },
     {
       name: 'two locks of one class nested with a subclass (mutex_lock_nested) are ordered',
       revision: nesting(true),
@@ -55,22 +55,22 @@ invariantCases(lockOrder, {
       opIndex: 4,
     },
     {
-      name: 'B2: v6.11 SNP copy_from_user under the invalidate lock, then the mmap fault path',
-      revision: rev('v6.11'),
+      name: 'B2: kvm-x86-next-2025.11.07 SNP copy_from_user under the invalidate lock, then the mmap fault path',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...S, launchUpdate(), userFault]),
       messageId: 'cycle',
       opIndex: 5,
     },
     {
-      name: 'B2 in the other order: the fault path first, then v6.11 populate',
-      revision: rev('v6.11'),
+      name: 'B2 in the other order: the fault path first, then kvm-x86-next-2025.11.07 populate',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...S, userFault, launchUpdate()]),
       messageId: 'cycle',
       opIndex: 5,
     },
     {
-      name: 'B2: v6.11 TDX GUP inside the callback',
-      revision: rev('v6.11'),
+      name: 'B2: kvm-x86-next-2025.11.07 TDX GUP inside the callback',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('tdx', [...S, initMemRegion(), userFault]),
       messageId: 'cycle',
       opIndex: 5,

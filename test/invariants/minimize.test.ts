@@ -10,13 +10,13 @@ import type { Invariant } from '../../properties/Invariant.js';
 import { BASE_GFN, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { rev } from './caseTable.js';
 
-const v611 = rev('v6.11');
+const v611 = rev('kvm-x86-next-2025.11.07');
 
 /** Minimize while the invariant still breaks, anywhere. */
 function minimizeCounterexample(s: Scenario, revision: Revision, invariant: Invariant): Scenario {
   return minimizeScenario(s, (x) => runWithInvariant(x, revision, invariant).violations[0]?.opIndex);
 }
-/** B1 on v6.11: the only thing that matters is a populate whose source cannot be copied. */
+/** B1 on kvm-x86-next-2025.11.07: the only thing that matters is a populate whose source cannot be copied. */
 const B1_CORE: Op[] = setupOps({ holes: [0] }).slice(0, 3);
 /** The same, with the attribute range shrunk to the one page the populate needs. */
 const B1_MIN: Op[] = B1_CORE.map((op) => (op.kind === 'set_memory_attributes' ? { ...op, size: PS } : op));

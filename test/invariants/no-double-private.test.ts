@@ -9,8 +9,8 @@ const S = setupOps();
 /** Source page 0 is a hole: copy_from_user()/GUP of it fails. */
 const SH = setupOps({ holes: [0] });
 
-test('the matrix expects the B1 consequence on SNP v6.11', () => {
-  expectMatrixViolated('no-double-private', 'snp', 'v6.11', 'grantWhileMapped');
+test('the matrix expects the B1 consequence on SNP kvm-x86-next-2025.11.07', () => {
+  expectMatrixViolated('no-double-private', 'snp', 'kvm-x86-next-2025.11.07', 'grantWhileMapped');
 });
 
 invariantCases(noDoublePrivate, {
@@ -25,8 +25,8 @@ invariantCases(noDoublePrivate, {
       },
     },
     {
-      name: 'v6.11 repopulating: the folio is uptodate (-EEXIST), also -EIO',
-      revision: rev('v6.11'),
+      name: 'kvm-x86-next-2025.11.07 repopulating: the folio is uptodate (-EEXIST), also -EIO',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...S, launchUpdate({ npages: 2 }), launchUpdate({ at: 1 })]),
       check: (r) => expect(r.results[5]?.ret).toBe(-5),
     },
@@ -54,7 +54,7 @@ invariantCases(noDoublePrivate, {
   violated: [
     {
       name: 'B1 consequence: the kmap leaked by the failed copy_from_user() is live when the page is made private',
-      revision: rev('v6.11'),
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...SH, launchUpdate(), launchUpdate({ uaddr: SRC + PS })]),
       messageId: 'grantWhileMapped',
       opIndex: 5,

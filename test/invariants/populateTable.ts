@@ -11,6 +11,8 @@ export interface Want {
   readonly ret: number;
   readonly out?: Readonly<Record<string, number>>;
   readonly check?: (r: RunResult) => void;
+  /** Return-value-contract message ids the row shows on this revision (a known bug of it); none by default. */
+  readonly contract?: readonly string[];
 }
 
 /**
@@ -37,7 +39,7 @@ export function populateTable(backend: BackendId, title: string, rows: readonly 
           const base = scenario(backend, row.ops, row.ub ?? {});
           const s: Scenario = row.cca === undefined ? base : { ...base, cca: row.cca };
           const { violations, result } = runWithInvariant(s, revision, returnValueContract);
-          expect(violations.map((v) => v.message)).toEqual([]);
+          expect(violations.map((v) => v.messageId)).toEqual(want.contract ?? []);
           const lastResult = result.results[s.ops.length - 1];
           expect(lastResult?.ret).toBe(want.ret);
           if (want.out !== undefined) expect(lastResult?.out).toMatchObject(want.out);

@@ -23,8 +23,8 @@ invariantCases(privateAttributePrecondition, {
       check: (r) => expect(r.results[4]).toMatchObject({ ret: 0, out: { gfn_start: BASE_GFN + 2, len: 2 * PS } }),
     },
     {
-      name: 'v6.11 checks the attribute under the invalidate lock too',
-      revision: rev('v6.11'),
+      name: 'kvm-x86-next-2025.11.07 checks the attribute under the invalidate lock too',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...SHARED, launchUpdate()]),
       check: (r) => expect(r.results[3]?.ret).toBe(-5),
     },

@@ -20,8 +20,8 @@ const copyThenUndelegateFail = [fw('RMI_DATA_CREATE', 'src_copy'), fw('RMI_GRANU
 const rollbackDestroyFails = [fw('RMI_DATA_CREATE', 'src_copy', 1, 1), fw('RMI_DATA_DESTROY', 'rmm_defect')];
 const pageState = (r: RunResult) => [page(r.world, 0x104).refcount, ccaOf(r.world).granules.get(0x104 * PS) ?? 'UNDELEGATED', folioPfn(r.world, 0) === 0x104];
 
-test('the matrix expects B1 on SNP v6.11 and B7 on rfc-v1', () => {
-  expectMatrixViolated('refcount-balance', 'snp', 'v6.11', 'kmapLeaked');
+test('the matrix expects B1 on SNP kvm-x86-next-2025.11.07 and B7 on rfc-v1', () => {
+  expectMatrixViolated('refcount-balance', 'snp', 'kvm-x86-next-2025.11.07', 'kmapLeaked');
   expectMatrixViolated('refcount-balance', 'snp', 'rfc-v1', 'pageRefLeaked');
   expectMatrixViolated('refcount-balance', 'tdx', 'rfc-v1', 'kmallocLeaked');
 });
@@ -82,8 +82,8 @@ invariantCases(refcountBalance, {
   ],
   violated: [
     {
-      name: 'B1: v6.11 skips kunmap_local() when copy_from_user() faults',
-      revision: rev('v6.11'),
+      name: 'B1: kvm-x86-next-2025.11.07 skips kunmap_local() when copy_from_user() faults',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...SH, launchUpdate()]),
       messageId: 'kmapLeaked',
       opIndex: 4,

@@ -38,13 +38,13 @@ invariantCases(returnValueContract, {
     {
       // Three signal checks a page: the ioctl loop, kvm_gmem_populate(), kvm_tdp_mmu_map_private_pfn().
       name: 'TDX signal at the fourth check (before the second page): -EINTR after one page',
-      revision: rev('v6.11'),
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 3, faults: [{ kind: 'signal', nth: 4 }] })]),
       check: (r) => expect(r.results[4]).toMatchObject({ ret: -4, out: { source_addr: SRC + PS, nr_pages: 2 } }),
     },
     {
       name: 'SNP on a destroyed VM: -EBADF, nothing touched',
-      revision: rev('v6.11'),
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...S, { kind: 'close_vm' }, launchUpdate()]),
       check: (r) => expect(r.results[5]?.ret).toBe(-9),
     },

@@ -34,7 +34,7 @@ invariantCases(sourceWritePermission, {
       scenario: scenario('snp', [...RO, cpuid]),
       check: (r) => expect(r.results[4]).toMatchObject({ ret: -5, out: { error: 0 } }),
     },
-    { name: 'v6.11 writes back with copy_to_user(), which honours the mapping', revision: rev('v6.11'), scenario: scenario('snp', [...RO, cpuid]) },
+    { name: 'kvm-x86-next-2025.11.07 writes back with copy_to_user(), which honours the mapping', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...RO, cpuid]) },
   ],
   violated: [
     {

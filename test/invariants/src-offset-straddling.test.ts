@@ -40,8 +40,8 @@ invariantCases(srcOffsetStraddling, {
       check: (r) => expectCopiedFrom(r, 1, SRC + PS + 1),
     },
     {
-      name: 'v6.11 copy_from_user() from an unaligned source',
-      revision: rev('v6.11'),
+      name: 'kvm-x86-next-2025.11.07 copy_from_user() from an unaligned source',
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('snp', [...S, launchUpdate({ uaddr: SRC + PS - 1, npages: 3 })]),
       check: (r) => expectCopiedFrom(r, 2, SRC + 3 * PS - 1),
     },

@@ -6,8 +6,8 @@ import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
 
 const S = setupOps();
 
-test('the matrix expects G3 on SNP v6.11, rfc-v1 and v7.0', () => {
-  for (const r of ['v6.11', 'rfc-v1', 'v7.0']) expectMatrixViolated('warn-reachable', 'snp', r, 'warnWithoutFault');
+test('the matrix expects G3 on SNP kvm-x86-next-2025.11.07, rfc-v1 and v7.0', () => {
+  for (const r of ['kvm-x86-next-2025.11.07', 'rfc-v1', 'v7.0']) expectMatrixViolated('warn-reachable', 'snp', r, 'warnWithoutFault');
 });
 
 invariantCases(warnReachable, {
@@ -38,7 +38,7 @@ invariantCases(warnReachable, {
       opIndex: 4,
       check: (r) => expect(r.results[4]).toMatchObject({ ret: -5, out: { error: 0 } }),
     },
-    { name: 'G3: v6.11', revision: rev('v6.11'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
+    { name: 'G3: kvm-x86-next-2025.11.07', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
     { name: 'G3: rfc-v1', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
   ],
 });

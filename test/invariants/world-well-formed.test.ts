@@ -24,7 +24,7 @@ invariantCases(worldWellFormed, {
     },
     {
       name: 'TDX populate then munmap of the source it pinned',
-      revision: rev('v6.11'),
+      revision: rev('kvm-x86-next-2025.11.07'),
       scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2 }), { kind: 'munmap', addr: 0x40000, length: 9 * PS }]),
       check: (r) => expect(r.world.mm.vmas).toEqual([]),
     },

@@ -89,7 +89,7 @@ describe('KVM_SET_MEMORY_ATTRIBUTES', () => {
   });
 
   test('stores per gfn, logs the change, and does nothing when nothing changes', () => {
-    const r = runScenario(scenario('snp', [attrs({ size: 2 * PS }), attrs(), attrs({ attributes: 0 })]), rev('v6.11'));
+    const r = runScenario(scenario('snp', [attrs({ size: 2 * PS }), attrs(), attrs({ attributes: 0 })]), rev('kvm-x86-next-2025.11.07'));
     expect(r.results.map((x) => x.ret)).toEqual([0, 0, 0]);
     expect(eventsOf(r.world, 'attr').map((e) => [e.gfn, e.before, e.after])).toEqual([[BASE_GFN, 0, 8], [BASE_GFN + 1, 0, 8], [BASE_GFN, 8, 0]]);
     expect([...r.world.kvm.attributes]).toEqual([[BASE_GFN + 1, 8]]);

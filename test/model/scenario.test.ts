@@ -62,12 +62,12 @@ describe('observers and options', () => {
       event: (e) => { if (e.kind === 'op_end') seen.push('op_end event'); },
       opEnd: (res) => seen.push(`end ${res.index} ${res.ret}`),
     };
-    runScenario(scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 0n }]), rev('v6.11'), { observers: [obs] });
+    runScenario(scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 0n }]), rev('kvm-x86-next-2025.11.07'), { observers: [obs] });
     expect(seen).toEqual(['begin 0 create_guest_memfd', 'op_end event', 'end 0 1']);
   });
 
   test('stop() ends the run after the operation it returns true for', () => {
-    const r = runScenario(scenario('snp', S), rev('v6.11'), { stop: () => true });
+    const r = runScenario(scenario('snp', S), rev('kvm-x86-next-2025.11.07'), { stop: () => true });
     expect(r.results).toHaveLength(1);
   });
 

@@ -39,7 +39,7 @@ export const tdxBackend: BackendModel = {
       runOp(op) {
         if (op.kind === 'tdx_init_mem_region') {
           const data = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: op.gpa, nr_pages: op.nr_pages } };
-          const ret = k.tdx_vcpu_unlocked_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: 0 });
+          const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: 0 });
           return { ret, out: { ...data.value } };
         }
         if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };
@@ -84,4 +84,5 @@ export const tdxBackend: BackendModel = {
     return out;
   },
   leakedByDesign: () => [],
+  mappedByKvm: (w, pfn) => [...tdxOf(w).mirror.values()].includes(pfn),
 };

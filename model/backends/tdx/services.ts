@@ -39,6 +39,8 @@ export interface TdxServices {
   tdp_mmu_set_mirror_spte(kvm: unknown, gfn: number, pfn: number): void;
   /** Clears a page the TD gave back (tdx_quirk_reset_page). */
   tdx_quirk_reset_page(pfn: number): void;
+  /** The same, by its v6.16 .. v6.18 name. */
+  tdx_clear_page(pfn: number): void;
 }
 
 export function tdxServices(w: World): TdxServices {
@@ -73,6 +75,9 @@ export function tdxServices(w: World): TdxServices {
       emit(w, { kind: 'fw_state', what: 'mirror spte', key: `gfn 0x${gfn.toString(16)}`, before: before === undefined ? 'none' : `pfn 0x${before.toString(16)}`, after: pfn === 0 ? 'none' : `pfn 0x${pfn.toString(16)}` });
     },
     tdx_quirk_reset_page(pfn) {
+      writePage(w, pfn, 0, fillBytes(ps, 0, PROV_ZERO), 'host');
+    },
+    tdx_clear_page(pfn) {
       writePage(w, pfn, 0, fillBytes(ps, 0, PROV_ZERO), 'host');
     },
   };

@@ -11,6 +11,11 @@ export interface TdxState {
     /** Non-owning pointer to the source page of an in-flight PAGE.ADD, or 0. */
     page_add_src: number;
     readonly hkid_assigned: boolean;
+    /**
+     * v6.16 .. v6.18 only: mirror SPTEs set before the TD is runnable whose TDH.MEM.PAGE.ADD has
+     * not happened yet (`atomic64_t nr_premapped`); tdx_td_finalize() refuses while non-zero.
+     */
+    nr_premapped: number;
   };
   readonly vcpu: { readonly state: 'VCPU_TD_STATE_INITIALIZED' };
   /** KVM's mirror SPTEs: gfn → pfn. */
@@ -34,7 +39,7 @@ export interface TdxState {
 export function createTdxState(): TdxState {
   return {
     backend: 'tdx',
-    kvm_tdx: { state: 'TD_STATE_INITIALIZED', page_add_src: 0, hkid_assigned: true },
+    kvm_tdx: { state: 'TD_STATE_INITIALIZED', page_add_src: 0, hkid_assigned: true, nr_premapped: 0 },
     vcpu: { state: 'VCPU_TD_STATE_INITIALIZED' },
     mirror: new Map(),
     module: { op_state: 'OP_STATE_INITIALIZED', sept: new Map(), pamt: new Map(), blocked: new Map(), epoch: 0, unflushed: new Set(), mrtd: [] },

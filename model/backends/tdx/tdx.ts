@@ -19,6 +19,12 @@ export const RET_PF_SPURIOUS = 'RET_PF_SPURIOUS';
 export type RetPf = typeof RET_PF_RETRY | typeof RET_PF_FIXED | typeof RET_PF_SPURIOUS;
 
 export interface TdxCommonFns {
+  /**
+   * The vCPU ioctl KVM_MEMORY_ENCRYPT_OP as virt/kvm/kvm_main.c dispatches it: from v6.19 the
+   * arch's unlocked handler runs first, before vcpu->mutex (kvm_arch_vcpu_unlocked_ioctl() ->
+   * tdx_vcpu_unlocked_ioctl()); v6.16 .. v6.18 take vcpu->mutex and call tdx_vcpu_ioctl().
+   */
+  kvm_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
   /** KVM_MEMORY_ENCRYPT_OP on a vCPU fd: `tdx_vcpu_unlocked_ioctl()`. */
   tdx_vcpu_unlocked_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
   /** KVM_TDX_FINALIZE_VM: `tdx_td_finalize()` under the VM state guard. */
@@ -51,6 +57,8 @@ function tdh_do_no_vcpus(k: TdxK, seamcall: () => SeamcallResult): SeamcallResul
 }
 
 export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
+  kvm_vcpu_ioctl: (k, vcpu, cmd) => k.tdx_vcpu_unlocked_ioctl(vcpu, cmd),
+
   /** CLASS(tdx_vm_state_guard): kvm->lock, then every vcpu->mutex, then kvm->slots_lock. */
   tdx_vcpu_unlocked_ioctl(k, vcpu, cmd) {
     const kvm = KVM;

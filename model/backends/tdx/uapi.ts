@@ -15,6 +15,8 @@ export const TDX_EPT_ENTRY_NOT_PRESENT = 0xc0000b0c00000000n;
 export const TDX_GPA_RANGE_NOT_BLOCKED = 0xc0000b0600000000n;
 export const TDX_GPA_RANGE_ALREADY_BLOCKED = 0x00000b0700000000n;
 export const TDX_TLB_TRACKING_NOT_DONE = 0xc0000b0800000000n;
+/** Operand id in the low bits of a status: the GPA in RCX (tdx_errno.h). */
+export const TDX_OPERAND_ID_RCX = 0x01n;
 
 export const TDX_STATUS: Readonly<Record<string, bigint>> = {
   TDX_OPERAND_BUSY,
@@ -26,6 +28,7 @@ export const TDX_STATUS: Readonly<Record<string, bigint>> = {
   TDX_GPA_RANGE_NOT_BLOCKED,
   TDX_GPA_RANGE_ALREADY_BLOCKED,
   TDX_TLB_TRACKING_NOT_DONE,
+  'TDX_EPT_ENTRY_STATE_INCORRECT|TDX_OPERAND_ID_RCX': TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX,
 };
 
 /** Bit that marks a shared GPA: GPAW 48, so bit 47 (`kvm_gfn_direct_bits`). */

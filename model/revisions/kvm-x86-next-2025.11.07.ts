@@ -17,15 +17,14 @@ import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revis
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 
 /**
- * v6.11 .. v6.19: the "old" populate path. kvm_gmem_populate() holds the filemap invalidate
- * lock across the whole loop and hands the vendor callback a user pointer; the callback does
- * its own copy (SNP: copy_from_user) or GUP (TDX), i.e. it takes mmap_lock under the
- * invalidate lock (B2). Preparation is tracked with the folio's uptodate flag (-EEXIST).
- *
- * Modelled at the base RFC v1 was written against (kvm-x86-next-2025.11.07), so that rfc-v1
- * is a true diff over it: that base includes "Reject non-positive effective lengths during
- * SNP_LAUNCH_UPDATE" (`!params.len`, `WARN_ON_ONCE(npages <= 0)`) and Sean's TDX MMU rework
- * (page_add_src, kvm_tdp_mmu_map_private_pfn). TDX itself landed in v6.16.
+ * The tree Roth's RFC v1 was written against (kvm-x86 tag kvm-x86-next-2025.11.07), so that
+ * rfc-v1 is a true diff over it: the "old" populate path of v6.11 .. v6.19 (kvm_gmem_populate()
+ * holds the filemap invalidate lock across the whole loop and hands the vendor callback a user
+ * pointer; the callback copies (SNP: copy_from_user) or pins (TDX: GUP) under that lock, B2;
+ * preparation is the folio's uptodate flag, -EEXIST), plus two things no release of that form
+ * had: "Reject non-positive effective lengths during SNP_LAUNCH_UPDATE" (`!params.len`) and
+ * Sean's TDX MMU rework (page_add_src, kvm_tdp_mmu_map_private_pfn, no nr_premapped, no page
+ * pinning). The released form of v6.16 .. v6.18 is `v6.18` (model/revisions/v6.18.ts).
  */
 
 /** `typedef int (*kvm_gmem_populate_cb)(kvm, gfn, pfn, void __user *src, int order, void *opaque)`. */
@@ -46,6 +45,18 @@ export interface GmemV611Fns {
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_v611, opaque: PopulateOpaque): number;
 }
 
+/** `kvm_pfn_t *pfn, struct page **page` out-parameters of the 6.13+ kvm_gmem_get_pfn(). */
+export interface GmemPfnPage {
+  pfn: number;
+  page: number;
+}
+
+/** The fault path's side of guest_memfd.c in the same generation (6.13 .. v6.19). */
+export interface GmemGetPfnFns {
+  kvm_gmem_prepare_folio(kvm: Kvm, slot: KvmMemorySlot, gfn: number, folio: number): number;
+  kvm_gmem_get_pfn(kvm: Kvm, slot: KvmMemorySlot, gfn: number, out: GmemPfnPage): number;
+}
+
 export interface V611Fns extends GmemV611Fns, GmemBindFns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
@@ -55,11 +66,12 @@ export interface V611Fns extends GmemV611Fns, GmemBindFns {
 
 type K = X86K & V611Fns;
 
-// ---- arch/x86/kvm/svm/sev.c @ torvalds/linux:0097f9df996fe9c4a66a9f96a492391a8432affd ----
+// ---- arch/x86/kvm/svm/sev.c @ torvalds/linux:0097f9df996fe9c4a66a9f96a492391a8432affd
+//      with kvm-x86 5b66e335ead6 ("Reject non-positive effective lengths", v6.18) ----
 
 /**
- * snp_launch_update(), unchanged from here through RFC v1, written once for any callback
- * type (the C text is the same against either typedef).
+ * snp_launch_update() from v6.18 through RFC v1, written once for any callback type (the C text
+ * is the same against either typedef). v6.16/v6.17's, without `!params.len`, is v6.17's own.
  */
 export function snp_launch_update_old<Cb>(
   k: X86K & { kvm_gmem_populate(kvm: Kvm, gfn: number, src: number, npages: number, cb: Cb, opaque: PopulateOpaque): number; sev_gmem_post_populate: Cb },
@@ -235,8 +247,47 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
   },
 };
 
+/**
+ * kvm_gmem_get_pfn() and the preparation it runs on a folio not yet uptodate
+ * (torvalds/linux:virt/kvm/guest_memfd.c@0f94e51b5320eacccc2626ab70b8d7e705332334): only the
+ * fault path calls them; kvm_gmem_populate() looks the folio up itself.
+ */
+export const gmemGetPfnOld: Impl<GmemGetPfnFns, KvmMainK & GmemV611Fns & GmemGetPfnFns> = {
+  kvm_gmem_prepare_folio(k, _kvm, _slot, _gfn, folio) {
+    const nr_pages = k.folio_nr_pages(folio);
+    for (let i = 0; i < nr_pages; i++) k.clear_highpage(k.folio_page(folio, i));
+    // kvm_arch_gmem_prepare(): arm64 has none, and a TD none either (gmem_prepare is
+    // KVM_X86_OP_OPTIONAL_RET0 and vt_x86_ops leaves it unset). SNP's sev_gmem_prepare() is on no
+    // modelled path: SNP's populate never faults.
+    k.kvm_gmem_mark_prepared(folio);
+    return 0;
+  },
+
+  kvm_gmem_get_pfn(k, kvm, slot, gfn, out) {
+    const index = k.kvm_gmem_get_index(slot, gfn);
+    const file = k.kvm_gmem_get_file(slot);
+    let r = 0;
+    if (!file) return -EFAULT;
+    const got: GetPfnOut = { pfn: 0, is_prepared: false, max_order: 0 };
+    const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
+    out: {
+      if (IS_ERR(folio)) {
+        r = PTR_ERR(folio);
+        break out;
+      }
+      out.pfn = got.pfn;
+      if (!got.is_prepared) r = k.kvm_gmem_prepare_folio(kvm, slot, gfn, folio);
+      k.folio_unlock(folio);
+      if (!r) out.page = k.folio_file_page(folio, index);
+      else k.folio_put(folio);
+    }
+    k.fput(file);
+    return r;
+  },
+};
+
 export const v611Fns: Impl<V611Fns, K> = {
-  // v6.11 .. v6.19: the loff_t bind (model/kernel/guest_memfd_bind.ts).
+  // The loff_t bind of v6.8 .. v7.0 (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
 
   ...gmemV611,
@@ -326,9 +377,9 @@ export const v611Fns: Impl<V611Fns, K> = {
   tdx_vcpu_init_mem_region: tdx_vcpu_init_mem_region_old,
 };
 
-export const v6_11: Revision = {
-  id: 'v6.11',
-  title: 'old form (v6.11 .. v6.19): invalidate lock around the loop, copy/GUP in the vendor callback',
+export const kvm_x86_next_2025_11_07: Revision = {
+  id: 'kvm-x86-next-2025.11.07',
+  title: 'RFC v1 base (kvm-x86-next-2025.11.07): the old populate path with Sean\'s TDX MMU rework and the SNP zero-length check',
   backends: ['snp', 'tdx'],
   cites: [
     'torvalds/linux:virt/kvm/guest_memfd.c@0f94e51b5320eacccc2626ab70b8d7e705332334',
