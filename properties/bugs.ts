@@ -468,6 +468,41 @@ export const BUGS = {
     maxOps: 6,
     maxPages: 1,
   },
+  G20: {
+    id: 'G20',
+    title: 'paolo-v1\'s undo punches out the failed page even when its reclaim failed: kvm_gmem_undo_get_pfn() frees, in the same ioctl, a page snp_leak_pages() just leaked and the firmware still owns',
+    link: 'https://lore.kernel.org/all/20240404185034.3184582-10-pbonzini@redhat.com/',
+    status: 'v2 dropped the undo (Sean: unwinding "will affect the measurement", https://lore.kernel.org/all/Zip-JsAB5TIRDJVl@google.com/); the free then waits for the next punch-hole or release (G4)',
+    reach: { kind: 'firmware', how: 'SNP_LAUNCH_UPDATE failing, then its SNP_PAGE_RECLAIM failing' },
+    signatures: [
+      'leaked-page/freedWhileFirmwareOwned@__kvm_gmem_punch_hole',
+      'leaked-page/leakedPageFreed@__kvm_gmem_punch_hole',
+      // The next populate's new folio gets the freed page and clears it: the host writes what the
+      // firmware owns. Tolerated consequence (matrix.ts MAY).
+      'no-double-private/hostAccessPrivate@kvm_gmem_get_folio',
+    ],
+    maxOps: 5,
+    maxPages: 2,
+  },
+  G21: {
+    id: 'G21',
+    title: 'SNP v14/v15\'s sev_gmem_post_populate() returns copy_from_user()\'s count of bytes not copied: kvm_gmem_populate() takes it for pages populated, and snp_launch_update() advances gfn_start and uaddr by it and wraps len',
+    link: 'https://lore.kernel.org/all/20240612115040.2423290-4-dan.carpenter@linaro.org/',
+    status: 'fixed before v6.11 by Dan Carpenter\'s "KVM: SVM: Fix an error code in sev_gmem_post_populate()" (-EFAULT)',
+    reach: { kind: 'userspace', how: 'KVM_SEV_SNP_LAUNCH_UPDATE whose source is not all mapped' },
+    signatures: [
+      'functional-spec/populatedCount@snp_launch_update',
+      'functional-spec/notPopulated@snp_launch_update',
+      'functional-spec/notMeasured@snp_launch_update',
+      'measurement/extra@snp_launch_update',
+      'return-value-contract/notPopulated@snp_launch_update',
+      'src-offset-straddling/wrongByte@snp_launch_update',
+    ],
+    // notMeasured needs an earlier populated page inside the wrongly counted range: shrinking the
+    // second call's start and length together is a step the minimizer does not take.
+    maxOps: 6,
+    maxPages: 6,
+  },
 } as const satisfies Record<string, KnownBug>;
 
 export type BugId = keyof typeof BUGS;

@@ -7,10 +7,15 @@ import type { World } from '../model/world/World.js';
 
 /** pfn of the guest_memfd folio backing `gfn` through its memslot, if any. */
 export function gfnFolioPfn(w: World, gfn: number): number | undefined {
+  const at = gfnFileIndex(w, gfn);
+  return at === undefined ? undefined : w.gmem.files.get(at.file)?.folios.get(at.index)?.pfn;
+}
+
+/** The guest_memfd file and page index backing `gfn` through its memslot, if any. */
+export function gfnFileIndex(w: World, gfn: number): { file: number; index: number } | undefined {
   const slot = memslotForGfn(w.kvm, gfn);
   if (slot === undefined || slot.gmem_file === 0) return undefined;
-  const file = w.gmem.files.get(slot.gmem_file);
-  return file?.folios.get(gfn - slot.base_gfn + slot.gmem_pgoff)?.pfn;
+  return { file: slot.gmem_file, index: gfn - slot.base_gfn + slot.gmem_pgoff };
 }
 
 /** User bytes [uaddr, uaddr + len): data and provenance, `present` false in holes. */

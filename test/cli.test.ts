@@ -18,8 +18,8 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    // Seventeen revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 19);
+    // Eighteen revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 20);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));
   });
@@ -47,7 +47,7 @@ describe('the matrix legend', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(/^known bugs that take a what-if mode \(\d+\):$/);
     expect(r.out).toContain('  B2              what-if: in-place: mmap_lock taken');
-    expect(r.out).toContain('expected in: snp/v6.17, snp/kvm-x86-next-2025.11.07, tdx/v6.17, tdx/kvm-x86-next-2025.11.07');
+    expect(r.out).toContain('expected in: snp/paolo-v1, snp/v6.17, snp/kvm-x86-next-2025.11.07, tdx/v6.17, tdx/kvm-x86-next-2025.11.07');
     expect(r.out).not.toContain('  G4 ');
     const doc = JSON.parse((await run('list', '--reach', 'firmware', '--json')).out) as { bugs: { id: string; reach: { kind: string } }[] };
     expect(doc.bugs.map((b) => b.id)).toContain('G4');

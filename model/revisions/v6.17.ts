@@ -44,6 +44,61 @@ export interface V617Fns extends GmemV611Fns, GmemBindFns, TdxV616Fns {
 
 type K = X86K & V617Fns;
 
+/** What snp_launch_update() uses: the same C against either callback typedef. */
+type SnpLaunchUpdateK<Cb> = Pick<X86K, 'sev_snp_guest' | 'sev_snp_context' | 'copy_struct_from_user' | 'copy_struct_to_user' | 'mutex_lock' | 'mutex_unlock' | 'gfn_to_memslot' | 'kvm_slot_can_be_private' | 'PAGE_SIZE'> & {
+  kvm_gmem_populate(kvm: Kvm, gfn: number, src: number, npages: number, cb: Cb, opaque: SevGmemPopulateArgs): number;
+  sev_gmem_post_populate: Cb;
+};
+
+/**
+ * snp_launch_update() as torvalds/linux:arch/x86/kvm/svm/sev.c@0097f9df996fe9c4a66a9f96a492391a8432affd
+ * has it (v6.16/v6.17), and SNP v15 06/20 posted it (paolo-v1).
+ */
+export function snp_launch_update_0097f9df<Cb>(k: SnpLaunchUpdateK<Cb>, kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number {
+  const sev_populate_args: SevGmemPopulateArgs = { tag: 'sev_gmem_populate_args', type: 0, sev_fd: 0, fw_error: 0 };
+  let ret: number;
+  if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
+  const params = k.copy_struct_from_user(argp.data);
+  if (!IS_ALIGNED(params.len, k.PAGE_SIZE) || params.flags ||
+      (params.type !== KVM_SEV_SNP_PAGE_TYPE_NORMAL &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_UNMEASURED &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_SECRETS &&
+       params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
+  const npages = params.len / k.PAGE_SIZE;
+  /*
+   * For each GFN that's being prepared as part of the initial guest state, the following
+   * pre-conditions are verified: the backing memslot is a valid private memslot; the GFN has
+   * been set to private via KVM_SET_MEMORY_ATTRIBUTES beforehand; the PFN of the guest_memfd
+   * has not already been set to private in the RMP table. slots_lock keeps attribute and
+   * memslot updates out while they are checked.
+   */
+  k.mutex_lock(kvm.slots_lock);
+  out: {
+    const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
+    if (!k.kvm_slot_can_be_private(memslot)) {
+      ret = -EINVAL;
+      break out;
+    }
+    sev_populate_args.sev_fd = argp.sev_fd;
+    sev_populate_args.type = params.type;
+    const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
+    const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
+    if (count < 0) {
+      argp.error = sev_populate_args.fw_error;
+      ret = -EIO;
+    } else {
+      params.gfn_start += count;
+      params.len -= count * k.PAGE_SIZE;
+      if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
+      ret = 0;
+      if (k.copy_struct_to_user(argp.data, params)) ret = -EFAULT;
+    }
+  }
+  k.mutex_unlock(kvm.slots_lock);
+  return ret;
+}
+
 export const v617Fns: Impl<V617Fns, K> = {
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
   ...gmemV611,
@@ -108,50 +163,7 @@ export const v617Fns: Impl<V617Fns, K> = {
 
   sev_gmem_post_populate: v611Fns.sev_gmem_post_populate,
 
-  snp_launch_update(k, kvm, argp) {
-    const sev_populate_args: SevGmemPopulateArgs = { tag: 'sev_gmem_populate_args', type: 0, sev_fd: 0, fw_error: 0 };
-    let ret: number;
-    if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
-    const params = k.copy_struct_from_user(argp.data);
-    if (!IS_ALIGNED(params.len, k.PAGE_SIZE) || params.flags ||
-        (params.type !== KVM_SEV_SNP_PAGE_TYPE_NORMAL &&
-         params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO &&
-         params.type !== KVM_SEV_SNP_PAGE_TYPE_UNMEASURED &&
-         params.type !== KVM_SEV_SNP_PAGE_TYPE_SECRETS &&
-         params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
-    const npages = params.len / k.PAGE_SIZE;
-    /*
-     * For each GFN that's being prepared as part of the initial guest state, the following
-     * pre-conditions are verified: the backing memslot is a valid private memslot; the GFN has
-     * been set to private via KVM_SET_MEMORY_ATTRIBUTES beforehand; the PFN of the guest_memfd
-     * has not already been set to private in the RMP table. slots_lock keeps attribute and
-     * memslot updates out while they are checked.
-     */
-    k.mutex_lock(kvm.slots_lock);
-    out: {
-      const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
-      if (!k.kvm_slot_can_be_private(memslot)) {
-        ret = -EINVAL;
-        break out;
-      }
-      sev_populate_args.sev_fd = argp.sev_fd;
-      sev_populate_args.type = params.type;
-      const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
-      const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
-      if (count < 0) {
-        argp.error = sev_populate_args.fw_error;
-        ret = -EIO;
-      } else {
-        params.gfn_start += count;
-        params.len -= count * k.PAGE_SIZE;
-        if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
-        ret = 0;
-        if (k.copy_struct_to_user(argp.data, params)) ret = -EFAULT;
-      }
-    }
-    k.mutex_unlock(kvm.slots_lock);
-    return ret;
-  },
+  snp_launch_update: snp_launch_update_0097f9df,
 
   // ---- arch/x86/kvm/vmx/tdx.c @ kernelorg-mirror/virt_kvm_kvm:6249af4632166284e82033226a1679e38cb3e6e8 ----
 

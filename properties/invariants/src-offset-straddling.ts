@@ -2,7 +2,7 @@ import { defineInvariant } from '../Invariant.js';
 import type { PopulateRequest } from '../../model/backends/Backend.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import { PROV_FIRMWARE, PROV_ZERO, provenanceText } from '../../model/world/provenance.js';
-import { gfnFolioPfn, readUser, userAddressByPfn, type UserBytes } from '../views.js';
+import { gfnFileIndex, gfnFolioPfn, readUser, userAddressByPfn, type UserBytes } from '../views.js';
 
 /**
  * For every source alignment and page count, destination byte b of populated page i comes
@@ -18,6 +18,8 @@ interface Pending {
   /** The whole user memory before the op, by pfn, to find what the op wrote. */
   readonly userBefore: Map<number, { data: Uint8Array; prov: Float64Array }>;
   readonly uaddrOf: Map<number, number>;
+  /** Folios removed during the op: page index → pfn (one guest_memfd is punched per call). */
+  readonly removed: Map<number, number>;
 }
 
 export const srcOffsetStraddling = defineInvariant({
@@ -27,7 +29,7 @@ export const srcOffsetStraddling = defineInvariant({
     'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/ (RFC v1 3/3, src_offset)',
     'seed thread: Yan Zhao, 2025-11-20, "Why src_offset is not 0 starting from the 2nd page?"',
   ],
-  observes: ['mem_read'],
+  observes: ['mem_read', 'folio'],
   messages: {
     wrongByte: 'gfn {gfn} byte {byte}: destination holds {got}, expected {want}',
     readPastSource: 'kernel read {len} bytes at user 0x{uaddr} (via {via}), outside the source [0x{lo}, 0x{hi})',
@@ -49,9 +51,12 @@ export const srcOffsetStraddling = defineInvariant({
           const p = hostPage(w.host, pfn);
           if (p !== undefined) userBefore.set(pfn, { data: p.data.slice(), prov: p.prov.slice() });
         }
-        pending = { req, source: readUser(w, req.src, req.src === 0 ? 0 : req.npages * w.geo.page_size), userBefore, uaddrOf: userAddressByPfn(w) };
+        pending = { req, source: readUser(w, req.src, req.src === 0 ? 0 : req.npages * w.geo.page_size), userBefore, uaddrOf: userAddressByPfn(w), removed: new Map() };
       },
       event(e, w, _b, report) {
+        // A folio taken out during the call (paolo-v1 punches a failed page out again): its page
+        // still holds what the write-back was copied from.
+        if (pending !== undefined && e.kind === 'folio' && e.change === 'remove') pending.removed.set(e.index, e.pfn);
         if (pending === undefined || e.kind !== 'mem_read') return;
         const base = pending.uaddrOf.get(e.pfn);
         if (base === undefined || pending.req.src === 0) return;
@@ -82,7 +87,8 @@ export const srcOffsetStraddling = defineInvariant({
         const f = count;
         const lo = req.src + f * ps;
         const hi = lo + ps;
-        const dst = hostPage(w.host, gfnFolioPfn(w, req.gfn_start + f) ?? 0);
+        const at = gfnFileIndex(w, req.gfn_start + f);
+        const dst = hostPage(w.host, gfnFolioPfn(w, req.gfn_start + f) ?? (at === undefined ? undefined : pending.removed.get(at.index)) ?? 0);
         let done = 0;
         for (const [pfn, before] of pending.userBefore) {
           const p = hostPage(w.host, pfn);

@@ -22,6 +22,8 @@ import type { BackendId } from '../../model/scenario/Scenario.js';
 export type Generation = 'S1' | 'S2' | 'T1' | 'T2' | 'R9' | 'R12' | 'RN';
 
 export const GENERATIONS: Readonly<Record<string, Readonly<Partial<Record<BackendId, Generation>>>>> = {
+  // SNP v15 06/20's amd-memory-encryption.rst text is S1's in substance.
+  'paolo-v1': { snp: 'S1' },
   'v6.17': { snp: 'S1', tdx: 'T1' },
   'kvm-x86-next-2025.11.07': { snp: 'S1', tdx: 'T1' },
   'rfc-v1': { snp: 'S1', tdx: 'T1' },

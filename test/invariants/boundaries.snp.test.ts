@@ -66,8 +66,8 @@ const rows: PopulateRow[] = [
   },
   { name: 'VMSA is not a LAUNCH_UPDATE type', ops: [...S, launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_VMSA })], want: { '*': rejected() } },
   { name: 'unknown type 7', ops: [...S, launchUpdate({ type: 7 })], want: { '*': rejected() } },
-  // v6.16/v6.17 had no `!params.len`, and their kvm_gmem_populate() refused only npages < 0.
-  { name: 'len 0', ops: [...S, launchUpdate({ len: 0 })], want: { '*': { ret: -22, out: { len: 0 } }, 'v6.17': { ret: 0, out: { len: 0 } } } },
+  // v6.16/v6.17 (and SNP v15 on Paolo's v1) had no `!params.len`, and kvm_gmem_populate() refused only npages < 0.
+  { name: 'len 0', ops: [...S, launchUpdate({ len: 0 })], want: { '*': { ret: -22, out: { len: 0 } }, 'v6.17': { ret: 0, out: { len: 0 } }, 'paolo-v1': { ret: 0, out: { len: 0 } } } },
   { name: 'len not a page multiple', ops: [...S, launchUpdate({ len: PS + 1 })], want: { '*': { ret: -22, out: { len: PS + 1 } } } },
   { name: 'flags non-zero', ops: [...S, launchUpdate({ flags: 1 })], want: { '*': { ret: -22, out: { flags: 1 } } } },
   { name: 'gfn_start outside every memslot', ops: [...S, launchUpdate({ at: SLOT_PAGES })], want: { '*': { ret: -22, out: { gfn_start: G + SLOT_PAGES } } } },

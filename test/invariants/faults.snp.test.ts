@@ -4,13 +4,13 @@ import { KVM_SEV_SNP_PAGE_TYPE_CPUID, SEV_RET_INVALID_GUEST_STATE, SEV_RET_INVAL
 import { PROV_FIRMWARE } from '../../model/world/provenance.js';
 import { userPfn } from '../../model/world/userspaceMm.js';
 import type { Fault } from '../../model/scenario/Scenario.js';
-import { BASE_GFN as G, PS, SRC, launchUpdate, page, setupOps } from '../model/fixtures.js';
+import { BASE_GFN as G, GMEM, PS, SRC, launchUpdate, page, setupOps } from '../model/fixtures.js';
 import { populateTable, type PopulateRow, type Want } from './populateTable.js';
 
 /**
  * Every fault point of a two-page SNP_LAUNCH_UPDATE: GUP (fails or pins short), folio and kmalloc
  * allocation, a pending signal, and each firmware platform condition, at the first and the
- * second call. Counting is per operation and per kind; kvm-x86-next-2025.11.07 (and v6.17) never call GUP on the SNP path.
+ * second call. Counting is per operation and per kind; kvm-x86-next-2025.11.07 (and v6.17, paolo-v1) never call GUP on the SNP path.
  */
 const S = setupOps();
 const two = (...faults: Fault[]) => [...S, launchUpdate({ npages: 2, faults })];
@@ -20,15 +20,16 @@ const onePage: Want = { ret: 0, out: { gfn_start: G + 1, uaddr: SRC + PS, len: P
 const failed = (error = 0): Want => ({ ret: -5, out: { gfn_start: G, uaddr: SRC, len: 2 * PS, error } });
 
 const rows: PopulateRow[] = [
-  { name: 'GUP #1 -EFAULT', ops: two({ kind: 'gup', nth: 1, result: 'efault' }), want: { '*': failed(), 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone } },
-  { name: 'GUP #1 pins short', ops: two({ kind: 'gup', nth: 1, result: 'short' }), want: { '*': failed(), 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone } },
+  { name: 'GUP #1 -EFAULT', ops: two({ kind: 'gup', nth: 1, result: 'efault' }), want: { '*': failed(), 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone, 'paolo-v1': fullyDone } },
+  { name: 'GUP #1 pins short', ops: two({ kind: 'gup', nth: 1, result: 'short' }), want: { '*': failed(), 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone, 'paolo-v1': fullyDone } },
   // rfc-v1 pins both pages with one call, so it has no GUP #2.
-  { name: 'GUP #2 -EFAULT', ops: two({ kind: 'gup', nth: 2, result: 'efault' }), want: { '*': onePage, 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone, 'rfc-v1': fullyDone } },
+  { name: 'GUP #2 -EFAULT', ops: two({ kind: 'gup', nth: 2, result: 'efault' }), want: { '*': onePage, 'kvm-x86-next-2025.11.07': fullyDone, 'v6.17': fullyDone, 'paolo-v1': fullyDone, 'rfc-v1': fullyDone } },
   { name: 'folio allocation #1 fails', ops: two({ kind: 'alloc', nth: 1, site: 'folio' }), want: { '*': failed() } },
   { name: 'folio allocation #2 fails', ops: two({ kind: 'alloc', nth: 2, site: 'folio' }), want: { '*': onePage } },
   { name: 'kmalloc #1 fails (only rfc-v1 allocates)', ops: two({ kind: 'alloc', nth: 1, site: 'kmalloc' }), want: { '*': fullyDone, 'rfc-v1': failed() } },
-  { name: 'signal pending from check #1', ops: two({ kind: 'signal', nth: 1 }), want: { '*': failed() } },
-  { name: 'signal pending from check #2', ops: two({ kind: 'signal', nth: 2 }), want: { '*': onePage } },
+  // paolo-v1's kvm_gmem_populate() checks for no signal.
+  { name: 'signal pending from check #1', ops: two({ kind: 'signal', nth: 1 }), want: { '*': failed(), 'paolo-v1': fullyDone } },
+  { name: 'signal pending from check #2', ops: two({ kind: 'signal', nth: 2 }), want: { '*': onePage, 'paolo-v1': fullyDone } },
   { name: 'LAUNCH_UPDATE #1 fw_resource', ops: two(fw('SNP_LAUNCH_UPDATE', 'fw_resource')), want: { '*': failed(SEV_RET_RESOURCE_LIMIT) } },
   { name: 'LAUNCH_UPDATE #2 fw_resource', ops: two(fw('SNP_LAUNCH_UPDATE', 'fw_resource', 2)), want: { '*': onePage } },
   {
@@ -69,6 +70,16 @@ const rows: PopulateRow[] = [
         check: (r) => {
           expect(r.world.kvm.vm_bugged).toBe(true);
           expect(snpOf(r.world).kernel.leaked).toHaveLength(1);
+        },
+      },
+      // SNP v15's reclaim only WARNs and leaks (no KVM_BUG), and the undo punch frees the page
+      // at once: leaked, and no longer in the page cache (G20).
+      'paolo-v1': {
+        ...failed(SEV_RET_RESOURCE_LIMIT),
+        check: (r) => {
+          expect(r.world.kvm.vm_bugged).toBe(false);
+          expect(snpOf(r.world).kernel.leaked).toHaveLength(1);
+          expect(r.world.gmem.files.get(GMEM)?.folios.size).toBe(0);
         },
       },
     },

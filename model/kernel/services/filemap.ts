@@ -1,4 +1,4 @@
-import { EIO, ENOENT, ENOMEM } from '../errno.js';
+import { EEXIST, EIO, ENOENT, ENOMEM } from '../errno.js';
 import { currentSite, emit, type World } from '../../world/World.js';
 import type { Folio, GmemFile } from '../../world/gmem.js';
 import { hostPage } from '../../world/hostMemory.js';
@@ -11,8 +11,15 @@ import { ERR_PTR, IS_ERR } from './errptr.js';
  * handle is the pfn of its page (order-0 folios); `mapping` is the guest_memfd file handle,
  * standing for `file->f_mapping` / `inode->i_mapping`.
  */
+export const FGP_ACCESSED = 0x1;
 export const FGP_LOCK = 0x2;
 export const FGP_CREAT = 0x4;
+/**
+ * "Fail if a folio is present": Paolo Bonzini's v1 04/11 (never merged,
+ * https://lore.kernel.org/all/20240404185034.3184582-5-pbonzini@redhat.com/). An existing folio
+ * is refused with -EEXIST before it would be locked, its lookup reference dropped.
+ */
+export const FGP_CREAT_ONLY = 0x100;
 
 export interface FilemapServices {
   /** Locked folio with a reference, allocated if absent; ERR_PTR(-ENOMEM) on allocation failure. */
@@ -48,6 +55,7 @@ export function filemapServices(w: World): FilemapServices {
     const file = w.gmem.files.get(mapping);
     if (file === undefined) return ERR_PTR(-EIO);
     let folio = file.folios.get(index);
+    if (folio !== undefined && (fgp_flags & FGP_CREAT_ONLY) !== 0) return ERR_PTR(-EEXIST);
     if (folio === undefined) {
       if ((fgp_flags & FGP_CREAT) === 0) return ERR_PTR(-ENOENT);
       if (nextFault(w, 'alloc:folio') !== undefined) return ERR_PTR(-ENOMEM);

@@ -1,0 +1,245 @@
+import { EFAULT, EHWPOISON, EINVAL, EIO } from '../kernel/errno.js';
+import type { Impl } from '../kernel/bind.js';
+import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
+import { FGP_ACCESSED, FGP_CREAT, FGP_CREAT_ONLY, FGP_LOCK } from '../kernel/services/filemap.js';
+import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { fieldRef } from '../kernel/ref.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
+import {
+  KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
+  SEV_CMD_SNP_PAGE_RECLAIM, SEV_RET_INVALID_PARAM, type KvmSevCmd, type KvmSevSnpLaunchUpdate,
+} from '../backends/snp/uapi.js';
+import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
+import { snp_launch_update_0097f9df } from './v6.17.js';
+
+/**
+ * Paolo Bonzini's first kvm_gmem_populate() (v1 09/11, 2024-04-04) with the SEV-SNP callback
+ * posted against it (Michael Roth's SNP v15 06/20, 2024-05-01). A populate refuses any folio
+ * already in the page cache (FGP_CREAT_ONLY, 04/11) and, when the callback fails, punches the
+ * fresh folio out again (kvm_gmem_undo_get_pfn()) "so that FGP_CREAT_ONLY can succeed again".
+ * v2 dropped both after Sean's review ("unwinding on failure is completely uninteresting, and
+ * arguably undesirable", https://lore.kernel.org/all/Zip-JsAB5TIRDJVl@google.com/).
+ *
+ * SNP only: no posted TDX series used this interface (Isaku Yamahata's sketch needed it without
+ * FGP_CREAT_ONLY). Modelled in the state kvm-coco-queue had by SNP v13: patch 07 as posted
+ * passed `true` for `prepare` (Roth, https://lore.kernel.org/all/20240409233542.aapmef7mkztgbnv2@amd.com/)
+ * and tested `!folio` where an ERR_PTR comes back (fixed by SNP v13 04/26). Research:
+ * /work/notes/research-paolo-v1.md (not in the repository).
+ */
+type kvm_gmem_populate_cb_v1 = (kvm: Kvm, gfn: number, pfn: number, src: number, order: number, opaque: PopulateOpaque) => number;
+
+/** `kvm_pfn_t *pfn, int *max_order` out-parameters. */
+interface PfnOrder {
+  pfn: number;
+  max_order: number;
+}
+
+export interface PaoloV1Fns extends GmemBindFns {
+  kvm_gmem_get_folio(inode: number, index: number, prepare: boolean): number;
+  __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, gfn: number, out: PfnOrder, prepare: boolean): number;
+  __kvm_gmem_punch_hole(inode: number, offset: number, len: number): number;
+  kvm_gmem_undo_get_pfn(file: number, slot: KvmMemorySlot, gfn: number, order: number): number;
+  kvm_gmem_populate(kvm: Kvm, gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_v1 | null, opaque: PopulateOpaque): number;
+  kvm_mem_is_private(kvm: Kvm, gfn: number): boolean;
+  snp_page_reclaim(pfn: number): number;
+  host_rmp_make_shared(pfn: number, level: number): number;
+  sev_gmem_post_populate: kvm_gmem_populate_cb_v1;
+  snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
+}
+
+type K = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
+
+export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
+  kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+
+  // ---- virt/kvm/guest_memfd.c: v1 03/11, 06/11, 07/11, 08/11, 09/11 (20240404185034.3184582-{4,7,8,9,10}-pbonzini@redhat.com) ----
+
+  /** A new folio is zeroed and marked uptodate here: in this series uptodate means "cleared", not "prepared". */
+  kvm_gmem_get_folio(k, inode, index, prepare) {
+    const flags = FGP_LOCK | FGP_ACCESSED | FGP_CREAT | (prepare ? 0 : FGP_CREAT_ONLY);
+    const folio = k.__filemap_get_folio(inode, index, flags);
+    if (IS_ERR(folio)) return folio;
+    if (!k.folio_test_uptodate(folio)) {
+      const nr_pages = k.folio_nr_pages(folio);
+      for (let i = 0; i < nr_pages; i++) k.clear_highpage(k.folio_page(folio, i));
+      k.folio_mark_uptodate(folio);
+    }
+    // `if (prepare)` runs kvm_gmem_prepare_folio(): only fallocate and the fault path pass true,
+    // and neither reaches this revision's populate.
+    return folio;
+  },
+
+  /** Returns with the folio unlocked and one reference held for the caller. */
+  __kvm_gmem_get_pfn(k, file, slot, gfn, out, prepare) {
+    const index = gfn - slot.base_gfn + slot.gmem_pgoff;
+    const gmem_file = slot.gmem_file;
+    if (file !== gmem_file) {
+      k.WARN_ON_ONCE(gmem_file !== 0);
+      return -EFAULT;
+    }
+    if (k.kvm_gmem_bindings_load(file, index) !== slot.id) {
+      k.WARN_ON_ONCE(k.kvm_gmem_bindings_load(file, index) !== null);
+      return -EIO;
+    }
+    const folio = k.kvm_gmem_get_folio(file, index, prepare);
+    if (IS_ERR(folio)) return PTR_ERR(folio);
+    let r: number;
+    out_unlock: {
+      if (k.folio_test_hwpoison(folio)) {
+        // The reference is not dropped on this path (as in v6.8's kvm_gmem_get_pfn()).
+        r = -EHWPOISON;
+        break out_unlock;
+      }
+      out.pfn = k.folio_file_pfn(folio, index);
+      out.max_order = 0;
+      r = 0;
+    }
+    k.folio_unlock(folio);
+    return r;
+  },
+
+  /** kvm_gmem_punch_hole() without the invalidate lock, which the caller holds. */
+  __kvm_gmem_punch_hole(k, inode, offset, len) {
+    const start = offset / k.PAGE_SIZE;
+    const end = start + len / k.PAGE_SIZE;
+    k.kvm_gmem_invalidate_begin(inode, start, end);
+    k.truncate_inode_pages_range(inode, offset, offset + len - 1);
+    // kvm_gmem_invalidate_end(): the MMU notifier sequence only.
+    return 0;
+  },
+
+  kvm_gmem_undo_get_pfn(k, file, slot, gfn, order) {
+    const index = gfn - slot.base_gfn + slot.gmem_pgoff;
+    /*
+     * Races with kvm_gmem_unbind() must have been detected by __kvm_gmem_get_gfn(), because the
+     * invalidate_lock is taken between __kvm_gmem_get_gfn() and kvm_gmem_undo_get_pfn().
+     */
+    if (k.WARN_ON_ONCE(k.kvm_gmem_bindings_load(file, index) !== slot.id)) return -EIO;
+    return k.__kvm_gmem_punch_hole(file, index * k.PAGE_SIZE, k.PAGE_SIZE << order);
+  },
+
+  kvm_gmem_populate(k, kvm, gfn, src, npages, post_populate, opaque) {
+    let ret = 0;
+    let i: number;
+    k.lockdep_assert_held(kvm.slots_lock);
+    if (npages < 0) return -EINVAL;
+    const slot = k.gfn_to_memslot(kvm, gfn);
+    if (slot === null || !k.kvm_slot_can_be_private(slot)) return -EINVAL;
+    const file = k.kvm_gmem_get_file(slot);
+    if (!file) return -EFAULT;
+    k.filemap_invalidate_lock(file);
+    npages = Math.min(slot.npages - (gfn - slot.base_gfn), npages);
+    const got: PfnOrder = { pfn: 0, max_order: 0 };
+    for (i = 0; i < npages; i += 1 << got.max_order) {
+      const this_gfn = gfn + i;
+      ret = k.__kvm_gmem_get_pfn(file, slot, this_gfn, got, false);
+      if (ret) break;
+      if (this_gfn % (1 << got.max_order) !== 0 || npages - i < 1 << got.max_order) got.max_order = 0;
+      if (post_populate) {
+        const p = src ? src + i * k.PAGE_SIZE : NULL;
+        ret = post_populate(kvm, this_gfn, got.pfn, p, got.max_order, opaque);
+      }
+      k.put_page(k.pfn_to_page(got.pfn));
+      if (ret) {
+        /* Punch a hole so that FGP_CREAT_ONLY can succeed again. */
+        k.kvm_gmem_undo_get_pfn(file, slot, this_gfn, got.max_order);
+        break;
+      }
+    }
+    k.filemap_invalidate_unlock(file);
+    k.fput(file);
+    return ret && !i ? ret : i;
+  },
+
+  // ---- include/linux/kvm_host.h ----
+
+  kvm_mem_is_private: (k, kvm, gfn) => k.kvm_range_has_memory_attributes(kvm, gfn, gfn + 1, KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEMORY_ATTRIBUTE_PRIVATE),
+
+  // ---- arch/x86/kvm/svm/sev.c: SNP v15 06/20 (https://lore.kernel.org/all/20240501085210.2213060-7-michael.roth@amd.com/) ----
+
+  /** A failed reclaim WARNs and leaks the page; nothing bugs the VM yet. */
+  snp_page_reclaim(k, pfn) {
+    const err = { value: 0 };
+    const rc = k.sev_do_cmd(SEV_CMD_SNP_PAGE_RECLAIM, { cmd: SEV_CMD_SNP_PAGE_RECLAIM, data: { paddr: pfn } }, err);
+    if (k.WARN(rc !== 0, `Failed to reclaim PFN ${pfn.toString(16)}`)) k.snp_leak_pages(pfn, 1);
+    return rc;
+  },
+
+  host_rmp_make_shared(k, pfn, level) {
+    const rc = k.rmp_make_shared(pfn, level);
+    if (k.WARN_ON_ONCE(rc !== 0)) k.snp_leak_pages(pfn, 1);
+    return rc;
+  },
+
+  sev_gmem_post_populate(k, kvm, gfn_start, pfn, src, order, opaque) {
+    const sev_populate_args = opaqueAs(opaque, 'sev_gmem_populate_args');
+    let n_private = 0;
+    let ret: number;
+    let i = 0;
+    const npages = 1 << order;
+    if (k.WARN_ON_ONCE(sev_populate_args.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO && !src)) return -EINVAL;
+    err: {
+      fw_err: {
+        for (let gfn = gfn_start; gfn < gfn_start + npages; gfn++, i++) {
+          if (!k.kvm_mem_is_private(kvm, gfn)) {
+            ret = -EINVAL;
+            break err;
+          }
+          const { ret: lookup, assigned } = k.snp_lookup_rmpentry(pfn + i);
+          if (lookup || assigned) {
+            ret = -EINVAL;
+            break err;
+          }
+          if (src) {
+            const vaddr = k.kmap_local_pfn(pfn + i);
+            // copy_from_user()'s count of bytes not copied, returned as is (and the kunmap skipped):
+            // Dan Carpenter's "Fix an error code in sev_gmem_post_populate()" made it -EFAULT.
+            ret = k.copy_from_user(vaddr, src + i * k.PAGE_SIZE, k.PAGE_SIZE);
+            if (ret) break err;
+            k.kunmap_local(vaddr);
+          }
+          ret = k.rmp_make_private(pfn + i, gfn * k.PAGE_SIZE, PG_LEVEL_4K, k.sev_get_asid(kvm), true);
+          if (ret) break err;
+          n_private++;
+          const fw_args = { gctx_paddr: 0, address: pfn + i, page_size: PG_LEVEL_4K, page_type: sev_populate_args.type };
+          ret = k.__sev_issue_cmd(sev_populate_args.sev_fd, SEV_CMD_SNP_LAUNCH_UPDATE, { cmd: SEV_CMD_SNP_LAUNCH_UPDATE, data: fw_args }, fieldRef(sev_populate_args, 'fw_error'));
+          if (ret) break fw_err;
+        }
+        return 0;
+      }
+      /*
+       * If the firmware command failed handle the reclaim and cleanup of that PFN specially vs.
+       * prior pages which can be cleaned up below without needing to reclaim in advance. The
+       * CPUID page, when the firmware rejects it, holds the values it expected: copied back.
+       */
+      if (!k.snp_page_reclaim(pfn + i) && !k.host_rmp_make_shared(pfn + i, PG_LEVEL_4K) &&
+          sev_populate_args.type === KVM_SEV_SNP_PAGE_TYPE_CPUID &&
+          sev_populate_args.fw_error === SEV_RET_INVALID_PARAM) {
+        const vaddr = k.kmap_local_pfn(pfn + i);
+        if (k.copy_to_user(src + i * k.PAGE_SIZE, vaddr, k.PAGE_SIZE)) k.pr_debug('Failed to write CPUID page back to userspace');
+        k.kunmap_local(vaddr);
+      }
+      /* pfn + i is hypervisor-owned now, so skip below cleanup for it. */
+      n_private--;
+    }
+    k.pr_debug(`exiting with error ret ${ret}, restoring ${n_private} gmem PFNs to shared.`);
+    for (i = 0; i < n_private; i++) k.host_rmp_make_shared(pfn + i, PG_LEVEL_4K);
+    return ret;
+  },
+
+  /** The same text as v6.16/v6.17 (sev.c@0097f9df): SNP v15 06/20 is where it comes from. */
+  snp_launch_update: snp_launch_update_0097f9df,
+};
+
+export const paolo_v1: Revision = {
+  id: 'paolo-v1',
+  title: 'Paolo Bonzini\'s v1 (Apr 2024) with SNP v15: FGP_CREAT_ONLY refuses an existing folio, and a failed callback\'s folio is punched out again (kvm_gmem_undo_get_pfn())',
+  backends: ['snp'],
+  cites: [
+    'https://lore.kernel.org/all/20240404185034.3184582-10-pbonzini@redhat.com/ (09/11 kvm_gmem_populate; 04/11 FGP_CREAT_ONLY; 06-08/11 get_folio, __kvm_gmem_get_pfn, __kvm_gmem_punch_hole)',
+    'https://lore.kernel.org/all/20240501085210.2213060-7-michael.roth@amd.com/ (SNP v15 06/20: snp_launch_update, sev_gmem_post_populate)',
+    'https://lore.kernel.org/all/20240418194133.1452059-5-michael.roth@amd.com/ (SNP v13 04/26: PTR_ERR handling in __kvm_gmem_get_pfn)',
+  ],
+  fns: paoloV1Fns,
+};
