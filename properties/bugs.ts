@@ -465,8 +465,9 @@ export const BUGS = {
       'leaked-page/heldBack@kvm_gmem_get_folio',
       'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
     ],
+    // A contended PAGE.ADD at the nth call with n pages asked: the minimizer moves neither alone.
     maxOps: 6,
-    maxPages: 1,
+    maxPages: 2,
   },
   G20: {
     id: 'G20',

@@ -1,4 +1,4 @@
-import { EBUSY, EFAULT, EINTR, EINVAL, EIO, ENOENT } from '../../kernel/errno.js';
+import { EBUSY, EFAULT, EINTR, EINVAL, EIO } from '../../kernel/errno.js';
 import type { Impl } from '../../kernel/bind.js';
 import { KVM, type Kvm } from '../../kernel/services/kvmcore.js';
 import type { GmemGetPfnFns, GmemPfnPage } from '../../revisions/kvm-x86-next-2025.11.07.js';
@@ -105,9 +105,10 @@ export const tdxV616: Impl<Omit<TdxV616Fns, keyof GmemGetPfnFns>, K> = {
       case RET_PF_SPURIOUS:
         return 0;
     }
-    // RET_PF_EMULATE (-ENOENT) and the WARN_ONCE() default need MMIO or write-protected gfns,
-    // which a private gfn of a guest_memfd slot is not.
-    return -ENOENT;
+    // RET_PF_WRITE_PROTECTED (0) and RET_PF_EMULATE (-ENOENT) need write-tracked or MMIO gfns,
+    // which a private gfn of a guest_memfd slot is not: the model's fault never returns them.
+    k.WARN(true, 'could not fix page fault during prefault');
+    return -EIO;
   },
 
   /**
@@ -185,7 +186,7 @@ export const tdxV616: Impl<Omit<TdxV616Fns, keyof GmemGetPfnFns>, K> = {
 
   tdx_sept_zap_private_spte(k, kvm, gfn, level, pfn) {
     const kvm_tdx = k.to_kvm_tdx(kvm);
-    if (k.WARN_ON_ONCE(level !== PG_LEVEL_4K)) return -EINVAL;
+    k.WARN_ON_ONCE(level !== PG_LEVEL_4K);
     const r = tdh_do_no_vcpus(k, () => k.tdh_mem_range_block('td', gfn * k.PAGE_SIZE));
     if (k.tdx_is_sept_zap_err_due_to_premap(kvm, r, level) && !k.KVM_BUG_ON(kvm_tdx.nr_premapped === 0, kvm)) {
       kvm_tdx.nr_premapped--;
