@@ -433,10 +433,8 @@ export const BUGS = {
     link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
     status: 'v6.19: "KVM: TDX: Drop superfluous page pinning in S-EPT management" (kvm-x86-tdx-6.19)',
     reach: { kind: 'userspace', how: 'every populated page carries the pin; it does harm once guest_memfd converts or splits folios (in-place conversion, hugepages), which wait for extra references to go' },
-    // The fault path\'s put_page() of its folio reference is matched to the later pin (refSites),
-    // so the reference left is named after the folio lookup that took the first one.
     signatures: [
-      'gmem-no-kvm-refs/kvmRefHeld@kvm_gmem_get_folio',
+      'gmem-no-kvm-refs/kvmRefHeld@tdx_sept_set_private_spte',
     ],
     maxOps: 5,
     maxPages: 1,
@@ -462,8 +460,8 @@ export const BUGS = {
     status: 'v6.19 drops the pins and nr_premapped (TDH.MEM.PAGE.ADD under the fault)',
     reach: { kind: 'firmware', how: 'TDH.MEM.PAGE.ADD failing, then TDH.MEM.RANGE.BLOCK contended twice when the page is zapped' },
     signatures: [
-      'leaked-page/heldBack@kvm_gmem_get_folio',
-      'refcount-balance/pageRefLeaked@kvm_gmem_get_folio',
+      'leaked-page/heldBack@tdx_sept_set_private_spte',
+      'refcount-balance/pageRefLeaked@tdx_sept_set_private_spte',
     ],
     // A contended PAGE.ADD at the nth call with n pages asked: the minimizer moves neither alone.
     maxOps: 6,

@@ -131,7 +131,9 @@ export const tdxV616: Impl<Omit<TdxV616Fns, keyof GmemGetPfnFns>, K> = {
     if (r) return r;
     k.read_lock(kvm.mmu_lock);
     const ret = k.kvm_tdp_mmu_map(vcpu, gfn, got.pfn);
-    k.put_page(got.page); // kvm_release_faultin_page()
+    // kvm_mmu_finish_page_fault() -> kvm_release_faultin_page(): put_page() of a folio's page,
+    // that is folio_put() of the folio kvm_gmem_get_pfn() referenced.
+    k.folio_put(got.page);
     k.read_unlock(kvm.mmu_lock);
     return ret;
   },
