@@ -60,7 +60,7 @@ for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
       for (const inv of INVARIANTS) {
         const e = expectation(inv.id, backend, r.id, whatIf);
         if (e.verdict !== 'violated') continue;
-        for (const key of expectedSignatures(e, inv.id)) rows.set(`${backend}/${cell}/${key}`, { backend, revision: cell, bug: bugForSignature(e, key)?.id ?? '?', key, firsts: [], sizes: [] });
+        for (const key of expectedSignatures(e, inv.id, backend)) rows.set(`${backend}/${cell}/${key}`, { backend, revision: cell, bug: bugForSignature(e, key)?.id ?? '?', key, firsts: [], sizes: [] });
       }
     }
   }
@@ -91,7 +91,7 @@ for (const res of results) {
     const e = expectation(inv, res.backend, res.revision, res.whatIf);
     const tolerated = row === undefined ? bugForSignature(e, f.key) : undefined;
     if (tolerated !== undefined) {
-      const bound = sizeBound(e, tolerated);
+      const bound = sizeBound(e, tolerated, res.whatIf);
       if (f.ops > bound.maxOps || f.pages > bound.maxPages) consequenceOverBound.push(`${res.backend}/${cell} ${f.key} (seed ${res.seed}): ${f.ops}/${f.pages}`);
       continue;
     }

@@ -28,29 +28,61 @@ export function layoutArb(): fc.Arbitrary<Layout> {
       { arbitrary: fc.integer({ min: 1, max: gup + 2 }), weight: 4 },
       { arbitrary: fc.constantFrom(1, gup, gup + 1), weight: 2 },
     );
-    return fc.record({ npages: slotPages, pgoff: fc.constantFrom(0, 0, 1), base: fc.integer({ min: 0x10, max: 0x40 }) }).chain(({ npages, pgoff, base }) => {
-      const buffer = (addr: number) =>
-        fc.record({
-          addr: fc.constant(addr),
-          npages: fc.integer({ min: 1, max: npages + 2 }),
-          prot: fc.oneof({ arbitrary: fc.constant<Prot>('rw'), weight: 5 }, { arbitrary: fc.constant<Prot>('ro'), weight: 1 }),
-          holes: fc.oneof({ arbitrary: fc.constant<number[]>([]), weight: 4 }, { arbitrary: fc.integer({ min: 0, max: npages + 1 }).map((h) => [h]), weight: 1 }),
-        });
-      const privateRanges = fc.oneof(
-        { arbitrary: fc.constant<[number, number][]>([[0, npages]]), weight: 10 },
-        { arbitrary: fc.integer({ min: 0, max: npages }).chain((a) => fc.integer({ min: a, max: npages }).map((b): [number, number][] => [[a, b]])), weight: 2 },
-        { arbitrary: fc.constant<[number, number][]>([]), weight: 1 },
+    return fc.record({ npages: slotPages, pgoff: fc.constantFrom(0, 0, 1), base: fc.integer({ min: 0x10, max: 0x40 }) })
+      .chain(({ npages, pgoff, base }) => layoutWith(geometry, { base_gfn: base, npages, pgoff }, npages + pgoff + 1));
+  });
+}
+
+/**
+ * A layout for the hugepages what-if (model/whatIf.ts) and the order of its huge folios:
+ * PMD_ORDER, or PUD_ORDER (twice it) while a 1G folio stays at most 16 pages of this geometry.
+ * The guest_memfd's size is a whole number of huge folios, most often with the slot binding
+ * all of it from offset 0 or from a folio boundary, so the folios __kvm_gmem_get_pfn() reports
+ * lie inside the binding; sometimes the slot is a page short or starts one page in, where
+ * SNP v11 01/35 falls back to order 0 or cannot place a folio at all.
+ */
+export function hugeLayoutArb(): fc.Arbitrary<{ layout: Layout; order: number }> {
+  return geometryArb().chain((geometry) => {
+    const pmd = geometry.pmd_order;
+    const orders = 2 ** (2 * pmd) <= 16 ? [pmd, 2 * pmd] : [pmd];
+    return fc.constantFrom(...orders).chain((order) => {
+      const nr = 2 ** order;
+      const slotPages = fc.oneof(
+        { arbitrary: fc.constantFrom(nr, 2 * nr), weight: 6 },
+        { arbitrary: fc.constantFrom(nr - 1, nr + 1, 2 * nr - 1).filter((n) => n >= 1), weight: 1 },
+        { arbitrary: fc.integer({ min: 1, max: 2 * nr }), weight: 2 },
       );
-      return fc.record({
-        geometry: fc.constant(geometry),
-        gmemPages: fc.constant(npages + pgoff + 1),
-        // MMAP or none; sometimes what a fuzzer sends: INIT_SHARED (refused on SNP and TDX VMs),
-        // both bits, an unknown bit, one of the u64's upper half, the top bit with MMAP.
-        gmemFlags: fc.oneof({ arbitrary: fc.constantFrom(1n, 0n), weight: 40 }, { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 }),
-        slot: fc.constant({ base_gfn: base, npages, pgoff }),
-        buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),
-        privateRanges,
-      });
+      return fc.record({ npages: slotPages, pgoff: fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.constantFrom(nr, 1), weight: 1 }), base: fc.integer({ min: 0x10, max: 0x40 }) })
+        .chain(({ npages, pgoff, base }) => {
+          const gmemPages = Math.ceil((npages + pgoff) / nr) * nr;
+          return layoutWith(geometry, { base_gfn: base, npages, pgoff }, gmemPages).map((layout) => ({ layout, order }));
+        });
     });
+  });
+}
+
+function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number): fc.Arbitrary<Layout> {
+  const { npages } = slot;
+  const buffer = (addr: number) =>
+    fc.record({
+      addr: fc.constant(addr),
+      npages: fc.integer({ min: 1, max: npages + 2 }),
+      prot: fc.oneof({ arbitrary: fc.constant<Prot>('rw'), weight: 5 }, { arbitrary: fc.constant<Prot>('ro'), weight: 1 }),
+      holes: fc.oneof({ arbitrary: fc.constant<number[]>([]), weight: 4 }, { arbitrary: fc.integer({ min: 0, max: npages + 1 }).map((h) => [h]), weight: 1 }),
+    });
+  const privateRanges = fc.oneof(
+    { arbitrary: fc.constant<[number, number][]>([[0, npages]]), weight: 10 },
+    { arbitrary: fc.integer({ min: 0, max: npages }).chain((a) => fc.integer({ min: a, max: npages }).map((b): [number, number][] => [[a, b]])), weight: 2 },
+    { arbitrary: fc.constant<[number, number][]>([]), weight: 1 },
+  );
+  return fc.record({
+    geometry: fc.constant(geometry),
+    gmemPages: fc.constant(gmemPages),
+    // MMAP or none; sometimes what a fuzzer sends: INIT_SHARED (refused on SNP and TDX VMs),
+    // both bits, an unknown bit, one of the u64's upper half, the top bit with MMAP.
+    gmemFlags: fc.oneof({ arbitrary: fc.constantFrom(1n, 0n), weight: 40 }, { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 }),
+    slot: fc.constant(slot),
+    buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),
+    privateRanges,
   });
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { BackendId, Op, Scenario } from '../model/scenario/Scenario.js';
-import { layoutArb, type Layout } from './layout.js';
+import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { attributesOpArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
@@ -33,7 +33,14 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
  * revision's kernel accepts unless `whatIf` names a mode that lifts its guard (model/whatIf.ts).
  */
 export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf?: WhatIfMode): fc.Arbitrary<Scenario> {
-  return fc.tuple(layoutArb(), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) =>
+  if (whatIf === 'hugepages') {
+    return hugeLayoutArb().chain(({ layout, order }) => scenarioOn(backend, rmm, layout, { granules_per_page: 1, rtt_depth: 0 }).map((s): Scenario => ({ ...s, hugepages: { order } })));
+  }
+  return fc.tuple(layoutArb(), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca));
+}
+
+function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>): fc.Arbitrary<Scenario> {
+  return (
     fc
       .record({
         setup: fc
@@ -45,6 +52,6 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf
       })
       .map(({ setup, body, teardown, ub }): Scenario => ({
         backend, geometry: l.geometry, ops: [...setup, ...body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
-      })),
+      }))
   );
 }

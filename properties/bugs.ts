@@ -422,10 +422,82 @@ export const BUGS = {
     status: 'v6.19: kvm_tdp_mmu_map_private_pfn() is handed the pfn (kvm-x86-tdx-6.19); the nested invalidate lock of the same re-entry existed only with unmerged patches that lock in kvm_gmem_get_pfn() (Roth 2024-12, Ackerley\'s in-place tree)',
     reach: { kind: 'firmware', how: 'TDH.MEM.PAGE.ADD (or TDH.MR.EXTEND) failing after the prefetch fault mapped the gfn' },
     signatures: [
+      'functional-spec/markedPrepared@tdx_init_mem_region',
+      // The re-fault's preparation also clears the page (kvm_gmem_prepare_folio()).
       'functional-spec/touchedPastCount@tdx_init_mem_region',
     ],
     maxOps: 5,
     maxPages: 1,
+  },
+  B5: {
+    id: 'B5',
+    title: 'RFC v1 pins at most GMEM_GUP_NPAGES source pages (and no more than asked) but hands the callback &src_pages[i] with the folio\'s order: a folio larger than what was pinned makes the SNP callback read struct page pointers past the array and copy from whatever they point at',
+    link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
+    status: 'moot from RFC v2: per-page populate, hugepage handling removed ("KVM: guest_memfd: Remove partial hugepage handling from kvm_gmem_populate()")',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'a populate of fewer pages than its folio holds (Yan Zhao on RFC v1: "What if the max_order returned from __kvm_gmem_get_pfn() is 1GB"); every 2M folio populated by less than 2M does it too' },
+    signatures: [
+      'memory-safety/outOfBounds@sev_gmem_post_populate',
+      'memory-safety/wildPointer@sev_gmem_post_populate',
+      'memory-safety/useAfterFree@sev_gmem_post_populate',
+      'measurement/mismatch@snp_launch_update',
+      'src-offset-straddling/wrongByte@snp_launch_update',
+    ],
+    maxOps: 6,
+    // A huge folio's pages at most (matrix.ts HUGE_FOLIO_MAX_PAGES): the case needs the folio around the page.
+    maxPages: 16,
+  },
+  B6: {
+    id: 'B6',
+    title: 'kvm_gmem_populate()\'s WARN_ON(!IS_ALIGNED(gfn, 1 << max_order) || npages - i < 1 << max_order) fires whenever a huge folio is populated by fewer pages than it holds (TDX always asks for one), and the loop carries on: the callback populates and measures the whole order, past the pages asked for (and past the folio when the gfn is unaligned), reading the source past its length',
+    link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
+    status: 'latent in v6.11 .. v6.19 (max_order is always 0 there); removed with the hugepage handling in Roth v2/v3 (v7.0)',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'a populate of a huge folio asking for fewer pages than it holds: every TDX page, any SNP length that is not a multiple of the folio' },
+    signatures: [
+      'warn-reachable/warnWithoutFault@kvm_gmem_populate',
+      'functional-spec/touchedPastCount@snp_launch_update',
+      'functional-spec/touchedPastCount@tdx_init_mem_region',
+      'functional-spec/wrongErrno@snp_launch_update',
+      'functional-spec/wrongErrno@tdx_init_mem_region',
+      'functional-spec/populatedCount@snp_launch_update',
+      'functional-spec/notPopulated@snp_launch_update',
+      'measurement/extra@snp_launch_update',
+      'measurement/extra@tdx_init_mem_region',
+      'measurement/mismatch@snp_launch_update',
+      'return-value-contract/measuredPastCount@snp_launch_update',
+      'return-value-contract/measuredPastCount@tdx_init_mem_region',
+      'return-value-contract/pastCountTouched@snp_launch_update',
+      'return-value-contract/pastCountTouched@tdx_init_mem_region',
+      'return-value-contract/failedPageKept@tdx_init_mem_region',
+      'return-value-contract/notPopulated@snp_launch_update',
+      'src-offset-straddling/readPastSource@sev_gmem_post_populate',
+      'src-offset-straddling/wrongByte@snp_launch_update',
+      'src-offset-straddling/writeBackOutside@snp_launch_update',
+    ],
+    // Three populates after the set-up: a folio populated past the request, then two that meet what it left (snp/rfc-v1, seed 28).
+    maxOps: 7,
+    // A huge folio's pages at most (matrix.ts HUGE_FOLIO_MAX_PAGES): the case needs the folio around the page.
+    maxPages: 16,
+  },
+  B9: {
+    id: 'B9',
+    title: 'kvm_gmem_populate() marks the whole folio uptodate ("prepared") after its callback populated only the part the private-attribute loop left it (max_order lowered): the rest of a huge folio is never populated, yet populating it gets -EEXIST',
+    link: 'https://lore.kernel.org/all/20251113230759.1562024-1-michael.roth@amd.com/',
+    status: 'latent in v6.11 .. v6.19; preparation tracking removed in Roth v3 3/6 (v7.0)',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'a huge folio whose gfns are not all private when it is populated' },
+    signatures: [
+      'functional-spec/markedPrepared@snp_launch_update',
+      'functional-spec/markedPrepared@tdx_init_mem_region',
+      // The rest of the folio then refused: -EEXIST for a page never populated.
+      'functional-spec/wrongErrno@snp_launch_update',
+      'functional-spec/wrongErrno@tdx_init_mem_region',
+      'functional-spec/populatedCount@snp_launch_update',
+      'functional-spec/populatedCount@tdx_init_mem_region',
+    ],
+    // Set-up of two guest_memfds with their memslots and attributes (6), an mmap, and two
+    // populates: one fills a page of the other file first (tdx/v6.17, seed 3 shrinks no further).
+    maxOps: 9,
+    // A huge folio's pages at most (matrix.ts HUGE_FOLIO_MAX_PAGES): the case needs the folio around the page.
+    maxPages: 16,
   },
   G17: {
     id: 'G17',
@@ -501,6 +573,61 @@ export const BUGS = {
     // second call's start and length together is a step the minimizer does not take.
     maxOps: 6,
     maxPages: 6,
+  },
+  G22: {
+    id: 'G22',
+    title: 'paolo-v1 with huge folios: kvm_gmem_get_folio() creates, clears and marks uptodate a whole huge folio for its first page, so FGP_CREAT_ONLY refuses every other page of it with -EEXIST once populate had to lower the order (a short or unaligned range); a failure part-way through a multi-page callback leaves measured pages reported as not populated',
+    link: 'https://lore.kernel.org/all/20240404185034.3184582-5-pbonzini@redhat.com/',
+    status: 'never merged: v2 of the series dropped FGP_CREAT_ONLY and the undo hole punch, and the merged populate refuses a prepared (uptodate) folio instead',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'a populate of part of a huge folio' },
+    signatures: [
+      'functional-spec/markedPrepared@snp_launch_update',
+      'functional-spec/touchedPastCount@snp_launch_update',
+      'return-value-contract/measuredPastCount@snp_launch_update',
+      'return-value-contract/pastCountTouched@snp_launch_update',
+      'functional-spec/wrongErrno@snp_launch_update',
+      'functional-spec/populatedCount@snp_launch_update',
+    ],
+    maxOps: 5,
+    // A huge folio's pages at most (matrix.ts HUGE_FOLIO_MAX_PAGES): the case needs the folio around the page.
+    maxPages: 16,
+  },
+  G23: {
+    id: 'G23',
+    title: 'v7.0 and later refuse a large guest_memfd folio only with WARN_ON_ONCE(folio_order(folio)) in kvm_gmem_get_folio(), and go on with it',
+    link: 'https://lore.kernel.org/all/20260108214622.1084057-3-michael.roth@amd.com/',
+    status: 'by design until guest_memfd allocates huge folios (Roth v2/v3 removed the partial hugepage handling, to be redesigned with a real hugepage implementation); the WARN is the refusal',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'any populate once guest_memfd hands out a huge folio' },
+    signatures: [
+      'warn-reachable/warnWithoutFault@kvm_gmem_get_folio',
+    ],
+    maxOps: 4,
+    maxPages: 1,
+  },
+  G24: {
+    id: 'G24',
+    title: 'The old order loops check the gfn\'s alignment to the folio (v6.x\'s WARN, paolo-v1\'s order drop), but a folio is aligned in the file: with a memslot whose base_gfn and guest_memfd offset differ modulo the folio size, an aligned gfn sits mid-folio and the callback works on pfns past the folio, pages the allocator owns',
+    link: 'https://lore.kernel.org/all/20231230172351.574091-2-michael.roth@amd.com/',
+    status: 'latent: no merged kernel reports max_order > 0 (SNP v11 01/35\'s rule leaves gfn alignment to the caller, and rounds the index up rather than down); gone with the order loops in v7.0',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'a memslot whose base_gfn and guest_memfd_offset are not congruent modulo the folio size, and a populate of an aligned gfn inside a folio' },
+    signatures: [
+      'memory-safety/useAfterFree@sev_gmem_post_populate',
+    ],
+    maxOps: 6,
+    maxPages: 16,
+  },
+  G25: {
+    id: 'G25',
+    title: 'A hole over part of a huge folio that cannot be split (someone holds a reference: TDX\'s pin) takes the whole folio out of the page cache, but kvm_gmem_invalidate_begin() zapped only the hole: the rest stays mapped and owned by the guest while guest_memfd has forgotten it',
+    link: 'https://lore.kernel.org/all/20231230172351.574091-2-michael.roth@amd.com/',
+    status: 'a hazard of the what-if page cache (truncate_inode_partial_folio() drops a clean folio it cannot split); the hugetlb guest_memfd series restructures folios under the invalidate lock instead',
+    reach: { kind: 'what-if', mode: 'hugepages', how: 'a punch-hole over part of a huge folio while a reference on it is held, then release' },
+    signatures: [
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release',
+      'leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole',
+    ],
+    maxOps: 7,
+    maxPages: 16,
   },
 } as const satisfies Record<string, KnownBug>;
 

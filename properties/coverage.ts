@@ -4,6 +4,7 @@ import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
+import { gfnFileIndex } from './views.js';
 
 /**
  * Counters of the interesting cases a run reached, so a property can fail when its runs did
@@ -127,8 +128,19 @@ export function coverageObserver(c: Coverage): RunObserver {
       else if (e.kind === 'uninit_use') bump(c, `ub:${e.site}=${e.value}`);
       else if (e.kind === 'warn') bump(c, `warn:${e.macro}`);
     },
-    opEnd(result) {
-      if (populate !== undefined) bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
+    opEnd(result, w, backend) {
+      if (populate === undefined) return;
+      bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
+      // The hugepages what-if: a populate whose first page sits in a huge folio, and one asking
+      // for fewer pages than that folio holds (B6's WARN, B9's partial marking).
+      const req = backend.populateRequest(populate, w.geo.page_size);
+      const at = req === undefined ? undefined : gfnFileIndex(w, req.gfn_start);
+      const folio = at === undefined ? undefined : w.gmem.files.get(at.file)?.folios.get(at.index);
+      if (req !== undefined && folio !== undefined && folio.order > 0) {
+        bump(c, 'huge:populate_in_huge_folio');
+        if (req.npages < 2 ** folio.order) bump(c, 'huge:populate_part_of_folio');
+        if (folio.order > w.geo.pmd_order) bump(c, 'huge:folio_larger_than_GMEM_GUP_NPAGES');
+      }
     },
   };
 }

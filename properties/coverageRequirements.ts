@@ -1,6 +1,6 @@
 import type { Revision, RmmVersion } from '../model/revisions/Revision.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
-import type { WhatIfMode } from '../model/whatIf.js';
+import { cellName, type WhatIfMode } from '../model/whatIf.js';
 
 /**
  * How often a cell that holds must have reached each interesting case within its runs, or
@@ -14,6 +14,7 @@ import type { WhatIfMode } from '../model/whatIf.js';
 export interface CoverageRequirement {
   readonly key: string;
   readonly min: number;
+  /** Revision ids, or what-if cells (`v6.17 [hugepages]`), that cannot reach the case by construction. */
   readonly except?: readonly string[];
   /** Arm only: the RMM version whose commands the key names. */
   readonly rmm?: RmmVersion;
@@ -48,6 +49,18 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'fault:alloc:xa_node fails', min: 3 },
   { key: 'edge:populate_crosses_slot', min: 20 },
   { key: 'edge:close_mid_scenario', min: 10 },
+];
+
+/**
+ * The hugepages what-if cells (x86): populates that meet a huge folio, ones that ask for fewer
+ * pages than it holds, and folios larger than GMEM_GUP_NPAGES.
+ */
+const HUGEPAGES: readonly CoverageRequirement[] = [
+  // 300 runs, seeds 1..3: lows 86 and 53 (paolo-v1, whose FGP_CREAT_ONLY refuses much), else 169 and 107.
+  { key: 'huge:populate_in_huge_folio', min: 40 },
+  { key: 'huge:populate_part_of_folio', min: 25 },
+  // A 1G (PUD_ORDER) folio: more pages than RFC v1 pins (B5 as Yan Zhao put it).
+  { key: 'huge:folio_larger_than_GMEM_GUP_NPAGES', min: 10 },
 ];
 
 const positions = (key: string, min: number, where: readonly string[]) => where.map((p) => ({ key: `${key}@${p}`, min }));
@@ -152,7 +165,10 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
  * module inherits its parent's exceptions).
  */
 export function applicableRequirements(backend: BackendId, revision: Pick<Revision, 'id' | 'arm' | 'derivedFrom'>, whatIf?: WhatIfMode): CoverageRequirement[] {
-  const ids = [revision.id, ...(revision.derivedFrom === undefined ? [] : [revision.derivedFrom])];
+  const ids = [revision.id, ...(revision.derivedFrom === undefined ? [] : [revision.derivedFrom])].flatMap((id) => whatIf === undefined ? [id] : [id, cellName(id, whatIf)]);
+  // A hugepages cell draws its own machines (hugeLayoutArb): what it must reach are huge folios
+  // under populate, the default cell's cases being that cell's to reach.
+  if (whatIf === 'hugepages') return backend === 'cca' ? [] : HUGEPAGES.filter((r) => !(r.except ?? []).some((id) => ids.includes(id)));
   return COVERAGE_REQUIREMENTS[backend].filter((r) => !(r.except ?? []).some((id) => ids.includes(id))
     && (r.rmm === undefined || r.rmm === (revision.arm?.rmm ?? 'v2.0'))
     && (r.whatIf === undefined || r.whatIf === whatIf));

@@ -95,6 +95,9 @@ export function scenarioNeeds(scenario: Scenario, revision: Partial<Pick<Revisio
   if (scenarioWhatIf(scenario, revision) === '4k-guard-lifted') {
     add({ kind: 'what-if', mode: '4k-guard-lifted', what: `a ${scenario.cca?.granules_per_page === 4 ? '16K' : '64K'} host, which kvm_init_rme() refuses` });
   }
+  if (scenario.hugepages !== undefined) {
+    add({ kind: 'what-if', mode: 'hugepages', what: `order-${scenario.hugepages.order} guest_memfd folios, which no merged kernel allocates` });
+  }
   return [...needs.values()];
 }
 

@@ -34,3 +34,17 @@ export function parseSignature(key: string): Signature | undefined {
   if (m === null) return undefined;
   return { invariant: m[1] ?? '', messageId: m[2] ?? '', site: m[3] ?? '' };
 }
+
+/**
+ * The backend a signature's site belongs to, read off the kernel's own prefixes (the SEV code's
+ * `snp_`/`sev_`, TDX's `tdx_`/`tdh_`, the Arm series' `realm_`/`rmi_`/`arm_rmi_`); undefined for
+ * common code (guest_memfd, kvm_main, mm). A bug found on both x86 backends lists its signatures
+ * at each backend's functions, and a cell can only show its own backend's.
+ */
+export function siteBackend(key: SignatureKey): 'snp' | 'tdx' | 'cca' | undefined {
+  const site = parseSignature(key)?.site ?? '';
+  if (/^(snp_|sev_)/.test(site)) return 'snp';
+  if (/^(tdx_|tdh_)/.test(site)) return 'tdx';
+  if (/^(realm_|rmi_|arm_rmi_)/.test(site)) return 'cca';
+  return undefined;
+}

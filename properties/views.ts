@@ -1,14 +1,15 @@
 import { memslotForGfn } from '../model/world/kvmState.js';
-import { hostPage } from '../model/world/hostMemory.js';
+import { hostPage, type HostPage } from '../model/world/hostMemory.js';
 import { findVma } from '../model/world/userspaceMm.js';
 import type { World } from '../model/world/World.js';
 
 /** Read-only views of the world that several invariants share. */
 
-/** pfn of the guest_memfd folio backing `gfn` through its memslot, if any. */
+/** pfn of the guest_memfd page backing `gfn` through its memslot, if any (a large folio's page at that index). */
 export function gfnFolioPfn(w: World, gfn: number): number | undefined {
   const at = gfnFileIndex(w, gfn);
-  return at === undefined ? undefined : w.gmem.files.get(at.file)?.folios.get(at.index)?.pfn;
+  const folio = at === undefined ? undefined : w.gmem.files.get(at.file)?.folios.get(at.index);
+  return at === undefined || folio === undefined ? undefined : folio.pfn + (at.index - folio.index);
 }
 
 /** The guest_memfd file and page index backing `gfn` through its memslot, if any. */
@@ -61,7 +62,21 @@ export function userMapCount(w: World): Map<number, number> {
   return out;
 }
 
-/** Whether each pfn sits in a guest_memfd page cache. */
+/**
+ * The references each page's owners account for, summed per compound page: a large folio's
+ * references all live on its head (a tail's refcount stays 0), so what its pages are owed is
+ * owed to the head. Keyed by the head's pfn; a single page is its own head.
+ */
+export function owedPerHead(w: World, owed: (p: HostPage) => number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of w.host.pages) {
+    const head = p.head ?? p.pfn;
+    out.set(head, (out.get(head) ?? 0) + owed(p));
+  }
+  return out;
+}
+
+/** Whether each pfn sits in a guest_memfd page cache (a folio's head: the cache holds one reference a folio). */
 export function inPageCache(w: World): Set<number> {
   const out = new Set<number>();
   for (const f of w.gmem.files.values()) for (const folio of f.folios.values()) out.add(folio.pfn);

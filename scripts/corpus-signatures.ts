@@ -49,7 +49,7 @@ function recorded(backend: BackendId, revision: string): Set<string> {
 const missing: string[] = [];
 for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
   for (const { revision, whatIf } of REVISIONS.filter((r) => r.backends.includes(backend)).flatMap((r) => [undefined, ...whatIfCellsOf(r)].map((m) => ({ revision: r, whatIf: m })))) {
-    const wanted = new Set(INVARIANTS.flatMap((inv) => expectedSignatures(expectation(inv.id, backend, revision.id, whatIf), inv.id)));
+    const wanted = new Set(INVARIANTS.flatMap((inv) => expectedSignatures(expectation(inv.id, backend, revision.id, whatIf), inv.id, backend)));
     for (const seed of seeds) {
       const have = recorded(backend, revision.id);
       const todo = [...wanted].filter((k) => !have.has(k));

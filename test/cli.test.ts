@@ -18,8 +18,10 @@ describe('gmemcheck list', () => {
     const doc: unknown = JSON.parse(r.out);
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
-    // Eighteen revision × backend cells, and the 4K-guard-lifted cells of rme-v9 and rme-v12.
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 20);
+    // Eighteen revision × backend cells, the 4K-guard-lifted cells of rme-v9 and rme-v12, and
+    // the fifteen hugepages cells of the x86 revisions.
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 35);
+    expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'snp', revision: 'rfc-v1', whatIf: 'hugepages', cell: 'rfc-v1 [hugepages]', expected: 'violated', bugs: ['B5'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));
   });
@@ -112,7 +114,7 @@ describe('gmemcheck check', () => {
   });
 
   test('--json: one document, every cell with its status, expectation, findings and coverage', async () => {
-    const r = await run('check', '--backend', 'snp', '--revision', 'rfc-v1', '--property', 'refcount-balance', '--json');
+    const r = await run('check', '--backend', 'snp', '--revision', 'rfc-v1', '--property', 'refcount-balance', '--what-if', 'none', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as { exit: number; explorations: { coverage: unknown[]; cells: unknown[] }[] };
     expect(doc.exit).toBe(0);
@@ -155,7 +157,7 @@ describe('bad arguments exit 2 and name the problem', () => {
     [['check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'oops', '--path', '1', '--signature', 'lock-order/cycle@f'], 'is a finding of lock-order, not of --property oops'],
     [['check', '--path', '1', '--signature', 'nonsense'], "--signature must look like invariant/message@function, got 'nonsense'"],
     [['check', '--path', 'x', '--signature', 'oops/exception@f'], "--path must look like 12:0:3, got 'x'"],
-    [['check', '--what-if', 'hugepages'], "--what-if must be none, all or a mode (4k-guard-lifted, in-place), got 'hugepages'"],
+    [['check', '--what-if', 'thp'], "--what-if must be none, all or a mode (4k-guard-lifted, in-place, hugepages), got 'thp'"],
     [['check', '--revision', 'v7.0', '--what-if', '4k-guard-lifted'], "no 'v7.0' cell runs under --what-if 4k-guard-lifted (revisions with it: rme-v9, rme-v12)"],
     [['check', '--backend', 'cca', '--revision', 'rme-v12', '--property', 'measurement', '--what-if', 'all', '--path', '1', '--signature', 'measurement/extra@f'], '--path replays one cell'],
     [['check', '--bogus'], "Unknown option '--bogus'"],

@@ -37,7 +37,7 @@ describe('corpus/', () => {
           for (const inv of INVARIANTS) {
             const e = expectation(inv.id, backend, r.id, whatIf);
             if (e.verdict !== 'violated') continue;
-            for (const key of expectedSignatures(e, inv.id)) if (!have.has(key)) missing.push(`${backend}/${cellName(r.id, whatIf)} ${key}`);
+            for (const key of expectedSignatures(e, inv.id, backend)) if (!have.has(key)) missing.push(`${backend}/${cellName(r.id, whatIf)} ${key}`);
           }
         }
       }

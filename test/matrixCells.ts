@@ -53,7 +53,7 @@ export function matrixSuite(backend: BackendId): void {
           }
           for (const { finding, bug } of j.known) {
             const size = scenarioSize(finding.counterexample);
-            const bound = sizeBound(expectedFor(revision, invariant.id, backend, whatIf).expectation, bug);
+            const bound = sizeBound(expectedFor(revision, invariant.id, backend, whatIf).expectation, bug, whatIf);
             expect(size.ops, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample, jsonReplacer)}`).toBeLessThanOrEqual(bound.maxOps);
             expect(size.pages, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample, jsonReplacer)}`).toBeLessThanOrEqual(bound.maxPages);
           }

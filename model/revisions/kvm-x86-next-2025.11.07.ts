@@ -15,6 +15,7 @@ import {
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
  * The tree Roth's RFC v1 was written against (kvm-x86 tag kvm-x86-next-2025.11.07), so that
@@ -187,7 +188,8 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
       return ERR_PTR(-EHWPOISON);
     }
     out.pfn = k.folio_file_pfn(folio, index);
-    out.max_order = 0;
+    // `*max_order = 0;` here: kvm_gmem_max_order_huge() is that 0 except under the hugepages what-if.
+    out.max_order = kvm_gmem_max_order_huge(k, slot, index, folio);
     out.is_prepared = k.folio_test_uptodate(folio);
     return folio;
   },

@@ -12,6 +12,7 @@ import {
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_0097f9df } from './v6.17.js';
+import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
  * Paolo Bonzini's first kvm_gmem_populate() (v1 09/11, 2024-04-04) with the SEV-SNP callback
@@ -92,7 +93,8 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
         break out_unlock;
       }
       out.pfn = k.folio_file_pfn(folio, index);
-      out.max_order = 0;
+      // `*max_order = 0;` here: kvm_gmem_max_order_huge() is that 0 except under the hugepages what-if.
+      out.max_order = kvm_gmem_max_order_huge(k, slot, index, folio);
       r = 0;
     }
     k.folio_unlock(folio);

@@ -14,6 +14,7 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../bac
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_old, tdx_vcpu_init_mem_region_old } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
  * Michael Roth's RFC v1 (2025-11-13), patches 1/3 (remove preparation tracking) and 3/3 (GUP
@@ -78,7 +79,8 @@ export const rfcV1Fns: Impl<RfcV1Fns, K> = {
       return ERR_PTR(-EHWPOISON);
     }
     out.pfn = k.folio_file_pfn(folio, index);
-    out.max_order = 0;
+    // `*max_order = 0;` here: kvm_gmem_max_order_huge() is that 0 except under the hugepages what-if.
+    out.max_order = kvm_gmem_max_order_huge(k, slot, index, folio);
     return folio;
   },
 

@@ -24,6 +24,12 @@ export interface Scenario {
    * tables that exist before the first populate (0: only the root).
    */
   readonly cca?: { readonly granules_per_page: number; readonly rtt_depth: number } | undefined;
+  /**
+   * The hugepages what-if (model/whatIf.ts; x86 only): guest_memfd tries folios of this order
+   * first, PMD_ORDER (a 2M THP) or twice it (PUD_ORDER, a 1G hugetlb page), and the old
+   * __kvm_gmem_get_pfn() reports their order. Absent on every machine a merged kernel gives.
+   */
+  readonly hugepages?: { readonly order: number } | undefined;
 }
 
 /**

@@ -125,6 +125,7 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   if (!revision.backends.includes(scenario.backend)) throw new ScenarioError(`revision ${revision.id} has no ${scenario.backend} backend`);
   const backend = backendById(scenario.backend);
   const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
+  w.gmemHugeOrder = scenario.hugepages?.order ?? 0;
   const observers = options.observers ?? [];
   for (const o of observers) {
     const ev = o.event?.bind(o);

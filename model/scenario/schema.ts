@@ -68,6 +68,7 @@ export const scenarioSchema = z
     ops: z.array(op).min(1).max(MAX_SCENARIO_OPS, { error: (iss) => tooManyOps(Array.isArray(iss.input) ? iss.input.length : MAX_SCENARIO_OPS + 1) }),
     ub: z.record(z.string(), int),
     cca: z.strictObject({ granules_per_page: z.union([z.literal(1), z.literal(4), z.literal(16)]), rtt_depth: int.min(0).max(3) }).optional(),
+    hugepages: z.strictObject({ order: int.min(1) }).optional(),
   })
   .superRefine((s, ctx) => {
     const problem = geometryProblem(s.geometry);
@@ -75,6 +76,11 @@ export const scenarioSchema = z
     // Page counts are relative to the machine: judged only on a usable geometry.
     else for (const p of scenarioLimitProblems(asScenario(s))) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
     if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
+    if (s.hugepages !== undefined) {
+      const pmd = s.geometry.pmd_order;
+      if (s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['hugepages'], message: 'the hugepages what-if is modelled for snp and tdx only' });
+      else if (s.hugepages.order !== pmd && s.hugepages.order !== 2 * pmd) ctx.addIssue({ code: 'custom', path: ['hugepages', 'order'], message: `a huge folio is PMD_ORDER (${pmd}) or PUD_ORDER (${2 * pmd}) of this geometry, got ${s.hugepages.order}` });
+    }
   });
 
 /** One problem with a stored scenario: where (a JSON path) and what. */

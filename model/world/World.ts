@@ -60,6 +60,11 @@ export interface World {
   work: { done: number; limit: number; tripped?: SoftLockup };
   /** Kernel functions executing when an exception first left kernel code (innermost last). */
   crashStack: readonly string[] | undefined;
+  /**
+   * Order of the huge folios guest_memfd tries first (the hugepages what-if, model/whatIf.ts);
+   * 0 on every machine a merged kernel gives: single pages only.
+   */
+  gmemHugeOrder: number;
 }
 
 export interface WorldHooks {
@@ -90,6 +95,7 @@ export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record
     listeners: [],
     work: { done: 0, limit: OP_WORK_LIMIT },
     crashStack: undefined,
+    gmemHugeOrder: 0,
   };
 }
 

@@ -9,7 +9,7 @@ export type PageOwner =
   | { readonly kind: 'free' }
   /** Anonymous memory mapped in the user mm (the populate source buffer). */
   | { readonly kind: 'anon' }
-  /** A guest_memfd folio (order 0: one page) at `index` of file `file`. */
+  /** A page of a guest_memfd folio: the one at `index` of file `file`. */
   | { readonly kind: 'gmem'; readonly file: number; readonly index: number }
   /** A kernel allocation (__get_free_page): Arm RTT and RD pages. */
   | { readonly kind: 'kernel'; readonly what: string }
@@ -30,6 +30,10 @@ export interface HostPage {
   kmaps: number;
   /** set_page_dirty() was called since the page was last mapped. */
   dirty: boolean;
+  /** compound_order() of the compound page this page heads: 0 for a single page. */
+  order: number;
+  /** compound_head() of a tail page of a large folio (its refcount lives there); undefined otherwise. */
+  head: number | undefined;
   readonly data: Uint8Array;
   /** Ghost: provenance tag of each byte (see provenance.ts). */
   readonly prov: Float64Array;
@@ -53,6 +57,8 @@ export function createHostMemory(geo: Geometry): HostMemory {
       gupWriteRefs: 0,
       kmaps: 0,
       dirty: false,
+      order: 0,
+      head: undefined,
       data: new Uint8Array(geo.page_size).fill(0xa5),
       prov: new Float64Array(geo.page_size).fill(PROV_GARBAGE),
     });

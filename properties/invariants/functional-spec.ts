@@ -35,7 +35,7 @@ import { gfnFolioPfn } from '../views.js';
  * when no fault fired. A revision with no built-in id and no `derivedFrom` gets no verdict: which
  * document it implements is unknown. A dead or closed VM answers every ioctl alike: no verdict.
  */
-type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'touchedPastCount' | 'unexpectedErrno' | 'wrongState';
+type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'touchedPastCount' | 'markedPrepared' | 'unexpectedErrno' | 'wrongState';
 
 /** Pages judged per call at most (the corpus and generators stay far below). */
 const MAX_PAGES = 4096;
@@ -73,6 +73,7 @@ export const functionalSpec = defineInvariant({
     notPopulated: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, is not the guest\'s at its GPA ({state}); {row} of {doc}',
     notMeasured: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, has {got} measurement entries where the firmware ABI gives {want}; {row} of {doc}',
     touchedPastCount: '{ioctl}: gfn {gfn}, past the {n} page(s) reported populated, changed: {what}; {row} of {doc}',
+    markedPrepared: '{ioctl}: gfn {gfn}, past the {n} page(s) reported populated, was marked prepared (its folio uptodate) without being populated: where prepared folios are refused, populating it gets -EEXIST; {row} of {doc}',
     unexpectedErrno: '{ioctl} returned {got} ({why}); {doc} allows only {allowed}',
     wrongState: '{ioctl} returned {ret} but {what}; {row} of {doc}',
   },
@@ -105,7 +106,10 @@ export const functionalSpec = defineInvariant({
         const pred = spec.predict(op, w, backend);
         if (pred.kind === 'none') return;
         const before: PageBefore[] = [];
-        for (let i = 0; i < Math.min(req.npages, MAX_PAGES); i++) before.push(pageState(w, backend, req.gfn_start + i));
+        // Under the hugepages what-if a call can reach the rest of a huge folio past the pages
+        // asked for (B6, B9): those are judged as pages past the count too.
+        const reach = req.npages + (w.gmemHugeOrder > 0 ? 2 ** w.gmemHugeOrder : 0);
+        for (let i = 0; i < Math.min(reach, MAX_PAGES); i++) before.push(pageState(w, backend, req.gfn_start + i));
         const reusable = w.freeList.some((pfn) => backend.ownership(w, pfn).kind !== 'host');
         pending = { spec, pred, req, before, measuredBefore: backend.measurement(w).length, reusable };
       },
@@ -211,7 +215,7 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
     // Where preparation is tracked (S1, T1, R12: the old kvm_gmem_populate() marks a folio
     // uptodate only after its callback succeeded), a page this call did not populate must not
     // come out prepared: a retry of it would get -EEXIST for a page nothing was put in.
-    else if (PREPARING.includes(p.spec.gen) && now.prepared && was?.prepared === false) once('touchedPastCount', { ...base, gfn, n: m, what: 'marked prepared (folio uptodate), so a retry gets -EEXIST' });
+    else if (PREPARING.includes(p.spec.gen) && now.prepared && was?.prepared === false) once('markedPrepared', { ...base, gfn, n: m });
     else if (i > m && was?.contents !== undefined && now.contents !== was.contents) once('touchedPastCount', { ...base, gfn, n: m, what: 'contents' });
   }
 }

@@ -1,6 +1,6 @@
 import { defineInvariant } from '../Invariant.js';
 import type { World } from '../../model/world/World.js';
-import { inPageCache, userMapCount } from '../views.js';
+import { inPageCache, owedPerHead, userMapCount } from '../views.js';
 import { REF_EVENTS, refSites } from '../refSites.js';
 
 /**
@@ -34,9 +34,10 @@ export const gmemNoKvmRefs = defineInvariant({
       const cached = inPageCache(w);
       const maps = userMapCount(w);
       const out = new Map<number, { refcount: number; expected: number }>();
+      const owed = owedPerHead(w, (p) => (maps.get(p.pfn) ?? 0) + (cached.has(p.pfn) ? 1 : 0));
       for (const p of w.host.pages) {
-        if (p.owner.kind !== 'gmem') continue;
-        const expected = (maps.get(p.pfn) ?? 0) + (cached.has(p.pfn) ? 1 : 0);
+        if (p.owner.kind !== 'gmem' || p.head !== undefined) continue;
+        const expected = owed.get(p.pfn) ?? 0;
         if (p.refcount > expected) out.set(p.pfn, { refcount: p.refcount, expected });
       }
       return out;

@@ -3,7 +3,8 @@ import type { BackendModel } from '../../model/backends/Backend.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import { heldBy } from '../../model/world/locks.js';
 import type { World } from '../../model/world/World.js';
-import { inPageCache, userMapCount } from '../views.js';
+import { inPageCache, owedPerHead, userMapCount } from '../views.js';
+import { distinctFolios } from '../../model/world/gmem.js';
 import { allocSite, REF_EVENTS, refSites, type RefSites } from '../refSites.js';
 
 /**
@@ -58,12 +59,16 @@ export const refcountBalance = defineInvariant({
       const cached = inPageCache(w);
       const leaked = new Set(backend.leakedByDesign(w));
       const out = new Map<number, { refcount: number; expected: number }>();
-      for (const p of w.host.pages) {
-        if (p.owner.kind === 'free' || leaked.has(p.pfn)) continue;
-        // Owned references: one a user mapping, one for a page-cache folio, one for a kernel
-        // allocation, one handed over with a page the firmware keeps or KVM maps (TDX's pin).
+      // Owned references: one a user mapping, one for a page-cache folio, one for a kernel
+      // allocation, one handed over with a page the firmware keeps or KVM maps (TDX's pin);
+      // a large folio's pages are owed on its head.
+      const owed = owedPerHead(w, (p) => {
         const handedOver = p.owner.kind === 'gmem' && (backend.ownership(w, p.pfn).kind !== 'host' || backend.mappedByKvm?.(w, p.pfn) === true) ? 1 : 0;
-        const expected = (maps.get(p.pfn) ?? 0) + (cached.has(p.pfn) ? 1 : 0) + (p.owner.kind === 'kernel' ? 1 : 0) + handedOver;
+        return (maps.get(p.pfn) ?? 0) + (cached.has(p.pfn) ? 1 : 0) + (p.owner.kind === 'kernel' ? 1 : 0) + handedOver;
+      });
+      for (const p of w.host.pages) {
+        if (p.owner.kind === 'free' || leaked.has(p.pfn) || p.head !== undefined) continue;
+        const expected = owed.get(p.pfn) ?? 0;
         if (p.refcount > expected) out.set(p.pfn, { refcount: p.refcount, expected });
       }
       return out;
@@ -85,7 +90,7 @@ export const refcountBalance = defineInvariant({
         lockedBefore.clear();
         for (const f of w.gmem.files.values()) {
           fileRefsBefore.set(f.id, f.refcount);
-          for (const folio of f.folios.values()) if (folio.locked) lockedBefore.add(folio.pfn);
+          for (const folio of distinctFolios(f)) if (folio.locked) lockedBefore.add(folio.pfn);
         }
         heldBefore.clear();
         for (const h of heldBy(w.locks, w.thread)) heldBefore.add(h.lock);
@@ -108,7 +113,7 @@ export const refcountBalance = defineInvariant({
         for (const f of w.gmem.files.values()) {
           const expected = f.fdOpen ? 1 : 0;
           if (f.refcount !== expected && f.refcount !== fileRefsBefore.get(f.id)) report('fileRefLeaked', { file: f.id, refcount: f.refcount, expected }, sites.file(f.id));
-          for (const folio of f.folios.values()) {
+          for (const folio of distinctFolios(f)) {
             if (folio.locked && !lockedBefore.has(folio.pfn)) report('folioLocked', { pfn: folio.pfn, index: folio.index }, sites.folioLock(folio.pfn));
           }
         }

@@ -94,7 +94,7 @@ export const r9Spec: PopulateSpec = {
       const checks: PageCheck[] = [
         { row: ARM['R9.6'], errno: -EFAULT, fails: (p) => !userPageOk(w, alias(p.gfn), true) },
         { row: GP.noFile, errno: -EFAULT, fails: (p) => p.slot === undefined || gmemFile(w, p.slot) === undefined },
-        { row: ARM['R9.7'], errno: -ENXIO, fails: (p) => p.folio !== undefined && notHostOwned(w, p.backend, p.folio.pfn), fw: DELEGATE_REFUSED },
+        { row: ARM['R9.7'], errno: -ENXIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn), fw: DELEGATE_REFUSED },
       ];
       const walk = walkPages(w, backend, cstart, cend - cstart, checks);
       const stale = Array.from({ length: cend - cstart }, (_x, i) => cstart + i).some((g) => staleMapping(w, g));
@@ -122,7 +122,7 @@ function gmemPopulateWalk(gen: 'R12' | 'RN', op: ArmPopulate, w: World, backend:
   const asked = op.size / ps;
   const span = Math.min(asked, slot.base_gfn + slot.npages - gfn0);
   const src = (i: number) => op.source_uaddr + i * ps;
-  const populated: PageCheck = { row: ARM[gen === 'R12' ? 'R12.rmi' : 'RN.10'], errno: -ENXIO, fails: (p) => p.folio !== undefined && notHostOwned(w, p.backend, p.folio.pfn), fw: DELEGATE_REFUSED };
+  const populated: PageCheck = { row: ARM[gen === 'R12' ? 'R12.rmi' : 'RN.10'], errno: -ENXIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn), fw: DELEGATE_REFUSED };
   const checks: PageCheck[] = gen === 'R12'
     // Old kvm_gmem_populate(): prepared, attribute, then the callback's get_user_pages() and RMI.
     ? [

@@ -56,12 +56,12 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
             { row: SNP['S2.8'], errno: -EIO, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
             { row: SNP['S2.7'], errno: -EIO, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
             { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
-            { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.folio !== undefined && notHostOwned(w, p.backend, p.folio.pfn) },
+            { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
           ]
         : [
             { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true },
             { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
-            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio !== undefined && notHostOwned(w, p.backend, p.folio.pfn) },
+            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
             { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
           ];
       return snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero ? undefined : op.uaddr);

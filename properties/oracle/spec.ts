@@ -24,6 +24,8 @@ export interface PageCtx {
   readonly gfn: number;
   readonly slot: Memslot | undefined;
   readonly folio: Folio | undefined;
+  /** pfn of the page backing `gfn`: the folio's page at its index (a large folio's tail, under the hugepages what-if). */
+  readonly pfn: number | undefined;
 }
 
 export interface PageCheck {
@@ -60,7 +62,8 @@ export function walkPages(w: World, backend: BackendModel, gfn0: number, count: 
   for (let i = 0; i < count; i++) {
     const gfn = gfn0 + i;
     const slot = slotAt(w, gfn);
-    const p: PageCtx = { w, backend, i, gfn, slot, folio: slot === undefined ? undefined : folioAt(w, slot, gfn) };
+    const folio = slot === undefined ? undefined : folioAt(w, slot, gfn);
+    const p: PageCtx = { w, backend, i, gfn, slot, folio, pfn: slot === undefined || folio === undefined ? undefined : folio.pfn + (gfn - slot.base_gfn + slot.gmem_pgoff - folio.index) };
     const first = orders.map((checks) => checks.find((c) => c.fails(p))).filter((c): c is PageCheck => c !== undefined);
     if (first.length === 0) continue;
     const rows = [...new Set(first.map((c) => c.row))];

@@ -131,7 +131,14 @@ invariantCases(functionalSpec, {
       name: 'B21: v6.17\'s TDX callback prepares the folio through the fault path before a PAGE.ADD that fails: a retry would get -EEXIST',
       revision: rev('v6.17'),
       scenario: scenario('tdx', [...S, initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] })]),
-      messageId: 'touchedPastCount',
+      messageId: 'markedPrepared',
+      opIndex: 4,
+    },
+    {
+      name: 'B9 (hugepages what-if): the old populate lowers the order to the private half of a 4-page folio, populates those 2 pages, and marks the whole folio prepared',
+      revision: rev('kvm-x86-next-2025.11.07'),
+      scenario: { ...scenario('snp', [...setupOps({ private: [0, 2] }), launchUpdate({ npages: 2 })]), hugepages: { order: 2 } },
+      messageId: 'markedPrepared',
       opIndex: 4,
     },
     {

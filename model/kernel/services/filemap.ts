@@ -1,15 +1,16 @@
 import { EEXIST, EIO, ENOENT, ENOMEM } from '../errno.js';
 import { currentSite, emit, type World } from '../../world/World.js';
-import type { Folio, GmemFile } from '../../world/gmem.js';
+import { distinctFolios, type Folio, type GmemFile } from '../../world/gmem.js';
 import { hostPage } from '../../world/hostMemory.js';
 import { nextFault } from '../faults.js';
-import { allocPage, pageOrBad, pageRefDec, pageRefInc } from '../pages.js';
+import { allocCompound, allocPage, pageOrBad, pageRefDec, pageRefInc } from '../pages.js';
 import { ERR_PTR, IS_ERR } from './errptr.js';
 
 /**
  * Page-cache services for guest_memfd inodes (mm/filemap.c, include/linux/pagemap.h). A folio
- * handle is the pfn of its page (order-0 folios); `mapping` is the guest_memfd file handle,
- * standing for `file->f_mapping` / `inode->i_mapping`.
+ * handle is the pfn of its head page; `mapping` is the guest_memfd file handle, standing for
+ * `file->f_mapping` / `inode->i_mapping`. Folios are order 0 except under the hugepages what-if
+ * (`w.gmemHugeOrder`, see kvmGmemGetHugeFolio).
  */
 export const FGP_ACCESSED = 0x1;
 export const FGP_LOCK = 0x2;
@@ -42,12 +43,62 @@ export interface FilemapServices {
   truncate_inode_pages_range(mapping: number, lstart: number, lend: number): void;
 }
 
+/** The cached folio a page belongs to (head or tail), if the page is in a guest_memfd page cache. */
 export function folioOf(w: World, pfn: number): { file: GmemFile; folio: Folio } | undefined {
   const p = hostPage(w.host, pfn);
   if (p === undefined || p.owner.kind !== 'gmem') return undefined;
   const file = w.gmem.files.get(p.owner.file);
   const folio = file?.folios.get(p.owner.index);
-  return file === undefined || folio === undefined || folio.pfn !== pfn ? undefined : { file, folio };
+  return file === undefined || folio === undefined || pfn - folio.pfn !== p.owner.index - folio.index ? undefined : { file, folio };
+}
+
+/**
+ * The hugepages what-if: the huge folio guest_memfd tries before a single page, as
+ * kvm_gmem_get_huge_folio() of Sean Christopherson's hugepage patch carried as SNP v11 01/35
+ * (https://lore.kernel.org/all/20231230172351.574091-2-michael.roth@amd.com/, dropped before
+ * the v6.8 merge): best effort, only when the aligned range lies inside the file and holds no
+ * page yet, else undefined and the caller takes a single page. That patch tries PMD_ORDER; the
+ * machine may also give 1G (PUD_ORDER) folios, the hugetlb-backed guest_memfd Yan Zhao asks
+ * about on RFC v1 ("What if the max_order returned from __kvm_gmem_get_pfn() is 1GB").
+ */
+function kvmGmemGetHugeFolio(w: World, file: GmemFile, index: number): Folio | undefined {
+  const order = w.gmemHugeOrder;
+  const nr = 2 ** order;
+  const huge_index = index - (index % nr);
+  if ((huge_index + nr) * w.geo.page_size > file.size) return undefined;
+  for (let k = 0; k < nr; k++) if (file.folios.has(huge_index + k)) return undefined;
+  const head = allocCompound(w, order, (k) => ({ kind: 'gmem', file: file.id, index: huge_index + k }));
+  if (head === undefined) return undefined;
+  const folio: Folio = { pfn: head.pfn, index: huge_index, order, locked: false, uptodate: false, hwpoison: false };
+  for (let k = 0; k < nr; k++) {
+    file.folios.set(huge_index + k, folio);
+    emit(w, { kind: 'folio', pfn: head.pfn + k, index: huge_index + k, change: 'create' });
+  }
+  return folio;
+}
+
+/**
+ * split_folio() of a large guest_memfd folio into single pages, each its own folio with the page
+ * cache's reference and the flags it had (uptodate, hwpoison). Fails (false) while anyone but
+ * the page cache holds a reference or the folio is locked, as can_split_folio() and the folio
+ * lock the split needs make it.
+ */
+function splitFolio(w: World, file: GmemFile, folio: Folio): boolean {
+  const head = hostPage(w.host, folio.pfn);
+  if (head === undefined || head.refcount !== 1 || folio.locked) return false;
+  const nr = 2 ** folio.order;
+  for (let k = 0; k < nr; k++) {
+    const p = hostPage(w.host, folio.pfn + k);
+    if (p === undefined) continue;
+    p.order = 0;
+    p.head = undefined;
+    if (k > 0) {
+      p.refcount = 0;
+      pageRefInc(w, p, 'split_folio');
+    }
+    file.folios.set(folio.index + k, { pfn: folio.pfn + k, index: folio.index + k, order: 0, locked: false, uptodate: folio.uptodate, hwpoison: folio.hwpoison });
+  }
+  return true;
 }
 
 export function filemapServices(w: World): FilemapServices {
@@ -59,11 +110,14 @@ export function filemapServices(w: World): FilemapServices {
     if (folio === undefined) {
       if ((fgp_flags & FGP_CREAT) === 0) return ERR_PTR(-ENOENT);
       if (nextFault(w, 'alloc:folio') !== undefined) return ERR_PTR(-ENOMEM);
-      const p = allocPage(w, { kind: 'gmem', file: mapping, index });
-      if (p === undefined) return ERR_PTR(-ENOMEM);
-      folio = { pfn: p.pfn, index, locked: false, uptodate: false, hwpoison: false };
-      file.folios.set(index, folio);
-      emit(w, { kind: 'folio', pfn: p.pfn, index, change: 'create' });
+      folio = w.gmemHugeOrder > 0 ? kvmGmemGetHugeFolio(w, file, index) : undefined;
+      if (folio === undefined) {
+        const p = allocPage(w, { kind: 'gmem', file: mapping, index });
+        if (p === undefined) return ERR_PTR(-ENOMEM);
+        folio = { pfn: p.pfn, index, order: 0, locked: false, uptodate: false, hwpoison: false };
+        file.folios.set(index, folio);
+        emit(w, { kind: 'folio', pfn: p.pfn, index, change: 'create' });
+      }
     }
     const p = hostPage(w.host, folio.pfn);
     if (p !== undefined) pageRefInc(w, p, 'folio_get');
@@ -107,12 +161,17 @@ export function filemapServices(w: World): FilemapServices {
     // top page of the address space, a kernel oops (Sean on Roth v3 2/6: "this WARN will
     // dereference garbage and explode"). Reported, then read as an order-0 folio.
     folio_order(pfn) {
-      if (IS_ERR(pfn)) emit(w, { kind: 'bad_access', what: 'wild_pointer', detail: `folio_order() of ERR_PTR(${pfn}): the folio's flags are read at an error pointer`, site: currentSite(w) });
-      return 0;
+      if (IS_ERR(pfn)) {
+        emit(w, { kind: 'bad_access', what: 'wild_pointer', detail: `folio_order() of ERR_PTR(${pfn}): the folio's flags are read at an error pointer`, site: currentSite(w) });
+        return 0;
+      }
+      return hostPage(w.host, pfn)?.order ?? 0;
     },
-    folio_nr_pages: () => 1,
-    folio_file_pfn: (pfn) => pfn,
-    folio_file_page: (pfn) => pfn,
+    // The head page keeps the order even once the folio has left the page cache (free_folio).
+    folio_nr_pages: (pfn) => 2 ** (hostPage(w.host, pfn)?.order ?? 0),
+    // folio_pfn(folio) + (index & (folio_nr_pages(folio) - 1)).
+    folio_file_pfn: (pfn, index) => pfn + (index & (2 ** (hostPage(w.host, pfn)?.order ?? 0) - 1)),
+    folio_file_page: (pfn, index) => pfn + (index & (2 ** (hostPage(w.host, pfn)?.order ?? 0) - 1)),
     folio_page: (pfn, n) => pfn + n,
     truncate_inode_pages_range(mapping, lstart, lend) {
       const file = w.gmem.files.get(mapping);
@@ -120,12 +179,30 @@ export function filemapServices(w: World): FilemapServices {
       const ps = w.geo.page_size;
       const first = Math.ceil(lstart / ps);
       const last = Math.floor((lend + 1) / ps) - 1;
-      for (const [index, folio] of [...file.folios].sort((a, b) => a[0] - b[0])) {
-        if (index < first || index > last) continue;
-        file.folios.delete(index);
-        emit(w, { kind: 'folio', pfn: folio.pfn, index, change: 'remove' });
+      // A large folio the range covers in part goes through truncate_inode_partial_folio(): no
+      // zeroing (guest_memfd's mapping is inaccessible), then split_folio(), which fails while
+      // anyone but the page cache holds a reference; a folio that cannot be split leaves the
+      // page cache whole (truncate_inode_folio(): a dirty folio would stay, and nothing in the
+      // modelled paths dirties a guest_memfd folio).
+      const remove = (folio: Folio): void => {
+        const nr = 2 ** folio.order;
+        for (let k = 0; k < nr; k++) {
+          file.folios.delete(folio.index + k);
+          emit(w, { kind: 'folio', pfn: folio.pfn + k, index: folio.index + k, change: 'remove' });
+        }
         const p = hostPage(w.host, folio.pfn);
         if (p !== undefined) pageRefDec(w, p, 'page_cache');
+      };
+      for (const folio of distinctFolios(file)) {
+        const nr = 2 ** folio.order;
+        if (folio.index + nr - 1 < first || folio.index > last) continue;
+        const partial = folio.index < first || folio.index + nr - 1 > last;
+        if (!partial) remove(folio);
+        else if (!splitFolio(w, file, folio)) remove(folio);
+        else for (let i = Math.max(first, folio.index); i <= Math.min(last, folio.index + nr - 1); i++) {
+          const small = file.folios.get(i);
+          if (small !== undefined) remove(small);
+        }
       }
     },
   };
