@@ -67,10 +67,8 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
 const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, readonly BugId[]>>>>> = {
   // G2 as the oracle sees it (a read-only CPUID source populated where S2.8 says -EIO) shares its
   // exact-mode signature with G3; its relational one needs a CPUID-table fault on a read-only
-  // source and shows under some seeds only.
-  'functional-spec': {
-    // Rare under the hugepages what-if: B9 on rfc-v1 (about 1 run in 60), G22's part-way failures.
-    'snp/rfc-v1 [hugepages]': ['B9'], 'snp/roth-v2': ['G2'], 'snp/roth-v3-posted': ['G2'], 'snp/v7.0': ['G2'] },
+  // source and shows under some seeds only. B9 on snp/rfc-v1's hugepages cell: about 1 run in 60.
+  'functional-spec': { 'snp/roth-v2': ['G2'], 'snp/roth-v3-posted': ['G2'], 'snp/v7.0': ['G2'], 'snp/rfc-v1 [hugepages]': ['B9'] },
   // rme-v9's unmap puts one reference of a page it gets back, G15's or B23's alike: its leak
   // shows as B23-consequence only after a second populate of the page.
   // G19 needs two TDX-module failures on one page (PAGE.ADD, then BLOCK contended twice at its
