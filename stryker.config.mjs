@@ -5,6 +5,8 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
+  plugins: ['@stryker-mutator/*', './stryker/diagnostics-ignorer.mjs'],
+  ignorers: ['kernel-diagnostics'],
   vitest: { configFile: 'vitest.mutation.config.ts' },
   mutate: [
     'model/revisions/*.ts',

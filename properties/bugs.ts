@@ -600,6 +600,10 @@ export const BUGS = {
     reach: { kind: 'what-if', mode: 'hugepages', how: 'any populate once guest_memfd hands out a huge folio' },
     signatures: [
       'warn-reachable/warnWithoutFault@kvm_gmem_get_folio',
+      // What going on means: one page populated, the whole folio marked uptodate (B9's shape in
+      // the generation where uptodate means "cleared"), so the fault path maps the rest uncleared.
+      'functional-spec/markedUptodate@snp_launch_update',
+      'functional-spec/markedUptodate@tdx_init_mem_region',
     ],
     maxOps: 4,
     maxPages: 1,
@@ -612,6 +616,7 @@ export const BUGS = {
     reach: { kind: 'what-if', mode: 'hugepages', how: 'a memslot whose base_gfn and guest_memfd_offset are not congruent modulo the folio size, and a populate of an aligned gfn inside a folio' },
     signatures: [
       'memory-safety/useAfterFree@sev_gmem_post_populate',
+      'functional-spec/notUptodate@snp_launch_update',
     ],
     maxOps: 6,
     maxPages: 16,

@@ -6,6 +6,7 @@ import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { EFAULT, EINVAL } from '../kernel/errno.js';
 import { IS_ALIGNED } from '../kernel/ref.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { sevCommon } from '../backends/snp/sev.js';
 import { gmemCommon } from '../kernel/guest_memfd.js';
@@ -37,23 +38,37 @@ function sameNeighbour(p: PagePtrArray): PagePtrArray {
   return { ptr: p.ptr, at: (i) => p.at(i === 0 ? 0 : i - 1), set: (i, v) => p.set(i, v), plus: (i) => sameNeighbour(p.plus(i)) };
 }
 
+/** v7.0's __kvm_gmem_populate() (gmemV70) with one step left out, or done whatever the callback returned. */
+function gmemPopulateWithout(step: 'attribute-check' | 'mark-uptodate' | 'callback-check'): Impl<Replaceable, NextK>['__kvm_gmem_populate'] {
+  return (k, kvm, slot, file, gfn, src_page, post_populate, opaque) => {
+    const index = k.kvm_gmem_get_index(slot, gfn);
+    k.filemap_invalidate_lock(file);
+    const got = { pfn: 0 };
+    const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
+    let ret = PTR_ERR(folio);
+    if (!IS_ERR(folio)) {
+      k.folio_unlock(folio);
+      if (step !== 'attribute-check' && !k.kvm_range_has_memory_attributes(kvm, gfn, gfn + 1, KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEMORY_ATTRIBUTE_PRIVATE)) ret = -EINVAL;
+      else {
+        ret = post_populate(kvm, gfn, got.pfn, src_page, opaque);
+        if ((!ret || step === 'callback-check') && step !== 'mark-uptodate') k.folio_mark_uptodate(folio);
+      }
+      k.folio_put(folio);
+    }
+    k.filemap_invalidate_unlock(file);
+    return ret;
+  };
+}
+
 export const MUTANTS: readonly Mutant[] = [
   onNext('no-attr-check', '__kvm_gmem_populate() without the KVM_MEMORY_ATTRIBUTE_PRIVATE check', { invariant: 'private-attribute-precondition', messageId: 'notPrivate' }, {
-    __kvm_gmem_populate(k, kvm, slot, file, gfn, src_page, post_populate, opaque) {
-      const index = k.kvm_gmem_get_index(slot, gfn);
-      k.filemap_invalidate_lock(file);
-      const got = { pfn: 0 };
-      const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
-      let ret = PTR_ERR(folio);
-      if (!IS_ERR(folio)) {
-        k.folio_unlock(folio);
-        ret = post_populate(kvm, gfn, got.pfn, src_page, opaque);
-        if (!ret) k.folio_mark_uptodate(folio);
-        k.folio_put(folio);
-      }
-      k.filemap_invalidate_unlock(file);
-      return ret;
-    },
+    __kvm_gmem_populate: gmemPopulateWithout('attribute-check'),
+  }),
+  onNext('no-uptodate', '__kvm_gmem_populate() does not mark the folio uptodate after a successful callback: the next fault clears the loaded page', { invariant: 'functional-spec', messageId: 'notUptodate' }, {
+    __kvm_gmem_populate: gmemPopulateWithout('mark-uptodate'),
+  }),
+  onNext('uptodate-on-failure', '__kvm_gmem_populate() marks the folio uptodate even when the callback failed: the next fault maps what the failed call left there, uncleared', { invariant: 'functional-spec', messageId: 'markedUptodate' }, {
+    __kvm_gmem_populate: gmemPopulateWithout('callback-check'),
   }),
   onNext('double-put', 'SNP callback drops the source page reference kvm_gmem_populate() will drop', { invariant: 'world-well-formed', messageId: 'freeButHeld' }, {
     sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque) {

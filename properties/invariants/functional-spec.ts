@@ -26,8 +26,9 @@ import { gfnFolioPfn } from '../views.js';
  * - relationally otherwise (a fault fired, SNP after LAUNCH_FINISH, host memory nearly gone):
  *   the progress reported is at most the exact count, the errno is one the documents allow for
  *   the ioctl, and the fields agree with the progress;
- * - either way, the pages reported populated are the guest's at their GPA and measured (as many
- *   entries as the firmware ABI gives a page), and nothing past them was given to the guest,
+ * - either way, the pages reported populated are the guest's at their GPA, measured (as many
+ *   entries as the firmware ABI gives a page) and uptodate (the code's rule: the fault path
+ *   clears a folio that is not), and nothing past them was given to the guest, marked uptodate,
  *   measured or (past the failing page) rewritten.
  *
  * The VM ioctls the documents state a result for (KVM_SET_MEMORY_ATTRIBUTES, KVM_CREATE_GUEST_MEMFD,
@@ -35,7 +36,7 @@ import { gfnFolioPfn } from '../views.js';
  * when no fault fired. A revision with no built-in id and no `derivedFrom` gets no verdict: which
  * document it implements is unknown. A dead or closed VM answers every ioctl alike: no verdict.
  */
-type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'touchedPastCount' | 'markedPrepared' | 'unexpectedErrno' | 'wrongState';
+type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'notUptodate' | 'touchedPastCount' | 'markedPrepared' | 'markedUptodate' | 'unexpectedErrno' | 'wrongState';
 
 /** Pages judged per call at most (the corpus and generators stay far below). */
 const MAX_PAGES = 4096;
@@ -72,8 +73,10 @@ export const functionalSpec = defineInvariant({
     writeBack: '{ioctl} wrote back {field}={got}; for {n} page(s) populated, {row} of {doc} says {want}',
     notPopulated: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, is not the guest\'s at its GPA ({state}); {row} of {doc}',
     notMeasured: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, has {got} measurement entries where the firmware ABI gives {want}; {row} of {doc}',
+    notUptodate: '{ioctl}: gfn {gfn}, page {i} of the {n} reported populated, is in a folio not marked uptodate: the next fault on it (kvm_gmem_get_pfn()) clears the page over what was loaded; {row} of {doc} (the code decides: guest_memfd.c)',
     touchedPastCount: '{ioctl}: gfn {gfn}, past the {n} page(s) reported populated, changed: {what}; {row} of {doc}',
     markedPrepared: '{ioctl}: gfn {gfn}, past the {n} page(s) reported populated, was marked prepared (its folio uptodate) without being populated: where prepared folios are refused, populating it gets -EEXIST; {row} of {doc}',
+    markedUptodate: '{ioctl}: gfn {gfn}, past the {n} page(s) reported populated, came out uptodate without being populated: the fault path then maps it without clearing it, with whatever the call left there; {row} of {doc} (the code decides: guest_memfd.c)',
     unexpectedErrno: '{ioctl} returned {got} ({why}); {doc} allows only {allowed}',
     wrongState: '{ioctl} returned {ret} but {what}; {row} of {doc}',
   },
@@ -163,6 +166,12 @@ type Report = (messageId: Msg, values: MessageValues) => void;
 
 /** Generations whose populate refuses a prepared folio (-EEXIST). */
 const PREPARING: readonly Generation[] = ['S1', 'T1', 'R12'];
+/**
+ * Generations whose populate no longer refuses an uptodate folio, where uptodate means only
+ * "cleared" to the fault path (kvm_gmem_get_pfn() clears a folio that is not): the v7.0
+ * guest_memfd.c (torvalds 01f492e1) and the newest kvm-x86 and Arm trees built on it.
+ */
+const CLEARING: readonly Generation[] = ['S2', 'T2', 'RN'];
 
 /** A row as messages name it: its id, and where the document is silent, the code that decides. */
 function rowName(r: Row): string {
@@ -205,6 +214,12 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
       }
       const want = backend.expectedMeasurement(p.req, gfn, zeros, w).length;
       if (got !== want) once('notMeasured', { ...base, gfn, i, n: m, got, want });
+      // The documents are silent; every guest_memfd.c generation decides it: the guest fault
+      // path clears a folio that is not uptodate before it maps it (kvm_gmem_prepare_folio()
+      // until v6.19, kvm_gmem_get_pfn() in v7.0, __kvm_gmem_get_pfn() in the in-place v8), so a
+      // loaded page must come out uptodate, or the guest's first touch wipes it (on SNP a host
+      // write into a page the RMP gives the guest).
+      else if (folioOf(w, pfn)?.folio.uptodate !== true) once('notUptodate', { ...base, gfn, i, n: m });
       continue;
     }
     const was = p.before[i];
@@ -216,6 +231,9 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
     // uptodate only after its callback succeeded), a page this call did not populate must not
     // come out prepared: a retry of it would get -EEXIST for a page nothing was put in.
     else if (PREPARING.includes(p.spec.gen) && now.prepared && was?.prepared === false) once('markedPrepared', { ...base, gfn, n: m });
+    // There a page a failed call leaves marked uptodate is mapped as it is by the next fault:
+    // the source bytes copied in before the firmware refused them, never measured.
+    else if (CLEARING.includes(p.spec.gen) && now.prepared && was?.prepared === false) once('markedUptodate', { ...base, gfn, n: m });
     else if (i > m && was?.contents !== undefined && now.contents !== was.contents) once('touchedPastCount', { ...base, gfn, n: m, what: 'contents' });
   }
 }

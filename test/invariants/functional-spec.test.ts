@@ -156,6 +156,27 @@ invariantCases(functionalSpec, {
       opIndex: 4,
     },
     {
+      name: 'injected: a populated folio left not uptodate (SNP), which the next fault would clear',
+      revision: mutant('kvm-x86-next+no-uptodate'),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+      messageId: 'notUptodate',
+      opIndex: 4,
+    },
+    {
+      name: 'injected: a populated folio left not uptodate (TDX)',
+      revision: mutant('kvm-x86-next+no-uptodate'),
+      scenario: scenario('tdx', [...S, initMemRegion()]),
+      messageId: 'notUptodate',
+      opIndex: 4,
+    },
+    {
+      name: 'injected: the folio of a page whose LAUNCH_UPDATE failed marked uptodate all the same (page 2 of 3)',
+      revision: mutant('kvm-x86-next+uptodate-on-failure'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 3, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 2 }] })]),
+      messageId: 'markedUptodate',
+      opIndex: 4,
+    },
+    {
       name: 'injected: guest_memfd flags cut to 32 bits, so bit 32 is accepted where G.2 says -EINVAL',
       revision: mutant('kvm-x86-next+flags-int'),
       scenario: scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: (1n << 32n) | 1n }]),

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { FGP_CREAT, FGP_LOCK, folioOf } from '../../model/kernel/services/filemap.js';
-import { IS_ERR } from '../../model/kernel/services/errptr.js';
+import { ERR_PTR, IS_ERR, NULL } from '../../model/kernel/services/errptr.js';
+import { ENOMEM } from '../../model/kernel/errno.js';
 import { KVM } from '../../model/kernel/services/kvmcore.js';
 import { allocPage } from '../../model/kernel/pages.js';
 import { PS, eventsOf, page, smallWorld } from './fixtures.js';
@@ -76,6 +77,17 @@ describe('page cache of a guest_memfd', () => {
     k.folio_put(2);
     k.folio_get(2);
     expect(eventsOf(w, 'bad_access').map((e) => e.what)).toEqual(['wild_pointer', 'wild_pointer']);
+  });
+
+  test('a folio flag helper handed an unchecked ERR_PTR or NULL reads a wild address (reported, read as no flags)', () => {
+    const { w, k } = withFile();
+    const err = ERR_PTR(-ENOMEM);
+    expect([k.folio_test_hwpoison(err), k.folio_test_uptodate(NULL), k.folio_order(err), k.folio_file_pfn(err, 3)]).toEqual([false, false, 0, err]);
+    k.folio_unlock(err);
+    k.folio_mark_uptodate(NULL);
+    const bad = eventsOf(w, 'bad_access');
+    expect(bad.map((e) => e.what)).toEqual(Array(6).fill('wild_pointer'));
+    expect(bad[0]?.detail).toBe('folio_test_hwpoison() of ERR_PTR(-12): the folio\'s flags are read at a wild address');
   });
 
   test('truncation removes whole pages inside the byte range and drops the cache\'s reference', () => {

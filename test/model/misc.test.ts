@@ -158,6 +158,14 @@ describe('revisions', () => {
     }
   });
 
+  test('every revision has a title and cites its C as a lore (or other web) link or repo:path@commit', () => {
+    const cite = /^(https:\/\/\S+|[\w.-]+\/[\w.-]+:\S+@[0-9a-f]{40})( \(.+\))?$/;
+    for (const r of REVISIONS) {
+      expect(r.title.length, r.id).toBeGreaterThan(20);
+      for (const c of r.cites) expect(c, r.id).toMatch(cite);
+    }
+  });
+
   test('every mutant names an existing base and breaks one invariant', () => {
     for (const m of MUTANTS) {
       expect(revisionById(m.base)?.id).toBe(m.base);

@@ -1,7 +1,7 @@
 import { EEXIST, EIO, ENOENT, ENOMEM } from '../errno.js';
 import { currentSite, emit, type World } from '../../world/World.js';
 import { distinctFolios, type Folio, type GmemFile } from '../../world/gmem.js';
-import { hostPage } from '../../world/hostMemory.js';
+import { hostPage, isValidPfn } from '../../world/hostMemory.js';
 import { nextFault } from '../faults.js';
 import { allocCompound, allocPage, pageOrBad, pageRefDec, pageRefInc } from '../pages.js';
 import { ERR_PTR, IS_ERR } from './errptr.js';
@@ -127,7 +127,19 @@ export function filemapServices(w: World): FilemapServices {
     }
     return folio.pfn;
   };
-  const withFolio = <T>(pfn: number, dflt: T, f: (folio: Folio) => T): T => {
+  // The folio_*() helpers read folio->flags (order, uptodate, hwpoison, lock): a handle that is
+  // no page (an ERR_PTR a caller did not check, NULL) is a load from a wild address, a kernel
+  // oops (Sean on Roth v3 2/6: "this WARN will dereference garbage and explode"). Reported, and
+  // the helper then reads as an order-0 folio with no flags set.
+  const readsFlags = (what: string, pfn: number): boolean => {
+    if (isValidPfn(w.host, pfn)) return true;
+    const handle = IS_ERR(pfn) ? `ERR_PTR(${pfn})` : `non-folio 0x${pfn.toString(16)}`;
+    emit(w, { kind: 'bad_access', what: 'wild_pointer', detail: `${what}() of ${handle}: the folio's flags are read at a wild address`, site: currentSite(w) });
+    return false;
+  };
+  const orderOf = (what: string, pfn: number): number => (readsFlags(what, pfn) ? (hostPage(w.host, pfn)?.order ?? 0) : 0);
+  const withFolio = <T>(what: string, pfn: number, dflt: T, f: (folio: Folio) => T): T => {
+    if (!readsFlags(what, pfn)) return dflt;
     const found = folioOf(w, pfn);
     return found === undefined ? dflt : f(found.folio);
   };
@@ -135,11 +147,11 @@ export function filemapServices(w: World): FilemapServices {
     filemap_grab_folio: (mapping, index) => getFolio(mapping, index, FGP_LOCK | FGP_CREAT),
     __filemap_get_folio: getFolio,
     filemap_lock_folio: (mapping, index) => getFolio(mapping, index, FGP_LOCK),
-    folio_lock: (pfn) => withFolio(pfn, undefined, (f) => {
+    folio_lock: (pfn) => withFolio('folio_lock', pfn, undefined, (f) => {
       f.locked = true;
       emit(w, { kind: 'folio', pfn, index: f.index, change: 'lock' });
     }),
-    folio_unlock: (pfn) => withFolio(pfn, undefined, (f) => {
+    folio_unlock: (pfn) => withFolio('folio_unlock', pfn, undefined, (f) => {
       f.locked = false;
       emit(w, { kind: 'folio', pfn, index: f.index, change: 'unlock' });
     }),
@@ -151,27 +163,18 @@ export function filemapServices(w: World): FilemapServices {
       const p = pageOrBad(w, pfn, 'folio_put');
       if (p !== undefined) pageRefDec(w, p, 'folio_put');
     },
-    folio_test_uptodate: (pfn) => withFolio(pfn, false, (f) => f.uptodate),
-    folio_mark_uptodate: (pfn) => withFolio(pfn, undefined, (f) => {
+    folio_test_uptodate: (pfn) => withFolio('folio_test_uptodate', pfn, false, (f) => f.uptodate),
+    folio_mark_uptodate: (pfn) => withFolio('folio_mark_uptodate', pfn, undefined, (f) => {
       f.uptodate = true;
       emit(w, { kind: 'folio', pfn, index: f.index, change: 'uptodate' });
     }),
-    folio_test_hwpoison: (pfn) => withFolio(pfn, false, (f) => f.hwpoison),
-    // folio_order() reads folio->flags (folio_test_large()): an ERR_PTR there is a load from the
-    // top page of the address space, a kernel oops (Sean on Roth v3 2/6: "this WARN will
-    // dereference garbage and explode"). Reported, then read as an order-0 folio.
-    folio_order(pfn) {
-      if (IS_ERR(pfn)) {
-        emit(w, { kind: 'bad_access', what: 'wild_pointer', detail: `folio_order() of ERR_PTR(${pfn}): the folio's flags are read at an error pointer`, site: currentSite(w) });
-        return 0;
-      }
-      return hostPage(w.host, pfn)?.order ?? 0;
-    },
+    folio_test_hwpoison: (pfn) => withFolio('folio_test_hwpoison', pfn, false, (f) => f.hwpoison),
+    folio_order: (pfn) => orderOf('folio_order', pfn),
     // The head page keeps the order even once the folio has left the page cache (free_folio).
-    folio_nr_pages: (pfn) => 2 ** (hostPage(w.host, pfn)?.order ?? 0),
+    folio_nr_pages: (pfn) => 2 ** orderOf('folio_nr_pages', pfn),
     // folio_pfn(folio) + (index & (folio_nr_pages(folio) - 1)).
-    folio_file_pfn: (pfn, index) => pfn + (index & (2 ** (hostPage(w.host, pfn)?.order ?? 0) - 1)),
-    folio_file_page: (pfn, index) => pfn + (index & (2 ** (hostPage(w.host, pfn)?.order ?? 0) - 1)),
+    folio_file_pfn: (pfn, index) => pfn + (index & (2 ** orderOf('folio_file_pfn', pfn) - 1)),
+    folio_file_page: (pfn, index) => pfn + (index & (2 ** orderOf('folio_file_page', pfn) - 1)),
     folio_page: (pfn, n) => pfn + n,
     truncate_inode_pages_range(mapping, lstart, lend) {
       const file = w.gmem.files.get(mapping);
