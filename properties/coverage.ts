@@ -2,7 +2,7 @@ import { errnoName } from '../model/kernel/errno.js';
 import { gmemGupNpages } from '../model/geometry.js';
 import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
-import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../model/world/kvmState.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { gfnFileIndex } from './views.js';
 
@@ -66,11 +66,16 @@ export function edgeKeys(op: Op, w: World): string[] {
       if (op.memory_size > 0 && op.guest_memfd_offset + BigInt(op.memory_size) >= 1n << 63n) keys.push('edge:gmem_offset_loff_overflow');
       return keys.some((k) => k.startsWith('edge:gmem_offset')) ? [...keys, 'edge:gmem_offset'] : keys;
     }
+    // A populate before the launch step it needs (Scenario.launch): SNP_LAUNCH_START, KVM_TDX_INIT_VCPU.
     case 'snp_launch_update': return [
       ...(![1, 3, 4, 5, 6].includes(op.type) ? ['edge:snp_type_unknown'] : []),
       ...(op.flags !== 0 ? ['edge:snp_flags'] : []),
+      ...(w.fw.backend === 'snp' && !w.fw.kernel.snp_context ? ['edge:before_launch'] : []),
     ];
-    case 'tdx_init_mem_region': return op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : [];
+    case 'tdx_init_mem_region': return [
+      ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
+      ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
+    ];
     default: return [];
   }
 }
@@ -103,6 +108,8 @@ export function coverageObserver(c: Coverage): RunObserver {
       if (req.npages === 1) bump(c, 'pages:1');
       // Runs past the end of its memslot, into the next one (a second guest_memfd's).
       const from = [...w.kvm.memslots.values()].find((s) => req.gfn_start >= s.base_gfn && req.gfn_start < s.base_gfn + s.npages);
+      // A memslot without KVM_MEM_GUEST_MEMFD (kvm_slot_has_gmem() false): populate must refuse it.
+      if (from !== undefined && (from.flags & KVM_MEM_GUEST_MEMFD) === 0) bump(c, 'edge:slot_without_gmem');
       if (from !== undefined && req.gfn_start + req.npages > from.base_gfn + from.npages && [...w.kvm.memslots.values()].some((s) => s.base_gfn === from.base_gfn + from.npages)) bump(c, 'edge:populate_crosses_slot');
       if (req.npages === gup - 1) bump(c, 'pages:GMEM_GUP_NPAGES-1');
       if (req.npages === gup) bump(c, 'pages:GMEM_GUP_NPAGES');

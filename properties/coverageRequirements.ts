@@ -48,6 +48,7 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'edge:gmem_offset_loff_overflow', min: 5 },
   { key: 'fault:alloc:xa_node fails', min: 3 },
   { key: 'edge:populate_crosses_slot', min: 20 },
+  { key: 'edge:slot_without_gmem', min: 2 },
   { key: 'edge:close_mid_scenario', min: 10 },
 ];
 
@@ -133,6 +134,7 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'ret:snp_launch_update:0', min: 30 },
     { key: 'edge:snp_type_unknown', min: 3 },
     { key: 'edge:snp_flags', min: 3 },
+    { key: 'edge:before_launch', min: 3 },
   ],
   tdx: [
     ...COMMON,
@@ -147,6 +149,7 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'fw:TDH.MEM.PAGE.REMOVE:ok', min: 20 },
     { key: 'ret:tdx_init_mem_region:0', min: 20 },
     { key: 'edge:tdx_nr_pages_0', min: 3 },
+    { key: 'edge:before_launch', min: 3 },
   ],
   cca: [
     ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),

@@ -171,7 +171,15 @@ describe('operations belong to the scenario\'s backend', () => {
     });
     const r = await run('replay', file);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('gmemcheck: edited.json: scenario.ops[3].kind: tdx_init_mem_region is a tdx operation; snp scenarios have snp_launch_update, snp_launch_finish and the common create_guest_memfd,');
+    expect(r.err).toContain('gmemcheck: edited.json: scenario.ops[3].kind: tdx_init_mem_region is a tdx operation; snp scenarios have snp_launch_start, snp_launch_update, snp_launch_finish and the common create_guest_memfd,');
+  });
+
+  test('launch (the launch step not yet run) is for snp and tdx only', () => {
+    const file = edited(B3, (e) => {
+      e.scenario.backend = 'cca';
+      (e.scenario as { launch?: string }).launch = 'not_started';
+    });
+    expect(() => loadCorpusFile(file)).toThrow('scenario.launch: launch is for snp and tdx (a realm is created by its own op, arm_realm_create)');
   });
 
   test('every operation kind is common or exactly one backend\'s', () => {

@@ -34,10 +34,18 @@ export function setupOps(l: Layout, backend: BackendId = 'snp'): Op[] {
   return ops;
 }
 
-/** Set-up ops, each kept with probability 24/25 and shrinking towards dropped. */
+/**
+ * Set-up ops, each kept with probability 24/25 and shrinking towards dropped. The memslot is
+ * sometimes one without KVM_MEM_GUEST_MEMFD (a plain memslot over the same gfns, as a VMM that
+ * forgot the flag makes): populate must refuse its gfns.
+ */
 export function setupArb(l: Layout, backend: BackendId): fc.Arbitrary<Op[]> {
+  const variants = (op: Op): fc.Arbitrary<Op> =>
+    op.kind === 'set_user_memory_region2'
+      ? fc.oneof({ arbitrary: fc.constant(op), weight: 24 }, { arbitrary: fc.constant<Op>({ ...op, flags: 0 }), weight: 1 })
+      : fc.constant(op);
   return fc
-    .tuple(...setupOps(l, backend).map((op) => fc.option(fc.constant(op), { freq: 25, nil: null })))
+    .tuple(...setupOps(l, backend).map((op) => fc.option(variants(op), { freq: 25, nil: null })))
     .map((ops) => ops.filter((op): op is Op => op !== null));
 }
 
@@ -180,6 +188,24 @@ export function secondSlotArb(l: Layout): fc.Arbitrary<Op[]> {
     { kind: 'create_guest_memfd', size: BigInt(2 * ps), flags: l.gmemFlags },
     { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: 2 * ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD + 1, guest_memfd_offset: 0n },
     { kind: 'set_memory_attributes', address: base, size: 2 * ps, attributes: PRIVATE, flags: 0n },
+  ]);
+}
+
+/**
+ * The page of the guest_memfd past the set-up memslot's range (layoutArb leaves one) bound by a
+ * second memslot right after the first, private: the same file continues across the slot
+ * boundary, so a populate that runs past the end of the first slot finds the next file index
+ * bound and private. Only the clamp of the count to the slot end
+ * (`slot->base_gfn + slot->npages - start_gfn`) stops it there.
+ */
+export function sameFileNeighbourArb(l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const base = (l.slot.base_gfn + l.slot.npages) * ps;
+  const next = l.slot.pgoff + l.slot.npages;
+  if (next >= l.gmemPages) return fc.constant<Op[]>([]);
+  return fc.constant<Op[]>([
+    { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(next * ps) },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: PRIVATE, flags: 0n },
   ]);
 }
 

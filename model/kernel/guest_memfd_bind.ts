@@ -19,7 +19,8 @@ export interface GmemBindFns {
 }
 
 /**
- * v6.8 .. v7.0 (and 7.1.y before the backport), torvalds/linux:virt/kvm/guest_memfd.c@01f492e1817e858d1712f2489d0afbaa552f417b:
+ * v6.8 .. v7.0 (and 7.1.y before the backport), torvalds/linux:virt/kvm/guest_memfd.c@028ef9c96e96197026887c0f092424679298aae8
+ * (v7.0; the same kvm_gmem_bind() as the stored @01f492e1817e858d1712f2489d0afbaa552f417b):
  * `loff_t offset`, so `offset + size > i_size_read(inode)` is a signed sum that wraps negative
  * when offset is just below 2^63 (the kernel builds with -fno-strict-overflow) and the bind is
  * accepted past the end of the file (B15, confirmed by Sean Christopherson in "guest_memfd fixes

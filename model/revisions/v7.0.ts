@@ -20,7 +20,12 @@ import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
  * v7.0: Roth v3 as applied to kvm-x86 `gmem` and merged for 7.0 ("KVM guest_memfd changes for
  * 6.20"): per-page GUP in common code before the invalidate lock, one page per callback,
  * page-aligned sources enforced for SNP. https://lore.kernel.org/all/20260108214622.1084057-1-michael.roth@amd.com/
- * (6/6 = ...-7-michael.roth@amd.com), merged guest_memfd.c = torvalds/linux@01f492e1817e858d1712f2489d0afbaa552f417b.
+ * (6/6 = ...-7-michael.roth@amd.com). guest_memfd.c as tagged v7.0 (torvalds/linux@028ef9c9,
+ * blob 017d84a7adf3), which no stored tree holds: it is the nearest stored copy,
+ * torvalds/linux@01f492e1 (the 7.1 merge window's KVM merge), less two 7.1 commits that change
+ * nothing modelled here: 6dad5447c7bf (kvm_gmem_get_folio() stops passing FGP_ACCESSED; the
+ * accessed bit is not modelled) and d15c987d1226 (the per-inode file list walked by the
+ * invalidate helpers). Checked by blob id (/work notes research-v70-cite).
  * Left for later fixes: the source is pinned without FOLL_WRITE although SNP writes the CPUID
  * table back into it and does not mark it dirty (kvm-x86 f13e90059908, 97cd21d57e9b), the
  * source is unmapped before the destination (138f5f9cbe37), and `uaddr == 0` reaches
@@ -51,11 +56,11 @@ type K = X86K & V70Fns;
 export type GmemV70Fns = Pick<V70Fns, 'kvm_gmem_get_folio' | '__kvm_gmem_get_pfn' | '__kvm_gmem_populate'>;
 
 export const gmemV70: Impl<GmemV70Fns, KvmMainK & GmemV70Fns> = {
-  // ---- virt/kvm/guest_memfd.c @ torvalds/linux:01f492e1817e858d1712f2489d0afbaa552f417b ----
+  // ---- virt/kvm/guest_memfd.c @ torvalds/linux:028ef9c96e96197026887c0f092424679298aae8 (v7.0) ----
 
   kvm_gmem_get_folio(k, inode, index) {
-    // filemap_lock_folio() fast path, else __filemap_get_folio_mpol(FGP_LOCK | FGP_CREAT):
-    // the same locked, referenced folio.
+    // filemap_lock_folio() fast path, else __filemap_get_folio_mpol(FGP_LOCK | FGP_ACCESSED |
+    // FGP_CREAT) (7.1 drops FGP_ACCESSED): the same locked, referenced folio.
     const folio = k.filemap_grab_folio(inode, index);
     k.WARN_ON_ONCE(!IS_ERR(folio) && k.folio_order(folio) !== 0);
     return folio;
@@ -276,7 +281,7 @@ export const v7_0: Revision = {
   title: 'merged v7.0 form: per-page GUP in common code before the invalidate lock, page-aligned sources',
   backends: ['snp', 'tdx'],
   cites: [
-    'torvalds/linux:virt/kvm/guest_memfd.c@01f492e1817e858d1712f2489d0afbaa552f417b',
+    'torvalds/linux:virt/kvm/guest_memfd.c@028ef9c96e96197026887c0f092424679298aae8 (v7.0; not stored: read as @01f492e1817e858d1712f2489d0afbaa552f417b less 6dad5447c7bf and d15c987d1226)',
     'https://lore.kernel.org/all/20260108214622.1084057-1-michael.roth@amd.com/ (v3, 4/6 and 6/6)',
     'https://git.ipfire.org/cgi-bin/gitweb.cgi?a=commitdiff&h=9123c5f956b1fbedd63821eb528ece55ddd0e49c&p=thirdparty%2Fkernel%2Fstable.git',
   ],

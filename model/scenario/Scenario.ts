@@ -30,6 +30,13 @@ export interface Scenario {
    * __kvm_gmem_get_pfn() reports their order. Absent on every machine a merged kernel gives.
    */
   readonly hugepages?: { readonly order: number } | undefined;
+  /**
+   * Where the launch sequence stands when the ops begin. Absent: the VMM has already run
+   * KVM_SEV_SNP_LAUNCH_START (SNP) or KVM_TDX_INIT_VCPU on vCPU 0 (TDX), as every VMM does before
+   * it loads the image. `not_started`: the VM (on TDX the TD, after KVM_TDX_INIT_VM) exists but
+   * that step has not run; the scenario's own `snp_launch_start` / `tdx_init_vcpu` op does it.
+   */
+  readonly launch?: 'not_started' | undefined;
 }
 
 /**
@@ -92,6 +99,8 @@ export type Op =
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'snp_launch_finish'; readonly faults: readonly Fault[] }
+  /** KVM_SEV_SNP_LAUNCH_START (a policy the host supports, `flags` 0): creates the guest context. */
+  | { readonly kind: 'snp_launch_start' }
   /** KVM_TDX_INIT_MEM_REGION (vCPU ioctl on vCPU 0); `flags` is `kvm_tdx_cmd.flags`. */
   | {
       readonly kind: 'tdx_init_mem_region';
@@ -102,6 +111,8 @@ export type Op =
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'tdx_finalize_vm'; readonly faults: readonly Fault[] }
+  /** KVM_TDX_INIT_VCPU on vCPU 0 (`kvm_tdx_cmd.flags` 0): the vCPU becomes VCPU_TD_STATE_INITIALIZED. */
+  | { readonly kind: 'tdx_init_vcpu' }
   /**
    * Populate a realm's initial image: KVM_ARM_RMI_POPULATE with `struct kvm_arm_rmi_populate`
    * (v12 on). Under rme-v9's uAPI (KVM_ENABLE_CAP POPULATE_REALM) the source is the memslot's

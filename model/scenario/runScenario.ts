@@ -47,8 +47,8 @@ export interface RunResult {
 export class ScenarioError extends Error {}
 
 const VM_IOCTLS: readonly Op['kind'][] = [
-  'set_user_memory_region2', 'set_memory_attributes', 'snp_launch_update', 'snp_launch_finish',
-  'tdx_init_mem_region', 'tdx_finalize_vm', 'create_guest_memfd', 'arm_rmi_populate', 'arm_realm_create',
+  'set_user_memory_region2', 'set_memory_attributes', 'snp_launch_start', 'snp_launch_update', 'snp_launch_finish',
+  'tdx_init_vcpu', 'tdx_init_mem_region', 'tdx_finalize_vm', 'create_guest_memfd', 'arm_rmi_populate', 'arm_realm_create',
   'arm_realm_activate',
 ];
 
@@ -63,7 +63,8 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
   if (backend.ops.includes(op.kind)) return booted.runOp(op) ?? plain(-ENOTTY);
   return match(op)
     .with(
-      { kind: 'snp_launch_update' }, { kind: 'snp_launch_finish' }, { kind: 'tdx_init_mem_region' }, { kind: 'tdx_finalize_vm' },
+      { kind: 'snp_launch_start' }, { kind: 'snp_launch_update' }, { kind: 'snp_launch_finish' },
+      { kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_mem_region' }, { kind: 'tdx_finalize_vm' },
       { kind: 'arm_rmi_populate' }, { kind: 'arm_realm_create' }, { kind: 'arm_realm_activate' },
       () => plain(-ENOTTY),
     )

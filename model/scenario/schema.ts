@@ -50,8 +50,10 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('munmap'), addr, length: nat }),
   z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: uint(8, 'type'), flags: uint(16, 'flags'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
+  z.strictObject({ kind: z.literal('snp_launch_start') }),
   z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: nat, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), faults }),
   z.strictObject({ kind: z.literal('tdx_finalize_vm'), faults }),
+  z.strictObject({ kind: z.literal('tdx_init_vcpu') }),
   z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: uint(32, 'flags'), reserved: uint(32, 'reserved'), faults }),
   z.strictObject({ kind: z.literal('arm_realm_create'), faults }),
   z.strictObject({ kind: z.literal('arm_realm_activate'), faults }),
@@ -69,6 +71,7 @@ export const scenarioSchema = z
     ub: z.record(z.string(), int),
     cca: z.strictObject({ granules_per_page: z.union([z.literal(1), z.literal(4), z.literal(16)]), rtt_depth: int.min(0).max(3) }).optional(),
     hugepages: z.strictObject({ order: int.min(1) }).optional(),
+    launch: z.literal('not_started').optional(),
   })
   .superRefine((s, ctx) => {
     const problem = geometryProblem(s.geometry);
@@ -76,6 +79,7 @@ export const scenarioSchema = z
     // Page counts are relative to the machine: judged only on a usable geometry.
     else for (const p of scenarioLimitProblems(asScenario(s))) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
     if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
+    if (s.launch !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['launch'], message: 'launch is for snp and tdx (a realm is created by its own op, arm_realm_create)' });
     if (s.hugepages !== undefined) {
       const pmd = s.geometry.pmd_order;
       if (s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['hugepages'], message: 'the hugepages what-if is modelled for snp and tdx only' });

@@ -83,12 +83,38 @@ describe('observers and options', () => {
   });
 });
 
+describe('the launch sequence (Scenario.launch)', () => {
+  const before = (backend: 'snp' | 'tdx', ops: readonly Op[], revision = rev('kvm-x86-next')) =>
+    runScenario({ ...scenario(backend, ops), launch: 'not_started' }, revision).results.map((r) => r.ret);
+  const start: Op = { kind: 'snp_launch_start' };
+  const initVcpu: Op = { kind: 'tdx_init_vcpu' };
+
+  test.each(['v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'v7.0', 'kvm-x86-next'])('%s: SNP LAUNCH_UPDATE and LAUNCH_FINISH before LAUNCH_START are -EINVAL, after it they run', (id) => {
+    expect(before('snp', [...S, launchUpdate(), { kind: 'snp_launch_finish', faults: [] }, start, launchUpdate()], rev(id)).slice(S.length)).toEqual([-22, -22, 0, 0]);
+  });
+
+  test('a second LAUNCH_START is -EINVAL: one guest context per VM', () => {
+    expect(rets([...S, start, launchUpdate()]).slice(S.length)).toEqual([-22, 0]);
+    expect(before('snp', [start, start])).toEqual([0, -22]);
+  });
+
+  test.each(['v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'v7.0', 'kvm-x86-next'])('%s: TDX INIT_MEM_REGION before INIT_VCPU is -EINVAL, after it the region is added', (id) => {
+    expect(before('tdx', [...S, initMemRegion(), initVcpu, initMemRegion()], rev(id)).slice(S.length)).toEqual([-22, 0, 0]);
+  });
+
+  test('a second INIT_VCPU is -EINVAL, and none after the TD is finalized', () => {
+    expect(rets([...S, initVcpu], 'tdx').slice(S.length)).toEqual([-22]);
+    expect(before('tdx', [initVcpu, initVcpu])).toEqual([0, -22]);
+    expect(before('tdx', [{ kind: 'tdx_finalize_vm', faults: [] }, initVcpu])).toEqual([0, -22]);
+  });
+});
+
 describe('the backend registry', () => {
   test('names both backends and their ioctls', () => {
     expect(backendById('snp')).toBe(snpBackend);
     expect(Object.keys(BACKENDS)).toEqual(['snp', 'tdx', 'cca']);
-    expect(snpBackend.ops).toEqual(['snp_launch_update', 'snp_launch_finish']);
-    expect(tdxBackend.ops).toEqual(['tdx_init_mem_region', 'tdx_finalize_vm']);
+    expect(snpBackend.ops).toEqual(['snp_launch_start', 'snp_launch_update', 'snp_launch_finish']);
+    expect(tdxBackend.ops).toEqual(['tdx_init_vcpu', 'tdx_init_mem_region', 'tdx_finalize_vm']);
   });
 
   test('populate requests: SNP ZERO has no source, TDX flags pick the flavour', () => {

@@ -30,7 +30,7 @@ const snpArchHooks: Impl<GmemArchHooks, SnpK & GmemArchHooks> = {
 export const snpBackend: BackendModel = {
   id: 'snp',
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
-  createState: () => createSnpState(),
+  createState: (scenario) => createSnpState(scenario.launch !== 'not_started'),
   boot(w, revision) {
     const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, snpArchHooks, revision.fns]);
     return {
@@ -42,6 +42,11 @@ export const snpBackend: BackendModel = {
           const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_UPDATE', argp });
           return { ret, out: { ...data.value, error: argp.error } };
         }
+        if (op.kind === 'snp_launch_start') {
+          const argp = { data: { tag: 'kvm_sev_snp_launch_start', value: {} }, error: 0, sev_fd: SEV_FD };
+          const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_START', argp });
+          return { ret, out: { error: argp.error } };
+        }
         if (op.kind === 'snp_launch_finish') {
           const argp = { data: { tag: 'kvm_sev_snp_launch_finish', value: {} }, error: 0, sev_fd: SEV_FD };
           const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_FINISH', argp });
@@ -52,7 +57,7 @@ export const snpBackend: BackendModel = {
     };
   },
   firmware: [SNP_LAUNCH_UPDATE, SNP_PAGE_RECLAIM, RMPUPDATE, SNP_LAUNCH_FINISH] as readonly FirmwareCommand<never, unknown>[],
-  ops: ['snp_launch_update', 'snp_launch_finish'],
+  ops: ['snp_launch_start', 'snp_launch_update', 'snp_launch_finish'],
   populateRequest(op, ps) {
     if (op.kind !== 'snp_launch_update') return undefined;
     return {

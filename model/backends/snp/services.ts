@@ -42,6 +42,12 @@ export interface SnpServices {
   sev_get_asid(kvm: unknown): number;
   /** `sev->snp_context` is set (SNP_LAUNCH_START ran). */
   sev_snp_context(kvm: unknown): boolean;
+  /**
+   * snp_context_create() and the rest of a successful snp_launch_start(): SNP_GCTX_CREATE,
+   * SNP_LAUNCH_START and SNP_ACTIVATE are not modelled as firmware commands (none of them touches
+   * guest_memfd pages); the guest context exists from here, in GSTATE_LAUNCH.
+   */
+  snp_context_create(kvm: unknown): void;
   sev_snp_guest(kvm: unknown): boolean;
 }
 
@@ -80,6 +86,10 @@ export function snpServices(w: World): SnpServices {
     sev_do_cmd: (_id, data, error) => issue(data, error),
     sev_get_asid: () => snpOf(w).guest.asid,
     sev_snp_context: () => snpOf(w).kernel.snp_context,
+    snp_context_create() {
+      snpOf(w).kernel.snp_context = true;
+      emit(w, { kind: 'fw_state', what: 'gctx', key: 'guest', before: 'none', after: 'GSTATE_LAUNCH' });
+    },
     sev_snp_guest: () => w.fw.backend === 'snp',
   };
 }

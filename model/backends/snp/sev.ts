@@ -1,4 +1,4 @@
-import { EINVAL, EIO } from '../../kernel/errno.js';
+import { EINVAL, EIO, ENOTTY } from '../../kernel/errno.js';
 import type { Impl } from '../../kernel/bind.js';
 import type { KernelServices } from '../../kernel/Kernel.js';
 import type { Kvm } from '../../kernel/services/kvmcore.js';
@@ -18,12 +18,14 @@ export interface SevCommonFns {
   kvm_rmp_make_shared(kvm: Kvm, pfn: number, level: number): number;
   /** kvm_arch_gmem_invalidate() for SNP: runs when a guest_memfd folio is freed. */
   sev_gmem_invalidate(start: number, end: number): void;
+  snp_launch_start(kvm: Kvm, argp: KvmSevCmd<Record<string, never>>): number;
   snp_launch_finish(kvm: Kvm, argp: KvmSevCmd<Record<string, never>>): number;
   /** KVM_MEMORY_ENCRYPT_OP for the SNP launch commands (`sev_mem_enc_ioctl`). */
   sev_mem_enc_ioctl(kvm: Kvm, cmd: SevIoctl): number;
 }
 
 export type SevIoctl =
+  | { readonly id: 'KVM_SEV_SNP_LAUNCH_START'; readonly argp: KvmSevCmd<Record<string, never>> }
   | { readonly id: 'KVM_SEV_SNP_LAUNCH_UPDATE'; readonly argp: KvmSevCmd<KvmSevSnpLaunchUpdate> }
   | { readonly id: 'KVM_SEV_SNP_LAUNCH_FINISH'; readonly argp: KvmSevCmd<Record<string, never>> };
 
@@ -67,6 +69,17 @@ export const sevCommon: Impl<SevCommonFns, SnpK> = {
     }
   },
 
+  /**
+   * One guest context per VM: a second KVM_SEV_SNP_LAUNCH_START is refused. The op carries
+   * `flags` 0 and a policy the host supports, so the params checks between are not modelled.
+   */
+  snp_launch_start(k, kvm, _argp) {
+    if (!k.sev_snp_guest(kvm)) return -ENOTTY;
+    if (k.sev_snp_context(kvm)) return -EINVAL;
+    k.snp_context_create(kvm);
+    return 0;
+  },
+
   /** Reduced to the launch state change: the VMSA updates of vCPUs are not modelled. */
   snp_launch_finish(k, kvm, argp) {
     if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
@@ -81,6 +94,7 @@ export const sevCommon: Impl<SevCommonFns, SnpK> = {
   sev_mem_enc_ioctl(k, kvm, cmd) {
     return k.guard_mutex(kvm.lock, () => {
       switch (cmd.id) {
+        case 'KVM_SEV_SNP_LAUNCH_START': return k.snp_launch_start(kvm, cmd.argp);
         case 'KVM_SEV_SNP_LAUNCH_UPDATE': return k.snp_launch_update(kvm, cmd.argp);
         case 'KVM_SEV_SNP_LAUNCH_FINISH': return k.snp_launch_finish(kvm, cmd.argp);
       }

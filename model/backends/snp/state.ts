@@ -23,14 +23,15 @@ export interface SnpState {
   readonly rmp: Map<number, RmpEntry>;
   /** The guest context (GCTX) of the one SNP guest. */
   readonly guest: { snp_state: 'GSTATE_LAUNCH' | 'GSTATE_RUNNING'; readonly asid: number; readonly ld: MeasureEntry[] };
-  /** Kernel side: `sev->snp_context` exists, and `snp_leaked_pages_list`. */
-  readonly kernel: { readonly snp_context: boolean; readonly leaked: number[] };
+  /** Kernel side: `sev->snp_context` exists (KVM_SEV_SNP_LAUNCH_START ran), and `snp_leaked_pages_list`. */
+  readonly kernel: { snp_context: boolean; readonly leaked: number[] };
 }
 
 export const SNP_ASID = 1;
 
-export function createSnpState(): SnpState {
-  return { backend: 'snp', rmp: new Map(), guest: { snp_state: 'GSTATE_LAUNCH', asid: SNP_ASID, ld: [] }, kernel: { snp_context: true, leaked: [] } };
+/** `started`: the scenario begins after KVM_SEV_SNP_LAUNCH_START (Scenario.launch absent). */
+export function createSnpState(started = true): SnpState {
+  return { backend: 'snp', rmp: new Map(), guest: { snp_state: 'GSTATE_LAUNCH', asid: SNP_ASID, ld: [] }, kernel: { snp_context: started, leaked: [] } };
 }
 
 export function rmpEntry(s: SnpState, pfn: number): RmpEntry {

@@ -31,7 +31,7 @@ const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
 export const tdxBackend: BackendModel = {
   id: 'tdx',
   title: 'Intel TDX (KVM_TDX_INIT_MEM_REGION)',
-  createState: () => createTdxState(),
+  createState: (scenario) => createTdxState(scenario.launch !== 'not_started'),
   boot(w, revision) {
     const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns]);
     return {
@@ -42,13 +42,14 @@ export const tdxBackend: BackendModel = {
           const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: 0 });
           return { ret, out: { ...data.value } };
         }
+        if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_VCPU', flags: 0, data: 0, hw_error: 0 }), out: {} };
         if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };
         return undefined;
       },
     };
   },
   firmware: [TDH_MEM_PAGE_ADD, TDH_MR_EXTEND, TDH_MR_FINALIZE, TDH_MEM_RANGE_BLOCK, TDH_MEM_TRACK, TDH_MEM_PAGE_REMOVE, TDH_PHYMEM_PAGE_WBINVD] as readonly FirmwareCommand<never, unknown>[],
-  ops: ['tdx_init_mem_region', 'tdx_finalize_vm'],
+  ops: ['tdx_init_vcpu', 'tdx_init_mem_region', 'tdx_finalize_vm'],
   populateRequest(op, ps) {
     if (op.kind !== 'tdx_init_mem_region') return undefined;
     return {

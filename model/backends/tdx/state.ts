@@ -17,7 +17,8 @@ export interface TdxState {
      */
     nr_premapped: number;
   };
-  readonly vcpu: { readonly state: 'VCPU_TD_STATE_INITIALIZED' };
+  /** vCPU 0 (`struct vcpu_tdx`): KVM_TDX_INIT_VCPU makes it VCPU_TD_STATE_INITIALIZED. */
+  readonly vcpu: { state: 'VCPU_TD_STATE_UNINITIALIZED' | 'VCPU_TD_STATE_INITIALIZED' };
   /** KVM's mirror SPTEs: gfn → pfn. */
   readonly mirror: Map<number, number>;
   readonly module: {
@@ -36,11 +37,12 @@ export interface TdxState {
   };
 }
 
-export function createTdxState(): TdxState {
+/** `started`: the scenario begins after KVM_TDX_INIT_VCPU on vCPU 0 (Scenario.launch absent). */
+export function createTdxState(started = true): TdxState {
   return {
     backend: 'tdx',
     kvm_tdx: { state: 'TD_STATE_INITIALIZED', page_add_src: 0, hkid_assigned: true, nr_premapped: 0 },
-    vcpu: { state: 'VCPU_TD_STATE_INITIALIZED' },
+    vcpu: { state: started ? 'VCPU_TD_STATE_INITIALIZED' : 'VCPU_TD_STATE_UNINITIALIZED' },
     mirror: new Map(),
     module: { op_state: 'OP_STATE_INITIALIZED', sept: new Map(), pamt: new Map(), blocked: new Map(), epoch: 0, unflushed: new Set(), mrtd: [] },
   };

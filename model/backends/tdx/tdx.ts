@@ -3,7 +3,7 @@ import type { Impl } from '../../kernel/bind.js';
 import type { KernelServices } from '../../kernel/Kernel.js';
 import { KVM, type Kvm } from '../../kernel/services/kvmcore.js';
 import type { TdxServices } from './services.js';
-import type { KvmTdxCmd, SeamcallResult, Vcpu } from './uapi.js';
+import type { KvmTdxCmd, KvmTdxInitVcpuCmd, KvmTdxVcpuCmd, SeamcallResult, Vcpu } from './uapi.js';
 
 /**
  * The parts of arch/x86/kvm/vmx/tdx.c and arch/x86/kvm/mmu/ that no modelled revision changes,
@@ -24,9 +24,16 @@ export interface TdxCommonFns {
    * arch's unlocked handler runs first, before vcpu->mutex (kvm_arch_vcpu_unlocked_ioctl() ->
    * tdx_vcpu_unlocked_ioctl()); v6.16 .. v6.18 take vcpu->mutex and call tdx_vcpu_ioctl().
    */
-  kvm_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
+  kvm_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxVcpuCmd): number;
   /** KVM_MEMORY_ENCRYPT_OP on a vCPU fd: `tdx_vcpu_unlocked_ioctl()`. */
-  tdx_vcpu_unlocked_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
+  tdx_vcpu_unlocked_ioctl(vcpu: Vcpu, cmd: KvmTdxVcpuCmd): number;
+  /**
+   * KVM_TDX_INIT_VCPU: `tdx_vcpu_init()`, the same checks in every modelled tree (v6.16 calls it
+   * from tdx_vcpu_ioctl() under vcpu->mutex, v6.19 on from the unlocked handler under the VM
+   * state guard). The TDH.VP.CREATE/ADDCX/INIT it issues (tdx_td_vcpu_init()) and the x2APIC set-up are
+   * not modelled: they touch no guest_memfd page, and are taken to succeed.
+   */
+  tdx_vcpu_init(vcpu: Vcpu, cmd: KvmTdxInitVcpuCmd): number;
   /** KVM_TDX_FINALIZE_VM: `tdx_td_finalize()` under the VM state guard. */
   tdx_td_finalize(kvm: Kvm): number;
   kvm_tdp_mmu_map_private_pfn(vcpu: Vcpu, gfn: number, pfn: number): number;
@@ -69,10 +76,19 @@ export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
           if (!kvm_tdx.hkid_assigned || kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
           switch (cmd.id) {
             case 'KVM_TDX_INIT_MEM_REGION': return k.tdx_vcpu_init_mem_region(vcpu, cmd);
+            case 'KVM_TDX_INIT_VCPU': return k.tdx_vcpu_init(vcpu, cmd);
           }
         }),
       ),
     );
+  },
+
+  tdx_vcpu_init(k, vcpu, cmd) {
+    const tdx = k.to_tdx(vcpu);
+    if (cmd.flags !== 0) return -EINVAL;
+    if (tdx.state !== 'VCPU_TD_STATE_UNINITIALIZED') return -EINVAL;
+    tdx.state = 'VCPU_TD_STATE_INITIALIZED';
+    return 0;
   },
 
   tdx_td_finalize(k, kvm) {

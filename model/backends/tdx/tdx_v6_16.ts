@@ -4,7 +4,7 @@ import { KVM, type Kvm } from '../../kernel/services/kvmcore.js';
 import type { GmemGetPfnFns, GmemPfnPage } from '../../revisions/kvm-x86-next-2025.11.07.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../world/kvmState.js';
 import { PG_LEVEL_4K, RET_PF_FIXED, RET_PF_RETRY, RET_PF_SPURIOUS, type RetPf, type TdxK } from './tdx.js';
-import { TDX_EPT_ENTRY_STATE_INCORRECT, TDX_OPERAND_ID_RCX, type KvmTdxCmd, type SeamcallResult, type Vcpu } from './uapi.js';
+import { TDX_EPT_ENTRY_STATE_INCORRECT, TDX_OPERAND_ID_RCX, type KvmTdxVcpuCmd, type SeamcallResult, type Vcpu } from './uapi.js';
 
 /**
  * arch/x86/kvm/vmx/tdx.c and the TDP MMU as v6.16 .. v6.18 have them, before Sean's TDX MMU
@@ -23,8 +23,8 @@ import { TDX_EPT_ENTRY_STATE_INCORRECT, TDX_OPERAND_ID_RCX, type KvmTdxCmd, type
  * - the vCPU sub-ioctls run under vcpu->mutex only (no VM state guard).
  */
 export interface TdxV616Fns extends GmemGetPfnFns {
-  kvm_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
-  tdx_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxCmd): number;
+  kvm_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxVcpuCmd): number;
+  tdx_vcpu_ioctl(vcpu: Vcpu, cmd: KvmTdxVcpuCmd): number;
   tdx_td_finalize(kvm: Kvm): number;
   kvm_tdp_map_page(vcpu: Vcpu, gpa: number, error_code: number): number;
   /** kvm_mmu_do_page_fault() of a private prefetch fault on the TDP MMU (kvm_tdp_mmu_page_fault()). */
@@ -62,6 +62,7 @@ export const tdxV616: Impl<Omit<TdxV616Fns, keyof GmemGetPfnFns>, K> = {
     if (cmd.hw_error) return -EINVAL;
     switch (cmd.id) {
       case 'KVM_TDX_INIT_MEM_REGION': return k.tdx_vcpu_init_mem_region(vcpu, cmd);
+      case 'KVM_TDX_INIT_VCPU': return k.tdx_vcpu_init(vcpu, cmd);
     }
   },
 

@@ -49,6 +49,20 @@ export interface KvmTdxCmd {
   hw_error: number;
 }
 
+/**
+ * KVM_TDX_INIT_VCPU's `struct kvm_tdx_cmd`: `data` is the vCPU's initial RCX (TDH.VP.INIT's
+ * argument), not a pointer.
+ */
+export interface KvmTdxInitVcpuCmd {
+  readonly id: 'KVM_TDX_INIT_VCPU';
+  readonly flags: number;
+  readonly data: number;
+  hw_error: number;
+}
+
+/** What the vCPU ioctl KVM_MEMORY_ENCRYPT_OP dispatches on. */
+export type KvmTdxVcpuCmd = KvmTdxCmd | KvmTdxInitVcpuCmd;
+
 /** `struct tdx_gmem_post_populate_arg`. */
 export interface TdxGmemPostPopulateArg {
   readonly tag: 'tdx_gmem_post_populate_arg';
