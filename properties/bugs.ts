@@ -1,7 +1,8 @@
 /**
  * The known bugs and hazards the matrix expects to be found, with where they were reported and
  * how small their shrunk counterexample must be (operations including set-up, and pages the
- * populate calls ask for). Ids B1..B31 follow kernel-facts.md §6; G-ids are this project's.
+ * populate calls ask for). Ids B1..B31 follow kernel-facts.md §6; G-ids are this project's
+ * numbering for the rest (found by the suite, or reported on the lists after §6 was written).
  */
 import type { Reach } from './reach.js';
 import type { SignatureKey } from './signature.js';
@@ -633,6 +634,34 @@ export const BUGS = {
     ],
     maxOps: 7,
     maxPages: 16,
+  },
+  G26: {
+    id: 'G26',
+    title: 'A second KVM_SEV_SNP_LAUNCH_FINISH (or a retry once a vCPU\'s VMSA went to the firmware) syncs the VMSA again: sev_es_sync_vmsa() writes the save area into a page the RMP gives the guest, an RMP #PF that oopses the host, and snp_launch_update_vmsa() makes the guest\'s page private a second time',
+    link: 'https://lore.kernel.org/all/d98692e2-d96b-4c36-8089-4bc1e5cc3d57@fortanix.com/',
+    status: 'reported by Jethro Beekman (Jan 2026, a host oops on 6.18); fixed in v7.1 by 9b9f7962e3e8 "KVM: SEV: Reject attempts to sync VMSA of an already-launched/encrypted vCPU" (-EINVAL), backported to 7.0.1 and 6.12.83; kvm-x86-next has it',
+    reach: { kind: 'userspace', how: 'KVM_SEV_SNP_LAUNCH_FINISH twice' },
+    signatures: [
+      'no-double-private/hostAccessPrivate@sev_es_sync_vmsa',
+      'no-double-private/privateTwice@snp_launch_update_vmsa',
+    ],
+    maxOps: 3,
+    maxPages: 0,
+  },
+  G27: {
+    id: 'G27',
+    title: 'When the VMSA\'s SNP_LAUNCH_UPDATE fails and the page cannot be given back (SNP_PAGE_RECLAIM or the RMPUPDATE to shared fails), the VMSA is leaked (snp_leak_pages) but stays the vCPU\'s: sev_free_vcpu() later leaks it a second time (its list_head added to the leaked-pages list twice) or, if the RMPUPDATE to shared now works, frees the leaked page',
+    link: 'https://lore.kernel.org/all/20240501085210.2213060-8-michael.roth@amd.com/',
+    status: 'stands from SNP v15 07/20 to kvm-x86-next (torvalds/linux:arch/x86/kvm/svm/sev.c@0097f9df, kvm-x86/linux@1a27afa0): snp_launch_update_vmsa() ignores what became of the page it could not reclaim, and sev_free_vcpu() gives it back again',
+    reach: { kind: 'firmware', how: 'the VMSA\'s SNP_LAUNCH_UPDATE fails, then SNP_PAGE_RECLAIM or the RMPUPDATE to shared fails; the list corruption is reported under CONFIG_DEBUG_LIST' },
+    signatures: [
+      'leaked-page/leakedTwice@kvm_rmp_make_shared',
+      // SNP v15's helpers (paolo-v1): the second leak is host_rmp_make_shared()'s.
+      'leaked-page/leakedTwice@host_rmp_make_shared',
+      'leaked-page/leakedPageFreed@sev_free_vcpu',
+    ],
+    maxOps: 4,
+    maxPages: 0,
   },
 } as const satisfies Record<string, KnownBug>;
 

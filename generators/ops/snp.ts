@@ -64,6 +64,20 @@ function snpFailurePairs(type: number): (readonly [FwFailure, FwFailure])[] {
   return [reclaim, reclaim, [update, { cmd: 'RMPUPDATE', condition: 'rmp_inuse' }]];
 }
 
+/**
+ * KVM_SEV_SNP_LAUNCH_FINISH, half the time with the VMSA's SNP_LAUNCH_UPDATE failing (the first
+ * LAUNCH_UPDATE of the call is vCPU 0's VMSA): alone (reclaimed, the launch can be retried),
+ * with the reclaim failing (the VM is bugged and the VMSA leaked), or with the RMPUPDATE back to
+ * shared failing (leaked too). What becomes of that page when the vCPU is freed is the question.
+ */
 export function snpLaunchFinishArb(): fc.Arbitrary<Op> {
-  return fc.constant<Op>({ kind: 'snp_launch_finish', faults: [] });
+  const update: Fault = { kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 1 };
+  const plans: Fault[][] = [
+    [update],
+    [update, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
+    [update, { kind: 'fw', cmd: 'RMPUPDATE', condition: 'rmp_inuse', nth: 2 }],
+  ];
+  return fc
+    .oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 1 }, { arbitrary: fc.constantFrom(...plans), weight: 1 })
+    .map((faults): Op => ({ kind: 'snp_launch_finish', faults }));
 }

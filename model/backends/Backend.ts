@@ -61,6 +61,11 @@ export interface BackendModel {
   measurement(w: World): readonly MeasureEntry[];
   /** The entries a correct populate of one page appends (a pure function of what was populated). */
   expectedMeasurement(req: PopulateRequest, gfn: number, source: Uint8Array, w: World): MeasureEntry[];
+  /**
+   * The entries an operation other than populate may append, at most once each (SNP's
+   * LAUNCH_FINISH measures the vCPUs' VMSAs); every other operation appends none.
+   */
+  otherMeasurement?(op: Op): readonly Pick<MeasureEntry, 'what' | 'gpa'>[];
   /** Pages the kernel deliberately took out of circulation (snp_leak_pages). */
   leakedByDesign(w: World): readonly number[];
   /**

@@ -21,9 +21,13 @@ export function pageOrBad(w: World, pfn: number, what: string): HostPage | undef
   return p;
 }
 
-/** Takes the lowest free pfn (refcount 1) or returns undefined when none is left. */
-export function allocPage(w: World, owner: PageOwner): HostPage | undefined {
-  const pfn = w.freeList.shift();
+/**
+ * Takes the lowest free pfn (refcount 1) or returns undefined when none is left. `highest`: the
+ * highest free pfn instead, for a page allocated before the scenario's first op (an SNP vCPU's
+ * VMSA), so the pages the ops allocate keep the pfns they have on a machine without it.
+ */
+export function allocPage(w: World, owner: PageOwner, from: 'lowest' | 'highest' = 'lowest'): HostPage | undefined {
+  const pfn = from === 'lowest' ? w.freeList.shift() : w.freeList.pop();
   if (pfn === undefined) return undefined;
   const p = hostPage(w.host, pfn);
   if (p === undefined) return undefined;

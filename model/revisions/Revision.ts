@@ -2,6 +2,7 @@ import type { BackendId } from '../scenario/Scenario.js';
 import type { KvmMainK } from '../kernel/kvm_main.js';
 import type { SnpServices } from '../backends/snp/services.js';
 import type { SevCommonFns, SnpRevisionEntry } from '../backends/snp/sev.js';
+import type { SevVmsaFns } from '../backends/snp/sev_vmsa.js';
 import type { SevGmemPopulateArgs } from '../backends/snp/uapi.js';
 import type { TdxServices } from '../backends/tdx/services.js';
 import type { TdxCommonFns, TdxRevisionEntry } from '../backends/tdx/tdx.js';
@@ -62,7 +63,7 @@ export interface Revision {
 
 /** The kernel an x86 revision is written against: services, unchanged code, both vendors. */
 export type X86K = KvmMainK &
-  SnpServices & SevCommonFns & SnpRevisionEntry &
+  SnpServices & SevCommonFns & SevVmsaFns & SnpRevisionEntry &
   TdxServices & TdxCommonFns & TdxRevisionEntry;
 
 /** `void *opaque` of the populate callbacks: one of the vendor argument structs. */

@@ -9,8 +9,10 @@ import { fieldRef, IS_ALIGNED } from '../kernel/ref.js';
 import {
   KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED,
   KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE, SEV_RET_INVALID_PARAM,
+  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_VMSA, SVM_VCPU0,
   type KvmSevCmd, type KvmSevSnpLaunchUpdate, type SevGmemPopulateArgs,
 } from '../backends/snp/uapi.js';
+import type { SevVmsaFns } from '../backends/snp/sev_vmsa.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { gmemV70, type GetPfnOutV70, type kvm_gmem_populate_cb_v70 } from './v7.0.js';
@@ -22,7 +24,8 @@ import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
  * back, 138f5f9cbe37 unmaps kmaps in LIFO order, 97cd21d57e9b marks the source dirty;
  * https://lore.kernel.org/all/20260522-fix-sev-gmem-post-populate-v1-0-9fc8d6437b65@google.com/)
  * and the June 2026 follow-up that rejects a NULL source up front (SNP `!params.uaddr`, TDX
- * `!region.source_addr`) instead of warning in the callback.
+ * `!region.source_addr`) instead of warning in the callback; and v7.1's SEV launch fixes
+ * (LAUNCH_FINISH refuses a vCPU whose VMSA the firmware already has, all vCPUs locked).
  */
 /** virt/kvm/guest_memfd.c of the newest trees: vendor-neutral, reused by the newest Arm revision. */
 export interface GmemNextFns {
@@ -32,7 +35,7 @@ export interface GmemNextFns {
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, may_writeback_src: boolean, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
 }
 
-export interface NextFns extends GmemNextFns, GmemBindFns {
+export interface NextFns extends GmemNextFns, GmemBindFns, Pick<SevVmsaFns, 'sev_es_sync_vmsa' | 'snp_launch_update_vmsa'> {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v70;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v70;
@@ -173,6 +176,51 @@ export const nextFns: Impl<NextFns, K> = {
     });
   },
 
+  /**
+   * v7.1's SEV launch fixes (Sean Christopherson, March 2026, in this tree): "Reject attempts to
+   * sync VMSA of an already-launched/encrypted vCPU" (9b9f7962e3e8, after Jethro Beekman's report
+   * of an RMP #PF on a second LAUNCH_FINISH) and the vCPU mutex that "Lock all vCPUs when
+   * synchronzing VMSAs for SNP launch finish" (cb923ee6a80f) now holds here.
+   */
+  sev_es_sync_vmsa(k, vcpu) {
+    const svm = k.to_svm(vcpu);
+    k.lockdep_assert_held(vcpu.mutex);
+    if (svm.guest_state_protected) return -EINVAL;
+    k.sev_es_copy_save_area(svm.vmsa);
+    return 0;
+  },
+
+  /**
+   * cb923ee6a80f: every vCPU locked (kvm_lock_all_vcpus(), under kvm->lock) for the whole loop;
+   * 624bf3440d72's -EBUSY while a vCPU is being created cannot happen here (the one vCPU exists
+   * before the scenario starts).
+   */
+  snp_launch_update_vmsa(k, kvm, argp) {
+    const error = { value: argp.error };
+    let ret = 0;
+    k.mutex_lock(SVM_VCPU0.mutex);
+    out: for (const vcpu of [SVM_VCPU0]) {
+      const svm = k.to_svm(vcpu);
+      const pfn = svm.vmsa;
+      ret = k.sev_es_sync_vmsa(vcpu);
+      if (ret) break out;
+      ret = k.rmp_make_private(pfn, INITIAL_VMSA_GPA, PG_LEVEL_4K, k.sev_get_asid(kvm), true);
+      if (ret) break out;
+      ret = k.__sev_issue_cmd(argp.sev_fd, SEV_CMD_SNP_LAUNCH_UPDATE, {
+        cmd: SEV_CMD_SNP_LAUNCH_UPDATE,
+        data: { gctx_paddr: 0, address: pfn, page_size: PG_LEVEL_4K, page_type: KVM_SEV_SNP_PAGE_TYPE_VMSA },
+      }, error);
+      argp.error = error.value;
+      if (ret) {
+        k.snp_page_reclaim(kvm, pfn);
+        break out;
+      }
+      svm.guest_state_protected = true;
+    }
+    k.mutex_unlock(SVM_VCPU0.mutex);
+    return ret;
+  },
+
   // ---- arch/x86/kvm/vmx/tdx.c @ kvm-x86/linux:09c6f74ecb863f76e2486a960431fe6e2b86f2c7 ----
 
   tdx_gmem_post_populate(k, kvm, gfn, pfn, src_page, _arg) {
@@ -247,7 +295,7 @@ export const nextFns: Impl<NextFns, K> = {
 
 export const kvm_x86_next: Revision = {
   id: 'kvm-x86-next',
-  title: 'newest kvm-x86 (2026): v7.0 plus FOLL_WRITE/dirty/LIFO fixes for the CPUID write-back and NULL sources rejected up front',
+  title: 'newest kvm-x86 (2026): v7.0 plus FOLL_WRITE/dirty/LIFO fixes for the CPUID write-back, NULL sources rejected up front, and v7.1\'s VMSA re-sync refusal',
   backends: ['snp', 'tdx'],
   cites: [
     'kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd4e7bbed05481fd358ed47396930b7d1a',

@@ -108,6 +108,15 @@ export const MUTANTS: readonly Mutant[] = [
       return ret;
     },
   }, ['snp']),
+  onNext('vmsa-gpa-0', 'snp_launch_update_vmsa() gives the VMSA to the guest at GPA 0 instead of INITIAL_VMSA_GPA, so LAUNCH_FINISH measures another page', { invariant: 'measurement', messageId: 'extra' }, {
+    snp_launch_update_vmsa(k, kvm, argp) {
+      // The revision's own function, seeing a kernel whose rmp_make_private() drops the GPA.
+      const atZero = Object.assign(Object.create(k) as typeof k, {
+        rmp_make_private: (pfn: number, _gpa: number, level: number, asid: number, immutable: boolean) => k.rmp_make_private(pfn, 0, level, asid, immutable),
+      });
+      return nextFns.snp_launch_update_vmsa(atZero, kvm, argp);
+    },
+  }, ['snp']),
   onNext('slot-before-null-check', 'kvm_gmem_populate() reads slot->npages before checking gfn_to_memslot() for NULL', { invariant: 'oops', messageId: 'exception' }, {
     kvm_gmem_populate(k, kvm, start_gfn, src, npages, may_writeback_src, post_populate, opaque) {
       const slot = k.gfn_to_memslot(kvm, start_gfn);

@@ -2,12 +2,13 @@ import { EFAULT, EHWPOISON, EINVAL, EIO } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import { FGP_ACCESSED, FGP_CREAT, FGP_CREAT_ONLY, FGP_LOCK } from '../kernel/services/filemap.js';
-import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import type { SevVmsaFns } from '../backends/snp/sev_vmsa.js';
 import { fieldRef } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
 import {
-  KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
-  SEV_CMD_SNP_PAGE_RECLAIM, SEV_RET_INVALID_PARAM, type KvmSevCmd, type KvmSevSnpLaunchUpdate,
+  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_VMSA, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
+  SEV_CMD_SNP_PAGE_RECLAIM, SEV_RET_INVALID_PARAM, SVM_VCPU0, type KvmSevCmd, type KvmSevSnpLaunchUpdate,
 } from '../backends/snp/uapi.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
@@ -47,6 +48,8 @@ export interface PaoloV1Fns extends GmemBindFns {
   host_rmp_make_shared(pfn: number, level: number): number;
   sev_gmem_post_populate: kvm_gmem_populate_cb_v1;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
+  snp_launch_update_vmsa: SevVmsaFns['snp_launch_update_vmsa'];
+  sev_free_vcpu: SevVmsaFns['sev_free_vcpu'];
 }
 
 type K = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
@@ -232,6 +235,43 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
 
   /** The same text as v6.16/v6.17 (sev.c@0097f9df): SNP v15 06/20 is where it comes from. */
   snp_launch_update: snp_launch_update_0097f9df,
+
+  // ---- SNP v15 07/20 (KVM_SEV_SNP_LAUNCH_FINISH), with v15's own reclaim helpers ----
+
+  /**
+   * A failed VMSA LAUNCH_UPDATE: reclaim, and only if that worked, back to shared; both helpers
+   * WARN and leak on failure without bugging the VM. Nothing remembers that LAUNCH_FINISH ran.
+   */
+  snp_launch_update_vmsa(k, kvm, argp) {
+    const error = { value: argp.error };
+    for (const vcpu of [SVM_VCPU0]) {
+      const svm = k.to_svm(vcpu);
+      const pfn = svm.vmsa;
+      let ret = k.sev_es_sync_vmsa(vcpu);
+      if (ret) return ret;
+      ret = k.rmp_make_private(pfn, INITIAL_VMSA_GPA, PG_LEVEL_4K, k.sev_get_asid(kvm), true);
+      if (ret) return ret;
+      ret = k.__sev_issue_cmd(argp.sev_fd, SEV_CMD_SNP_LAUNCH_UPDATE, {
+        cmd: SEV_CMD_SNP_LAUNCH_UPDATE,
+        data: { gctx_paddr: 0, address: pfn, page_size: PG_LEVEL_4K, page_type: KVM_SEV_SNP_PAGE_TYPE_VMSA },
+      }, error);
+      argp.error = error.value;
+      if (ret) {
+        if (!k.snp_page_reclaim(pfn)) k.host_rmp_make_shared(pfn, PG_LEVEL_4K);
+        return ret;
+      }
+      svm.guest_state_protected = true;
+    }
+    return 0;
+  },
+
+  sev_free_vcpu(k, vcpu) {
+    const svm = k.to_svm(vcpu);
+    if (!svm.vmsa) return;
+    if (k.sev_snp_guest(KVM) && k.host_rmp_make_shared(svm.vmsa, PG_LEVEL_4K)) return;
+    k.__free_page(svm.vmsa);
+    svm.vmsa = 0;
+  },
 };
 
 export const paolo_v1: Revision = {
@@ -241,6 +281,7 @@ export const paolo_v1: Revision = {
   cites: [
     'https://lore.kernel.org/all/20240404185034.3184582-10-pbonzini@redhat.com/ (09/11 kvm_gmem_populate; 04/11 FGP_CREAT_ONLY; 06-08/11 get_folio, __kvm_gmem_get_pfn, __kvm_gmem_punch_hole)',
     'https://lore.kernel.org/all/20240501085210.2213060-7-michael.roth@amd.com/ (SNP v15 06/20: snp_launch_update, sev_gmem_post_populate)',
+    'https://lore.kernel.org/all/20240501085210.2213060-8-michael.roth@amd.com/ (SNP v15 07/20: snp_launch_update_vmsa, sev_free_vcpu)',
     'https://lore.kernel.org/all/20240418194133.1452059-5-michael.roth@amd.com/ (SNP v13 04/26: PTR_ERR handling in __kvm_gmem_get_pfn)',
   ],
   fns: paoloV1Fns,

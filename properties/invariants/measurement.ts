@@ -41,7 +41,13 @@ export const measurement = defineInvariant({
         const got = backend.measurement(w).slice(start);
         const ioctl = result.op.kind;
         if (req === undefined) {
-          if (got.length > 0) report('extra', { ioctl, got: got.length, count: 0, want: 0 });
+          const allowed = [...(backend.otherMeasurement?.(result.op) ?? [])];
+          const unexpected = got.filter((e) => {
+            const i = allowed.findIndex((a) => a.what === e.what && a.gpa === e.gpa);
+            if (i >= 0) allowed.splice(i, 1);
+            return i < 0;
+          });
+          if (unexpected.length > 0) report('extra', { ioctl, got: got.length, count: 0, want: got.length - unexpected.length });
           return;
         }
         const count = backend.populatedCount(result.op, result.ret, result.out, ps);

@@ -95,9 +95,11 @@ const rows: PopulateRow[] = [
     want: { '*': { ret: -5, out: { error: SEV_RET_INVALID_GUEST_STATE, gfn_start: G } } },
   },
   {
+    // Before v7.1 the VMSA is synced and measured again (G26, no-double-private's cases); the
+    // firmware refuses the LAUNCH_UPDATE of it. kvm-x86-next refuses a protected vCPU up front.
     name: 'SNP_LAUNCH_FINISH twice',
     ops: [...S, { kind: 'snp_launch_finish', faults: [] }, { kind: 'snp_launch_finish', faults: [] }],
-    want: { '*': { ret: -5, out: { error: SEV_RET_INVALID_GUEST_STATE } } },
+    want: { '*': { ret: -5, out: { error: SEV_RET_INVALID_GUEST_STATE } }, 'kvm-x86-next': { ret: -22, out: { error: 0 } } },
   },
 ];
 

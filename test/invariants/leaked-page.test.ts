@@ -13,6 +13,8 @@ import { auditWorld } from './auditWorld.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps();
+/** close() of the guest_memfd, then of the VM: the VM is destroyed and its vCPU freed. */
+const vmGone: Op[] = [{ kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }, { kind: 'close_vm' }];
 const punch = (faults: readonly Fault[] = []): Op => ({ kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults });
 const updateFails: Fault = { kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 1 };
 const reclaimFails: Fault = { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 };
@@ -110,6 +112,29 @@ invariantCases(leakedPage, {
     },
   ],
   violated: [
+    {
+      name: 'G27: the VMSA a failed LAUNCH_FINISH could not reclaim is leaked again when the vCPU is freed',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...S, { kind: 'snp_launch_finish', faults: [updateFails, reclaimFails] }, ...vmGone]),
+      messageId: 'leakedTwice',
+      opIndex: 6,
+      check: (r) => expect(r.world.kvm.vm_bugged).toBe(true),
+    },
+    {
+      name: 'G27 on SNP v15\'s helpers (paolo-v1): host_rmp_make_shared() leaks it the second time',
+      revision: rev('paolo-v1'),
+      scenario: scenario('snp', [...S, { kind: 'snp_launch_finish', faults: [updateFails, reclaimFails] }, ...vmGone]),
+      messageId: 'leakedTwice',
+      opIndex: 6,
+      check: (r) => expect(r.world.kvm.vm_bugged).toBe(false),
+    },
+    {
+      name: 'G27: the VMSA leaked when its RMPUPDATE back to shared failed is freed when the vCPU goes',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, { kind: 'snp_launch_finish', faults: [updateFails, makeSharedFails] }, ...vmGone]),
+      messageId: 'leakedPageFreed',
+      opIndex: 6,
+    },
     {
       name: 'a pfn leaked twice: its list_head goes on the leaked list again',
       revision: mutant('kvm-x86-next+leak-twice'),

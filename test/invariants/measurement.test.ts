@@ -17,6 +17,12 @@ test('the matrix expects B3 on TDX rfc-v1', () => {
 invariantCases(measurement, {
   holds: [
     {
+      name: 'SNP LAUNCH_FINISH measures vCPU 0\'s VMSA at INITIAL_VMSA_GPA, and nothing else',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...S, launchUpdate(), { kind: 'snp_launch_finish', faults: [] }]),
+      check: (r) => expect(snpOf(r.world).guest.ld.map((e) => `${e.what} 0x${e.gpa.toString(16)}`)).toEqual([`SNP_LAUNCH_UPDATE NORMAL 0x${(BASE_GFN * PS).toString(16)}`, 'SNP_LAUNCH_UPDATE VMSA 0xfffffffff000']),
+    },
+    {
       name: 'SNP: every page type extends the digest with its GPA; only NORMAL hashes contents',
       revision: rev('kvm-x86-next'),
       scenario: scenario('snp', [
@@ -62,6 +68,13 @@ invariantCases(measurement, {
     { name: 'rfc-v1 TDX with i read as 0 measures the right source', revision: rev('rfc-v1'), scenario: scenario('tdx', [...S, initMemRegion()], { 'tdx_gmem_post_populate:i': 0 }) },
   ],
   violated: [
+    {
+      name: 'LAUNCH_FINISH may measure the VMSA at INITIAL_VMSA_GPA only: one at GPA 0 is extra',
+      revision: mutant('kvm-x86-next+vmsa-gpa-0'),
+      scenario: scenario('snp', [...S, { kind: 'snp_launch_finish', faults: [] }]),
+      messageId: 'extra',
+      opIndex: 4,
+    },
     {
       name: 'B3: rfc-v1 TDX reads src_pages[i] with i = 1, past the one-element array',
       revision: rev('rfc-v1'),

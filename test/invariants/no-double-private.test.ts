@@ -4,8 +4,11 @@ import { snpOf } from '../../model/backends/snp/access.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { PS, SRC, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps } from '../model/fixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
+import type { Op } from '../../model/scenario/Scenario.js';
 
 const S = setupOps();
+const finish: Op = { kind: 'snp_launch_finish', faults: [] };
+const destroy: Op[] = [{ kind: 'close_guest_memfd', guest_memfd: 1, faults: [] }, { kind: 'close_vm' }];
 /** Source page 0 is a hole: copy_from_user()/GUP of it fails. */
 const SH = setupOps({ holes: [0] });
 
@@ -41,6 +44,16 @@ invariantCases(noDoublePrivate, {
       },
     },
     {
+      name: 'kvm-x86-next (v7.1\'s fix): a second LAUNCH_FINISH is -EINVAL before touching the VMSA; the vCPU\'s free gives it back',
+      revision: rev('kvm-x86-next'),
+      scenario: scenario('snp', [...S, launchUpdate(), finish, finish, ...destroy]),
+      check: (r) => {
+        expect(r.results.map((x) => x.ret).slice(4)).toEqual([0, 0, -22, 0, 0]);
+        expect(snpOf(r.world).guest.ld.map((e) => e.what)).toEqual(['SNP_LAUNCH_UPDATE NORMAL', 'SNP_LAUNCH_UPDATE VMSA']);
+        expect(snpOf(r.world).vcpu.vmsa).toBe(0);
+      },
+    },
+    {
       name: 'kvm-x86-next after a failed GUP: no kmap is left behind, the retry is clean',
       revision: rev('kvm-x86-next'),
       scenario: scenario('snp', [...SH, launchUpdate(), launchUpdate({ uaddr: SRC + PS })]),
@@ -60,6 +73,23 @@ invariantCases(noDoublePrivate, {
       opIndex: 5,
       also: ['privateStillMapped'],
       check: (r) => expect(r.results[4]?.ret).toBe(-5),
+    },
+    {
+      name: 'G26: v7.0\'s second LAUNCH_FINISH syncs the VMSA into the page the guest owns (an RMP #PF), then makes it private again',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate(), finish, finish]),
+      messageId: 'hostAccessPrivate',
+      opIndex: 6,
+      also: ['privateTwice'],
+      check: (r) => expect(r.results[6]?.ret).toBe(-5),
+    },
+    {
+      name: 'G26 on SNP v15\'s form (paolo-v1): the same write, no VM bug on the way',
+      revision: rev('paolo-v1'),
+      scenario: scenario('snp', [...S, finish, finish]),
+      messageId: 'hostAccessPrivate',
+      opIndex: 5,
+      also: ['privateTwice'],
     },
     {
       name: 'without the RMP check, a ZERO page is made private a second time',

@@ -10,13 +10,16 @@ import { SNP_LAUNCH_UPDATE } from './firmware/SNP_LAUNCH_UPDATE.js';
 import { SNP_PAGE_RECLAIM } from './firmware/SNP_PAGE_RECLAIM.js';
 import { snpServices } from './services.js';
 import { sevCommon, type SnpK } from './sev.js';
+import { sevVmsa } from './sev_vmsa.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
 import { kernelServices } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { createSnpState, rmpEntry, rmpStateName } from './state.js';
-import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, snpPageTypeName } from './uapi.js';
+import {
+  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_VMSA, KVM_SEV_SNP_PAGE_TYPE_ZERO, SVM_VCPU0, snpPageTypeName,
+} from './uapi.js';
 
 /** The /dev/sev fd userspace passes in `kvm_sev_cmd.sev_fd`. */
 const SEV_FD = 3;
@@ -32,9 +35,13 @@ export const snpBackend: BackendModel = {
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
   createState: (scenario) => createSnpState(scenario.launch !== 'not_started'),
   boot(w, revision) {
-    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, snpArchHooks, revision.fns]);
+    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, sevVmsa, snpArchHooks, revision.fns]);
+    // KVM_CREATE_VCPU before the scenario: vCPU 0 and its VMSA page.
+    k.sev_vcpu_create(SVM_VCPU0);
     return {
       k,
+      // kvm_destroy_vm() -> kvm_destroy_vcpus() -> sev_free_vcpu().
+      destroyVm: () => k.sev_free_vcpu(SVM_VCPU0),
       runOp(op) {
         if (op.kind === 'snp_launch_update') {
           const data = { tag: 'kvm_sev_snp_launch_update', value: { gfn_start: op.gfn_start, uaddr: op.uaddr, len: op.len, type: op.type, flags: op.flags } };
@@ -80,6 +87,8 @@ export const snpBackend: BackendModel = {
     return this.ownership(w, Math.floor(pa / w.geo.page_size));
   },
   measurement: (w) => snpOf(w).guest.ld,
+  // LAUNCH_FINISH measures each vCPU's VMSA at INITIAL_VMSA_GPA (one vCPU is modelled).
+  otherMeasurement: (op) => (op.kind === 'snp_launch_finish' ? [{ what: `SNP_LAUNCH_UPDATE ${snpPageTypeName(KVM_SEV_SNP_PAGE_TYPE_VMSA)}`, gpa: INITIAL_VMSA_GPA }] : []),
   expectedMeasurement(req, gfn, source, w) {
     const ps = w.geo.page_size;
     const contents = req.flavour === snpPageTypeName(KVM_SEV_SNP_PAGE_TYPE_NORMAL) ? hashBytes(source) : '';

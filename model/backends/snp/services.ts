@@ -7,11 +7,14 @@ import { RMPUPDATE } from './firmware/RMPUPDATE.js';
 import { SNP_LAUNCH_FINISH } from './firmware/SNP_LAUNCH_FINISH.js';
 import { SNP_LAUNCH_UPDATE } from './firmware/SNP_LAUNCH_UPDATE.js';
 import { SNP_PAGE_RECLAIM } from './firmware/SNP_PAGE_RECLAIM.js';
-import { rmpEntry } from './state.js';
+import { rmpEntry, type SnpState } from './state.js';
 import {
   SEV_CMD_SNP_LAUNCH_FINISH, SEV_CMD_SNP_LAUNCH_UPDATE, SEV_CMD_SNP_PAGE_RECLAIM, SEV_STATUS,
-  type SevCmd, type SevDataSnpLaunchUpdate,
+  type SevCmd, type SevDataSnpLaunchUpdate, type SvmVcpu,
 } from './uapi.js';
+import { allocPage, pageRefDec } from '../../kernel/pages.js';
+import { fillBytes, writePage } from '../../kernel/services/memory.js';
+import { PROV_GARBAGE } from '../../world/provenance.js';
 
 /** An `int *` out-parameter: the callee writes `value`. */
 export interface OutInt {
@@ -49,6 +52,17 @@ export interface SnpServices {
    */
   snp_context_create(kvm: unknown): void;
   sev_snp_guest(kvm: unknown): boolean;
+  /** `to_svm(vcpu)`, reduced to the VMSA page and `vcpu->arch.guest_state_protected`. */
+  to_svm(vcpu: SvmVcpu): SnpState['vcpu'];
+  /** A kernel page for a VMSA (pfn), or 0 when none is left. */
+  snp_safe_alloc_page(): number;
+  __free_page(pfn: number): void;
+  /**
+   * The copy at the heart of sev_es_sync_vmsa(): the vCPU's save area (VMCB save area, GPRs,
+   * RIP, XCR0, PKRU, XSS, DR6, sev_features, FPU state) written into the VMSA page through the
+   * direct map: a host write, which the RMP faults once the page is the guest's.
+   */
+  sev_es_copy_save_area(pfn: number): void;
 }
 
 export function snpServices(w: World): SnpServices {
@@ -86,6 +100,17 @@ export function snpServices(w: World): SnpServices {
     sev_do_cmd: (_id, data, error) => issue(data, error),
     sev_get_asid: () => snpOf(w).guest.asid,
     sev_snp_context: () => snpOf(w).kernel.snp_context,
+    to_svm: () => snpOf(w).vcpu,
+    snp_safe_alloc_page() {
+      return allocPage(w, { kind: 'kernel', what: 'VMSA' }, 'highest')?.pfn ?? 0;
+    },
+    __free_page(pfn) {
+      const p = hostPage(w.host, pfn);
+      if (p !== undefined) pageRefDec(w, p, '__free_page');
+    },
+    sev_es_copy_save_area(pfn) {
+      writePage(w, pfn, 0, fillBytes(w.geo.page_size, 0x5e, PROV_GARBAGE), 'host');
+    },
     snp_context_create() {
       snpOf(w).kernel.snp_context = true;
       emit(w, { kind: 'fw_state', what: 'gctx', key: 'guest', before: 'none', after: 'GSTATE_LAUNCH' });

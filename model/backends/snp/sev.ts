@@ -3,6 +3,7 @@ import type { Impl } from '../../kernel/bind.js';
 import type { KernelServices } from '../../kernel/Kernel.js';
 import type { Kvm } from '../../kernel/services/kvmcore.js';
 import type { SnpServices } from './services.js';
+import type { SevVmsaFns } from './sev_vmsa.js';
 import {
   PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_FINISH, SEV_CMD_SNP_PAGE_RECLAIM,
   type KvmSevCmd, type KvmSevSnpLaunchUpdate,
@@ -34,7 +35,7 @@ export interface SnpRevisionEntry {
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
 }
 
-export type SnpK = KernelServices & SnpServices & SevCommonFns & SnpRevisionEntry;
+export type SnpK = KernelServices & SnpServices & SevCommonFns & SevVmsaFns & SnpRevisionEntry;
 
 export const sevCommon: Impl<SevCommonFns, SnpK> = {
   /** Bug the VM and leak the page if RMPUPDATE to shared fails. */
@@ -80,9 +81,15 @@ export const sevCommon: Impl<SevCommonFns, SnpK> = {
     return 0;
   },
 
-  /** Reduced to the launch state change: the VMSA updates of vCPUs are not modelled. */
+  /**
+   * The vCPUs' VMSAs measured (snp_launch_update_vmsa(), whose form changed in v7.1: see
+   * sev_vmsa.ts), then SNP_LAUNCH_FINISH. The params (ID block, host data) are not modelled.
+   */
   snp_launch_finish(k, kvm, argp) {
-    if (!k.sev_snp_guest(kvm) || !k.sev_snp_context(kvm)) return -EINVAL;
+    if (!k.sev_snp_guest(kvm)) return -ENOTTY;
+    if (!k.sev_snp_context(kvm)) return -EINVAL;
+    const vmsa = k.snp_launch_update_vmsa(kvm, argp);
+    if (vmsa) return vmsa;
     const error = { value: argp.error };
     const ret = k.sev_do_cmd(SEV_CMD_SNP_LAUNCH_FINISH, { cmd: SEV_CMD_SNP_LAUNCH_FINISH, data: {} }, error);
     argp.error = error.value;

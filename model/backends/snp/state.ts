@@ -25,13 +25,19 @@ export interface SnpState {
   readonly guest: { snp_state: 'GSTATE_LAUNCH' | 'GSTATE_RUNNING'; readonly asid: number; readonly ld: MeasureEntry[] };
   /** Kernel side: `sev->snp_context` exists (KVM_SEV_SNP_LAUNCH_START ran), and `snp_leaked_pages_list`. */
   readonly kernel: { snp_context: boolean; readonly leaked: number[] };
+  /**
+   * vCPU 0 (`struct vcpu_svm`): the pfn of its VMSA page (`svm->sev_es.vmsa`, allocated when the
+   * vCPU is created, 0 once freed) and `vcpu->arch.guest_state_protected` (set once
+   * snp_launch_update_vmsa() has handed the VMSA to the firmware).
+   */
+  readonly vcpu: { vmsa: number; guest_state_protected: boolean };
 }
 
 export const SNP_ASID = 1;
 
 /** `started`: the scenario begins after KVM_SEV_SNP_LAUNCH_START (Scenario.launch absent). */
 export function createSnpState(started = true): SnpState {
-  return { backend: 'snp', rmp: new Map(), guest: { snp_state: 'GSTATE_LAUNCH', asid: SNP_ASID, ld: [] }, kernel: { snp_context: started, leaked: [] } };
+  return { backend: 'snp', rmp: new Map(), guest: { snp_state: 'GSTATE_LAUNCH', asid: SNP_ASID, ld: [] }, kernel: { snp_context: started, leaked: [] }, vcpu: { vmsa: 0, guest_state_protected: false } };
 }
 
 export function rmpEntry(s: SnpState, pfn: number): RmpEntry {

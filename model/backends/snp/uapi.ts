@@ -18,6 +18,20 @@ export const SNP_PAGE_TYPES = [
   KVM_SEV_SNP_PAGE_TYPE_CPUID,
 ] as const;
 
+/** The page types the firmware accepts: the uAPI's and VMSA, which only KVM itself issues. */
+export const SNP_FW_PAGE_TYPES: readonly number[] = [...SNP_PAGE_TYPES, KVM_SEV_SNP_PAGE_TYPE_VMSA];
+
+/** The GPA KVM gives every vCPU's VMSA in SNP_LAUNCH_UPDATE (arch/x86/kvm/svm/sev.c). */
+export const INITIAL_VMSA_GPA = 0xfffffffff000;
+
+/** `struct kvm_vcpu` of an SNP guest (vCPU 0 is the only one modelled). */
+export interface SvmVcpu {
+  readonly vcpu_id: number;
+  readonly mutex: string;
+}
+
+export const SVM_VCPU0: SvmVcpu = { vcpu_id: 0, mutex: 'vcpu0->mutex' };
+
 export function snpPageTypeName(type: number): string {
   switch (type) {
     case KVM_SEV_SNP_PAGE_TYPE_NORMAL: return 'NORMAL';

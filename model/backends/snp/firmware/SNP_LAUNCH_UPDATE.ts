@@ -7,7 +7,7 @@ import { setRmp, snpOf } from '../access.js';
 import { isPreGuest, rmpEntry } from '../state.js';
 import {
   KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_ZERO,
-  SNP_PAGE_TYPES, snpPageTypeName, type SevDataSnpLaunchUpdate,
+  SNP_FW_PAGE_TYPES, snpPageTypeName, type SevDataSnpLaunchUpdate,
 } from '../uapi.js';
 
 /**
@@ -35,7 +35,7 @@ export const SNP_LAUNCH_UPDATE = defineFirmwareCommand<SevDataSnpLaunchUpdate, v
   spec: 'SEV-SNP Firmware ABI 56860 (AMD-ASPFW sev_mcmd.c@3ca6650d)',
   failures: [
     { id: 'page_rmp_state', status: 'SEV_RET_INVALID_PAGE_STATE', when: (a, w) => !isPreGuest(rmpEntry(snpOf(w), a.address)) },
-    { id: 'page_type', status: 'SEV_RET_INVALID_PARAM', when: (a) => !(SNP_PAGE_TYPES as readonly number[]).includes(a.page_type) },
+    { id: 'page_type', status: 'SEV_RET_INVALID_PARAM', when: (a) => !SNP_FW_PAGE_TYPES.includes(a.page_type) },
     { id: 'guest_state', status: 'SEV_RET_INVALID_GUEST_STATE', when: (_a, w) => snpOf(w).guest.snp_state !== 'GSTATE_LAUNCH' },
     { id: 'page_owner', status: 'SEV_RET_INVALID_PAGE_OWNER', when: (a, w) => rmpEntry(snpOf(w), a.address).asid !== snpOf(w).guest.asid },
     // Platform conditions: the table's contents are not interpreted by the model.
