@@ -40,15 +40,16 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf
 }
 
 /**
- * About one scenario in ten on x86 starts before the launch step populate needs (Scenario.launch):
+ * One scenario in sixteen on x86 starts before the launch step populate needs (Scenario.launch):
  * SNP_LAUNCH_START or KVM_TDX_INIT_VCPU comes at a drawn place among the body ops, or never, so
  * populates (and LAUNCH_FINISH) meet the VM before it. `undefined`: the usual start; `null`:
- * never started; a number: the body index the start op goes before.
+ * never started; a number: the body index the start op goes before. (One in ten cost the populates
+ * the cells' success minimums count: rfc-v1's successful SNP populates fell to 33 of 30 over 40 seeds.)
  */
 function launchArb(backend: BackendId): fc.Arbitrary<number | null | undefined> {
   if (backend === 'cca') return fc.constant(undefined);
   const notStarted = fc.oneof({ arbitrary: fc.nat({ max: 6 }), weight: 5 }, { arbitrary: fc.constant(null), weight: 1 });
-  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: notStarted, weight: 1 });
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: notStarted, weight: 1 });
 }
 
 function withLaunch(backend: BackendId, body: readonly Op[], at: number | null | undefined): Pick<Scenario, 'launch'> & { body: Op[] } {

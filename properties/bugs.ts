@@ -643,6 +643,7 @@ export const BUGS = {
     reach: { kind: 'userspace', how: 'KVM_SEV_SNP_LAUNCH_FINISH twice' },
     signatures: [
       'no-double-private/hostAccessPrivate@sev_es_sync_vmsa',
+      // After the write, which the kernel does not survive (sev_vmsa.ts): what would follow.
       'no-double-private/privateTwice@snp_launch_update_vmsa',
     ],
     maxOps: 3,
@@ -656,8 +657,12 @@ export const BUGS = {
     reach: { kind: 'firmware', how: 'the VMSA\'s SNP_LAUNCH_UPDATE fails, then SNP_PAGE_RECLAIM or the RMPUPDATE to shared fails; the list corruption is reported under CONFIG_DEBUG_LIST' },
     signatures: [
       'leaked-page/leakedTwice@kvm_rmp_make_shared',
-      // SNP v15's helpers (paolo-v1): the second leak is host_rmp_make_shared()'s.
+      // SNP v15's helpers (paolo-v1): the second leak is host_rmp_make_shared()'s, or, since
+      // they leave the VM running, snp_page_reclaim()'s when LAUNCH_FINISH is retried on the
+      // vCPU's leaked VMSA and fails again (past the retry's write into that still-assigned
+      // page, an RMP #PF the kernel does not survive: a model-only path, sev_vmsa.ts).
       'leaked-page/leakedTwice@host_rmp_make_shared',
+      'leaked-page/leakedTwice@snp_page_reclaim',
       'leaked-page/leakedPageFreed@sev_free_vcpu',
     ],
     maxOps: 4,

@@ -120,7 +120,7 @@ const PAST_COUNT_TDX = 'TDX asks kvm_gmem_populate() for one page at a time and 
  * every cell it is expected on, and some paths exist on one backend only.
  */
 const V15_HELPERS = 'SNP v15\'s snp_page_reclaim() and host_rmp_make_shared() leak on their own, so the second leak of G27 is host_rmp_make_shared()\'s';
-const MERGED_HELPERS = 'the merged kvm_rmp_make_shared() leaks (and bugs the VM); host_rmp_make_shared() is SNP v15\'s';
+const MERGED_HELPERS = 'the merged snp_page_reclaim() and kvm_rmp_make_shared() bug the VM when they leak, so no LAUNCH_FINISH can follow to leak the VMSA again there; host_rmp_make_shared() is SNP v15\'s';
 const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, { readonly signatures: readonly SignatureKey[]; readonly why: string }>>>>> = {
   'leaked-page': {
     'snp/paolo-v1': {
@@ -128,7 +128,7 @@ const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${st
       why: `every page paolo-v1 leaks (a failed reclaim or make-shared of the failing page) is punched out by the same call's kvm_gmem_undo_get_pfn() (G20): none is left for a later punch-hole or release; ${V15_HELPERS}`,
     },
     ...Object.fromEntries(['v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next'].map((id) => [
-      `snp/${id}`, { signatures: ['leaked-page/leakedTwice@host_rmp_make_shared'], why: MERGED_HELPERS },
+      `snp/${id}`, { signatures: ['leaked-page/leakedTwice@host_rmp_make_shared', 'leaked-page/leakedTwice@snp_page_reclaim'], why: MERGED_HELPERS },
     ])),
   },
   'return-value-contract': {

@@ -29,7 +29,7 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
         // retry), so the pair below never reaches MR.EXTEND there: its failure alone, too (G18).
         faults: fc.oneof(
           { arbitrary: faultPlanArb(tdxBackend, ['TDH.MEM.PAGE.ADD:tdr_busy', 'TDH.MR.EXTEND:tdr_busy'], [[{ cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy' }, { cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy' }]]), weight: 9 },
-          { arbitrary: fc.integer({ min: 1, max: 3 }).map((nth): Fault[] => [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth }]), weight: 1 },
+          { arbitrary: fc.integer({ min: 1, max: 3 }).map((nth): Fault[] => [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth }]), weight: 2 },
         ),
       })
       .map(({ nr_pages, gpaSkew, flags, faults }): Op => ({ kind: 'tdx_init_mem_region', source_addr, gpa: gfn * ps + gpaSkew, nr_pages, flags, faults })),

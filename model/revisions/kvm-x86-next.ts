@@ -9,10 +9,10 @@ import { fieldRef, IS_ALIGNED } from '../kernel/ref.js';
 import {
   KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED,
   KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE, SEV_RET_INVALID_PARAM,
-  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_VMSA, SVM_VCPU0,
+  INITIAL_VMSA_GPA, SVM_VCPU0,
   type KvmSevCmd, type KvmSevSnpLaunchUpdate, type SevGmemPopulateArgs,
 } from '../backends/snp/uapi.js';
-import type { SevVmsaFns } from '../backends/snp/sev_vmsa.js';
+import { snp_issue_vmsa_update, type SevVmsaFns } from '../backends/snp/sev_vmsa.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { gmemV70, type GetPfnOutV70, type kvm_gmem_populate_cb_v70 } from './v7.0.js';
@@ -196,7 +196,6 @@ export const nextFns: Impl<NextFns, K> = {
    * before the scenario starts).
    */
   snp_launch_update_vmsa(k, kvm, argp) {
-    const error = { value: argp.error };
     let ret = 0;
     k.mutex_lock(SVM_VCPU0.mutex);
     out: for (const vcpu of [SVM_VCPU0]) {
@@ -206,11 +205,7 @@ export const nextFns: Impl<NextFns, K> = {
       if (ret) break out;
       ret = k.rmp_make_private(pfn, INITIAL_VMSA_GPA, PG_LEVEL_4K, k.sev_get_asid(kvm), true);
       if (ret) break out;
-      ret = k.__sev_issue_cmd(argp.sev_fd, SEV_CMD_SNP_LAUNCH_UPDATE, {
-        cmd: SEV_CMD_SNP_LAUNCH_UPDATE,
-        data: { gctx_paddr: 0, address: pfn, page_size: PG_LEVEL_4K, page_type: KVM_SEV_SNP_PAGE_TYPE_VMSA },
-      }, error);
-      argp.error = error.value;
+      ret = snp_issue_vmsa_update(k, argp, pfn);
       if (ret) {
         k.snp_page_reclaim(kvm, pfn);
         break out;

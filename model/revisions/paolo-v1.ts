@@ -3,11 +3,11 @@ import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import { FGP_ACCESSED, FGP_CREAT, FGP_CREAT_ONLY, FGP_LOCK } from '../kernel/services/filemap.js';
 import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
-import type { SevVmsaFns } from '../backends/snp/sev_vmsa.js';
+import { snp_issue_vmsa_update, type SevVmsaFns } from '../backends/snp/sev_vmsa.js';
 import { fieldRef } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
 import {
-  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_VMSA, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
+  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
   SEV_CMD_SNP_PAGE_RECLAIM, SEV_RET_INVALID_PARAM, SVM_VCPU0, type KvmSevCmd, type KvmSevSnpLaunchUpdate,
 } from '../backends/snp/uapi.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
@@ -243,7 +243,6 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
    * WARN and leak on failure without bugging the VM. Nothing remembers that LAUNCH_FINISH ran.
    */
   snp_launch_update_vmsa(k, kvm, argp) {
-    const error = { value: argp.error };
     for (const vcpu of [SVM_VCPU0]) {
       const svm = k.to_svm(vcpu);
       const pfn = svm.vmsa;
@@ -251,11 +250,7 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
       if (ret) return ret;
       ret = k.rmp_make_private(pfn, INITIAL_VMSA_GPA, PG_LEVEL_4K, k.sev_get_asid(kvm), true);
       if (ret) return ret;
-      ret = k.__sev_issue_cmd(argp.sev_fd, SEV_CMD_SNP_LAUNCH_UPDATE, {
-        cmd: SEV_CMD_SNP_LAUNCH_UPDATE,
-        data: { gctx_paddr: 0, address: pfn, page_size: PG_LEVEL_4K, page_type: KVM_SEV_SNP_PAGE_TYPE_VMSA },
-      }, error);
-      argp.error = error.value;
+      ret = snp_issue_vmsa_update(k, argp, pfn);
       if (ret) {
         if (!k.snp_page_reclaim(pfn)) k.host_rmp_make_shared(pfn, PG_LEVEL_4K);
         return ret;
@@ -267,10 +262,8 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
 
   sev_free_vcpu(k, vcpu) {
     const svm = k.to_svm(vcpu);
-    if (!svm.vmsa) return;
     if (k.sev_snp_guest(KVM) && k.host_rmp_make_shared(svm.vmsa, PG_LEVEL_4K)) return;
     k.__free_page(svm.vmsa);
-    svm.vmsa = 0;
   },
 };
 

@@ -50,7 +50,8 @@ invariantCases(noDoublePrivate, {
       check: (r) => {
         expect(r.results.map((x) => x.ret).slice(4)).toEqual([0, 0, -22, 0, 0]);
         expect(snpOf(r.world).guest.ld.map((e) => e.what)).toEqual(['SNP_LAUNCH_UPDATE NORMAL', 'SNP_LAUNCH_UPDATE VMSA']);
-        expect(snpOf(r.world).vcpu.vmsa).toBe(0);
+        const vmsa = snpOf(r.world).vcpu.vmsa;
+        expect(page(r.world, vmsa).owner.kind).toBe('free');
       },
     },
     {

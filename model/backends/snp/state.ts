@@ -27,7 +27,7 @@ export interface SnpState {
   readonly kernel: { snp_context: boolean; readonly leaked: number[] };
   /**
    * vCPU 0 (`struct vcpu_svm`): the pfn of its VMSA page (`svm->sev_es.vmsa`, allocated when the
-   * vCPU is created, 0 once freed) and `vcpu->arch.guest_state_protected` (set once
+   * vCPU is created) and `vcpu->arch.guest_state_protected` (set once
    * snp_launch_update_vmsa() has handed the VMSA to the firmware).
    */
   readonly vcpu: { vmsa: number; guest_state_protected: boolean };
