@@ -1,3 +1,4 @@
+import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 
@@ -17,7 +18,7 @@ const MAX_ROUNDS = 8;
  * run, keep the failing one") and of delta debugging: cut everything after the operation that
  * fails, then try dropping each operation, each pair of operations, each fault, each mapping
  * hole; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
- * one page; move sources to an earlier buffer and destinations to where an earlier populate
+ * one page, and drop a populate's first pages (its source moving with it); move sources to an earlier buffer and destinations to where an earlier populate
  * wrote; zero undefined-behaviour values; use fewer granules per page; keeping every change
  * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
@@ -152,6 +153,14 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   if (now?.kind === 'arm_rmi_populate') {
     for (let n = 0; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
   }
+  // The same populate without its first pages: destination and source advance together, so the
+  // page where it fails stays where it is (a failure on a populate's last page needs no others).
+  const front = cur().ops[i];
+  const pagesOf = front === undefined ? 0 : front.kind === 'snp_launch_update' ? Math.floor(front.len / ps) : front.kind === 'tdx_init_mem_region' ? front.nr_pages : 0;
+  for (let n = pagesOf - 1; n >= 1 && front !== undefined; n--) {
+    const trimmed = withoutFirstPages(front, n, ps);
+    if (trimmed !== undefined && tryWith(replace(trimmed))) break;
+  }
   if (now?.kind === 'mmap') {
     for (let n = 1; n * ps < now.length; n++) if (tryWith(replace({ ...now, length: n * ps, holes: now.holes.filter((h) => h < n) }))) break;
   }
@@ -161,6 +170,15 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   // A punch-hole to the one page that matters: from each page of its range, one page long.
   if (now?.kind === 'punch_hole' && now.len > ps && now.offset % ps === 0 && now.len % ps === 0) {
     for (let off = now.offset; off < now.offset + now.len; off += ps) if (tryWith(replace({ ...now, offset: off, len: ps }))) break;
+  }
+}
+
+/** A populate starting `n` pages later, `n` pages shorter, its source (if any) `n` pages on. */
+function withoutFirstPages(op: Op, n: number, ps: number): Op | undefined {
+  switch (op.kind) {
+    case 'snp_launch_update': return op.len % ps !== 0 ? undefined : { ...op, gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.uaddr === 0 || op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps };
+    case 'tdx_init_mem_region': return { ...op, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - n, source_addr: op.source_addr === 0 ? 0 : op.source_addr + n * ps };
+    default: return undefined;
   }
 }
 
