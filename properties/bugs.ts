@@ -473,6 +473,12 @@ export const BUGS = {
       'src-offset-straddling/readPastSource@sev_gmem_post_populate',
       'src-offset-straddling/wrongByte@snp_launch_update',
       'src-offset-straddling/writeBackOutside@snp_launch_update',
+      // Past the folio the page may be anyone's: a source page the user mm just mapped there is
+      // copied into, made the guest's while still mapped, and read as a source again.
+      'no-double-private/hostAccessPrivate@sev_gmem_post_populate',
+      'no-double-private/grantWhileMapped@sev_gmem_post_populate',
+      'source-write-permission/writeWithoutFollWrite@sev_gmem_post_populate',
+      'source-write-permission/notDirtied@sev_gmem_post_populate',
     ],
     // Three populates after the set-up: a folio populated past the request, then two that meet what it left (snp/rfc-v1, seed 28).
     maxOps: 7,

@@ -3,6 +3,7 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/w
 import type { RmmVersion } from '../../model/revisions/Revision.js';
 import type { BackendId, Fault, Op } from '../../model/scenario/Scenario.js';
 import { BUFFER_ADDRS, type Layout } from '../layout.js';
+import { KVM_SEV_SNP_PAGE_TYPE_NORMAL } from '../../model/backends/snp/uapi.js';
 
 /** KVM_MEMORY_ATTRIBUTE_PRIVATE as the u64 `struct kvm_memory_attributes` carries. */
 const PRIVATE = BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE);
@@ -207,6 +208,25 @@ export function sameFileNeighbourArb(l: Layout): fc.Arbitrary<Op[]> {
     { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(next * ps) },
     { kind: 'set_memory_attributes', address: base, size: ps, attributes: PRIVATE, flags: 0n },
   ]);
+}
+
+/**
+ * A VMM that forgot to map a source page, then mapped it and populated again: one page from a
+ * buffer's hole (the call fails on it), the hole mapped, the same gfn from it again. What a
+ * failed call leaves behind on that page (B1: the kmap_local a failed copy_from_user() never
+ * unmapped) then meets the populate that makes it private. Independent draws put a second
+ * populate on a failed call's page about one run in seventy; none when the layout has no hole.
+ */
+export function holeRetryArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const holes = l.buffers.flatMap((b) => b.holes.filter((h) => h < b.npages).map((h) => b.addr + h * ps));
+  if (backend === 'cca' || holes.length === 0) return fc.constant<Op[]>([]);
+  return fc.record({ src: fc.constantFrom(...holes), gfn: fc.integer({ min: l.slot.base_gfn, max: l.slot.base_gfn + l.slot.npages - 1 }) }).map(({ src, gfn }): Op[] => {
+    const populate: Op = backend === 'snp'
+      ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
+      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] };
+    return [populate, { kind: 'mmap', addr: src, length: ps, prot: 'rw', holes: [] }, populate];
+  });
 }
 
 /** close() of the guest_memfd or the VM in the middle of a scenario, not only at its end. */
