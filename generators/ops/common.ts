@@ -107,7 +107,10 @@ export function teardownFaultsArb(backend: BackendId, rmm: RmmVersion = 'v1.0'):
       ]
       : [
         [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 1)], [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 2)],
-        ...[0, 1, 3, 15].map((u) => [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 1, u)]),
+        // The last granule of a 4- and a 16-granule page twice as often: a failure there is the
+        // one a rollback of the whole page meets last (its coverage minimum sat at 1 of 2 under
+        // some seeds).
+        ...[0, 1, 3, 15, 3, 15].map((u) => [fault('RMI_GRANULE_UNDELEGATE', 'gran_gpt', 1, u)]),
         [fault('RMI_DATA_DESTROY', 'rmm_defect', 1)],
         ...[0, 1, 3, 15].map((u) => [fault('RMI_DATA_DESTROY', 'rmm_defect', 1, u)]),
       ],
