@@ -1,7 +1,7 @@
 export { scenarioArb, bodyOpArb } from './scenario.js';
 export { layoutArb } from './layout.js';
 export type { Layout } from './layout.js';
-export { faultArb, faultPlanArb } from './faultPlan.js';
+export { callFaultArb, faultArb, faultPlanArb } from './faultPlan.js';
 export { srcOffsetArb } from './srcOffset.js';
 export { pageCountArb } from './pageCount.js';
 export { sourceAddrArb, gfnInSlotArb } from './sourceAddr.js';

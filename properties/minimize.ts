@@ -1,4 +1,5 @@
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
+import { KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 
@@ -19,7 +20,9 @@ const MAX_ROUNDS = 8;
  * fails, then try dropping each operation, each pair of operations, each fault, each mapping
  * hole; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
  * one page, and drop a populate's first pages (its source moving with it); move sources to an earlier buffer and destinations to where an earlier populate
- * wrote; zero undefined-behaviour values; use fewer granules per page; keeping every change
+ * wrote; make an SNP populate a ZERO page (no source); bind two adjacent memslots' range with the
+ * first alone; zero undefined-behaviour values; use fewer granules per page and a PMD-order
+ * folio before a PUD-order one; keeping every change
  * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
  */
@@ -36,11 +39,13 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = JSON.stringify(s, jsonReplacer);
     dropOps(tryWith, () => s);
+    mergeSlots(tryWith, () => s);
     for (let i = 0; i < s.ops.length; i++) simplifyOp(i, tryWith, () => s);
     for (const site of Object.keys(s.ub)) {
       if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
     }
     smallerMachine(tryWith, () => s);
+    smallerFolio(tryWith, () => s);
     if (JSON.stringify(s, jsonReplacer) === before) break;
   }
   return s;
@@ -77,6 +82,51 @@ function withFaultUnitsBelow(op: Op, units: number, later: number): Op {
   if (!('faults' in op) || op.faults === undefined) return op;
   const faults = op.faults.map((f): Fault => (f.kind === 'fw' && f.unit !== undefined && f.unit >= units ? { ...f, nth: f.nth + later, unit: units === 1 ? undefined : f.unit % units } : f));
   return { ...op, faults };
+}
+
+/**
+ * A hugepages scenario with PMD-order folios instead of PUD-order ones: a bug that needs a
+ * populate of a whole huge folio needs 4 pages of a PMD folio rather than 16 (snp/paolo-v1
+ * [hugepages] B1's consequence under seed 10: 17 pages at order 4, 6 at order 2).
+ */
+function smallerFolio(tryWith: Try, cur: () => Scenario): void {
+  const s = cur();
+  const pmd = s.geometry.pmd_order;
+  if (s.hugepages !== undefined && s.hugepages.order > pmd) tryWith({ ...s, hugepages: { order: pmd } });
+}
+
+/**
+ * Two memslots that bind adjacent guest physical ranges, each to its own guest_memfd (the
+ * generators' neighbour slot), made one: the first slot grows over the second's range, its
+ * file grows to hold it, and the second slot goes (the next round drops the file nobody binds).
+ * Populates keep their GPAs, so one that needed the second slot now lands in the first's file.
+ * Dropping operations never gets there: the second slot goes only together with the first
+ * growing (snp/paolo-v1 G21 under seed 10: 9 operations, 6 with one slot).
+ */
+function mergeSlots(tryWith: Try, cur: () => Scenario): void {
+  const slotAt = (s: Scenario, i: number) => {
+    const op = s.ops[i];
+    return op?.kind === 'set_user_memory_region2' && (op.flags & KVM_MEM_GUEST_MEMFD) !== 0 ? op : undefined;
+  };
+  for (let i = 0; i < cur().ops.length; i++) {
+    for (let j = i + 1; j < cur().ops.length; j++) {
+      const s = cur();
+      const a = slotAt(s, i);
+      const b = slotAt(s, j);
+      if (a === undefined || b === undefined || a.guest_phys_addr + a.memory_size !== b.guest_phys_addr) continue;
+      const memory_size = a.memory_size + b.memory_size;
+      const end = a.guest_memfd_offset + BigInt(memory_size);
+      let files = 0;
+      const ops = s.ops.flatMap((op, k): Op[] => {
+        if (k === j) return [];
+        if (k === i) return [{ ...a, memory_size }];
+        if (op.kind !== 'create_guest_memfd') return [op];
+        files++;
+        return [files === a.guest_memfd && op.size < end ? { ...op, size: end } : op];
+      });
+      if (tryWith({ ...s, ops })) return;
+    }
+  }
 }
 
 /** Drop single operations (last first), then pairs. */
@@ -140,6 +190,14 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
     if (moved !== undefined && tryWith(replace(moved))) break;
     const along = op2 === undefined || moved === undefined ? undefined : withSourceShifted(moved, gpa - (destinationOf(op2, cur().geometry.page_size) ?? gpa));
     if (along !== undefined && tryWith(replace(along))) break;
+  }
+  // A ZERO page needs no source, so the buffer only it read from can go; a failure aimed at a
+  // CPUID page's own check becomes a plain firmware failure (snp/paolo-v1 [hugepages] G22 under
+  // seed 11 shrank to 6 operations through a CPUID page and its buffer, 5 with two ZERO pages).
+  const sourced = cur().ops[i];
+  if (sourced?.kind === 'snp_launch_update' && sourced.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) {
+    const faults = sourced.faults.map((f): Fault => (f.kind === 'fw' && f.cmd === 'SNP_LAUNCH_UPDATE' && f.condition.startsWith('cpuid_') ? { ...f, condition: 'fw_resource' } : f));
+    tryWith(replace({ ...sourced, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0, faults }));
   }
   // Sizes, smallest first, from the operation as it stands now.
   const now = cur().ops[i];

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { snpBackend } from '../../model/backends/snp/backend.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
-import { faultPlanArb, type FwFailure } from '../faultPlan.js';
+import { callFaultArb, faultPlanArb, type FwFailure } from '../faultPlan.js';
 import type { Layout } from '../layout.js';
 import { pageCountArb } from '../pageCount.js';
 import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
@@ -37,7 +37,7 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
             // wrong straddled byte when these carried the usual 70 % of fault plans).
             ? fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 3 }, { arbitrary: faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)), weight: 1 })
             // RMPUPDATE on an immutable entry: the cleanup of a page the firmware still holds.
-            : faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)),
+            : fc.oneof({ arbitrary: faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)), weight: 9 }, { arbitrary: callFaultArb(), weight: 1 }),
       })
       .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start, uaddr, len: npages * ps + lenSkew, type, flags, faults })),
   );

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { tdxBackend } from '../../model/backends/tdx/backend.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
-import { faultPlanArb } from '../faultPlan.js';
+import { callFaultArb, faultPlanArb } from '../faultPlan.js';
 import type { Layout } from '../layout.js';
 import { pageCountArb } from '../pageCount.js';
 import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
@@ -30,6 +30,7 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
         faults: fc.oneof(
           { arbitrary: faultPlanArb(tdxBackend, ['TDH.MEM.PAGE.ADD:tdr_busy', 'TDH.MR.EXTEND:tdr_busy'], [[{ cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy' }, { cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy' }]]), weight: 9 },
           { arbitrary: fc.integer({ min: 1, max: 3 }).map((nth): Fault[] => [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth }]), weight: 2 },
+          { arbitrary: callFaultArb(), weight: 1 },
         ),
       })
       .map(({ nr_pages, gpaSkew, flags, faults }): Op => ({ kind: 'tdx_init_mem_region', source_addr, gpa: gfn * ps + gpaSkew, nr_pages, flags, faults })),

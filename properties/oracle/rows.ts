@@ -81,7 +81,7 @@ export const SNP = {
   // The note reads -EIO here (the WARN of the newer kvm_gmem_populate() without the newer
   // up-front check): no tree combines the two. Before Sean's patch kvm_gmem_populate() took
   // npages 0 (`if (npages < 0)`) and the call succeeded doing nothing; after it, -EINVAL up front.
-  'S1.8': row('S1.8', DOC.S1, 'len == 0', 'silent; 0 with nothing done (v6.11 code: kvm_gmem_populate() rejects only npages < 0), or -EINVAL up front (from Sean\'s 2025 patch); never -EIO', { code: `${CODE.gmemOld}; ${CODE.snpLen0}` }),
+  'S1.8': row('S1.8', DOC.S1, 'len == 0', 'silent; 0 with nothing done (v6.11 code: kvm_gmem_populate() rejects only npages < 0), or -EINVAL up front (from Sean\'s 2025 patch); -EIO only where the memslot\'s guest_memfd is gone and nothing refuses the length first (kvm_gmem_populate() gets the file before its loop: -EFAULT)', { code: `${CODE.gmemOld}; ${CODE.snpLen0}` }),
   'S1.9': row('S1.9', DOC.S1, 'uaddr not 4K-aligned (non-ZERO)', 'silent; accepted, PAGE_SIZE bytes copied from uaddr + i*PAGE_SIZE', { code: CODE.snpOld }),
   'S1.10': row('S1.10', DOC.S1, 'uaddr == 0 (non-ZERO)', 'silent; the callback\'s WARN_ON_ONCE(!src): -EIO, nothing populated', { code: CODE.snpOld }),
   'S1.11': row('S1.11', DOC.S1, 'gfn_start in no private-capable memslot', '-EINVAL', { code: CODE.snpOld }),

@@ -44,7 +44,9 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
       if (gen === 'S2' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
       const slot = slotAt(w, op.gfn_start);
       if (!hasGmem(slot)) return rejected(r('S1.11', 'S2.5'), -EINVAL);
-      if (op.len === 0) return rejected(SNP['S1.8'], -EINVAL, 0);
+      // kvm_gmem_populate() takes the file before its (empty) loop: a zero length on a slot whose
+      // guest_memfd is gone is -EFAULT there, -EIO here, where no up-front check refuses it.
+      if (op.len === 0) return gmemFile(w, slot) === undefined ? rejected(SNP['S1.8'], -EINVAL, -EIO) : rejected(SNP['S1.8'], -EINVAL, 0);
       if (gmemFile(w, slot) === undefined) return rejected(GP.noFile, -EIO);
       if (gen === 'S1' && !zero && op.uaddr === 0) return rejected(SNP['S1.10'], -EIO);
       const asked = op.len / ps;

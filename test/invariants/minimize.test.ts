@@ -7,7 +7,10 @@ import { warnReachable as warnReachableNever } from '../../properties/invariants
 import type { Op, Scenario } from '../../model/scenario/Scenario.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { Invariant } from '../../properties/Invariant.js';
-import { BASE_GFN, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN, GEO, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { runScenario } from '../../model/scenario/runScenario.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
 import { rev } from './caseTable.js';
 
 const v611 = rev('kvm-x86-next-2025.11.07');
@@ -130,5 +133,50 @@ describe('minimizeScenario()', () => {
     const populates = min.ops.filter((o) => o.kind === 'tdx_init_mem_region');
     expect(populates.map((o) => (o.kind === 'tdx_init_mem_region' ? o.gpa : -1))).toEqual([first.gpa, first.gpa]);
     expect(populates.map((o) => (o.kind === 'tdx_init_mem_region' ? o.source_addr - o.gpa : -1))[1]).toBe(offset);
+  });
+
+  test('an SNP populate becomes a ZERO page, so the buffer only it read goes (paolo-v1 [hugepages] G22, seed 11)', () => {
+    const cpuid = launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }] });
+    // Fails while a populate's own firmware call fails, whatever the page type.
+    const fwFails = (x: Scenario): number | undefined => {
+      const i = x.ops.findIndex((o) => o.kind === 'snp_launch_update' && o.faults.some((f) => f.kind === 'fw' && f.cmd === 'SNP_LAUNCH_UPDATE'));
+      return i < 0 ? undefined : i;
+    };
+    const min = minimizeScenario(scenario('snp', [...setupOps(), cpuid]), fwFails);
+    expect(min.ops.some((o) => o.kind === 'mmap')).toBe(false);
+    expect(min.ops.at(-1)).toMatchObject({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0, faults: [{ condition: 'fw_resource', nth: 1 }] });
+    // A failure that needs the CPUID page keeps it, its source and its fault.
+    const needsCpuid = (x: Scenario): number | undefined => (x.ops.some((o) => o.kind === 'snp_launch_update' && o.type === KVM_SEV_SNP_PAGE_TYPE_CPUID) ? fwFails(x) : undefined);
+    expect(minimizeScenario(scenario('snp', [...setupOps(), cpuid]), needsCpuid).ops.at(-1)).toMatchObject({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID, uaddr: SRC, faults: [{ condition: 'cpuid_table' }] });
+  });
+
+  test('two adjacent memslots of two guest_memfds become one (paolo-v1 G21, seed 10: 9 operations, 6)', () => {
+    const [gmem, slot, attributes, mmap] = setupOps({ slotPages: 2 });
+    if (slot?.kind !== 'set_user_memory_region2' || gmem === undefined || attributes === undefined || mmap === undefined) throw new Error('set-up');
+    const neighbour: Op[] = [
+      { kind: 'create_guest_memfd', size: BigInt(2 * PS), flags: 0n },
+      { ...slot, slot: 1, guest_phys_addr: slot.guest_phys_addr + 2 * PS, guest_memfd: 2, guest_memfd_offset: 0n },
+      { kind: 'set_memory_attributes', address: slot.guest_phys_addr + 2 * PS, size: PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
+    ];
+    const s = scenario('snp', [gmem, slot, attributes, mmap, ...neighbour, launchUpdate({ at: 1 }), launchUpdate({ at: 2 })]);
+    const v70 = rev('v7.0');
+    // Fails while a page of each slot's range is populated (G21's wrong byte needs two populates
+    // next to each other): dropping either slot ends it, one slot over both does not.
+    const bothPopulated = (x: Scenario): number | undefined => {
+      const r = runScenario(x, v70);
+      const at = x.ops.flatMap((o, i) => (o.kind === 'snp_launch_update' && r.results[i]?.ret === 0 ? [o.gfn_start] : []));
+      return at.includes(BASE_GFN + 1) && at.includes(BASE_GFN + 2) ? x.ops.length - 1 : undefined;
+    };
+    expect(bothPopulated(s)).toBe(8);
+    const min = minimizeScenario(s, bothPopulated);
+    expect(min.ops.filter((o) => o.kind === 'set_user_memory_region2')).toEqual([{ ...slot, memory_size: 4 * PS }]);
+    expect(min.ops.filter((o) => o.kind === 'create_guest_memfd')).toEqual([{ ...gmem, size: BigInt(4 * PS) }]);
+    expect(min.ops.length).toBeLessThan(s.ops.length);
+  });
+
+  test('a PMD-order folio before a PUD-order one, unless the failure needs the larger (paolo-v1 [hugepages], seed 10: 17 pages, 2)', () => {
+    const pud: Scenario = { ...scenario('snp', [{ kind: 'close_vm' }]), hugepages: { order: 2 * GEO.pmd_order } };
+    expect(minimizeScenario(pud, () => 0).hugepages).toEqual({ order: GEO.pmd_order });
+    expect(minimizeScenario(pud, (x) => ((x.hugepages?.order ?? 0) > GEO.pmd_order ? 0 : undefined)).hugepages).toEqual({ order: 2 * GEO.pmd_order });
   });
 });
