@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { attributesOpArb, holeRetryArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { attributesOpArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -84,9 +84,11 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         // (One in eight left B1's consequence at 3 runs of 300 under some seeds; one in five at
         // least 6 over 12 seeds.)
         holeRetry: fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 4 }, { arbitrary: holeRetryArb(backend, l), weight: 1 }),
+        // One x86 run in ten: a page populated (or leaked) and punched out at once.
+        populatePunch: fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 9 }, { arbitrary: populatePunchArb(backend, l), weight: 1 }),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry }): Scenario => {
-        const launch = withLaunch(backend, [...holeRetry, ...body], launchAt);
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch }): Scenario => {
+        const launch = withLaunch(backend, [...holeRetry, ...populatePunch, ...body], launchAt);
         return {
           backend, geometry: l.geometry, ops: [...setup, ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
           ...(launch.launch === undefined ? {} : { launch: launch.launch }),

@@ -4,6 +4,7 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
+import { populatePunchArb } from '../generators/ops/common.js';
 import { geometryProblem } from '../model/geometry.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 import { asScenario, scenarioSchema } from '../model/scenario/schema.js';
@@ -104,6 +105,21 @@ describe('edge cases are reachable', () => {
     expect(layouts.some((l) => l.buffers.some((b) => b.prot === 'ro'))).toBe(true);
     expect(layouts.some((l) => l.buffers.some((b) => b.holes.length > 0))).toBe(true);
     expect(layouts.some((l) => l.privateRanges.length === 1 && l.privateRanges[0]?.[1] !== l.slot.npages)).toBe(true);
+  });
+
+  test('targeted pairs: a page populated and punched at its own file offset, with the give-back failing', () => {
+    for (const backend of ['snp', 'tdx'] as const) {
+      const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
+      if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+      const pairs = sample(populatePunchArb(backend, l), 6, 100);
+      for (const [populate, punch] of pairs) {
+        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / l.geometry.page_size : -1;
+        expect(punch).toMatchObject({ kind: 'punch_hole', offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * l.geometry.page_size, len: l.geometry.page_size });
+        expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
+      }
+      expect(pairs.some(([, punch]) => punch?.kind === 'punch_hole' && punch.faults.length > 0)).toBe(true);
+      if (backend === 'snp') expect(pairs.some(([populate]) => populate?.kind === 'snp_launch_update' && populate.faults.some((f) => f.kind === 'fw' && f.cmd === 'SNP_PAGE_RECLAIM'))).toBe(true);
+    }
   });
 
   test('fault plans reach every fault kind and firmware failure pairs', () => {

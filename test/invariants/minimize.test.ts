@@ -8,7 +8,7 @@ import type { Op, Scenario } from '../../model/scenario/Scenario.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { Invariant } from '../../properties/Invariant.js';
 import { BASE_GFN, GEO, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
-import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
 import { rev } from './caseTable.js';
@@ -147,7 +147,7 @@ describe('minimizeScenario()', () => {
     expect(min.ops.at(-1)).toMatchObject({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0, faults: [{ condition: 'fw_resource', nth: 1 }] });
     // A failure that needs the CPUID page keeps it, its source and its fault.
     const needsCpuid = (x: Scenario): number | undefined => (x.ops.some((o) => o.kind === 'snp_launch_update' && o.type === KVM_SEV_SNP_PAGE_TYPE_CPUID) ? fwFails(x) : undefined);
-    expect(minimizeScenario(scenario('snp', [...setupOps(), cpuid]), needsCpuid).ops.at(-1)).toMatchObject({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID, uaddr: SRC, faults: [{ condition: 'cpuid_table' }] });
+    expect(minimizeScenario(scenario('snp', [...setupOps(), cpuid]), needsCpuid).ops.at(-1)).toMatchObject({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ condition: 'cpuid_table' }] });
   });
 
   test('two adjacent memslots of two guest_memfds become one (paolo-v1 G21, seed 10: 9 operations, 6)', () => {
@@ -178,5 +178,32 @@ describe('minimizeScenario()', () => {
     const pud: Scenario = { ...scenario('snp', [{ kind: 'close_vm' }]), hugepages: { order: 2 * GEO.pmd_order } };
     expect(minimizeScenario(pud, () => 0).hugepages).toEqual({ order: GEO.pmd_order });
     expect(minimizeScenario(pud, (x) => ((x.hugepages?.order ?? 0) > GEO.pmd_order ? 0 : undefined)).hugepages).toEqual({ order: 2 * GEO.pmd_order });
+  });
+
+  test('an unused guest_memfd goes, the files after it renumbered (snp/rfc-v1 G2, seed 29: 6 operations, 5)', () => {
+    const [gmem, slot, ...rest] = setupOps();
+    if (gmem === undefined || slot?.kind !== 'set_user_memory_region2') throw new Error('set-up');
+    const s = scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(2 * PS), flags: 0n }, gmem, { ...slot, guest_memfd: 2 }, ...rest, launchUpdate()]);
+    const v70 = rev('v7.0');
+    const populated = (x: Scenario): number | undefined => (runScenario(x, v70).results[x.ops.length - 1]?.ret === 0 ? x.ops.length - 1 : undefined);
+    const min = minimizeScenario(s, populated);
+    expect(min.ops.filter((o) => o.kind === 'create_guest_memfd')).toEqual([gmem]);
+    expect(min.ops.find((o) => o.kind === 'set_user_memory_region2')).toEqual(slot);
+  });
+
+  test('a source made unreadable by a munmap() moves to a page nobody maps, and the munmap goes (paolo-v1 G21, seed 30: 7 operations, 6)', () => {
+    // B1 on the second populate (its source cannot be read) after a first that loads a NORMAL
+    // page from the mapping: the mapping stays for the first, the munmap only served the second.
+    const s = scenario('snp', [...setupOps(), launchUpdate({ at: 1 }), { kind: 'munmap', addr: SRC, length: PS }, launchUpdate()]);
+    const firstLoadedThenB1 = (x: Scenario): number | undefined => {
+      const r = runWithInvariant(x, v611, refcountBalance);
+      const first = x.ops.findIndex((o) => o.kind === 'snp_launch_update');
+      const loaded = x.ops[first]?.kind === 'snp_launch_update' && x.ops[first].type === KVM_SEV_SNP_PAGE_TYPE_NORMAL && r.result.results[first]?.ret === 0;
+      return loaded ? r.violations.find((v) => v.messageId === 'kmapLeaked' && v.opIndex > first)?.opIndex : undefined;
+    };
+    expect(firstLoadedThenB1(s)).toBe(s.ops.length - 1);
+    const min = minimizeScenario(s, firstLoadedThenB1);
+    expect(min.ops.some((o) => o.kind === 'munmap')).toBe(false);
+    expect(min.ops.filter((o) => o.kind === 'snp_launch_update').map((o) => (o.kind === 'snp_launch_update' ? o.uaddr : -1))).toEqual([SRC, SRC + 2 * PS]);
   });
 });
