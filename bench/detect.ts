@@ -17,7 +17,7 @@ import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { BUGS, type KnownBug } from '../properties/bugs.js';
-import { bugForSignature, expectation, expectedSignatures, sizeBound } from '../properties/matrix.js';
+import { bugForSignature, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import type { DetectResult, DetectTask } from './detectTask.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
@@ -91,7 +91,7 @@ for (const res of results) {
     const e = expectation(inv, res.backend, res.revision, res.whatIf);
     const tolerated = row === undefined ? bugForSignature(e, f.key) : undefined;
     if (tolerated !== undefined) {
-      const bound = sizeBound(e, tolerated, res.whatIf);
+      const bound = signatureBound(e, f.key, res.whatIf) ?? sizeBound(e, tolerated, res.whatIf);
       if (f.ops > bound.maxOps || f.pages > bound.maxPages) consequenceOverBound.push(`${res.backend}/${cell} ${f.key} (seed ${res.seed}): ${f.ops}/${f.pages}`);
       continue;
     }

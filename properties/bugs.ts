@@ -565,6 +565,9 @@ export const BUGS = {
       // The next populate's new folio gets the freed page and clears it: the host writes what the
       // firmware owns. Tolerated consequence (matrix.ts MAY).
       'no-double-private/hostAccessPrivate@kvm_gmem_get_folio',
+      // ... or gets it and fails too: the page snp_leak_pages() already listed is leaked again.
+      'leaked-page/leakedTwice@snp_page_reclaim',
+      'leaked-page/leakedTwice@host_rmp_make_shared',
     ],
     maxOps: 5,
     maxPages: 2,

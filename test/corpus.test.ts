@@ -4,7 +4,7 @@ import { revisionsFor } from '../model/revisions/registry.js';
 import { judgeScenario, verdictMismatch } from '../properties/corpus/judge.js';
 import { loadCorpus } from '../properties/corpus/load.js';
 import { BUGS, type KnownBug } from '../properties/bugs.js';
-import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
+import { bugsForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
 import { cellName, scenarioWhatIf, whatIfCellsOf } from '../model/whatIf.js';
 import { agreesWith, atLeast, declaredLabel, needsText, scenarioNeeds, type Need } from '../properties/reach.js';
 import { INVARIANTS } from '../properties/registry.js';
@@ -57,7 +57,7 @@ describe('corpus/', () => {
         for (const r of revisionsFor(entry.scenario.backend)) {
           const v = entry.verdicts[r.id];
           if (v?.verdict !== 'violated') continue;
-          const keys = (v.signatures ?? []).filter((k) => bugForSignature(expectation(k.split('/')[0] ?? '', entry.scenario.backend, r.id, scenarioWhatIf(entry.scenario, r)), k)?.id === bug.id);
+          const keys = (v.signatures ?? []).filter((k) => bugsForSignature(expectation(k.split('/')[0] ?? '', entry.scenario.backend, r.id, scenarioWhatIf(entry.scenario, r)), k).some((b) => b.id === bug.id));
           if (keys.length > 0) shown.push({ at: `${entry.name} on ${r.id} (${keys.join(', ')})`, needs: scenarioNeeds(entry.scenario, r) });
         }
       }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { INVARIANTS, invariantById } from '../../properties/registry.js';
-import { expectation, matrixInvariants } from '../../properties/matrix.js';
+import { bugsForSignature, expectation, judgeAgainst, matrixInvariants, signatureBound } from '../../properties/matrix.js';
+import type { Finding } from '../../properties/explore.js';
 import { BUGS } from '../../properties/bugs.js';
 import { parseSignature } from '../../properties/signature.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
@@ -78,5 +79,24 @@ describe('the invariant registry', () => {
         }
       }
     }
+  });
+});
+
+describe('judging a cell', () => {
+  const finding = (key: string, ops: number) => ({ key, counterexample: { backend: 'snp', geometry: { page_size: 64, pmd_order: 2, nr_host_pages: 64 }, ops: Array.from({ length: ops }, () => ({ kind: 'close_vm' })), ub: {} } }) as unknown as Finding;
+  const e = expectation('leaked-page', 'snp', 'paolo-v1');
+  const shared = 'leaked-page/leakedTwice@snp_page_reclaim';
+
+  test('a signature two expected bugs share may be either\'s path: it finds both, within the looser bound (paolo-v1: G20 and G27)', () => {
+    expect(bugsForSignature(e, shared).map((b) => b.id)).toEqual(['G20', 'G27']);
+    expect(signatureBound(e, shared)?.maxOps).toBe(Math.max(BUGS.G20.maxOps, BUGS.G27.maxOps));
+    const j = judgeAgainst(e, [finding(shared, 5), finding('leaked-page/leakedPageFreed@__kvm_gmem_punch_hole', 5), finding('leaked-page/freedWhileFirmwareOwned@kvm_gmem_release', 5)]);
+    expect(j.missing.map((b) => b.id)).toEqual([]);
+    expect(j.unexpected).toEqual([]);
+  });
+
+  test('an expected bug none of whose signatures was found is missing', () => {
+    const j = judgeAgainst(e, [finding('leaked-page/leakedPageFreed@__kvm_gmem_punch_hole', 5)]);
+    expect(j.missing.map((b) => b.id)).toEqual(['G4', 'G27']);
   });
 });
