@@ -144,6 +144,7 @@ function dropOps(tryWith: Try, cur: () => Scenario): void {
     if (tryWith({ ...s, ops: s.ops.filter((_op, j) => j !== i) })) continue;
     if (s.ops[i]?.kind !== 'create_guest_memfd') continue;
     const file = s.ops.slice(0, i + 1).filter((op) => op.kind === 'create_guest_memfd').length;
+    if (s.ops.some((op) => 'guest_memfd' in op && op.guest_memfd === file)) continue;
     tryWith({ ...s, ops: s.ops.flatMap((op, j): Op[] => (j === i ? [] : [withFileRenumbered(op, file)])) });
   }
   for (let i = cur().ops.length - 1; i >= 1; i--) {

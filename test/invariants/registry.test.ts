@@ -87,16 +87,28 @@ describe('judging a cell', () => {
   const e = expectation('leaked-page', 'snp', 'paolo-v1');
   const shared = 'leaked-page/leakedTwice@snp_page_reclaim';
 
-  test('a signature two expected bugs share may be either\'s path: it finds both, within the looser bound (paolo-v1: G20 and G27)', () => {
-    expect(bugsForSignature(e, shared).map((b) => b.id)).toEqual(['G20', 'G27']);
+  test('a signature two required bugs share is bounded by the looser, and credited to the first listed (paolo-v1: G27, G20)', () => {
+    expect(bugsForSignature(e, shared).map((b) => b.id)).toEqual(['G27', 'G20']);
     expect(signatureBound(e, shared)?.maxOps).toBe(Math.max(BUGS.G20.maxOps, BUGS.G27.maxOps));
     const j = judgeAgainst(e, [finding(shared, 5), finding('leaked-page/leakedPageFreed@__kvm_gmem_punch_hole', 5), finding('leaked-page/freedWhileFirmwareOwned@kvm_gmem_release', 5)]);
     expect(j.missing.map((b) => b.id)).toEqual([]);
     expect(j.unexpected).toEqual([]);
   });
 
-  test('an expected bug none of whose signatures was found is missing', () => {
+  test('a shared signature does not hide a bug that is gone: B9 is missing when only the wrongErrno it shares with B6 shows (v6.17 [hugepages])', () => {
+    const huge = expectation('functional-spec', 'snp', 'v6.17', 'hugepages');
+    const j = judgeAgainst(huge, [finding('functional-spec/wrongErrno@snp_launch_update', 4), finding('functional-spec/touchedPastCount@snp_launch_update', 4)]);
+    expect(j.missing.map((b) => b.id)).toContain('B9');
+    expect(j.missing.map((b) => b.id)).not.toContain('B6');
+  });
+
+  test('a tolerated consequence does not loosen a required bug\'s bound (G3 on v7.0, G2 tolerated)', () => {
+    const v70 = expectation('functional-spec', 'snp', 'v7.0');
+    expect(signatureBound(v70, 'functional-spec/wrongErrno@snp_launch_update')?.maxOps).toBe(BUGS.G3.maxOps);
+  });
+
+  test('an expected bug no finding is reported under is missing', () => {
     const j = judgeAgainst(e, [finding('leaked-page/leakedPageFreed@__kvm_gmem_punch_hole', 5)]);
-    expect(j.missing.map((b) => b.id)).toEqual(['G4', 'G27']);
+    expect(j.missing.map((b) => b.id)).toEqual(['G27', 'G4']);
   });
 });
