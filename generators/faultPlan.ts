@@ -34,8 +34,8 @@ export function faultArb(backend: BackendModel, prefer: readonly string[] = []):
 
 /**
  * A fault of the populate path's own kernel calls alone: GUP failing or pinning short, a
- * signal, or the folio allocation failing, at the first or second page. faultArb's mix gives each about one populate in 40, and
- * only populates that get past the argument, launch and memslot checks reach them: a cell's
+ * signal, or the folio allocation failing, at the first or second page. faultArb's mix gives
+ * each about one populate in 40, and only populates that get past the argument, launch and memslot checks reach them: a cell's
  * budget met GUP's -EFAULT a median of 4 times (tdx/kvm-x86-next-2025.11.07, 30 seeds; 0 under
  * seed 13) once scenarios also started before the launch and drew plain memslots.
  */

@@ -120,13 +120,12 @@ function mergeSlots(tryWith: Try, cur: () => Scenario): void {
       // created first (populates between the two may need the range already).
       const [a, b] = x.guest_phys_addr + x.memory_size === y.guest_phys_addr ? [x, y] : y.guest_phys_addr + y.memory_size === x.guest_phys_addr ? [y, x] : [];
       if (a === undefined || b === undefined) continue;
-      const [keep, drop] = [i, j];
       const memory_size = a.memory_size + b.memory_size;
       const end = a.guest_memfd_offset + BigInt(memory_size);
       let files = 0;
       const ops = s.ops.flatMap((op, k): Op[] => {
-        if (k === drop) return [];
-        if (k === keep) return [{ ...a, memory_size }];
+        if (k === j) return [];
+        if (k === i) return [{ ...a, memory_size }];
         if (op.kind !== 'create_guest_memfd') return [op];
         files++;
         return [files === a.guest_memfd && op.size < end ? { ...op, size: end } : op];
