@@ -9,13 +9,12 @@
  */
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
-import { scenarioArb } from '../generators/scenario.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { expectedFor } from '../properties/expectations.js';
-import { CELL_RUNS, judge } from '../properties/explore.js';
+import { arbitraryFor, CELL_RUNS, judge } from '../properties/explore.js';
 import { functionalSpec } from '../properties/invariants/functional-spec.js';
 import { bugForSignature } from '../properties/matrix.js';
 import { keyOf } from '../properties/signature.js';
@@ -48,7 +47,7 @@ for (const backend of backends) {
       const e = expectedFor(revision, functionalSpec.id, backend, whatIf).expectation;
       const seen = new Set<string>();
       for (let seed = 1; seed <= seeds; seed++) {
-        for (const scenario of fc.sample(scenarioArb(backend, revision.arm?.rmm, whatIf), { seed, numRuns: CELL_RUNS[backend] })) {
+        for (const scenario of fc.sample(arbitraryFor({ backend, revision, ...(whatIf === undefined ? {} : { whatIf }) }), { seed, numRuns: CELL_RUNS[backend] })) {
           for (const v of judge(scenario, revision, [functionalSpec]).violations) {
             const key = keyOf(v);
             if (bugForSignature(e, key) !== undefined || seen.has(key)) continue;

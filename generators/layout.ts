@@ -21,7 +21,11 @@ export interface Layout {
 
 export const BUFFER_ADDRS = [0x40000, 0x80000] as const;
 
-export function layoutArb(): fc.Arbitrary<Layout> {
+/**
+ * `mmap`: whether the kernel accepts GUEST_MEMFD_FLAG_MMAP for the VM (v6.18+, or the in-place
+ * what-if). Where it does not, the flag is one more invalid bit a fuzzer sends now and then.
+ */
+export function layoutArb(mmap = true): fc.Arbitrary<Layout> {
   return geometryArb().chain((geometry) => {
     const gup = 2 ** geometry.pmd_order;
     const slotPages = fc.oneof(
@@ -29,7 +33,7 @@ export function layoutArb(): fc.Arbitrary<Layout> {
       { arbitrary: fc.constantFrom(1, gup, gup + 1), weight: 2 },
     );
     return fc.record({ npages: slotPages, pgoff: fc.constantFrom(0, 0, 1), base: fc.integer({ min: 0x10, max: 0x40 }) })
-      .chain(({ npages, pgoff, base }) => layoutWith(geometry, { base_gfn: base, npages, pgoff }, npages + pgoff + 1));
+      .chain(({ npages, pgoff, base }) => layoutWith(geometry, { base_gfn: base, npages, pgoff }, npages + pgoff + 1, mmap));
   });
 }
 
@@ -41,7 +45,7 @@ export function layoutArb(): fc.Arbitrary<Layout> {
  * lie inside the binding; sometimes the slot is a page short or starts one page in, where
  * SNP v11 01/35 falls back to order 0 or cannot place a folio at all.
  */
-export function hugeLayoutArb(): fc.Arbitrary<{ layout: Layout; order: number }> {
+export function hugeLayoutArb(mmap = true): fc.Arbitrary<{ layout: Layout; order: number }> {
   return geometryArb().chain((geometry) => {
     const pmd = geometry.pmd_order;
     const orders = 2 ** (2 * pmd) <= 16 ? [pmd, 2 * pmd] : [pmd];
@@ -55,13 +59,13 @@ export function hugeLayoutArb(): fc.Arbitrary<{ layout: Layout; order: number }>
       return fc.record({ npages: slotPages, pgoff: fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.constantFrom(nr, 1), weight: 1 }), base: fc.integer({ min: 0x10, max: 0x40 }) })
         .chain(({ npages, pgoff, base }) => {
           const gmemPages = Math.ceil((npages + pgoff) / nr) * nr;
-          return layoutWith(geometry, { base_gfn: base, npages, pgoff }, gmemPages).map((layout) => ({ layout, order }));
+          return layoutWith(geometry, { base_gfn: base, npages, pgoff }, gmemPages, mmap).map((layout) => ({ layout, order }));
         });
     });
   });
 }
 
-function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number): fc.Arbitrary<Layout> {
+function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number, mmap: boolean): fc.Arbitrary<Layout> {
   const { npages } = slot;
   const buffer = (addr: number) =>
     fc.record({
@@ -78,9 +82,12 @@ function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number)
   return fc.record({
     geometry: fc.constant(geometry),
     gmemPages: fc.constant(gmemPages),
-    // MMAP or none; sometimes what a fuzzer sends: INIT_SHARED (refused on SNP and TDX VMs),
-    // both bits, an unknown bit, one of the u64's upper half, the top bit with MMAP.
-    gmemFlags: fc.oneof({ arbitrary: fc.constantFrom(1n, 0n), weight: 40 }, { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 }),
+    // MMAP or none where MMAP is accepted, else none; sometimes what a fuzzer sends: INIT_SHARED
+    // (refused on SNP and TDX VMs), both bits, an unknown bit, one of the u64's upper half, the
+    // top bit with MMAP (and MMAP itself where it is refused).
+    gmemFlags: mmap
+      ? fc.oneof({ arbitrary: fc.constantFrom(1n, 0n), weight: 40 }, { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 })
+      : fc.oneof({ arbitrary: fc.constant(0n), weight: 40 }, { arbitrary: fc.constantFrom(1n, 2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 }),
     slot: fc.constant(slot),
     buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),
     privateRanges,

@@ -30,13 +30,18 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
  * A whole scenario for one backend: a layout, its set-up, one to six operations drawn from the
  * layout (so few runs are wasted on arguments that cannot work, while invalid ones still come
  * up), an optional tear-down, and the values undefined behaviour takes. The machine is one the
- * revision's kernel accepts unless `whatIf` names a mode that lifts its guard (model/whatIf.ts).
+ * revision's kernel accepts unless `whatIf` names a mode that lifts its guard (model/whatIf.ts);
+ * `mmapAccepted` says whether that kernel takes GUEST_MEMFD_FLAG_MMAP for the VM (v6.18+).
  */
-export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf?: WhatIfMode): fc.Arbitrary<Scenario> {
+export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf?: WhatIfMode, mmapAccepted = true): fc.Arbitrary<Scenario> {
   if (whatIf === 'hugepages') {
-    return hugeLayoutArb().chain(({ layout, order }) => scenarioOn(backend, rmm, layout, { granules_per_page: 1, rtt_depth: 0 }).map((s): Scenario => ({ ...s, hugepages: { order } })));
+    return hugeLayoutArb(mmapAccepted).chain(({ layout, order }) => scenarioOn(backend, rmm, layout, { granules_per_page: 1, rtt_depth: 0 }).map((s): Scenario => ({ ...s, hugepages: { order } })));
   }
-  return fc.tuple(layoutArb(), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca));
+  // The in-place series builds on the v6.18 flags: every VM's guest_memfd may be mmap()ed. Drawn
+  // as a v6.18 tree's default cell draws, so both cells of such a revision run the same scenarios.
+  const inPlace = whatIf === 'in-place';
+  const arb = fc.tuple(layoutArb(mmapAccepted || inPlace), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca));
+  return inPlace ? arb.map((s): Scenario => ({ ...s, inPlace: true })) : arb;
 }
 
 /**

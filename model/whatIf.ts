@@ -13,7 +13,7 @@ export type WhatIfMode = (typeof WHAT_IF_MODES)[number];
 
 export const WHAT_IF_TEXT: Readonly<Record<WhatIfMode, string>> = {
   '4k-guard-lifted': 'hosts with 16K and 64K pages (several 4K RMM granules per page), which kvm_init_rme() of the RMM v1.0 series refuses',
-  'in-place': 'in-place conversion: host faults on a guest_memfd mapping of a confidential VM (not merged)',
+  'in-place': 'in-place conversion (not merged): a guest_memfd of the confidential VM may be mmap()ed, and a host fault on it takes the invalidate lock under mmap_lock',
   hugepages: 'huge guest_memfd folios: 2M (PMD_ORDER) as SNP v11 01/35 allocated them, or 1G (PUD_ORDER) as hugetlb would, with __kvm_gmem_get_pfn() reporting their order (no merged kernel allocates them)',
 };
 
@@ -22,13 +22,15 @@ export const WHAT_IF_TEXT: Readonly<Record<WhatIfMode, string>> = {
  * series (rme-v9, rme-v12) fails unless PAGE_SIZE is 4K, so by default they run with one
  * granule per page; the "4K guard lifted" cell adds 16K and 64K hosts. RMM v2.0 (rmi-newest)
  * configures the granule to the host page, so one granule per page is every host it takes.
- * Every x86 revision has a hugepages cell: the old order loops run there with several pages a
- * call, and the per-page generations show their refusal (kvm_gmem_get_folio()'s WARN). The Arm
- * revisions have none yet (their populate is not modelled with large folios).
- * ('in-place' is a label only for now: its operations are drawn in every cell.)
+ * Every x86 revision has a hugepages cell (the old order loops run there with several pages a
+ * call, and the per-page generations show their refusal: kvm_gmem_get_folio()'s WARN) and an
+ * in-place cell (the in-place conversion series applied: host faults on a guest_memfd mapping
+ * take the invalidate lock, which the old populate path's GUP under that lock deadlocks with,
+ * B2). The Arm revisions have neither yet (their populate is not modelled with large folios;
+ * rmi-newest's tree carries the in-place fault path itself).
  */
 export function whatIfCellsOf(revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode[] {
-  if (revision.arm === undefined) return ['hugepages'];
+  if (revision.arm === undefined) return ['hugepages', 'in-place'];
   return revision.arm.rmm === 'v1.0' ? ['4k-guard-lifted'] : [];
 }
 
@@ -41,7 +43,8 @@ export function cellName(revision: string, whatIf: WhatIfMode | undefined): stri
  * The what-if cell a scenario belongs to on a revision: the mode its machine needs, or none when
  * the revision's kernel accepts it (a corpus scenario is judged against that cell's row).
  */
-export function scenarioWhatIf(scenario: Pick<Scenario, 'cca' | 'hugepages'>, revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode | undefined {
+export function scenarioWhatIf(scenario: Pick<Scenario, 'cca' | 'hugepages' | 'inPlace'>, revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode | undefined {
   if (scenario.hugepages !== undefined) return 'hugepages';
+  if (scenario.inPlace === true) return 'in-place';
   return revision.arm?.rmm === 'v1.0' && (scenario.cca?.granules_per_page ?? 1) > 1 ? '4k-guard-lifted' : undefined;
 }

@@ -63,7 +63,7 @@ export const BUGS = {
     title: 'mmap_lock taken (GUP, copy_from_user) under the filemap invalidate lock: AB-BA with the in-place fault path',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'GUP hoisted above the lock in RFC v1, merged per page in v7.0',
-    reach: { kind: 'what-if', mode: 'in-place', how: 'a host fault on a guest_memfd mapping takes the invalidate lock under mmap_lock only with in-place conversion (not merged; kernel-facts §1.7, §1.8)' },
+    reach: { kind: 'what-if', mode: 'in-place', how: 'a host fault on a guest_memfd mapping takes the invalidate lock under mmap_lock only with in-place conversion (not merged; kernel-facts §1.7, §1.8); before v6.18 no SNP/TDX guest_memfd can be mapped, and from v6.18 its fault is SIGBUS before any lock' },
     signatures: [
       'lock-order/cycle@kvm_gmem_fault_user_mapping',
     ],

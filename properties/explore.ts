@@ -4,6 +4,7 @@ import { runScenario, type RunResult } from '../model/scenario/runScenario.js';
 import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { scenarioArb } from '../generators/scenario.js';
+import { gmemApiOf } from './oracle/generations.js';
 import { blame, frameText } from './crash.js';
 import { coverageObserver, type Coverage } from './coverage.js';
 import { watch, type Invariant, type Violation } from './Invariant.js';
@@ -103,8 +104,9 @@ function modelErrorOf(run: RunResult): string | undefined {
   return `${c.name}: ${c.message} at ${b.at === undefined ? '?' : frameText(b.at)}${near}, in operation #${run.crash?.opIndex ?? '?'}\n${c.stack}`;
 }
 
-function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision' | 'whatIf'>): fc.Arbitrary<Scenario> {
-  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf);
+/** The scenarios a cell draws: its backend's, on machines its revision's kernel (or its what-if) accepts. */
+export function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision' | 'whatIf'>): fc.Arbitrary<Scenario> {
+  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf, gmemApiOf(spec.revision, false) === 'A2');
 }
 
 /** The op index at which `scenario` shows `key` on `revision`, or undefined. */

@@ -23,8 +23,9 @@ const MAX_ROUNDS = 8;
  * one page, and drop a populate's first pages (its source moving with it); move sources to an earlier buffer and destinations to where an earlier populate
  * wrote or to a page nobody maps; make an SNP populate a ZERO page (no source); drop an unused
  * guest_memfd (renumbering the files after it); bind two adjacent memslots' range with the
- * first alone; zero undefined-behaviour values; use fewer granules per page and a PMD-order
- * folio before a PUD-order one; keeping every change
+ * first alone; zero undefined-behaviour values; create guest_memfds without flags; use fewer
+ * granules per page, a PMD-order folio before a PUD-order one, and the revision's own kernel
+ * before the in-place what-if's; keeping every change
  * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
  */
@@ -47,6 +48,8 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
       if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
     }
     smallerMachine(tryWith, () => s);
+    // The revision's own kernel before the in-place what-if's (reach.ts labels what is left).
+    if (s.inPlace === true) tryWith({ ...s, inPlace: undefined });
     smallerFolio(tryWith, () => s);
     if (JSON.stringify(s, jsonReplacer) === before) break;
   }
@@ -182,6 +185,9 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   }
   const cleared = cur().ops[i];
   if (cleared?.kind === 'mmap' && cleared.holes.length > 0) tryWith(replace({ ...cleared, holes: [] }));
+  // A guest_memfd without flags, which every generation creates (GUEST_MEMFD_FLAG_MMAP only
+  // from v6.18).
+  if (cleared?.kind === 'create_guest_memfd' && cleared.flags !== 0n) tryWith(replace({ ...cleared, flags: 0n }));
   // Sources moved to a buffer mapped earlier (same offset in the page), so a mapping that only
   // one populate read from can go: two populates of one buffer are smaller than of two.
   const withSource = cur().ops[i];

@@ -1,6 +1,8 @@
 import type { Revision } from '../model/revisions/Revision.js';
 import type { Fault, Scenario } from '../model/scenario/Scenario.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
 import { scenarioWhatIf, type WhatIfMode } from '../model/whatIf.js';
+import { gmemApiOf } from './oracle/generations.js';
 
 /**
  * What it takes to reach a finding on a real machine. The model can drive every path; a kernel
@@ -80,16 +82,21 @@ function faultNeed(f: Fault): Need | undefined {
  * plans and machine. The minimizer drops every fault a finding does not need, so on a shrunk
  * counterexample this is what the finding takes.
  */
-export function scenarioNeeds(scenario: Scenario, revision: Partial<Pick<Revision, 'arm'>>): Need[] {
+export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'> & Partial<Pick<Revision, 'arm' | 'derivedFrom'>>): Need[] {
   const needs = new Map<string, Need>();
   const add = (n: Need | undefined): void => {
     if (n !== undefined) needs.set(`${n.kind}:${n.what}`, n);
   };
   for (const op of scenario.ops) {
-    // guest_memfd faults in a CoCo VM exist only with in-place conversion (not merged;
-    // kernel-facts §1.7, §5.2): mmap() of an SNP/TDX/realm guest_memfd is refused before it.
-    if (op.kind === 'gmem_user_fault') add({ kind: 'what-if', mode: 'in-place', what: 'a host fault on a guest_memfd mapping' });
     if ('faults' in op) for (const f of op.faults ?? []) add(faultNeed(f));
+  }
+  // The in-place what-if's machine differs from the revision's own in the host fault path on a
+  // guest_memfd mapping (it takes the invalidate lock, kernel-facts §1.7, §5.2) and, on a tree
+  // before v6.18, in creating a guest_memfd that can be mmap()ed at all.
+  if (scenario.inPlace === true) {
+    const a1 = gmemApiOf(revision, false) === 'A1';
+    const uses = scenario.ops.some((op) => op.kind === 'gmem_user_fault' || (a1 && op.kind === 'create_guest_memfd' && (op.flags & BigInt(GUEST_MEMFD_FLAG_MMAP)) !== 0n));
+    if (uses) add({ kind: 'what-if', mode: 'in-place', what: 'a guest_memfd mapping of the confidential VM and the in-place fault path' });
   }
   // kvm_init_rme() of the RMM v1.0 series accepts only 4K hosts (model/whatIf.ts).
   if (scenarioWhatIf(scenario, revision) === '4k-guard-lifted') {

@@ -73,7 +73,7 @@ export interface BugReach {
  * with it (a debug-configuration bug's trigger needs only userspace: its damage is what the
  * configuration shows); otherwise the counterexample speaks for itself.
  */
-export function findingReach(scenario: Scenario, revision: Partial<Pick<Revision, 'arm'>>, declared?: Reach): FindingReach {
+export function findingReach(scenario: Scenario, revision: Pick<Revision, 'id'> & Partial<Pick<Revision, 'arm' | 'derivedFrom'>>, declared?: Reach): FindingReach {
   const needs = scenarioNeeds(scenario, revision);
   if (declared !== undefined && agreesWith(declared, needs)) {
     return { kind: declared.kind, ...(declared.kind === 'what-if' ? { mode: declared.mode } : {}), label: declaredLabel(declared), needs: needsText(needs) };

@@ -19,8 +19,8 @@ describe('gmemcheck list', () => {
     expect(doc).toMatchObject({ backends: expect.any(Array) as unknown, revisions: expect.any(Array) as unknown, properties: expect.any(Array) as unknown });
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
     // Eighteen revision × backend cells, the 4K-guard-lifted cells of rme-v9 and rme-v12, and
-    // the fifteen hugepages cells of the x86 revisions.
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 35);
+    // the fifteen hugepages and fifteen in-place cells of the x86 revisions.
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 50);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'snp', revision: 'rfc-v1', whatIf: 'hugepages', cell: 'rfc-v1 [hugepages]', expected: 'violated', bugs: ['B5'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));
@@ -49,7 +49,7 @@ describe('the matrix legend', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(/^known bugs that take a what-if mode \(\d+\):$/);
     expect(r.out).toContain('  B2              what-if: in-place: mmap_lock taken');
-    expect(r.out).toContain('expected in: snp/paolo-v1, snp/v6.17, snp/kvm-x86-next-2025.11.07, tdx/v6.17, tdx/kvm-x86-next-2025.11.07');
+    expect(r.out).toContain('expected in: snp/paolo-v1 [in-place], snp/v6.17 [in-place], snp/kvm-x86-next-2025.11.07 [in-place], tdx/v6.17 [in-place], tdx/kvm-x86-next-2025.11.07 [in-place]');
     expect(r.out).not.toContain('  G4 ');
     const doc = JSON.parse((await run('list', '--reach', 'firmware', '--json')).out) as { bugs: { id: string; reach: { kind: string } }[] };
     expect(doc.bugs.map((b) => b.id)).toContain('G4');

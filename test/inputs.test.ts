@@ -182,6 +182,19 @@ describe('operations belong to the scenario\'s backend', () => {
     expect(() => loadCorpusFile(file)).toThrow('scenario.launch: launch is for snp and tdx (a realm is created by its own op, arm_realm_create)');
   });
 
+  test('the in-place what-if is for snp and tdx, and not together with hugepages', () => {
+    const cca = edited(B3, (e) => {
+      e.scenario.backend = 'cca';
+      (e.scenario as { inPlace?: true }).inPlace = true;
+    });
+    expect(() => loadCorpusFile(cca)).toThrow('scenario.inPlace: the in-place what-if is modelled for snp and tdx only');
+    const both = edited(B3, (e) => {
+      (e.scenario as { inPlace?: true }).inPlace = true;
+      (e.scenario as { hugepages?: { order: number } }).hugepages = { order: 2 };
+    });
+    expect(() => loadCorpusFile(both)).toThrow('scenario.inPlace: a scenario runs one what-if machine: in-place or hugepages, not both');
+  });
+
   test('every operation kind is common or exactly one backend\'s', () => {
     const kinds = scenarioSchema.shape.ops.element.options.map((o) => o.shape.kind.value);
     const owners = (k: Op['kind']) => [...(GENERIC_OPS.includes(k) ? ['common'] : []), ...Object.values(BACKENDS).filter((b) => b.ops.includes(k)).map((b) => b.id)];

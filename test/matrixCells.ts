@@ -48,7 +48,7 @@ export function matrixSuite(backend: BackendId): void {
             // (that the label is reached at all is checked on the corpus, test/corpus.test.ts).
             const needs = scenarioNeeds(finding.counterexample, revision);
             // A default cell runs only machines the revision's kernel accepts.
-            if (whatIf === undefined) expect(needs.filter((n) => n.kind === 'what-if' && n.mode !== 'in-place'), `${finding.key} in ${revision.id}'s default cell`).toEqual([]);
+            if (whatIf === undefined) expect(needs.filter((n) => n.kind === 'what-if'), `${finding.key} in ${revision.id}'s default cell`).toEqual([]);
             if (bug.reach !== undefined) expect(atLeast(bug.reach, needs), `${bug.id} is labelled ${declaredLabel(bug.reach)}, but ${finding.key} takes only: ${needsText(needs)}`).toBe(true);
           }
           for (const { finding, bug } of j.known) {

@@ -44,9 +44,15 @@ describe('what a scenario takes', () => {
     expect(reachOf(scenarioNeeds(tdx, rev('kvm-x86-next'))).kind).toBe('firmware');
   });
 
-  test('a host fault on a guest_memfd mapping needs in-place conversion; with a firmware failure too, the what-if wins', () => {
+  test('a host fault on a guest_memfd mapping is a what-if only on the in-place machine; with a firmware failure too, the what-if wins', () => {
     const s = scenario('snp', [...setupOps(), { kind: 'gmem_user_fault', guest_memfd: 1, offset: 0 }, launchUpdate({ faults: [{ kind: 'fw', cmd: 'RMPUPDATE', condition: 'rmp_inuse', nth: 1 }] })]);
-    expect(reachOf(scenarioNeeds(s, v70))).toEqual({ kind: 'what-if', mode: 'in-place' });
+    expect(reachOf(scenarioNeeds({ ...s, inPlace: true }, v70))).toEqual({ kind: 'what-if', mode: 'in-place' });
+    // v7.0's own fault path: SIGBUS before any lock, which userspace reaches by itself.
+    expect(reachOf(scenarioNeeds(s, v70)).kind).toBe('firmware');
+    // Before v6.18 the in-place machine differs already in the mmap()able guest_memfd it creates.
+    const created = scenario('snp', [{ kind: 'create_guest_memfd', size: 8192n, flags: 1n }]);
+    expect(reachOf(scenarioNeeds({ ...created, inPlace: true }, rev('v6.17')))).toEqual({ kind: 'what-if', mode: 'in-place' });
+    expect(scenarioNeeds({ ...created, inPlace: true }, v70)).toEqual([]);
   });
 
   test('several granules per page: a what-if for the RMM v1.0 series (4K hosts only), a real machine for RMM v2.0', () => {

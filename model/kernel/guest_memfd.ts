@@ -1,17 +1,18 @@
-import { EINVAL, ENODEV, EOPNOTSUPP } from './errno.js';
+import { EINVAL, EOPNOTSUPP } from './errno.js';
 import type { Impl } from './bind.js';
 import type { KernelServices } from './Kernel.js';
 import { KVM, type Kvm, type KvmMemorySlot } from './services/kvmcore.js';
 import type { GmemBindFns } from './guest_memfd_bind.js';
-import { as_loff_t, u64, u64_test, u64ToNumber } from './u64.js';
+import type { GmemCreateFns } from './guest_memfd_create.js';
+import type { GmemFaultFns } from './guest_memfd_fault.js';
 
 /**
  * guest_memfd code that no modelled revision changes (the populate path lives in the
  * revisions), mirrored from kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd4e7bbed05481fd358ed47396930b7d1a.
- * The mmap fault handler is the in-place conversion series' form (it takes the invalidate lock
- * shared, https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com/):
- * the populate-path rework was motivated by exactly that lock order, so every revision is checked
- * against it. VFS plumbing (inodes, fops, the bindings xarray's RCU) is not modelled.
+ * What the generations write differently has a form per generation that each revision's table
+ * names: kvm_gmem_bind() (guest_memfd_bind.ts), kvm_gmem_create() (guest_memfd_create.ts) and the
+ * host fault path (guest_memfd_fault.ts). VFS plumbing (inodes, fops, the bindings xarray's RCU)
+ * is not modelled.
  */
 export const GUEST_MEMFD_FLAG_MMAP = 1 << 0;
 export const GUEST_MEMFD_FLAG_INIT_SHARED = 1 << 1;
@@ -24,11 +25,11 @@ export interface GmemArchHooks {
   kvm_arch_gmem_invalidate(start: number, end: number): void;
   /** kvm_mmu_unmap_gfn_range() for the gfns of an invalidated range. */
   kvm_mmu_unmap_gfn_range(kvm: Kvm, start: number, end: number): void;
+  /** Whether a guest_memfd of `kvm` may start shared (GUEST_MEMFD_FLAG_INIT_SHARED, v6.18+). */
+  kvm_arch_supports_gmem_init_shared(kvm: Kvm): boolean;
 }
 
 export interface GmemCommonFns {
-  /** KVM_CREATE_GUEST_MEMFD: returns the new file handle or -errno. */
-  kvm_gmem_create(kvm: Kvm, size: u64, flags: u64): number;
   kvm_gmem_unbind(slot: KvmMemorySlot): void;
   kvm_gmem_get_index(slot: KvmMemorySlot, gfn: number): number;
   kvm_gmem_fallocate(file: number, mode: number, offset: number, len: number): number;
@@ -38,28 +39,13 @@ export interface GmemCommonFns {
   /** f_op->release of the last file reference; eviction of the inode follows. */
   kvm_gmem_release(file: number): void;
   kvm_gmem_free_folio(folio: number): void;
-  /** vm_ops->fault for a user mmap of the guest_memfd, as in the in-place conversion series. */
-  kvm_gmem_fault_user_mapping(file: number, pgoff: number): number;
 }
 
-export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns & GmemBindFns;
+export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns & GmemBindFns & GmemCreateFns & GmemFaultFns;
 
 export const VM_FAULT_SIGBUS = 0x0002;
-export const VM_FAULT_LOCKED = 0x0200;
 
 export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
-  kvm_gmem_create(k, _kvm, args_size, args_flags) {
-    // `loff_t size = args->size; u64 flags = args->flags;`: the size's sign and every flag bit count.
-    const size = as_loff_t(args_size);
-    const valid = u64(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
-    if (u64_test(args_flags, ~valid)) return -EINVAL;
-    // kvm_arch_supports_gmem_init_shared() is false for SEV-SNP and TDX VMs.
-    if (u64_test(args_flags, u64(GUEST_MEMFD_FLAG_INIT_SHARED))) return -EINVAL;
-    if (size <= 0n || size % BigInt(k.PAGE_SIZE) !== 0n) return -EINVAL;
-    // A page-aligned size below 2^63 is exactly a double (at most 51 significant bits).
-    return k.gmem_file_create(Number(size), u64ToNumber(args_flags));
-  },
-
   // Shared by every generation: its forms differ only for a file being closed (ae431059e75d,
   // v6.18: unbind even then; kvm-x86 takes no file reference), which the model never interleaves.
   // Erasing never allocates, so none checks xa_store_range()'s result.
@@ -113,16 +99,5 @@ export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
   kvm_gmem_free_folio(k, folio) {
     const pfn = k.folio_file_pfn(folio, 0);
     k.kvm_arch_gmem_invalidate(pfn, pfn + k.folio_nr_pages(folio));
-  },
-
-  kvm_gmem_fault_user_mapping(k, file, pgoff) {
-    if ((k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_MMAP) === 0) return -ENODEV;
-    k.filemap_invalidate_lock_shared(file);
-    // kvm_gmem_is_shared_mem(): never, for SEV-SNP and TDX VMs (no INIT_SHARED, no conversion).
-    const ret = (k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_INIT_SHARED) === 0 || pgoff * k.PAGE_SIZE >= k.gmem_file_size(file)
-      ? VM_FAULT_SIGBUS
-      : VM_FAULT_LOCKED;
-    k.filemap_invalidate_unlock_shared(file);
-    return ret;
   },
 };

@@ -15,6 +15,8 @@ import {
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
@@ -58,7 +60,7 @@ export interface GmemGetPfnFns {
   kvm_gmem_get_pfn(kvm: Kvm, slot: KvmMemorySlot, gfn: number, out: GmemPfnPage): number;
 }
 
-export interface V611Fns extends GmemV611Fns, GmemBindFns {
+export interface V611Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
@@ -291,6 +293,10 @@ export const gmemGetPfnOld: Impl<GmemGetPfnFns, KvmMainK & GmemV611Fns & GmemGet
 export const v611Fns: Impl<V611Fns, K> = {
   // The loff_t bind of v6.8 .. v7.0 (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // v6.18+: GUEST_MEMFD_FLAG_MMAP for every VM, and a fault without INIT_SHARED is SIGBUS before any
+  // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
 
   ...gmemV611,
 

@@ -17,6 +17,8 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulate
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { gmemV70, type GetPfnOutV70, type kvm_gmem_populate_cb_v70 } from './v7.0.js';
 import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 
 /**
  * The newest kvm-x86 trees (2026): v7.0 plus "guest_memfd fixes for bind and populate"
@@ -35,7 +37,7 @@ export interface GmemNextFns {
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, may_writeback_src: boolean, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
 }
 
-export interface NextFns extends GmemNextFns, GmemBindFns, Pick<SevVmsaFns, 'sev_es_sync_vmsa' | 'snp_launch_update_vmsa'> {
+export interface NextFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, Pick<SevVmsaFns, 'sev_es_sync_vmsa' | 'snp_launch_update_vmsa'> {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v70;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v70;
@@ -98,6 +100,10 @@ export const gmemNext: Impl<GmemNextFns, KvmMainK & GmemNextFns> = {
 export const nextFns: Impl<NextFns, K> = {
   // kvm-x86@5e38e1bd: the uoff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindUoff.kvm_gmem_bind,
+  // v6.18+: GUEST_MEMFD_FLAG_MMAP for every VM, and a fault without INIT_SHARED is SIGBUS before any
+  // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
 
   ...gmemNext,
 

@@ -9,7 +9,7 @@ import { IS_ALIGNED } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { sevCommon } from '../backends/snp/sev.js';
-import { gmemCommon } from '../kernel/guest_memfd.js';
+import { gmemCreateV618 } from '../kernel/guest_memfd_create.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 
 /**
@@ -145,7 +145,7 @@ export const MUTANTS: readonly Mutant[] = [
   // A u64 field taken into a narrower type before its check: what JavaScript's bitwise
   // operators did to every u64 until the model held them as bigint.
   onNext('flags-int', 'kvm_gmem_create() takes the u64 flags into an unsigned int: bits 32-63 are cut off before the check, so bit 32 is accepted', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
-    kvm_gmem_create: (k, kvm, size, flags) => gmemCommon.kvm_gmem_create(k, kvm, size, BigInt.asUintN(32, flags)),
+    kvm_gmem_create: (k, kvm, size, flags) => gmemCreateV618.kvm_gmem_create(k, kvm, size, BigInt.asUintN(32, flags)),
   }),
   onNext('unaligned-uaddr-efault', 'snp_launch_update() answers an unaligned uaddr with -EFAULT, not the -EINVAL of S2.1', { invariant: 'functional-spec', messageId: 'wrongErrno' }, {
     snp_launch_update(k, kvm, argp) {

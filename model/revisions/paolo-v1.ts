@@ -11,6 +11,8 @@ import {
   SEV_CMD_SNP_PAGE_RECLAIM, SEV_RET_INVALID_PARAM, SVM_VCPU0, type KvmSevCmd, type KvmSevSnpLaunchUpdate,
 } from '../backends/snp/uapi.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_0097f9df } from './v6.17.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
@@ -37,7 +39,7 @@ interface PfnOrder {
   max_order: number;
 }
 
-export interface PaoloV1Fns extends GmemBindFns {
+export interface PaoloV1Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns {
   kvm_gmem_get_folio(inode: number, index: number, prepare: boolean): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, gfn: number, out: PfnOrder, prepare: boolean): number;
   __kvm_gmem_punch_hole(inode: number, offset: number, len: number): number;
@@ -56,6 +58,10 @@ type K = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
 
 export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // No guest_memfd flag for a VM with private memory, so no host mapping of its guest_memfd
+  // (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV68.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemNoMmap.kvm_gmem_fault_user_mapping,
 
   // ---- virt/kvm/guest_memfd.c: v1 03/11, 06/11, 07/11, 08/11, 09/11 (20240404185034.3184582-{4,7,8,9,10}-pbonzini@redhat.com) ----
 

@@ -14,6 +14,8 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../bac
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_old, tdx_vcpu_init_mem_region_old } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
@@ -40,7 +42,7 @@ export interface GetPfnOutRfc {
   max_order: number;
 }
 
-export interface RfcV1Fns extends GmemBindFns {
+export interface RfcV1Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutRfc): number;
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_rfc_v1, opaque: PopulateOpaque): number;
@@ -55,6 +57,10 @@ type K = X86K & RfcV1Fns;
 export const rfcV1Fns: Impl<RfcV1Fns, K> = {
   // RFC v1 applies to a v6.18-era tree: the loff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // v6.18+: GUEST_MEMFD_FLAG_MMAP for every VM, and a fault without INIT_SHARED is SIGBUS before any
+  // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
 
   // ---- virt/kvm/guest_memfd.c (1/3 + 3/3) ----
 

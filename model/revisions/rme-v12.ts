@@ -10,6 +10,8 @@ import { opaqueAs, type Revision } from './Revision.js';
 import { gmemV611, type GmemV611Fns, type kvm_gmem_populate_cb_v611 } from './kvm-x86-next-2025.11.07.js';
 import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, rmeUnmapWalk, type RmeDataPageFns, type RmeLifecycleFns } from './rme-v9.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 
 /**
  * rme-v12: the series' v12 (2025-12-17), 20/46 "arm64: RMI: Allow populating initial contents",
@@ -22,7 +24,7 @@ import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
  * int and writes nothing back. The realm lifecycle is v9's (RMM 1.0); the stage-2 unmap is v9's
  * without the page reference v9 dropped there.
  */
-export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns, GmemBindFns {
+export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns, GmemBindFns, GmemCreateFns, GmemFaultFns {
   realm_destroy_private_granule(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
   realm_unmap_private_page(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
   realm_unmap_private_range(kvm: Kvm, start: number, end: number): void;
@@ -41,6 +43,10 @@ type K = ArmK & RmeV12Fns;
 export const rmeV12Fns: Impl<RmeV12Fns, K> = {
   // v12 applies to v6.19-rc: the loff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // v6.18+: GUEST_MEMFD_FLAG_MMAP for every VM, and a fault without INIT_SHARED is SIGBUS before any
+  // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
 
   ...gmemV611,
   ...rmeDataPage,

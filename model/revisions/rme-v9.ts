@@ -10,6 +10,8 @@ import { RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS
 import type { Revision } from './Revision.js';
 import { gmemGetPfnOld, gmemV611, type GmemGetPfnFns, type GmemPfnPage, type GmemV611Fns } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 
 /**
  * rme-v9: Steven Price's KVM RME series v9 (2025-06-11), 19/43 "arm64: RME: Allow populating
@@ -36,7 +38,7 @@ export interface ArmRmePopulateRealm {
   flags: number;
 }
 
-export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns {
+export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns, GmemCreateFns, GmemFaultFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_populate_realm(kvm: Kvm, args: ArmRmePopulateRealm): number;
@@ -211,6 +213,10 @@ export const rmeUnmapWalk: Impl<RmeUnmapWalkFns, ArmK & RmeUnmapWalkFns & { real
 export const rmeV9Fns: Impl<RmeV9Fns, K> = {
   // v9 applies to v6.16-rc: the loff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // No guest_memfd flag for a VM with private memory, so no host mapping of its guest_memfd
+  // (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV68.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemNoMmap.kvm_gmem_fault_user_mapping,
 
   ...gmemV611,
   ...rmeDataPage,

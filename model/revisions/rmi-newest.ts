@@ -14,6 +14,8 @@ import { opaqueAs, type Revision } from './Revision.js';
 import { gmemNext, type GmemNextFns } from './kvm-x86-next.js';
 import type { kvm_gmem_populate_cb_v70, GetPfnOutV70 } from './v7.0.js';
 import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemFaultInPlace, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 
 /**
  * rmi-newest: the newest stored Arm CCA tree, kamalca/linux:arch/arm64/kvm/rmi.c@845841b280d36f9c462522a9c0e17450c7d85252
@@ -27,7 +29,7 @@ import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
  * free_folio/invalidate hook and no KVM_GENERIC_MEMORY_ATTRIBUTES: guest_memfd tracks private
  * memory itself.
  */
-export interface RmiNewestFns extends GmemNextFns, GmemBindFns {
+export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_arm_rmi_populate(kvm: Kvm, args: KvmArmRmiPopulate): number;
@@ -50,6 +52,10 @@ type K = ArmK & RmiNewestFns;
 export const rmiNewestFns: Impl<RmiNewestFns, K> = {
   // kamalca/linux:virt/kvm/guest_memfd.c@6f122715: the uoff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindUoff.kvm_gmem_bind,
+  // v6.18+ flags, and the fault path of the in-place conversion series this tree carries (it
+  // takes the invalidate lock under mmap_lock; model/kernel/guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemFaultInPlace.kvm_gmem_fault_user_mapping,
 
   ...gmemNext,
 

@@ -13,6 +13,8 @@ import {
 import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type TdxGmemPostPopulateArg, type Vcpu } from '../backends/tdx/uapi.js';
 import { PFERR_GUEST_FINAL_MASK, PFERR_PRIVATE_ACCESS, tdxV616, type TdxV616Fns } from '../backends/tdx/tdx_v6_16.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import {
   gmemGetPfnOld, gmemV611, v611Fns, type GetPfnOut, type GmemV611Fns, type kvm_gmem_populate_cb_v611,
@@ -35,7 +37,7 @@ import {
  * with the pre-5b66e335 guard and the pre-6.18 name kvm_slot_can_be_private() (research:
  * the 5b66e335 diff, https://lore.kernel.org/all/20250919211649.1575654-1-seanjc@google.com/).
  */
-export interface V617Fns extends GmemV611Fns, GmemBindFns, TdxV616Fns {
+export interface V617Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns, TdxV616Fns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
@@ -101,6 +103,10 @@ export function snp_launch_update_0097f9df<Cb>(k: SnpLaunchUpdateK<Cb>, kvm: Kvm
 
 export const v617Fns: Impl<V617Fns, K> = {
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // No guest_memfd flag for a VM with private memory, so no host mapping of its guest_memfd
+  // (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV68.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemNoMmap.kvm_gmem_fault_user_mapping,
   ...gmemV611,
   ...gmemGetPfnOld,
   ...tdxV616,

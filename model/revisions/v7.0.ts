@@ -15,6 +15,8 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, type KvmTdxCmd, type Vcpu } from '../bac
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { tdx_vcpu_init_mem_region_old } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
+import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 
 /**
  * v7.0: Roth v3 as applied to kvm-x86 `gmem` and merged for 7.0 ("KVM guest_memfd changes for
@@ -39,7 +41,7 @@ export interface GetPfnOutV70 {
   pfn: number;
 }
 
-export interface V70Fns extends GmemBindFns {
+export interface V70Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutV70): number;
   __kvm_gmem_populate(kvm: Kvm, slot: KvmMemorySlot, file: number, gfn: number, src_page: number, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
@@ -122,6 +124,10 @@ export const gmemV70: Impl<GmemV70Fns, KvmMainK & GmemV70Fns> = {
 export const v70Fns: Impl<V70Fns, K> = {
   // v7.0: the loff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindLoff.kvm_gmem_bind,
+  // v6.18+: GUEST_MEMFD_FLAG_MMAP for every VM, and a fault without INIT_SHARED is SIGBUS before any
+  // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
+  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
+  kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
 
   ...gmemV70,
 

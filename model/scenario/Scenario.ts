@@ -31,6 +31,13 @@ export interface Scenario {
    */
   readonly hugepages?: { readonly order: number } | undefined;
   /**
+   * The in-place what-if (model/whatIf.ts; x86 only): the kernel has the in-place conversion
+   * series applied, so a guest_memfd of the confidential VM may be mmap()ed and a host fault on it
+   * takes the invalidate lock (model/kernel/guest_memfd_fault.ts, gmemInPlaceWhatIf). Absent on
+   * every machine a merged kernel gives.
+   */
+  readonly inPlace?: true | undefined;
+  /**
    * Where the launch sequence stands when the ops begin. Absent: the VMM has already run
    * KVM_SEV_SNP_LAUNCH_START (SNP) or KVM_TDX_INIT_VCPU on vCPU 0 (TDX), as every VMM does before
    * it loads the image. `not_started`: the VM (on TDX the TD, after KVM_TDX_INIT_VM) exists but
@@ -133,7 +140,7 @@ export type Op =
   | { readonly kind: 'arm_realm_activate'; readonly faults: readonly Fault[] }
   /** fallocate(FALLOC_FL_PUNCH_HOLE) on a guest_memfd. */
   | { readonly kind: 'punch_hole'; readonly guest_memfd: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
-  /** Userspace touches an mmap()ed guest_memfd page (the in-place conversion fault path). */
+  /** Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree (model/kernel/guest_memfd_fault.ts). */
   | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
   /** close() of the VM fd: memslots go away, the VM is destroyed. */
   | { readonly kind: 'close_vm' }

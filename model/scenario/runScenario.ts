@@ -127,6 +127,7 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   const backend = backendById(scenario.backend);
   const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
   w.gmemHugeOrder = scenario.hugepages?.order ?? 0;
+  w.gmemInPlace = scenario.inPlace === true;
   const observers = options.observers ?? [];
   for (const o of observers) {
     const ev = o.event?.bind(o);

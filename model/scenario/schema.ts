@@ -71,6 +71,7 @@ export const scenarioSchema = z
     ub: z.record(z.string(), int),
     cca: z.strictObject({ granules_per_page: z.union([z.literal(1), z.literal(4), z.literal(16)]), rtt_depth: int.min(0).max(3) }).optional(),
     hugepages: z.strictObject({ order: int.min(1) }).optional(),
+    inPlace: z.literal(true).optional(),
     launch: z.literal('not_started').optional(),
   })
   .superRefine((s, ctx) => {
@@ -80,6 +81,8 @@ export const scenarioSchema = z
     else for (const p of scenarioLimitProblems(asScenario(s))) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
     if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
     if (s.launch !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['launch'], message: 'launch is for snp and tdx (a realm is created by its own op, arm_realm_create)' });
+    if (s.inPlace !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'the in-place what-if is modelled for snp and tdx only' });
+    if (s.inPlace !== undefined && s.hugepages !== undefined) ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'a scenario runs one what-if machine: in-place or hugepages, not both' });
     if (s.hugepages !== undefined) {
       const pmd = s.geometry.pmd_order;
       if (s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['hugepages'], message: 'the hugepages what-if is modelled for snp and tdx only' });

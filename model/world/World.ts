@@ -65,6 +65,8 @@ export interface World {
    * 0 on every machine a merged kernel gives: single pages only.
    */
   gmemHugeOrder: number;
+  /** The in-place what-if (model/whatIf.ts): the kernel has the in-place conversion series applied. */
+  gmemInPlace: boolean;
 }
 
 export interface WorldHooks {
@@ -96,6 +98,7 @@ export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record
     work: { done: 0, limit: OP_WORK_LIMIT },
     crashStack: undefined,
     gmemHugeOrder: 0,
+    gmemInPlace: false,
   };
 }
 

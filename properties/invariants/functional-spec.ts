@@ -4,7 +4,7 @@ import { errnoName } from '../../model/kernel/errno.js';
 import { hashBytes } from '../../model/world/hash.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import type { World } from '../../model/world/World.js';
-import { SPECS, generationOf, predictGeneric, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
+import { SPECS, generationOf, gmemApiOf, predictGeneric, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
 import type { Generation } from '../oracle/generations.js';
 import { folioOf } from '../../model/kernel/services/filemap.js';
 import { DOC, type Row } from '../oracle/rows.js';
@@ -97,12 +97,13 @@ export const functionalSpec = defineInvariant({
         fwFailed = [];
         granted.clear();
         buggedBefore = w.kvm.vm_bugged;
-        const gen = ctx.revision === undefined ? undefined : generationOf(ctx.revision, backend.id);
-        if (gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return;
+        const revision = ctx.revision;
+        const gen = revision === undefined ? undefined : generationOf(revision, backend.id);
+        if (revision === undefined || gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return;
         const spec = SPECS[gen];
         const req = backend.populateRequest(op, w.geo.page_size);
         if (req === undefined) {
-          generic = predictGeneric(op, w, backend.id);
+          generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace));
           return;
         }
         if (spec.backend !== backend.id) return;

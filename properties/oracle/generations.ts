@@ -55,3 +55,23 @@ export function generationOf(revision: RevisionLike, backend: BackendId): Genera
   if (backend === 'cca' && own === undefined && revision.arm !== undefined) return ARM_UAPI_GENERATION[revision.arm.uapi];
   return parent[backend];
 }
+
+/**
+ * api.rst's KVM_CREATE_GUEST_MEMFD as a revision's tree has it, for a VM with private memory:
+ * A1 (v6.8 .. v6.17: no flag is defined for it, the code's valid flags are none) or A2 (v6.18+:
+ * KVM_CAP_GUEST_MEMFD_FLAGS, GUEST_MEMFD_FLAG_MMAP for every VM, INIT_SHARED where the arch
+ * allows it). The in-place what-if runs a tree with the in-place series applied, which builds
+ * on A2 (model/whatIf.ts). Must agree with each revision's kvm_gmem_create() form
+ * (model/kernel/guest_memfd_create.ts); test/invariants/functional-spec.test.ts checks it.
+ */
+export type GmemApi = 'A1' | 'A2';
+
+const GMEM_API_A1: ReadonlySet<string> = new Set(['paolo-v1', 'v6.17', 'rme-v9']);
+
+/** The guest_memfd uAPI `revision` is held to (A2 for a module derived from nothing built in). */
+export function gmemApiOf(revision: RevisionLike, inPlace: boolean): GmemApi {
+  if (inPlace) return 'A2';
+  const base = MUTANTS.find((m) => m.id === revision.id)?.base ?? revision.id;
+  const known = GENERATIONS[base] !== undefined ? base : revision.derivedFrom;
+  return known !== undefined && GMEM_API_A1.has(known) ? 'A1' : 'A2';
+}

@@ -4,6 +4,7 @@ import type { BackendId, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../../model/world/privacy.js';
 import type { World } from '../../model/world/World.js';
+import type { GmemApi } from './generations.js';
 import { GENERIC, type Row } from './rows.js';
 
 /**
@@ -31,7 +32,7 @@ export interface GenericPrediction {
   readonly underFault?: readonly number[];
 }
 
-export function predictGeneric(op: Op, w: World, backend: BackendId): GenericPrediction | undefined {
+export function predictGeneric(op: Op, w: World, backend: BackendId, gmemApi: GmemApi): GenericPrediction | undefined {
   const ps = w.geo.page_size;
   switch (op.kind) {
     case 'set_memory_attributes': {
@@ -61,6 +62,7 @@ export function predictGeneric(op: Op, w: World, backend: BackendId): GenericPre
       const ioctl = 'KVM_CREATE_GUEST_MEMFD';
       // flags is a u64 (every bit counts); size is a u64 the document calls "size in bytes" and the
       // code reads as loff_t: above 2^63 - 1 it is negative, so invalid (G.3).
+      if (gmemApi === 'A1' && op.flags !== 0n) return { ioctl, row: GENERIC['G.6'], ret: [-EINVAL] };
       if ((op.flags & ~BigInt(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)) !== 0n) return { ioctl, row: GENERIC['G.2'], ret: [-EINVAL] };
       if ((op.flags & BigInt(GUEST_MEMFD_FLAG_INIT_SHARED)) !== 0n) return backend === 'cca' ? undefined : { ioctl, row: GENERIC['G.5'], ret: [-EINVAL] };
       if (op.size <= 0n || op.size >= 1n << 63n || op.size % BigInt(ps) !== 0n) return { ioctl, row: GENERIC['G.3'], ret: [-EINVAL] };

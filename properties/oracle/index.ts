@@ -20,7 +20,7 @@ export const SPECS: Readonly<Record<Generation, PopulateSpec>> = {
   RN: rnSpec,
 };
 
-export { generationOf, GENERATIONS, ARM_UAPI_GENERATION, type Generation } from './generations.js';
+export { generationOf, gmemApiOf, GENERATIONS, ARM_UAPI_GENERATION, type Generation, type GmemApi } from './generations.js';
 export { predictGeneric, type GenericPrediction } from './generic.js';
 export { ALL_ROWS, type Row } from './rows.js';
 export type { PopulateSpec, Prediction } from './spec.js';

@@ -10,7 +10,7 @@ import type { BackendId, Op, Scenario } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { runWithInvariant } from '../../properties/check.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
-import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
+import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, gmemApiOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
 import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
@@ -382,7 +382,7 @@ describe('the specification, row by row: the condition predicts the documented r
 
 describe('the VM ioctls, row by row', () => {
   const w = runScenario(scenario('snp', S), rev('kvm-x86-next')).world;
-  const row = (op: Op) => predictGeneric(op, w, 'snp');
+  const row = (op: Op) => predictGeneric(op, w, 'snp', 'A2');
   test.each([
     ['MA.2', { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0n, flags: 1n }, [-EINVAL]],
     ['MA.3', { kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 1n, flags: 0n }, [-EINVAL]],
@@ -412,8 +412,24 @@ describe('the VM ioctls, row by row', () => {
     expect(row(op)).toMatchObject({ row: { id }, ret });
   });
 
+  test('before KVM_CAP_GUEST_MEMFD_FLAGS (A1) every flag is -EINVAL, MMAP too (G.6)', () => {
+    for (const flags of [1n, 2n, 1n << 32n]) expect(predictGeneric({ kind: 'create_guest_memfd', size: BigInt(PS), flags }, w, 'snp', 'A1')).toMatchObject({ row: { id: 'G.6' }, ret: [-EINVAL] });
+    expect(predictGeneric({ kind: 'create_guest_memfd', size: BigInt(PS), flags: 0n }, w, 'snp', 'A1')).toMatchObject({ row: { id: 'G.1' }, ret: 'fd' });
+  });
+
+  // The table the generators and the oracle read agrees with each revision's kvm_gmem_create()
+  // form, and the in-place what-if lifts A1's refusal.
+  test.each(REVISIONS.flatMap((r) => r.backends.map((b) => [r.id, b] as const)))('%s on %s: GUEST_MEMFD_FLAG_MMAP accepted exactly where gmemApiOf() says A2', (id, backend) => {
+    const on = (inPlace: boolean) => {
+      const sc = backend === 'cca' ? ccaScenario([{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 1n }]) : { ...scenario(backend, [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 1n }]), ...(inPlace ? { inPlace: true as const } : {}) };
+      return runScenario(sc, rev(id)).results[0]?.ret;
+    };
+    expect(on(false) === -EINVAL ? 'A1' : 'A2').toBe(gmemApiOf(rev(id), false));
+    if (backend !== 'cca') expect(on(true)).toBeGreaterThan(0);
+  });
+
   test('the in-place trees\' attributes are not judged', () => {
     const wn = runScenario(ccaScenario(C), rev('rmi-newest')).world;
-    expect(predictGeneric({ kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0n, flags: 1n }, wn, 'cca')).toBeUndefined();
+    expect(predictGeneric({ kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0n, flags: 1n }, wn, 'cca', 'A2')).toBeUndefined();
   });
 });

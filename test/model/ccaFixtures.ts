@@ -4,7 +4,6 @@ import { RMI_GRANULE_DELEGATE } from '../../model/backends/cca/rmi/RMI_GRANULE_D
 import { RMI_REALM_CREATE } from '../../model/backends/cca/rmi/RMI_REALM.js';
 import { createCcaState } from '../../model/backends/cca/state.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
-import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { kernelServices, type KernelServices } from '../../model/kernel/Kernel.js';
 import { allocPage } from '../../model/kernel/pages.js';
 import type { Fault, Op, Scenario } from '../../model/scenario/Scenario.js';
@@ -83,7 +82,7 @@ export interface CcaSetupOptions {
 export function ccaSetupOps(o: CcaSetupOptions = {}): Op[] {
   const slotPages = o.slotPages ?? SLOT_PAGES;
   const ops: Op[] = [
-    { kind: 'create_guest_memfd', size: BigInt((slotPages + 1) * PS), flags: BigInt(GUEST_MEMFD_FLAG_MMAP) },
+    { kind: 'create_guest_memfd', size: BigInt((slotPages + 1) * PS), flags: 0n },
     {
       kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS,
       memory_size: slotPages * PS, userspace_addr: SRC, guest_memfd: GMEM, guest_memfd_offset: 0n,

@@ -2,7 +2,6 @@ import type { Geometry } from '../../model/geometry.js';
 import { kernelServices, type KernelServices } from '../../model/kernel/Kernel.js';
 import { createSnpState } from '../../model/backends/snp/state.js';
 import { createTdxState } from '../../model/backends/tdx/state.js';
-import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { KVM_SEV_SNP_PAGE_TYPE_NORMAL } from '../../model/backends/snp/uapi.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION } from '../../model/backends/tdx/uapi.js';
 import type { BackendId, Fault, Op, Scenario } from '../../model/scenario/Scenario.js';
@@ -42,7 +41,7 @@ export function setupOps(o: SetupOptions = {}): Op[] {
   const pgoff = o.pgoff ?? 0;
   const priv = o.private === undefined ? ([0, slotPages] as const) : o.private;
   const ops: Op[] = [
-    { kind: 'create_guest_memfd', size: BigInt((slotPages + pgoff + 1) * PS), flags: BigInt(o.gmemFlags ?? GUEST_MEMFD_FLAG_MMAP) },
+    { kind: 'create_guest_memfd', size: BigInt((slotPages + pgoff + 1) * PS), flags: BigInt(o.gmemFlags ?? 0) },
     {
       kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS,
       memory_size: slotPages * PS, userspace_addr: 0x7f00_0000_0000, guest_memfd: GMEM, guest_memfd_offset: BigInt(pgoff * PS),

@@ -13,6 +13,7 @@ import { sevCommon, type SnpK } from './sev.js';
 import { sevVmsa } from './sev_vmsa.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
+import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
 import { kernelServices } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
@@ -28,6 +29,8 @@ const SEV_FD = 3;
 const snpArchHooks: Impl<GmemArchHooks, SnpK & GmemArchHooks> = {
   kvm_arch_gmem_invalidate: (k, start, end) => k.sev_gmem_invalidate(start, end),
   kvm_mmu_unmap_gfn_range: () => undefined,
+  // arch/x86/kvm/x86.c (v6.18+): `!kvm_arch_has_private_mem(kvm)`, false for every VM modelled.
+  kvm_arch_supports_gmem_init_shared: () => false,
 };
 
 export const snpBackend: BackendModel = {
@@ -35,7 +38,7 @@ export const snpBackend: BackendModel = {
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
   createState: (scenario) => createSnpState(scenario.launch !== 'not_started'),
   boot(w, revision) {
-    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, sevVmsa, snpArchHooks, revision.fns]);
+    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, sevVmsa, snpArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     // KVM_CREATE_VCPU before the scenario: vCPU 0 and its VMSA page.
     k.sev_vcpu_create(SVM_VCPU0);
     return {

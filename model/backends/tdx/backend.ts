@@ -17,6 +17,7 @@ import { createTdxState } from './state.js';
 import { tdxCommon, type TdxK } from './tdx.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
+import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
 import { kernelServices } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
@@ -26,6 +27,8 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0 } from './uapi.js';
 const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
   kvm_arch_gmem_invalidate: () => undefined,
   kvm_mmu_unmap_gfn_range: (k, kvm, start, end) => k.tdx_zap_private_range(kvm, start, end),
+  // arch/x86/kvm/x86.c (v6.18+): `!kvm_arch_has_private_mem(kvm)`, false for every VM modelled.
+  kvm_arch_supports_gmem_init_shared: () => false,
 };
 
 export const tdxBackend: BackendModel = {
@@ -33,7 +36,7 @@ export const tdxBackend: BackendModel = {
   title: 'Intel TDX (KVM_TDX_INIT_MEM_REGION)',
   createState: (scenario) => createTdxState(scenario.launch !== 'not_started'),
   boot(w, revision) {
-    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns]);
+    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     return {
       k,
       runOp(op) {
