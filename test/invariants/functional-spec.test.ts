@@ -3,6 +3,7 @@ import { backendById } from '../../model/backends/registry.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
 import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
+import { gmemCreateV618 } from '../../model/kernel/guest_memfd_create.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
@@ -182,6 +183,14 @@ invariantCases(functionalSpec, {
       name: 'injected: guest_memfd flags cut to 32 bits, so bit 32 is accepted where G.2 says -EINVAL',
       revision: mutant('kvm-x86-next+flags-int'),
       scenario: scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: (1n << 32n) | 1n }]),
+      messageId: 'wrongErrno',
+      opIndex: 0,
+    },
+    {
+      // What the model did to every revision until stop 21: one kvm_gmem_create() for all trees.
+      name: 'v6.17 with v6.18\'s kvm_gmem_create(): an mmap()able guest_memfd created where G.6 says -EINVAL',
+      revision: { ...rev('v6.17'), id: 'v6.17-with-v6.18-create', derivedFrom: 'v6.17', fns: { ...rev('v6.17').fns, kvm_gmem_create: gmemCreateV618.kvm_gmem_create } },
+      scenario: scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 1n }]),
       messageId: 'wrongErrno',
       opIndex: 0,
     },
