@@ -52,7 +52,17 @@ export function ccaFaultPlanArb(granulesPerPage: number, rmm: RmmVersion): fc.Ar
     { arbitrary: fw(c.undelegate, 'gran_gpt'), weight: 3 },
     { arbitrary: fw(c.destroy, 'rmm_defect'), weight: 2 },
     { arbitrary: rtt, weight: 2 },
-    { arbitrary: fc.record({ n: fc.constantFrom(1, 2), site: fc.constantFrom('kmalloc' as const, 'folio' as const) }).map(({ n, site }): Fault => ({ kind: 'alloc', site, nth: n })), weight: 3 },
+    // Allocation failures: a kmalloc() (first or second), or the folio of the op's first page
+    // more often than of its second: most populates reach one fresh folio before they stop, so
+    // a plan for the second seldom fires (rme-v9 reached no folio failure in 1000 runs under
+    // seed 15 when both were equally likely; about 5 a seed, now about 9).
+    {
+      arbitrary: fc.oneof(
+        { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'alloc', site: 'kmalloc', nth: n })), weight: 2 },
+        { arbitrary: fc.constantFrom(1, 1, 2).map((n): Fault => ({ kind: 'alloc', site: 'folio', nth: n })), weight: 2 },
+      ),
+      weight: 3,
+    },
     { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'gup', nth: n, result: 'efault' })), weight: 2 },
     { arbitrary: fc.constantFrom(1, 2).map((n): Fault => ({ kind: 'signal', nth: n })), weight: 1 },
   );
