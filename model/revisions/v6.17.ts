@@ -36,6 +36,9 @@ import {
  * guest_memfd.c of v6.16/v6.17 is torvalds/linux:virt/kvm/guest_memfd.c@0f94e51b5320eacccc2626ab70b8d7e705332334
  * with the pre-5b66e335 guard and the pre-6.18 name kvm_slot_can_be_private() (research:
  * the 5b66e335 diff, https://lore.kernel.org/all/20250919211649.1575654-1-seanjc@google.com/).
+ * That snapshot is already v6.18-rc2's in kvm_gmem_create() and the fault path (INIT_SHARED,
+ * kvm_gmem_get_supported_flags()); v6.16/v6.17 still had `valid_flags = 0` and no .mmap, which
+ * the table below takes (gmemCreateV68, gmemNoMmap).
  */
 export interface V617Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns, TdxV616Fns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
