@@ -19,6 +19,8 @@ import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { BUGS, type KnownBug } from '../properties/bugs.js';
 import { bugForSignature, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
+import { breaksKey } from '../properties/expectations.js';
+import { signatureMatches } from '../properties/signature.js';
 import type { DetectResult, DetectTask } from './detectTask.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 
@@ -67,7 +69,7 @@ for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
 }
 // Injected bugs: found (by the message they must break with) under how many seeds.
 for (const m of MUTANTS) {
-  for (const backend of m.backends) rows.set(`${backend}/${m.id}/*`, { backend, revision: m.id, bug: `injected:${m.id}`, key: `${m.breaks.invariant}/${m.breaks.messageId}@*`, firsts: [], sizes: [] });
+  for (const backend of m.backends) rows.set(`${backend}/${m.id}/*`, { backend, revision: m.id, bug: `injected:${m.id}`, key: breaksKey(m), firsts: [], sizes: [] });
 }
 const unexpected = new Map<string, number>();
 const consequenceOverBound: string[] = [];
@@ -75,7 +77,7 @@ for (const res of results) {
   const mutant = MUTANTS.find((m) => m.id === res.revision);
   if (mutant !== undefined) {
     const row = rows.get(`${res.backend}/${mutant.id}/*`);
-    const hit = res.findings.filter((f) => f.key.startsWith(`${mutant.breaks.invariant}/${mutant.breaks.messageId}@`));
+    const hit = row === undefined ? [] : res.findings.filter((f) => signatureMatches(row.key, f.key));
     const first = hit.reduce((m, f) => Math.min(m, f.firstRun), Infinity);
     if (row !== undefined && hit[0] !== undefined) {
       row.firsts.push(first);
@@ -84,8 +86,11 @@ for (const res of results) {
     continue;
   }
   const cell = cellName(res.revision, res.whatIf);
+  // A row listed with a wildcard (`wrongErrno[*]`) is found by every finding it covers: it counts
+  // once per seed, at the earliest of them, and its size is the largest.
+  const hits = new Map<Row, { first: number; ops: number; pages: number }>();
   for (const f of res.findings) {
-    const row = rows.get(`${res.backend}/${cell}/${f.key}`);
+    const row = rows.get(`${res.backend}/${cell}/${f.key}`) ?? [...rows.values()].find((r) => r.backend === res.backend && r.revision === cell && signatureMatches(r.key, f.key));
     const inv = f.key.slice(0, f.key.indexOf('/'));
     // A tolerated consequence (MAY) is neither required nor unexpected; its size is bounded all the same.
     const e = expectation(inv, res.backend, res.revision, res.whatIf);
@@ -100,8 +105,12 @@ for (const res of results) {
       unexpected.set(k, (unexpected.get(k) ?? 0) + 1);
       continue;
     }
-    row.firsts.push(f.firstRun);
-    row.sizes.push({ ops: f.ops, pages: f.pages });
+    const h = hits.get(row);
+    hits.set(row, h === undefined ? { first: f.firstRun, ops: f.ops, pages: f.pages } : { first: Math.min(h.first, f.firstRun), ops: Math.max(h.ops, f.ops), pages: Math.max(h.pages, f.pages) });
+  }
+  for (const [row, h] of hits) {
+    row.firsts.push(h.first);
+    row.sizes.push({ ops: h.ops, pages: h.pages });
   }
 }
 const pct = (xs: number[], p: number) => {

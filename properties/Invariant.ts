@@ -25,6 +25,12 @@ export interface Violation {
    * the violation's signature (signature.ts).
    */
   readonly site: string;
+  /**
+   * The documented condition it is about, where one message id covers many (the functional
+   * oracle's row: `S2.2`), so that a second bug answering another condition wrongly at the same
+   * function is a signature of its own and not hidden behind the first.
+   */
+  readonly detail?: string;
 }
 
 export interface MonitorHooks<M extends string> {
@@ -33,8 +39,8 @@ export interface MonitorHooks<M extends string> {
   opEnd?(result: OpResult, w: World, backend: BackendModel, report: Reporter<M>): void;
 }
 
-/** Reports a violation; `site` overrides where it arose (see Violation.site). */
-export type Reporter<M extends string> = (messageId: M, values: MessageValues, site?: string) => void;
+/** Reports a violation; `site` overrides where it arose (see Violation.site); `detail`, see Violation.detail. */
+export type Reporter<M extends string> = (messageId: M, values: MessageValues, site?: string, detail?: string) => void;
 
 /**
  * What a monitor may know of its run besides the world: the revision under check, by the
@@ -87,10 +93,10 @@ export function watch(inv: Invariant, ctx: RunContext = {}): InvariantRun {
   let backend: BackendModel | undefined;
   // Set while an event is being judged: the kernel function executing is where it arose.
   let during: World | undefined;
-  const report: Reporter<string> = (messageId, values, site) => {
+  const report: Reporter<string> = (messageId, values, site, detail) => {
     const template = inv.messages[messageId] ?? messageId;
     const executing = during === undefined ? 'userspace' : currentSite(during);
-    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex, site: site ?? (executing === 'userspace' ? opSite : executing) });
+    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex, site: site ?? (executing === 'userspace' ? opSite : executing), ...(detail === undefined ? {} : { detail }) });
   };
   const observer: RunObserver = {
     opBegin(index, op, w, b) {

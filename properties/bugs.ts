@@ -5,7 +5,7 @@
  * numbering for the rest (found by the suite, or reported on the lists after §6 was written).
  */
 import type { Reach } from './reach.js';
-import type { SignatureKey } from './signature.js';
+import { parseSignature, type SignatureKey } from './signature.js';
 
 export interface KnownBug {
   readonly id: string;
@@ -84,7 +84,7 @@ export const BUGS = {
       'measurement/mismatch@tdx_init_mem_region',
       'src-offset-straddling/wrongByte@tdx_init_mem_region',
       // source_addr 0 "adds" from a wild pointer where T1 documents (by its code) -EFAULT.
-      'functional-spec/wrongErrno@tdx_init_mem_region',
+      'functional-spec/wrongErrno[T.8]@tdx_init_mem_region',
       'functional-spec/populatedCount@tdx_init_mem_region',
     ],
     maxOps: 5,
@@ -126,7 +126,7 @@ export const BUGS = {
       'source-write-permission/writeWithoutFollWrite@sev_gmem_post_populate',
       'source-write-permission/notDirtied@sev_gmem_post_populate',
       // S2.8: the newest code pins a CPUID source for write, so a read-only one fails (-EIO); v7.0 populates it.
-      'functional-spec/wrongErrno@snp_launch_update',
+      'functional-spec/wrongErrno[S2.8]@snp_launch_update',
       'functional-spec/populatedCount@snp_launch_update',
     ],
     maxOps: 5,
@@ -139,7 +139,7 @@ export const BUGS = {
     status: 'fixed by kvm-x86 eba85fee7fc6 ("KVM: guest_memfd: Treat memslot binding offset+size as unsigned values", uoff_t; selftest b408b52e7111), backported to 7.1.y',
     reach: { kind: 'userspace', how: 'KVM_SET_USER_MEMORY_REGION2 with a guest_memfd_offset in [2^63 - memory_size, 2^63 - PAGE_SIZE]' },
     signatures: [
-      'functional-spec/wrongErrno@set_user_memory_region2',
+      'functional-spec/wrongErrno[M.4]@set_user_memory_region2',
     ],
     maxOps: 2,
     maxPages: 0,
@@ -151,7 +151,7 @@ export const BUGS = {
     status: 'open in every merged tree (kvm-x86 5e38e1bd, kamalca 6f122715): the roll-back (Ackerley Tng, v2 3/5) was skipped on apply on 2026-05-27 and lives only in sean-jc/linux@046bca20',
     reach: { kind: 'debug', config: 'CONFIG_FAILSLAB', how: 'an xarray node allocation that fails (GFP_KERNEL slab: fault injection)' },
     signatures: [
-      'functional-spec/wrongState@set_user_memory_region2',
+      'functional-spec/wrongState[M.1]@set_user_memory_region2',
     ],
     maxOps: 2,
     maxPages: 0,
@@ -168,7 +168,7 @@ export const BUGS = {
     signatures: [
       'warn-reachable/warnWithoutFault@tdx_mem_page_add',
       // T.8: v7.0 answers a NULL source with -EOPNOTSUPP; v2 with the -EIO of the dead VM.
-      'functional-spec/wrongErrno@tdx_init_mem_region',
+      'functional-spec/wrongErrno[T.8]@tdx_init_mem_region',
     ],
     maxOps: 4,
     maxPages: 1,
@@ -194,7 +194,7 @@ export const BUGS = {
     signatures: [
       'warn-reachable/warnWithoutFault@sev_gmem_post_populate',
       // S2.2: the newest code answers uaddr 0 with -EINVAL up front; v7.0 lets it into kvm_gmem_populate() (-EIO, through the WARN or a page check).
-      'functional-spec/wrongErrno@snp_launch_update',
+      'functional-spec/wrongErrno[S2.2]@snp_launch_update',
     ],
     maxOps: 4,
     maxPages: 1,
@@ -461,8 +461,10 @@ export const BUGS = {
       'warn-reachable/warnWithoutFault@kvm_gmem_populate',
       'functional-spec/touchedPastCount@snp_launch_update',
       'functional-spec/touchedPastCount@tdx_init_mem_region',
-      'functional-spec/wrongErrno@snp_launch_update',
-      'functional-spec/wrongErrno@tdx_init_mem_region',
+      // The pages populated past the request then answer the next populate of them under whatever
+      // condition it meets, whichever row of the oracle ([*]).
+      'functional-spec/wrongErrno[*]@snp_launch_update',
+      'functional-spec/wrongErrno[*]@tdx_init_mem_region',
       'functional-spec/populatedCount@snp_launch_update',
       'functional-spec/notPopulated@snp_launch_update',
       'measurement/extra@snp_launch_update',
@@ -505,9 +507,10 @@ export const BUGS = {
     signatures: [
       'functional-spec/markedPrepared@snp_launch_update',
       'functional-spec/markedPrepared@tdx_init_mem_region',
-      // The rest of the folio then refused: -EEXIST for a page never populated.
-      'functional-spec/wrongErrno@snp_launch_update',
-      'functional-spec/wrongErrno@tdx_init_mem_region',
+      // The rest of the folio then refused: -EEXIST for a page never populated, under whichever row
+      // predicted that call (a full, truncated or stopped range: [*]).
+      'functional-spec/wrongErrno[*]@snp_launch_update',
+      'functional-spec/wrongErrno[*]@tdx_init_mem_region',
       'functional-spec/populatedCount@snp_launch_update',
       'functional-spec/populatedCount@tdx_init_mem_region',
     ],
@@ -611,7 +614,8 @@ export const BUGS = {
       'functional-spec/touchedPastCount@snp_launch_update',
       'return-value-contract/measuredPastCount@snp_launch_update',
       'return-value-contract/pastCountTouched@snp_launch_update',
-      'functional-spec/wrongErrno@snp_launch_update',
+      // A page of the folio refused with -EEXIST, under whichever row predicted the call ([*]).
+      'functional-spec/wrongErrno[*]@snp_launch_update',
       'functional-spec/populatedCount@snp_launch_update',
     ],
     maxOps: 5,
@@ -699,5 +703,5 @@ export type BugId = keyof typeof BUGS;
 
 /** The message ids a bug's signatures use. */
 export function bugMessageIds(bug: KnownBug): string[] {
-  return [...new Set(bug.signatures.map((k) => k.slice(k.indexOf('/') + 1, k.indexOf('@'))))];
+  return [...new Set(bug.signatures.flatMap((k) => parseSignature(k)?.messageId ?? []))];
 }

@@ -1,11 +1,12 @@
 import type { Revision } from '../model/revisions/Revision.js';
-import { MUTANTS } from '../model/revisions/mutants.js';
+import { MUTANTS, type Mutant } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import type { KnownBug } from './bugs.js';
 import { expectation, judgeAgainst, type CellJudgement, type Expectation } from './matrix.js';
 import type { Finding } from './explore.js';
+import type { SignatureKey } from './signature.js';
 
 /**
  * What a cell is expected to do, for any revision a check can run: a built-in revision has its
@@ -23,6 +24,11 @@ export interface CellExpectation {
   readonly unspecified?: true;
 }
 
+/** The signature an injected bug must be found by: its message (with its row, if it names one) at any function. */
+export function breaksKey(m: Pick<Mutant, 'breaks'>): SignatureKey {
+  return `${m.breaks.invariant}/${m.breaks.messageId}[${m.breaks.detail ?? '*'}]@*`;
+}
+
 export function expectedFor(revision: Pick<Revision, 'id' | 'derivedFrom'>, invariant: string, backend: BackendId, whatIf?: WhatIfMode): CellExpectation {
   const mutant = MUTANTS.find((m) => m.id === revision.id);
   if (mutant !== undefined) {
@@ -33,7 +39,7 @@ export function expectedFor(revision: Pick<Revision, 'id' | 'derivedFrom'>, inva
       title: mutant.description,
       link: 'model/revisions/mutants.ts',
       status: 'injected to show the invariant can fail',
-      signatures: [`${invariant}/${mutant.breaks.messageId}@*`],
+      signatures: [breaksKey(mutant)],
       maxOps: 6,
       maxPages: 8,
     };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Revision } from '../model/revisions/Revision.js';
-import { runScenario, type RunResult } from '../model/scenario/runScenario.js';
+import { runScenario, type RunObserver, type RunResult } from '../model/scenario/runScenario.js';
 import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { scenarioArb } from '../generators/scenario.js';
@@ -87,9 +87,9 @@ export interface Judged {
   readonly modelError: string | undefined;
 }
 
-export function judge(scenario: Scenario, revision: Revision, invariants: readonly Invariant[], opts: { coverage?: Coverage; traceCalls?: boolean } = {}): Judged {
+export function judge(scenario: Scenario, revision: Revision, invariants: readonly Invariant[], opts: { coverage?: Coverage; traceCalls?: boolean; observers?: readonly RunObserver[] } = {}): Judged {
   const watched = invariants.map((inv) => watch(inv, { revision }));
-  const observers = [...watched.map((w) => w.observer), ...(opts.coverage === undefined ? [] : [coverageObserver(opts.coverage)])];
+  const observers = [...watched.map((w) => w.observer), ...(opts.coverage === undefined ? [] : [coverageObserver(opts.coverage)]), ...(opts.observers ?? [])];
   const run = runScenario(scenario, revision, { observers, traceCalls: opts.traceCalls === true });
   const violations = watched.flatMap((w) => w.violations).sort((a, b) => a.opIndex - b.opIndex);
   return { violations, run, modelError: modelErrorOf(run) };

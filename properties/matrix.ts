@@ -2,7 +2,7 @@ import type { BackendId } from '../model/scenario/Scenario.js';
 import { cellName, type WhatIfMode } from '../model/whatIf.js';
 import { BUGS, type BugId, type KnownBug } from './bugs.js';
 import type { Finding } from './explore.js';
-import { siteBackend, type SignatureKey } from './signature.js';
+import { signatureMatches, siteBackend, type SignatureKey } from './signature.js';
 
 /**
  * The expected verdict of every cell: invariant × backend × revision. A cell names the known
@@ -209,15 +209,22 @@ export function expectation(invariant: string, backend: BackendId, revision: str
 }
 
 /**
- * Every expected (or tolerated) bug a signature belongs to, required ones first. A bug's
- * `inv/msg@*` matches any site. Two bugs of a cell can share a signature: on paolo-v1 a page
- * the undo freed (G20) comes back as the next populate's folio and is leaked again, at the same
- * site as G27's second leak of the VMSA.
+ * Every expected (or tolerated) bug a signature belongs to: those listing it exactly before those
+ * covering it by a wildcard, then required ones first (a bug's listed signatures cover it as
+ * signatureMatches() says). Two bugs of a cell can share a signature: on
+ * paolo-v1 a page the undo freed (G20) comes back as the next populate's folio and is leaked
+ * again, at the same site as G27's second leak of the VMSA.
  */
 export function bugsForSignature(e: Expectation, key: SignatureKey | undefined): KnownBug[] {
-  if (key === undefined || e.excluded.includes(key)) return [];
-  const anySite = `${key.slice(0, key.indexOf('@'))}@*`;
-  return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated].filter((b) => b.signatures.includes(key) || b.signatures.includes(anySite));
+  if (key === undefined || e.excluded.some((k) => signatureMatches(k, key))) return [];
+  // A bug that lists the finding's own row comes before one that covers it by `[*]`: B3's
+  // source_addr 0 (T.8) in a hugepages cell is B3's, tolerated there, not B6's.
+  const wildcards = (b: KnownBug): number => Math.min(...b.signatures.filter((k) => signatureMatches(k, key)).map((k) => k.split('*').length - 1));
+  return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated]
+    .filter((b) => b.signatures.some((k) => signatureMatches(k, key)))
+    .map((b) => ({ b, w: wildcards(b) }))
+    .sort((x, y) => x.w - y.w)
+    .map((x) => x.b);
 }
 
 /** The bug a signature is reported under: the first of bugsForSignature(). */

@@ -28,6 +28,8 @@ export interface FindingReport {
   readonly signature: string;
   readonly invariant: string;
   readonly messageId: string;
+  /** The documented condition it is about (the oracle's row), part of the signature. */
+  readonly detail?: string;
   readonly site: string;
   /** `known`: a bug the cell expects; `new`: nothing in the matrix explains it. */
   readonly status: 'known' | 'new';
@@ -149,6 +151,7 @@ function findingReport(f: Finding, x: Exploration, revision: Revision, ref: Revi
     signature: f.key,
     invariant: f.signature.invariant,
     messageId: f.signature.messageId,
+    ...(f.signature.detail === undefined ? {} : { detail: f.signature.detail }),
     site: f.signature.site,
     status: bug === undefined ? 'new' : 'known',
     ...(bug === undefined ? {} : { bug }),

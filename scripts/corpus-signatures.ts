@@ -22,6 +22,7 @@ import { CELL_RUNS, explore } from '../properties/explore.js';
 import { bugForSignature, expectation, expectedSignatures } from '../properties/matrix.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { INVARIANTS } from '../properties/registry.js';
+import { signatureMatches } from '../properties/signature.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 
 const { values, positionals } = parseArgs({ options: { seeds: { type: 'string' }, rerecord: { type: 'boolean' } }, allowPositionals: true });
@@ -52,17 +53,22 @@ for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
     const wanted = new Set(INVARIANTS.flatMap((inv) => expectedSignatures(expectation(inv.id, backend, revision.id, whatIf), inv.id, backend)));
     for (const seed of seeds) {
       const have = recorded(backend, revision.id);
-      const todo = [...wanted].filter((k) => !have.has(k));
+      const todo = [...wanted].filter((k) => ![...have].some((h) => signatureMatches(k, h)));
       if (todo.length === 0) break;
       const x = explore({ backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants: INVARIANTS, runs: CELL_RUNS[backend], seed });
-      for (const f of x.findings.filter((g) => todo.includes(g.key))) {
+      const saved = new Set<string>();
+      for (const f of x.findings.filter((g) => todo.some((k) => signatureMatches(k, g.key)))) {
+        // One witness for a wildcard signature is enough.
+        const listed = todo.find((k) => signatureMatches(k, f.key)) ?? f.key;
+        if (saved.has(listed)) continue;
+        saved.add(listed);
         const bug = bugForSignature(expectation(f.signature.invariant, backend, revision.id, whatIf), f.key);
-        const saved = saveEntry(dir, findingEntry({ backend, revision: revision.id, signature: f.key, ...f.signature, message: f.violation.message, bug: bug?.id, scenario: f.counterexample }));
-        console.log(`${backend}/${revision.id} ${f.key}: ${saved.kind} ${saved.file} (seed ${seed})`);
+        const entry = saveEntry(dir, findingEntry({ backend, revision: revision.id, signature: f.key, ...f.signature, message: f.violation.message, bug: bug?.id, scenario: f.counterexample }));
+        console.log(`${backend}/${revision.id} ${f.key}: ${entry.kind} ${entry.file} (seed ${seed})`);
       }
     }
     const have = recorded(backend, revision.id);
-    for (const k of wanted) if (!have.has(k)) missing.push(`${backend}/${cellName(revision.id, whatIf)} ${k}`);
+    for (const k of wanted) if (![...have].some((h) => signatureMatches(k, h))) missing.push(`${backend}/${cellName(revision.id, whatIf)} ${k}`);
   }
 }
 console.log(missing.length === 0 ? 'every expected signature has a corpus scenario' : `no scenario found for:\n  ${missing.join('\n  ')}`);

@@ -3,7 +3,9 @@ import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import { whatIfCellsOf } from '../model/whatIf.js';
 import { explore, scenarioSize } from '../properties/explore.js';
+import { breaksKey } from '../properties/expectations.js';
 import { expectation } from '../properties/matrix.js';
+import { signatureMatches } from '../properties/signature.js';
 import { INVARIANTS, invariantById } from '../properties/registry.js';
 import { cellRuns, suiteSeed } from './suite.js';
 
@@ -14,12 +16,12 @@ import { cellRuns, suiteSeed } from './suite.js';
 describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
   for (const m of MUTANTS) {
     for (const backend of m.backends) {
-      test(`${m.id} on ${backend} breaks ${m.breaks.invariant} (${m.breaks.messageId})`, () => {
+      test(`${m.id} on ${backend} breaks ${m.breaks.invariant} (${m.breaks.messageId}${m.breaks.detail === undefined ? '' : `[${m.breaks.detail}]`})`, () => {
         const invariant = invariantById(m.breaks.invariant);
         if (invariant === undefined) throw new Error(`unknown invariant ${m.breaks.invariant}`);
-        const message = `${m.breaks.invariant}/${m.breaks.messageId}@`;
-        const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => k.startsWith(message), untilFirst: true });
-        const caught = x.findings.filter((f) => f.signature.messageId === m.breaks.messageId);
+        const wanted = breaksKey(m);
+        const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => signatureMatches(wanted, k), untilFirst: true });
+        const caught = x.findings.filter((f) => signatureMatches(wanted, f.key));
         expect(caught.map((f) => f.key), `found instead: ${x.findings.map((f) => f.key).join(', ')}`).not.toEqual([]);
         for (const f of caught) expect(scenarioSize(f.counterexample).ops, f.key).toBeLessThanOrEqual(6);
       });

@@ -11,6 +11,7 @@ import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { sevCommon } from '../backends/snp/sev.js';
 import { gmemCreateV618 } from '../kernel/guest_memfd_create.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
+import { v7_0, v70Fns, type V70Fns } from './v7.0.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -19,13 +20,17 @@ import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
  */
 export interface Mutant extends Revision {
   readonly base: string;
-  /** The invariant it must break and one message id it must break it with. */
-  readonly breaks: { readonly invariant: string; readonly messageId: string };
+  /**
+   * The invariant it must break and one message id it must break it with, and where the message
+   * carries one, the detail (the oracle row) that tells it from the base revision's own bugs.
+   */
+  readonly breaks: { readonly invariant: string; readonly messageId: string; readonly detail?: string };
   readonly description: string;
 }
 
 type NextK = X86K & NextFns;
 type RfcK = X86K & RfcV1Fns;
+type V70K = X86K & V70Fns;
 /** Kernel functions below the revision a mutant may also replace. */
 type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create'>;
 
@@ -154,6 +159,24 @@ export const MUTANTS: readonly Mutant[] = [
       return nextFns.snp_launch_update(k, kvm, argp);
     },
   }, ['snp']),
+  // A second wrong answer on a revision that already has one: v7.0 answers uaddr 0 wrongly (G3,
+  // S2.2); this answers a LAUNCH_UPDATE before LAUNCH_START wrongly too (S1.17). Both are
+  // wrongErrno at snp_launch_update(); only the row in the signature keeps the second from
+  // passing as the first (a module derived from v7.0 with this change held until it did).
+  {
+    ...v7_0,
+    id: 'v7.0+no-context-check',
+    title: 'v7.0 snp_launch_update() without the !sev->snp_context check: a LAUNCH_UPDATE before LAUNCH_START goes on to the firmware, where S1.17 says -EINVAL',
+    description: 'v7.0 snp_launch_update() without the !sev->snp_context check: a LAUNCH_UPDATE before LAUNCH_START goes on to the firmware, where S1.17 says -EINVAL',
+    base: v7_0.id,
+    backends: ['snp'],
+    breaks: { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'S1.17' },
+    fns: {
+      ...v70Fns,
+      // v7.0's own function, seeing a kernel where the context always looks created.
+      snp_launch_update: (k: V70K, kvm, argp) => v70Fns.snp_launch_update(Object.assign(Object.create(k) as V70K, { sev_snp_context: () => true }), kvm, argp),
+    } satisfies Impl<V70Fns, V70K>,
+  },
   {
     ...rfc_v1,
     id: 'rfc-v1+straddle-same-page',

@@ -61,6 +61,7 @@ export interface FoundSignature {
   readonly signature: string;
   readonly invariant: string;
   readonly messageId: string;
+  readonly detail?: string;
   readonly site: string;
   readonly message: string;
   /** The known bug it belongs to, or undefined for a new finding. */
@@ -76,7 +77,7 @@ export interface FoundSignature {
 export function findingEntry(f: FoundSignature): CorpusEntry {
   const origin = { kind: 'found' as const, revision: f.revision, property: f.invariant, bug: f.bug ?? 'new', signature: f.signature };
   return {
-    name: `${f.backend}-${f.revision}-${f.invariant}-${f.messageId}-${f.site}`.toLowerCase().replace(/[^a-z0-9.+-]/g, '-'),
+    name: `${f.backend}-${f.revision}-${f.invariant}-${f.messageId}${f.detail === undefined ? '' : `-${f.detail}`}-${f.site}`.toLowerCase().replace(/[^a-z0-9.+-]/g, '-'),
     about: `${f.revision} on ${f.backend}: ${f.signature}: ${f.message}`,
     origin,
     scenario: f.scenario,

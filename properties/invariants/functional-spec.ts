@@ -1,10 +1,10 @@
-import { defineInvariant, type MessageValues } from '../Invariant.js';
+import { defineInvariant, type MessageValues, type Reporter } from '../Invariant.js';
 import type { BackendModel, PopulateRequest } from '../../model/backends/Backend.js';
 import { errnoName } from '../../model/kernel/errno.js';
 import { hashBytes } from '../../model/world/hash.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import type { World } from '../../model/world/World.js';
-import { SPECS, generationOf, gmemApiOf, predictGeneric, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
+import { predictCall, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
 import type { Generation } from '../oracle/generations.js';
 import { folioOf } from '../../model/kernel/services/filemap.js';
 import { DOC, type Row } from '../oracle/rows.js';
@@ -35,6 +35,11 @@ import { gfnFolioPfn } from '../views.js';
  * KVM_SET_USER_MEMORY_REGION2 with a guest_memfd, fallocate(PUNCH_HOLE)) are held to it exactly,
  * when no fault fired. A revision with no built-in id and no `derivedFrom` gets no verdict: which
  * document it implements is unknown. A dead or closed VM answers every ioctl alike: no verdict.
+ *
+ * A wrong answer (wrongErrno, wrongState) carries the rows that decide the call as its
+ * signature's detail (`wrongErrno[S2.2]@snp_launch_update`): each documented condition answered
+ * wrongly is a bug of its own, and a known one (G3's uaddr 0 on v7.0) does not hide another at
+ * the same ioctl. The other messages judge pages, whatever row predicted the call: no detail.
  */
 type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'notUptodate' | 'touchedPastCount' | 'markedPrepared' | 'markedUptodate' | 'unexpectedErrno' | 'wrongState';
 
@@ -97,18 +102,10 @@ export const functionalSpec = defineInvariant({
         fwFailed = [];
         granted.clear();
         buggedBefore = w.kvm.vm_bugged;
-        const revision = ctx.revision;
-        const gen = revision === undefined ? undefined : generationOf(revision, backend.id);
-        if (revision === undefined || gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return;
-        const spec = SPECS[gen];
-        const req = backend.populateRequest(op, w.geo.page_size);
-        if (req === undefined) {
-          generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace));
-          return;
-        }
-        if (spec.backend !== backend.id) return;
-        const pred = spec.predict(op, w, backend);
-        if (pred.kind === 'none') return;
+        const call = predictCall(op, w, backend, ctx.revision);
+        if (call?.kind === 'generic') generic = call.generic;
+        if (call?.kind !== 'populate') return;
+        const { spec, pred, req } = call;
         const before: PageBefore[] = [];
         // Under the hugepages what-if a call can reach the rest of a huge folio past the pages
         // asked for (B6, B9): those are judged as pages past the count too.
@@ -138,7 +135,7 @@ export const functionalSpec = defineInvariant({
           if (!pred.ret.includes(ret)) {
             judged = false;
             if (ret >= 0 && pred.ret.every((x) => x >= 0)) report('populatedCount', { ...base, got: n, want: range(pred.min, pred.max) });
-            else report('wrongErrno', { ...base, got: errnoName(ret), want: pred.ret.map(errnoName).join(' or ') });
+            else report('wrongErrno', { ...base, got: errnoName(ret), want: pred.ret.map(errnoName).join(' or ') }, undefined, rowsDetail(pred.rows));
           } else if (n < pred.min || n > pred.max) {
             report('populatedCount', { ...base, got: n, want: range(pred.min, pred.max) });
           }
@@ -239,18 +236,27 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
   }
 }
 
-function judgeGeneric(g: GenericPrediction, ret: number, w: World, faultFired: boolean, report: Report): void {
+/**
+ * The signature detail of a wrong answer: the rows that decide the call (`S2.2`; a partial
+ * success `S2.9+S2.4`). One bug answers one documented condition wrongly; another condition
+ * answered wrongly at the same ioctl is another bug, and must not hide behind the first.
+ */
+function rowsDetail(rows: readonly Row[]): string {
+  return rows.map((r) => r.id).join('+');
+}
+
+function judgeGeneric(g: GenericPrediction, ret: number, w: World, faultFired: boolean, report: Reporter<Msg>): void {
   const base = { ioctl: g.ioctl, row: rowName(g.row), doc: g.row.doc };
   const ok = g.ret === 'fd' ? ret > 0 : g.ret.includes(ret);
   // Under an injected fault a call may fail honestly (`underFault`); one that still reports
   // success owes the documented state all the same.
   if (!ok && faultFired && g.underFault?.includes(ret) === true) return;
   if (!ok) {
-    report('wrongErrno', { ...base, got: errnoName(ret), want: g.ret === 'fd' ? 'a new file descriptor' : g.ret.map(errnoName).join(' or ') });
+    report('wrongErrno', { ...base, got: errnoName(ret), want: g.ret === 'fd' ? 'a new file descriptor' : g.ret.map(errnoName).join(' or ') }, undefined, rowsDetail([g.row]));
     return;
   }
   if ((faultFired && g.underFault === undefined) || g.after === undefined) return;
   const what = g.after(w);
-  if (what !== undefined) report('wrongState', { ...base, ret: errnoName(ret), what });
+  if (what !== undefined) report('wrongState', { ...base, ret: errnoName(ret), what }, undefined, rowsDetail([g.row]));
 }
 

@@ -28,6 +28,8 @@ export interface ViolatedCase<M extends string> {
   readonly revision: Revision;
   readonly scenario: Scenario;
   readonly messageId: M;
+  /** The first violation's detail (the oracle row in its signature), where it has one. */
+  readonly detail?: string;
   readonly opIndex?: number;
   /** Other message ids the failing operation must report too. */
   readonly also?: readonly M[];
@@ -72,6 +74,7 @@ export function invariantCases<M extends string>(inv: Invariant<M>, table: CaseT
         const first = violations[0];
         expect(first?.messageId, violations.map((v) => v.message).join('\n')).toBe(c.messageId);
         expect(first?.invariant).toBe(inv.id);
+        if (c.detail !== undefined) expect(first?.detail).toBe(c.detail);
         if (c.opIndex !== undefined) expect(first?.opIndex).toBe(c.opIndex);
         // The run stops after the operation that broke the invariant (in it, if the kernel crashed).
         if (first !== undefined) expect(result.results).toHaveLength(result.crash === undefined ? first.opIndex + 1 : first.opIndex);

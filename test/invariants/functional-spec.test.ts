@@ -54,6 +54,7 @@ invariantCases(functionalSpec, {
     { name: 'S1.4/S2.4: ZERO ignores uaddr', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0x1234, npages: 2 })]), check: (r) => expect(last(r)?.out.uaddr).toBe(0x1234) },
     { name: 'S1.2: first page shared: -EIO, error 0, nothing written back', revision: rev('v7.0'), scenario: scenario('snp', [...setupOps({ private: null }), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EIO, out: { gfn_start: G, error: 0 } }) },
     { name: 'S1.2, S1.20: second page shared: 0 after one page', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...setupOps({ private: [0, 1] }), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)?.out.gfn_start).toBe(G + 1) },
+    { name: 'S1.17: before LAUNCH_START', revision: rev('v7.0'), scenario: { ...scenario('snp', [...S, launchUpdate()]), launch: 'not_started' }, check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
     { name: 'S1.5: unknown type', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ type: 7 })]) },
     { name: 'S1.6: flags', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ flags: 1 })]) },
     { name: 'S1.7: len not a page multiple', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ len: PS + 1 })]) },
@@ -184,6 +185,7 @@ invariantCases(functionalSpec, {
       revision: mutant('kvm-x86-next+flags-int'),
       scenario: scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: (1n << 32n) | 1n }]),
       messageId: 'wrongErrno',
+      detail: 'G.2',
       opIndex: 0,
     },
     {
@@ -192,6 +194,7 @@ invariantCases(functionalSpec, {
       revision: { ...rev('v6.17'), id: 'v6.17-with-v6.18-create', derivedFrom: 'v6.17', fns: { ...rev('v6.17').fns, kvm_gmem_create: gmemCreateV618.kvm_gmem_create } },
       scenario: scenario('snp', [{ kind: 'create_guest_memfd', size: BigInt(PS), flags: 1n }]),
       messageId: 'wrongErrno',
+      detail: 'G.6',
       opIndex: 0,
     },
     {
@@ -199,6 +202,7 @@ invariantCases(functionalSpec, {
       revision: { ...rev('kvm-x86-next'), id: 'bind-does-nothing', derivedFrom: 'kvm-x86-next', fns: { ...rev('kvm-x86-next').fns, kvm_gmem_bind: () => 0 } },
       scenario: scenario('snp', S.slice(0, 2)),
       messageId: 'wrongState',
+      detail: 'M.1',
       opIndex: 1,
     },
     {
@@ -206,6 +210,7 @@ invariantCases(functionalSpec, {
       revision: mutant('kvm-x86-next+unaligned-uaddr-efault'),
       scenario: scenario('snp', [launchUpdate({ uaddr: SRC + 1 })]),
       messageId: 'wrongErrno',
+      detail: 'S2.1',
       opIndex: 0,
       check: (r) => expect(last(r)?.ret).toBe(-EFAULT),
     },
@@ -214,6 +219,16 @@ invariantCases(functionalSpec, {
       revision: rev('v7.0'),
       scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]),
       messageId: 'wrongErrno',
+      detail: 'S2.2',
+      opIndex: 4,
+    },
+    {
+      // The row is in the signature (S1.17, not G3's S2.2), so the matrix cannot take it for G3.
+      name: 'injected: v7.0 without the snp_context check lets a LAUNCH_UPDATE before LAUNCH_START through, S1.17 says -EINVAL',
+      revision: mutant('v7.0+no-context-check'),
+      scenario: { ...scenario('snp', [...S, launchUpdate()]), launch: 'not_started' },
+      messageId: 'wrongErrno',
+      detail: 'S1.17',
       opIndex: 4,
     },
     {
@@ -221,6 +236,7 @@ invariantCases(functionalSpec, {
       revision: rev('v7.0'),
       scenario: scenario('snp', [...setupOps({ prot: 'ro' }), launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID })]),
       messageId: 'wrongErrno',
+      detail: 'S2.8',
       opIndex: 4,
     },
     {
@@ -228,6 +244,7 @@ invariantCases(functionalSpec, {
       revision: rev('rfc-v1'),
       scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]),
       messageId: 'wrongErrno',
+      detail: 'T.8',
       opIndex: 4,
     },
     {

@@ -2,10 +2,16 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { INVARIANTS, invariantById } from '../../properties/registry.js';
-import { bugsForSignature, expectation, judgeAgainst, matrixInvariants, signatureBound } from '../../properties/matrix.js';
+import { bugsForSignature, expectation, judgeAgainst, matrixInvariants, signatureBound, sizeBound } from '../../properties/matrix.js';
 import type { Finding } from '../../properties/explore.js';
 import { BUGS } from '../../properties/bugs.js';
-import { parseSignature } from '../../properties/signature.js';
+import { keyOf, parseSignature, signatureMatches } from '../../properties/signature.js';
+import { expectedFor } from '../../properties/expectations.js';
+import { runWithInvariant } from '../../properties/check.js';
+import { functionalSpec } from '../../properties/invariants/functional-spec.js';
+import type { Revision } from '../../model/revisions/Revision.js';
+import { launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { mutant } from './caseTable.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { BACKENDS } from '../../model/backends/registry.js';
@@ -97,14 +103,45 @@ describe('judging a cell', () => {
 
   test('a shared signature does not hide a bug that is gone: B9 is missing when only the wrongErrno it shares with B6 shows (v6.17 [hugepages])', () => {
     const huge = expectation('functional-spec', 'snp', 'v6.17', 'hugepages');
-    const j = judgeAgainst(huge, [finding('functional-spec/wrongErrno@snp_launch_update', 4), finding('functional-spec/touchedPastCount@snp_launch_update', 4)]);
+    const j = judgeAgainst(huge, [finding('functional-spec/wrongErrno[S1.20+S1.13]@snp_launch_update', 4), finding('functional-spec/touchedPastCount@snp_launch_update', 4)]);
     expect(j.missing.map((b) => b.id)).toContain('B9');
     expect(j.missing.map((b) => b.id)).not.toContain('B6');
   });
 
-  test('a tolerated consequence does not loosen a required bug\'s bound (G3 on v7.0, G2 tolerated)', () => {
+  test('a tolerated consequence does not loosen a required bug\'s bound (v7.0: G3 required, G2 tolerated, a detail naming both rows)', () => {
     const v70 = expectation('functional-spec', 'snp', 'v7.0');
-    expect(signatureBound(v70, 'functional-spec/wrongErrno@snp_launch_update')?.maxOps).toBe(BUGS.G3.maxOps);
+    expect(BUGS.G2.maxOps).toBeGreaterThan(BUGS.G3.maxOps);
+    expect(signatureBound(v70, 'functional-spec/wrongErrno[S2.8+S2.2]@snp_launch_update')?.maxOps).toBe(BUGS.G3.maxOps);
+    expect(signatureBound(v70, 'functional-spec/wrongErrno[S2.8]@snp_launch_update')?.maxOps).toBe(sizeBound(v70, BUGS.G2).maxOps);
+  });
+
+  test('a second wrong answer at the same function is a bug of its own: v7.0 without the snp_context check (S1.17) beside G3 (S2.2)', () => {
+    const v70 = expectation('functional-spec', 'snp', 'v7.0');
+    const m = mutant('v7.0+no-context-check');
+    const derived: Revision = { id: 'v7.0-no-context-check', title: m.title, backends: m.backends, cites: m.cites, fns: m.fns, derivedFrom: 'v7.0' };
+    const { violations } = runWithInvariant({ ...scenario('snp', [...setupOps(), launchUpdate()]), launch: 'not_started' }, derived, functionalSpec);
+    const keys = violations.map(keyOf);
+    expect(keys).toEqual(['functional-spec/wrongErrno[S1.17]@snp_launch_update']);
+    const j = judgeAgainst(expectedFor(derived, 'functional-spec', 'snp').expectation, keys.map((k) => finding(k, 5)));
+    expect(j.unexpected.map((f) => f.key)).toEqual(keys);
+    // G3's own answer is still G3's.
+    expect(bugsForSignature(v70, 'functional-spec/wrongErrno[S2.2]@snp_launch_update').map((b) => b.id)).toEqual(['G3']);
+  });
+
+  test('a bug listing the row is credited before one covering it by [*]: B3\'s source_addr 0 in tdx/rfc-v1 [hugepages] is B3\'s, not B6\'s', () => {
+    const huge = expectation('functional-spec', 'tdx', 'rfc-v1', 'hugepages');
+    expect(bugsForSignature(huge, 'functional-spec/wrongErrno[T.8]@tdx_init_mem_region').map((b) => b.id)).toEqual(['B3', 'B6', 'B9']);
+    expect(bugsForSignature(huge, 'functional-spec/wrongErrno[T.13]@tdx_init_mem_region').map((b) => b.id)).toEqual(['B6', 'B9']);
+  });
+
+  test('a listed row covers every answer it is one of the deciding rows of; [*] and @* cover all', () => {
+    expect(signatureMatches('functional-spec/wrongErrno[T.8]@tdx_init_mem_region', 'functional-spec/wrongErrno[T.13+T.8]@tdx_init_mem_region')).toBe(true);
+    expect(signatureMatches('functional-spec/wrongErrno[T.8]@tdx_init_mem_region', 'functional-spec/wrongErrno[T.13]@tdx_init_mem_region')).toBe(false);
+    expect(signatureMatches('functional-spec/wrongErrno[T.8]@tdx_init_mem_region', 'functional-spec/wrongErrno@tdx_init_mem_region')).toBe(false);
+    expect(signatureMatches('functional-spec/wrongErrno@tdx_init_mem_region', 'functional-spec/wrongErrno[T.8]@tdx_init_mem_region')).toBe(false);
+    expect(signatureMatches('functional-spec/wrongErrno[*]@*', 'functional-spec/wrongErrno[S2.1]@snp_launch_update')).toBe(true);
+    expect(signatureMatches('functional-spec/wrongErrno[*]@*', 'functional-spec/notUptodate@snp_launch_update')).toBe(false);
+    expect(parseSignature('functional-spec/wrongErrno[S2.9+S2.8]@snp_launch_update')).toEqual({ invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'S2.9+S2.8', site: 'snp_launch_update' });
   });
 
   test('an expected bug no finding is reported under is missing', () => {
