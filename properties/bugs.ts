@@ -697,6 +697,30 @@ export const BUGS = {
     maxOps: 4,
     maxPages: 0,
   },
+  G28: {
+    id: 'G28',
+    title: 'Paolo Bonzini\'s v1 with SNP v15: fallocate() prepares every folio it allocates (kvm_gmem_get_folio(..., true) runs sev_gmem_prepare()), so each bound page becomes guest-private in the RMP with nothing loaded, private attribute or not; a later KVM_SEV_SNP_LAUNCH_UPDATE of a pre-allocated page fails (FGP_CREAT_ONLY refuses its folio; without it the RMP check would)',
+    link: 'https://lore.kernel.org/all/ZmeOxAtwfTsDCi1x@google.com/',
+    status: 'raised by Sean Christopherson in review (June 2024: "unnecessarily restrictive and wrong"); fixed before SNP was merged by Paolo Bonzini\'s lazy preparation, torvalds/linux b85524314a3d "KVM: guest_memfd: delay kvm_gmem_prepare_folio() until the memory is passed to the guest" (v6.11)',
+    reach: { kind: 'userspace', how: 'fallocate(FALLOC_FL_KEEP_SIZE) on the guest_memfd before KVM_SEV_SNP_LAUNCH_UPDATE of the range' },
+    signatures: [
+      // The populate of a pre-allocated page refused, where S1.1 (or, for a later page, S1.3 and
+      // S1.20) says it succeeds: the call's deciding row.
+      'functional-spec/wrongErrno[S1.1]@snp_launch_update',
+      'functional-spec/wrongErrno[S1.3]@snp_launch_update',
+      'functional-spec/wrongErrno[S1.20]@snp_launch_update',
+      'functional-spec/populatedCount@snp_launch_update',
+      // A page of a shared gfn, which guest_memfd does not back for the guest, made guest-private.
+      'private-attribute-precondition/notPrivate@sev_gmem_prepare',
+      // With B1's leaked kmap of the page (CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP): made private while
+      // the host maps it (a consequence, tolerated: matrix.ts MAY).
+      'no-double-private/grantWhileMapped@sev_gmem_prepare',
+      'no-double-private/privateStillMapped@fallocate',
+    ],
+    maxOps: 5,
+    // A pre-allocated page first, and (S1.3) a range past the memslot end: seen shrunk to 3 pages.
+    maxPages: 3,
+  },
 } as const satisfies Record<string, KnownBug>;
 
 export type BugId = keyof typeof BUGS;

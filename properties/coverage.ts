@@ -1,5 +1,6 @@
 import { errnoName } from '../model/kernel/errno.js';
 import { gmemGupNpages } from '../model/geometry.js';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../model/kernel/guest_memfd.js';
 import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
@@ -56,6 +57,8 @@ export function edgeKeys(op: Op, w: World): string[] {
       return keys.length > 0 ? [...keys, 'edge:attr'] : keys;
     }
     case 'punch_hole': return op.offset % ps !== 0 || op.len % ps !== 0 || op.len === 0 ? ['edge:punch_unaligned'] : [];
+    // A mode guest_memfd refuses (-EOPNOTSUPP): no KEEP_SIZE, or a bit besides KEEP_SIZE and PUNCH_HOLE.
+    case 'fallocate': return (op.mode & FALLOC_FL_KEEP_SIZE) === 0 || (op.mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0 ? ['edge:fallocate_mode'] : [];
     case 'set_user_memory_region2': {
       const keys: string[] = [];
       if (op.memory_size > 0 && [...w.kvm.memslots.values()].some((s) => s.id !== op.slot && s.gmem_file === op.guest_memfd && op.guest_memfd !== 0)) keys.push('edge:second_slot_same_gmem');
@@ -136,6 +139,7 @@ export function coverageObserver(c: Coverage): RunObserver {
       else if (e.kind === 'warn') bump(c, `warn:${e.macro}`);
     },
     opEnd(result, w, backend) {
+      if (result.op.kind === 'fallocate') bump(c, `ret:fallocate:${errnoName(result.ret)}`);
       if (populate === undefined) return;
       bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
       // The hugepages what-if: a populate whose first page sits in a huge folio, and one asking

@@ -3,11 +3,20 @@ import type { Fault, Op } from '../model/scenario/Scenario.js';
 import type { Event } from '../model/world/events.js';
 import { faultText } from '../model/kernel/faults.js';
 import { snpPageTypeName } from '../model/backends/snp/uapi.js';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../model/kernel/guest_memfd.js';
 
 /** Number as the kernel logs it: hex from 256 up. */
 export function hx(n: number | bigint): string {
   if (typeof n === 'bigint') return n >= 256n || n <= -256n ? `${n < 0n ? '-' : ''}0x${(n < 0n ? -n : n).toString(16)}` : String(n);
   return Number.isInteger(n) && Math.abs(n) >= 256 ? `${n < 0 ? '-' : ''}0x${Math.abs(n).toString(16)}` : String(n);
+}
+
+/** fallocate()'s mode as its flag names, the bits with no name in hex. */
+function fallocMode(mode: number): string {
+  const names = [[FALLOC_FL_KEEP_SIZE, 'KEEP_SIZE'], [FALLOC_FL_PUNCH_HOLE, 'PUNCH_HOLE']] as const;
+  const rest = names.reduce((m, [bit]) => m & ~bit, mode);
+  const parts = [...names.filter(([bit]) => (mode & bit) !== 0).map(([, n]) => n), ...(rest !== 0 ? [hx(rest)] : [])];
+  return parts.length === 0 ? '0' : parts.join('|');
 }
 
 /** An operation as the ioctl a VMM would issue, with every argument. */
@@ -27,6 +36,7 @@ export function opText(op: Op): string {
     case 'arm_rmi_populate': return `KVM_ARM_RMI_POPULATE { base: ${hx(op.base)}, size: ${hx(op.size)}, source_uaddr: ${hx(op.source_uaddr)}, flags: ${op.flags}, reserved: ${op.reserved} }${faultsText(op.faults)}`;
     case 'arm_realm_create': return `KVM_ENABLE_CAP(KVM_CAP_ARM_RME, CREATE_REALM)${faultsText(op.faults)}`;
     case 'arm_realm_activate': return `first vCPU run (kvm_activate_realm)${faultsText(op.faults)}`;
+    case 'fallocate': return `fallocate(gmem ${op.guest_memfd}, ${fallocMode(op.mode)}, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
     case 'punch_hole': return `fallocate(gmem ${op.guest_memfd}, PUNCH_HOLE|KEEP_SIZE, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
     case 'gmem_user_fault': return `user fault on mmap of gmem ${op.guest_memfd} at offset ${hx(op.offset)}`;
     case 'close_vm': return 'close(vm fd)';

@@ -4,6 +4,7 @@ import type { RmmVersion } from '../../model/revisions/Revision.js';
 import type { BackendId, Fault, Op } from '../../model/scenario/Scenario.js';
 import { BUFFER_ADDRS, type Layout } from '../layout.js';
 import { KVM_SEV_SNP_PAGE_TYPE_NORMAL } from '../../model/backends/snp/uapi.js';
+import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
 
 /** KVM_MEMORY_ATTRIBUTE_PRIVATE as the u64 `struct kvm_memory_attributes` carries. */
 const PRIVATE = BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE);
@@ -127,6 +128,28 @@ export function punchHoleArb(backend: BackendId, l: Layout, rmm?: RmmVersion): f
   return fc
     .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), n: fc.integer({ min: 1, max: l.gmemPages }), faults: teardownFaultsArb(backend, rmm), skew })
     .map(({ first, n, faults, skew: k }) => ({ kind: 'punch_hole', guest_memfd: GMEM_FD, offset: first * ps + k.offset, len: k.len < 0 ? 0 : n * ps + k.len, faults }));
+}
+
+/**
+ * fallocate() on the guest_memfd in allocate mode (FALLOC_FL_KEEP_SIZE): a range inside the file
+ * mostly, now and then one past its end (-EINVAL: "immutable"), a folio allocation or a signal
+ * failing part-way; and, four times in fourteen, a mode a fuzzer sends (no KEEP_SIZE, ZERO_RANGE,
+ * an unknown bit: -EOPNOTSUPP).
+ */
+export function fallocateArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const mode = fc.oneof(
+    { arbitrary: fc.constant(FALLOC_FL_KEEP_SIZE), weight: 10 },
+    { arbitrary: fc.constantFrom(0, FALLOC_FL_KEEP_SIZE | 0x10, FALLOC_FL_KEEP_SIZE | 0x400), weight: 4 },
+  );
+  const faults = fc.oneof(
+    { arbitrary: fc.constant<Fault[]>([]), weight: 6 },
+    { arbitrary: fc.integer({ min: 1, max: 2 }).map((nth): Fault[] => [{ kind: 'alloc', nth, site: 'folio' }]), weight: 1 },
+    { arbitrary: fc.integer({ min: 1, max: 2 }).map((nth): Fault[] => [{ kind: 'signal', nth }]), weight: 1 },
+  );
+  return fc
+    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), extra: fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 }), mode, faults })
+    .chain(({ first, extra, mode: m, faults: f }) => fc.integer({ min: 1, max: l.gmemPages - first }).map((n): Op => ({ kind: 'fallocate', guest_memfd: GMEM_FD, mode: m, offset: first * ps, len: (n + extra) * ps, faults: f })));
 }
 
 /** Userspace touching its mmap() of the guest_memfd: the in-place conversion fault path. */

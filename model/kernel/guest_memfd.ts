@@ -5,6 +5,7 @@ import { KVM, type Kvm, type KvmMemorySlot } from './services/kvmcore.js';
 import type { GmemBindFns } from './guest_memfd_bind.js';
 import type { GmemCreateFns } from './guest_memfd_create.js';
 import type { GmemFaultFns } from './guest_memfd_fault.js';
+import type { GmemAllocateFns } from './guest_memfd_allocate.js';
 
 /**
  * guest_memfd code that no modelled revision changes (the populate path lives in the
@@ -41,7 +42,7 @@ export interface GmemCommonFns {
   kvm_gmem_free_folio(folio: number): void;
 }
 
-export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns & GmemBindFns & GmemCreateFns & GmemFaultFns;
+export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns & GmemBindFns & GmemCreateFns & GmemFaultFns & GmemAllocateFns;
 
 export const VM_FAULT_SIGBUS = 0x0002;
 
@@ -61,11 +62,15 @@ export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
   kvm_gmem_get_index: (_k, slot, gfn) => gfn - slot.base_gfn + slot.gmem_pgoff,
 
   kvm_gmem_fallocate(k, file, mode, offset, len) {
+    // vfs_fallocate() refuses an empty range before f_op->fallocate; the mode bits it refuses
+    // itself it refuses with the -EOPNOTSUPP guest_memfd gives them.
+    if (len <= 0) return -EINVAL;
     if ((mode & FALLOC_FL_KEEP_SIZE) === 0) return -EOPNOTSUPP;
     if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) return -EOPNOTSUPP;
-    if (offset % k.PAGE_SIZE !== 0 || len % k.PAGE_SIZE !== 0 || len <= 0) return -EINVAL;
+    if (offset % k.PAGE_SIZE !== 0 || len % k.PAGE_SIZE !== 0) return -EINVAL;
+    // file_modified() on success (timestamps) is not modelled.
     if ((mode & FALLOC_FL_PUNCH_HOLE) !== 0) return k.kvm_gmem_punch_hole(file, offset, len);
-    return -EOPNOTSUPP;
+    return k.kvm_gmem_allocate(file, offset, len);
   },
 
   kvm_gmem_punch_hole(k, file, offset, len) {

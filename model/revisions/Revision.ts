@@ -78,12 +78,13 @@ export function opaqueAs(opaque: PopulateOpaque, tag: PopulateOpaque['tag']): Po
   return opaque;
 }
 
-const GMEM_GENERATION_FNS = ['kvm_gmem_bind', 'kvm_gmem_create', 'kvm_gmem_fault_user_mapping'] as const;
+const GMEM_GENERATION_FNS = ['kvm_gmem_bind', 'kvm_gmem_create', 'kvm_gmem_fault_user_mapping', 'kvm_gmem_allocate'] as const;
 
 /** The entry points a backend needs from a revision. */
 export const ENTRY_POINTS: Readonly<Record<BackendId, readonly string[]>> = {
-  // kvm_gmem_bind(), kvm_gmem_create() and the host fault path: the forms of the revision's tree
-  // (model/kernel/guest_memfd_bind.ts, guest_memfd_create.ts, guest_memfd_fault.ts).
+  // kvm_gmem_bind(), kvm_gmem_create(), the host fault path and fallocate()'s allocate mode: the
+  // forms of the revision's tree (model/kernel/guest_memfd_bind.ts, guest_memfd_create.ts,
+  // guest_memfd_fault.ts, guest_memfd_allocate.ts).
   snp: ['snp_launch_update', ...GMEM_GENERATION_FNS],
   tdx: ['tdx_vcpu_init_mem_region', ...GMEM_GENERATION_FNS],
   cca: ['realm_populate_ioctl', 'kvm_realm_unmap_range', 'kvm_destroy_realm', 'kvm_activate_realm', ...GMEM_GENERATION_FNS],

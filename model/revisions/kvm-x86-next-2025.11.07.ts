@@ -17,6 +17,7 @@ import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revis
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
@@ -60,7 +61,7 @@ export interface GmemGetPfnFns {
   kvm_gmem_get_pfn(kvm: Kvm, slot: KvmMemorySlot, gfn: number, out: GmemPfnPage): number;
 }
 
-export interface V611Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface V611Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
@@ -297,6 +298,7 @@ export const v611Fns: Impl<V611Fns, K> = {
   // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemV611,
 

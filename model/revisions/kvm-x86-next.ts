@@ -19,6 +19,7 @@ import { gmemV70, type GetPfnOutV70, type kvm_gmem_populate_cb_v70 } from './v7.
 import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 
 /**
  * The newest kvm-x86 trees (2026): v7.0 plus "guest_memfd fixes for bind and populate"
@@ -37,7 +38,7 @@ export interface GmemNextFns {
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, may_writeback_src: boolean, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
 }
 
-export interface NextFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, Pick<SevVmsaFns, 'sev_es_sync_vmsa' | 'snp_launch_update_vmsa'> {
+export interface NextFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns, Pick<SevVmsaFns, 'sev_es_sync_vmsa' | 'snp_launch_update_vmsa'> {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v70;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v70;
@@ -104,6 +105,7 @@ export const nextFns: Impl<NextFns, K> = {
   // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemNext,
 

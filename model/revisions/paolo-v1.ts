@@ -1,18 +1,20 @@
-import { EFAULT, EHWPOISON, EINVAL, EIO } from '../kernel/errno.js';
+import { EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOENT, ENOMEM } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
-import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
+import { ERR_PTR, IS_ERR, IS_ERR_OR_NULL, NULL, PTR_ERR } from '../kernel/services/errptr.js';
+import { current } from '../kernel/services/sched.js';
 import { FGP_ACCESSED, FGP_CREAT, FGP_CREAT_ONLY, FGP_LOCK } from '../kernel/services/filemap.js';
 import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { snp_issue_vmsa_update, type SevVmsaFns } from '../backends/snp/sev_vmsa.js';
 import { fieldRef } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
 import {
-  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
+  INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_2M, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE,
   SEV_CMD_SNP_PAGE_RECLAIM, SEV_RET_INVALID_PARAM, SVM_VCPU0, type KvmSevCmd, type KvmSevSnpLaunchUpdate,
 } from '../backends/snp/uapi.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import type { GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_0097f9df } from './v6.17.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
@@ -39,8 +41,12 @@ interface PfnOrder {
   max_order: number;
 }
 
-export interface PaoloV1Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface PaoloV1Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   kvm_gmem_get_folio(inode: number, index: number, prepare: boolean): number;
+  kvm_gmem_prepare_folio(inode: number, index: number, folio: number): number;
+  kvm_arch_gmem_prepare_needed(kvm: Kvm): boolean;
+  kvm_arch_gmem_prepare(kvm: Kvm, gfn: number, pfn: number, max_order: number): number;
+  sev_gmem_prepare(kvm: Kvm, pfn: number, gfn: number, max_order: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, gfn: number, out: PfnOrder, prepare: boolean): number;
   __kvm_gmem_punch_hole(inode: number, offset: number, len: number): number;
   kvm_gmem_undo_get_pfn(file: number, slot: KvmMemorySlot, gfn: number, order: number): number;
@@ -65,7 +71,11 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
 
   // ---- virt/kvm/guest_memfd.c: v1 03/11, 06/11, 07/11, 08/11, 09/11 (20240404185034.3184582-{4,7,8,9,10}-pbonzini@redhat.com) ----
 
-  /** A new folio is zeroed and marked uptodate here: in this series uptodate means "cleared", not "prepared". */
+  /**
+   * A new folio is zeroed and marked uptodate here: in this series uptodate means "cleared", not
+   * "prepared". fallocate() and the guest fault path pass `prepare` (the latter is not modelled);
+   * populate does not, and FGP_CREAT_ONLY makes it refuse a folio they made.
+   */
   kvm_gmem_get_folio(k, inode, index, prepare) {
     const flags = FGP_LOCK | FGP_ACCESSED | FGP_CREAT | (prepare ? 0 : FGP_CREAT_ONLY);
     const folio = k.__filemap_get_folio(inode, index, flags);
@@ -75,9 +85,74 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
       for (let i = 0; i < nr_pages; i++) k.clear_highpage(k.folio_page(folio, i));
       k.folio_mark_uptodate(folio);
     }
-    // `if (prepare)` runs kvm_gmem_prepare_folio(): only fallocate and the fault path pass true,
-    // and neither reaches this revision's populate.
+    if (prepare) {
+      const r = k.kvm_gmem_prepare_folio(inode, index, folio);
+      if (r < 0) {
+        k.folio_unlock(folio);
+        k.folio_put(folio);
+        return ERR_PTR(r);
+      }
+    }
     return folio;
+  },
+
+  /**
+   * 06/11 (20240404185034.3184582-7-pbonzini@redhat.com): the arch hook for every VM the file is
+   * bound to (the model has one), at the gfn its binding gives the index; the first failure is
+   * returned. Not bound: nothing to prepare.
+   */
+  kvm_gmem_prepare_folio(k, inode, index, folio) {
+    for (const kvm of [KVM]) {
+      if (!k.kvm_arch_gmem_prepare_needed(kvm)) continue;
+      const id = k.kvm_gmem_bindings_load(inode, index);
+      const slot = id === null ? null : k.memslot_by_id(id);
+      if (slot === null) continue;
+      const pfn = k.folio_file_pfn(folio, index);
+      const gfn = slot.base_gfn + index - slot.gmem_pgoff;
+      const rc = k.kvm_arch_gmem_prepare(kvm, gfn, pfn, k.folio_order(folio));
+      if (rc) {
+        k.pr_debug(`gmem: Failed to prepare folio for index ${index.toString(16)} GFN ${gfn.toString(16)} PFN ${pfn.toString(16)}, error ${rc}.`);
+        return rc;
+      }
+    }
+    return 0;
+  },
+
+  /** x86.c, SNP v15 13/20 (20240501085210.2213060-14-michael.roth@amd.com): SNP VMs only. */
+  kvm_arch_gmem_prepare_needed: (k, kvm) => k.sev_snp_guest(kvm),
+
+  /** x86.c, 06/11: static_call(kvm_x86_gmem_prepare)(kvm, pfn, gfn, max_order). */
+  kvm_arch_gmem_prepare: (k, kvm, gfn, pfn, max_order) => k.sev_gmem_prepare(kvm, pfn, gfn, max_order),
+
+  /**
+   * fallocate()'s loop as v6.8 has it (a7800aa8), with 03/11's error pointers, asking
+   * kvm_gmem_get_folio() to prepare each folio: on an SEV-SNP VM every page of the range that a
+   * memslot binds is made guest-private in the RMP before anything is loaded into it.
+   */
+  kvm_gmem_allocate(k, inode, offset, len) {
+    if (offset + len > k.gmem_file_size(inode)) return -EINVAL;
+    k.filemap_invalidate_lock_shared(inode);
+    const start = offset / k.PAGE_SIZE;
+    const end = (offset + len) / k.PAGE_SIZE;
+    let r = 0;
+    for (let index = start; index < end;) {
+      if (k.signal_pending(current)) {
+        r = -EINTR;
+        break;
+      }
+      const folio = k.kvm_gmem_get_folio(inode, index, true);
+      if (IS_ERR_OR_NULL(folio)) {
+        r = folio ? PTR_ERR(folio) : -ENOMEM;
+        break;
+      }
+      index = k.folio_next_index(folio);
+      k.folio_unlock(folio);
+      k.folio_put(folio);
+      if (k.WARN_ON_ONCE(!index)) break;
+      k.cond_resched();
+    }
+    k.filemap_invalidate_unlock_shared(inode);
+    return r;
   },
 
   /** Returns with the folio unlocked and one reference held for the caller. */
@@ -175,6 +250,38 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
     const rc = k.sev_do_cmd(SEV_CMD_SNP_PAGE_RECLAIM, { cmd: SEV_CMD_SNP_PAGE_RECLAIM, data: { paddr: pfn } }, err);
     if (k.WARN(rc !== 0, `Failed to reclaim PFN ${pfn.toString(16)}`)) k.snp_leak_pages(pfn, 1);
     return rc;
+  },
+
+  /**
+   * SNP v15 13/20 (20240501085210.2213060-14-michael.roth@amd.com): a page not yet assigned is
+   * made private to the guest at its GPA, not validated and not immutable; a whole 2M-aligned
+   * range at once when the folio is that large and every page of the range is shared. The model's
+   * RMP has an entry per page: a 2M entry is written as the entry of each page it covers.
+   */
+  sev_gmem_prepare(k, kvm, pfn, gfn, max_order) {
+    if (!k.sev_snp_guest(kvm)) return 0;
+    const { ret: rc0, assigned } = k.snp_lookup_rmpentry(pfn);
+    if (rc0) {
+      k.pr_debug(`sev_gmem_prepare: Failed to look up RMP entry: GFN ${gfn.toString(16)} PFN ${pfn.toString(16)} error ${rc0}`);
+      return -ENOENT;
+    }
+    if (assigned) {
+      k.pr_debug(`sev_gmem_prepare: already assigned: GFN ${gfn.toString(16)} PFN ${pfn.toString(16)}`);
+      return 0;
+    }
+    const per2m = 2 ** k.PMD_ORDER;
+    const pfn2m = pfn - (pfn % per2m);
+    // is_large_rmp_possible(): a folio of at least PMD order whose whole 2M range is shared.
+    const large = max_order >= k.PMD_ORDER && Array.from({ length: per2m }, (_v, i) => k.snp_lookup_rmpentry(pfn2m + i)).every((e) => !e.ret && !e.assigned);
+    const [pfn_aligned, gfn_aligned, n] = large ? [pfn2m, gfn - (gfn % per2m), per2m] : [pfn, gfn, 1];
+    for (let i = 0; i < n; i++) {
+      const rc = k.rmp_make_private(pfn_aligned + i, (gfn_aligned + i) * k.PAGE_SIZE, large ? PG_LEVEL_2M : PG_LEVEL_4K, k.sev_get_asid(kvm), false);
+      if (rc) {
+        k.pr_debug(`sev_gmem_prepare: Failed to update RMP entry: GFN ${gfn_aligned.toString(16)} PFN ${pfn_aligned.toString(16)} level ${large ? 2 : 1} error ${rc}`);
+        return -EINVAL;
+      }
+    }
+    return 0;
   },
 
   host_rmp_make_shared(k, pfn, level) {

@@ -16,6 +16,7 @@ import { snp_launch_update_old, tdx_vcpu_init_mem_region_old } from './kvm-x86-n
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
 
 /**
@@ -42,7 +43,7 @@ export interface GetPfnOutRfc {
   max_order: number;
 }
 
-export interface RfcV1Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface RfcV1Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutRfc): number;
   kvm_gmem_populate(kvm: Kvm, start_gfn: number, src: number, npages: number, post_populate: kvm_gmem_populate_cb_rfc_v1, opaque: PopulateOpaque): number;
@@ -61,6 +62,7 @@ export const rfcV1Fns: Impl<RfcV1Fns, K> = {
   // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   // ---- virt/kvm/guest_memfd.c (1/3 + 3/3) ----
 

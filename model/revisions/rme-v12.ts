@@ -12,6 +12,7 @@ import { PHYS_ADDR_MAX, rmeDataPage, rmeLifecycle, rmeUnmapWalk, type RmeDataPag
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 
 /**
  * rme-v12: the series' v12 (2025-12-17), 20/46 "arm64: RMI: Allow populating initial contents",
@@ -24,7 +25,7 @@ import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js
  * int and writes nothing back. The realm lifecycle is v9's (RMM 1.0); the stage-2 unmap is v9's
  * without the page reference v9 dropped there.
  */
-export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns, GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   realm_destroy_private_granule(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
   realm_unmap_private_page(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
   realm_unmap_private_range(kvm: Kvm, start: number, end: number): void;
@@ -47,6 +48,7 @@ export const rmeV12Fns: Impl<RmeV12Fns, K> = {
   // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemV611,
   ...rmeDataPage,

@@ -12,6 +12,7 @@ import { gmemGetPfnOld, gmemV611, type GmemGetPfnFns, type GmemPfnPage, type Gme
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 
 /**
  * rme-v9: Steven Price's KVM RME series v9 (2025-06-11), 19/43 "arm64: RME: Allow populating
@@ -38,7 +39,7 @@ export interface ArmRmePopulateRealm {
   flags: number;
 }
 
-export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_populate_realm(kvm: Kvm, args: ArmRmePopulateRealm): number;
@@ -217,6 +218,7 @@ export const rmeV9Fns: Impl<RmeV9Fns, K> = {
   // (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV68.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemNoMmap.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemV611,
   ...rmeDataPage,

@@ -16,6 +16,7 @@ import type { kvm_gmem_populate_cb_v70, GetPfnOutV70 } from './v7.0.js';
 import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemFaultInPlace, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 
 /**
  * rmi-newest: the newest stored Arm CCA tree, kamalca/linux:arch/arm64/kvm/rmi.c@845841b280d36f9c462522a9c0e17450c7d85252
@@ -29,7 +30,7 @@ import { gmemFaultInPlace, type GmemFaultFns } from '../kernel/guest_memfd_fault
  * free_folio/invalidate hook and no KVM_GENERIC_MEMORY_ATTRIBUTES: guest_memfd tracks private
  * memory itself.
  */
-export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_arm_rmi_populate(kvm: Kvm, args: KvmArmRmiPopulate): number;
@@ -56,6 +57,7 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
   // takes the invalidate lock under mmap_lock; model/kernel/guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemFaultInPlace.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemNext,
 

@@ -15,6 +15,7 @@ import { PFERR_GUEST_FINAL_MASK, PFERR_PRIVATE_ACCESS, tdxV616, type TdxV616Fns 
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import {
   gmemGetPfnOld, gmemV611, v611Fns, type GetPfnOut, type GmemV611Fns, type kvm_gmem_populate_cb_v611,
@@ -40,7 +41,7 @@ import {
  * kvm_gmem_get_supported_flags()); v6.16/v6.17 still had `valid_flags = 0` and no .mmap, which
  * the table below takes (gmemCreateV68, gmemNoMmap).
  */
-export interface V617Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns, TdxV616Fns {
+export interface V617Fns extends GmemV611Fns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns, TdxV616Fns {
   sev_gmem_post_populate: kvm_gmem_populate_cb_v611;
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number;
   tdx_gmem_post_populate: kvm_gmem_populate_cb_v611;
@@ -110,6 +111,7 @@ export const v617Fns: Impl<V617Fns, K> = {
   // (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV68.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemNoMmap.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
   ...gmemV611,
   ...gmemGetPfnOld,
   ...tdxV616,

@@ -17,6 +17,7 @@ import { tdx_vcpu_init_mem_region_old } from './kvm-x86-next-2025.11.07.js';
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemFaultV618, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 
 /**
  * v7.0: Roth v3 as applied to kvm-x86 `gmem` and merged for 7.0 ("KVM guest_memfd changes for
@@ -41,7 +42,7 @@ export interface GetPfnOutV70 {
   pfn: number;
 }
 
-export interface V70Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns {
+export interface V70Fns extends GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   kvm_gmem_get_folio(inode: number, index: number): number;
   __kvm_gmem_get_pfn(file: number, slot: KvmMemorySlot, index: number, out: GetPfnOutV70): number;
   __kvm_gmem_populate(kvm: Kvm, slot: KvmMemorySlot, file: number, gfn: number, src_page: number, post_populate: kvm_gmem_populate_cb_v70, opaque: PopulateOpaque): number;
@@ -128,6 +129,7 @@ export const v70Fns: Impl<V70Fns, K> = {
   // lock (model/kernel/guest_memfd_create.ts, guest_memfd_fault.ts).
   kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
   kvm_gmem_fault_user_mapping: gmemFaultV618.kvm_gmem_fault_user_mapping,
+  kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemV70,
 

@@ -138,6 +138,12 @@ export type Op =
   | { readonly kind: 'arm_realm_create'; readonly faults: readonly Fault[] }
   /** The first vCPU run: kvm_activate_realm(), after which the initial image is fixed. */
   | { readonly kind: 'arm_realm_activate'; readonly faults: readonly Fault[] }
+  /**
+   * fallocate() on a guest_memfd with the mode as given: FALLOC_FL_KEEP_SIZE alone allocates
+   * (kvm_gmem_allocate(): a folio for every index of the range); other modes are what a syscall
+   * fuzzer sends (no KEEP_SIZE, unknown bits: -EOPNOTSUPP). The faults hit the folio allocations.
+   */
+  | { readonly kind: 'fallocate'; readonly guest_memfd: number; readonly mode: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
   /** fallocate(FALLOC_FL_PUNCH_HOLE) on a guest_memfd. */
   | { readonly kind: 'punch_hole'; readonly guest_memfd: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
   /** Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree (model/kernel/guest_memfd_fault.ts). */
@@ -157,6 +163,6 @@ export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_m
  * (runScenario's own cases); every other kind is one backend's ioctl, listed in its `ops`.
  */
 export const GENERIC_OPS: readonly OpKind[] = [
-  'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'punch_hole',
+  'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'punch_hole', 'fallocate',
   'gmem_user_fault', 'close_guest_memfd', 'close_vm',
 ];

@@ -77,6 +77,10 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
       if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
       return plain(k.kvm_gmem_fallocate(o.guest_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, o.offset, o.len));
     })
+    .with({ kind: 'fallocate' }, (o) => {
+      if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
+      return plain(k.kvm_gmem_fallocate(o.guest_memfd, o.mode, o.offset, o.len));
+    })
     .with({ kind: 'gmem_user_fault' }, (o) => {
       if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
       // do_user_addr_fault() holds mmap_lock for read around vm_ops->fault.

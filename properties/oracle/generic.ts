@@ -1,5 +1,5 @@
-import { EEXIST, EINVAL, ENOMEM } from '../../model/kernel/errno.js';
-import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
+import { EEXIST, EINTR, EINVAL, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import type { BackendId, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../../model/world/privacy.js';
@@ -10,8 +10,8 @@ import { GENERIC, type Row } from './rows.js';
 /**
  * The VM ioctls around populate, where the document (api.rst §4.140-4.142, A1/A2) states a
  * result the model can express: KVM_SET_MEMORY_ATTRIBUTES (MA.*), KVM_CREATE_GUEST_MEMFD (G.*),
- * KVM_SET_USER_MEMORY_REGION2 with a guest_memfd (M.1, M.3-M.6) and fallocate(PUNCH_HOLE)
- * (FA.*). Each prediction is exact: a return value (or "a new fd") and, on success, the state the
+ * KVM_SET_USER_MEMORY_REGION2 with a guest_memfd (M.1, M.3-M.6) and fallocate() in its punch-hole
+ * and allocate modes (FA.*). Each prediction is exact: a return value (or "a new fd") and, on success, the state the
  * document promises, checked on the world after the call.
  *
  * Left out: the in-place trees' attributes (A3, rmi-newest: the VM ioctl does not exist there,
@@ -102,23 +102,46 @@ export function predictGeneric(op: Op, w: World, backend: BackendId, gmemApi: Gm
         },
       };
     }
-    case 'punch_hole': {
-      const ioctl = 'fallocate(PUNCH_HOLE)';
-      const file = w.gmem.files.get(op.guest_memfd);
-      if (file === undefined || !file.fdOpen) return undefined;
-      if (op.offset % ps !== 0 || op.len % ps !== 0 || op.len <= 0) return { ioctl, row: GENERIC['FA.2'], ret: [-EINVAL] };
-      const start = op.offset / ps;
-      const end = start + op.len / ps;
-      return {
-        ioctl, row: GENERIC['FA.5'], ret: [0],
-        after(wa) {
-          const f = wa.gmem.files.get(op.guest_memfd);
-          const left = [...(f?.folios.keys() ?? [])].filter((i) => i >= start && i < end);
-          return left.length === 0 ? undefined : `folio(s) at ${left.join(', ')} still in the page cache`;
-        },
-      };
-    }
+    case 'punch_hole':
+      return predictFallocate({ ...op, mode: FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE }, w);
+    case 'fallocate':
+      return predictFallocate(op, w);
     default:
       return undefined;
   }
+}
+
+/** fallocate() on a guest_memfd: the punch-hole and allocate modes, and the modes it refuses. */
+function predictFallocate(op: Pick<Extract<Op, { kind: 'fallocate' }>, 'guest_memfd' | 'mode' | 'offset' | 'len'>, w: World): GenericPrediction | undefined {
+  const ps = w.geo.page_size;
+  const punch = (op.mode & FALLOC_FL_PUNCH_HOLE) !== 0;
+  const ioctl = punch ? 'fallocate(PUNCH_HOLE)' : 'fallocate()';
+  const file = w.gmem.files.get(op.guest_memfd);
+  if (file === undefined || !file.fdOpen) return undefined;
+  if (op.len <= 0) return { ioctl, row: GENERIC['FA.2'], ret: [-EINVAL] };
+  if ((op.mode & FALLOC_FL_KEEP_SIZE) === 0 || (op.mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) return { ioctl, row: GENERIC['FA.4'], ret: [-EOPNOTSUPP] };
+  if (op.offset % ps !== 0 || op.len % ps !== 0) return { ioctl, row: GENERIC['FA.2'], ret: [-EINVAL] };
+  const start = op.offset / ps;
+  const end = start + op.len / ps;
+  if (punch) {
+    return {
+      ioctl, row: GENERIC['FA.5'], ret: [0],
+      after(wa) {
+        const f = wa.gmem.files.get(op.guest_memfd);
+        const left = [...(f?.folios.keys() ?? [])].filter((i) => i >= start && i < end);
+        return left.length === 0 ? undefined : `folio(s) at ${left.join(', ')} still in the page cache`;
+      },
+    };
+  }
+  if (op.offset + op.len > file.size) return { ioctl, row: GENERIC['FA.3'], ret: [-EINVAL] };
+  return {
+    // A folio that cannot be had, or a signal, stops the loop with what it made kept.
+    ioctl, row: GENERIC['FA.1'], ret: [0], underFault: [-ENOMEM, -EINTR],
+    after(wa) {
+      const f = wa.gmem.files.get(op.guest_memfd);
+      const missing: number[] = [];
+      for (let i = start; i < end; i++) if (f?.folios.has(i) !== true) missing.push(i);
+      return missing.length === 0 ? undefined : `no folio at ${missing.join(', ')} in the page cache`;
+    },
+  };
 }

@@ -54,6 +54,7 @@ export const CODE = {
   rn: 'kamalca/linux:arch/arm64/kvm/rmi.c@845841b2 (kvm_arm_rmi_populate, realm_data_map_init)',
   kvmMain: 'virt/kvm/kvm_main.c (kernel-facts §5.1: kvm_vm_ioctl_set_mem_attributes, kvm_set_memory_region)',
   gmemCreate: 'virt/kvm/guest_memfd.c (kvm_gmem_create, kvm_gmem_bind, kvm_gmem_fallocate; note §6, §7, §10)',
+  gmemAllocate: 'torvalds/linux:virt/kvm/guest_memfd.c@01f492e1 and kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd (kvm_gmem_fallocate, kvm_gmem_allocate; the same since v6.8 a7800aa8)',
   gmemBind: 'torvalds/linux:virt/kvm/guest_memfd.c@01f492e1 (kvm_gmem_bind: -EINVAL) and kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd (-EEXIST)',
 } as const;
 
@@ -178,7 +179,10 @@ export const GENERIC = {
   'M.4': row('M.4', DOC.A, 'guest_memfd_offset unaligned, or offset + size past the file ("common sense")', '-EINVAL', { code: CODE.gmemCreate }),
   'M.5': row('M.5', DOC.A, 'the GPA range overlaps another memslot', '-EEXIST', { code: 'api.rst §4.35' }),
   'M.6': row('M.6', DOC.A, 'an existing guest_memfd slot modified (same id, non-zero size)', '-EINVAL ("Private memslots are immutable")', { code: CODE.kvmMain }),
-  'FA.2': row('FA.2', DOC.A, 'fallocate(PUNCH_HOLE) with offset or len not page-aligned', 'silent; -EINVAL', { code: CODE.gmemCreate }),
+  'FA.1': row('FA.1', DOC.A, 'fallocate(FALLOC_FL_KEEP_SIZE), allocate mode, over a range inside the file', 'silent; 0 with a folio in the page cache for every index of the range (kvm_gmem_allocate())', { code: CODE.gmemAllocate }),
+  'FA.2': row('FA.2', DOC.A, 'fallocate() with offset or len not page-aligned, or len 0', 'silent; -EINVAL (len 0: vfs_fallocate(), before the mode)', { code: CODE.gmemCreate }),
+  'FA.3': row('FA.3', DOC.A, 'fallocate() in allocate mode past the end of the file (offset + len > i_size)', 'silent; -EINVAL ("Dedicated guest is immutable by default")', { code: CODE.gmemAllocate }),
+  'FA.4': row('FA.4', DOC.A, 'fallocate() without FALLOC_FL_KEEP_SIZE, or with a mode bit other than KEEP_SIZE and PUNCH_HOLE', 'silent; -EOPNOTSUPP', { code: CODE.gmemCreate }),
   'FA.5': row('FA.5', DOC.A, 'fallocate(PUNCH_HOLE) ("guest_memfd files do however support PUNCH_HOLE")', '0; the folios of the range are gone, with their populated, private state', { code: CODE.gmemCreate }),
 } as const;
 

@@ -1,11 +1,12 @@
 import type { BackendModel } from '../../model/backends/Backend.js';
 import { snpOf } from '../../model/backends/snp/access.js';
+import { rmpEntry } from '../../model/backends/snp/state.js';
 import type { World } from '../../model/world/World.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import { gmemGupNpages } from '../../model/geometry.js';
 import { EAGAIN, EFAULT, EINVAL, EIO } from '../../model/kernel/errno.js';
 import { CODE, DOC, GP, SNP, type Row } from './rows.js';
-import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
+import { none, rejected, walkPages, type PageCheck, type PageCtx, type PopulateSpec, type Prediction } from './spec.js';
 import { gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
 
 /**
@@ -61,9 +62,9 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
             { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
           ]
         : [
-            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true },
+            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true && !preparedOnly(w, p) },
             { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
-            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
+            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) && !preparedOnly(w, p) },
             { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
           ];
       return snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero ? undefined : op.uaddr);
@@ -79,6 +80,24 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
     },
     success: () => 0,
   };
+}
+
+/**
+ * A page that is "already populated" (S1.12) is one an earlier LAUNCH_UPDATE loaded. Every S1
+ * tree but paolo-v1 marks a folio uptodate only once it was, and makes a page RMP-private only to
+ * load it. paolo-v1's fallocate() clears a folio, marks it uptodate and prepares it
+ * (sev_gmem_prepare(): RMP-private to the guest at its GPA, neither validated nor immutable)
+ * with nothing loaded: a page the VMM pre-allocated, which the document never says populate may
+ * refuse. Sean Christopherson called the refusal "unnecessarily restrictive and wrong"
+ * (https://lore.kernel.org/all/ZmeOxAtwfTsDCi1x@google.com/); v6.11 moved preparation out of
+ * fallocate() for it (torvalds/linux b85524314a3d). The guest fault path prepares the same way
+ * in every tree, and a page it prepared counts as populated there (v6.11 refuses its uptodate
+ * folio): the model runs no guest fault, so this state means fallocate() here.
+ */
+function preparedOnly(w: World, p: PageCtx): boolean {
+  if (p.pfn === undefined) return false;
+  const e = rmpEntry(snpOf(w), p.pfn);
+  return e.assigned && !e.validated && !e.immutable && e.asid === snpOf(w).guest.asid && e.gpa === p.gfn * w.geo.page_size;
 }
 
 function snpOutcome(gen: 'S1' | 'S2', w: World, backend: BackendModel, checks: readonly PageCheck[], gfn0: number, span: number, asked: number, src: number | undefined): Prediction {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { backendById } from '../../model/backends/registry.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
-import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EFAULT, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
 import { gmemCreateV618 } from '../../model/kernel/guest_memfd_create.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
@@ -12,7 +12,7 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/w
 import { runWithInvariant } from '../../properties/check.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, gmemApiOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
-import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, allocate, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
@@ -54,6 +54,17 @@ invariantCases(functionalSpec, {
     { name: 'S1.4/S2.4: ZERO ignores uaddr', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0x1234, npages: 2 })]), check: (r) => expect(last(r)?.out.uaddr).toBe(0x1234) },
     { name: 'S1.2: first page shared: -EIO, error 0, nothing written back', revision: rev('v7.0'), scenario: scenario('snp', [...setupOps({ private: null }), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EIO, out: { gfn_start: G, error: 0 } }) },
     { name: 'S1.2, S1.20: second page shared: 0 after one page', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...setupOps({ private: [0, 1] }), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)?.out.gfn_start).toBe(G + 1) },
+    // fallocate() in allocate mode (FA.*), and populate over what it pre-allocated (merged trees: not prepared, S1.1).
+    { name: 'FA.1: allocate mode puts a folio at every index of the range', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ npages: 3 })]), check: (r) => expect(last(r)?.ret).toBe(0) },
+    { name: 'FA.1 then S1.1: v6.17 populates the pages fallocate() pre-allocated', revision: rev('v6.17'), scenario: scenario('snp', [...S, allocate({ npages: 3 }), launchUpdate({ npages: 3 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { len: 0 } }) },
+    { name: 'FA.1 then T.1: TDX v7.0 adds a pre-allocated page', revision: rev('v7.0'), scenario: scenario('tdx', [...S, allocate(), initMemRegion()]), check: (r) => expect(last(r)?.ret).toBe(0) },
+    { name: 'FA.1 then RN: rmi-newest populates a pre-allocated page', revision: rev('rmi-newest'), scenario: ccaScenario([...C, { kind: 'fallocate', guest_memfd: GMEM, mode: 1, offset: 0, len: PS, faults: [] }, rmiPopulate()]) },
+    { name: 'FA.3: allocate past the end of the file', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ at: SLOT_PAGES, npages: 2 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
+    { name: 'FA.4: no KEEP_SIZE', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, allocate({ mode: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EOPNOTSUPP) },
+    { name: 'FA.4: ZERO_RANGE', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, allocate({ mode: 0x11 })]), check: (r) => expect(last(r)?.ret).toBe(-EOPNOTSUPP) },
+    { name: 'FA.2: len 0 is -EINVAL before the mode is looked at', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ mode: 0, npages: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
+    { name: 'FA.1 under a failed folio allocation: -ENOMEM, the folios made before it kept', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ npages: 3, faults: [{ kind: 'alloc', nth: 2, site: 'folio' }] })]), check: (r) => expect(last(r)?.ret).toBe(-ENOMEM) },
+    { name: 'FA.1 under a pending signal: -EINTR', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ npages: 3, faults: [{ kind: 'signal', nth: 2 }] })]), check: (r) => expect(last(r)?.ret).toBe(-EINTR) },
     { name: 'S1.17: before LAUNCH_START', revision: rev('v7.0'), scenario: { ...scenario('snp', [...S, launchUpdate()]), launch: 'not_started' }, check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
     { name: 'S1.5: unknown type', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ type: 7 })]) },
     { name: 'S1.6: flags', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ flags: 1 })]) },
@@ -229,6 +240,24 @@ invariantCases(functionalSpec, {
       scenario: { ...scenario('snp', [...S, launchUpdate()]), launch: 'not_started' },
       messageId: 'wrongErrno',
       detail: 'S1.17',
+      opIndex: 4,
+    },
+    {
+      // Found by the suite on its own: Sean Christopherson's review of v1 09/11 (G28).
+      name: 'G28: paolo-v1 refuses to populate a page fallocate() pre-allocated (and prepared), S1.1 says 0',
+      revision: rev('paolo-v1'),
+      scenario: scenario('snp', [...S, allocate(), launchUpdate()]),
+      messageId: 'wrongErrno',
+      detail: 'S1.1',
+      opIndex: 5,
+      check: (r) => expect(last(r)?.ret).toBe(-EIO),
+    },
+    {
+      name: 'an allocate that does nothing: 0 with no folio in the page cache, where FA.1 says one per index',
+      revision: { ...rev('v7.0'), id: 'allocate-does-nothing', derivedFrom: 'v7.0', fns: { ...rev('v7.0').fns, kvm_gmem_allocate: () => 0 } },
+      scenario: scenario('snp', [...S, allocate({ npages: 2 })]),
+      messageId: 'wrongState',
+      detail: 'FA.1',
       opIndex: 4,
     },
     {

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { privateAttributePrecondition } from '../../properties/invariants/private-attribute-precondition.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
-import { BASE_GFN, PS, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN, PS, allocate, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { invariantCases, mutant, rev } from './caseTable.js';
 
 const SHARED = setupOps({ private: null });
@@ -45,8 +45,21 @@ invariantCases(privateAttributePrecondition, {
       ]),
       check: (r) => expect(r.results.map((x) => x.ret)).toEqual([1, 0, 0, 0, 0, 0, 0]),
     },
+    {
+      name: 'fallocate() over shared gfns: merged trees only allocate (nothing is prepared before a fault)',
+      revision: rev('v6.17'),
+      scenario: scenario('snp', [...HALF, allocate({ npages: 4 })]),
+      check: (r) => expect(r.results[4]?.ret).toBe(0),
+    },
   ],
   violated: [
+    {
+      name: 'G28: paolo-v1\'s fallocate() prepares the page of a shared gfn: guest-private in the RMP',
+      revision: rev('paolo-v1'),
+      scenario: scenario('snp', [...HALF, allocate({ at: 2 })]),
+      messageId: 'notPrivate',
+      opIndex: 4,
+    },
     {
       name: 'mutant without the attribute check populates a shared SNP gfn',
       revision: mutant('kvm-x86-next+no-attr-check'),

@@ -6,6 +6,7 @@ import { KVM_SEV_SNP_PAGE_TYPE_NORMAL } from '../../model/backends/snp/uapi.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION } from '../../model/backends/tdx/uapi.js';
 import type { BackendId, Fault, Op, Scenario } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
 import type { Prot } from '../../model/world/userspaceMm.js';
 import { createWorld, type World } from '../../model/world/World.js';
 import { hostPage, type HostPage } from '../../model/world/hostMemory.js';
@@ -52,6 +53,11 @@ export function setupOps(o: SetupOptions = {}): Op[] {
   }
   ops.push({ kind: 'mmap', addr: SRC, length: (o.srcPages ?? slotPages + 1) * PS, prot: o.prot ?? 'rw', holes: o.holes ?? [] });
   return ops;
+}
+
+/** fallocate(FALLOC_FL_KEEP_SIZE) of `npages` pages of the set-up's guest_memfd from page `at` (allocate mode). */
+export function allocate(o: { at?: number; npages?: number; mode?: number; faults?: readonly Fault[] } = {}): Op {
+  return { kind: 'fallocate', guest_memfd: GMEM, mode: o.mode ?? FALLOC_FL_KEEP_SIZE, offset: (o.at ?? 0) * PS, len: (o.npages ?? 1) * PS, faults: o.faults ?? [] };
 }
 
 export function scenario(backend: BackendId, ops: readonly Op[], ub: Readonly<Record<string, number>> = {}): Scenario {

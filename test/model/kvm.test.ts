@@ -11,6 +11,8 @@ import { runScenario } from '../../model/scenario/runScenario.js';
 import type { Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { createWorld } from '../../model/world/World.js';
+import { hostPage } from '../../model/world/hostMemory.js';
+import { EINVAL, EOPNOTSUPP } from '../../model/kernel/errno.js';
 import { rev } from '../invariants/caseTable.js';
 import { BASE_GFN, GEO, GMEM, PS, eventsOf, initMemRegion, scenario, setupOps } from './fixtures.js';
 
@@ -107,13 +109,20 @@ describe('guest_memfd file operations', () => {
       .toEqual([1, -22, -22, 0]);
   });
 
-  test('fallocate() supports only PUNCH_HOLE | KEEP_SIZE', () => {
+  test('fallocate(): KEEP_SIZE allocates inside the file, with PUNCH_HOLE punches, anything else is -EOPNOTSUPP', () => {
     const w = createWorld(GEO, createSnpState(), {}, false);
     const { k } = snpBackend.boot(w, rev('v7.0'));
     const file = k.kvm_gmem_create(KVM, BigInt(2 * PS), 0n);
-    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(-95);
-    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE | 0x10, 0, PS)).toBe(-95);
-    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE, 0, PS)).toBe(-95);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(-EOPNOTSUPP);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE | 0x10, 0, PS)).toBe(-EOPNOTSUPP);
+    // vfs_fallocate() refuses an empty range before the mode.
+    expect(k.kvm_gmem_fallocate(file, 0, 0, 0)).toBe(-EINVAL);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE, PS, 2 * PS)).toBe(-EINVAL);
+    expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE, 0, 2 * PS)).toBe(0);
+    // v7.0: folios in the page cache, neither cleared nor uptodate, none held.
+    const folios = [...(w.gmem.files.get(file)?.folios.values() ?? [])];
+    expect(folios.map((f) => [f.index, f.uptodate, f.locked])).toEqual([[0, false, false], [1, false, false]]);
+    expect(folios.map((f) => hostPage(w.host, f.pfn)?.refcount)).toEqual([1, 1]);
     expect(k.kvm_gmem_fallocate(file, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, PS)).toBe(0);
     expect(k.kvm_gmem_get_index({ id: 0, base_gfn: 0x10, npages: 2, flags: KVM_MEM_GUEST_MEMFD, userspace_addr: 0, gmem_file: file, gmem_pgoff: 3 }, 0x11)).toBe(4);
   });

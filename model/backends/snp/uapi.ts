@@ -67,6 +67,7 @@ export const SEV_CMD_SNP_PAGE_RECLAIM = 'SEV_CMD_SNP_PAGE_RECLAIM';
 export type SevCmd = typeof SEV_CMD_SNP_LAUNCH_UPDATE | typeof SEV_CMD_SNP_LAUNCH_FINISH | typeof SEV_CMD_SNP_PAGE_RECLAIM;
 
 export const PG_LEVEL_4K = 1;
+export const PG_LEVEL_2M = 2;
 
 /** `struct kvm_sev_snp_launch_update`. */
 export interface KvmSevSnpLaunchUpdate {

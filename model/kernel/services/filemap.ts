@@ -36,6 +36,8 @@ export interface FilemapServices {
   folio_test_hwpoison(folio: number): boolean;
   folio_order(folio: number): number;
   folio_nr_pages(folio: number): number;
+  /** The page-cache index past the folio: folio->index + folio_nr_pages(folio). */
+  folio_next_index(folio: number): number;
   folio_file_pfn(folio: number, index: number): number;
   folio_file_page(folio: number, index: number): number;
   folio_page(folio: number, n: number): number;
@@ -172,6 +174,7 @@ export function filemapServices(w: World): FilemapServices {
     folio_order: (pfn) => orderOf('folio_order', pfn),
     // The head page keeps the order even once the folio has left the page cache (free_folio).
     folio_nr_pages: (pfn) => 2 ** orderOf('folio_nr_pages', pfn),
+    folio_next_index: (pfn) => withFolio('folio_next_index', pfn, 0, (f) => f.index + 2 ** orderOf('folio_next_index', pfn)),
     // folio_pfn(folio) + (index & (folio_nr_pages(folio) - 1)).
     folio_file_pfn: (pfn, index) => pfn + (index & (2 ** orderOf('folio_file_pfn', pfn) - 1)),
     folio_file_page: (pfn, index) => pfn + (index & (2 ** orderOf('folio_file_page', pfn) - 1)),
