@@ -90,10 +90,11 @@ for (const res of results) {
   // once per seed, at the earliest of them, and its size is the largest.
   const hits = new Map<Row, { first: number; ops: number; pages: number }>();
   for (const f of res.findings) {
-    const row = rows.get(`${res.backend}/${cell}/${f.key}`) ?? [...rows.values()].find((r) => r.backend === res.backend && r.revision === cell && signatureMatches(r.key, f.key));
     const inv = f.key.slice(0, f.key.indexOf('/'));
-    // A tolerated consequence (MAY) is neither required nor unexpected; its size is bounded all the same.
     const e = expectation(inv, res.backend, res.revision, res.whatIf);
+    const credited = bugForSignature(e, f.key)?.id;
+    const row = rows.get(`${res.backend}/${cell}/${f.key}`) ?? [...rows.values()].find((r) => r.backend === res.backend && r.revision === cell && r.bug === credited && signatureMatches(r.key, f.key));
+    // A tolerated consequence (MAY) is neither required nor unexpected; its size is bounded all the same.
     const tolerated = row === undefined ? bugForSignature(e, f.key) : undefined;
     if (tolerated !== undefined) {
       const bound = signatureBound(e, f.key, res.whatIf) ?? sizeBound(e, tolerated, res.whatIf);

@@ -210,11 +210,10 @@ export function expectation(invariant: string, backend: BackendId, revision: str
 }
 
 /**
- * Every expected (or tolerated) bug a signature belongs to: those listing it exactly before those
- * covering it by a wildcard, then required ones first (a bug's listed signatures cover it as
- * signatureMatches() says). Two bugs of a cell can share a signature: on
- * paolo-v1 a page the undo freed (G20) comes back as the next populate's folio and is leaked
- * again, at the same site as G27's second leak of the VMSA.
+ * Every expected (or tolerated) bug a signature belongs to (as signatureMatches() says): those
+ * listing it without a wildcard first, then required ones before tolerated ones. Two bugs of a
+ * cell can share a signature: on paolo-v1 a page the undo freed (G20) comes back as the next
+ * populate's folio and is leaked again, at the same site as G27's second leak of the VMSA.
  */
 export function bugsForSignature(e: Expectation, key: SignatureKey | undefined): KnownBug[] {
   if (key === undefined || e.excluded.some((k) => signatureMatches(k, key))) return [];

@@ -131,10 +131,12 @@ export function punchHoleArb(backend: BackendId, l: Layout, rmm?: RmmVersion): f
 }
 
 /**
- * fallocate() on the guest_memfd in allocate mode (FALLOC_FL_KEEP_SIZE): a range inside the file
- * mostly, now and then one past its end (-EINVAL: "immutable"), a folio allocation or a signal
- * failing part-way; and, four times in fourteen, a mode a fuzzer sends (no KEEP_SIZE, ZERO_RANGE,
- * an unknown bit: -EOPNOTSUPP).
+ * fallocate() on the guest_memfd in allocate mode (FALLOC_FL_KEEP_SIZE): half the time the whole
+ * file (what a VMM pre-allocating its guest memory does, so every populate after it meets a
+ * pre-allocated folio: G28), else a range inside the file mostly, now and then one past its end
+ * (-EINVAL: "immutable"); a folio allocation or a signal failing part-way one time in six; and,
+ * four times in fourteen, a mode a fuzzer sends (no KEEP_SIZE, ZERO_RANGE, an unknown bit:
+ * -EOPNOTSUPP).
  */
 export function fallocateArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
@@ -143,13 +145,15 @@ export function fallocateArb(l: Layout): fc.Arbitrary<Op> {
     { arbitrary: fc.constantFrom(0, FALLOC_FL_KEEP_SIZE | 0x10, FALLOC_FL_KEEP_SIZE | 0x400), weight: 4 },
   );
   const faults = fc.oneof(
-    { arbitrary: fc.constant<Fault[]>([]), weight: 6 },
+    { arbitrary: fc.constant<Fault[]>([]), weight: 10 },
     { arbitrary: fc.integer({ min: 1, max: 2 }).map((nth): Fault[] => [{ kind: 'alloc', nth, site: 'folio' }]), weight: 1 },
     { arbitrary: fc.integer({ min: 1, max: 2 }).map((nth): Fault[] => [{ kind: 'signal', nth }]), weight: 1 },
   );
-  return fc
-    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), extra: fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 }), mode, faults })
-    .chain(({ first, extra, mode: m, faults: f }) => fc.integer({ min: 1, max: l.gmemPages - first }).map((n): Op => ({ kind: 'fallocate', guest_memfd: GMEM_FD, mode: m, offset: first * ps, len: (n + extra) * ps, faults: f })));
+  const part = fc
+    .record({ first: fc.integer({ min: 0, max: l.gmemPages - 1 }), extra: fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 }) })
+    .chain(({ first, extra }) => fc.integer({ min: 1, max: l.gmemPages - first }).map((n) => ({ first, pages: n + extra })));
+  const range = fc.oneof({ arbitrary: fc.constant({ first: 0, pages: l.gmemPages }), weight: 1 }, { arbitrary: part, weight: 1 });
+  return fc.record({ range, mode, faults }).map(({ range: r, mode: m, faults: f }): Op => ({ kind: 'fallocate', guest_memfd: GMEM_FD, mode: m, offset: r.first * ps, len: r.pages * ps, faults: f }));
 }
 
 /** Userspace touching its mmap() of the guest_memfd: the in-place conversion fault path. */
@@ -265,8 +269,8 @@ export function holeRetryArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> 
  */
 export function populatePunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
   const ps = l.geometry.page_size;
-  const gfns = l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_x, i) => l.slot.base_gfn + a + i));
-  const sources = l.buffers.flatMap((b) => Array.from({ length: b.npages }, (_x, i) => i).filter((i) => !b.holes.includes(i)).map((i) => b.addr + i * ps));
+  const gfns = privateGfns(l);
+  const sources = mappedSources(l);
   if (backend === 'cca' || gfns.length === 0 || sources.length === 0) return fc.constant<Op[]>([]);
   const fw = (cmd: string, condition: string, nth: number): Fault => ({ kind: 'fw', cmd, condition, nth });
   // SNP: loaded; or LAUNCH_UPDATE failing with SNP_PAGE_RECLAIM failing (the page stays the
@@ -278,6 +282,35 @@ export function populatePunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op
       ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
       : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults },
     { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: punch },
+  ]);
+}
+
+/** The gfns the set-up makes private. */
+function privateGfns(l: Layout): number[] {
+  return l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_x, i) => l.slot.base_gfn + a + i));
+}
+
+/** Source pages the set-up maps. */
+function mappedSources(l: Layout): number[] {
+  const ps = l.geometry.page_size;
+  return l.buffers.flatMap((b) => Array.from({ length: b.npages }, (_x, i) => i).filter((i) => !b.holes.includes(i)).map((i) => b.addr + i * ps));
+}
+
+/**
+ * What a VMM that pre-allocates its guest memory does: fallocate() of the whole guest_memfd, then
+ * the populate of one private page from a mapped source, which every tree but paolo-v1 (G28)
+ * loads. x86 only (the CCA populate has its own shapes; the general fallocate op reaches it).
+ */
+export function allocatePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const gfns = privateGfns(l);
+  const sources = mappedSources(l);
+  if (backend === 'cca' || gfns.length === 0 || sources.length === 0) return fc.constant<Op[]>([]);
+  return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources) }).map(({ gfn, src }): Op[] => [
+    { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * ps, faults: [] },
+    backend === 'snp'
+      ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
+      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] },
   ]);
 }
 

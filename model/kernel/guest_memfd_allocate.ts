@@ -31,31 +31,38 @@ type AllocK = GmemK & { kvm_gmem_get_folio(inode: number, index: number): number
  * folio that cannot be had with its error; folios already made stay (nothing is rolled back).
  */
 export const gmemAllocateV611: Impl<GmemAllocateFns, AllocK> = {
-  kvm_gmem_allocate(k, inode, offset, len) {
-    // "Dedicated guest is immutable by default."
-    if (offset + len > k.gmem_file_size(inode)) return -EINVAL;
-    k.filemap_invalidate_lock_shared(inode);
-    const start = offset / k.PAGE_SIZE;
-    const end = (offset + len) / k.PAGE_SIZE;
-    let r = 0;
-    for (let index = start; index < end;) {
-      if (k.signal_pending(current)) {
-        r = -EINTR;
-        break;
-      }
-      const folio = k.kvm_gmem_get_folio(inode, index);
-      if (IS_ERR(folio)) {
-        r = PTR_ERR(folio);
-        break;
-      }
-      index = k.folio_next_index(folio);
-      k.folio_unlock(folio);
-      k.folio_put(folio);
-      // 64-bit only: the index cannot wrap.
-      if (k.WARN_ON_ONCE(!index)) break;
-      k.cond_resched();
-    }
-    k.filemap_invalidate_unlock_shared(inode);
-    return r;
-  },
+  kvm_gmem_allocate: (k, inode, offset, len) => kvm_gmem_allocate_loop(k, inode, offset, len, (index) => k.kvm_gmem_get_folio(inode, index)),
 };
+
+/**
+ * kvm_gmem_allocate()'s body, the same in every tree from v6.8: `get_folio` is the tree's
+ * folio lookup as the loop calls it, a locked folio with a reference or an ERR_PTR (v6.8's NULL
+ * is its caller's -ENOMEM).
+ */
+export function kvm_gmem_allocate_loop(k: GmemK, inode: number, offset: number, len: number, get_folio: (index: number) => number): number {
+  // "Dedicated guest is immutable by default."
+  if (offset + len > k.gmem_file_size(inode)) return -EINVAL;
+  k.filemap_invalidate_lock_shared(inode);
+  const start = offset / k.PAGE_SIZE;
+  const end = (offset + len) / k.PAGE_SIZE;
+  let r = 0;
+  for (let index = start; index < end;) {
+    if (k.signal_pending(current)) {
+      r = -EINTR;
+      break;
+    }
+    const folio = get_folio(index);
+    if (IS_ERR(folio)) {
+      r = PTR_ERR(folio);
+      break;
+    }
+    index = k.folio_next_index(folio);
+    k.folio_unlock(folio);
+    k.folio_put(folio);
+    // 64-bit only: the index cannot wrap.
+    if (k.WARN_ON_ONCE(!index)) break;
+    k.cond_resched();
+  }
+  k.filemap_invalidate_unlock_shared(inode);
+  return r;
+}

@@ -1,7 +1,6 @@
-import { EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOENT, ENOMEM } from '../kernel/errno.js';
+import { EFAULT, EHWPOISON, EINVAL, EIO, ENOENT, ENOMEM } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
-import { ERR_PTR, IS_ERR, IS_ERR_OR_NULL, NULL, PTR_ERR } from '../kernel/services/errptr.js';
-import { current } from '../kernel/services/sched.js';
+import { ERR_PTR, IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import { FGP_ACCESSED, FGP_CREAT, FGP_CREAT_ONLY, FGP_LOCK } from '../kernel/services/filemap.js';
 import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { snp_issue_vmsa_update, type SevVmsaFns } from '../backends/snp/sev_vmsa.js';
@@ -14,7 +13,7 @@ import {
 import { gmemBindLoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
 import { gmemCreateV68, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
 import { gmemNoMmap, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
-import type { GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
+import { kvm_gmem_allocate_loop, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 import { opaqueAs, type PopulateOpaque, type Revision, type X86K } from './Revision.js';
 import { snp_launch_update_0097f9df } from './v6.17.js';
 import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
@@ -129,31 +128,10 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
    * kvm_gmem_get_folio() to prepare each folio: on an SEV-SNP VM every page of the range that a
    * memslot binds is made guest-private in the RMP before anything is loaded into it.
    */
-  kvm_gmem_allocate(k, inode, offset, len) {
-    if (offset + len > k.gmem_file_size(inode)) return -EINVAL;
-    k.filemap_invalidate_lock_shared(inode);
-    const start = offset / k.PAGE_SIZE;
-    const end = (offset + len) / k.PAGE_SIZE;
-    let r = 0;
-    for (let index = start; index < end;) {
-      if (k.signal_pending(current)) {
-        r = -EINTR;
-        break;
-      }
-      const folio = k.kvm_gmem_get_folio(inode, index, true);
-      if (IS_ERR_OR_NULL(folio)) {
-        r = folio ? PTR_ERR(folio) : -ENOMEM;
-        break;
-      }
-      index = k.folio_next_index(folio);
-      k.folio_unlock(folio);
-      k.folio_put(folio);
-      if (k.WARN_ON_ONCE(!index)) break;
-      k.cond_resched();
-    }
-    k.filemap_invalidate_unlock_shared(inode);
-    return r;
-  },
+  kvm_gmem_allocate: (k, inode, offset, len) => kvm_gmem_allocate_loop(k, inode, offset, len, (index) => {
+    const folio = k.kvm_gmem_get_folio(inode, index, true);
+    return folio === NULL ? ERR_PTR(-ENOMEM) : folio;
+  }),
 
   /** Returns with the folio unlocked and one reference held for the caller. */
   __kvm_gmem_get_pfn(k, file, slot, gfn, out, prepare) {

@@ -17,7 +17,3 @@ export function IS_ERR(ptr: number): boolean {
 export function PTR_ERR(ptr: number): number {
   return ptr;
 }
-
-export function IS_ERR_OR_NULL(ptr: number): boolean {
-  return ptr === NULL || IS_ERR(ptr);
-}
