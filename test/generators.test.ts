@@ -4,7 +4,8 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
-import { populatePunchArb } from '../generators/ops/common.js';
+import { allocatePopulateArb, fallocateArb, populatePunchArb } from '../generators/ops/common.js';
+import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { geometryProblem } from '../model/geometry.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 import { asScenario, scenarioSchema } from '../model/scenario/schema.js';
@@ -120,6 +121,28 @@ describe('edge cases are reachable', () => {
       expect(pairs.some(([, punch]) => punch?.kind === 'punch_hole' && punch.faults.length > 0)).toBe(true);
       if (backend === 'snp') expect(pairs.some(([populate]) => populate?.kind === 'snp_launch_update' && populate.faults.some((f) => f.kind === 'fw' && f.cmd === 'SNP_PAGE_RECLAIM'))).toBe(true);
     }
+  });
+
+  test('targeted pairs: a whole-file pre-allocation, then the populate of one of its private pages (G28)', () => {
+    for (const backend of ['snp', 'tdx'] as const) {
+      const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
+      if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+      for (const [allocate, populate] of sample(allocatePopulateArb(backend, l), 7, 50)) {
+        expect(allocate).toEqual({ kind: 'fallocate', guest_memfd: 1, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * l.geometry.page_size, faults: [] });
+        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / l.geometry.page_size : -1;
+        expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
+      }
+    }
+  });
+
+  test('fallocate() ops: allocate mode over the whole file, inside it and past its end, and modes a fuzzer sends', () => {
+    const ops = sample(layoutArb(), 8, 40).flatMap((l, i) => sample(fallocateArb(l), 9 + i, 20).map((op) => ({ l, op })));
+    const size = ({ l }: { l: { gmemPages: number; geometry: { page_size: number } } }) => l.gmemPages * l.geometry.page_size;
+    const allocate = ops.filter((x) => x.op.kind === 'fallocate' && x.op.mode === FALLOC_FL_KEEP_SIZE);
+    expect(allocate.some((x) => x.op.kind === 'fallocate' && x.op.offset === 0 && x.op.len === size(x))).toBe(true);
+    expect(allocate.some((x) => x.op.kind === 'fallocate' && x.op.offset + x.op.len < size(x))).toBe(true);
+    expect(allocate.some((x) => x.op.kind === 'fallocate' && x.op.offset + x.op.len > size(x))).toBe(true);
+    expect(new Set(ops.map((x) => (x.op.kind === 'fallocate' ? x.op.mode : -1)))).toEqual(new Set([FALLOC_FL_KEEP_SIZE, 0, FALLOC_FL_KEEP_SIZE | 0x10, FALLOC_FL_KEEP_SIZE | 0x400]));
   });
 
   test('fault plans reach every fault kind and firmware failure pairs', () => {
