@@ -24,8 +24,8 @@ const MAX_ROUNDS = 8;
  * wrote or to a page nobody maps; make an SNP populate a ZERO page (no source); drop an unused
  * guest_memfd (renumbering the files after it); bind two adjacent memslots' range with the
  * first alone; zero undefined-behaviour values; create guest_memfds without flags; use fewer
- * granules per page, a PMD-order folio before a PUD-order one, and the revision's own kernel
- * before the in-place what-if's; keeping every change
+ * granules per page, a PMD-order folio before a PUD-order one, the revision's own kernel
+ * before the in-place what-if's, and the usual launch before a late one; keeping every change
  * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
  */
@@ -50,6 +50,8 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
     smallerMachine(tryWith, () => s);
     // The revision's own kernel before the in-place what-if's (reach.ts labels what is left).
     if (s.inPlace === true) tryWith({ ...s, inPlace: undefined });
+    // The usual launch (set up before the ops) before a late one, its start op gone with it.
+    if (s.launch === 'not_started') tryWith({ ...s, launch: undefined, ops: s.ops.filter((op) => op.kind !== 'snp_launch_start' && op.kind !== 'tdx_init_vcpu') });
     smallerFolio(tryWith, () => s);
     if (JSON.stringify(s, jsonReplacer) === before) break;
   }

@@ -7,7 +7,9 @@ import { warnReachable as warnReachableNever } from '../../properties/invariants
 import type { Op, Scenario } from '../../model/scenario/Scenario.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { Invariant } from '../../properties/Invariant.js';
-import { BASE_GFN, GEO, GMEM, PS, SRC, SRC2, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN, GEO, GMEM, PS, SLOT_PAGES, SRC, SRC2, allocate, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { functionalSpec } from '../../properties/invariants/functional-spec.js';
+import { keyOf } from '../../properties/signature.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
@@ -178,6 +180,18 @@ describe('minimizeScenario()', () => {
     const pud: Scenario = { ...scenario('snp', [{ kind: 'close_vm' }]), hugepages: { order: 2 * GEO.pmd_order } };
     expect(minimizeScenario(pud, () => 0).hugepages).toEqual({ order: GEO.pmd_order });
     expect(minimizeScenario(pud, (x) => ((x.hugepages?.order ?? 0) > GEO.pmd_order ? 0 : undefined)).hugepages).toEqual({ order: 2 * GEO.pmd_order });
+  });
+
+  test('the usual launch before a late one: the start op goes with it (paolo-v1 [in-place] G28, seed 8: 6 operations, 5)', () => {
+    const paolo = rev('paolo-v1');
+    const late: Scenario = {
+      ...scenario('snp', [...setupOps().slice(0, 3), { kind: 'snp_launch_start' }, allocate({ npages: SLOT_PAGES }), launchUpdate({ type: 3, uaddr: 0, npages: 2 })]),
+      launch: 'not_started',
+    };
+    const key = 'functional-spec/wrongErrno[S1.1]@snp_launch_update';
+    const min = minimizeScenario(late, (x) => runWithInvariant(x, paolo, functionalSpec).violations.find((v) => keyOf(v) === key)?.opIndex);
+    expect(min.launch).toBeUndefined();
+    expect(min.ops.map((op) => op.kind)).toEqual(['create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'fallocate', 'snp_launch_update']);
   });
 
   test('an unused guest_memfd goes, the files after it renumbered (snp/rfc-v1 G2, seed 29: 6 operations, 5)', () => {
