@@ -706,8 +706,9 @@ export const BUGS = {
     status: 'raised by Sean Christopherson in review (June 2024: "unnecessarily restrictive and wrong"); fixed before SNP was merged by Paolo Bonzini\'s lazy preparation, torvalds/linux b85524314a3d "KVM: guest_memfd: delay kvm_gmem_prepare_folio() until the memory is passed to the guest" (v6.11)',
     reach: { kind: 'userspace', how: 'fallocate(FALLOC_FL_KEEP_SIZE) on the guest_memfd before KVM_SEV_SNP_LAUNCH_UPDATE of the range' },
     signatures: [
-      // The populate of a pre-allocated page refused, where S1.1 (or, for a later page, S1.3 and
-      // S1.20) says it succeeds: the call's deciding row.
+      // The populate of a pre-allocated page refused where the document promises a success: the
+      // whole range (S1.1), a range cut at the memslot end (S1.3), or the pages before one that
+      // stops it (S1.20).
       'functional-spec/wrongErrno[S1.1]@snp_launch_update',
       'functional-spec/wrongErrno[S1.3]@snp_launch_update',
       'functional-spec/wrongErrno[S1.20]@snp_launch_update',

@@ -59,8 +59,8 @@ export function signatureMatches(listed: SignatureKey, found: SignatureKey): boo
 }
 
 /**
- * A found detail may name several rows (`S2.9+S2.8`: a partial success stopped by S2.8; `T.13+T.8`:
- * two conditions the trees of a generation check in either order). A listed row covers every
+ * A found detail may name several rows (`T.13+T.8`: two conditions the trees of a generation
+ * check in either order; `R9.6+R9.8`: a failure after some pages). A listed row covers every
  * answer it is one of the deciding rows of.
  */
 function detailCovers(listed: string | undefined, found: string | undefined): boolean {

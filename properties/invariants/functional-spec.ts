@@ -37,9 +37,9 @@ import { gfnFolioPfn } from '../views.js';
  * document it implements is unknown. A dead or closed VM answers every ioctl alike: no verdict.
  *
  * A wrong answer (wrongErrno, wrongState) carries the rows that decide the call as its
- * signature's detail (`wrongErrno[S2.2]@snp_launch_update`): each documented condition answered
- * wrongly is a bug of its own, and a known one (G3's uaddr 0 on v7.0) does not hide another at
- * the same ioctl. The other messages judge pages, whatever row predicted the call: no detail.
+ * signature's detail (`wrongErrno[S2.2]@snp_launch_update`; rowsDetail()): each documented
+ * condition answered wrongly is a bug of its own, and a known one (G3's uaddr 0 on v7.0) does
+ * not hide another at the same ioctl. The other messages judge pages, whatever row predicted the call: no detail.
  */
 type Msg = 'wrongErrno' | 'populatedCount' | 'writeBack' | 'notPopulated' | 'notMeasured' | 'notUptodate' | 'touchedPastCount' | 'markedPrepared' | 'markedUptodate' | 'unexpectedErrno' | 'wrongState';
 
@@ -135,7 +135,7 @@ export const functionalSpec = defineInvariant({
           if (!pred.ret.includes(ret)) {
             judged = false;
             if (ret >= 0 && pred.ret.every((x) => x >= 0)) report('populatedCount', { ...base, got: n, want: range(pred.min, pred.max) });
-            else report('wrongErrno', { ...base, got: errnoName(ret), want: pred.ret.map(errnoName).join(' or ') }, undefined, rowsDetail(pred.rows));
+            else report('wrongErrno', { ...base, got: errnoName(ret), want: pred.ret.map(errnoName).join(' or ') }, undefined, rowsDetail(pred.ret.every((x) => x >= 0) ? pred.rows.slice(0, 1) : pred.rows));
           } else if (n < pred.min || n > pred.max) {
             report('populatedCount', { ...base, got: n, want: range(pred.min, pred.max) });
           }
@@ -237,9 +237,13 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
 }
 
 /**
- * The signature detail of a wrong answer: the rows that decide the call (`S2.2`; a partial
- * success `S2.9+S2.4`). One bug answers one documented condition wrongly; another condition
- * answered wrongly at the same ioctl is another bug, and must not hide behind the first.
+ * The signature detail of a wrong answer: the rows that decide the call. One bug answers one
+ * documented condition wrongly; another condition answered wrongly at the same ioctl is another
+ * bug, and must not hide behind the first. Where the documents promise a success (S1.1, a cut
+ * S1.3, a partial S1.20), that row alone: the promise broken is the success, whichever
+ * condition stops the partial one (with it, each such condition made a signature of its own,
+ * each needing its own set-up to shrink to). Where they promise an error, every row that
+ * decides it (`T.13+T.8`: conditions the trees of a generation check in either order).
  */
 function rowsDetail(rows: readonly Row[]): string {
   return rows.map((r) => r.id).join('+');
