@@ -19,7 +19,7 @@ export const USAGE = `usage: npx gmemcheck <command> [options]      (or: npm run
 
 commands:
   list [--json]                       backends, revisions, injected bugs, properties, the expected matrix
-    --reach userspace|firmware|debug|what-if
+    --reach userspace|firmware|hardware|debug|what-if
                                       only the known bugs that take this on a real machine, and where expected
   check [options]                     run revisions with every property watching; exit 0: every cell as the
                                       matrix expects, 1: a cell differs (new signature, expected bug missing,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, fallocateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -81,6 +81,20 @@ function allocateArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly at:
   );
 }
 
+/**
+ * A hardware memory error (memory_failure()) in one run in six, drawn after everything else so
+ * the rest of every run is what it was without it: alone at a drawn index and place among the
+ * body ops, or in the page of a populate that is then repeated (poisonPopulateArb).
+ */
+function poisonArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly at: number; readonly ops: readonly Op[] } | undefined> {
+  const at = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat({ max: 6 }), weight: 1 });
+  return fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 10 },
+    { arbitrary: fc.record({ at, ops: memoryFailureArb(l).map((op) => [op]) }), weight: 1 },
+    { arbitrary: poisonPopulateArb(backend, l).map((ops) => ({ at: 0, ops })), weight: 1 },
+  );
+}
+
 function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>): fc.Arbitrary<Scenario> {
   return (
     fc
@@ -108,10 +122,12 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         // One x86 run in ten: a page populated (or leaked) and punched out at once.
         populatePunch: fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 9 }, { arbitrary: populatePunchArb(backend, l), weight: 1 }),
         allocate: allocateArb(backend, l),
+        poison: poisonArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         if (a !== undefined) ops.splice(Math.min(a.at, ops.length), 0, ...a.ops);
+        if (poison !== undefined) ops.splice(Math.min(poison.at, ops.length), 0, ...poison.ops);
         const launch = withLaunch(backend, ops, launchAt);
         return {
           backend, geometry: l.geometry, ops: [...setup, ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),

@@ -724,6 +724,20 @@ export const BUGS = {
     // A pre-allocated page first, and (S1.3) a range past the memslot end: seen shrunk to 3 pages.
     maxPages: 3,
   },
+  G29: {
+    id: 'G29',
+    title: 'kvm_gmem_error_folio() takes the filemap invalidate lock while memory_failure() holds the folio lock: an AB-BA with every guest_memfd path that locks a folio under the invalidate lock (kvm_gmem_populate(), punch-hole\'s truncation, fallocate()\'s allocation), which lockdep cannot report because the folio lock is a bit lock',
+    link: 'torvalds/linux:virt/kvm/guest_memfd.c@01f492e1817e858d1712f2489d0afbaa552f417b',
+    status: 'found by this suite (the lock-order property with the folio lock in the graph); not reported on the lists that the search tool reaches (lore searched for kvm_gmem_error_folio and its locking). Present in every tree from v6.8 (torvalds/linux a7800aa80ea4, where guest_memfd first handles memory errors) to kvm-x86-next: memory_failure() -> me_pagecache_clean() -> truncate_error_folio() calls error_remove_folio with the folio locked (mm/memory-failure.c), and mm/filemap.c orders ->invalidate_lock before ->lock_page. Lisa Wang\'s MF_DELAYED fix (https://lore.kernel.org/all/57ed0bcbcfcec6fda89d60727467d7bd621c95ab.1760551864.git.wyihan@google.com/), the thread about guest_memfd\'s memory-failure handling, does not touch the locking',
+    reach: { kind: 'hardware', how: 'a memory error in a guest_memfd page while the VMM populates that page, punches a hole over it or fallocate()s it: the error\'s handler holds the folio lock and waits for the invalidate lock the VMM\'s thread holds, which waits for the folio lock (with a queued writer, fallocate()\'s shared hold deadlocks the same way). Injectable as root through the hwpoison-inject debugfs file (CONFIG_HWPOISON_INJECT); two threads, which the model shows as an order-graph cycle' },
+    signatures: [
+      'lock-order/cycleFolioLock@kvm_gmem_error_folio',
+    ],
+    // create, memslot, attributes and the populate that makes the folio, then the error: or on
+    // CCA the folio from fallocate() (3 operations).
+    maxOps: 6,
+    maxPages: 1,
+  },
 } as const satisfies Record<string, KnownBug>;
 
 export type BugId = keyof typeof BUGS;

@@ -5,6 +5,7 @@ import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
+import { hostPage } from '../model/world/hostMemory.js';
 import { gfnFileIndex } from './views.js';
 
 /**
@@ -83,6 +84,11 @@ export function edgeKeys(op: Op, w: World): string[] {
   }
 }
 
+function poisonedAt(w: World, file: number, index: number): boolean {
+  const folio = w.gmem.files.get(file)?.folios.get(index);
+  return folio !== undefined && hostPage(w.host, folio.pfn)?.hwpoison === true;
+}
+
 export function coverageObserver(c: Coverage): RunObserver {
   let populate: Op | undefined;
   let closed = false;
@@ -120,6 +126,8 @@ export function coverageObserver(c: Coverage): RunObserver {
       for (const s of w.kvm.memslots.values()) {
         if (req.gfn_start >= s.base_gfn && req.gfn_start + req.npages === s.base_gfn + s.npages) bump(c, 'pages:slot_end');
       }
+      // The first page's folio hardware-poisoned (memory_failure()): kvm_gmem_get_pfn()'s -EHWPOISON.
+      if (from !== undefined && poisonedAt(w, from.gmem_file, req.gfn_start - from.base_gfn + from.gmem_pgoff)) bump(c, 'edge:populate_poisoned');
       bump(c, `flavour:${req.flavour}`);
     },
     event(e, w) {

@@ -54,6 +54,11 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'edge:populate_crosses_slot', min: 20 },
   { key: 'edge:slot_without_gmem', min: 2 },
   { key: 'edge:close_mid_scenario', min: 10 },
+  // A hardware memory error (generators/scenario.ts poisonArb, one run in six) and a populate
+  // whose first page it poisoned: over seeds 1..10, 41-68 and 13-42 of them on x86 (300 runs),
+  // 150-186 and 12-36 on CCA (1000 runs).
+  { key: 'op:memory_failure', min: 10 },
+  { key: 'edge:populate_poisoned', min: 3 },
 ];
 
 /**

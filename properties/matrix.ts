@@ -44,7 +44,14 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
   // v6.17's pins keep a page whose removal failed from the allocator: no G5 there.
   // B2 needs the in-place series' fault path: merged trees take no lock in a fault on a
   // confidential VM's guest_memfd, and before v6.18 cannot map one at all.
-  'lock-order': { 'snp/paolo-v1 [in-place]': 'B2', 'snp/v6.17 [in-place]': 'B2', 'tdx/v6.17 [in-place]': 'B2', 'snp/kvm-x86-next-2025.11.07 [in-place]': 'B2', 'tdx/kvm-x86-next-2025.11.07 [in-place]': 'B2' },
+  // G29: guest_memfd's memory-failure handler against every path that locks a folio under the
+  // invalidate lock, in every tree since v6.8 (the hugepages cells inherit it, tolerated).
+  'lock-order': {
+    'snp/paolo-v1': 'G29', 'snp/v6.17': 'G29', 'snp/kvm-x86-next-2025.11.07': 'G29', 'snp/rfc-v1': 'G29', 'snp/roth-v2': 'G29', 'snp/roth-v3-posted': 'G29', 'snp/v7.0': 'G29', 'snp/kvm-x86-next': 'G29',
+    'tdx/v6.17': 'G29', 'tdx/kvm-x86-next-2025.11.07': 'G29', 'tdx/rfc-v1': 'G29', 'tdx/roth-v2': 'G29', 'tdx/roth-v3-posted': 'G29', 'tdx/v7.0': 'G29', 'tdx/kvm-x86-next': 'G29',
+    'cca/rme-v9': 'G29', 'cca/rme-v12': 'G29', 'cca/rmi-newest': 'G29',
+    'snp/paolo-v1 [in-place]': 'B2', 'snp/v6.17 [in-place]': 'B2', 'tdx/v6.17 [in-place]': 'B2', 'snp/kvm-x86-next-2025.11.07 [in-place]': 'B2', 'tdx/kvm-x86-next-2025.11.07 [in-place]': 'B2',
+  },
   measurement: {
     'snp/v6.17 [hugepages]': 'B6', 'snp/kvm-x86-next-2025.11.07 [hugepages]': 'B6', 'tdx/kvm-x86-next-2025.11.07 [hugepages]': 'B6', 'snp/rfc-v1 [hugepages]': 'B5', 'tdx/rfc-v1 [hugepages]': 'B6', 'snp/paolo-v1': 'G21', 'tdx/v6.17': 'G18', 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G11', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
   'memory-safety': {

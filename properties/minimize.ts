@@ -260,8 +260,14 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   if (now?.kind === 'set_memory_attributes') {
     for (let n = 1; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
   }
-  // A punch-hole to the one page that matters: from each page of its range, one page long.
-  if (now?.kind === 'punch_hole' && now.len > ps && now.offset % ps === 0 && now.len % ps === 0) {
+  // A smaller memslot: a populate cut at its end (S1.3, GP.3) then asks for fewer pages past it
+  // (snp/paolo-v1 G28, suite seed: a 3-page slot and 4 pages asked, where 1 and 2 do).
+  if (now?.kind === 'set_user_memory_region2' && now.memory_size > ps && now.memory_size % ps === 0) {
+    for (let n = 1; n * ps < now.memory_size; n++) if (tryWith(replace({ ...now, memory_size: n * ps }))) break;
+  }
+  // A punch-hole or fallocate() to the one page that matters: from each page of its range, one
+  // page long (G29 needs only the page its memory error hits).
+  if ((now?.kind === 'punch_hole' || now?.kind === 'fallocate') && now.len > ps && now.offset % ps === 0 && now.len % ps === 0) {
     for (let off = now.offset; off < now.offset + now.len; off += ps) if (tryWith(replace({ ...now, offset: off, len: ps }))) break;
   }
 }

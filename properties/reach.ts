@@ -7,10 +7,10 @@ import { gmemApiOf } from './oracle/generations.js';
 /**
  * What it takes to reach a finding on a real machine. The model can drive every path; a kernel
  * developer weighing a report needs to know whether an unprivileged VMM hits it by itself, or
- * only when firmware fails, under a debug configuration, or in a configuration the kernel of
- * that revision refuses (a what-if mode).
+ * only when firmware fails, when the hardware reports a memory error, under a debug
+ * configuration, or in a configuration the kernel of that revision refuses (a what-if mode).
  */
-export const REACH_KINDS = ['userspace', 'firmware', 'debug', 'what-if'] as const;
+export const REACH_KINDS = ['userspace', 'firmware', 'hardware', 'debug', 'what-if'] as const;
 export type ReachKind = (typeof REACH_KINDS)[number];
 
 /** The what-if modes a finding may need: configurations the revision's kernel does not accept (model/whatIf.ts). */
@@ -20,6 +20,8 @@ export type WhatIf = WhatIfMode;
 export type Reach =
   | { readonly kind: 'userspace'; readonly how: string }
   | { readonly kind: 'firmware'; readonly how: string }
+  /** A hardware memory error (machine check) in a page the path uses: memory_failure(). */
+  | { readonly kind: 'hardware'; readonly how: string }
   /** The trigger is reachable, but the damage is visible only under `config` (not modelled). */
   | { readonly kind: 'debug'; readonly config: string; readonly how: string }
   | { readonly kind: 'what-if'; readonly mode: WhatIf; readonly how: string };
@@ -32,7 +34,7 @@ export interface Need {
 }
 
 /** Strongest last: a finding needing a firmware failure and a what-if mode is a what-if finding. */
-const ORDER: readonly ReachKind[] = ['userspace', 'debug', 'firmware', 'what-if'];
+const ORDER: readonly ReachKind[] = ['userspace', 'debug', 'hardware', 'firmware', 'what-if'];
 
 export function reachLabel(kind: ReachKind, mode?: WhatIf): string {
   switch (kind) {
@@ -40,6 +42,8 @@ export function reachLabel(kind: ReachKind, mode?: WhatIf): string {
       return 'userspace';
     case 'firmware':
       return 'firmware failure';
+    case 'hardware':
+      return 'hardware error';
     case 'debug':
       return 'debug config';
     case 'what-if':
@@ -89,6 +93,9 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
   };
   for (const op of scenario.ops) {
     if ('faults' in op) for (const f of op.faults ?? []) add(faultNeed(f));
+    // Also the hwpoison-inject debugfs file (corrupt-pfn, CONFIG_HWPOISON_INJECT, root); a guest_memfd
+    // page of a confidential VM is never mapped for MADV_HWPOISON.
+    if (op.kind === 'memory_failure') add({ kind: 'hardware', what: 'a memory error in a guest_memfd page (memory_failure())' });
   }
   // The in-place what-if's machine differs from the revision's own in the host fault path on a
   // guest_memfd mapping (it takes the invalidate lock, kernel-facts §1.7, §5.2) and, on a tree

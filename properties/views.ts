@@ -65,15 +65,24 @@ export function userMapCount(w: World): Map<number, number> {
 /**
  * The references each page's owners account for, summed per compound page: a large folio's
  * references all live on its head (a tail's refcount stays 0), so what its pages are owed is
- * owed to the head. Keyed by the head's pfn; a single page is its own head.
+ * owed to the head. Keyed by the head's pfn; a single page is its own head. memory_failure()'s
+ * reference on a poisoned page is always owed (hwpoisonRef()).
  */
 export function owedPerHead(w: World, owed: (p: HostPage) => number): Map<number, number> {
   const out = new Map<number, number>();
   for (const p of w.host.pages) {
     const head = p.head ?? p.pfn;
-    out.set(head, (out.get(head) ?? 0) + owed(p));
+    out.set(head, (out.get(head) ?? 0) + owed(p) + hwpoisonRef(p));
   }
   return out;
+}
+
+/**
+ * The reference memory_failure() took on a poisoned page and keeps for good, so that the page
+ * never goes back to the allocator (model/kernel/memory_failure.ts): owned by mm, not a leak.
+ */
+export function hwpoisonRef(p: HostPage): number {
+  return p.hwpoison ? 1 : 0;
 }
 
 /** Whether each pfn sits in a guest_memfd page cache (a folio's head: the cache holds one reference a folio). */

@@ -37,6 +37,7 @@ export function opText(op: Op): string {
     case 'arm_realm_create': return `KVM_ENABLE_CAP(KVM_CAP_ARM_RME, CREATE_REALM)${faultsText(op.faults)}`;
     case 'arm_realm_activate': return `first vCPU run (kvm_activate_realm)${faultsText(op.faults)}`;
     case 'fallocate': return `fallocate(gmem ${op.guest_memfd}, ${fallocMode(op.mode)}, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
+    case 'memory_failure': return `memory_failure(the page at gmem ${op.guest_memfd} offset ${hx(op.offset)})`;
     case 'punch_hole': return `fallocate(gmem ${op.guest_memfd}, PUNCH_HOLE|KEEP_SIZE, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
     case 'gmem_user_fault': return `user fault on mmap of gmem ${op.guest_memfd} at offset ${hx(op.offset)}`;
     case 'close_vm': return 'close(vm fd)';

@@ -4,7 +4,7 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
-import { allocatePopulateArb, fallocateArb, populatePunchArb } from '../generators/ops/common.js';
+import { allocatePopulateArb, fallocateArb, poisonPopulateArb, populatePunchArb } from '../generators/ops/common.js';
 import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { geometryProblem } from '../model/geometry.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
@@ -132,6 +132,29 @@ describe('edge cases are reachable', () => {
         const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / l.geometry.page_size : -1;
         expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
       }
+    }
+  });
+
+  test('targeted triples: a populate, a memory error in its page, and the populate again (CCA: the page from fallocate())', () => {
+    const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
+    if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+    const ps = l.geometry.page_size;
+    for (const backend of ['snp', 'tdx'] as const) {
+      for (const [populate, mf, again] of sample(poisonPopulateArb(backend, l), 8, 50)) {
+        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
+        expect(mf).toEqual({ kind: 'memory_failure', guest_memfd: 1, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps });
+        expect(again).toEqual(populate);
+      }
+    }
+    for (const [allocate, mf] of sample(poisonPopulateArb('cca', l), 8, 20)) {
+      expect(allocate).toMatchObject({ kind: 'fallocate', mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * ps });
+      expect(mf?.kind).toBe('memory_failure');
+    }
+    // One run in six has a memory error, on every backend.
+    for (const backend of ['snp', 'tdx', 'cca'] as const) {
+      const n = sample(scenarioArb(backend), 12, 600).filter((sc) => sc.ops.some((op) => op.kind === 'memory_failure')).length;
+      expect(n).toBeGreaterThan(600 / 6 / 2);
+      expect(n).toBeLessThan(600 / 6 * 2);
     }
   });
 

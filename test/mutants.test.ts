@@ -23,7 +23,7 @@ describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
         const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => signatureMatches(wanted, k), untilFirst: true });
         const caught = x.findings.filter((f) => signatureMatches(wanted, f.key));
         expect(caught.map((f) => f.key), `found instead: ${x.findings.map((f) => f.key).join(', ')}`).not.toEqual([]);
-        for (const f of caught) expect(scenarioSize(f.counterexample).ops, f.key).toBeLessThanOrEqual(6);
+        for (const f of caught) expect(scenarioSize(f.counterexample).ops, f.key).toBeLessThanOrEqual(m.maxOps ?? 6);
       });
     }
   }

@@ -113,7 +113,7 @@ export function runList(o: ListOptions, write: (s: string) => void): number {
       lines.push(`  ${''.padEnd(idWidth)}${clip(`→ ${x.status}`, LEGEND_WIDTH - 2 - idWidth)}`);
     }
   }
-  lines.push('', 'bugs in full, with their links: npx gmemcheck list --json (under "bugs"); by what they take: list --reach userspace|firmware|debug|what-if');
+  lines.push('', 'bugs in full, with their links: npx gmemcheck list --json (under "bugs"); by what they take: list --reach userspace|firmware|hardware|debug|what-if');
   write(`${lines.join('\n')}\n`);
   return 0;
 }

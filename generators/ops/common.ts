@@ -303,15 +303,47 @@ function mappedSources(l: Layout): number[] {
  */
 export function allocatePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
   const ps = l.geometry.page_size;
+  const one = onePagePopulateArb(backend, l);
+  if (one === undefined) return fc.constant<Op[]>([]);
+  return one.map(({ populate }): Op[] => [
+    { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * ps, faults: [] },
+    populate,
+  ]);
+}
+
+/** The populate of one private page from a mapped source (x86; none where the layout has neither). */
+function onePagePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly gfn: number; readonly populate: Op }> | undefined {
+  const ps = l.geometry.page_size;
   const gfns = privateGfns(l);
   const sources = mappedSources(l);
-  if (backend === 'cca' || gfns.length === 0 || sources.length === 0) return fc.constant<Op[]>([]);
-  return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources) }).map(({ gfn, src }): Op[] => [
-    { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * ps, faults: [] },
-    backend === 'snp'
+  if (backend === 'cca' || gfns.length === 0 || sources.length === 0) return undefined;
+  return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources) }).map(({ gfn, src }) => ({
+    gfn,
+    populate: backend === 'snp'
       ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
       : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] },
-  ]);
+  }));
+}
+
+/** A hardware memory error in the page at a guest_memfd index (nothing happens where no folio is). */
+export function memoryFailureArb(l: Layout): fc.Arbitrary<Op> {
+  return fc.integer({ min: 0, max: l.gmemPages - 1 }).map((i) => ({ kind: 'memory_failure', guest_memfd: GMEM_FD, offset: i * l.geometry.page_size }));
+}
+
+/**
+ * A hardware memory error in a page the VM's image is loaded into, and the populate of that page
+ * again: the poisoned folio's -EHWPOISON from kvm_gmem_get_pfn() (every generation checks it
+ * first). On CCA, whose populate has its own shapes, the page comes from a whole-file
+ * fallocate() instead, and the body's populates meet it.
+ */
+export function poisonPopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const index = (gfn: number) => gfn - l.slot.base_gfn + l.slot.pgoff;
+  const one = onePagePopulateArb(backend, l);
+  if (one === undefined) {
+    return memoryFailureArb(l).map((mf): Op[] => [{ kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * ps, faults: [] }, mf]);
+  }
+  return one.map(({ gfn, populate }): Op[] => [populate, { kind: 'memory_failure', guest_memfd: GMEM_FD, offset: index(gfn) * ps }, populate]);
 }
 
 /** close() of the guest_memfd or the VM in the middle of a scenario, not only at its end. */

@@ -39,12 +39,17 @@ export interface GmemCommonFns {
   kvm_gmem_invalidate_begin(file: number, start: number, end: number): void;
   /** f_op->release of the last file reference; eviction of the inode follows. */
   kvm_gmem_release(file: number): void;
+  /** `aops->error_remove_folio`: memory_failure() met a hardware error in `folio` (called with it locked). */
+  kvm_gmem_error_folio(mapping: number, folio: number): number;
   kvm_gmem_free_folio(folio: number): void;
 }
 
 export type GmemK = KernelServices & GmemArchHooks & GmemCommonFns & GmemBindFns & GmemCreateFns & GmemFaultFns & GmemAllocateFns;
 
 export const VM_FAULT_SIGBUS = 0x0002;
+
+/** enum mf_result (include/linux/mm.h): the error is handled later, at the next access. */
+export const MF_DELAYED = 2;
 
 export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
   // Shared by every generation: its forms differ only for a file being closed (ae431059e75d,
@@ -99,6 +104,20 @@ export const gmemCommon: Impl<GmemCommonFns, GmemK> = {
     // "Do not free the backing memory, as its lifetime is associated with the inode, not the
     // file": the inode goes with its last reference, and eviction truncates its page cache.
     k.truncate_inode_pages_range(file, 0, Number.MAX_SAFE_INTEGER);
+  },
+
+  // The same from v6.8 (torvalds/linux:virt/kvm/guest_memfd.c@a7800aa80ea4d5356b8474c2302812e9d4926fa6,
+  // then named for error_remove_folio) to torvalds/linux@01f492e1817e858d1712f2489d0afbaa552f417b
+  // and the in-place trees: zap the folio's gfns and leave the folio in the page cache, poisoned,
+  // so that the guest's next access (kvm_gmem_get_pfn(): -EHWPOISON) tells userspace. It takes
+  // the invalidate lock while memory_failure() holds the folio lock (model/kernel/memory_failure.ts).
+  kvm_gmem_error_folio(k, mapping, folio) {
+    k.filemap_invalidate_lock_shared(mapping);
+    const start = k.folio_index(folio);
+    const end = start + k.folio_nr_pages(folio);
+    k.kvm_gmem_invalidate_begin(mapping, start, end);
+    k.filemap_invalidate_unlock_shared(mapping);
+    return MF_DELAYED;
   },
 
   kvm_gmem_free_folio(k, folio) {

@@ -146,6 +146,12 @@ export type Op =
   | { readonly kind: 'fallocate'; readonly guest_memfd: number; readonly mode: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
   /** fallocate(FALLOC_FL_PUNCH_HOLE) on a guest_memfd. */
   | { readonly kind: 'punch_hole'; readonly guest_memfd: number; readonly offset: number; readonly len: number; readonly faults: readonly Fault[] }
+  /**
+   * A hardware memory error in the page that backs `offset` of a guest_memfd: memory_failure()
+   * (model/kernel/memory_failure.ts), as the machine-check handler or the hwpoison-inject
+   * debugfs file (corrupt-pfn) runs it. Nothing happens where no folio backs the offset.
+   */
+  | { readonly kind: 'memory_failure'; readonly guest_memfd: number; readonly offset: number }
   /** Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree (model/kernel/guest_memfd_fault.ts). */
   | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
   /** close() of the VM fd: memslots go away, the VM is destroyed. */
@@ -164,5 +170,5 @@ export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_m
  */
 export const GENERIC_OPS: readonly OpKind[] = [
   'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'punch_hole', 'fallocate',
-  'gmem_user_fault', 'close_guest_memfd', 'close_vm',
+  'memory_failure', 'gmem_user_fault', 'close_guest_memfd', 'close_vm',
 ];

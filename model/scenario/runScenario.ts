@@ -1,6 +1,7 @@
 import { match } from 'ts-pattern';
 import { EBADF, EIO, ENOTTY } from '../kernel/errno.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kernel/guest_memfd.js';
+import { memory_failure } from '../kernel/memory_failure.js';
 import { KVM } from '../kernel/services/kvmcore.js';
 import { MM_LOCK } from '../kernel/services/locking.js';
 import type { BackendModel, BootedKernel } from '../backends/Backend.js';
@@ -80,6 +81,11 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
     .with({ kind: 'fallocate' }, (o) => {
       if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
       return plain(k.kvm_gmem_fallocate(o.guest_memfd, o.mode, o.offset, o.len));
+    })
+    .with({ kind: 'memory_failure' }, (o) => {
+      const folio = w.gmem.files.get(o.guest_memfd)?.folios.get(Math.floor(o.offset / w.geo.page_size));
+      if (folio === undefined) return plain(0);
+      return plain(memory_failure(w, k, folio.pfn + (Math.floor(o.offset / w.geo.page_size) - folio.index)));
     })
     .with({ kind: 'gmem_user_fault' }, (o) => {
       if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);

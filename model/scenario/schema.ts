@@ -59,6 +59,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('arm_realm_activate'), faults }),
   z.strictObject({ kind: z.literal('punch_hole'), guest_memfd: nat, offset: nat, len: nat, faults }),
   z.strictObject({ kind: z.literal('fallocate'), guest_memfd: nat, mode: uint(32, 'mode'), offset: nat, len: nat, faults }),
+  z.strictObject({ kind: z.literal('memory_failure'), guest_memfd: nat, offset: nat }),
   z.strictObject({ kind: z.literal('gmem_user_fault'), guest_memfd: nat, offset: nat }),
   z.strictObject({ kind: z.literal('close_vm') }),
   z.strictObject({ kind: z.literal('close_guest_memfd'), guest_memfd: nat, faults: faults.optional() }),

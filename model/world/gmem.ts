@@ -13,7 +13,6 @@ export interface Folio {
   readonly order: number;
   locked: boolean;
   uptodate: boolean;
-  hwpoison: boolean;
 }
 
 export interface GmemFile {

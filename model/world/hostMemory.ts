@@ -32,6 +32,11 @@ export interface HostPage {
   dirty: boolean;
   /** compound_order() of the compound page this page heads: 0 for a single page. */
   order: number;
+  /**
+   * PG_hwpoison: memory_failure() met a hardware error here (model/kernel/memory_failure.ts).
+   * folio_test_hwpoison() reads it off the folio's head page.
+   */
+  hwpoison: boolean;
   /** compound_head() of a tail page of a large folio (its refcount lives there); undefined otherwise. */
   head: number | undefined;
   readonly data: Uint8Array;
@@ -58,6 +63,7 @@ export function createHostMemory(geo: Geometry): HostMemory {
       kmaps: 0,
       dirty: false,
       order: 0,
+      hwpoison: false,
       head: undefined,
       data: new Uint8Array(geo.page_size).fill(0xa5),
       prov: new Float64Array(geo.page_size).fill(PROV_GARBAGE),

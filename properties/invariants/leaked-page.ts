@@ -1,5 +1,5 @@
 import { defineInvariant } from '../Invariant.js';
-import { inPageCache, userMapCount } from '../views.js';
+import { hwpoisonRef, inPageCache, userMapCount } from '../views.js';
 import { REF_EVENTS, refSites } from '../refSites.js';
 
 /**
@@ -60,7 +60,7 @@ export const leakedPage = defineInvariant({
       for (const p of w.host.pages) {
         if (p.owner.kind !== 'gmem' || cached.has(p.pfn) || leaked.has(p.pfn)) continue;
         if (backend.ownership(w, p.pfn).kind !== 'host') continue;
-        const refs = p.refcount - (maps.get(p.pfn) ?? 0);
+        const refs = p.refcount - (maps.get(p.pfn) ?? 0) - hwpoisonRef(p);
         if (refs > 0 && !heldBack.has(p.pfn)) {
           heldBack.add(p.pfn);
           report('heldBack', { pfn: p.pfn, refs }, sites.page(p.pfn));

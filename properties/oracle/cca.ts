@@ -3,12 +3,12 @@ import { rmeCapSourceIsAlias } from '../../model/backends/cca/backend.js';
 import { ccaOf } from '../../model/backends/cca/access.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
 import { gmemGupNpages } from '../../model/geometry.js';
-import { EBUSY, EEXIST, EFAULT, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EPERM } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EPERM } from '../../model/kernel/errno.js';
 import type { Op } from '../../model/scenario/Scenario.js';
 import type { World } from '../../model/world/World.js';
 import { ARM, DOC, GP, type Row } from './rows.js';
 import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
-import { folioAt, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk } from './world.js';
+import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk } from './world.js';
 
 type ArmPopulate = Extract<Op, { kind: 'arm_rmi_populate' }>;
 
@@ -69,7 +69,7 @@ export const r9Spec: PopulateSpec = {
   backend: 'cca',
   ioctl: 'KVM_CAP_ARM_RME_POPULATE_REALM',
   doc: DOC.R9,
-  errnos: [-EPERM, -EINVAL, -EFAULT, -ENXIO, -ENOMEM, -EIO],
+  errnos: [-EPERM, -EINVAL, -EFAULT, -ENXIO, -ENOMEM, -EIO, -EHWPOISON],
   internalFw: RTT_WALKS,
   predict(op, w, backend): Prediction {
     if (op.kind !== 'arm_rmi_populate') return none('not this ioctl');
@@ -94,6 +94,7 @@ export const r9Spec: PopulateSpec = {
       const checks: PageCheck[] = [
         { row: ARM['R9.6'], errno: -EFAULT, fails: (p) => !userPageOk(w, alias(p.gfn), true) },
         { row: GP.noFile, errno: -EFAULT, fails: (p) => p.slot === undefined || gmemFile(w, p.slot) === undefined },
+        { row: GP.hwpoison, errno: -EHWPOISON, fails: (p) => folioPoisoned(w, p.folio) },
         { row: ARM['R9.7'], errno: -ENXIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn), fw: DELEGATE_REFUSED },
       ];
       const walk = walkPages(w, backend, cstart, cend - cstart, checks);
@@ -122,10 +123,12 @@ function gmemPopulateWalk(gen: 'R12' | 'RN', op: ArmPopulate, w: World, backend:
   const asked = op.size / ps;
   const span = Math.min(asked, slot.base_gfn + slot.npages - gfn0);
   const src = (i: number) => op.source_uaddr + i * ps;
+  const poisoned: PageCheck = { row: GP.hwpoison, errno: -EHWPOISON, fails: (p) => folioPoisoned(w, p.folio) };
   const populated: PageCheck = { row: ARM[gen === 'R12' ? 'R12.rmi' : 'RN.10'], errno: -ENXIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn), fw: DELEGATE_REFUSED };
   const checks: PageCheck[] = gen === 'R12'
     // Old kvm_gmem_populate(): prepared, attribute, then the callback's get_user_pages() and RMI.
     ? [
+        poisoned,
         { row: ARM['R12.7'], errno: -EEXIST, fails: (p) => p.folio?.uptodate === true },
         { row: ARM['R12.7'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) },
         { row: ARM['R12.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) },
@@ -134,6 +137,7 @@ function gmemPopulateWalk(gen: 'R12' | 'RN', op: ArmPopulate, w: World, backend:
     // Newest kvm_gmem_populate(): GUP (no FOLL_WRITE), attribute, then the RMI.
     : [
         { row: ARM['RN.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) },
+        poisoned,
         { row: ARM['RN.2'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) },
         populated,
       ];
@@ -156,7 +160,7 @@ export const r12Spec: PopulateSpec = {
   backend: 'cca',
   ioctl: 'KVM_ARM_RMI_POPULATE',
   doc: DOC.R12,
-  errnos: [-EPERM, -EINVAL, -EEXIST, -EBUSY, -ENXIO, -EFAULT, -ENOMEM, -EINTR, -EIO],
+  errnos: [-EPERM, -EINVAL, -EEXIST, -EBUSY, -ENXIO, -EFAULT, -ENOMEM, -EINTR, -EIO, -EHWPOISON],
   internalFw: RTT_WALKS,
   predict(op, w, backend): Prediction {
     if (op.kind !== 'arm_rmi_populate') return none('not this ioctl');
@@ -185,7 +189,7 @@ export const rnSpec: PopulateSpec = {
   backend: 'cca',
   ioctl: 'KVM_ARM_RMI_POPULATE',
   doc: DOC.RN,
-  errnos: [-EINVAL, -EBUSY, -ENXIO, -EIO, -EFAULT, -ENOMEM, -EINTR],
+  errnos: [-EINVAL, -EBUSY, -ENXIO, -EIO, -EFAULT, -ENOMEM, -EINTR, -EHWPOISON],
   internalFw: RTT_WALKS,
   predict(op, w, backend): Prediction {
     if (op.kind !== 'arm_rmi_populate') return none('not this ioctl');

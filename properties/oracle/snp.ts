@@ -7,7 +7,7 @@ import { gmemGupNpages } from '../../model/geometry.js';
 import { EAGAIN, EFAULT, EINVAL, EIO } from '../../model/kernel/errno.js';
 import { CODE, DOC, GP, SNP, type Row } from './rows.js';
 import { none, rejected, walkPages, type PageCheck, type PageCtx, type PopulateSpec, type Prediction } from './spec.js';
-import { gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
+import { folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
 
 /**
  * KVM_SEV_SNP_LAUNCH_UPDATE (note §1). Documented: 0 on success with the remaining range written
@@ -54,14 +54,17 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
       const span = Math.min(asked, slot.base_gfn + slot.npages - op.gfn_start);
       const cpuid = op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID;
       const src = (i: number) => op.uaddr + i * ps;
+      const poisoned: PageCheck = { row: GP.hwpoison, errno: -EIO, fails: (p) => folioPoisoned(w, p.folio) };
       const checks: PageCheck[] = gen === 'S2'
         ? [
             { row: SNP['S2.8'], errno: -EIO, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
             { row: SNP['S2.7'], errno: -EIO, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
+            poisoned,
             { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
             { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
           ]
         : [
+            poisoned,
             { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true && !preparedOnly(w, p) },
             { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
             { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) && !preparedOnly(w, p) },

@@ -1,11 +1,11 @@
 import type { BackendModel } from '../../model/backends/Backend.js';
 import { tdxOf } from '../../model/backends/tdx/access.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
-import { EBUSY, EEXIST, EFAULT, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
 import type { World } from '../../model/world/World.js';
 import { DOC, GP, TDX } from './rows.js';
 import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
-import { gmemFile, hasGmem, isPrivate, userPageOk } from './world.js';
+import { folioPoisoned, gmemFile, hasGmem, isPrivate, userPageOk } from './world.js';
 
 /**
  * KVM_TDX_INIT_MEM_REGION (note §3). Documented: initialize `nr_pages` private pages from
@@ -27,7 +27,7 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
     backend: 'tdx',
     ioctl: 'KVM_TDX_INIT_MEM_REGION',
     doc: gen === 'T1' ? DOC.T1 : DOC.T2,
-    errnos: [-EINVAL, -EFAULT, -EINTR, -EIO, -EBUSY, -ENOMEM, -EOPNOTSUPP, ...(gen === 'T1' ? [-EEXIST] : [])],
+    errnos: [-EINVAL, -EFAULT, -EINTR, -EIO, -EBUSY, -ENOMEM, -EOPNOTSUPP, -EHWPOISON, ...(gen === 'T1' ? [-EEXIST] : [])],
     internalFw: [],
     predict(op, w, backend): Prediction {
       if (op.kind !== 'tdx_init_mem_region') return none('not this ioctl');
@@ -43,8 +43,9 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
       if (op.gpa % ps !== 0 || op.nr_pages <= 0 || end <= op.gpa || shared(op.gpa) || shared(end - 1)) return rejected(TDX['T.7'], -EINVAL);
       // T.8, T2: the newest tree rejects it up front; v7.0 finds no source page only in the
       // callback, after kvm_gmem_populate()'s own checks have passed: a gfn outside every
-      // guest_memfd slot is -EINVAL there too, a closed guest_memfd -EFAULT (CODE.gmemNew).
-      if (gen === 'T2' && op.source_addr === 0) return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT);
+      // guest_memfd slot is -EINVAL there too, a closed guest_memfd -EFAULT, a poisoned page
+      // -EHWPOISON (GP.5) (CODE.gmemNew).
+      if (gen === 'T2' && op.source_addr === 0) return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT, -EHWPOISON);
       return tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
     },
     reported: (op, _ret, out, ps) => (op.kind === 'tdx_init_mem_region' ? Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps) : 0),
@@ -69,6 +70,7 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
   const gup: PageCheck = source === 0
     ? { row: TDX['T.8'], errno: -EFAULT, alsoErrnos: gen === 'T1' ? [-EOPNOTSUPP] : [], fails: () => true }
     : { row: TDX['T.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) };
+  const poisoned: PageCheck = { row: GP.hwpoison, errno: -EHWPOISON, fails: (p) => folioPoisoned(w, p.folio) };
   const prepared: PageCheck = { row: TDX['T.13'], errno: -EEXIST, fails: (p) => p.folio?.uptodate === true };
   const notPrivate: PageCheck = { row: TDX['T.5'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) };
   const mapped: PageCheck = {
@@ -77,10 +79,10 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
     fw: ['TDH.MEM.PAGE.ADD:sept_entry_state'],
   };
   const walk = gen === 'T2'
-    ? walkPages(w, backend, gfn0, nr, [noSlot, noFile, gup, notPrivate, mapped])
+    ? walkPages(w, backend, gfn0, nr, [noSlot, noFile, gup, poisoned, notPrivate, mapped])
     // T1: the old tree GUPs in the callback, after the gmem checks (CODE.tdxOld); RFC v1 pins
     // before the invalidate lock, before them (CODE.rfc), and tracks no preparation (CODE.rfcPrep).
-    : walkPages(w, backend, gfn0, nr, [noSlot, noFile, prepared, notPrivate, gup, mapped], [noSlot, noFile, gup, notPrivate, mapped]);
+    : walkPages(w, backend, gfn0, nr, [noSlot, noFile, poisoned, prepared, notPrivate, gup, mapped], [noSlot, noFile, gup, poisoned, notPrivate, mapped]);
   const relational = w.freeList.length < nr + 8 ? 'host memory nearly exhausted: a folio allocation may fail' : undefined;
   const extra = relational === undefined ? {} : { relational };
   if (walk.stop !== undefined) {

@@ -3,6 +3,7 @@ import type { Folio, GmemFile } from '../../model/world/gmem.js';
 import { KVM_MEM_GUEST_MEMFD, memslotForGfn, type Memslot } from '../../model/world/kvmState.js';
 import { gfnIsPrivate } from '../../model/world/privacy.js';
 import { findVma } from '../../model/world/userspaceMm.js';
+import { hostPage } from '../../model/world/hostMemory.js';
 import { fwUnitSize, type World } from '../../model/world/World.js';
 
 /**
@@ -28,6 +29,11 @@ export function gmemFile(w: World, slot: Memslot): GmemFile | undefined {
 
 export function folioAt(w: World, slot: Memslot, gfn: number): Folio | undefined {
   return w.gmem.files.get(slot.gmem_file)?.folios.get(gfn - slot.base_gfn + slot.gmem_pgoff);
+}
+
+/** folio_test_hwpoison(): PG_hwpoison on the folio's head page. */
+export function folioPoisoned(w: World, folio: Folio | undefined): boolean {
+  return folio !== undefined && hostPage(w.host, folio.pfn)?.hwpoison === true;
 }
 
 export const isPrivate = gfnIsPrivate;

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { backendById } from '../../model/backends/registry.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
-import { EBUSY, EEXIST, EFAULT, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
 import { gmemCreateV618 } from '../../model/kernel/guest_memfd_create.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
@@ -12,7 +12,7 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/w
 import { runWithInvariant } from '../../properties/check.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, gmemApiOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
-import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, allocate, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
@@ -82,6 +82,14 @@ invariantCases(functionalSpec, {
     { name: 'S2.8: CPUID from a read-only source', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...setupOps({ prot: 'ro' }), launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID })]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
     { name: 'S1.18: after LAUNCH_FINISH, consistency only', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, finish, launchUpdate({ npages: 2 })]) },
     { name: 'relational: LAUNCH_UPDATE fails on page 2', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 2 }] })]) },
+    // GP.5: a page memory_failure() poisoned, in every generation's check order.
+    { name: 'GP.5 on S2: a poisoned, pre-allocated page is -EIO', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate(), memoryFailure(), launchUpdate()]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
+    { name: 'GP.5 on S1: page 2 poisoned, page 1 populated', revision: rev('v6.17'), scenario: scenario('snp', [...S, allocate({ at: 1 }), memoryFailure(1), launchUpdate({ npages: 2 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { len: PS } }) },
+    { name: 'GP.5 on T2: a populated page, poisoned (and zapped from the S-EPT), is -EHWPOISON', revision: rev('v7.0'), scenario: scenario('tdx', [...S, initMemRegion(), memoryFailure(), initMemRegion()]), check: (r) => expect(last(r)?.ret).toBe(-EHWPOISON) },
+    { name: 'GP.5 on T1: before the prepared check (-EEXIST)', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('tdx', [...S, initMemRegion(), memoryFailure(), initMemRegion()]), check: (r) => expect(last(r)?.ret).toBe(-EHWPOISON) },
+    { name: 'GP.5 on RN', revision: rev('rmi-newest'), scenario: ccaScenario([...C, { kind: 'fallocate', guest_memfd: GMEM, mode: 1, offset: 0, len: PS, faults: [] }, memoryFailure(), rmiPopulate()]), check: (r) => expect(last(r)?.ret).toBe(-EHWPOISON) },
+    { name: 'GP.5 on R9', revision: rev('rme-v9'), scenario: ccaScenario([...C, { kind: 'fallocate', guest_memfd: GMEM, mode: 1, offset: 0, len: PS, faults: [] }, memoryFailure(), rmiPopulate()]), check: (r) => expect(last(r)?.ret).toBe(-EHWPOISON) },
+    { name: 'memory_failure() where no folio backs the offset does nothing', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, memoryFailure(), launchUpdate()]), check: (r) => expect(last(r)?.ret).toBe(0) },
     // TDX, T1 and T2.
     { name: 'T.1, T.2: measured pages, region written back', revision: rev('kvm-x86-next'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 3 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { nr_pages: 0, gpa: (G + 3) * PS } }) },
     { name: 'T.1 on T1, unmeasured', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2, flags: 0 })]) },
@@ -234,6 +242,15 @@ invariantCases(functionalSpec, {
       opIndex: 4,
     },
     {
+      name: 'injected: __kvm_gmem_get_pfn() without its hwpoison check adds a page memory_failure() poisoned (and zapped) to the TD again, GP.5 says -EHWPOISON',
+      revision: mutant('kvm-x86-next+no-hwpoison-check'),
+      scenario: scenario('tdx', [...S, initMemRegion(), memoryFailure(), initMemRegion()]),
+      messageId: 'wrongErrno',
+      detail: 'GP.5',
+      opIndex: 6,
+      check: (r) => expect(last(r)?.ret).toBe(0),
+    },
+    {
       // The row is in the signature (S1.17, not G3's S2.2), so the matrix cannot take it for G3.
       name: 'injected: v7.0 without the snp_context check lets a LAUNCH_UPDATE before LAUNCH_START through, S1.17 says -EINVAL',
       revision: mutant('v7.0+no-context-check'),
@@ -372,6 +389,12 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'S2.7', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ holes: [1] }), op: launchUpdate({ npages: 2 }), want: { rows: ['S2.9', 'S2.7'], ret: [0], max: 1 } },
   { row: 'S2.8', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ prot: 'ro' }), op: launchUpdate({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID }), want: { rows: ['S2.8'], ret: [-EIO] } },
   { row: 'S1.18', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: [...S, finish], op: launchUpdate(), want: { relational: true } },
+  // GP.5: after the source's GUP on S2, T2 and RN; first on S1, T1 and R12.
+  { row: 'GP.5', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: [...S, allocate(), memoryFailure()], op: launchUpdate(), want: { rows: ['GP.5'], ret: [-EIO], max: 0 } },
+  { row: 'GP.5', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: [...setupOps({ holes: [0] }), allocate(), memoryFailure()], op: launchUpdate(), want: { rows: ['S2.7'], ret: [-EIO] } },
+  { row: 'GP.5', on: 'kvm-x86-next-2025.11.07', gen: 'S1', backend: 'snp', setup: [...S, launchUpdate(), memoryFailure()], op: launchUpdate(), want: { rows: ['GP.5'], ret: [-EIO] } },
+  { row: 'GP.5', on: 'v7.0', gen: 'T2', backend: 'tdx', setup: [...S, allocate({ at: 1 }), memoryFailure(1)], op: initMemRegion({ nr_pages: 2 }), want: { rows: ['GP.5'], ret: [-EHWPOISON], min: 1, max: 1 } },
+  { row: 'GP.5', on: 'kvm-x86-next-2025.11.07', gen: 'T1', backend: 'tdx', setup: [...S, initMemRegion(), memoryFailure()], op: initMemRegion(), want: { rows: ['GP.5'], ret: [-EHWPOISON] } },
   // S1
   { row: 'S1.8', on: 'kvm-x86-next-2025.11.07', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ len: 0 }), want: { rows: ['S1.8'], ret: [-EINVAL, 0], max: 0 } },
   { row: 'S1.11', on: 'kvm-x86-next-2025.11.07', gen: 'S1', backend: 'snp', setup: S, op: launchUpdate({ at: SLOT_PAGES, len: 0 }), want: { rows: ['S1.11'], ret: [-EINVAL] } },
@@ -385,7 +408,7 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'T.3', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ flags: 3 }), want: { rows: ['T.3'], ret: [-EINVAL] } },
   { row: 'T.6', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: SRC + 1 }), want: { rows: ['T.6'], ret: [-EINVAL] } },
   { row: 'T.7', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ gpa: G * PS + 1 }), want: { rows: ['T.7'], ret: [-EINVAL] } },
-  { row: 'T.8', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.8'], ret: [-EINVAL, -EOPNOTSUPP, -EFAULT] } },
+  { row: 'T.8', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: 0 }), want: { rows: ['T.8'], ret: [-EINVAL, -EOPNOTSUPP, -EFAULT, -EHWPOISON] } },
   { row: 'T.9', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...S, finalize], op: initMemRegion(), want: { rows: ['T.9'], ret: [-EINVAL] } },
   { row: 'T.5', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: setupOps({ private: [0, 1] }), op: initMemRegion({ nr_pages: 2 }), want: { rows: ['T.5'], ret: [-EINVAL], min: 1, max: 1 } },
   { row: 'T.gp', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ at: 7, nr_pages: 3 }), want: { rows: ['T.gp'], ret: [-EINVAL], max: 1 } },

@@ -5,7 +5,9 @@ import type { Revision } from '../../model/revisions/Revision.js';
 import type { BackendId, Scenario } from '../../model/scenario/Scenario.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { expectation } from '../../properties/matrix.js';
-import { GMEM, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { GMEM, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
+import { ccaScenario, ccaSetupOps, rmiPopulate } from '../model/ccaFixtures.js';
+import { MF_DELAYED } from '../../model/kernel/guest_memfd.js';
 import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
 
 const S = setupOps({ gmemFlags: GUEST_MEMFD_FLAG_MMAP });
@@ -29,14 +31,37 @@ function nesting(annotated: boolean): Revision {
 }
 const userFault: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0 };
 
+/**
+ * v7.0 with a memory-failure handler that takes no lock under the folio lock: it only marks the
+ * error and leaves the zap to a work item (a fix G29 could take; not a posted patch).
+ */
+function deferredErrorFolio(): Revision {
+  const v70 = rev('v7.0');
+  return { ...v70, id: 'v7.0-deferred-error-folio', derivedFrom: 'v7.0', fns: { ...v70.fns, kvm_gmem_error_folio: () => MF_DELAYED } };
+}
+
+test('the matrix expects G29 on every revision of every backend', () => {
+  expectMatrixViolated('lock-order', 'snp', 'v7.0', 'cycleFolioLock');
+  expectMatrixViolated('lock-order', 'tdx', 'kvm-x86-next', 'cycleFolioLock');
+  expectMatrixViolated('lock-order', 'cca', 'rme-v9', 'cycleFolioLock');
+});
+
 test('the matrix expects B2 on kvm-x86-next-2025.11.07 for both backends, in the in-place what-if only', () => {
   expectMatrixViolated('lock-order', 'snp', 'kvm-x86-next-2025.11.07', 'cycle', 'in-place');
   expectMatrixViolated('lock-order', 'tdx', 'kvm-x86-next-2025.11.07', 'cycle', 'in-place');
-  expect(expectation('lock-order', 'snp', 'kvm-x86-next-2025.11.07').verdict).toBe('holds');
+  const plain = expectation('lock-order', 'snp', 'kvm-x86-next-2025.11.07');
+  expect(plain.verdict === 'violated' ? plain.bugs.map((b) => b.id) : []).toEqual(['G29']);
 });
 
 invariantCases(lockOrder, {
   holds: [
+    {
+      name: 'rme-v9 populates through kvm_gmem_get_pfn() with no invalidate lock: the handler\'s edge alone closes no cycle',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...ccaSetupOps({ slotPages: 2 }), rmiPopulate(), memoryFailure()]),
+      check: (r) => expect(r.world.log.some((e) => e.kind === 'note' && e.text.includes('hardware-poisoned'))).toBe(true),
+    },
+    { name: 'a handler that takes no lock under the folio lock (the zap deferred)', revision: deferredErrorFolio(), scenario: scenario('snp', [...S, launchUpdate(), memoryFailure(), allocate()]) },
     {
       name: 'v7.0 pins the source before the invalidate lock, so the fault path closes no cycle',
       revision: rev('v7.0'),
@@ -66,6 +91,32 @@ invariantCases(lockOrder, {
     },
   ],
   violated: [
+    {
+      name: 'G29: a populated page\'s memory error: the handler takes the invalidate lock under the folio lock populate took under it',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate(), memoryFailure()]),
+      messageId: 'cycleFolioLock',
+      opIndex: 5,
+    },
+    {
+      name: 'G29 on TDX, the old populate path',
+      revision: rev('kvm-x86-next-2025.11.07'),
+      scenario: scenario('tdx', [...S, initMemRegion(), memoryFailure()]),
+      messageId: 'cycleFolioLock',
+      opIndex: 5,
+    },
+    {
+      name: 'G29 on rme-v9, whose populate takes no invalidate lock: the edge comes from fallocate()',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...ccaSetupOps({ slotPages: 2 }), { kind: 'fallocate', guest_memfd: GMEM, mode: 1, offset: 0, len: 64, faults: [] }, memoryFailure()]),
+      messageId: 'cycleFolioLock',
+    },
+    {
+      name: 'G29 the other way round: the error first, fallocate() of the poisoned page after',
+      revision: rev('rme-v9'),
+      scenario: ccaScenario([...ccaSetupOps({ slotPages: 2 }), rmiPopulate(), memoryFailure(), { kind: 'fallocate', guest_memfd: GMEM, mode: 1, offset: 0, len: 64, faults: [] }]),
+      messageId: 'cycleFolioLock',
+    },
     {
       name: 'two locks of one class nested without an annotation: possible recursive locking',
       revision: nesting(false),

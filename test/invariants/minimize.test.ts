@@ -7,7 +7,8 @@ import { warnReachable as warnReachableNever } from '../../properties/invariants
 import type { Op, Scenario } from '../../model/scenario/Scenario.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { Invariant } from '../../properties/Invariant.js';
-import { BASE_GFN, GEO, GMEM, PS, SLOT_PAGES, SRC, SRC2, allocate, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN, GEO, GMEM, PS, SLOT_PAGES, SRC, SRC2, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
+import { lockOrder } from '../../properties/invariants/lock-order.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { keyOf } from '../../properties/signature.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
@@ -23,8 +24,13 @@ function minimizeCounterexample(s: Scenario, revision: Revision, invariant: Inva
 }
 /** B1 on kvm-x86-next-2025.11.07: the only thing that matters is a populate whose source cannot be copied. */
 const B1_CORE: Op[] = setupOps({ holes: [0] }).slice(0, 3);
-/** The same, with the attribute range shrunk to the one page the populate needs. */
-const B1_MIN: Op[] = B1_CORE.map((op) => (op.kind === 'set_memory_attributes' ? { ...op, size: PS } : op));
+/** The same, with the memslot and the attribute range shrunk to the one page the populate needs. */
+const B1_MIN: Op[] = B1_CORE.map(onePage);
+
+/** A memslot or attribute range of the set-up cut to its first page. */
+function onePage(op: Op): Op {
+  return op.kind === 'set_memory_attributes' ? { ...op, size: PS } : op.kind === 'set_user_memory_region2' ? { ...op, memory_size: PS } : op;
+}
 
 describe('minimizeScenario()', () => {
   test('cuts what follows the failure and drops set-up the failure does not need', () => {
@@ -55,7 +61,7 @@ describe('minimizeScenario()', () => {
     const s = scenario('tdx', [...setupOps({ srcPages: 4 }), initMemRegion({ nr_pages: 3, faults: [{ kind: 'gup', nth: 1, result: 'efault' }] })]);
     const min = minimizeCounterexample(s, rfc, refcountBalance);
     // With the mapping gone GUP fails on its own, so the injected failure is not needed (B7 all the same).
-    expect(min.ops).toEqual([...setupOps().slice(0, 2), initMemRegion({ nr_pages: 1 })]);
+    expect(min.ops).toEqual([...setupOps().slice(0, 2).map(onePage), initMemRegion({ nr_pages: 1 })]);
     expect(runWithInvariant(min, rfc, refcountBalance).violations[0]?.messageId).toBe('kmallocLeaked');
   });
 
@@ -63,7 +69,7 @@ describe('minimizeScenario()', () => {
     // RFC v1 TDX reads its uninitialised index only once the source is pinned: the mapping stays.
     const s = scenario('tdx', [...setupOps({ srcPages: 3, holes: [2] }), initMemRegion()], { 'tdx_gmem_post_populate:i': 1 });
     const min = minimizeCounterexample(s, rev('rfc-v1'), memorySafety);
-    expect(min.ops).toEqual([...setupOps().slice(0, 3).map((op) => (op.kind === 'set_memory_attributes' ? { ...op, size: PS } : op)), { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, initMemRegion()]);
+    expect(min.ops).toEqual([...setupOps().slice(0, 3).map(onePage), { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, initMemRegion()]);
     expect(min.ub).toEqual({ 'tdx_gmem_post_populate:i': 0 });
   });
 
@@ -171,7 +177,8 @@ describe('minimizeScenario()', () => {
     };
     expect(bothPopulated(s)).toBe(8);
     const min = minimizeScenario(s, bothPopulated);
-    expect(min.ops.filter((o) => o.kind === 'set_user_memory_region2')).toEqual([{ ...slot, memory_size: 4 * PS }]);
+    // One slot over both pages: the file grown to 4 pages, the memslot cut to the 3 it needs.
+    expect(min.ops.filter((o) => o.kind === 'set_user_memory_region2')).toEqual([{ ...slot, memory_size: 3 * PS }]);
     expect(min.ops.filter((o) => o.kind === 'create_guest_memfd')).toEqual([{ ...gmem, size: BigInt(4 * PS) }]);
     expect(min.ops.length).toBeLessThan(s.ops.length);
   });
@@ -194,6 +201,20 @@ describe('minimizeScenario()', () => {
     expect(min.ops.map((op) => op.kind)).toEqual(['create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'fallocate', 'snp_launch_update']);
   });
 
+  test('a memslot cut so that a populate past its end asks for fewer pages (snp/paolo-v1 G28 S1.3, suite seed: 4 pages, 2)', () => {
+    const s = scenario('snp', [...setupOps({ slotPages: 3 }).slice(0, 3), allocate(), launchUpdate({ type: 3, uaddr: 0, npages: 4 })]);
+    const key = 'functional-spec/wrongErrno[S1.3]@snp_launch_update';
+    const min = minimizeScenario(s, (x) => runWithInvariant(x, rev('paolo-v1'), functionalSpec).violations.find((v) => keyOf(v) === key)?.opIndex);
+    expect(min.ops.find((op) => op.kind === 'set_user_memory_region2')).toMatchObject({ memory_size: PS });
+    expect(min.ops.at(-1)).toMatchObject({ kind: 'snp_launch_update', len: 2 * PS });
+  });
+
+  test('a fallocate() to the one page a memory error hits (G29: the whole file, then one page)', () => {
+    const s = scenario('snp', [setupOps()[0] ?? allocate(), allocate({ npages: SLOT_PAGES }), memoryFailure(3)]);
+    const min = minimizeCounterexample(s, rev('v7.0'), lockOrder);
+    expect(min.ops.find((op) => op.kind === 'fallocate')).toMatchObject({ offset: 3 * PS, len: PS });
+  });
+
   test('an unused guest_memfd goes, the files after it renumbered (snp/rfc-v1 G2, seed 29: 6 operations, 5)', () => {
     const [gmem, slot, ...rest] = setupOps();
     if (gmem === undefined || slot?.kind !== 'set_user_memory_region2') throw new Error('set-up');
@@ -202,7 +223,7 @@ describe('minimizeScenario()', () => {
     const populated = (x: Scenario): number | undefined => (runScenario(x, v70).results[x.ops.length - 1]?.ret === 0 ? x.ops.length - 1 : undefined);
     const min = minimizeScenario(s, populated);
     expect(min.ops.filter((o) => o.kind === 'create_guest_memfd')).toEqual([gmem]);
-    expect(min.ops.find((o) => o.kind === 'set_user_memory_region2')).toEqual(slot);
+    expect(min.ops.find((o) => o.kind === 'set_user_memory_region2')).toEqual({ ...slot, memory_size: PS });
   });
 
   test('a source made unreadable by a munmap() moves to a page nobody maps, and the munmap goes (paolo-v1 G21, seed 30: 7 operations, 6)', () => {

@@ -18,7 +18,7 @@ describe('page cache of a guest_memfd', () => {
     const folio = k.filemap_grab_folio(file, 2);
     expect(IS_ERR(folio)).toBe(false);
     expect(page(w, folio)).toMatchObject({ refcount: 2, owner: { kind: 'gmem', file, index: 2 } });
-    expect(w.gmem.files.get(file)?.folios.get(2)).toEqual({ pfn: folio, index: 2, order: 0, locked: true, uptodate: false, hwpoison: false });
+    expect(w.gmem.files.get(file)?.folios.get(2)).toEqual({ pfn: folio, index: 2, order: 0, locked: true, uptodate: false });
     expect(eventsOf(w, 'folio').map((e) => e.change)).toEqual(['create', 'lock']);
     k.folio_unlock(folio);
     expect(k.filemap_grab_folio(file, 2)).toBe(folio);
@@ -50,9 +50,9 @@ describe('page cache of a guest_memfd', () => {
     k.folio_mark_uptodate(folio);
     expect(k.folio_test_uptodate(folio)).toBe(true);
     expect(k.folio_test_hwpoison(folio)).toBe(false);
-    const f = w.gmem.files.get(file)?.folios.get(0);
-    if (f !== undefined) f.hwpoison = true;
+    page(w, folio).hwpoison = true;
     expect(k.folio_test_hwpoison(folio)).toBe(true);
+    expect(k.folio_index(folio)).toBe(0);
     expect([k.folio_order(folio), k.folio_nr_pages(folio), k.folio_file_pfn(folio, 0), k.folio_file_page(folio, 0), k.folio_page(folio, 1)]).toEqual([0, 1, folio, folio, folio + 1]);
   });
 

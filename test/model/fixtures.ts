@@ -60,6 +60,11 @@ export function allocate(o: { at?: number; npages?: number; mode?: number; fault
   return { kind: 'fallocate', guest_memfd: GMEM, mode: o.mode ?? FALLOC_FL_KEEP_SIZE, offset: (o.at ?? 0) * PS, len: (o.npages ?? 1) * PS, faults: o.faults ?? [] };
 }
 
+/** A hardware memory error in the page at slot-relative index `at` of the set-up's guest_memfd (memory_failure()). */
+export function memoryFailure(at = 0): Op {
+  return { kind: 'memory_failure', guest_memfd: GMEM, offset: at * PS };
+}
+
 export function scenario(backend: BackendId, ops: readonly Op[], ub: Readonly<Record<string, number>> = {}): Scenario {
   return { backend, geometry: GEO, ops, ub };
 }

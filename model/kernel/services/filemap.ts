@@ -38,6 +38,8 @@ export interface FilemapServices {
   folio_nr_pages(folio: number): number;
   /** The page-cache index past the folio: folio->index + folio_nr_pages(folio). */
   folio_next_index(folio: number): number;
+  /** folio->index: the file index of the folio's first page. */
+  folio_index(folio: number): number;
   folio_file_pfn(folio: number, index: number): number;
   folio_file_page(folio: number, index: number): number;
   folio_page(folio: number, n: number): number;
@@ -71,7 +73,7 @@ function kvmGmemGetHugeFolio(w: World, file: GmemFile, index: number): Folio | u
   for (let k = 0; k < nr; k++) if (file.folios.has(huge_index + k)) return undefined;
   const head = allocCompound(w, order, (k) => ({ kind: 'gmem', file: file.id, index: huge_index + k }));
   if (head === undefined) return undefined;
-  const folio: Folio = { pfn: head.pfn, index: huge_index, order, locked: false, uptodate: false, hwpoison: false };
+  const folio: Folio = { pfn: head.pfn, index: huge_index, order, locked: false, uptodate: false };
   for (let k = 0; k < nr; k++) {
     file.folios.set(huge_index + k, folio);
     emit(w, { kind: 'folio', pfn: head.pfn + k, index: huge_index + k, change: 'create' });
@@ -81,7 +83,7 @@ function kvmGmemGetHugeFolio(w: World, file: GmemFile, index: number): Folio | u
 
 /**
  * split_folio() of a large guest_memfd folio into single pages, each its own folio with the page
- * cache's reference and the flags it had (uptodate, hwpoison). Fails (false) while anyone but
+ * cache's reference and the uptodate flag it had (PG_hwpoison stays on each page). Fails (false) while anyone but
  * the page cache holds a reference or the folio is locked, as can_split_folio() and the folio
  * lock the split needs make it.
  */
@@ -98,7 +100,7 @@ function splitFolio(w: World, file: GmemFile, folio: Folio): boolean {
       p.refcount = 0;
       pageRefInc(w, p, 'split_folio');
     }
-    file.folios.set(folio.index + k, { pfn: folio.pfn + k, index: folio.index + k, order: 0, locked: false, uptodate: folio.uptodate, hwpoison: folio.hwpoison });
+    file.folios.set(folio.index + k, { pfn: folio.pfn + k, index: folio.index + k, order: 0, locked: false, uptodate: folio.uptodate });
   }
   return true;
 }
@@ -116,7 +118,7 @@ export function filemapServices(w: World): FilemapServices {
       if (folio === undefined) {
         const p = allocPage(w, { kind: 'gmem', file: mapping, index });
         if (p === undefined) return ERR_PTR(-ENOMEM);
-        folio = { pfn: p.pfn, index, order: 0, locked: false, uptodate: false, hwpoison: false };
+        folio = { pfn: p.pfn, index, order: 0, locked: false, uptodate: false };
         file.folios.set(index, folio);
         emit(w, { kind: 'folio', pfn: p.pfn, index, change: 'create' });
       }
@@ -170,7 +172,10 @@ export function filemapServices(w: World): FilemapServices {
       f.uptodate = true;
       emit(w, { kind: 'folio', pfn, index: f.index, change: 'uptodate' });
     }),
-    folio_test_hwpoison: (pfn) => withFolio('folio_test_hwpoison', pfn, false, (f) => f.hwpoison),
+    // PG_hwpoison of the folio's head page: a poisoned tail page of a large folio is not seen
+    // here (the kernel marks such a folio PG_has_hwpoisoned, which guest_memfd does not test).
+    folio_test_hwpoison: (pfn) => withFolio('folio_test_hwpoison', pfn, false, (f) => hostPage(w.host, f.pfn)?.hwpoison === true),
+    folio_index: (pfn) => withFolio('folio_index', pfn, 0, (f) => f.index),
     folio_order: (pfn) => orderOf('folio_order', pfn),
     // The head page keeps the order even once the folio has left the page cache (free_folio).
     folio_nr_pages: (pfn) => 2 ** orderOf('folio_nr_pages', pfn),
