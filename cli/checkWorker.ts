@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import type { Revision } from '../model/revisions/Revision.js';
-import { MUTANTS } from '../model/revisions/mutants.js';
-import { REVISIONS } from '../model/revisions/registry.js';
 import { runScenario } from '../model/scenario/runScenario.js';
 import { explore, shrinkSignature, type ExploreSpec } from '../properties/explore.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { explorationReport } from '../reports/checkReport.js';
-import { loadRevisionModule } from './revisionModule.js';
-import type { RevisionSource, WorkerMessage, WorkerTask } from './workerProtocol.js';
+import { revisionOf } from './revisionSource.js';
+import type { WorkerMessage, WorkerTask } from './workerProtocol.js';
 
 /**
  * The worker thread that runs revision code for the CLI (workerProtocol.ts): explorations,
@@ -18,26 +13,6 @@ import type { RevisionSource, WorkerMessage, WorkerTask } from './workerProtocol
 const port = parentPort;
 if (port === null) throw new Error('cli/checkWorker.ts runs as a worker thread');
 const post = (m: WorkerMessage): void => port.postMessage(m);
-
-const modules = new Map<string, Revision>();
-
-async function revisionOf(src: RevisionSource): Promise<Revision> {
-  if ('builtIn' in src) {
-    const r = [...REVISIONS, ...MUTANTS].find((x) => x.id === src.builtIn);
-    if (r === undefined) throw new Error(`unknown revision ${src.builtIn}`);
-    return r;
-  }
-  // This worker serves every check of its process: a file edited between two checks (the review
-  // walkthrough does exactly that) is a new module, so the cache is keyed by content too.
-  const key = `${src.module}\0${createHash('sha256').update(readFileSync(src.module)).digest('hex')}`;
-  let r = modules.get(key);
-  if (r === undefined) {
-    // The CLI type-checked and validated the module before sending it here.
-    r = await loadRevisionModule(src.module, { typeCheck: false });
-    modules.set(key, r);
-  }
-  return r;
-}
 
 async function handle(task: WorkerTask): Promise<void> {
   const revision = await revisionOf(task.revision);

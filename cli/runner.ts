@@ -166,6 +166,15 @@ export class CheckRunner {
     return events;
   }
 
+  /**
+   * Runs `scenario` traced in a fresh worker, and returns its events up to where it ended, hung or
+   * ran out of heap: how fuzz (whose pool ends a hung worker itself) gets a hang's trace.
+   */
+  async trace(revision: RevisionSource, backend: ExploreTask['backend'], scenario: Scenario): Promise<Event[]> {
+    await this.end();
+    return this.traceUntilHang(revision, backend, scenario);
+  }
+
   /** A new check starts: a previous one's abort() no longer applies. */
   begin(): void {
     this.aborted = false;

@@ -76,6 +76,8 @@ export interface Exploration {
   readonly coverage: Coverage;
   /** Every distinct signature, in the order first found. */
   readonly findings: readonly Finding[];
+  /** Signatures seen but not wanted (ExploreSpec.wanted), so not shrunk: counted only. */
+  readonly counted?: readonly { readonly key: SignatureKey; readonly firstRun: number; readonly runsWithIt: number }[];
   readonly modelErrors: readonly ModelError[];
 }
 
@@ -156,8 +158,12 @@ export function explore(spec: ExploreSpec): Exploration {
     { seed: spec.seed, numRuns: spec.runs },
   );
   const findings: Finding[] = [];
+  const counted: { key: SignatureKey; firstRun: number; runsWithIt: number }[] = [];
   for (const [key, f] of [...first].sort((a, b) => a[1].run - b[1].run)) {
-    if (spec.wanted !== undefined && !spec.wanted(key)) continue;
+    if (spec.wanted !== undefined && !spec.wanted(key)) {
+      counted.push({ key, firstRun: f.run, runsWithIt: f.count });
+      continue;
+    }
     let best: Omit<Finding, 'firstRun' | 'runsWithIt'> | undefined;
     for (const start of f.starts) {
       const shrunk = shrinkSignature(spec, key, String(start), false);
@@ -166,7 +172,7 @@ export function explore(spec: ExploreSpec): Exploration {
     if (best !== undefined) findings.push({ ...best, firstRun: f.run, runsWithIt: f.count });
     if (best !== undefined && spec.untilFirst === true) break;
   }
-  return { backend: spec.backend, revision: spec.revision.id, ...(spec.whatIf === undefined ? {} : { whatIf: spec.whatIf }), invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, findings, modelErrors };
+  return { backend: spec.backend, revision: spec.revision.id, ...(spec.whatIf === undefined ? {} : { whatIf: spec.whatIf }), invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, findings, counted, modelErrors };
 }
 
 export type ShrinkResult =

@@ -17,7 +17,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function findingBlock(f: FindingReport, cell: CellReport, indent: string): string[] {
+export function findingBlock(f: FindingReport, cell: CellReport, indent: string): string[] {
   const head = f.status === 'known'
     ? `✗ ${f.signature}: ${f.bug?.id ?? '?'}${cell.inheritedFrom === undefined ? '' : ` (as in ${cell.inheritedFrom})`} — ${f.bug?.title ?? ''} (${f.bug?.link ?? ''})`
     : `✗ NEW ${f.signature}: not expected by the matrix${cell.expected === 'holds' && cell.inheritedFrom !== undefined ? ` (${cell.inheritedFrom} holds here: a regression)` : ''}`;
