@@ -2,6 +2,7 @@ import { CELL_RUNS } from '../properties/explore.js';
 import { REACH_KINDS, type ReachKind } from '../properties/reach.js';
 import { parseSignature } from '../properties/signature.js';
 import { integer, parse, str, UsageError } from './argParse.js';
+import { parseFuzz, parseReportMerge, type FuzzOptions, type ReportMergeOptions } from './fuzzArgs.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import { MUTANTS } from '../model/revisions/mutants.js';
@@ -45,6 +46,20 @@ commands:
     --json                            the verdicts and the trace as one JSON document
   new-revision NAME --from REV        write an editable copy of a built-in revision
     --out FILE                        where; default ./NAME.ts (never overwritten)
+  fuzz [options]                      a campaign: the corpus replayed, then explorations round-robin over the
+                                      cells under seeds seed, seed+1, ... on every core, until --time or --runs;
+                                      new signatures written at once; exit 0: no new signature, 1: new
+                                      signature(s) or a model error, 2: bad input, 130: interrupted
+    --time DURATION                   wall-clock budget, e.g. 90s, 30m, 1h; default 60s unless --runs is given
+    --runs N                          total exploration runs (the last unit is cut to fit)
+    --backend, --revision, --revision-module, --property, --what-if, --seed
+                                      the cells and seed, as for check
+    --unit-runs N                     runs per unit (one exploration, one seed); default the cell's budget
+    --workers N                       worker threads; default one per core
+    --shard I/N                       this machine's share: units whose index is I-1 modulo N
+    --out DIR                         report folder (new or empty); default reports/out/fuzz-DATE-TIME
+    --resume DIR                      carry on an interrupted campaign in DIR, with the same seeds
+  report merge DIR... [--out DIR]     merge shards' campaign folders into one report (as one unsharded run)
 `;
 
 export interface ListOptions {
@@ -92,6 +107,8 @@ export type Command =
   | { readonly kind: 'check'; readonly options: CheckOptions }
   | { readonly kind: 'replay'; readonly options: ReplayArgs }
   | { readonly kind: 'new-revision'; readonly options: NewRevisionArgs }
+  | { readonly kind: 'fuzz'; readonly options: FuzzOptions }
+  | { readonly kind: 'report-merge'; readonly options: ReportMergeOptions }
   | { readonly kind: 'help' };
 
 const REVISION_ID = /^[a-z0-9][a-z0-9.+-]*$/;
@@ -107,7 +124,9 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (cmd === 'replay') return parseReplay(rest);
   if (cmd === 'new-revision') return parseNewRevision(rest);
-  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, replay or new-revision)`);
+  if (cmd === 'fuzz') return { kind: 'fuzz', options: parseFuzz(rest, DEFAULT_SEED) };
+  if (cmd === 'report') return { kind: 'report-merge', options: parseReportMerge(rest) };
+  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, replay, new-revision, fuzz or report)`);
   const { values } = parse(rest, {
     backend: { type: 'string' },
     revision: { type: 'string' },

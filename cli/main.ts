@@ -8,14 +8,18 @@ import { ReplayMismatch, runCheck } from './commands/check.js';
 import { runList } from './commands/list.js';
 import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
+import { runFuzz } from './commands/fuzz.js';
+import { runReportMerge } from './commands/reportMerge.js';
+import { CampaignStateError } from './fuzz/state.js';
 import { loadRevisionModule, REPO_ROOT, RevisionModuleError, shownPath, userPath } from './revisionModule.js';
 
 /**
- * gmemcheck's command line. Exit status: 0 every property held (or nothing to check), 1 a
- * property was violated (or the model failed), 2 bad input: arguments, a revision module or a
- * corpus file, each named with what is wrong. Nothing the user has is overwritten.
+ * gmemcheck's command line. Exit status: 0 every property held (or nothing to check; a fuzz
+ * campaign met no new signature), 1 a property was violated (a new signature, or the model
+ * failed), 2 bad input: arguments, a revision module, a corpus file or a campaign folder, each
+ * named with what is wrong. Nothing the user has is overwritten.
  */
-export async function main(argv: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): Promise<number> {
+export async function main(argv: readonly string[], write: (s: string) => void, writeErr: (s: string) => void, opts: { readonly errTty?: boolean } = {}): Promise<number> {
   try {
     const command = parseCommand(argv);
     switch (command.kind) {
@@ -50,13 +54,17 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
       }
       case 'new-revision':
         return runNewRevision({ ...command.options, out: userPath(command.options.out) }, write);
+      case 'fuzz':
+        return await runFuzz(command.options, { write, writeErr, tty: opts.errTty === true });
+      case 'report-merge':
+        return runReportMerge(command.options, { write, writeErr });
     }
   } catch (e) {
     if (e instanceof UsageError) {
       writeErr(`gmemcheck: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof RevisionModuleError || e instanceof ReplayMismatch) {
+    if (e instanceof RevisionModuleError || e instanceof ReplayMismatch || e instanceof CampaignStateError) {
       writeErr(`gmemcheck: ${e.message}\n`);
       return 2;
     }
@@ -101,7 +109,7 @@ function writerTo(stream: NodeJS.WriteStream): (s: string) => void {
 
 /** Runs gmemcheck on this process's arguments and standard streams (bin/gmemcheck.mjs, npm run). */
 export async function runCli(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2), writerTo(process.stdout), writerTo(process.stderr));
+  process.exitCode = await main(process.argv.slice(2), writerTo(process.stdout), writerTo(process.stderr), { errTty: process.stderr.isTTY });
 }
 
 /** Run as a script (`tsx cli/main.ts`, the npm script) rather than imported (the launcher, tests). */

@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import type { CampaignFile } from '../../reports/campaign.js';
+import { campaignJunit } from '../../reports/campaignJunit.js';
+import { campaignMarkdown } from '../../reports/campaignMarkdown.js';
+import { campaignSummary, type CampaignSummary } from '../../reports/campaignSummary.js';
+import { writeAtomic } from './state.js';
+
+/** Writes a campaign's reports beside its campaign.json: summary.json, summary.md, junit.xml. */
+export function writeReports(dir: string, c: CampaignFile): CampaignSummary {
+  const summary = campaignSummary(c);
+  writeAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeAtomic(join(dir, 'summary.md'), campaignMarkdown(summary));
+  writeAtomic(join(dir, 'junit.xml'), campaignJunit(summary));
+  return summary;
+}
+
+/** A folder for a fresh report under reports/out/, named for when it started (`-2`... if taken). */
+export function freshFolderName(now: Date, prefix: string): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${prefix}-${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+}
