@@ -65,34 +65,39 @@ function withLaunch(backend: BackendId, body: readonly Op[], at: number | null |
   return { launch: 'not_started', body: [...body.slice(0, i), start, ...body.slice(i)] };
 }
 
+/** Operations put into a run's body once everything else of the run is drawn. */
+type Insertion = { readonly at: number; readonly ops: readonly Op[] } | undefined;
+
 /**
- * fallocate() in one run in four, drawn last so the rest of every run is what it was without it:
- * the op alone (generators/ops/common.ts fallocateArb) at a drawn place among the body ops, half
- * the time first; or, on x86, a whole-file pre-allocation and a populate of one of its pages, first
- * (allocatePopulateArb: G28 on paolo-v1 needs a populate the oracle says succeeds, and the
- * body's own populates after the op alone were too few: 0-4 runs of 300 under seeds 1..8).
+ * Drawn last in a run's record, so the rest of every run is what it was without it: in `none`
+ * runs of `none + 2` nothing; else `alone` at a drawn place among the body ops (half the time
+ * first), or the targeted sequence `first`, before them.
  */
-function allocateArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly at: number; readonly ops: readonly Op[] } | undefined> {
+function insertionArb(none: number, alone: fc.Arbitrary<Op>, first: fc.Arbitrary<readonly Op[]>): fc.Arbitrary<Insertion> {
   const at = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat({ max: 6 }), weight: 1 });
   return fc.oneof(
-    { arbitrary: fc.constant(undefined), weight: 6 },
-    { arbitrary: fc.record({ at, ops: fallocateArb(l).map((op) => [op]) }), weight: 1 },
-    { arbitrary: allocatePopulateArb(backend, l).map((ops) => ({ at: 0, ops })), weight: 1 },
+    { arbitrary: fc.constant(undefined), weight: none },
+    { arbitrary: fc.record({ at, ops: alone.map((op) => [op]) }), weight: 1 },
+    { arbitrary: first.map((ops) => ({ at: 0, ops })), weight: 1 },
   );
 }
 
 /**
- * A hardware memory error (memory_failure()) in one run in six, drawn after everything else so
- * the rest of every run is what it was without it: alone at a drawn index and place among the
- * body ops, or in the page of a populate that is then repeated (poisonPopulateArb).
+ * fallocate() in one run in four: the op alone (generators/ops/common.ts fallocateArb), or, on
+ * x86, a whole-file pre-allocation and a populate of one of its pages (allocatePopulateArb: G28
+ * on paolo-v1 needs a populate the oracle says succeeds, and the body's own populates after the
+ * op alone were too few: 0-4 runs of 300 under seeds 1..8).
  */
-function poisonArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly at: number; readonly ops: readonly Op[] } | undefined> {
-  const at = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat({ max: 6 }), weight: 1 });
-  return fc.oneof(
-    { arbitrary: fc.constant(undefined), weight: 10 },
-    { arbitrary: fc.record({ at, ops: memoryFailureArb(l).map((op) => [op]) }), weight: 1 },
-    { arbitrary: poisonPopulateArb(backend, l).map((ops) => ({ at: 0, ops })), weight: 1 },
-  );
+function allocateArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  return insertionArb(6, fallocateArb(l), allocatePopulateArb(backend, l));
+}
+
+/**
+ * A hardware memory error (memory_failure()) in one run in six: alone at a drawn index, or in
+ * the page of a populate that is then repeated (poisonPopulateArb).
+ */
+function poisonArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  return insertionArb(10, memoryFailureArb(l), poisonPopulateArb(backend, l));
 }
 
 function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>): fc.Arbitrary<Scenario> {

@@ -259,7 +259,9 @@ export const BUGS = {
     title: 'the get_page() reference outlives the delegation: when the stage-2 unmap later destroys and undelegates the granule, nothing puts it and the page never returns to the allocator',
     link: 'https://lore.kernel.org/all/80c46a5c-7559-4763-bbf2-6c755a4b067c@arm.com/',
     status: 'needs an RMM defect (a rollback DATA_DESTROY that fails, so the granule stays DATA and its undelegate fails); gone with B23 in rmi-newest',
-    reach: { kind: 'firmware', how: 'an RMM defect: a rollback RMI_DATA_DESTROY that fails, so the later undelegate fails too' },
+    // On rme-v12 the rollback that fails exists only with several granules per page: the matrix
+    // expects it in the 4K-guard-lifted cell there, and the label of that finding says so.
+    reach: { kind: 'firmware', how: 'an RMM defect: a rollback RMI_DATA_DESTROY that fails, so the later undelegate fails too; on rme-v12 also several granules per page (a lifted 4K guard, a what-if), since a one-granule page has no earlier granule to roll back' },
     signatures: [
       'leaked-page/heldBack@realm_create_protected_data_page',
       'refcount-balance/pageRefLeaked@realm_create_protected_data_page',

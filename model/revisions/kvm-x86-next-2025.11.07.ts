@@ -28,7 +28,7 @@ import { kvm_gmem_max_order_huge } from '../kernel/hugepages.js';
  * preparation is the folio's uptodate flag, -EEXIST), plus two things no release of that form
  * had: "Reject non-positive effective lengths during SNP_LAUNCH_UPDATE" (`!params.len`) and
  * Sean's TDX MMU rework (page_add_src, kvm_tdp_mmu_map_private_pfn, no nr_premapped, no page
- * pinning). The released form of v6.16 .. v6.18 is `v6.18` (model/revisions/v6.18.ts).
+ * pinning). The released form of v6.16 .. v6.18 is `v6.17` (model/revisions/v6.17.ts).
  */
 
 /** `typedef int (*kvm_gmem_populate_cb)(kvm, gfn, pfn, void __user *src, int order, void *opaque)`. */
