@@ -203,7 +203,7 @@ export const BUGS = {
   },
   G4: {
     id: 'G4',
-    title: 'SNP frees a page the firmware still owns: snp_leak_pages() takes no reference, and sev_gmem_invalidate() only WARNs when RMPUPDATE fails',
+    title: 'SNP frees a page the firmware still owns: snp_leak_pages() takes no reference, and sev_gmem_invalidate() only WARNs when RMPUPDATE fails; a leaked page freed so leaves its list_head on the leaked-pages list, which the page\'s next user corrupts',
     link: 'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/',
     status: 'open in every modelled tree (Babka, 2023: "Not dropping the refcount to zero does")',
     reach: { kind: 'firmware', how: 'RMPUPDATE (or SNP_PAGE_RECLAIM) failing for a page guest_memfd then frees' },
@@ -684,7 +684,7 @@ export const BUGS = {
   },
   G27: {
     id: 'G27',
-    title: 'When the VMSA\'s SNP_LAUNCH_UPDATE fails and the page cannot be given back (SNP_PAGE_RECLAIM or the RMPUPDATE to shared fails), the VMSA is leaked (snp_leak_pages) but stays the vCPU\'s: sev_free_vcpu() later leaks it a second time (its list_head added to the leaked-pages list twice) or, if the RMPUPDATE to shared now works, frees the leaked page',
+    title: 'When the VMSA\'s SNP_LAUNCH_UPDATE fails and the page cannot be given back (SNP_PAGE_RECLAIM or the RMPUPDATE to shared fails), the VMSA is leaked (snp_leak_pages) but stays the vCPU\'s: sev_free_vcpu() later leaks it a second time (its list_head added to the leaked-pages list twice) or, if the RMPUPDATE to shared now works, frees the leaked page (its list_head left on the list)',
     link: 'https://lore.kernel.org/all/20240501085210.2213060-8-michael.roth@amd.com/',
     status: 'stands from SNP v15 07/20 to kvm-x86-next (torvalds/linux:arch/x86/kvm/svm/sev.c@0097f9df, kvm-x86/linux@1a27afa0): snp_launch_update_vmsa() ignores what became of the page it could not reclaim, and sev_free_vcpu() gives it back again',
     reach: { kind: 'firmware', how: 'the VMSA\'s SNP_LAUNCH_UPDATE fails, then SNP_PAGE_RECLAIM or the RMPUPDATE to shared fails; the list corruption is reported under CONFIG_DEBUG_LIST' },

@@ -1,5 +1,6 @@
 import type { Event } from '../model/world/events.js';
 import { currentSite, type World } from '../model/world/World.js';
+import { HWPOISON_REF_VIA } from '../model/kernel/memory_failure.js';
 
 /**
  * Where outstanding references came from: the kernel function executing when a page reference
@@ -46,7 +47,8 @@ export function refSites(): RefSites {
       else if (e.kind === 'folio' && e.change === 'lock') folio.set(e.pfn, site);
       else if (e.kind === 'mem_write' && e.via === 'kmap') write.set(e.pfn, site);
     },
-    page: (pfn) => page.get(pfn)?.at(-1)?.site,
+    // memory_failure()'s reference is owed (views.ts hwpoisonRef()): a stray one is another.
+    page: (pfn) => page.get(pfn)?.filter((r) => r.via !== HWPOISON_REF_VIA).at(-1)?.site,
     kmap: (pfn) => kmap.get(pfn),
     file: (f) => file.get(f),
     folioLock: (pfn) => folio.get(pfn),

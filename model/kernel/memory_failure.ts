@@ -8,6 +8,9 @@ import { emit, type World } from '../world/World.js';
 /** The mutex memory_failure() serialises every error with (mm/memory-failure.c). */
 export const MF_MUTEX = 'mf_mutex';
 
+/** How the reference memory_failure() keeps on a poisoned page is taken (a page_ref event's `via`). */
+export const HWPOISON_REF_VIA = 'get_hwpoison_page';
+
 /**
  * memory_failure(pfn) (mm/memory-failure.c) for a hardware memory error in a page of a guest_memfd:
  * the machine-check handler's work (or the hwpoison-inject debugfs file, corrupt-pfn, which
@@ -43,7 +46,7 @@ export function memory_failure(w: World, k: GmemK, pfn: number): number {
     if (poisoned.hwpoison) return -EHWPOISON;
     poisoned.hwpoison = true;
     emit(w, { kind: 'note', text: `memory_failure: pfn 0x${poisoned.pfn.toString(16)} (guest_memfd ${found.file.id}, index ${found.folio.index}) is hardware-poisoned` });
-    pageRefInc(w, head, 'get_hwpoison_page');
+    pageRefInc(w, head, HWPOISON_REF_VIA);
     k.folio_lock(found.folio.pfn);
     k.kvm_gmem_error_folio(found.file.id, found.folio.pfn);
     k.folio_unlock(found.folio.pfn);

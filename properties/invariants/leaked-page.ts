@@ -31,7 +31,7 @@ export const leakedPage = defineInvariant({
   observes: ['page_free', 'page_leak', ...REF_EVENTS],
   messages: {
     freedWhileFirmwareOwned: 'pfn {pfn} returned to the allocator while the firmware owns it ({state})',
-    leakedPageFreed: 'pfn {pfn} was leaked by {by} but returned to the allocator',
+    leakedPageFreed: 'pfn {pfn} was leaked by {by} but returned to the allocator, its list_head still on the leaked-pages list (list corruption once the page is reused)',
     heldBack: 'pfn {pfn} left guest_memfd and the firmware gave all of it back, but {refs} stray reference(s) keep it from the allocator',
     leakedTwice: '{by} leaks pfn {pfn} a second time: its list_head goes on the leaked-pages list twice (list corruption, CONFIG_DEBUG_LIST)',
   },
