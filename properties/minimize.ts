@@ -249,7 +249,7 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   // The same populate without its first pages: destination and source advance together, so the
   // page where it fails stays where it is (a failure on a populate's last page needs no others).
   const front = cur().ops[i];
-  const pagesOf = front === undefined ? 0 : front.kind === 'snp_launch_update' ? Math.floor(front.len / ps) : front.kind === 'tdx_init_mem_region' ? front.nr_pages : 0;
+  const pagesOf = front === undefined ? 0 : front.kind === 'snp_launch_update' ? Math.floor(front.len / ps) : front.kind === 'tdx_init_mem_region' ? front.nr_pages : front.kind === 'arm_rmi_populate' ? Math.floor(front.size / ps) : 0;
   for (let n = pagesOf - 1; n >= 1 && front !== undefined; n--) {
     const trimmed = withoutFirstPages(front, n, ps);
     if (trimmed !== undefined && tryWith(replace(trimmed))) break;
@@ -282,6 +282,8 @@ function withoutFirstPages(op: Op, n: number, ps: number): Op | undefined {
   switch (op.kind) {
     case 'snp_launch_update': return op.len % ps !== 0 ? undefined : { ...op, gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.uaddr === 0 || op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps };
     case 'tdx_init_mem_region': return { ...op, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - n, source_addr: op.source_addr === 0 ? 0 : op.source_addr + n * ps };
+    // cca/rme-v9 [4k-guard-lifted] G15, seed 2: a 2-page populate whose second page is the one.
+    case 'arm_rmi_populate': return op.size % ps !== 0 ? undefined : { ...op, base: op.base + n * ps, size: op.size - n * ps, source_uaddr: op.source_uaddr === 0 ? 0 : op.source_uaddr + n * ps };
     default: return undefined;
   }
 }

@@ -332,9 +332,9 @@ export function memoryFailureArb(l: Layout): fc.Arbitrary<Op> {
 
 /**
  * A hardware memory error in a page the VM's image is loaded into, and the populate of that page
- * again: the poisoned folio's -EHWPOISON from kvm_gmem_get_pfn() (every generation checks it
- * first). On CCA, whose populate has its own shapes, the page comes from a whole-file
- * fallocate() instead, and the body's populates meet it.
+ * again: the poisoned folio's -EHWPOISON from kvm_gmem_get_pfn() (every generation checks it,
+ * after the source's GUP where that comes first). On CCA, whose populate has its own shapes, the
+ * page comes from a whole-file fallocate() instead, and the body's populates meet it.
  */
 export function poisonPopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
   const ps = l.geometry.page_size;

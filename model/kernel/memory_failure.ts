@@ -1,4 +1,4 @@
-import { EHWPOISON } from './errno.js';
+import { EBUSY, EHWPOISON } from './errno.js';
 import type { GmemK } from './guest_memfd.js';
 import { pageRefInc } from './pages.js';
 import { folioOf } from './services/filemap.js';
@@ -24,10 +24,11 @@ export const HWPOISON_REF_VIA = 'get_hwpoison_page';
  *   then identify_page_state() -> me_pagecache_clean() -> truncate_error_folio(), which calls
  *   the mapping's `error_remove_folio` with the folio STILL LOCKED, and unlocks after.
  *
- * guest_memfd's kvm_gmem_error_folio() answers MF_DELAYED. Before Lisa Wang's fix
- * (https://lore.kernel.org/all/57ed0bcbcfcec6fda89d60727467d7bd621c95ab.1760551864.git.wyihan@google.com/)
- * truncate_error_folio() took that for a failure and memory_failure() returned -EBUSY; with it,
- * 0. The model answers 0: nothing judges this return value.
+ * guest_memfd's kvm_gmem_error_folio() answers MF_DELAYED, which truncate_error_folio() takes
+ * for a failure ("Failed to punch page"), so memory_failure() returns -EBUSY: the trees read
+ * do not have Lisa Wang's RFC that would make it 0
+ * (https://lore.kernel.org/all/57ed0bcbcfcec6fda89d60727467d7bd621c95ab.1760551864.git.wyihan@google.com/).
+ * The page stays poisoned and referenced either way; nothing judges this return value.
  *
  * A large folio (the hugepages what-if, a hugetlb-backed guest_memfd) goes through
  * try_memory_failure_hugetlb(): PG_hwpoison on the head page, the head locked, and the same
@@ -48,9 +49,9 @@ export function memory_failure(w: World, k: GmemK, pfn: number): number {
     emit(w, { kind: 'note', text: `memory_failure: pfn 0x${poisoned.pfn.toString(16)} (guest_memfd ${found.file.id}, index ${found.folio.index}) is hardware-poisoned` });
     pageRefInc(w, head, HWPOISON_REF_VIA);
     k.folio_lock(found.folio.pfn);
-    k.kvm_gmem_error_folio(found.file.id, found.folio.pfn);
+    const mf = k.kvm_gmem_error_folio(found.file.id, found.folio.pfn);
     k.folio_unlock(found.folio.pfn);
-    return 0;
+    return mf === 0 ? 0 : -EBUSY;
   } finally {
     k.mutex_unlock(MF_MUTEX);
   }

@@ -69,7 +69,7 @@ export const GP = {
   slotEnd: row('GP.3', DOC.GP, 'the range runs past the end of the start gfn\'s memslot', 'npages silently truncated at the memslot end', { code: `${CODE.gmemNew}: npages = min(slot->npages - (start_gfn - base_gfn), npages)` }),
   firstOnly: row('GP.4', DOC.GP, 'a page after the first fails', 'the count of pages before it; the error only when the first page failed (`ret && !i ? ret : i`)'),
   // kernel-facts §1.9 lists -EHWPOISON among the per-page errors; no uAPI document names it.
-  hwpoison: row('GP.5', DOC.GP, 'a page whose guest_memfd folio is hardware-poisoned (memory_failure() left it in the page cache)', '-EHWPOISON from kvm_gmem_get_pfn() for that page, before any other check of it but the source\'s GUP where that comes first; SNP answers -EIO', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: __kvm_gmem_get_pfn() folio_test_hwpoison()` }),
+  hwpoison: row('GP.5', DOC.GP, 'a page whose guest_memfd folio is hardware-poisoned (memory_failure() left it in the page cache)', '-EHWPOISON from kvm_gmem_get_pfn() for that page, before any other check of it but the source\'s GUP where that comes first (and paolo-v1\'s FGP_CREAT_ONLY -EEXIST for a folio that exists, also -EIO on SNP); SNP answers -EIO', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: __kvm_gmem_get_pfn() folio_test_hwpoison()` }),
 } as const;
 
 /** KVM_SEV_SNP_LAUNCH_UPDATE, S1 and S2 (note §1). */

@@ -5,7 +5,7 @@ import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUP
 import type { World } from '../../model/world/World.js';
 import { DOC, GP, TDX } from './rows.js';
 import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
-import { folioPoisoned, gmemFile, hasGmem, isPrivate, userPageOk } from './world.js';
+import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, slotAt, userPageOk } from './world.js';
 
 /**
  * KVM_TDX_INIT_MEM_REGION (note §3). Documented: initialize `nr_pages` private pages from
@@ -43,9 +43,13 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
       if (op.gpa % ps !== 0 || op.nr_pages <= 0 || end <= op.gpa || shared(op.gpa) || shared(end - 1)) return rejected(TDX['T.7'], -EINVAL);
       // T.8, T2: the newest tree rejects it up front; v7.0 finds no source page only in the
       // callback, after kvm_gmem_populate()'s own checks have passed: a gfn outside every
-      // guest_memfd slot is -EINVAL there too, a closed guest_memfd -EFAULT, a poisoned page
-      // -EHWPOISON (GP.5) (CODE.gmemNew).
-      if (gen === 'T2' && op.source_addr === 0) return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT, -EHWPOISON);
+      // guest_memfd slot is -EINVAL there too, a closed guest_memfd -EFAULT, a poisoned first
+      // page -EHWPOISON (GP.5) (CODE.gmemNew).
+      if (gen === 'T2' && op.source_addr === 0) {
+        const slot = slotAt(w, op.gpa / ps);
+        const poisoned = hasGmem(slot) && folioPoisoned(w, folioAt(w, slot, op.gpa / ps));
+        return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT, ...(poisoned ? [-EHWPOISON] : []));
+      }
       return tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
     },
     reported: (op, _ret, out, ps) => (op.kind === 'tdx_init_mem_region' ? Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps) : 0),

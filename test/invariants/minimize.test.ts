@@ -9,6 +9,8 @@ import type { Revision } from '../../model/revisions/Revision.js';
 import type { Invariant } from '../../properties/Invariant.js';
 import { BASE_GFN, GEO, GMEM, PS, SLOT_PAGES, SRC, SRC2, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
 import { lockOrder } from '../../properties/invariants/lock-order.js';
+import { leakedPage } from '../../properties/invariants/leaked-page.js';
+import { asScenario, scenarioSchema } from '../../model/scenario/schema.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { keyOf } from '../../properties/signature.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
@@ -207,6 +209,24 @@ describe('minimizeScenario()', () => {
     const min = minimizeScenario(s, (x) => runWithInvariant(x, rev('paolo-v1'), functionalSpec).violations.find((v) => keyOf(v) === key)?.opIndex);
     expect(min.ops.find((op) => op.kind === 'set_user_memory_region2')).toMatchObject({ memory_size: PS });
     expect(min.ops.at(-1)).toMatchObject({ kind: 'snp_launch_update', len: 2 * PS });
+  });
+
+  test('a CCA populate without its first pages, when the page that matters is a later one (cca/rme-v9 [4k-guard-lifted] G15, seed 2: 3 pages, 2)', () => {
+    const s = asScenario(scenarioSchema.parse({
+      backend: 'cca', geometry: { page_size: 32, pmd_order: 2, nr_host_pages: 192 }, ub: {}, cca: { granules_per_page: 4, rtt_depth: 3 },
+      ops: [
+        { kind: 'create_guest_memfd', size: 224, flags: 0 },
+        { kind: 'set_user_memory_region2', slot: 0, flags: 4, guest_phys_addr: 512, memory_size: 64, userspace_addr: 262144, guest_memfd: 1, guest_memfd_offset: 32 },
+        { kind: 'mmap', addr: 262144, length: 64, prot: 'rw', holes: [] },
+        { kind: 'arm_realm_create', faults: [] },
+        { kind: 'arm_rmi_populate', base: 544, size: 32, source_uaddr: 262176, flags: 1, reserved: 0, faults: [{ kind: 'fw', cmd: 'RMI_DATA_CREATE', condition: 'src_copy', nth: 1, unit: 3 }, { kind: 'fw', cmd: 'RMI_DATA_DESTROY', condition: 'rmm_defect', nth: 1, unit: 0 }] },
+        { kind: 'arm_rmi_populate', base: 512, size: 64, source_uaddr: 262144, flags: 1, reserved: 0, faults: [] },
+        { kind: 'close_guest_memfd', guest_memfd: 1, faults: [] },
+      ],
+    }));
+    const key = 'leaked-page/heldBack@realm_create_protected_data_page';
+    const min = minimizeScenario(s, (x) => runWithInvariant(x, rev('rme-v9'), leakedPage).violations.find((v) => keyOf(v) === key)?.opIndex);
+    expect(min.ops.filter((op) => op.kind === 'arm_rmi_populate').map((op) => (op.kind === 'arm_rmi_populate' ? op.size : 0))).toEqual([32, 32]);
   });
 
   test('a fallocate() to the one page a memory error hits (G29: the whole file, then one page)', () => {

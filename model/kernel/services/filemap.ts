@@ -172,8 +172,8 @@ export function filemapServices(w: World): FilemapServices {
       f.uptodate = true;
       emit(w, { kind: 'folio', pfn, index: f.index, change: 'uptodate' });
     }),
-    // PG_hwpoison of the folio's head page: a poisoned tail page of a large folio is not seen
-    // here (the kernel marks such a folio PG_has_hwpoisoned, which guest_memfd does not test).
+    // PG_hwpoison of the folio's head page. memory_failure() poisons a large folio on its head
+    // (the hugetlb-backed machine of the hugepages what-if: model/kernel/memory_failure.ts).
     folio_test_hwpoison: (pfn) => withFolio('folio_test_hwpoison', pfn, false, (f) => hostPage(w.host, f.pfn)?.hwpoison === true),
     folio_index: (pfn) => withFolio('folio_index', pfn, 0, (f) => f.index),
     folio_order: (pfn) => orderOf('folio_order', pfn),
@@ -207,6 +207,11 @@ export function filemapServices(w: World): FilemapServices {
       for (const folio of distinctFolios(file)) {
         const nr = 2 ** folio.order;
         if (folio.index + nr - 1 < first || folio.index > last) continue;
+        // Each folio is truncated locked (find_lock_entries(), then folio_lock() for the ones it
+        // skipped; truncate_inode_partial_folio() takes a locked folio): under punch-hole's
+        // invalidate lock, the order lock-order sees (G29). Only the events: splitFolio()'s
+        // `locked` means another holder, and the model runs one thread.
+        emit(w, { kind: 'folio', pfn: folio.pfn, index: folio.index, change: 'lock' });
         const partial = folio.index < first || folio.index + nr - 1 > last;
         if (!partial) remove(folio);
         else if (!splitFolio(w, file, folio)) remove(folio);
@@ -214,6 +219,7 @@ export function filemapServices(w: World): FilemapServices {
           const small = file.folios.get(i);
           if (small !== undefined) remove(small);
         }
+        emit(w, { kind: 'folio', pfn: folio.pfn, index: folio.index, change: 'unlock' });
       }
     },
   };
