@@ -737,6 +737,9 @@ export const BUGS = {
     reach: { kind: 'hardware', how: 'a memory error in a guest_memfd page while the VMM populates that page, punches a hole over it or fallocate()s it: the error\'s handler holds the folio lock and waits for the invalidate lock the VMM\'s thread holds, which waits for the folio lock (with a queued writer, fallocate()\'s shared hold deadlocks the same way). Injectable as root through the hwpoison-inject debugfs file (CONFIG_HWPOISON_INJECT); two threads, which the model shows as an order-graph cycle' },
     signatures: [
       'lock-order/cycleFolioLock@kvm_gmem_error_folio',
+      // paolo-v1's punch-hole (its own, also the undo of a failed populate) is
+      // __kvm_gmem_punch_hole, which sorts first among the cycle's edge sites (seeds 2, 4).
+      'lock-order/cycleFolioLock@__kvm_gmem_punch_hole',
     ],
     // create, memslot, attributes and the populate that makes the folio, then the error: or on
     // CCA the folio from fallocate() (3 operations).

@@ -139,7 +139,16 @@ const PAST_COUNT_TDX = 'TDX asks kvm_gmem_populate() for one page at a time and 
  */
 const V15_HELPERS = 'SNP v15\'s snp_page_reclaim() and host_rmp_make_shared() leak on their own, so the second leak of G27 is host_rmp_make_shared()\'s';
 const MERGED_HELPERS = 'the merged snp_page_reclaim() and kvm_rmp_make_shared() bug the VM when they leak, so no LAUNCH_FINISH can follow to leak the VMSA again there; host_rmp_make_shared() is SNP v15\'s';
+/** G29's cycle at paolo-v1's punch-hole, whose function only that revision names __kvm_gmem_punch_hole. */
+const PUNCH_SITE = { signatures: ['lock-order/cycleFolioLock@__kvm_gmem_punch_hole'], why: 'only paolo-v1 names its punch-hole __kvm_gmem_punch_hole (the earliest of the cycle\'s edge sites there)' } as const;
+const NOT_PAOLO: readonly `${BackendId}/${string}`[] = [
+  'snp/v6.17', 'snp/kvm-x86-next-2025.11.07', 'snp/rfc-v1', 'snp/roth-v2', 'snp/roth-v3-posted', 'snp/v7.0', 'snp/kvm-x86-next',
+  'tdx/v6.17', 'tdx/kvm-x86-next-2025.11.07', 'tdx/rfc-v1', 'tdx/roth-v2', 'tdx/roth-v3-posted', 'tdx/v7.0', 'tdx/kvm-x86-next',
+  'cca/rme-v9', 'cca/rme-v12', 'cca/rmi-newest',
+];
+
 const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, { readonly signatures: readonly SignatureKey[]; readonly why: string }>>>>> = {
+  'lock-order': Object.fromEntries(NOT_PAOLO.map((cell) => [cell, PUNCH_SITE])),
   'leaked-page': {
     'snp/paolo-v1': {
       // A leaked page does come back to a later punch-hole or release, but only through the
