@@ -42,7 +42,7 @@ async function handle(task: WorkerTask): Promise<void> {
     post({ kind: 'not-reproduced', id: task.id, reason: r.reason });
     return;
   }
-  const x = { backend: task.backend, revision: revision.id, ...(task.whatIf === undefined ? {} : { whatIf: task.whatIf }), invariants: task.invariants, seed: task.seed, runs: task.runs, coverage: new Map<string, number>(), findings: [{ ...r.finding, firstRun: Number(task.replay.path.split(':')[0]), runsWithIt: 1 }], modelErrors: [] };
+  const x = { backend: task.backend, revision: revision.id, ...(task.whatIf === undefined ? {} : { whatIf: task.whatIf }), invariants: task.invariants, seed: task.seed, runs: task.runs, coverage: new Map<string, number>(), reached: new Map(), findings: [{ ...r.finding, firstRun: Number(task.replay.path.split(':')[0]), runsWithIt: 1 }], modelErrors: [] };
   post({ kind: 'done', id: task.id, report: explorationReport(x, revision, task.ref, invariants, performance.now() - t0) });
 }
 

@@ -7,6 +7,7 @@ import { scenarioArb } from '../generators/scenario.js';
 import { gmemApiOf } from './oracle/generations.js';
 import { blame, frameText } from './crash.js';
 import { coverageObserver, type Coverage } from './coverage.js';
+import { applicableRequirements } from './coverageRequirements.js';
 import { watch, type Invariant, type Violation } from './Invariant.js';
 import { minimizeScenario } from './minimize.js';
 import { keyOf, parseSignature, type Signature, type SignatureKey } from './signature.js';
@@ -74,11 +75,21 @@ export interface Exploration {
   readonly runs: number;
   /** Every interesting case the runs reached (coverage.ts), over all runs. */
   readonly coverage: Coverage;
+  /**
+   * For each coverage minimum of the cell the runs reached: the run (from 0) that first reached
+   * it, and the run that brought it to its minimum; a campaign draws coverage growth from these.
+   */
+  readonly reached: ReadonlyMap<string, CoverageReached>;
   /** Every distinct signature, in the order first found. */
   readonly findings: readonly Finding[];
   /** Signatures seen but not wanted (ExploreSpec.wanted), so not shrunk: counted only. */
   readonly counted?: readonly { readonly key: SignatureKey; readonly firstRun: number; readonly runsWithIt: number }[];
   readonly modelErrors: readonly ModelError[];
+}
+
+export interface CoverageReached {
+  readonly first: number;
+  readonly atMin: number | undefined;
 }
 
 /** What a scenario does on a revision, every invariant watching (and coverage counting). */
@@ -135,6 +146,8 @@ const SHRINK_STARTS = 3;
  */
 export function explore(spec: ExploreSpec): Exploration {
   const coverage: Coverage = new Map();
+  const requirements = applicableRequirements(spec.backend, spec.revision, spec.whatIf);
+  const reached = new Map<string, { first: number; atMin: number | undefined }>();
   const first = new Map<SignatureKey, { run: number; count: number; starts: number[] }>();
   const modelErrors: ModelError[] = [];
   let run = 0;
@@ -144,6 +157,13 @@ export function explore(spec: ExploreSpec): Exploration {
       spec.onScenario?.(scenario, 'explore');
       const j = judge(scenario, spec.revision, spec.invariants, { coverage });
       if (j.modelError !== undefined) modelErrors.push({ run, error: j.modelError, scenario });
+      for (const r of requirements) {
+        const got = coverage.get(r.key) ?? 0;
+        if (got === 0) continue;
+        const x = reached.get(r.key) ?? { first: run, atMin: undefined };
+        if (x.atMin === undefined && got >= r.min) x.atMin = run;
+        reached.set(r.key, x);
+      }
       for (const key of new Set(j.violations.map(keyOf))) {
         const f = first.get(key);
         if (f === undefined) first.set(key, { run, count: 1, starts: [run] });
@@ -172,7 +192,7 @@ export function explore(spec: ExploreSpec): Exploration {
     if (best !== undefined) findings.push({ ...best, firstRun: f.run, runsWithIt: f.count });
     if (best !== undefined && spec.untilFirst === true) break;
   }
-  return { backend: spec.backend, revision: spec.revision.id, ...(spec.whatIf === undefined ? {} : { whatIf: spec.whatIf }), invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, findings, counted, modelErrors };
+  return { backend: spec.backend, revision: spec.revision.id, ...(spec.whatIf === undefined ? {} : { whatIf: spec.whatIf }), invariants: spec.invariants.map((i) => i.id), seed: spec.seed, runs: run, coverage, reached, findings, counted, modelErrors };
 }
 
 export type ShrinkResult =

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { WHAT_IF_MODES } from '../model/whatIf.js';
 
 /**
- * A fuzz campaign's state as plain data: `campaign.json` in its output folder. It holds the
- * arguments that define the campaign's work (the seed and the selection: the plan of units is a
- * function of them) and one record per unit done, written after each unit, so an interrupted
- * campaign resumes where it stopped and shards merge by taking the union of their units. The
- * summary, Markdown and JUnit reports are computed from this file alone.
+ * A fuzz campaign's state as plain data: the arguments that define the campaign's work (the seed
+ * and the selection: the plan of units is a function of them) and one record per unit done,
+ * recorded after each unit (cli/fuzz/state.ts: `campaign.json` holds the rest, `units.jsonl` the
+ * units), so an interrupted campaign resumes where it stopped and shards merge by taking the
+ * union of their units. The summary, Markdown, JUnit and HTML reports are computed from it alone.
+ * Format 2: the units moved out of campaign.json into the journal.
  */
-export const CAMPAIGN_FORMAT = 'gmemcheck-fuzz-campaign/1';
+export const CAMPAIGN_FORMAT = 'gmemcheck-fuzz-campaign/2';
 
 const backendId = z.enum(['snp', 'tdx', 'cca']);
 const whatIfMode = z.enum(WHAT_IF_MODES);
@@ -67,7 +68,8 @@ export const exploreRecordSchema = z.strictObject({
   runs: z.number().int(),
   ran: z.number().int(),
   ms: z.number(),
-  coverage: z.array(z.strictObject({ key: z.string(), got: z.number().int(), min: z.number().int() })),
+  /** Each coverage minimum, with the unit's runs at which it was first reached and first met (absent: never). */
+  coverage: z.array(z.strictObject({ key: z.string(), got: z.number().int(), min: z.number().int(), first: z.number().int().optional(), atMin: z.number().int().optional() })),
   signatures: z.array(signatureRecordSchema),
   modelErrors: z.array(modelErrorSchema),
   /** The watchdog ended it: a revision that hung, or exhausted its worker's heap. */
@@ -97,18 +99,22 @@ export type UnitRecord = z.infer<typeof unitRecordSchema>;
 /** A new signature's files, relative to the campaign folder. */
 export const writtenSchema = z.strictObject({ scenario: z.string(), trace: z.string() });
 
-export const campaignFileSchema = z.strictObject({
-  format: z.literal(CAMPAIGN_FORMAT),
+/** campaign.json: everything but the units. */
+export const campaignHeaderSchema = z.strictObject({
+  format: z.literal(CAMPAIGN_FORMAT, { error: `not a campaign of this gmemcheck (format '${CAMPAIGN_FORMAT}'; a campaign of format 1, before the units journal, cannot be resumed or merged: start a new one)` }),
   args: campaignArgsSchema,
   /** `running` while a session works on it (or was killed outright); how the last session ended otherwise. */
   status: z.enum(['running', 'complete', 'interrupted']),
   /** Wall time spent over every session so far (a resumed --time campaign gets the rest). */
   elapsedMs: z.number(),
-  /** Done units, by index. */
-  units: z.array(unitRecordSchema),
   /** Each new signature's scenario and trace, by signature. */
   written: z.record(z.string(), writtenSchema),
   /** A merged campaign: the shard folders it was made from. */
   mergedFrom: z.array(z.string()).optional(),
+});
+
+export const campaignFileSchema = campaignHeaderSchema.extend({
+  /** Done units, by index. */
+  units: z.array(unitRecordSchema),
 });
 export type CampaignFile = z.infer<typeof campaignFileSchema>;

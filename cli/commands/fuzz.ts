@@ -14,7 +14,7 @@ import { UsageError } from '../argParse.js';
 import { runCampaign } from '../fuzz/campaign.js';
 import { buildPlan } from '../fuzz/plan.js';
 import { freshFolderName, writeReports } from '../fuzz/reportFiles.js';
-import { readCampaign, writeCampaign } from '../fuzz/state.js';
+import { readCampaign, writeCampaign, writeCampaignHeader } from '../fuzz/state.js';
 import type { FuzzOptions } from '../fuzzArgs.js';
 import { loadRevisionModule, REPO_ROOT, shownPath, userPath } from '../revisionModule.js';
 import type { RevisionSource } from '../workerProtocol.js';
@@ -163,6 +163,7 @@ export async function runFuzz(o: FuzzOptions, io: FuzzIo): Promise<number> {
   };
   mkdirSync(out, { recursive: true });
   state.status = 'running';
+  // Whole: a fresh campaign's empty journal, or a resumed one's without a write a kill cut short.
   writeCampaign(out, state);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
@@ -193,7 +194,7 @@ export async function runFuzz(o: FuzzOptions, io: FuzzIo): Promise<number> {
     process.off('SIGTERM', stop);
   }
   state.status = status;
-  writeCampaign(out, state);
+  writeCampaignHeader(out, state);
   const summary = writeReports(out, state);
   io.write(campaignText(summary, shown));
   if (status === 'interrupted') {

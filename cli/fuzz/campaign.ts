@@ -4,14 +4,14 @@ import type { RevisionRef } from '../../reports/checkReport.js';
 import { shardIndices, shardUnits, unitAt, type Plan, type PlannedUnit } from './plan.js';
 import { UnitPool, type UnitOutcome } from './pool.js';
 import { Progress, type ProgressSink } from './progress.js';
-import { writeCampaign } from './state.js';
+import { appendUnit, writeCampaignHeader } from './state.js';
 import { failedUnit, stoppedUnit, writeNew } from './triage.js';
 import type { UnitDone, UnitTask } from './unitTask.js';
 
 /**
  * Runs a campaign's units on the pool until its sequence ends (a --runs bound), its time is
  * used, or it is interrupted. Units are dispatched in the sequence's order, one per worker; each
- * one done is triaged (new signatures written at once) and recorded in campaign.json before the
+ * one done is triaged (new signatures written at once) and appended to the units journal before the
  * next is counted, so at every moment the folder holds every unit finished and every new signature
  * met. At the time limit the units running are let finish (their work is in budget); on an
  * interrupt they are abandoned, and a resume runs them again.
@@ -74,10 +74,10 @@ export async function runCampaign(c: CampaignRun): Promise<'complete' | 'interru
       if (writeNew(c.out, state.written, f)) progress.say(`new signature ${f.signature}: ${state.written[f.signature]?.scenario ?? '?'}`);
     }
     state.units.push(result.record);
-    state.units.sort((a, b) => a.index - b.index);
+    appendUnit(c.out, result.record);
     for (const s of result.record.signatures) meet(s.signature, s.status === 'new');
     state.elapsedMs = elapsed();
-    writeCampaign(c.out, state);
+    writeCampaignHeader(c.out, state);
   };
 
   const indices = shardIndices(args.shard);
@@ -117,8 +117,9 @@ export async function runCampaign(c: CampaignRun): Promise<'complete' | 'interru
   } finally {
     c.signal.removeEventListener('abort', onAbort);
     progress.stop();
+    state.units.sort((a, b) => a.index - b.index);
     state.elapsedMs = elapsed();
-    writeCampaign(c.out, state);
+    writeCampaignHeader(c.out, state);
     await pool.destroy();
   }
   return interrupted ? 'interrupted' : 'complete';

@@ -107,7 +107,10 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
     record: {
       kind: 'explore', index: unit.index, backend, revision: task.ref.id, ...(whatIf === undefined ? {} : { whatIf }), k: unit.k, seed: unit.seed,
       runs: unit.runs, ran: x.runs, ms: Math.round(performance.now() - t0),
-      coverage: report.coverage.map((c) => ({ key: c.key, got: c.got, min: c.min })),
+      coverage: report.coverage.map((c) => {
+        const r = x.reached.get(c.key);
+        return { key: c.key, got: c.got, min: c.min, ...(r === undefined ? {} : { first: r.first, ...(r.atMin === undefined ? {} : { atMin: r.atMin }) }) };
+      }),
       signatures,
       modelErrors: x.modelErrors.map((m) => ({ run: m.run, error: shortError(m.error) })),
     },

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { readCampaign } from '../../cli/fuzz/state.js';
 import { run } from '../runCli.js';
 
 /** Bad input to fuzz and report merge: a message naming the problem, exit 2, nothing overwritten. */
@@ -52,11 +53,12 @@ describe('fuzz: folders it will not use', () => {
     const out = join(dir, 'camp');
     mkdirSync(out);
     const state = {
-      format: 'gmemcheck-fuzz-campaign/1', status: 'interrupted', elapsedMs: 10, units: [], written: {},
+      format: 'gmemcheck-fuzz-campaign/2', status: 'interrupted', elapsedMs: 10, written: {},
       args: { backends: ['cca'], revisions: ['rme-v9'], whatIf: 'none', properties: ['oops'], seed: 5, runs: 10, shard: { index: 1, count: 1 } },
     };
     const text = JSON.stringify(state);
     writeFileSync(join(out, 'campaign.json'), text);
+    writeFileSync(join(out, 'units.jsonl'), '');
     const r = await run('fuzz', '--resume', out, '--seed', '6');
     expect(r.code).toBe(2);
     expect(r.err).toContain('--seed differs from the campaign in');
@@ -68,6 +70,30 @@ describe('fuzz: folders it will not use', () => {
     const b = await run('fuzz', '--resume', broken);
     expect(b.code).toBe(2);
     expect(b.err).toContain('not a campaign state');
+    // A campaign of the first format (units inside campaign.json) is named as such.
+    const old = join(dir, 'old');
+    mkdirSync(old);
+    writeFileSync(join(old, 'campaign.json'), JSON.stringify({ ...state, format: 'gmemcheck-fuzz-campaign/1', units: [] }));
+    const o = await run('fuzz', '--resume', old);
+    expect(o.code).toBe(2);
+    expect(o.err).toContain('a campaign of format 1, before the units journal, cannot be resumed or merged');
+  });
+
+  test('the units journal: a last line a kill cut short is a unit not done; a damaged line is refused, and nothing is rewritten', () => {
+    const out = join(dir, 'journal');
+    mkdirSync(out);
+    const header = {
+      format: 'gmemcheck-fuzz-campaign/2', status: 'running', elapsedMs: 10, written: {},
+      args: { backends: ['cca'], revisions: ['rme-v9'], whatIf: 'none', properties: ['oops'], seed: 5, runs: 10, shard: { index: 1, count: 1 } },
+    };
+    writeFileSync(join(out, 'campaign.json'), JSON.stringify(header));
+    const unit = (index: number): string => JSON.stringify({ kind: 'corpus', index, backend: 'cca', revision: 'rme-v9', ms: 1, scenarios: 0, mismatches: [], signatures: [], modelErrors: [] });
+    writeFileSync(join(out, 'units.jsonl'), `${unit(1)}\n${unit(0)}\n${unit(2).slice(0, 30)}`);
+    expect(readCampaign(out).units.map((u) => u.index)).toEqual([0, 1]);
+    const damaged = `${unit(0)}\n{"kind": "corpus"}\n`;
+    writeFileSync(join(out, 'units.jsonl'), damaged);
+    expect(() => readCampaign(out)).toThrow(/units\.jsonl line 2: not a unit record/);
+    expect(readFileSync(join(out, 'units.jsonl'), 'utf8')).toBe(damaged);
   });
 
   test('report merge refuses folders of different campaigns', async () => {
@@ -75,9 +101,10 @@ describe('fuzz: folders it will not use', () => {
       const d = join(dir, name);
       mkdirSync(d);
       writeFileSync(join(d, 'campaign.json'), JSON.stringify({
-        format: 'gmemcheck-fuzz-campaign/1', status: 'complete', elapsedMs: 10, units: [], written: {},
+        format: 'gmemcheck-fuzz-campaign/2', status: 'complete', elapsedMs: 10, written: {},
         args: { backends: ['cca'], revisions: ['rme-v9'], whatIf: 'none', properties: ['oops'], seed, runs: 10, shard: { index, count: 2 } },
       }));
+      writeFileSync(join(d, 'units.jsonl'), '');
       return d;
     };
     const r = await run('report', 'merge', mk('a', 1, 1), mk('b', 2, 2), '--out', join(dir, 'merged'));
