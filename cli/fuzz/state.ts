@@ -34,7 +34,8 @@ function unitLine(u: UnitRecord): string {
 
 /** The header alone: after every unit (its time, a new signature's files) and at the end. */
 export function writeCampaignHeader(dir: string, c: CampaignFile): void {
-  const { units: _units, ...header } = c;
+  const header: Omit<CampaignFile, 'units'> & { units?: unknown } = { ...c };
+  delete header.units;
   writeAtomic(join(dir, CAMPAIGN_FILE), `${JSON.stringify(header, null, 1)}\n`);
 }
 
