@@ -23,6 +23,11 @@ export default defineConfig(
     },
   },
   {
+    // report.html's page script is browser code, with its own tsconfig (DOM types, no Node's).
+    files: ['reports/html/client.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './reports/html/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     // Plain JavaScript (this file, scripts/*.mjs) is outside tsconfig.json: no type-aware rules.
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],

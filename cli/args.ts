@@ -2,7 +2,7 @@ import { CELL_RUNS } from '../properties/explore.js';
 import { REACH_KINDS, type ReachKind } from '../properties/reach.js';
 import { parseSignature } from '../properties/signature.js';
 import { integer, parse, str, UsageError } from './argParse.js';
-import { parseFuzz, parseReportMerge, type FuzzOptions, type ReportMergeOptions } from './fuzzArgs.js';
+import { parseFuzz, parseReport, type FuzzOptions, type ReportCommand } from './fuzzArgs.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import { MUTANTS } from '../model/revisions/mutants.js';
@@ -60,6 +60,7 @@ commands:
     --out DIR                         report folder (new or empty); default reports/out/fuzz-DATE-TIME
     --resume DIR                      carry on an interrupted campaign in DIR, with the same seeds
   report merge DIR... [--out DIR]     merge shards' campaign folders into one report (as one unsharded run)
+  report write DIR                    write a campaign folder's reports again from its state (report.html...)
 `;
 
 export interface ListOptions {
@@ -108,7 +109,7 @@ export type Command =
   | { readonly kind: 'replay'; readonly options: ReplayArgs }
   | { readonly kind: 'new-revision'; readonly options: NewRevisionArgs }
   | { readonly kind: 'fuzz'; readonly options: FuzzOptions }
-  | { readonly kind: 'report-merge'; readonly options: ReportMergeOptions }
+  | ReportCommand
   | { readonly kind: 'help' };
 
 const REVISION_ID = /^[a-z0-9][a-z0-9.+-]*$/;
@@ -125,7 +126,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (cmd === 'replay') return parseReplay(rest);
   if (cmd === 'new-revision') return parseNewRevision(rest);
   if (cmd === 'fuzz') return { kind: 'fuzz', options: parseFuzz(rest, DEFAULT_SEED) };
-  if (cmd === 'report') return { kind: 'report-merge', options: parseReportMerge(rest) };
+  if (cmd === 'report') return parseReport(rest);
   if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, replay, new-revision, fuzz or report)`);
   const { values } = parse(rest, {
     backend: { type: 'string' },

@@ -118,10 +118,20 @@ export function parseFuzz(argv: readonly string[], defaultSeed: number): FuzzOpt
   };
 }
 
-export function parseReportMerge(argv: readonly string[]): ReportMergeOptions {
+export type ReportCommand =
+  | { readonly kind: 'report-merge'; readonly options: ReportMergeOptions }
+  | { readonly kind: 'report-write'; readonly options: { readonly dir: string } };
+
+export function parseReport(argv: readonly string[]): ReportCommand {
   const [sub, ...rest] = argv;
-  if (sub !== 'merge') throw new UsageError(sub === undefined ? 'report needs a subcommand: report merge DIR...' : `unknown report subcommand '${sub}' (expected merge)`);
+  if (sub === 'write') {
+    const { positionals } = parse(rest, {}, true);
+    const [dir, ...more] = positionals;
+    if (dir === undefined || more.length > 0) throw new UsageError('report write needs one campaign folder: report write DIR');
+    return { kind: 'report-write', options: { dir } };
+  }
+  if (sub !== 'merge') throw new UsageError(sub === undefined ? 'report needs a subcommand: report merge DIR... or report write DIR' : `unknown report subcommand '${sub}' (expected merge or write)`);
   const { values, positionals } = parse(rest, { out: { type: 'string' } }, true);
   if (positionals.length === 0) throw new UsageError('report merge needs the campaign folders to merge: report merge DIR... [--out DIR]');
-  return { dirs: positionals, out: str(values.out) };
+  return { kind: 'report-merge', options: { dirs: positionals, out: str(values.out) } };
 }

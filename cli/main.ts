@@ -10,6 +10,7 @@ import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
 import { runFuzz } from './commands/fuzz.js';
 import { runReportMerge } from './commands/reportMerge.js';
+import { runReportWrite } from './commands/reportWrite.js';
 import { CampaignStateError } from './fuzz/state.js';
 import { loadRevisionModule, REPO_ROOT, RevisionModuleError, shownPath, userPath } from './revisionModule.js';
 
@@ -58,6 +59,8 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
         return await runFuzz(command.options, { write, writeErr, tty: opts.errTty === true });
       case 'report-merge':
         return runReportMerge(command.options, { write, writeErr });
+      case 'report-write':
+        return runReportWrite(command.options, { write, writeErr });
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -8,7 +8,7 @@ import type { BackendId } from '../../model/scenario/Scenario.js';
 import { scenarioWhatIf } from '../../model/whatIf.js';
 import { loadCorpus, type LoadedEntry } from '../../properties/corpus/load.js';
 import { CAMPAIGN_FORMAT, type CampaignArgs, type CampaignFile } from '../../reports/campaign.js';
-import { campaignText } from '../../reports/campaignText.js';
+import { campaignExit, campaignText } from '../../reports/campaignText.js';
 import type { RevisionRef } from '../../reports/checkReport.js';
 import { UsageError } from '../argParse.js';
 import { runCampaign } from '../fuzz/campaign.js';
@@ -201,9 +201,7 @@ export async function runFuzz(o: FuzzOptions, io: FuzzIo): Promise<number> {
     io.write(`exit 130: interrupted; the report has the units done; carry on with: npx gmemcheck fuzz --resume ${shown}\n`);
     return 130;
   }
-  const fresh = summary.totals.new;
-  const errors = summary.totals.modelErrors;
-  const code = fresh > 0 || errors > 0 ? 1 : 0;
-  io.write(`exit ${code}: ${fresh > 0 ? `${fresh} new signature(s)` : errors > 0 ? 'the model failed (a bug in gmemcheck)' : 'no new signature'}\n`);
-  return code;
+  const exit = campaignExit(summary);
+  io.write(exit.line);
+  return exit.code;
 }

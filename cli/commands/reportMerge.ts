@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpusFile } from '../../properties/corpus/load.js';
 import { CAMPAIGN_FORMAT, type CampaignFile, type UnitRecord } from '../../reports/campaign.js';
-import { campaignText } from '../../reports/campaignText.js';
+import { campaignExit, campaignText } from '../../reports/campaignText.js';
 import { UsageError } from '../argParse.js';
 import { freshFolderName, writeReports } from '../fuzz/reportFiles.js';
 import { readCampaign, writeCampaign } from '../fuzz/state.js';
@@ -83,7 +83,7 @@ export function runReportMerge(o: ReportMergeOptions, io: MergeIo): number {
   const summary = writeReports(out, merged);
   if (missing.length > 0) io.writeErr(`report merge: shard(s) ${missing.map((i) => `${i}/${count}`).join(', ')} not given: the report covers the others\n`);
   io.write(campaignText(summary, shownPath(out)));
-  const code = summary.totals.new > 0 || summary.totals.modelErrors > 0 ? 1 : 0;
-  io.write(`exit ${code}: ${summary.totals.new > 0 ? `${summary.totals.new} new signature(s)` : summary.totals.modelErrors > 0 ? 'the model failed (a bug in gmemcheck)' : 'no new signature'}\n`);
-  return code;
+  const exit = campaignExit(summary);
+  io.write(exit.line);
+  return exit.code;
 }

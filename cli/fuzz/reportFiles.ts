@@ -1,16 +1,24 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CampaignFile } from '../../reports/campaign.js';
+import { campaignHtml } from '../../reports/campaignHtml.js';
 import { campaignJunit } from '../../reports/campaignJunit.js';
 import { campaignMarkdown } from '../../reports/campaignMarkdown.js';
 import { campaignSummary, type CampaignSummary } from '../../reports/campaignSummary.js';
+import { htmlAssets } from './htmlAssets.js';
 import { writeAtomic } from './state.js';
 
-/** Writes a campaign's reports beside its campaign.json: summary.json, summary.md, junit.xml. */
+/** Writes a campaign's reports beside its campaign.json: summary.json, summary.md, junit.xml, report.html. */
 export function writeReports(dir: string, c: CampaignFile): CampaignSummary {
   const summary = campaignSummary(c);
   writeAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeAtomic(join(dir, 'summary.md'), campaignMarkdown(summary));
   writeAtomic(join(dir, 'junit.xml'), campaignJunit(summary));
+  const traces = new Map(summary.newSignatures.flatMap((n) => {
+    const file = n.trace === undefined ? undefined : join(dir, n.trace);
+    return file !== undefined && existsSync(file) ? [[n.signature, readFileSync(file, 'utf8')] as const] : [];
+  }));
+  writeAtomic(join(dir, 'report.html'), campaignHtml(summary, traces, htmlAssets()));
   return summary;
 }
 
