@@ -122,14 +122,16 @@ export const functionalSpec = defineInvariant({
       opEnd(result, w, backend, report) {
         if (generic !== undefined) judgeGeneric(generic, result.ret, w, faultFired, report);
         if (pending === undefined) return;
-        const { spec, pred } = pending;
+        const { spec } = pending;
         const ps = w.geo.page_size;
         const { op, ret, out } = result;
+        const n = spec.reported(op, ret, out, ps);
+        // The outcome the call matched, where the generation's trees allow more than one.
+        const pred = alternatives(pending.pred).find((p) => p.ret.includes(ret) && n >= p.min && n <= p.max) ?? pending.pred;
         const rowIds = pred.rows.map(rowName).join(', ');
         const base = { ioctl: spec.ioctl, row: rowIds, doc: spec.doc };
         const unpredicted = fwFailed.filter((f) => !spec.internalFw.includes(f) && !pred.fw.includes(f));
         const why = pred.relational ?? (faultFired ? 'an injected fault fired' : unpredicted.length > 0 ? `the firmware refused ${unpredicted.join(', ')}` : pending.reusable ? 'a free page is still the firmware\'s: a new folio may be it' : undefined);
-        const n = spec.reported(op, ret, out, ps);
         let judged = true;
         if (why === undefined) {
           if (!pred.ret.includes(ret)) {
@@ -161,6 +163,10 @@ export const functionalSpec = defineInvariant({
 });
 
 type Report = (messageId: Msg, values: MessageValues) => void;
+
+function alternatives(p: Pending['pred']): Pending['pred'][] {
+  return p.or === undefined ? [p] : [p, ...alternatives(p.or)];
+}
 
 /** Generations whose populate refuses a prepared folio (-EEXIST). */
 const PREPARING: readonly Generation[] = ['S1', 'T1', 'R12'];

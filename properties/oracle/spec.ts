@@ -50,6 +50,11 @@ export interface Walk {
   /** Pages, from the first, whose every precondition holds, up to the first that fails. */
   readonly passing: number;
   readonly stop?: Stop;
+  /**
+   * Where some orders stop at a page that others pass (a tree of the generation checks a
+   * condition another does not have): the walk of those others, a second allowed answer.
+   */
+  readonly alt?: Walk;
 }
 
 /**
@@ -67,7 +72,9 @@ export function walkPages(w: World, backend: BackendModel, gfn0: number, count: 
     const first = orders.map((checks) => checks.find((c) => c.fails(p))).filter((c): c is PageCheck => c !== undefined);
     if (first.length === 0) continue;
     const rows = [...new Set(first.map((c) => c.row))];
-    return { passing: i, stop: { page: i, rows, errnos: [...new Set(first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])]))], fw: first.flatMap((c) => c.fw ?? []) } };
+    const passes = orders.filter((checks) => !checks.some((c) => c.fails(p)));
+    const stop = { page: i, rows, errnos: [...new Set(first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])]))], fw: first.flatMap((c) => c.fw ?? []) };
+    return { passing: i, stop, ...(passes.length === 0 ? {} : { alt: walkPages(w, backend, gfn0, count, ...passes) }) };
   }
   return { passing: count };
 }
@@ -88,6 +95,8 @@ export type Prediction =
       readonly relational?: string;
       /** Firmware refusals the predicted outcome goes through (`cmd:condition`). */
       readonly fw: readonly string[];
+      /** Another outcome the generation's trees allow (Walk.alt): a call may match either. */
+      readonly or?: Extract<Prediction, { kind: 'verdict' }>;
     };
 
 export function none(why: string): Prediction {

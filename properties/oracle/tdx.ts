@@ -4,7 +4,7 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backe
 import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
 import type { World } from '../../model/world/World.js';
 import { DOC, GP, TDX } from './rows.js';
-import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
+import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction, type Walk } from './spec.js';
 import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, slotAt, userPageOk } from './world.js';
 
 /**
@@ -85,12 +85,18 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
   const walk = gen === 'T2'
     ? walkPages(w, backend, gfn0, nr, [noSlot, noFile, gup, poisoned, notPrivate, mapped])
     // T1: the old tree GUPs in the callback, after the gmem checks (CODE.tdxOld); RFC v1 pins
-    // before the invalidate lock, before them (CODE.rfc), and tracks no preparation (CODE.rfcPrep).
+    // before the invalidate lock, before them (CODE.rfc), and tracks no preparation (CODE.rfcPrep):
+    // a prepared folio the old tree refuses (-EEXIST) RFC v1 adds again once a conversion took
+    // it out of the S-EPT, so each answer is T1's (walk.alt; found by a fuzz campaign, seed
+    // 20261130 on rfc-v1: populate, private -> shared -> private, populate again).
     : walkPages(w, backend, gfn0, nr, [noSlot, noFile, poisoned, prepared, notPrivate, gup, mapped], [noSlot, noFile, gup, poisoned, notPrivate, mapped]);
   const relational = w.freeList.length < nr + 8 ? 'host memory nearly exhausted: a folio allocation may fail' : undefined;
   const extra = relational === undefined ? {} : { relational };
-  if (walk.stop !== undefined) {
-    return { kind: 'verdict', rows: walk.stop.rows, ret: walk.stop.errnos, min: walk.passing, max: walk.passing, fw: walk.stop.fw, ...extra };
-  }
-  return { kind: 'verdict', rows: [TDX['T.1']], ret: [0], min: nr, max: nr, fw: [], ...extra };
+  const verdictOf = (x: Walk): Extract<Prediction, { kind: 'verdict' }> => {
+    const or = x.alt === undefined ? {} : { or: verdictOf(x.alt) };
+    return x.stop !== undefined
+      ? { kind: 'verdict', rows: x.stop.rows, ret: x.stop.errnos, min: x.passing, max: x.passing, fw: x.stop.fw, ...extra, ...or }
+      : { kind: 'verdict', rows: [TDX['T.1']], ret: [0], min: nr, max: nr, fw: [], ...extra, ...or };
+  };
+  return verdictOf(walk);
 }
