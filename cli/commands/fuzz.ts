@@ -186,7 +186,7 @@ export async function runFuzz(o: FuzzOptions, io: FuzzIo): Promise<number> {
         };
       },
       signal: controller.signal,
-      progress: { writeErr: io.writeErr, tty: io.tty, everyMs: io.progressEveryMs ?? 10_000 },
+      progress: { writeErr: io.writeErr, tty: io.tty, ...(io.tty ? { terminal: process.stderr } : {}), everyMs: io.progressEveryMs ?? 10_000 },
     });
   } finally {
     io.signal?.removeEventListener('abort', stop);
