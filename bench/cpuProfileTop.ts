@@ -34,6 +34,12 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
+// A reader that stops early (`| head`) ends the output quietly, as gmemcheck's commands do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(141);
+  throw e;
+});
+
 function usage(problem: string): never {
   console.error(`cpuProfileTop: ${problem}\nusage: npx tsx bench/cpuProfileTop.ts FILE.cpuprofile [--top N]`);
   process.exit(2);

@@ -27,11 +27,15 @@ import { HeapPeak } from './heapPeak.js';
 import { fmt, pct, textTable, type Column } from './textTable.js';
 
 const USAGE = 'usage: npm run bench -- [--runs N] [--backend snp|tdx|cca|all] [--revision NAME|all] [--workers N] [--reps N] [--scale-runs N] [--seed N] [--mutants] [--no-scale]';
-/** Scenarios per cell for the timing part: about 1 s of each cell's measured passes, so all cells with their explore()s and the scaling part stay near 3 minutes. */
-const DEFAULT_RUNS = 200;
+/**
+ * Scenarios per cell for the timing part. The explore()s at their budgets take most of the
+ * bench's time whatever this is; 150 scenarios, twice, keep the measured passes to about a
+ * second per cell.
+ */
+const DEFAULT_RUNS = 150;
 /** Repetitions of each measured pass; the fastest counts. */
 const DEFAULT_REPS = 2;
-/** Exploration runs of each scaling campaign: some ten units of the first cells, enough to keep two workers busy. */
+/** Exploration runs of each scaling campaign: after the corpus replays, ten units of 300 runs (the first cells), enough to keep two workers busy. */
 const DEFAULT_SCALE_RUNS = 3000;
 /**
  * The issue's aims. The baseline, 1,100 to 1,230 scenarios per CPU-second on every backend, was
@@ -200,8 +204,8 @@ function ratesOf(s: Summary) {
     invariantsMsPerScenario: s.invariants.cpuMs / s.scenarios,
     /** An empty scenario judged (model and invariants) against an average one judged. */
     emptyShare: s.emptyJudged.cpuMs / plus(s.model, s.invariants).cpuMs,
-    /** GC pauses in the timed passes, of their wall time. */
-    gcShare: loop.gcMs / loop.wallMs,
+    /** GC pauses in the timed passes, of their CPU time (as the other shares are). */
+    gcShare: loop.gcMs / loop.cpuMs,
     sharesOfExplore: { ...shares, rest: 100 - shares.generation - shares.model - shares.invariants - shares.shrinking },
     exploreCpuS: whole / 1000,
   };
@@ -257,13 +261,19 @@ const out: string[] = [];
 out.push(`gmemcheck bench: seed ${seed}; ${runs} scenarios per cell (the fastest of ${reps} passes), each drawn, run on the model alone, and judged by all ${INVARIANTS.length} invariants with the coverage counters; then explore() at the cell's budget (check's way: every signature shrunk)`);
 out.push(`${cells.length} cells on one thread in ${timingS.toFixed(0)} s; node ${process.version}, ${availableParallelism()} cores, 1-min load average ${loadStart.toFixed(1)} at start, ${loadEnd.toFixed(1)} at end`);
 out.push('');
-out.push(textTable(CELL_COLUMNS, [...figures.map((f) => cellRow(`${f.backend} × ${f.revision}`, summaryOf([f]))), cellRow(`total (${figures.length} cells)`, total)]));
+const cellRows = backends.flatMap((b) => {
+  const ours = figures.filter((f) => f.backend === b);
+  const rows = ours.map((f) => cellRow(`${f.backend} × ${f.revision}`, summaryOf([f])));
+  return backends.length > 1 && ours.length > 1 ? [...rows, cellRow(`${b} (${ours.length} cells)`, summaryOf(ours))] : rows;
+});
+out.push(textTable(CELL_COLUMNS, [...cellRows, cellRow(`total (${figures.length} cells)`, total)]));
 out.push('');
 out.push('scen/s, ops/s: scenarios and operations per CPU-second of generation + model + invariants (what a campaign unit spends per run: it');
 out.push('  shrinks only new signatures); ms/scen: CPU ms per scenario, wall ms: the same in wall time. empty: a scenario with no operations,');
 out.push('  judged, against an average one. gen/model/inv/shrink %: shares of the explore()\'s CPU time, the first three at its budget from the');
 out.push('  passes measured alone; rest: the rest of its loop (fast-check\'s runner, noise). gc %: GC pauses in the measured passes, of their');
-out.push('  wall time. explore s: explore()\'s CPU seconds; shrink runs: the scenarios it ran while shrinking. heap MB: peak heapUsed sampled.');
+out.push('  CPU time. explore s: explore()\'s CPU seconds; shrink runs: the scenarios it ran while shrinking. heap MB: peak heapUsed sampled.');
+out.push('  CPU time is the process\'s, V8\'s GC and compiler threads included, so it can exceed wall time.');
 out.push(`  Per scenario: generation ${fmt(totalRates.generationMsPerScenario, 2)} ms, model ${fmt(totalRates.modelMsPerScenario, 2)} ms, invariants ${fmt(totalRates.invariantsMsPerScenario, 2)} ms (CPU, all cells).`);
 const notSame = figures.filter((f) => !f.explore.sameScenarios);
 if (notSame.length > 0) out.push(`  WARNING: explore() ran other scenarios than fc.sample drew on ${notSame.map((f) => `${f.backend} × ${f.revision}`).join(', ')}: its loop time and the passes differ in what they ran`);
