@@ -71,6 +71,9 @@ export function userMapCount(w: World): Map<number, number> {
 export function owedPerHead(w: World, owed: (p: HostPage) => number): Map<number, number> {
   const out = new Map<number, number>();
   for (const p of w.host.pages) {
+    // A free page that is no folio's tail owes only itself, and no caller asks what a free page
+    // is owed: most of a machine's pages are free, and this ran at every operation's both ends.
+    if (p.owner.kind === 'free' && p.head === undefined) continue;
     const head = p.head ?? p.pfn;
     out.set(head, (out.get(head) ?? 0) + owed(p) + hwpoisonRef(p));
   }

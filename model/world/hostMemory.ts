@@ -53,6 +53,11 @@ export interface HostMemory {
 
 export function createHostMemory(geo: Geometry): HostMemory {
   const pages: HostPage[] = [];
+  const ps = geo.page_size;
+  // One buffer for all pages' bytes and one for their provenance, each page a view of its part:
+  // a typed array of its own per page cost 10 % of a scenario's CPU (a backing store each).
+  const data = new Uint8Array(geo.nr_host_pages * ps).fill(0xa5);
+  const prov = new Float64Array(geo.nr_host_pages * ps).fill(PROV_GARBAGE);
   for (let i = 0; i < geo.nr_host_pages; i++) {
     pages.push({
       pfn: PFN_BASE + i,
@@ -65,8 +70,8 @@ export function createHostMemory(geo: Geometry): HostMemory {
       order: 0,
       hwpoison: false,
       head: undefined,
-      data: new Uint8Array(geo.page_size).fill(0xa5),
-      prov: new Float64Array(geo.page_size).fill(PROV_GARBAGE),
+      data: data.subarray(i * ps, (i + 1) * ps),
+      prov: prov.subarray(i * ps, (i + 1) * ps),
     });
   }
   return { pages };
