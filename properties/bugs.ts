@@ -748,6 +748,18 @@ export const BUGS = {
     maxOps: 6,
     maxPages: 2,
   },
+  G30: {
+    id: 'G30',
+    title: 'The old SNP callback writes a CPUID page the firmware corrected back to an unaligned source with one copy_to_user() of a whole page: where the source runs into a page userspace cannot write, the corrected table lands in part, and the failure is only pr_debug()ed (the ioctl\'s -EIO is the firmware\'s), so the VMM reads back a table half corrected and half its own',
+    link: 'torvalds/linux:arch/x86/kvm/svm/sev.c@0097f9dfcd4a4ee39ba2b9ac6e3f1f82d4aad1c6',
+    status: 'found by this suite\'s first hour-long fuzz campaign (seed 20261122, unit 1575, in the hugepages cell; it needs no huge folio); not reported on the lists the search tool reaches. Moot from v7.0, whose page-aligned uaddr makes the source one page, written whole or not at all (the Roth series\' alignment check, kernel-facts §2.2)',
+    reach: { kind: 'userspace', how: 'KVM_SEV_SNP_LAUNCH_UPDATE of a CPUID page with an entry the firmware corrects, from an unaligned uaddr whose next page the VMM mapped read-only' },
+    signatures: ['src-offset-straddling/writeBackPartial@snp_launch_update'],
+    // create, memslot, attributes, the source's two mappings (read-only, then its first page
+    // writable again) and the LAUNCH_UPDATE (the campaign's: 6 operations, 1 page).
+    maxOps: 6,
+    maxPages: 1,
+  },
 } as const satisfies Record<string, KnownBug>;
 
 export type BugId = keyof typeof BUGS;

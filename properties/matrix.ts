@@ -106,8 +106,11 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
   'leaked-page': { 'cca/rme-v9 [4k-guard-lifted]': ['B23-consequence'], 'tdx/v6.17': ['G19'], 'snp/paolo-v1 [hugepages]': ['G4'], 'tdx/v6.17 [hugepages]': ['G25'] },
   'refcount-balance': { 'tdx/v6.17': ['G19'] },
   // G21 puts a wrong source into a page only when a later populate overlaps the wrongly advanced one.
+  // G30 needs a CPUID page the firmware corrects, from an unaligned source whose next page is
+  // read-only: the generators draw that about once in an hour's campaign, so it is tolerated
+  // (its corpus scenario holds each S1 tree to it) until a generator aims at it.
   'src-offset-straddling': {
-    'snp/rfc-v1 [hugepages]': ['B6'], 'snp/paolo-v1': ['G21'] },
+    'snp/rfc-v1 [hugepages]': ['B6'], 'snp/paolo-v1': ['G21', 'G30'], 'snp/v6.17': ['G30'], 'snp/kvm-x86-next-2025.11.07': ['G30'] },
   // B6 past an unaligned folio's end can land on a page the user mm was given meanwhile (one
   // run in 300 on the copy_from_user() callbacks: seen with the hole-retry pair).
   'source-write-permission': { 'snp/paolo-v1 [hugepages]': ['B6'], 'snp/v6.17 [hugepages]': ['B6'], 'snp/kvm-x86-next-2025.11.07 [hugepages]': ['B6'] },
