@@ -1,5 +1,5 @@
 import type { CampaignSummary, CellSummary, CoverageSummary, SignatureSummary } from './campaignSummary.js';
-import { REPORT_DATA_ID, type ChartSignature, type ReportData } from './html/reportData.js';
+import { REPORT_DATA_ID, type ReportData } from './html/reportData.js';
 
 /**
  * report.html: the campaign in one self-contained page (no network: the chart library, its
@@ -40,19 +40,33 @@ export function flattenedAt(c: Pick<CellSummary, 'coverage'>): number | undefine
   return runs.length === 0 ? undefined : Math.max(...runs) + 1;
 }
 
+interface DistinctSignature {
+  readonly signature: string;
+  /** New where any cell has it new. */
+  readonly status: 'known' | 'new';
+  readonly firstCpuMs: number;
+  /** The cell (or corpus replay) that met it first, its runs before it there, its bug there. */
+  readonly where: string;
+  readonly firstCellRun?: number;
+  readonly bug?: string;
+  readonly units: number;
+  readonly runs: number;
+}
+
 /** Every distinct signature once, at the earliest time any cell or corpus replay met it. */
-function distinctSignatures(s: CampaignSummary): (ChartSignature & { where: string; firstCellRun?: number; bug?: string; units: number; runs: number })[] {
-  const all = new Map<string, ChartSignature & { where: string; firstCellRun?: number; bug?: string; units: number; runs: number }>();
+function distinctSignatures(s: CampaignSummary): DistinctSignature[] {
+  const all = new Map<string, DistinctSignature>();
   const add = (where: string, sig: SignatureSummary): void => {
     const had = all.get(sig.signature);
     const units = (had?.units ?? 0) + sig.units;
     const runs = (had?.runs ?? 0) + sig.runs;
+    const status = had?.status === 'new' || sig.status === 'new' ? 'new' : 'known';
     if (had === undefined || sig.firstCpuMs < had.firstCpuMs) {
       all.set(sig.signature, {
-        signature: sig.signature, status: sig.status, firstCpuMs: sig.firstCpuMs, where, units, runs,
+        signature: sig.signature, status, firstCpuMs: sig.firstCpuMs, where, units, runs,
         ...(sig.firstCellRun === undefined ? {} : { firstCellRun: sig.firstCellRun }), ...(sig.bug === undefined ? {} : { bug: sig.bug }),
       });
-    } else all.set(sig.signature, { ...had, units, runs, status: had.status === 'new' || sig.status === 'new' ? 'new' : 'known' });
+    } else all.set(sig.signature, { ...had, units, runs, status });
   };
   for (const c of s.cells) for (const sig of c.signatures) add(c.cell, sig);
   for (const c of s.corpus) for (const sig of c.signatures) add(`${c.backend}/${c.revision} (corpus replay)`, sig);
@@ -65,7 +79,10 @@ export function reportData(s: CampaignSummary): ReportData {
       name: c.cell, runs: c.runs, ms: c.ms,
       coverage: c.coverage.map((r) => ({ key: r.key, ...(r.firstRun === undefined ? {} : { firstRun: r.firstRun }), ...(r.atMinRun === undefined ? {} : { atMinRun: r.atMinRun }) })),
     })),
-    signatures: distinctSignatures(s).map((x) => ({ signature: x.signature, status: x.status, firstCpuMs: x.firstCpuMs })),
+    signatures: distinctSignatures(s).map((x) => {
+      const fresh = s.newSignatures.find((n) => n.signature === x.signature);
+      return { signature: x.signature, firstCpuMs: x.firstCpuMs, ...(fresh === undefined ? {} : { newCpuMs: fresh.firstCpuMs }) };
+    }),
     cpuMs: s.totals.ms,
   };
 }

@@ -38,10 +38,14 @@ function widthOf(el: HTMLElement, fallback: number): number {
   return Math.max(240, Math.floor(el.clientWidth || fallback));
 }
 
-/** Cumulative count at each x where it rises: a step curve's points, from 0 at x = 0 to `end`. */
-function steps(xs: readonly number[], end: number): [number[], number[]] {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const x: number[] = [0];
+/**
+ * Cumulative count at each x where it rises: a step curve's points, from 0 at x = `start` to
+ * `end`. The growth charts' x axes are logarithmic (a campaign's coverage and signatures come in
+ * its first minutes and then flatten for hours), so x starts above 0 and no point lies below it.
+ */
+function steps(xsIn: readonly number[], end: number, start: number): [number[], number[]] {
+  const sorted = xsIn.map((v) => Math.max(v, start)).sort((a, b) => a - b);
+  const x: number[] = [start];
   const y: number[] = [0];
   sorted.forEach((v, i) => {
     if (x[x.length - 1] === v) y[y.length - 1] = i + 1;
@@ -99,21 +103,26 @@ function throughput(el: HTMLElement, cells: readonly ChartCell[]): UPlot {
 /** Distinct signatures met against the campaign's CPU time (syzkaller's "crashes over time"). */
 function signaturesOverTime(el: HTMLElement, d: ReportData): UPlot {
   const sec = (ms: number): number => Math.round(ms) / 1000;
-  const end = sec(d.cpuMs);
+  const start = 0.01;
+  const end = Math.max(start, sec(d.cpuMs));
   const data = align([
-    steps(d.signatures.map((s) => sec(s.firstCpuMs)), end),
-    steps(d.signatures.filter((s) => s.status === 'new').map((s) => sec(s.firstCpuMs)), end),
+    steps(d.signatures.map((s) => sec(s.firstCpuMs)), end, start),
+    steps(d.signatures.flatMap((s) => (s.newCpuMs === undefined ? [] : [sec(s.newCpuMs)])), end, start),
   ]);
   const stepped = PATHS.stepped;
   return new U({
     width: widthOf(el, 1000),
     height: 260,
-    scales: { x: { time: false } },
-    axes: [{ label: 'campaign CPU seconds (units in plan order)' }, { label: 'distinct signatures' }],
+    scales: { x: { time: false, distr: 3, log: 10 }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] }, fresh: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
+    axes: [
+      { label: 'campaign CPU seconds (units in plan order, log scale)' },
+      { label: 'distinct signatures', stroke: COLORS.known },
+      { scale: 'fresh', label: 'new', side: 1, grid: { show: false }, stroke: COLORS.new },
+    ],
     series: [
       { label: 'CPU s' },
       { label: 'all', stroke: COLORS.known, width: 2, paths: stepped, points: { show: false } },
-      { label: 'new', stroke: COLORS.new, width: 2, paths: stepped, points: { show: false } },
+      { label: 'new', scale: 'fresh', stroke: COLORS.new, width: 2, paths: stepped, points: { show: false } },
     ],
   }, data, el);
 }
@@ -122,14 +131,14 @@ function signaturesOverTime(el: HTMLElement, d: ReportData): UPlot {
 function coverageGrowth(el: HTMLElement, c: ChartCell): UPlot {
   const reached = c.coverage.flatMap((r) => (r.firstRun === undefined ? [] : [r.firstRun + 1]));
   const met = c.coverage.flatMap((r) => (r.atMinRun === undefined ? [] : [r.atMinRun + 1]));
-  const data = align([steps(reached, c.runs), steps(met, c.runs)]);
+  const data = align([steps(reached, Math.max(1, c.runs), 1), steps(met, Math.max(1, c.runs), 1)]);
   const stepped = PATHS.stepped;
   return new U({
     width: widthOf(el, 420),
     height: 200,
     title: c.name,
-    scales: { x: { time: false }, y: { range: [0, Math.max(1, c.coverage.length)] } },
-    axes: [{ label: 'runs', size: 40 }, { size: 40 }],
+    scales: { x: { time: false, distr: 3, log: 10 }, y: { range: [0, Math.max(1, c.coverage.length)] } },
+    axes: [{ label: 'runs (log scale)', size: 40 }, { size: 40 }],
     series: [
       { label: 'run' },
       { label: 'reached', stroke: COLORS.reached, width: 2, paths: stepped, points: { show: false } },

@@ -16,9 +16,10 @@ export interface ChartCell {
 
 export interface ChartSignature {
   readonly signature: string;
-  readonly status: 'known' | 'new';
-  /** The campaign's CPU time before it first showed, in plan order. */
+  /** The campaign's CPU time before it first showed, in plan order (known or new). */
   readonly firstCpuMs: number;
+  /** New somewhere: the time before it first showed where it is new (a signature can be known on one cell, new on another). */
+  readonly newCpuMs?: number;
 }
 
 export interface ReportData {
