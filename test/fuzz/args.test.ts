@@ -23,8 +23,11 @@ describe('fuzz: bad arguments exit 2 before anything runs', () => {
     [['fuzz', '--revision', 'v9.9'], "--revision 'v9.9' is not a known revision"],
     [['fuzz', '--backend', 'cca', '--what-if', 'hugepages'], 'no cell of the revisions chosen runs under --what-if hugepages'],
     [['fuzz', '--resume', 'x', '--out', 'y'], '--resume DIR carries on in DIR: give no --out with it'],
-    [['report'], 'report needs a subcommand: report merge DIR...'],
+    [['report'], 'report needs a subcommand: report merge DIR... or report write DIR'],
     [['report', 'merge'], 'report merge needs the campaign folders to merge'],
+    [['report', 'write'], 'report write needs one campaign folder: report write DIR'],
+    [['report', 'write', 'a', 'b'], 'report write needs one campaign folder: report write DIR'],
+    [['report', 'show'], "unknown report subcommand 'show' (expected merge or write)"],
   ])('%j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);

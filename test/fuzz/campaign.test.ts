@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -64,6 +64,19 @@ describe('a tiny campaign', () => {
     const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
     expect(junit).toContain('<testcase classname="fuzz.cca" name="cca/rme-v9"');
     expect(junit).toContain('failures="0"');
+    // Coverage growth: the run that first reached each minimum, and the one that met it.
+    expect(cell?.coverage.some((c) => c.firstRun !== undefined && c.atMinRun !== undefined && c.atMinRun >= c.firstRun)).toBe(true);
+    // report write: the reports again from the state alone, which it leaves as it was.
+    const state = readFileSync(join(out, 'units.jsonl'), 'utf8');
+    const before = readFileSync(join(out, 'summary.json'), 'utf8');
+    rmSync(join(out, 'summary.json'));
+    rmSync(join(out, 'report.html'));
+    const w = await run('report', 'write', out);
+    expect(w.code).toBe(0);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(before);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('data-charts-expected="3"');
+    expect(readFileSync(join(out, 'units.jsonl'), 'utf8')).toBe(state);
+    expect((await run('report', 'write', join(dir, 'none'))).code).toBe(2);
   }, 60_000);
 
   test('a new signature: written at once as a corpus entry with every revision\'s verdict, and its trace; counted once over the units; exit 1', async () => {
