@@ -2,7 +2,7 @@ import type { CampaignSummary, CellSummary, SignatureSummary } from './campaignS
 
 /**
  * summary.md: what a reviewer reads first after a campaign. New signatures on top (each with its
- * scenario and trace files), then one line per cell: what ran and what it showed, then the
+ * scenario and trace files and when it was first met, in campaign CPU time), then one line per cell: what ran and what it showed, then the
  * corpus replay. Times are wall or unit time in seconds.
  */
 
@@ -41,10 +41,10 @@ export function campaignMarkdown(s: CampaignSummary): string {
   ];
   if (s.newSignatures.length === 0) lines.push('None: every signature met is in the matrix or the corpus.');
   else {
-    lines.push('| signature | where | units | runs | size (ops/pages) | takes | scenario | trace |', '|---|---|---|---|---|---|---|---|');
+    lines.push('| signature | where | first after (CPU) | units | runs | size (ops/pages) | takes | scenario | trace |', '|---|---|---|---|---|---|---|---|---|');
     for (const n of s.newSignatures) {
       const size = n.ops === undefined ? 'not shrunk' : `${n.ops}/${n.pages ?? 0}`;
-      lines.push(`| \`${n.signature}\` | ${cell(n.cells.join(', '))} | ${n.units} | ${n.runs} | ${size} | ${cell(n.reach)} | ${n.file === undefined ? '-' : `[${n.file}](${n.file})`} | ${n.trace === undefined ? '-' : `[trace](${n.trace})`} |`);
+      lines.push(`| \`${n.signature}\` | ${cell(n.cells.join(', '))} | ${seconds(n.firstCpuMs)} | ${n.units} | ${n.runs} | ${size} | ${cell(n.reach)} | ${n.file === undefined ? '-' : `[${n.file}](${n.file})`} | ${n.trace === undefined ? '-' : `[trace](${n.trace})`} |`);
     }
   }
   lines.push('', '## Matrix', '', '| cell | units | runs | time | known bugs | new | coverage minimums (every unit) | model errors |', '|---|---|---|---|---|---|---|---|');
