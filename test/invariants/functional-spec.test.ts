@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { backendById } from '../../model/backends/registry.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
-import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, ENXIO, EOPNOTSUPP, EPERM } from '../../model/kernel/errno.js';
 import { gmemCreateV618 } from '../../model/kernel/guest_memfd_create.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
@@ -13,6 +13,8 @@ import { runWithInvariant } from '../../properties/check.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, gmemApiOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
 import type { Prediction } from '../../properties/oracle/spec.js';
+import type { Revision } from '../../model/revisions/Revision.js';
+import { rfc_v1, rfcV1Fns } from '../../model/revisions/rfc-v1.js';
 import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
@@ -185,6 +187,25 @@ invariantCases(functionalSpec, {
       scenario: scenario('tdx', [...S, initMemRegion()]),
       messageId: 'wrongErrno',
       opIndex: 4,
+    },
+    {
+      // Teeth of T1's two answers: after a conversion round trip the second add may be the old
+      // tree's -EEXIST or RFC v1's 0, nothing else.
+      name: 'RFC v1 whose second add of a page fails with -ENOSPC: neither answer T1 allows after a conversion round trip',
+      revision: ((): Revision => {
+        // Per VM, so a rerun of the case (Stryker runs it many times in one process) starts afresh.
+        const calls = new WeakMap<object, number>();
+        const add: typeof rfcV1Fns.tdx_gmem_post_populate = (...a) => {
+          const n = (calls.get(a[1]) ?? 0) + 1;
+          calls.set(a[1], n);
+          return n === 2 ? -ENOSPC : rfcV1Fns.tdx_gmem_post_populate(...a);
+        };
+        return { ...rfc_v1, id: 'rfc-v1-second-add-enospc', derivedFrom: 'rfc-v1', fns: { ...rfcV1Fns, tdx_gmem_post_populate: add } };
+      })(),
+      scenario: scenario('tdx', [...S, initMemRegion(), ...roundTrip, initMemRegion()]),
+      messageId: 'wrongErrno',
+      detail: 'T.13',
+      opIndex: 7,
     },
     {
       name: 'injected: a populated folio left not uptodate (SNP), which the next fault would clear',
