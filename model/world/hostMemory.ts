@@ -51,29 +51,50 @@ export interface HostMemory {
   readonly pages: HostPage[];
 }
 
+/**
+ * A host page whose byte views are made when first used: a scenario touches a few of its 192
+ * pages, and two typed-array views for every page cost 5 % of a scenario's CPU (`npm run bench`
+ * profile). The bytes are one buffer for all pages (a backing store per page cost 10 %).
+ */
+class LazyHostPage implements HostPage {
+  owner: PageOwner = { kind: 'free' };
+  refcount = 0;
+  gupRefs = 0;
+  gupWriteRefs = 0;
+  kmaps = 0;
+  dirty = false;
+  order = 0;
+  hwpoison = false;
+  head: number | undefined = undefined;
+  readonly pfn: number;
+  // ES private fields, kept out of the page's own enumerable fields (the struct page ones).
+  readonly #bytes: Uint8Array;
+  readonly #tags: Float64Array;
+  readonly #start: number;
+  readonly #end: number;
+  #data: Uint8Array | undefined;
+  #prov: Float64Array | undefined;
+  constructor(pfn: number, bytes: Uint8Array, tags: Float64Array, start: number, end: number) {
+    this.pfn = pfn;
+    this.#bytes = bytes;
+    this.#tags = tags;
+    this.#start = start;
+    this.#end = end;
+  }
+  get data(): Uint8Array {
+    return (this.#data ??= this.#bytes.subarray(this.#start, this.#end));
+  }
+  get prov(): Float64Array {
+    return (this.#prov ??= this.#tags.subarray(this.#start, this.#end));
+  }
+}
+
 export function createHostMemory(geo: Geometry): HostMemory {
   const pages: HostPage[] = [];
   const ps = geo.page_size;
-  // One buffer for all pages' bytes and one for their provenance, each page a view of its part:
-  // a typed array of its own per page cost 10 % of a scenario's CPU (a backing store each).
   const data = new Uint8Array(geo.nr_host_pages * ps).fill(0xa5);
   const prov = new Float64Array(geo.nr_host_pages * ps).fill(PROV_GARBAGE);
-  for (let i = 0; i < geo.nr_host_pages; i++) {
-    pages.push({
-      pfn: PFN_BASE + i,
-      owner: { kind: 'free' },
-      refcount: 0,
-      gupRefs: 0,
-      gupWriteRefs: 0,
-      kmaps: 0,
-      dirty: false,
-      order: 0,
-      hwpoison: false,
-      head: undefined,
-      data: data.subarray(i * ps, (i + 1) * ps),
-      prov: prov.subarray(i * ps, (i + 1) * ps),
-    });
-  }
+  for (let i = 0; i < geo.nr_host_pages; i++) pages.push(new LazyHostPage(PFN_BASE + i, data, prov, i * ps, (i + 1) * ps));
   return { pages };
 }
 

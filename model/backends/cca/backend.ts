@@ -1,7 +1,7 @@
 import { ENOTTY } from '../../kernel/errno.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon, type GmemArchHooks } from '../../kernel/guest_memfd.js';
-import { kernelServices } from '../../kernel/Kernel.js';
+import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { memslotForGfn } from '../../world/kvmState.js';
@@ -58,8 +58,8 @@ export const ccaBackend: BackendModel = {
   },
   boot(w, revision) {
     w.kvm.private_tracking = revision.arm?.privateTracking ?? 'vm-attributes';
-    const base = kernelServices(w);
-    const k = bindKernel<ArmK & GmemArchHooks>(w, [base, ccaServices(w, base.get_user_pages_fast)], [gmemCommon, kvmMain, ccaArchHooks, revision.fns]);
+    const groups = kernelServiceGroups(w);
+    const k = bindKernel<ArmK & GmemArchHooks>(w, [...groups, ccaServices(w, groups[0].get_user_pages_fast)], [gmemCommon, kvmMain, ccaArchHooks, revision.fns]);
     const uapi = revision.arm?.uapi ?? 'rmi-populate-writeback';
     const ps = w.geo.page_size;
     return {

@@ -14,7 +14,7 @@ import { sevVmsa } from './sev_vmsa.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
 import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
-import { kernelServices } from '../../kernel/Kernel.js';
+import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { createSnpState, rmpEntry, rmpStateName } from './state.js';
@@ -38,7 +38,7 @@ export const snpBackend: BackendModel = {
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
   createState: (scenario) => createSnpState(scenario.launch !== 'not_started'),
   boot(w, revision) {
-    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, sevVmsa, snpArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
+    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [...kernelServiceGroups(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, sevVmsa, snpArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     // KVM_CREATE_VCPU before the scenario: vCPU 0 and its VMSA page.
     k.sev_vcpu_create(SVM_VCPU0);
     return {

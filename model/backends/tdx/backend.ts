@@ -18,7 +18,7 @@ import { tdxCommon, type TdxK } from './tdx.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
 import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
-import { kernelServices } from '../../kernel/Kernel.js';
+import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0 } from './uapi.js';
@@ -36,7 +36,7 @@ export const tdxBackend: BackendModel = {
   title: 'Intel TDX (KVM_TDX_INIT_MEM_REGION)',
   createState: (scenario) => createTdxState(scenario.launch !== 'not_started'),
   boot(w, revision) {
-    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [kernelServices(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
+    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [...kernelServiceGroups(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     return {
       k,
       runOp(op) {
