@@ -8,6 +8,9 @@ export default defineConfig({
     // A matrix file explores each revision once, in beforeAll.
     hookTimeout: 120_000,
     maxWorkers: 2,
+    // GitHub's workflow parser imports its JSON schema without an import attribute, which Node's
+    // loader refuses; through Vite's transform it loads (test/fuzz/nightly.test.ts).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
     coverage: {
       provider: 'v8',
       include: ['model/**/*.ts', 'properties/**/*.ts'],
