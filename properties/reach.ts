@@ -91,8 +91,10 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
   const add = (n: Need | undefined): void => {
     if (n !== undefined) needs.set(`${n.kind}:${n.what}`, n);
   };
+  const untouched = new Set<number>();
   for (const op of scenario.ops) {
-    if ('faults' in op) for (const f of op.faults ?? []) add(faultNeed(f));
+    if (op.kind === 'mmap') trackUntouched(untouched, op, scenario.geometry.page_size);
+    if ('faults' in op) for (const f of op.faults ?? []) add(op.kind === 'snp_launch_update' && untouched.has(Math.floor(op.uaddr / scenario.geometry.page_size)) ? zeroTableNeed(f) ?? faultNeed(f) : faultNeed(f));
     // Also the hwpoison-inject debugfs file (corrupt-pfn, CONFIG_HWPOISON_INJECT, root); a guest_memfd
     // page of a confidential VM is never mapped for MADV_HWPOISON.
     if (op.kind === 'memory_failure') add({ kind: 'hardware', what: 'a memory error in a guest_memfd page (memory_failure())' });
@@ -113,6 +115,27 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
     add({ kind: 'what-if', mode: 'hugepages', what: `order-${scenario.hugepages.order} guest_memfd folios, which no merged kernel allocates` });
   }
   return [...needs.values()];
+}
+
+/**
+ * Pages (user page numbers) that map the zero page, as the mmaps so far left them. A page the
+ * kernel or the VMM wrote since is not tracked: the minimizer keeps only what a finding needs.
+ */
+function trackUntouched(pages: Set<number>, op: Extract<Scenario['ops'][number], { kind: 'mmap' }>, ps: number): void {
+  const first = Math.floor(op.addr / ps);
+  for (let i = 0; i < op.length / ps; i++) pages.delete(first + i);
+  for (const i of op.untouched ?? []) if (!op.holes.includes(i)) pages.add(first + i);
+}
+
+/**
+ * A CPUID table the firmware refuses, from a source page the VMM never wrote: the table is all
+ * zeros (a count of 0), which SNP_LAUNCH_UPDATE accepts: AMD's firmware validates each entry and
+ * a count of 0 has none (amd/AMD-ASPFW fw/psp_bl_uapps/sev_uapp/src/cpuid_lookup.c@3ca6650d).
+ * So the refusal, and the write-back into the zero page after it, takes a firmware failure.
+ */
+function zeroTableNeed(f: Fault): Need | undefined {
+  if (f.kind !== 'fw' || !USERSPACE_CONDITIONS.has(f.condition)) return undefined;
+  return { kind: 'firmware', what: `${f.cmd} refusing an all-zero CPUID table (${f.condition}), which the firmware accepts` };
 }
 
 /** The strongest kind among `needs` (userspace when there are none), and its what-if mode. */

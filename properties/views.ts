@@ -47,18 +47,26 @@ export function readUser(w: World, uaddr: number, len: number): UserBytes {
   return { data, prov, present };
 }
 
-/** Every user page's address, by pfn (the reverse map of the user page tables). */
+/**
+ * Every user page's address, by pfn (the reverse map of the user page tables). The shared zero
+ * page has no address of its own (every untouched page maps it), so it is not in the map.
+ */
 export function userAddressByPfn(w: World): Map<number, number> {
   const ps = w.geo.page_size;
   const out = new Map<number, number>();
-  for (const v of w.mm.vmas) v.pfns.forEach((pfn, i) => out.set(pfn, v.start + i * ps));
+  for (const v of w.mm.vmas) v.pfns.forEach((pfn, i) => {
+    if (pfn !== w.mm.zeroPage) out.set(pfn, v.start + i * ps);
+  });
   return out;
 }
 
-/** How many user mappings hold each pfn. */
+/**
+ * How many user mappings hold a reference to each pfn: the shared zero page's mappings hold
+ * none (vm_normal_page() is NULL for it, model/kernel/zeroPage.ts), so it is not counted.
+ */
 export function userMapCount(w: World): Map<number, number> {
   const out = new Map<number, number>();
-  for (const v of w.mm.vmas) for (const pfn of v.pfns) out.set(pfn, (out.get(pfn) ?? 0) + 1);
+  for (const v of w.mm.vmas) for (const pfn of v.pfns) if (pfn !== w.mm.zeroPage) out.set(pfn, (out.get(pfn) ?? 0) + 1);
   return out;
 }
 

@@ -4,7 +4,7 @@ import type { Revision } from '../model/revisions/Revision.js';
 import { BUGS } from '../properties/bugs.js';
 import { agreesWith, atLeast, reachOf, scenarioNeeds, type Reach } from '../properties/reach.js';
 import { findingReach } from '../reports/checkReport.js';
-import { initMemRegion, launchUpdate, scenario, setupOps } from './model/fixtures.js';
+import { PS, SRC, initMemRegion, launchUpdate, scenario, setupOps } from './model/fixtures.js';
 
 function rev(id: string): Revision {
   const r = revisionById(id);
@@ -42,6 +42,17 @@ describe('what a scenario takes', () => {
     expect(reachOf(scenarioNeeds(cpuid, v70)).kind).toBe('userspace');
     const tdx = scenario('tdx', [...setupOps(), initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] })]);
     expect(reachOf(scenarioNeeds(tdx, rev('kvm-x86-next'))).kind).toBe('firmware');
+  });
+
+  test('a CPUID table the firmware refuses from a source page the VMM never wrote is all zeros, which the firmware accepts: that takes a firmware failure', () => {
+    const table = { kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 } as const;
+    const untouched = setupOps().map((op) => (op.kind === 'mmap' ? { ...op, untouched: [0] } : op));
+    const zero = scenario('snp', [...untouched, launchUpdate({ type: 6, faults: [table] })]);
+    expect(findingReach(zero, v70)).toMatchObject({ kind: 'firmware', needs: 'firmware failure: SNP_LAUNCH_UPDATE refusing an all-zero CPUID table (cpuid_table), which the firmware accepts' });
+    // Another page of the mapping, or the page mapped again and written, is the VMM's own table.
+    expect(reachOf(scenarioNeeds(scenario('snp', [...untouched, launchUpdate({ at: 0, uaddr: SRC + PS, type: 6, faults: [table] })]), v70)).kind).toBe('userspace');
+    const rewritten = scenario('snp', [...untouched, { kind: 'munmap', addr: SRC, length: PS }, { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, launchUpdate({ type: 6, faults: [table] })]);
+    expect(reachOf(scenarioNeeds(rewritten, v70)).kind).toBe('userspace');
   });
 
   test('a host fault on a guest_memfd mapping is a what-if only on the in-place machine; with a firmware failure too, the what-if wins', () => {

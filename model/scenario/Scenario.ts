@@ -93,7 +93,11 @@ export type Op =
    * mmap(MAP_ANONYMOUS) at a page-aligned `addr`, then userspace writes every byte (so each
    * byte's provenance is its own address). `holes` are page indexes left unmapped.
    */
-  | { readonly kind: 'mmap'; readonly addr: number; readonly length: number; readonly prot: Prot; readonly holes: readonly number[] }
+  /**
+   * `untouched`: pages (indices) the VMM never writes after mapping them, which map the shared
+   * zero page until a write fault (model/kernel/zeroPage.ts); every other page is written whole.
+   */
+  | { readonly kind: 'mmap'; readonly addr: number; readonly length: number; readonly prot: Prot; readonly holes: readonly number[]; readonly untouched?: readonly number[] | undefined }
   | { readonly kind: 'munmap'; readonly addr: number; readonly length: number }
   /** KVM_SEV_SNP_LAUNCH_UPDATE through KVM_MEMORY_ENCRYPT_OP. */
   | {

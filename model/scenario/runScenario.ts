@@ -72,7 +72,7 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
     .with({ kind: 'create_guest_memfd' }, (o) => plain(k.kvm_gmem_create(KVM, o.size, o.flags)))
     .with({ kind: 'set_user_memory_region2' }, (o) => plain(k.kvm_vm_ioctl_set_memory_region(KVM, o)))
     .with({ kind: 'set_memory_attributes' }, (o) => plain(k.kvm_vm_ioctl_set_mem_attributes(KVM, o)))
-    .with({ kind: 'mmap' }, (o) => plain(userMmap(w, o.addr, o.length, o.prot, o.holes)))
+    .with({ kind: 'mmap' }, (o) => plain(userMmap(w, o.addr, o.length, o.prot, o.holes, o.untouched ?? [])))
     .with({ kind: 'munmap' }, (o) => plain(userMunmap(w, o.addr, o.length)))
     .with({ kind: 'punch_hole' }, (o) => {
       if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);

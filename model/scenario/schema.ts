@@ -46,7 +46,7 @@ const op = z.discriminatedUnion('kind', [
     userspace_addr: addr, guest_memfd: uint(32, 'guest_memfd'), guest_memfd_offset: u64, faults: faults.optional(),
   }),
   z.strictObject({ kind: z.literal('set_memory_attributes'), address: addr, size: nat, attributes: u64, flags: u64 }),
-  z.strictObject({ kind: z.literal('mmap'), addr, length: nat, prot: z.enum(['rw', 'ro']), holes: z.array(nat) }),
+  z.strictObject({ kind: z.literal('mmap'), addr, length: nat, prot: z.enum(['rw', 'ro']), holes: z.array(nat), untouched: z.array(nat).optional() }),
   z.strictObject({ kind: z.literal('munmap'), addr, length: nat }),
   z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: uint(8, 'type'), flags: uint(16, 'flags'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),

@@ -1,5 +1,6 @@
 import { EEXIST, EINVAL, ENOMEM } from '../kernel/errno.js';
 import { allocPage, pageRefDec } from '../kernel/pages.js';
+import { isZeroPage, zeroPagePfn } from '../kernel/zeroPage.js';
 import { emit, type World } from '../world/World.js';
 import { userByte, userTag } from '../world/provenance.js';
 import type { Prot, Vma } from '../world/userspaceMm.js';
@@ -7,11 +8,12 @@ import { hostPage } from '../world/hostMemory.js';
 
 /**
  * The VMM's own memory operations. mmap(MAP_ANONYMOUS | MAP_FIXED_NOREPLACE) maps `length`
- * bytes at `addr` except the `holes`, then userspace writes every byte, so each page is
- * present and each byte's provenance is its own address. munmap() drops the mappings' page
+ * bytes at `addr` except the `holes`, then userspace writes every byte of every page but the
+ * `untouched` ones, so each written page is present and each byte's provenance is its own
+ * address, and each untouched one maps the shared zero page (model/kernel/zeroPage.ts). munmap() drops the mappings' page
  * references; a page that GUP still holds lives on until its last put_page().
  */
-export function userMmap(w: World, addr: number, length: number, prot: Prot, holes: readonly number[]): number {
+export function userMmap(w: World, addr: number, length: number, prot: Prot, holes: readonly number[], untouched: readonly number[] = []): number {
   const ps = w.geo.page_size;
   if (addr <= 0 || addr % ps !== 0 || length <= 0 || length % ps !== 0) return -EINVAL;
   const npages = length / ps;
@@ -26,6 +28,18 @@ export function userMmap(w: World, addr: number, length: number, prot: Prot, hol
     const uaddr = addr + i * ps;
     if (holes.includes(i)) {
       close();
+      continue;
+    }
+    if (untouched.includes(i)) {
+      // Read-faulted before any write: the zero page, no reference (vm_normal_page() is NULL).
+      const zero = zeroPagePfn(w);
+      if (zero === undefined) {
+        close();
+        for (const v of pieces) for (const pfn of v.pfns) freeUserPage(w, pfn);
+        return -ENOMEM;
+      }
+      run ??= { start: uaddr, pfns: [] };
+      run.pfns.push(zero);
       continue;
     }
     const p = allocPage(w, { kind: 'anon' });
@@ -51,6 +65,7 @@ export function userMmap(w: World, addr: number, length: number, prot: Prot, hol
 }
 
 function freeUserPage(w: World, pfn: number): void {
+  if (isZeroPage(w, pfn)) return;
   const p = hostPage(w.host, pfn);
   if (p !== undefined) pageRefDec(w, p, 'munmap');
 }

@@ -17,10 +17,12 @@ export interface UserMm {
   vmas: Vma[];
   /** Ghost: how many times each page-aligned address has been mapped (provenance generation). */
   readonly generations: Map<number, number>;
+  /** pfn of the shared zero page, once an untouched page mapped it (model/kernel/zeroPage.ts). */
+  zeroPage: number | undefined;
 }
 
 export function createUserMm(): UserMm {
-  return { vmas: [], generations: new Map() };
+  return { vmas: [], generations: new Map(), zeroPage: undefined };
 }
 
 export function findVma(mm: UserMm, uaddr: number): Vma | undefined {

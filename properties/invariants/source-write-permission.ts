@@ -1,12 +1,14 @@
 import { defineInvariant } from '../Invariant.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import { currentSite } from '../../model/world/World.js';
+import { isZeroPage } from '../../model/kernel/zeroPage.js';
 
 /**
  * The kernel may write into a user page only through a GUP reference taken with FOLL_WRITE (or
  * through copy_to_user(), which honours the mapping's protection), and must set_page_dirty()
  * what it wrote before dropping the reference: otherwise it can scribble on a read-only or
- * COW-shared page, or reclaim can drop the data. SNP's CPUID write-back broke both in v7.0;
+ * COW-shared page (the shared zero page, where the source was never written), or reclaim can
+ * drop the data. SNP's CPUID write-back broke both in v7.0;
  * kvm-x86 f13e90059908 ("Pin source page for write when adding CPUID data") and 97cd21d57e9b
  * ("Mark source page dirty when writing back CPUID data on failure") fixed them.
  */
@@ -21,6 +23,7 @@ export const sourceWritePermission = defineInvariant({
   messages: {
     writeWithoutFollWrite: '{site} writes {len} bytes into user pfn {pfn}, which it pinned without FOLL_WRITE',
     notDirtied: 'user pfn {pfn} was written through a kernel mapping but never set_page_dirty()',
+    zeroPageWritten: '{site} writes {len} bytes into the shared zero page (pfn {pfn}), which it pinned for an untouched source page: every untouched anonymous page on the machine now reads them',
   },
   create: () => {
     // Written and not yet dirtied: pfn → the function that wrote it.
@@ -35,6 +38,10 @@ export const sourceWritePermission = defineInvariant({
           return;
         }
         if (e.kind !== 'mem_write' || e.via !== 'kmap') return;
+        if (isZeroPage(w, e.pfn)) {
+          report('zeroPageWritten', { site: currentSite(w), len: e.len, pfn: e.pfn });
+          return;
+        }
         const p = hostPage(w.host, e.pfn);
         if (p === undefined || p.owner.kind !== 'anon') return;
         const site = currentSite(w);

@@ -7,6 +7,10 @@ import { GMEM_GUP_NPAGES, PS, SRC, folioPfn, initMemRegion, launchUpdate, page, 
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps();
+/** The set-up with the source's first page never written by the VMM (the shared zero page). */
+const UNTOUCHED_FIRST = S.map((op) => (op.kind === 'mmap' ? { ...op, untouched: [0] } : op));
+/** A CPUID page from `uaddr` that the firmware corrects. */
+const cpuidFrom = (uaddr: number) => launchUpdate({ uaddr, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }] });
 
 /** Destination page `at` holds exactly the user bytes from `from` on (generation 1). */
 function expectCopiedFrom(r: RunResult, at: number, from: number): void {
@@ -62,6 +66,20 @@ invariantCases(srcOffsetStraddling, {
       revision: rev('kvm-x86-next'),
       scenario: scenario('snp', [...S, launchUpdate({ npages: 2, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 2 }] })]),
       check: (r) => expect(r.results[4]).toMatchObject({ ret: 0, out: { gfn_start: 0x11, uaddr: SRC + PS } }),
+    },
+    {
+      name: 'a write-back into an untouched source: copied on write by copy_to_user() (kvm-x86-next-2025.11.07), all of it lands',
+      revision: rev('kvm-x86-next-2025.11.07'),
+      scenario: scenario('snp', [...UNTOUCHED_FIRST, cpuidFrom(SRC + 3)]),
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: -5, out: { error: 0x16 } }),
+    },
+    {
+      // What lands in the zero page (rfc-v1 kmaps its read-only pin of it) is G2's, source-write-permission's
+      // zeroPageWritten; the VMM's own page gets the rest of the table, all of it.
+      name: 'rfc-v1\'s write-back of a straddling source whose first page is the zero page: the VMM\'s own page gets its part whole',
+      revision: rev('rfc-v1'),
+      scenario: scenario('snp', [...UNTOUCHED_FIRST, cpuidFrom(SRC + 3)]),
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: -5, out: { error: 0x16 } }),
     },
     { name: 'TDX v7.0 copies through PAGE.ADD', revision: rev('v7.0'), scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 3 })]), check: (r) => expectCopiedFrom(r, 2, SRC + 2 * PS) },
   ],

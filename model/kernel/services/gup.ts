@@ -4,6 +4,7 @@ import { findVma } from '../../world/userspaceMm.js';
 import { hostPage } from '../../world/hostMemory.js';
 import { nextFault } from '../faults.js';
 import { pageRefInc } from '../pages.js';
+import { writablePfn } from '../zeroPage.js';
 import type { PagePtrArray } from './slab.js';
 import { MM_LOCK, mightLockRead, lockHeldBy } from './locking.js';
 
@@ -14,7 +15,8 @@ export const FOLL_WRITE = 0x01;
  * nr_pages * PAGE_SIZE) and stores it in `pages`. `start` is rounded down to a page boundary
  * (`start = untagged_addr(start) & PAGE_MASK`). It stops at the first hole, or the first
  * read-only page when FOLL_WRITE is asked; it returns how many pages it took, or -EFAULT when
- * none. Lockdep always learns that it may take mmap_lock for read (`might_lock_read()` on
+ * none. An untouched anonymous page is the zero page to a read pin and a fresh page to a write
+ * pin. Lockdep always learns that it may take mmap_lock for read (`might_lock_read()` on
  * the slow-path fallback), whether or not the fast path succeeds.
  */
 export interface GupServices {
@@ -36,7 +38,9 @@ function gup(w: World, start: number, nr_pages: number, gup_flags: number, pages
     const vma = findVma(w.mm, uaddr);
     if (vma === undefined) break;
     if ((gup_flags & FOLL_WRITE) !== 0 && vma.prot === 'ro') break;
-    const pfn = vma.pfns[(uaddr - vma.start) / ps];
+    // FOLL_WRITE faults the page in for write, which breaks the zero page's COW; a read pin
+    // takes the zero page itself (model/kernel/zeroPage.ts).
+    const pfn = (gup_flags & FOLL_WRITE) !== 0 ? writablePfn(w, vma, uaddr) : vma.pfns[(uaddr - vma.start) / ps];
     const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
     if (p === undefined) break;
     pageRefInc(w, p, 'gup');

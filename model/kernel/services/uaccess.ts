@@ -4,6 +4,7 @@ import { readKva, writeKva } from './kmap.js';
 import { readPage, writePage, type Bytes } from './memory.js';
 import { MM_LOCK, mightLockRead } from './locking.js';
 import { PROV_ZERO } from '../../world/provenance.js';
+import { writablePfn } from '../zeroPage.js';
 
 /**
  * copy_{from,to}_user() (include/linux/uaccess.h): copy through the user page tables and
@@ -63,8 +64,10 @@ export function uaccessServices(w: World): UaccessServices {
       let copied = 0;
       for (const piece of pieces(to, n, ps)) {
         const vma = findVma(w.mm, piece.uaddr);
-        const pfn = vma?.pfns[Math.floor((piece.uaddr - vma.start) / ps)];
-        if (vma === undefined || pfn === undefined || vma.prot === 'ro') break;
+        if (vma === undefined || vma.prot === 'ro') break;
+        // A write fault on a page that maps the zero page copies it first.
+        const pfn = writablePfn(w, vma, piece.uaddr);
+        if (pfn === undefined) break;
         writePage(w, pfn, piece.uaddr % ps, { data: bytes.data.subarray(piece.off, piece.off + piece.len), prov: bytes.prov.subarray(piece.off, piece.off + piece.len) }, 'uaccess');
         copied += piece.len;
       }
