@@ -64,8 +64,8 @@ export interface CellOutcome extends CellJudgement {
   readonly inconclusive: boolean;
 }
 
-export function judgeCell(e: CellExpectation, findings: readonly Finding[], inconclusive: boolean): CellOutcome {
-  const j = judgeAgainst(e.expectation, findings);
+export function judgeCell(e: CellExpectation, findings: readonly Finding[], inconclusive: boolean, revision: Partial<Pick<Revision, 'arm'>> = {}): CellOutcome {
+  const j = judgeAgainst(e.expectation, findings, revision);
   const fixed = e.derived === true ? j.missing : [];
   const missing = j.missing.filter((b) => !fixed.includes(b));
   const verdict: CellVerdict = j.unexpected.length > 0 || missing.length > 0 || inconclusive ? 'differs' : fixed.length > 0 ? 'fixed' : 'as-expected';

@@ -19,12 +19,12 @@ const MAX_ROUNDS = 8;
  * seeds. This pass, in the spirit of fc.commands' own shrinker ("drop the commands that did not
  * run, keep the failing one") and of delta debugging: cut everything after the operation that
  * fails, then try dropping each operation, each pair of operations, each fault, each mapping
- * hole; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
- * one page, and drop a populate's first pages (its source moving with it); move sources to an earlier buffer and destinations to where an earlier populate
+ * hole and untouched page; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
+ * one page, and drop a populate's first pages (its source moving with it); align sources to their page; move sources to an earlier buffer and destinations to where an earlier populate
  * wrote or to a page nobody maps; make an SNP populate a ZERO page (no source); drop an unused
  * guest_memfd (renumbering the files after it); bind two adjacent memslots' range with the
  * first alone; zero undefined-behaviour values; create guest_memfds without flags; use fewer
- * granules per page, a PMD-order folio before a PUD-order one, the revision's own kernel
+ * granules per page, order-0 folios before huge ones and a PMD-order folio before a PUD-order one, the revision's own kernel
  * before the in-place what-if's, and the usual launch before a late one; keeping every change
  * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
  * signature.
@@ -52,6 +52,9 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
     if (s.inPlace === true) tryWith({ ...s, inPlace: undefined });
     // The usual launch (set up before the ops) before a late one, its start op gone with it.
     if (s.launch === 'not_started') tryWith({ ...s, launch: undefined, ops: s.ops.filter((op) => op.kind !== 'snp_launch_start' && op.kind !== 'tdx_init_vcpu') });
+    // Order-0 folios before huge ones: a campaign's hugepages cell found G30, which needs no
+    // huge folio, and kept the switch, so the finding read "what-if: hugepages" (reach.ts).
+    if (s.hugepages !== undefined) tryWith({ ...s, hugepages: undefined });
     smallerFolio(tryWith, () => s);
     if (JSON.stringify(s, jsonReplacer) === before) break;
   }
@@ -187,6 +190,8 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   }
   const cleared = cur().ops[i];
   if (cleared?.kind === 'mmap' && cleared.holes.length > 0) tryWith(replace({ ...cleared, holes: [] }));
+  const written = cur().ops[i];
+  if (written?.kind === 'mmap' && written.untouched !== undefined) tryWith(replace({ kind: 'mmap', addr: written.addr, length: written.length, prot: written.prot, holes: written.holes }));
   // A guest_memfd without flags, which every generation creates (GUEST_MEMFD_FLAG_MMAP only
   // from v6.18).
   if (cleared?.kind === 'create_guest_memfd' && cleared.flags !== 0n) tryWith(replace({ ...cleared, flags: 0n }));
@@ -202,6 +207,14 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
       const moved = withSourceAt(now, addr, ps);
       if (moved !== undefined) tryWith(replace(moved));
     }
+  }
+  // A source at the start of its page: an unaligned one reads two pages, so two mappings stay
+  // (snp/rfc-v1 G2 through G30's generator: 6 operations, 5).
+  const unaligned = cur().ops[i];
+  if (unaligned !== undefined) {
+    const ps = cur().geometry.page_size;
+    const aligned = withSourceMoved(unaligned, (src) => src - (src % ps));
+    if (aligned !== undefined) tryWith(replace(aligned));
   }
   // A source nobody maps (past every buffer, same offset in the page): what an earlier munmap()
   // or a hole did for the source, without them (snp/paolo-v1 G21 under seed 30: 7 operations, 6).
@@ -335,13 +348,17 @@ function sourceOf(op: Op): number | undefined {
   }
 }
 
-/** `op` with its source at `buffer` (keeping the offset within the page), if it has one elsewhere. */
-function withSourceAt(op: Op, buffer: number, ps: number): Op | undefined {
-  const at = (src: number) => buffer + (src % ps);
+/** `op` with its source moved by `to`, if it has a source (not 0) and `to` moves it. */
+function withSourceMoved(op: Op, to: (src: number) => number): Op | undefined {
   switch (op.kind) {
-    case 'snp_launch_update': return op.uaddr === 0 || op.uaddr === at(op.uaddr) ? undefined : { ...op, uaddr: at(op.uaddr) };
-    case 'tdx_init_mem_region': return op.source_addr === 0 || op.source_addr === at(op.source_addr) ? undefined : { ...op, source_addr: at(op.source_addr) };
-    case 'arm_rmi_populate': return op.source_uaddr === 0 || op.source_uaddr === at(op.source_uaddr) ? undefined : { ...op, source_uaddr: at(op.source_uaddr) };
+    case 'snp_launch_update': return op.uaddr === 0 || op.uaddr === to(op.uaddr) ? undefined : { ...op, uaddr: to(op.uaddr) };
+    case 'tdx_init_mem_region': return op.source_addr === 0 || op.source_addr === to(op.source_addr) ? undefined : { ...op, source_addr: to(op.source_addr) };
+    case 'arm_rmi_populate': return op.source_uaddr === 0 || op.source_uaddr === to(op.source_uaddr) ? undefined : { ...op, source_uaddr: to(op.source_uaddr) };
     default: return undefined;
   }
+}
+
+/** `op` with its source at `buffer` (keeping the offset within the page), if it has one elsewhere. */
+function withSourceAt(op: Op, buffer: number, ps: number): Op | undefined {
+  return withSourceMoved(op, (src) => buffer + (src % ps));
 }

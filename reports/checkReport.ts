@@ -180,7 +180,7 @@ export function explorationReport(x: Exploration, revision: Revision, ref: Revis
   const cells = cellsOf(x, x.backend, revision).map((cell): CellReport => {
     const e = expectedFor(revision, cell.invariant, x.backend, x.whatIf);
     const findings = cell.status === 'violated' ? cell.findings : [];
-    const outcome = judgeCell(e, findings, cell.status === 'inconclusive');
+    const outcome = judgeCell(e, findings, cell.status === 'inconclusive', revision);
     const bugOf = new Map(outcome.known.map((k) => [k.finding.key, k.bug]));
     return {
       backend: x.backend,

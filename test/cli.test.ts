@@ -101,7 +101,7 @@ describe('gmemcheck check', () => {
   });
 
   test('a replay path that does not show its signature is bad input, not a different finding', async () => {
-    const r = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--signature', 'warn-reachable/warnWithoutFault@sev_gmem_post_populate', '--path', '0');
+    const r = await run('check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--signature', 'warn-reachable/warnWithoutFault@sev_gmem_post_populate', '--path', '1');
     expect(r.code).toBe(2);
     expect(r.err).toContain('does not reproduce on snp × v7.0 with seed 7');
   });

@@ -38,7 +38,7 @@ export function matrixSuite(backend: BackendId): void {
           const cell = cellsOf(x, backend, revision).find((c) => c.invariant === invariant.id);
           if (cell === undefined) throw new Error(`no cell for ${invariant.id}`);
           const findings = cell.status === 'violated' ? cell.findings : [];
-          const j = judgeCell(expectedFor(revision, invariant.id, backend, whatIf), findings, cell.status === 'inconclusive');
+          const j = judgeCell(expectedFor(revision, invariant.id, backend, whatIf), findings, cell.status === 'inconclusive', revision);
           const show = (f: (typeof findings)[number]) => `${f.key} (first in run ${f.firstRun}): ${JSON.stringify(f.counterexample, jsonReplacer)}`;
           expect(j.unexpected.map(show), `signatures the matrix does not expect (seed ${seed})`).toEqual([]);
           expect(j.missing.map((b) => b.id), `expected bugs not found in ${runs} runs (seed ${seed})`).toEqual([]);

@@ -81,3 +81,27 @@ export function snpLaunchFinishArb(): fc.Arbitrary<Op> {
     .oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 1 }, { arbitrary: fc.constantFrom(...plans), weight: 1 })
     .map((faults): Op => ({ kind: 'snp_launch_finish', faults }));
 }
+
+/**
+ * A CPUID page the firmware corrects, loaded from an unaligned source whose first page the VMM
+ * can write and whose second it mapped read-only: the first buffer's first two pages unmapped
+ * and mapped again, writable then read-only (the model's mmap does not replace a mapping), then
+ * KVM_SEV_SNP_LAUNCH_UPDATE of one CPUID page from inside the first. The old callback's write-back of the corrected table (one copy_to_user() of a whole
+ * page, sev.c@0097f9df) then lands in part (G30); from v7.0 the uaddr is refused as unaligned.
+ * Random bodies drew this about once in an hour's campaign.
+ */
+export function cpuidStraddlingArb(l: Layout): fc.Arbitrary<readonly Op[]> {
+  const ps = l.geometry.page_size;
+  const addr = l.buffers[0]?.addr ?? 0;
+  // cpuid_table: the condition whose firmware rewrites the table (the model's cpuid_reserved
+  // refuses it as it is, so its write-back changes nothing).
+  return fc.record({ gfn_start: gfnInSlotArb(l), offset: fc.integer({ min: 1, max: ps - 1 }) }).map(({ gfn_start, offset }): readonly Op[] => [
+    { kind: 'munmap', addr, length: 2 * ps },
+    { kind: 'mmap', addr, length: ps, prot: 'rw', holes: [] },
+    { kind: 'mmap', addr: addr + ps, length: ps, prot: 'ro', holes: [] },
+    {
+      kind: 'snp_launch_update', gfn_start, uaddr: addr + offset, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
+      faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }],
+    },
+  ]);
+}

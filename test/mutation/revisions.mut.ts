@@ -21,7 +21,7 @@ describe(`the matrix, one test per revision (seed ${suiteSeed()})`, () => {
         const x = explore({ backend, revision, invariants: INVARIANTS, runs: CELL_RUNS[backend], seed: suiteSeed() });
         expect(x.modelErrors.map((m) => m.error.split('\n')[0])).toEqual([]);
         const differs = cellsOf(x, backend, revision).flatMap((cell) => {
-          const j = judgeCell(expectedFor(revision, cell.invariant, backend), cell.status === 'violated' ? cell.findings : [], cell.status === 'inconclusive');
+          const j = judgeCell(expectedFor(revision, cell.invariant, backend), cell.status === 'violated' ? cell.findings : [], cell.status === 'inconclusive', revision);
           return [
             ...j.unexpected.map((f) => `new ${f.key}`),
             ...j.missing.map((b) => `${cell.invariant}: ${b.id} missing`),
