@@ -94,6 +94,8 @@ export function coverageObserver(c: Coverage): RunObserver {
   let closed = false;
   let unit = 0;
   const failedIn = new Map<number, number>();
+  let launchFailedAt: number | undefined;
+  let restoredEarlier = false;
   return {
     opBegin(_i, op, w, backend) {
       bump(c, `op:${op.kind}`);
@@ -104,6 +106,8 @@ export function coverageObserver(c: Coverage): RunObserver {
       closed = closed || isClose;
       unit = fwUnitSize(w);
       failedIn.clear();
+      launchFailedAt = undefined;
+      restoredEarlier = false;
       if (unit !== w.geo.page_size) bump(c, `units_per_page:${w.geo.page_size / unit}`);
       const req = backend.populateRequest(op, w.geo.page_size);
       populate = req === undefined ? undefined : op;
@@ -135,6 +139,10 @@ export function coverageObserver(c: Coverage): RunObserver {
         const o = e.outcome;
         bump(c, `fw:${e.cmd}:${o.kind === 'failed' ? o.condition : 'ok'}`);
         if (o.kind === 'failed' && o.status === 'RMI_ERROR_RTT') bump(c, `fw:${e.cmd}:${o.condition}:L${o.index}`);
+        // The old SNP callback's cleanup loop: after a page of a multi-page call fails, the pages
+        // made private before it go back to shared (RMPUPDATE to the hypervisor of another pfn).
+        if (e.cmd === 'SNP_LAUNCH_UPDATE' && o.kind === 'failed') launchFailedAt = e.pfn;
+        if (e.cmd === 'RMPUPDATE' && o.kind === 'succeeded' && launchFailedAt !== undefined && e.pfn !== launchFailedAt && e.args.endsWith('-> hypervisor')) restoredEarlier = true;
         if (o.kind === 'failed' && e.addr !== 0 && unit !== 0) {
           bump(c, `fw:${e.cmd}:${o.condition}@${unitPosition(e.addr, w.geo.page_size, unit)}`);
           const n = (failedIn.get(e.pfn) ?? 0) + (o.forced ? 1 : 0);
@@ -150,6 +158,7 @@ export function coverageObserver(c: Coverage): RunObserver {
       if (result.op.kind === 'fallocate') bump(c, `ret:fallocate:${errnoName(result.ret)}`);
       if (populate === undefined) return;
       bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
+      if (restoredEarlier) bump(c, 'huge:snp_cleanup_restored_earlier_pages');
       // The hugepages what-if: a populate whose first page sits in a huge folio, and one asking
       // for fewer pages than that folio holds (B6's WARN, B9's partial marking).
       const req = backend.populateRequest(populate, w.geo.page_size);
