@@ -494,6 +494,8 @@ export const BUGS = {
       // copied into, made the guest's while still mapped, and read as a source again.
       'no-double-private/hostAccessPrivate@sev_gmem_post_populate',
       'no-double-private/grantWhileMapped@sev_gmem_post_populate',
+      // ... and still mapped when the ioctl returns (snp/rfc-v1 [hugepages], seed 20261122).
+      'no-double-private/privateStillMapped@snp_launch_update',
       'source-write-permission/writeWithoutFollWrite@sev_gmem_post_populate',
       'source-write-permission/notDirtied@sev_gmem_post_populate',
       // ... and when that page is the call's own source, the source changes as if written back
