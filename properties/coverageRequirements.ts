@@ -77,9 +77,10 @@ const HUGEPAGES: readonly CoverageRequirement[] = [
  * The SNP hugepages cells: the old multi-page callbacks' cleanup loop giving back the pages made
  * private before the one the firmware refused (generators/scenario.ts wholeFolioFailureArb).
  * Over seeds 1..30 and the default, v6.17, kvm-x86-next-2025.11.07 and rfc-v1 reached it 13 times
- * at the least; paolo-v1 1 to 10 times, so it is not held to it (11 of its 26 such populates
- * under seed 5 returned 0, not the firmware's -EIO: not looked into yet); v7.0 and later
- * populate one page a call and have no such loop.
+ * at the least; paolo-v1 1 to 10 times, so it is not held to it: where the folio's gfn is not
+ * aligned to its order (the generator aligns the file index) it populates the first page alone,
+ * and FGP_CREAT_ONLY then refuses the rest of the folio, which already exists (-EEXIST after one
+ * page: a partial success, 0). v7.0 and later populate one page a call and have no such loop.
  */
 const HUGEPAGES_SNP: readonly CoverageRequirement[] = [
   { key: 'huge:snp_cleanup_restored_earlier_pages', min: 5, except: ['paolo-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next'] },
