@@ -26,7 +26,7 @@ export interface CampaignRun {
   /** The revision a unit runs, by id (for the watchdog's findings). */
   readonly revisionOf: (id: string) => Pick<Revision, 'id' | 'derivedFrom' | 'arm'>;
   readonly ref: (id: string) => RevisionRef;
-  readonly taskOf: (unit: PlannedUnit) => Omit<UnitTask, 'port'>;
+  readonly taskOf: (unit: PlannedUnit) => Omit<UnitTask, 'heartbeat'>;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
 }
@@ -103,8 +103,8 @@ export async function runCampaign(c: CampaignRun): Promise<'complete' | 'interru
         if (unit === undefined) break;
         const slot = { runs: 0, promise: Promise.resolve() };
         const started = Date.now();
-        slot.promise = pool.run(c.taskOf(unit), (h) => {
-          if (h.phase === 'explore') slot.runs++;
+        slot.promise = pool.run(c.taskOf(unit), (runs) => {
+          slot.runs = runs;
         }).then((o) => {
           running.delete(unit.index);
           finish(unit, o, Date.now() - started);

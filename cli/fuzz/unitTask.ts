@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
 import type { Revision } from '../../model/revisions/Revision.js';
-import type { BackendId, Scenario } from '../../model/scenario/Scenario.js';
+import type { BackendId } from '../../model/scenario/Scenario.js';
 import { cellName, scenarioWhatIf, type WhatIfMode } from '../../model/whatIf.js';
 import type { CorpusEntry } from '../../properties/corpus/entry.js';
 import { verdictMismatch } from '../../properties/corpus/judge.js';
@@ -21,6 +20,7 @@ import { findingBlock } from '../../reports/checkText.js';
 import { buildTrace, formatTrace } from '../../reports/trace.js';
 import { revisionOf } from '../revisionSource.js';
 import type { RevisionSource } from '../workerProtocol.js';
+import { HeartbeatWriter } from './heartbeat.js';
 import type { PlannedUnit } from './plan.js';
 
 /**
@@ -41,13 +41,8 @@ export interface UnitTask {
   readonly corpusKnown: readonly string[];
   /** A corpus unit's files, known failures first. */
   readonly corpusFiles: readonly string[];
-  /** The watchdog's heartbeat: a message before each scenario runs. */
-  readonly port: MessagePort;
-}
-
-export interface Heartbeat {
-  readonly phase: 'explore' | 'shrink' | 'corpus';
-  readonly scenario: Scenario;
+  /** The watchdog's heartbeat, written before each scenario runs (heartbeat.ts). */
+  readonly heartbeat: SharedArrayBuffer;
 }
 
 /** A new signature, ready to be written: its corpus entry and its trace as text. */
@@ -76,14 +71,14 @@ function shortError(e: string): string {
   return e.split('\n').slice(0, 4).join('\n');
 }
 
-function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore' }>, revision: Revision, invariants: readonly Invariant[]): UnitDone {
+function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore' }>, revision: Revision, invariants: readonly Invariant[], beats: HeartbeatWriter): UnitDone {
   const { backend, whatIf } = unit.cell;
   const corpusKnown = new Set(task.corpusKnown);
   const t0 = performance.now();
   const x = explore({
     backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants, runs: unit.runs, seed: unit.seed,
     wanted: (key) => knownAs(revision, backend, whatIf, key, corpusKnown) === undefined,
-    onScenario: (scenario, phase) => task.port.postMessage({ phase, scenario } satisfies Heartbeat),
+    onScenario: (scenario, phase) => beats.beat(phase, scenario),
   });
   const report = explorationReport(x, revision, task.ref, invariants, performance.now() - t0);
   const found: NewFinding[] = [];
@@ -118,7 +113,7 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
   };
 }
 
-function corpusUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'corpus' }>, revision: Revision, invariants: readonly Invariant[]): UnitDone {
+function corpusUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'corpus' }>, revision: Revision, invariants: readonly Invariant[], beats: HeartbeatWriter): UnitDone {
   const t0 = performance.now();
   const everyInvariant = invariants.length === INVARIANTS.length;
   const corpusKnown = new Set(task.corpusKnown);
@@ -128,7 +123,7 @@ function corpusUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'corpus' 
   const modelErrors: CorpusRecord['modelErrors'] = [];
   task.corpusFiles.forEach((file, i) => {
     const { entry } = loadCorpusFile(file);
-    task.port.postMessage({ phase: 'corpus', scenario: entry.scenario } satisfies Heartbeat);
+    beats.beat('corpus', entry.scenario);
     const j = judge(entry.scenario, revision, invariants);
     if (j.modelError !== undefined) modelErrors.push({ run: i, error: shortError(j.modelError) });
     const violated = new Map<string, Violation>();
@@ -154,7 +149,7 @@ function corpusUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'corpus' 
       // Shrunk like an exploration's finding (the deterministic minimizer: no fast-check path to
       // start from), keeping the signature.
       const invariant = invariants.find((inv) => inv.id === v.invariant);
-      const beat: NonNullable<ExploreSpec['onScenario']> = (scenario) => task.port.postMessage({ phase: 'shrink', scenario } satisfies Heartbeat);
+      const beat: NonNullable<ExploreSpec['onScenario']> = (scenario) => beats.beat('shrink', scenario);
       const small = invariant === undefined ? entry.scenario : minimizeScenario(entry.scenario, (x) => showsSignature(x, revision, invariant, key, beat));
       const traced = judge(small, revision, invariants, { traceCalls: true });
       const w = traced.violations.find((x) => keyOf(x) === key) ?? v;
@@ -192,11 +187,8 @@ function corpusUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'corpus' 
 
 /** The pool's task (unitWorker.mjs exports it). */
 export default async function runUnit(task: UnitTask): Promise<UnitDone> {
-  try {
-    const revision = await revisionOf(task.revision);
-    const invariants = INVARIANTS.filter((i) => task.invariants.includes(i.id));
-    return task.unit.kind === 'explore' ? exploreUnit(task, task.unit, revision, invariants) : corpusUnit(task, task.unit, revision, invariants);
-  } finally {
-    task.port.close();
-  }
+  const revision = await revisionOf(task.revision);
+  const invariants = INVARIANTS.filter((i) => task.invariants.includes(i.id));
+  const beats = new HeartbeatWriter(task.heartbeat);
+  return task.unit.kind === 'explore' ? exploreUnit(task, task.unit, revision, invariants, beats) : corpusUnit(task, task.unit, revision, invariants, beats);
 }
