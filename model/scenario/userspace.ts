@@ -10,8 +10,9 @@ import { hostPage } from '../world/hostMemory.js';
  * The VMM's own memory operations. mmap(MAP_ANONYMOUS | MAP_FIXED_NOREPLACE) maps `length`
  * bytes at `addr` except the `holes`, then userspace writes every byte of every page but the
  * `untouched` ones, so each written page is present and each byte's provenance is its own
- * address, and each untouched one maps the shared zero page (model/kernel/zeroPage.ts). munmap() drops the mappings' page
- * references; a page that GUP still holds lives on until its last put_page().
+ * address, and each untouched one maps the shared zero page (model/kernel/zeroPage.ts).
+ * munmap() drops the mappings' page references; a page that GUP still holds lives on until its
+ * last put_page().
  */
 export function userMmap(w: World, addr: number, length: number, prot: Prot, holes: readonly number[], untouched: readonly number[] = []): number {
   const ps = w.geo.page_size;
