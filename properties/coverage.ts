@@ -6,6 +6,7 @@ import type { Op } from '../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
+import { userPfn } from '../model/world/userspaceMm.js';
 import { gfnFileIndex } from './views.js';
 
 /**
@@ -116,6 +117,8 @@ export function coverageObserver(c: Coverage): RunObserver {
       const gup = gmemGupNpages(w.geo);
       const off = req.src % ps;
       if (req.src !== 0) bump(c, off === 0 ? 'src_offset:0' : 'src_offset:nonzero');
+      // A source page the VMM never wrote: the shared zero page (model/kernel/zeroPage.ts).
+      if (req.src !== 0 && w.mm.zeroPage !== undefined && userPfn(w.mm, req.src, ps) === w.mm.zeroPage) bump(c, 'src:zero_page');
       if (off === 1) bump(c, 'src_offset:1');
       if (off === ps - 1) bump(c, 'src_offset:PAGE_SIZE-1');
       if (req.npages === 1) bump(c, 'pages:1');
