@@ -64,7 +64,7 @@ export interface CellOutcome extends CellJudgement {
   readonly inconclusive: boolean;
 }
 
-export function judgeCell(e: CellExpectation, findings: readonly Finding[], inconclusive: boolean, revision: Partial<Pick<Revision, 'arm'>> = {}): CellOutcome {
+export function judgeCell(e: CellExpectation, findings: readonly Finding[], inconclusive: boolean, revision?: Pick<Revision, 'id'> & Partial<Pick<Revision, 'arm' | 'derivedFrom'>>): CellOutcome {
   const j = judgeAgainst(e.expectation, findings, revision);
   const fixed = e.derived === true ? j.missing : [];
   const missing = j.missing.filter((b) => !fixed.includes(b));

@@ -3,6 +3,7 @@ import type { Revision } from '../model/revisions/Revision.js';
 import { cellName, scenarioWhatIf, type WhatIfMode } from '../model/whatIf.js';
 import { BUGS, type BugId, type KnownBug } from './bugs.js';
 import type { Finding } from './explore.js';
+import { atLeast, scenarioNeeds, type Need } from './reach.js';
 import { signatureMatches, siteBackend, type SignatureKey } from './signature.js';
 
 /**
@@ -240,10 +241,16 @@ export function bugsForSignature(e: Expectation, key: SignatureKey | undefined, 
   // A bug that lists the finding's own row comes before one that covers it by `[*]`: B3's
   // source_addr 0 (T.8) in a hugepages cell is B3's, tolerated there, not B6's.
   const wildcards = (b: KnownBug): number => Math.min(...b.signatures.filter((k) => signatureMatches(k, key)).map((k) => k.split('*').length - 1));
-  // And a bug that needs a what-if mode comes last for a counterexample that runs without it:
-  // B1's leaked kmap made private by the next populate is no-double-private/grantWhileMapped
-  // at sev_gmem_post_populate, B6's signature too, but with order-0 folios it is B1's.
-  const misfit = (b: KnownBug): number => (shownIn !== undefined && b.reach?.kind === 'what-if' && b.reach.mode !== shownIn.mode ? 1 : 0);
+  // And a bug whose label the counterexample does not meet comes last: one that needs a what-if
+  // mode for a counterexample that runs without it (B1's leaked kmap made private by the next
+  // populate is no-double-private/grantWhileMapped at sev_gmem_post_populate, B6's signature
+  // too, but with order-0 folios it is B1's), one that needs a firmware failure for one that
+  // takes none (privateStillMapped@snp_launch_update: G4's freed page or B1's kmap).
+  const misfit = (b: KnownBug): number => {
+    if (shownIn === undefined || b.reach === undefined) return 0;
+    if (b.reach.kind === 'what-if' && b.reach.mode !== shownIn.mode) return 1;
+    return shownIn.needs !== undefined && !atLeast(b.reach, shownIn.needs) ? 1 : 0;
+  };
   return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated]
     .filter((b) => b.signatures.some((k) => signatureMatches(k, key)))
     .map((b) => ({ b, w: wildcards(b), m: misfit(b) }))
@@ -257,6 +264,8 @@ export function bugsForSignature(e: Expectation, key: SignatureKey | undefined, 
  */
 export interface ShownIn {
   readonly mode: WhatIfMode | undefined;
+  /** What it takes beyond userspace (properties/reach.ts scenarioNeeds()). */
+  readonly needs?: readonly Need[];
 }
 
 /** The bug a signature is reported under: the first of bugsForSignature(). */
@@ -272,11 +281,14 @@ export function bugForSignature(e: Expectation, key: SignatureKey | undefined, s
 const CONSEQUENCE_EXTRA_OPS = 2;
 
 /**
- * The most pages a hugepages counterexample may need to ask for: a whole huge folio, and the
- * largest the generators draw is 16 pages (generators/layout.ts, hugeLayoutArb). A bug that
- * shrinks to one page elsewhere may need the folio around it there.
+ * The most pages a hugepages counterexample may need to ask for: two huge folios, the largest
+ * the generators draw being 16 pages (generators/layout.ts, hugeLayoutArb). A bug that shrinks
+ * to one page elsewhere may need the folio around it there, and one at a folio boundary a whole
+ * folio and a page of the next (tdx/v6.17 [hugepages] B9, seed 26: a page of the second folio
+ * populated, then 17 pages from the first folio's start, which meet the second folio marked
+ * prepared: 18 pages; neither the folio order nor the populate shrinks alone).
  */
-export const HUGE_FOLIO_MAX_PAGES = 16;
+export const HUGE_FOLIO_MAX_PAGES = 32;
 
 /**
  * Operations a default cell's bug may take beyond its bound when a hugepages cell shows it: a
@@ -318,11 +330,12 @@ export interface CellJudgement {
   readonly missing: readonly KnownBug[];
 }
 
-export function judgeAgainst(e: Expectation, findings: readonly Finding[], revision: Partial<Pick<Revision, 'arm'>> = {}): CellJudgement {
+export function judgeAgainst(e: Expectation, findings: readonly Finding[], revision?: Pick<Revision, 'id'> & Partial<Pick<Revision, 'arm' | 'derivedFrom'>>): CellJudgement {
   const known: { finding: Finding; bug: KnownBug }[] = [];
   const unexpected: Finding[] = [];
   for (const f of findings) {
-    const bug = bugForSignature(e, f.key, { mode: scenarioWhatIf(f.counterexample, revision) });
+    const shownIn = revision === undefined ? undefined : { mode: scenarioWhatIf(f.counterexample, revision), needs: scenarioNeeds(f.counterexample, revision) };
+    const bug = bugForSignature(e, f.key, shownIn);
     if (bug === undefined) unexpected.push(f);
     else known.push({ finding: f, bug });
   }

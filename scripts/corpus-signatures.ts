@@ -24,6 +24,7 @@ import { bugForSignature, expectation, expectedSignatures } from '../properties/
 import { cellName, scenarioWhatIf, whatIfCellsOf } from '../model/whatIf.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { signatureMatches } from '../properties/signature.js';
+import { scenarioNeeds } from '../properties/reach.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
 
 const { values, positionals } = parseArgs({ options: { seeds: { type: 'string' }, rerecord: { type: 'boolean' } }, allowPositionals: true });
@@ -87,7 +88,7 @@ for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
       if (todo.length === 0) break;
       const x = explore({ backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants: INVARIANTS, runs: CELL_RUNS[backend], seed });
       for (const f of x.findings) {
-        const bug = bugForSignature(expectation(f.signature.invariant, backend, revision.id, whatIf), f.key, { mode: scenarioWhatIf(f.counterexample, revision) });
+        const bug = bugForSignature(expectation(f.signature.invariant, backend, revision.id, whatIf), f.key, { mode: scenarioWhatIf(f.counterexample, revision), needs: scenarioNeeds(f.counterexample, revision) });
         if (bug === undefined || !todo.includes(bug.id) || ownBug().has(bug.id)) continue;
         const entry = saveEntry(dir, findingEntry({ backend, revision: revision.id, signature: f.key, ...f.signature, message: f.violation.message, bug: bug.id, scenario: f.counterexample }));
         console.log(`${backend}/${cellName(revision.id, whatIf)} ${bug.id} ${f.key}: ${entry.kind} ${entry.file} (seed ${seed})`);
