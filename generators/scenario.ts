@@ -172,9 +172,9 @@ function wholeFolioFailureArb(backend: BackendId, l: Layout, order: number | und
 /**
  * On SNP, one run in sixteen ends its body with a LAUNCH_FINISH whose VMSA update fails and whose
  * clean-up fails too (the VMSA is leaked: reclaim or the RMPUPDATE back to shared), then closes
- * the VM and its guest_memfds (which pin it), so the vCPU is freed with the leaked page (G27). The body's own finishes reach it
- * 2 to 14 times in 300 runs on kvm-x86-next, where a second LAUNCH_FINISH is refused (G26's fix),
- * and under seed 17 not at all. Drawn last.
+ * the VM and its guest_memfds (which pin it), so the vCPU is freed with the leaked page (G27).
+ * The body's own finishes reach it 2 to 14 times in 300 runs on kvm-x86-next, where a second
+ * LAUNCH_FINISH is refused (G26's fix), and under seed 17 not at all. Drawn last.
  */
 function leakedVmsaArb(backend: BackendId): fc.Arbitrary<readonly Op[] | undefined> {
   if (backend !== 'snp') return fc.constant(undefined);
