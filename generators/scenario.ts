@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, leakingPunchArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
-import { tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
+import { nullSourceArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { armActivateArb, armPopulateArb, ccaSetupArb } from './ops/cca.js';
@@ -198,6 +198,38 @@ function leakedVmsaArb(backend: BackendId): fc.Arbitrary<readonly Op[] | undefin
   );
 }
 
+/**
+ * On x86, one run in twelve first gives the guest a page and punches it out with its firmware
+ * state left behind (leakingPunchArb: G4 and G5 through kvm_gmem_punch_hole()). Drawn last.
+ */
+function leakingPunchInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend === 'cca') return fc.constant(undefined);
+  return fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 11 },
+    { arbitrary: leakingPunchArb(backend, l).map((ops) => ({ at: 0, ops })), weight: 1 },
+  );
+}
+
+/**
+ * One run in sixteen, at a drawn place among the body ops: a set-up call the kernel refuses
+ * (refusedSetupArb: oracle rows G.3 and M.5, which no other generator drew). Drawn last.
+ */
+function refusedSetupInsertionArb(l: Layout): fc.Arbitrary<Insertion> {
+  return fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 15 },
+    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: refusedSetupArb(l).map((op) => [op]) }), weight: 1 },
+  );
+}
+
+/** On TDX, one run in sixteen: a populate from a NULL source at a drawn place (nullSourceArb). Drawn last. */
+function nullSourceInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend !== 'tdx') return fc.constant(undefined);
+  return fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 15 },
+    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: nullSourceArb(l).map((op) => [op]) }), weight: 1 },
+  );
+}
+
 function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>, hugeOrder?: number): fc.Arbitrary<Scenario> {
   return (
     fc
@@ -231,10 +263,13 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         untouched: untouchedArb(l),
         wholeFolio: wholeFolioFailureArb(backend, l, hugeOrder),
         leakedVmsa: leakedVmsaArb(backend),
+        leakingPunch: leakingPunchInsertionArb(backend, l),
+        refusedSetup: refusedSetupInsertionArb(l),
+        nullSource: nullSourceInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, nullSource }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
-        for (const x of [a, poison, straddling, wholeFolio]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, nullSource]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

@@ -285,6 +285,58 @@ export function populatePunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op
   ]);
 }
 
+/**
+ * A page given to the guest and then punched out with its firmware-owned state left behind: on
+ * SNP a populate whose clean-up leaks the page (SNP_PAGE_RECLAIM failing: still the firmware's;
+ * the RMPUPDATE back to shared failing: leaked, host-owned) punched out at once, or a loaded page
+ * whose punch-hole RMPUPDATE fails; on TDX a loaded page whose S-EPT removal fails for good
+ * (REMOVE or BLOCK contended twice, WBINVD, TRACK). The G4 and G5 routes through
+ * kvm_gmem_punch_hole(): populatePunchArb spreads its faults over the cases that leak nothing as
+ * well, and left them under 21 to 29 seeds of 30 (reports/detection.md at b2bc0f6).
+ */
+export function leakingPunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const one = onePagePopulateArb(backend, l);
+  if (one === undefined) return fc.constant<Op[]>([]);
+  const fw = (cmd: string, condition: string, nth: number): Fault => ({ kind: 'fw', cmd, condition, nth });
+  const update = fw('SNP_LAUNCH_UPDATE', 'fw_resource', 1);
+  const plans: { populate: Fault[]; punch: Fault[] }[] = backend === 'snp'
+    ? [
+      { populate: [], punch: [fw('RMPUPDATE', 'rmp_inuse', 1)] },
+      { populate: [update, fw('SNP_PAGE_RECLAIM', 'page_address', 1)], punch: [] },
+      { populate: [update, fw('RMPUPDATE', 'rmp_inuse', 2)], punch: [] },
+    ]
+    : [
+      [fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 1), fw('TDH.MEM.PAGE.REMOVE', 'tdr_busy', 2)],
+      [fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy', 1), fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy', 2)],
+      [fw('TDH.PHYMEM.PAGE.WBINVD', 'wbinvd_error', 1)],
+      [fw('TDH.MEM.TRACK', 'tdr_busy', 1), fw('TDH.MEM.TRACK', 'tdr_busy', 2)],
+    ].map((punch) => ({ populate: [], punch }));
+  return fc.tuple(one, fc.constantFrom(...plans)).map(([{ gfn, populate }, plan]): Op[] => [
+    populate.kind === 'snp_launch_update' || populate.kind === 'tdx_init_mem_region' ? { ...populate, faults: plan.populate } : populate,
+    { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: plan.punch },
+  ]);
+}
+
+/**
+ * What a syscall fuzzer sends at set-up that the kernel refuses before touching anything: a
+ * KVM_CREATE_GUEST_MEMFD whose size is 0, not page-aligned, or past 2^63 (negative as the loff_t
+ * kvm_gmem_create() reads; also 2^64 - PAGE_SIZE), with valid flags (oracle row G.3); or a
+ * memslot over a page of the set-up slot's GPA range, with and without a guest_memfd
+ * (kvm_set_memory_region()'s -EEXIST for an overlap, row M.5, before anything is bound).
+ */
+export function refusedSetupArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const size = fc.constantFrom(0n, BigInt(ps / 2), BigInt(3 * ps / 2), 1n << 63n, (1n << 64n) - BigInt(ps));
+  const create = size.map((s): Op => ({ kind: 'create_guest_memfd', size: s, flags: l.gmemFlags }));
+  const overlap = fc.record({ page: fc.nat({ max: l.slot.npages - 1 }), gmem: fc.boolean() }).map(({ page, gmem }): Op => ({
+    kind: 'set_user_memory_region2', slot: 3, flags: gmem ? KVM_MEM_GUEST_MEMFD : 0,
+    guest_phys_addr: (l.slot.base_gfn + page) * ps, memory_size: ps, userspace_addr: BUFFER_ADDRS[1],
+    guest_memfd: gmem ? GMEM_FD : 0, guest_memfd_offset: 0n,
+  }));
+  return fc.oneof(create, overlap);
+}
+
 /** The gfns the set-up makes private. */
 function privateGfns(l: Layout): number[] {
   return l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_x, i) => l.slot.base_gfn + a + i));

@@ -40,6 +40,19 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
   );
 }
 
+/**
+ * KVM_TDX_INIT_MEM_REGION of one page from a NULL source (T.src: the old callback's GUP gives
+ * -EFAULT; RFC v1's uninitialised `src_pages[i]` adds from a wild pointer, B3), half the time
+ * with its TDH.MEM.PAGE.ADD contended, so the count the call writes back is judged on a failed
+ * add too. A NULL source in the random populates (2 in 33) met the contended add under 29 seeds
+ * of 30 on tdx/rfc-v1 (reports/detection.md at b2bc0f6).
+ */
+export function nullSourceArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc.record({ gfn: gfnInSlotArb(l), faults: fc.constantFrom<Fault[]>([], [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }]) })
+    .map(({ gfn, faults }): Op => ({ kind: 'tdx_init_mem_region', source_addr: 0, gpa: gfn * ps, nr_pages: 1, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults }));
+}
+
 /** KVM_TDX_FINALIZE_VM, half the time with TDH.MR.FINALIZE contended (KVM returns -EBUSY). */
 export function tdxFinalizeArb(): fc.Arbitrary<Op> {
   return fc
