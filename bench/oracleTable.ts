@@ -3,8 +3,9 @@
  * every row, on every revision, how many calls it decided over the scan's runs, and whether the
  * revision honoured it (no functional-spec violation on those calls) or departed from it (with
  * the known bugs the matrix credits the departure to, or NEW). Rows nothing reached are listed
- * with why: the model cannot express the condition (the row says so), or it decided no call (no
- * scenario drew it, or it describes a part of another row's result: S1.4's ZERO page is S1.1's).
+ * with why: the model cannot express the condition (the row says so), another row or invariant
+ * judges it (the row's `judged`: S1.4's ZERO page is decided by S1.1 and the page rows), or no
+ * scenario drew it, a generator gap.
  */
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { ALL_ROWS, type Row } from '../properties/oracle/index.js';
@@ -68,7 +69,7 @@ export class RowTable {
       for (const r of rows) {
         const ts = cols.map((c) => this.cells.get(`${backend}/${c}/${r.id}`));
         if (ts.every((t) => t === undefined || t.reached === 0)) {
-          unreached.push(`- ${backend} ${r.id} (${r.condition}): ${r.encoded === false ? `not expressible: ${r.why ?? ''}` : 'decided no call: no scenario drew it, or the specification folds it into another row'}`);
+          unreached.push(`- ${backend} ${r.id} (${r.condition}): ${r.encoded === false ? `not expressible: ${r.why ?? ''}` : r.judged !== undefined ? `judged elsewhere: ${r.judged}` : 'no scenario drew it: a generator gap'}`);
         }
         const cell = (t: Tally | undefined): string => (t === undefined || t.reached === 0 ? '·' : t.departed === 0 ? `✓ ${t.reached}` : `✗ ${[...t.by].sort().join(', ')} ${t.departed}/${t.reached}`);
         out.push(`| ${r.id} | ${r.condition.replace(/\|/g, '\\|')} | ${ts.map(cell).join(' | ')} |`);

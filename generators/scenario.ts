@@ -7,7 +7,7 @@ import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { nullSourceArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
-import { armActivateArb, armPopulateArb, ccaSetupArb } from './ops/cca.js';
+import { armActivateArb, armPopulateArb, ccaSetupArb, outsideIpaArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
 
 /** One operation after set-up: populate most of the time, the other operations around it. */
@@ -221,12 +221,17 @@ function refusedSetupInsertionArb(l: Layout): fc.Arbitrary<Insertion> {
   );
 }
 
-/** On TDX, one run in sixteen: a populate from a NULL source at a drawn place (nullSourceArb). Drawn last. */
-function nullSourceInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
-  if (backend !== 'tdx') return fc.constant(undefined);
+/**
+ * One run in sixteen, at a drawn place among the body ops, a populate no random one draws: on TDX
+ * from a NULL source (nullSourceArb), on CCA at the top of the protected IPA space
+ * (outsideIpaArb). Drawn last.
+ */
+function edgePopulateInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend === 'snp') return fc.constant(undefined);
+  const op = backend === 'tdx' ? nullSourceArb(l) : outsideIpaArb(l);
   return fc.oneof(
     { arbitrary: fc.constant(undefined), weight: 15 },
-    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: nullSourceArb(l).map((op) => [op]) }), weight: 1 },
+    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 },
   );
 }
 
@@ -265,11 +270,11 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         leakedVmsa: leakedVmsaArb(backend),
         leakingPunch: leakingPunchInsertionArb(backend, l),
         refusedSetup: refusedSetupInsertionArb(l),
-        nullSource: nullSourceInsertionArb(backend, l),
+        edgePopulate: edgePopulateInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, nullSource }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgePopulate }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, nullSource]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgePopulate]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

@@ -3,6 +3,7 @@ import type { RmmVersion } from '../../model/revisions/Revision.js';
 import type { WhatIfMode } from '../../model/whatIf.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
+import { REALM_IA_BITS } from '../../model/backends/cca/state.js';
 import type { Layout } from '../layout.js';
 import { BUFFER_ADDRS } from '../layout.js';
 import { pageCountArb } from '../pageCount.js';
@@ -112,6 +113,20 @@ export function armPopulateArb(l: Layout, granulesPerPage: number, rmm: RmmVersi
         kind: 'arm_rmi_populate', base: gfn * ps, size: size0 ? 0 : npages * ps, source_uaddr, flags, reserved, faults,
       }));
   });
+}
+
+/**
+ * KVM_ARM_RMI_POPULATE at the top of the protected IPA space, as a fuzzer would send it: the last
+ * protected page and the first unprotected one, or the first unprotected page alone. The newest
+ * uAPI refuses both with -EINVAL before any memslot lookup (range_overflows() against
+ * BIT(ia_bits - 1): oracle row RN.7); the generated bases otherwise stay far below it.
+ */
+export function outsideIpaArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const top = 2 ** (REALM_IA_BITS - 1);
+  return fc.constantFrom(-1, 0).map((first): Op => ({
+    kind: 'arm_rmi_populate', base: top + first * ps, size: (1 - first) * ps, source_uaddr: BUFFER_ADDRS[0], flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [],
+  }));
 }
 
 export function armActivateArb(): fc.Arbitrary<Op> {

@@ -22,6 +22,12 @@ export interface Row {
   /** False when the model cannot express the condition (and why). */
   readonly encoded?: false;
   readonly why?: string;
+  /**
+   * Where the condition is judged when no call is decided by this row: the row that decides it
+   * first, or the invariant that judges its effect. The oracle table lists it for a row no call
+   * reached, so only a row without it (and encoded) is a generator gap.
+   */
+  readonly judged?: string;
 }
 
 /** The documents, per generation (citations as in the note's "Document generations found"). */
@@ -58,16 +64,16 @@ export const CODE = {
   gmemBind: 'torvalds/linux:virt/kvm/guest_memfd.c@01f492e1 (kvm_gmem_bind: -EINVAL) and kvm-x86/linux:virt/kvm/guest_memfd.c@5e38e1bd (-EEXIST)',
 } as const;
 
-function row(id: string, doc: string, condition: string, result: string, extra: Partial<Pick<Row, 'code' | 'encoded' | 'why'>> = {}): Row {
+function row(id: string, doc: string, condition: string, result: string, extra: Partial<Pick<Row, 'code' | 'encoded' | 'why' | 'judged'>> = {}): Row {
   return { id, doc, condition, result, ...extra };
 }
 
 /** kvm_gmem_populate()'s contract, shared by every generation that calls it (kernel-facts §1.9). */
 export const GP = {
-  noGmem: row('GP.1', DOC.GP, 'the start gfn is in no memslot bound to a guest_memfd', '-EINVAL before any page', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: !kvm_slot_has_gmem(slot)` }),
+  noGmem: row('GP.1', DOC.GP, 'the start gfn is in no memslot bound to a guest_memfd', '-EINVAL before any page', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: !kvm_slot_has_gmem(slot)` , judged: 'on SNP and TDX the ioctl refuses such a gfn before kvm_gmem_populate() runs: S1.11/S2.5 (snp_launch_update()\'s memslot check) and T.gp (TDX looks up each page\'s slot, one page per call); CCA decides it as GP.1' }),
   noFile: row('GP.2', DOC.GP, 'the memslot\'s guest_memfd is gone (released)', '-EFAULT before any page', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: CLASS(gmem_get_file) NULL` }),
-  slotEnd: row('GP.3', DOC.GP, 'the range runs past the end of the start gfn\'s memslot', 'npages silently truncated at the memslot end', { code: `${CODE.gmemNew}: npages = min(slot->npages - (start_gfn - base_gfn), npages)` }),
-  firstOnly: row('GP.4', DOC.GP, 'a page after the first fails', 'the count of pages before it; the error only when the first page failed (`ret && !i ? ret : i`)'),
+  slotEnd: row('GP.3', DOC.GP, 'the range runs past the end of the start gfn\'s memslot', 'npages silently truncated at the memslot end', { code: `${CODE.gmemNew}: npages = min(slot->npages - (start_gfn - base_gfn), npages)` , judged: 'TDX calls kvm_gmem_populate() for one page at a time, so a range past the slot\'s end meets T.gp at its first page outside a guest_memfd slot' }),
+  firstOnly: row('GP.4', DOC.GP, 'a page after the first fails', 'the count of pages before it; the error only when the first page failed (`ret && !i ? ret : i`)', { judged: 'on SNP and TDX by each backend\'s own partial-success rows (S1.20/S2.9 with the stopping page\'s row; TDX\'s count written back per page); CCA decides it as GP.4 (RN) and R12.8' }),
   // kernel-facts §1.9 lists -EHWPOISON among the per-page errors; no uAPI document names it.
   hwpoison: row('GP.5', DOC.GP, 'a page whose guest_memfd folio is hardware-poisoned (memory_failure() left it in the page cache)', '-EHWPOISON from kvm_gmem_get_pfn() for that page, before any other check of it but the source\'s GUP where that comes first (and paolo-v1\'s FGP_CREAT_ONLY -EEXIST for a folio that exists, also -EIO on SNP); SNP answers -EIO', { code: `${CODE.gmemOld}; ${CODE.gmemNew}: __kvm_gmem_get_pfn() folio_test_hwpoison()` }),
 } as const;
@@ -77,7 +83,7 @@ export const SNP = {
   'S1.1': row('S1.1', DOC.S1, 'every page private, unpopulated, in one guest_memfd slot; valid type; flags 0; len a non-zero page multiple', '0; the whole range loaded and measured; gfn_start/uaddr advanced, len 0'),
   'S1.2': row('S1.2', DOC.S1, 'a gfn of the range is not KVM_MEMORY_ATTRIBUTE_PRIVATE', 'required in advance (no errno): first page -EIO (error 0); later page 0 with progress up to it', { code: CODE.snpOld }),
   'S1.3': row('S1.3', DOC.S1, 'fewer pages processed than asked, no error', '0 with the remaining range written back ("not guaranteed to have processed the entire range")'),
-  'S1.4': row('S1.4', DOC.S1, 'type ZERO', 'uaddr "ignored completely": neither read nor advanced'),
+  'S1.4': row('S1.4', DOC.S1, 'type ZERO', 'uaddr "ignored completely": neither read nor advanced', { judged: 'with the row the call meets (S1.1, S1.3, a page row): a ZERO call skips every source check and its written-back uaddr must be the one passed in (fields())' }),
   'S1.5': row('S1.5', DOC.S1, 'type not NORMAL/ZERO/UNMEASURED/SECRETS/CPUID', '-EINVAL before any work', { code: CODE.snpOld }),
   'S1.6': row('S1.6', DOC.S1, 'flags != 0 ("Must be zero")', '-EINVAL', { code: CODE.snpOld }),
   'S1.7': row('S1.7', DOC.S1, 'len not 4K-aligned', '-EINVAL', { code: CODE.snpOld }),
@@ -85,21 +91,21 @@ export const SNP = {
   // up-front check): no tree combines the two. Before Sean's patch kvm_gmem_populate() took
   // npages 0 (`if (npages < 0)`) and the call succeeded doing nothing; after it, -EINVAL up front.
   'S1.8': row('S1.8', DOC.S1, 'len == 0', 'silent; 0 with nothing done (v6.11 code: kvm_gmem_populate() rejects only npages < 0), or -EINVAL up front (from Sean\'s 2025 patch); -EIO only where the memslot\'s guest_memfd is gone and nothing refuses the length first (kvm_gmem_populate() gets the file before its loop: -EFAULT)', { code: `${CODE.gmemOld}; ${CODE.snpLen0}` }),
-  'S1.9': row('S1.9', DOC.S1, 'uaddr not 4K-aligned (non-ZERO)', 'silent; accepted, PAGE_SIZE bytes copied from uaddr + i*PAGE_SIZE', { code: CODE.snpOld }),
+  'S1.9': row('S1.9', DOC.S1, 'uaddr not 4K-aligned (non-ZERO)', 'silent; accepted, PAGE_SIZE bytes copied from uaddr + i*PAGE_SIZE', { code: CODE.snpOld , judged: 'by the page rows: no S1 tree refuses an unaligned uaddr up front, so the call goes on (S1.13 for a source byte it cannot read; src-offset-straddling judges the bytes); S2 refuses it (S2.1)' }),
   'S1.10': row('S1.10', DOC.S1, 'uaddr == 0 (non-ZERO)', 'silent; the callback\'s WARN_ON_ONCE(!src): -EIO, nothing populated', { code: CODE.snpOld }),
   'S1.11': row('S1.11', DOC.S1, 'gfn_start in no private-capable memslot', '-EINVAL', { code: CODE.snpOld }),
   'S1.12': row('S1.12', DOC.S1, 'a page already populated (folio prepared, or RMP entry assigned)', 'silent; -EEXIST from kvm_gmem_populate()/the callback: -EIO on the first page', { code: `${CODE.gmemOld}; ${CODE.snpOld}` }),
   'S1.13': row('S1.13', DOC.S1, 'a source byte of the page unreadable (copy_from_user faults)', 'silent; -EFAULT: -EIO on the first page', { code: CODE.snpOld }),
   'S1.14': row('S1.14', DOC.S1, 'SNP_LAUNCH_UPDATE fails on the first page', '-EIO, error = the firmware status; the page reclaimed, shared, not measured', { encoded: false, why: 'firmware refusals are platform conditions, reached only by a fault plan: judged relationally' }),
-  'S1.16': row('S1.16', DOC.S1, '"-EAGAIN if caller should retry"', 'documented, never produced by the code: allowed, never expected'),
+  'S1.16': row('S1.16', DOC.S1, '"-EAGAIN if caller should retry"', 'documented, never produced by the code: allowed, never expected', { judged: '-EAGAIN is in the ioctl\'s allowed errnos; no condition is documented for it' }),
   'S1.17': row('S1.17', DOC.S1, 'VM not SNP, or SNP_LAUNCH_START not done', '-EINVAL', { code: CODE.snpOld }),
-  'S1.18': row('S1.18', DOC.S1, 'called after SNP_LAUNCH_FINISH', 'undefined (reported to crash the host): judged relationally only'),
+  'S1.18': row('S1.18', DOC.S1, 'called after SNP_LAUNCH_FINISH', 'undefined (reported to crash the host): judged relationally only', { judged: 'relationally: a call after LAUNCH_FINISH is undefined, so snpOutcome() names S1.18 as the verdict\'s relational reason: at most the exact count reported, an errno the document allows, fields agreeing with the progress' }),
   'S1.19': row('S1.19', DOC.S1, 'copy-back of the struct faults', '-EFAULT although pages were populated', { encoded: false, why: 'the model\'s uAPI structs are always writable' }),
   'S1.20': row('S1.20', DOC.S1, 'a page after the first fails', '0; earlier pages stay private and measured; the failing page shared', { code: CODE.snpOld }),
   'S2.1': row('S2.1', DOC.S2, 'uaddr not 4K-aligned, type != ZERO ("4k-aligned address")', '-EINVAL before the memslot lookup', { code: CODE.snpNew }),
   'S2.2': row('S2.2', DOC.S2, 'uaddr == 0, type != ZERO', 'silent; -EINVAL up front', { code: `${CODE.snpNew} (!params.uaddr; the June 2026 "Fix issues reported by Sashiko")` }),
   'S2.3': row('S2.3', DOC.S2, 'len == 0', 'silent; -EINVAL up front', { code: CODE.snpNew }),
-  'S2.4': row('S2.4', DOC.S2, 'ZERO with any uaddr', 'uaddr "ignored completely"'),
+  'S2.4': row('S2.4', DOC.S2, 'ZERO with any uaddr', 'uaddr "ignored completely"', { judged: 'as S1.4, with the S2 rows' }),
   'S2.5': row('S2.5', DOC.S2, 'gfn_start\'s memslot has no guest_memfd', 'silent; -EINVAL', { code: CODE.snpNew }),
   'S2.6': row('S2.6', DOC.S2, 'a page already populated (RMP entry assigned)', 'silent; -EEXIST from the callback: -EIO on the first page', { code: CODE.snpNew }),
   'S2.7': row('S2.7', DOC.S2, 'the source page cannot be pinned (GUP)', 'silent; GUP errno: -EIO on the first page', { code: CODE.gmemNew }),
@@ -110,7 +116,7 @@ export const SNP = {
 /** KVM_TDX_INIT_MEM_REGION, T1 and T2 (note §3: rows are shared, results per generation). */
 export const TDX = {
   'T.1': row('T.1', DOC.T1, 'vCPU initialized, TD not finalized, range private, aligned, unpopulated', '0; every page added (and extended with MEASURE); nr_pages 0, gpa/source_addr advanced (write-back: code)', { code: CODE.tdxNew }),
-  'T.2': row('T.2', DOC.T1, 'cmd.flags has KVM_TDX_MEASURE_MEMORY_REGION', 'the page contents extend the measurement (TDH.MR.EXTEND per chunk)'),
+  'T.2': row('T.2', DOC.T1, 'cmd.flags has KVM_TDX_MEASURE_MEMORY_REGION', 'the page contents extend the measurement (TDH.MR.EXTEND per chunk)', { judged: 'by the measurement invariant (the TD\'s MRTD against every page added with MEASURE); functional-spec decides the call itself (T.1 and the page rows)' }),
   'T.3': row('T.3', DOC.T1, 'cmd.flags has other bits', '-EINVAL', { code: CODE.tdxNew }),
   'T.4': row('T.4', DOC.T1, 'hw_error != 0 on input', '-EINVAL', { encoded: false, why: 'the model\'s ioctl always passes hw_error 0' }),
   'T.5': row('T.5', DOC.T1, 'a gfn of the range not private', 'required ("needs to be private"): -EINVAL at that page, progress before it written back', { code: CODE.tdxNew }),
@@ -119,7 +125,7 @@ export const TDX = {
   'T.8': row('T.8', DOC.T1, 'source_addr == 0', 'silent; T1: accepted, the GUP of address 0 fails: -EFAULT at the page; T2: -EINVAL up front (newest) or -EOPNOTSUPP from the callback (v7.0)', { code: `${CODE.tdxOld}; ${CODE.tdxNew}; ${CODE.tdxV70}` }),
   'T.9': row('T.9', DOC.T1, 'called after KVM_TDX_FINALIZE_VM (creation flow)', '-EINVAL', { code: CODE.tdxNew }),
   'T.10': row('T.10', DOC.T1, 'vCPU not KVM_TDX_INIT_VCPU\'d (creation flow)', '-EINVAL', { code: CODE.tdxNew }),
-  'T.11': row('T.11', DOC.T1, 'no HKID (no KVM_TDX_INIT_VM)', '-EINVAL', { code: CODE.tdxNew }),
+  'T.11': row('T.11', DOC.T1, 'no HKID (no KVM_TDX_INIT_VM)', '-EINVAL', { code: CODE.tdxNew , judged: 'not generated: every TDX scenario\'s set-up runs KVM_TDX_INIT_VM, and the HKID stays until the VM is gone, when no ioctl reaches it' }),
   'T.12': row('T.12', DOC.T1, 'signal pending before a page', 'silent; -EINTR with progress written back', { encoded: false, why: 'signals come only from a fault plan: judged relationally' }),
   'T.13': row('T.13', DOC.T1, 'a page already added', 'silent; T1: folio prepared, -EEXIST (or, RFC v1 having dropped preparation tracking, -EIO); T2: the S-EPT entry present, -EIO; progress before it written back', { code: `${CODE.gmemOld}; ${CODE.rfcPrep}; ${CODE.tdxNew} (RET_PF_SPURIOUS -> -EIO)` }),
   'T.14': row('T.14', DOC.T1, 'TDH.MEM.PAGE.ADD busy or failing', '-EBUSY / -EIO', { encoded: false, why: 'TDX-module refusals are platform conditions, reached only by a fault plan: judged relationally' }),
@@ -144,7 +150,7 @@ export const ARM = {
   'R12.3': row('R12.3', DOC.R12, 'non-realm VM', '-EPERM', { encoded: false, why: 'every CCA VM of the model is a realm' }),
   'R12.4': row('R12.4', DOC.R12, 'reserved != 0, unknown flags, base or base+size unaligned', 'silent; -EINVAL (no wrap or source_uaddr alignment check)', { code: CODE.v12 }),
   'R12.5': row('R12.5', DOC.R12, 'size == 0', 'silent; kvm_gmem_populate() WARN_ON_ONCE(npages <= 0): -EINVAL', { code: `${CODE.v12}; ${CODE.gmemOld}` }),
-  'R12.6': row('R12.6', DOC.R12, 'MEASURE flag', 'undocumented in R12; args->flags passed for data_flags, equal in value to RMI_MEASURE_CONTENT: measured iff set', { code: CODE.v12 }),
+  'R12.6': row('R12.6', DOC.R12, 'MEASURE flag', 'undocumented in R12; args->flags passed for data_flags, equal in value to RMI_MEASURE_CONTENT: measured iff set', { code: CODE.v12 , judged: 'by the measurement invariant (the RIM against every page populated with MEASURE); functional-spec decides the call itself' }),
   'R12.7': row('R12.7', DOC.R12, 'a gfn not private / already populated (folio prepared)', 'silent; -EINVAL / -EEXIST on the first page', { code: `${CODE.v12}; ${CODE.gmemOld}` }),
   'R12.8': row('R12.8', DOC.R12, 'a page after the first fails', 'silent; the byte count of the pages before it', { code: CODE.v12 }),
   'R12.src': row('R12.src', DOC.R12, 'the source page cannot be pinned', 'silent; -EFAULT from get_user_pages() on the first page', { code: CODE.v12 }),
@@ -154,10 +160,10 @@ export const ARM = {
   'RN.3': row('RN.3', DOC.RN, 'source_uaddr 0 or not page-aligned ("a valid, page-aligned userspace pointer")', '-EINVAL before any lock', { code: CODE.rn }),
   'RN.4': row('RN.4', DOC.RN, 'reserved != 0, unknown flags, base+size wraps, base or base+size unaligned', 'silent; -EINVAL before any lock', { code: CODE.rn }),
   'RN.5': row('RN.5', DOC.RN, 'a vCPU has run ("only valid before any VCPUs have been run")', 'ACTIVE/DYING -EBUSY; DEAD -ENXIO', { code: CODE.rn }),
-  'RN.6': row('RN.6', DOC.RN, 'realm not yet created', 'silent; the RD is created as a side effect', { code: CODE.rn }),
+  'RN.6': row('RN.6', DOC.RN, 'realm not yet created', 'silent; the RD is created as a side effect', { code: CODE.rn , judged: 'by RN.1 and the page rows: realmState() lets a realm in REALM_STATE_NONE populate as a NEW one (the RD is created on the way), which is every realm\'s first populate' }),
   'RN.7': row('RN.7', DOC.RN, 'range outside the protected IPA space (BIT(ia_bits - 1))', 'silent; -EINVAL after RN.6', { code: CODE.rn }),
   'RN.8': row('RN.8', DOC.RN, 'size == 0 (aligned, valid)', 'silent; 0, nothing populated, fields unchanged (after RN.6)', { code: CODE.rn }),
-  'RN.9': row('RN.9', DOC.RN, 'MEASURE flag', 'contents hashed into the RIM'),
+  'RN.9': row('RN.9', DOC.RN, 'MEASURE flag', 'contents hashed into the RIM', { judged: 'by the measurement invariant (the RIM against every page populated with MEASURE); functional-spec decides the call itself' }),
   'RN.10': row('RN.10', DOC.RN, 'an RMI delegate/map fails (e.g. the page is already the realm\'s)', 'silent; -ENXIO', { code: CODE.rn }),
   'RN.11': row('RN.11', DOC.RN, 'RTT error at the last level (the IPA is still mapped)', 'silent; KVM_BUG_ON: -EIO', { encoded: false, why: 'reachable only after an injected unmap failure: judged relationally' }),
   'RN.src': row('RN.src', DOC.RN, 'the source page cannot be pinned', 'silent; GUP errno on the first page', { code: CODE.gmemNew }),
@@ -175,7 +181,7 @@ export const GENERIC = {
   'G.2': row('G.2', DOC.A, 'flags outside KVM_CAP_GUEST_MEMFD_FLAGS (A2, v6.18+: MMAP, INIT_SHARED)', '-EINVAL', { code: CODE.gmemCreate }),
   'G.3': row('G.3', DOC.A, 'size <= 0 or not page-aligned', 'silent; -EINVAL', { code: CODE.gmemCreate }),
   'G.6': row('G.6', DOC.A, 'any flag, before KVM_CAP_GUEST_MEMFD_FLAGS (A1: v6.8 .. v6.17 define none for a VM with private memory)', '-EINVAL', { code: 'virt/kvm/guest_memfd.c kvm_gmem_create() of v6.8 .. v6.17 (valid_flags 0; MMAP only where kvm_arch_supports_gmem_mmap(), false on x86 for SEV-SNP and TDX VMs)' }),
-  'G.5': row('G.5', DOC.A, 'GUEST_MEMFD_FLAG_INIT_SHARED on an SNP/TDX VM', 'silent on VM types; x86 rejects it for VMs with private memory: -EINVAL', { code: 'include/linux/kvm_host.h kvm_gmem_get_supported_flags() (note G.5)' }),
+  'G.5': row('G.5', DOC.A, 'GUEST_MEMFD_FLAG_INIT_SHARED on an SNP/TDX VM', 'silent on VM types; x86 rejects it for VMs with private memory: -EINVAL', { code: 'include/linux/kvm_host.h kvm_gmem_get_supported_flags() (note G.5)' , judged: 'x86 only: on a realm VM the generation\'s kvm_arch_supports_gmem_init_shared() decides, and the oracle leaves that answer to the code (generic.ts)' }),
   'M.1': row('M.1', DOC.A, 'KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD, valid, unbound', '0; [guest_memfd_offset, +memory_size) bound to the slot'),
   'M.3': row('M.3', DOC.A, 'the guest_memfd range is already bound', '-EINVAL up to v7.0; -EEXIST from kvm-x86 7ea987a90585 ("KVM: guest_memfd: Return -EEXIST for overlapping bindings")', { code: CODE.gmemBind }),
   'M.4': row('M.4', DOC.A, 'guest_memfd_offset unaligned, or offset + size past the file ("common sense")', '-EINVAL', { code: CODE.gmemCreate }),

@@ -40,6 +40,9 @@ export interface CcaState {
 }
 
 export const RMM_RTT_MAX_LEVEL = 3;
+/** The IPA width of every modelled realm (the VM type's IPA size): the protected half is [0, 2^39). */
+export const REALM_IA_BITS = 40;
+
 /** Entries per RTT (4K translation granule, 8-byte descriptors). */
 export const RTT_ENTRIES_SHIFT = 9;
 
@@ -56,7 +59,7 @@ export function createCcaState(rmm: 'v1.0' | 'v2.0', granule_size: number, rttDe
     rtts,
     s2tte: new Map(),
     realm: { rmm_state: 'NONE', rd: 0, rim: [] },
-    kernel: { state: 'REALM_STATE_NONE', ia_bits: 40 },
+    kernel: { state: 'REALM_STATE_NONE', ia_bits: REALM_IA_BITS },
   };
 }
 
