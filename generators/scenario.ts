@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, leakingPunchArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { nullSourceArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
@@ -211,12 +211,12 @@ function leakingPunchInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<I
 }
 
 /**
- * One run in sixteen, at a drawn place among the body ops: a set-up call the kernel refuses
+ * One run in eight, at a drawn place among the body ops: a set-up call the kernel refuses
  * (refusedSetupArb: oracle rows G.3 and M.5, which no other generator drew). Drawn last.
  */
 function refusedSetupInsertionArb(l: Layout): fc.Arbitrary<Insertion> {
   return fc.oneof(
-    { arbitrary: fc.constant(undefined), weight: 15 },
+    { arbitrary: fc.constant(undefined), weight: 7 },
     { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: refusedSetupArb(l).map((op) => [op]) }), weight: 1 },
   );
 }
@@ -233,6 +233,14 @@ function edgePopulateInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<I
     { arbitrary: fc.constant(undefined), weight: 15 },
     { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 },
   );
+}
+
+/**
+ * madvise() on a source buffer in one run in eight: alone at a drawn place among the body ops,
+ * or just before a populate from the page it gave back (madvisePopulateArb; x86). Drawn last.
+ */
+function madviseInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  return insertionArb(14, madviseArb(l), madvisePopulateArb(backend, l));
 }
 
 function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>, hugeOrder?: number): fc.Arbitrary<Scenario> {
@@ -271,10 +279,11 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         leakingPunch: leakingPunchInsertionArb(backend, l),
         refusedSetup: refusedSetupInsertionArb(l),
         edgePopulate: edgePopulateInsertionArb(backend, l),
+        madvise: madviseInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgePopulate }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgePopulate, madvise }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgePopulate]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgePopulate, madvise]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

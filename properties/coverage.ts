@@ -48,7 +48,11 @@ export function edgeKeys(op: Op, w: World): string[] {
     case 'create_guest_memfd': return [
       ...((op.flags & ~1n) !== 0n ? ['edge:gmem_flags'] : []),
       ...(op.flags >> 32n !== 0n ? ['edge:u64_high_bits'] : []),
+      // A size kvm_gmem_create() refuses: 0, not page-aligned, or negative as a loff_t.
+      ...(op.size === 0n || op.size % BigInt(ps) !== 0n || op.size >= 1n << 63n ? ['edge:gmem_size'] : []),
     ];
+    // madvise() on the VMM's memory, by advice (model/scenario/userspace.ts).
+    case 'madvise': return [`edge:madvise:${op.advice}`];
     case 'set_memory_attributes': {
       const keys: string[] = [];
       if (op.address % ps !== 0 || op.size % ps !== 0) keys.push('edge:attr_unaligned');
@@ -69,6 +73,10 @@ export function edgeKeys(op: Op, w: World): string[] {
       if (f !== undefined && op.memory_size > 0 && op.guest_memfd_offset + BigInt(op.memory_size) > BigInt(f.size)) keys.push('edge:gmem_offset_past_end');
       // offset + size past 2^63: the loff_t sum of the old kvm_gmem_bind() wraps negative (B15).
       if (op.memory_size > 0 && op.guest_memfd_offset + BigInt(op.memory_size) >= 1n << 63n) keys.push('edge:gmem_offset_loff_overflow');
+      // A new slot over another slot's GPA range: kvm_set_memory_region()'s -EEXIST.
+      const base = op.guest_phys_addr / ps;
+      const npages = op.memory_size / ps;
+      if (op.memory_size > 0 && !w.kvm.memslots.has(op.slot) && [...w.kvm.memslots.values()].some((s) => base < s.base_gfn + s.npages && s.base_gfn < base + npages)) keys.push('edge:slot_overlap');
       return keys.some((k) => k.startsWith('edge:gmem_offset')) ? [...keys, 'edge:gmem_offset'] : keys;
     }
     // A populate before the launch step it needs (Scenario.launch): SNP_LAUNCH_START, KVM_TDX_INIT_VCPU.
@@ -79,8 +87,11 @@ export function edgeKeys(op: Op, w: World): string[] {
     ];
     case 'tdx_init_mem_region': return [
       ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
+      ...(op.source_addr === 0 ? ['edge:null_source'] : []),
       ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
     ];
+    // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
+    case 'arm_rmi_populate': return w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : [];
     default: return [];
   }
 }

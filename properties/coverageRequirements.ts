@@ -63,6 +63,15 @@ const COMMON: readonly CoverageRequirement[] = [
   // 150-186 and 12-36 on CCA (1000 runs).
   { key: 'op:memory_failure', min: 10 },
   { key: 'edge:populate_poisoned', min: 3 },
+  // Set-up calls the kernel refuses (generators/scenario.ts refusedSetupInsertionArb, one run in
+  // eight, half each: about 18 of 300): a guest_memfd size (G.3), a memslot over another (M.5).
+  { key: 'edge:gmem_size', min: 3 },
+  { key: 'edge:slot_overlap', min: 3 },
+  // madvise() on a source buffer (madviseInsertionArb, one run in eight): MADV_DONTNEED and
+  // MADV_PAGEOUT about 16 to 19 of 300 each; MADV_REMOVE (-EINVAL on anonymous memory) is counted,
+  // not required (about 3).
+  { key: 'edge:madvise:4', min: 3 },
+  { key: 'edge:madvise:21', min: 3 },
 ];
 
 /**
@@ -177,12 +186,16 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'ret:tdx_init_mem_region:0', min: 20 },
     { key: 'edge:tdx_nr_pages_0', min: 3 },
     { key: 'edge:before_launch', min: 3 },
+    // A NULL source (edgePopulateInsertionArb, one run in sixteen, and 2 in 33 random populates).
+    { key: 'edge:null_source', min: 5 },
   ],
   cca: [
     ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),
     // rme-v9 predates kvm_gmem_populate(): no signal check on its path.
     { key: 'fault:signal pending from check', min: 3, except: ['rme-v9'] },
     { key: 'fault:gup efault', min: 2 },
+    // A populate past the protected IPA space (edgePopulateInsertionArb, one run in sixteen).
+    { key: 'edge:outside_ipa', min: 20 },
     ...CCA_RMM_1_0.map((r) => ({ ...r, rmm: 'v1.0' as const })),
     ...CCA_RMM_1_0_LIFTED.map((r) => ({ ...r, rmm: 'v1.0' as const, whatIf: '4k-guard-lifted' as const })),
     ...CCA_RMM_2_0.map((r) => ({ ...r, rmm: 'v2.0' as const })),

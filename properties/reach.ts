@@ -1,6 +1,7 @@
 import type { Revision } from '../model/revisions/Revision.js';
 import type { Fault, Scenario } from '../model/scenario/Scenario.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
+import { MADV_DONTNEED } from '../model/scenario/userspace.js';
 import { scenarioWhatIf, type WhatIfMode } from '../model/whatIf.js';
 import { gmemApiOf } from './oracle/generations.js';
 
@@ -94,6 +95,8 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
   const untouched = new Set<number>();
   for (const op of scenario.ops) {
     if (op.kind === 'mmap') trackUntouched(untouched, op, scenario.geometry.page_size);
+    // MADV_DONTNEED leaves its pages mapping the zero page too (model/scenario/userspace.ts).
+    if (op.kind === 'madvise' && op.advice === MADV_DONTNEED) for (let a = op.addr; a < op.addr + op.length; a += scenario.geometry.page_size) untouched.add(Math.floor(a / scenario.geometry.page_size));
     if ('faults' in op) for (const f of op.faults ?? []) add(op.kind === 'snp_launch_update' && untouched.has(Math.floor(op.uaddr / scenario.geometry.page_size)) ? zeroTableNeed(f) ?? faultNeed(f) : faultNeed(f));
     // Also the hwpoison-inject debugfs file (corrupt-pfn, CONFIG_HWPOISON_INJECT, root); a guest_memfd
     // page of a confidential VM is never mapped for MADV_HWPOISON.

@@ -337,6 +337,35 @@ export function refusedSetupArb(l: Layout): fc.Arbitrary<Op> {
   return fc.oneof(create, overlap);
 }
 
+/** MADV_DONTNEED, MADV_PAGEOUT or MADV_REMOVE, weighted 3:2:1 (model/scenario/userspace.ts). */
+const adviceArb = fc.oneof({ arbitrary: fc.constant<4>(4), weight: 3 }, { arbitrary: fc.constant<21>(21), weight: 2 }, { arbitrary: fc.constant<9>(9), weight: 1 });
+
+/**
+ * madvise() on a source buffer: one page of it, or all of it with the page after (a range a
+ * mapping does not wholly cover: -ENOMEM once the mapped part is done).
+ */
+export function madviseArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc.record({ b: fc.constantFrom(...l.buffers), page: fc.nat({ max: 64 }), whole: fc.boolean(), advice: adviceArb }).map(({ b, page, whole, advice }): Op => ({
+    kind: 'madvise', addr: whole ? b.addr : b.addr + (page % b.npages) * ps, length: whole ? (b.npages + 1) * ps : ps, advice,
+  }));
+}
+
+/**
+ * A source page the VMM gave back (MADV_DONTNEED: it reads as zeroes; MADV_PAGEOUT: swapped
+ * out, the same bytes in a new page at the next touch), then the populate of one private page
+ * from it: GUP and copy_from_user() fault it back in.
+ */
+export function madvisePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> {
+  const one = onePagePopulateArb(backend, l);
+  if (one === undefined) return fc.constant<Op[]>([]);
+  const ps = l.geometry.page_size;
+  return fc.tuple(one, fc.constantFrom<4 | 21>(4, 21)).map(([{ populate }, advice]): Op[] => {
+    const src = populate.kind === 'snp_launch_update' ? populate.uaddr : populate.kind === 'tdx_init_mem_region' ? populate.source_addr : 0;
+    return [{ kind: 'madvise', addr: src - (src % ps), length: ps, advice }, populate];
+  });
+}
+
 /** The gfns the set-up makes private. */
 function privateGfns(l: Layout): number[] {
   return l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_x, i) => l.slot.base_gfn + a + i));

@@ -99,6 +99,8 @@ export type Op =
    */
   | { readonly kind: 'mmap'; readonly addr: number; readonly length: number; readonly prot: Prot; readonly holes: readonly number[]; readonly untouched?: readonly number[] | undefined }
   | { readonly kind: 'munmap'; readonly addr: number; readonly length: number }
+  /** madvise() on the VMM's memory: MADV_DONTNEED (4), MADV_REMOVE (9) or MADV_PAGEOUT (21) (model/scenario/userspace.ts). */
+  | { readonly kind: 'madvise'; readonly addr: number; readonly length: number; readonly advice: 4 | 9 | 21 }
   /** KVM_SEV_SNP_LAUNCH_UPDATE through KVM_MEMORY_ENCRYPT_OP. */
   | {
       readonly kind: 'snp_launch_update';
@@ -173,6 +175,6 @@ export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_m
  * (runScenario's own cases); every other kind is one backend's ioctl, listed in its `ops`.
  */
 export const GENERIC_OPS: readonly OpKind[] = [
-  'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'punch_hole', 'fallocate',
+  'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'madvise', 'punch_hole', 'fallocate',
   'memory_failure', 'gmem_user_fault', 'close_guest_memfd', 'close_vm',
 ];

@@ -12,7 +12,7 @@ import { emit, createWorld, type World } from '../world/World.js';
 import type { Event } from '../world/events.js';
 import { OP_WORK_LIMIT, SoftLockup, type Crash } from '../world/lockup.js';
 import type { Op, Scenario } from './Scenario.js';
-import { userMmap, userMunmap } from './userspace.js';
+import { userMmap, userMadvise, userMunmap } from './userspace.js';
 
 /** What an operation returned to userspace: the ioctl's return value and written-back fields. */
 export interface OpResult {
@@ -74,6 +74,7 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
     .with({ kind: 'set_memory_attributes' }, (o) => plain(k.kvm_vm_ioctl_set_mem_attributes(KVM, o)))
     .with({ kind: 'mmap' }, (o) => plain(userMmap(w, o.addr, o.length, o.prot, o.holes, o.untouched ?? [])))
     .with({ kind: 'munmap' }, (o) => plain(userMunmap(w, o.addr, o.length)))
+    .with({ kind: 'madvise' }, (o) => plain(userMadvise(w, o.addr, o.length, o.advice)))
     .with({ kind: 'punch_hole' }, (o) => {
       if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
       return plain(k.kvm_gmem_fallocate(o.guest_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, o.offset, o.len));

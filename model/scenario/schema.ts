@@ -48,6 +48,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('set_memory_attributes'), address: addr, size: nat, attributes: u64, flags: u64 }),
   z.strictObject({ kind: z.literal('mmap'), addr, length: nat, prot: z.enum(['rw', 'ro']), holes: z.array(nat), untouched: z.array(nat).optional() }),
   z.strictObject({ kind: z.literal('munmap'), addr, length: nat }),
+  z.strictObject({ kind: z.literal('madvise'), addr, length: nat, advice: z.union([z.literal(4), z.literal(9), z.literal(21)]) }),
   z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: uint(8, 'type'), flags: uint(16, 'flags'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_start') }),

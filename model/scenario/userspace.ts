@@ -93,3 +93,64 @@ export function userMunmap(w: World, addr: number, length: number): number {
   w.mm.vmas = kept.sort((a, b) => a.start - b.start);
   return 0;
 }
+
+/** madvise() advice values the model takes (include/uapi/asm-generic/mman-common.h). */
+export const MADV_DONTNEED = 4;
+export const MADV_REMOVE = 9;
+export const MADV_PAGEOUT = 21;
+export type Madvice = typeof MADV_DONTNEED | typeof MADV_REMOVE | typeof MADV_PAGEOUT;
+
+/**
+ * madvise() on the VMM's anonymous mappings, as mm/madvise.c does it
+ * (torvalds/linux:mm/madvise.c@0f94e51b5320eacccc2626ab70b8d7e705332334):
+ * - an unaligned start is -EINVAL, the length is rounded up to pages, an empty range is 0; the
+ *   advice goes to each mapped part, and a part of the range no VMA covers makes the call
+ *   return -ENOMEM at the end (madvise_walk_vmas()'s unmapped_error);
+ * - MADV_DONTNEED zaps the range: each page's mapping reference is dropped (a page GUP still
+ *   holds lives on until its put_page()), and a later read of the address maps the shared zero
+ *   page, as an untouched page does (do_anonymous_page());
+ * - MADV_PAGEOUT reclaims the range's private anonymous pages: written to swap and unmapped, read
+ *   back into a new page at the next access. The model swaps it in at once: a new pfn with the
+ *   same bytes. A page with a reference besides its mapping (a GUP pin) stays, as reclaim keeps a
+ *   folio it cannot unmap or whose references it cannot freeze; the zero page is not reclaimed;
+ * - MADV_REMOVE punches a hole in a shared file mapping: on anonymous memory (no vm_file)
+ *   madvise_remove() answers -EINVAL.
+ */
+export function userMadvise(w: World, addr: number, length: number, advice: Madvice): number {
+  const ps = w.geo.page_size;
+  if (addr % ps !== 0 || length < 0) return -EINVAL;
+  const end = addr + Math.ceil(length / ps) * ps;
+  if (end === addr) return 0;
+  let unmapped = false;
+  for (let a = addr; a < end; a += ps) {
+    const v = w.mm.vmas.find((x) => a >= x.start && a < x.end);
+    if (v === undefined) {
+      unmapped = true;
+      continue;
+    }
+    if (advice === MADV_REMOVE) return -EINVAL;
+    const i = (a - v.start) / ps;
+    const pfn = v.pfns[i];
+    if (pfn === undefined || isZeroPage(w, pfn)) continue;
+    const old = hostPage(w.host, pfn);
+    if (old === undefined) continue;
+    if (advice === MADV_DONTNEED) {
+      // The kernel's zero page is static; the model's takes a page at its first use, so with no
+      // page left at all the zap cannot be represented: -ENOMEM, the page left mapped.
+      const zero = zeroPagePfn(w);
+      if (zero === undefined) return -ENOMEM;
+      freeUserPage(w, pfn);
+      v.pfns[i] = zero;
+      continue;
+    }
+    if (old.refcount > 1) continue;
+    const fresh = allocPage(w, { kind: 'anon' });
+    if (fresh === undefined) continue;
+    fresh.data.set(old.data);
+    fresh.prov.set(old.prov);
+    v.pfns[i] = fresh.pfn;
+    freeUserPage(w, pfn);
+  }
+  emit(w, { kind: 'note', text: `madvise 0x${addr.toString(16)}+0x${length.toString(16)} ${advice === MADV_DONTNEED ? 'MADV_DONTNEED' : advice === MADV_PAGEOUT ? 'MADV_PAGEOUT' : 'MADV_REMOVE'}` });
+  return unmapped ? -ENOMEM : 0;
+}
