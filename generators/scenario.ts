@@ -4,7 +4,7 @@ import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { allocatePopulateArb, attributesOpArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
-import { nullSourceArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
+import { nullSourceArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { armActivateArb, armPopulateArb, ccaSetupArb, outsideIpaArb } from './ops/cca.js';
@@ -223,12 +223,12 @@ function refusedSetupInsertionArb(l: Layout): fc.Arbitrary<Insertion> {
 
 /**
  * One run in sixteen, at a drawn place among the body ops, a populate no random one draws: on TDX
- * from a NULL source (nullSourceArb), on CCA at the top of the protected IPA space
- * (outsideIpaArb). Drawn last.
+ * from a NULL source (nullSourceArb), or, one time in four, across the shared bit (sharedEndArb);
+ * on CCA at the top of the protected IPA space (outsideIpaArb). Drawn last.
  */
 function edgePopulateInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
   if (backend === 'snp') return fc.constant(undefined);
-  const op = backend === 'tdx' ? nullSourceArb(l) : outsideIpaArb(l);
+  const op = backend === 'tdx' ? fc.oneof({ arbitrary: nullSourceArb(l), weight: 3 }, { arbitrary: sharedEndArb(l), weight: 1 }) : outsideIpaArb(l);
   return fc.oneof(
     { arbitrary: fc.constant(undefined), weight: 15 },
     { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 },

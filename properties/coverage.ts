@@ -3,6 +3,7 @@ import { gmemGupNpages } from '../model/geometry.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../model/kernel/guest_memfd.js';
 import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
+import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
@@ -88,6 +89,8 @@ export function edgeKeys(op: Op, w: World): string[] {
     case 'tdx_init_mem_region': return [
       ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
       ...(op.source_addr === 0 ? ['edge:null_source'] : []),
+      // Starts below the shared bit and ends past it (counted, not required: about 5 in 300).
+      ...(op.gpa < TDX_SHARED_BIT && op.gpa + op.nr_pages * ps > TDX_SHARED_BIT ? ['edge:tdx_range_shared_end'] : []),
       ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
     ];
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
