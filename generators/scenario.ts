@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, failedPrepareArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
-import { nullSourceArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
+import { hwErrorPopulateArb, nullSourceArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
-import { armActivateArb, armPopulateArb, ccaSetupArb, outsideIpaArb } from './ops/cca.js';
+import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, stalePopulateArb, unalignedPopulateArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
 
 /** One operation after set-up: populate most of the time, the other operations around it. */
@@ -211,34 +211,42 @@ function leakingPunchInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<I
 }
 
 /**
- * One run in eight, at a drawn place among the body ops: a set-up call the kernel refuses
- * (refusedSetupArb: oracle rows G.3 and M.5, which no other generator drew). Drawn last.
+ * One run in six, at a drawn place among the body ops: a set-up call the kernel refuses
+ * (refusedSetupArb: oracle rows G.3 and M.5, which no other generator drew, and on x86 the
+ * launch step again). Drawn last.
  */
-function refusedSetupInsertionArb(l: Layout): fc.Arbitrary<Insertion> {
+function refusedSetupInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
   return fc.oneof(
-    { arbitrary: fc.constant(undefined), weight: 7 },
-    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: refusedSetupArb(l).map((op) => [op]) }), weight: 1 },
+    { arbitrary: fc.constant(undefined), weight: 5 },
+    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: refusedSetupArb(l, backend).map((op) => [op]) }), weight: 1 },
   );
 }
 
 /**
- * One run in sixteen, at a drawn place among the body ops, a populate no random one draws: on TDX
- * from a NULL source (nullSourceArb), or, one time in four, across the shared bit (sharedEndArb);
- * on CCA at the top of the protected IPA space (outsideIpaArb). Drawn last.
+ * One run in sixteen, an operation no random one draws. At a drawn place among the body ops: on
+ * TDX a populate from a NULL source (nullSourceArb), across the shared bit (sharedEndArb) or with
+ * kvm_tdx_cmd.hw_error set (hwErrorPopulateArb), 3:1:1; on CCA a populate at the top of the protected IPA space (outsideIpaArb) or
+ * unaligned (unalignedPopulateArb). First in the run: on SNP a whole-file fallocate() whose
+ * prepare fails (failedPrepareArb); on CCA an activation whose realm creation fails
+ * (failedActivateArb) or a populate of a page whose mapping outlived its punch-hole
+ * (stalePopulateArb). Drawn last.
  */
-function edgePopulateInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
-  if (backend === 'snp') return fc.constant(undefined);
-  const op = backend === 'tdx' ? fc.oneof({ arbitrary: nullSourceArb(l), weight: 3 }, { arbitrary: sharedEndArb(l), weight: 1 }) : outsideIpaArb(l);
-  return fc.oneof(
-    { arbitrary: fc.constant(undefined), weight: 15 },
-    { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 },
-  );
+function edgeOpInsertionArb(backend: BackendId, l: Layout, rmm: RmmVersion): fc.Arbitrary<Insertion> {
+  const drawn = (op: fc.Arbitrary<Op>) => fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) });
+  const first = (ops: fc.Arbitrary<readonly Op[]>) => ops.map((o) => ({ at: 0, ops: o }));
+  const edge: fc.Arbitrary<NonNullable<Insertion>> = {
+    snp: first(fc.constant([failedPrepareArb(l)])),
+    tdx: fc.oneof({ arbitrary: drawn(nullSourceArb(l)), weight: 3 }, { arbitrary: drawn(sharedEndArb(l)), weight: 1 }, { arbitrary: drawn(hwErrorPopulateArb(l)), weight: 1 }),
+    cca: fc.oneof(
+      { arbitrary: drawn(outsideIpaArb(l)), weight: 2 },
+      { arbitrary: drawn(unalignedPopulateArb(l)), weight: 1 },
+      { arbitrary: first(failedActivateArb(rmm).map((o) => [o])), weight: 1 },
+      { arbitrary: first(stalePopulateArb(l, rmm)), weight: 2 },
+    ),
+  }[backend];
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: edge, weight: 1 });
 }
 
-/**
- * madvise() on a source buffer in one run in eight: alone at a drawn place among the body ops,
- * or just before a populate from the page it gave back (madvisePopulateArb; x86). Drawn last.
- */
 function madviseInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
   return insertionArb(14, madviseArb(l), madvisePopulateArb(backend, l));
 }
@@ -257,7 +265,7 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
               { arbitrary: secondSlotArb(l), weight: 5 },
               { arbitrary: sameFileNeighbourArb(l), weight: 2 },
             ),
-            fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 4 }, { arbitrary: u64EdgeArb(l), weight: 1 }))
+            fc.oneof({ arbitrary: fc.constant<Op[]>([]), weight: 4 }, { arbitrary: u64EdgeArb(l, backend), weight: 1 }))
           .map(([a, b, c]) => [...a, ...b, ...c]),
         body: fc.array(bodyOpArb(backend, l, cca.granules_per_page, rmm), { minLength: 1, maxLength: 6 }),
         teardown: teardownArb(backend, rmm, l, cca.granules_per_page),
@@ -277,13 +285,13 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         wholeFolio: wholeFolioFailureArb(backend, l, hugeOrder),
         leakedVmsa: leakedVmsaArb(backend),
         leakingPunch: leakingPunchInsertionArb(backend, l),
-        refusedSetup: refusedSetupInsertionArb(l),
-        edgePopulate: edgePopulateInsertionArb(backend, l),
+        refusedSetup: refusedSetupInsertionArb(backend, l),
+        edgeOp: edgeOpInsertionArb(backend, l, rmm),
         madvise: madviseInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgePopulate, madvise }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgePopulate, madvise]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

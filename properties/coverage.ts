@@ -89,10 +89,12 @@ export function edgeKeys(op: Op, w: World): string[] {
     case 'tdx_init_mem_region': return [
       ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
       ...(op.source_addr === 0 ? ['edge:null_source'] : []),
+      ...((op.hw_error ?? 0) !== 0 ? ['edge:tdx_hw_error'] : []),
       // Starts below the shared bit and ends past it (counted, not required: about 5 in 300).
       ...(op.gpa < TDX_SHARED_BIT && op.gpa + op.nr_pages * ps > TDX_SHARED_BIT ? ['edge:tdx_range_shared_end'] : []),
       ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
     ];
+    case 'tdx_init_vcpu': return (op.hw_error ?? 0) !== 0 || (op.flags ?? 0) !== 0 ? ['edge:tdx_hw_error'] : [];
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
     case 'arm_rmi_populate': return w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : [];
     default: return [];

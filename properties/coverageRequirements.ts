@@ -64,7 +64,7 @@ const COMMON: readonly CoverageRequirement[] = [
   { key: 'op:memory_failure', min: 10 },
   { key: 'edge:populate_poisoned', min: 3 },
   // Set-up calls the kernel refuses (generators/scenario.ts refusedSetupInsertionArb, one run in
-  // eight, half each: about 18 of 300): a guest_memfd size (G.3), a memslot over another (M.5).
+  // six, a third each on x86: about 17 of 300): a guest_memfd size (G.3), a memslot over another (M.5).
   { key: 'edge:gmem_size', min: 3 },
   { key: 'edge:slot_overlap', min: 3 },
   // madvise() on a source buffer (madviseInsertionArb, one run in eight): MADV_DONTNEED and

@@ -129,6 +129,52 @@ export function outsideIpaArb(l: Layout): fc.Arbitrary<Op> {
   }));
 }
 
+/**
+ * KVM_ARM_RMI_POPULATE with an unaligned base or size (the random ones are page-aligned): every
+ * generation refuses it with -EINVAL before any work.
+ */
+export function unalignedPopulateArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  const base = l.slot.base_gfn * ps;
+  return fc.constantFrom<Op>(
+    { kind: 'arm_rmi_populate', base: base + ps / 2, size: ps, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] },
+    { kind: 'arm_rmi_populate', base, size: ps / 2, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] },
+  );
+}
+
+/**
+ * Realm activation before any populate, with the realm's creation failing on the way (its RD
+ * allocation, or the delegation of its granules): the newest tree creates the realm at the first
+ * vCPU run if no populate did. Goes first in the run.
+ */
+export function failedActivateArb(rmm: RmmVersion): fc.Arbitrary<Op> {
+  const delegate = RMI[rmm].delegate;
+  return fc.constantFrom<Fault[]>([{ kind: 'alloc', nth: 1, site: 'kmalloc' }], [{ kind: 'fw', cmd: delegate, condition: 'gran_gpt', nth: 1 }])
+    .map((faults): Op => ({ kind: 'arm_realm_activate', faults }));
+}
+
+/**
+ * A page populated, punched out while its mapping cannot be torn down (the destroy or unmap of
+ * its granule fails, so the IPA stays ASSIGNED), another page populated (the freed page comes
+ * back as its folio), and the first page populated again: the data creation then meets an IPA
+ * that is still mapped (RMI_ERROR_RTT at level 3). Before activation; every RMM version.
+ */
+export function stalePopulateArb(l: Layout, rmm: RmmVersion): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const { base_gfn, npages, pgoff } = l.slot;
+  const populate = (gfn: number): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: BUFFER_ADDRS[0] + (gfn - base_gfn) * ps, flags: 0, reserved: 0, faults: [] });
+  return fc.nat({ max: npages - 1 }).map((i): Op[] => {
+    const x = base_gfn + i;
+    const y = base_gfn + ((i + 1) % npages);
+    return [
+      populate(x),
+      { kind: 'punch_hole', guest_memfd: 1, offset: (i + pgoff) * ps, len: ps, faults: [{ kind: 'fw', cmd: RMI[rmm].destroy, condition: 'rmm_defect', nth: 1 }] },
+      ...(y === x ? [] : [populate(y)]),
+      populate(x),
+    ];
+  });
+}
+
 export function armActivateArb(): fc.Arbitrary<Op> {
   return fc.constant<Op>({ kind: 'arm_realm_activate', faults: [] });
 }

@@ -3,7 +3,7 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/w
 import type { RmmVersion } from '../../model/revisions/Revision.js';
 import type { BackendId, Fault, Op } from '../../model/scenario/Scenario.js';
 import { BUFFER_ADDRS, type Layout } from '../layout.js';
-import { KVM_SEV_SNP_PAGE_TYPE_NORMAL } from '../../model/backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
 
 /** KVM_MEMORY_ATTRIBUTE_PRIVATE as the u64 `struct kvm_memory_attributes` carries. */
@@ -192,17 +192,25 @@ export function memslotArb(l: Layout): fc.Arbitrary<Op> {
  * (2, far from the populated range) whose offset plus size passes 2^63 (the signed sum of the
  * loff_t kvm_gmem_bind(), B15) or 2^64 (the u64 wrap kvm_set_memory_region() refuses); the page
  * past the range bound while an xarray node allocation fails (every merged bind ignores
- * xa_store_range()'s -ENOMEM, B16); a guest_memfd whose flags set bit 32 (a 32-bit test misses it).
+ * xa_store_range()'s -ENOMEM, B16), then a populate of it; a guest_memfd whose flags set bit 32 (a 32-bit test misses it).
  */
-export function u64EdgeArb(l: Layout): fc.Arbitrary<Op[]> {
+export function u64EdgeArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<Op[]> {
   const create = setupOps(l)[1];
   if (create?.kind !== 'set_user_memory_region2') throw new Error('setupOps() lost its memslot');
   const ps = l.geometry.page_size;
-  const at = { ...create, slot: 2, guest_phys_addr: (l.slot.base_gfn + l.slot.npages + 16) * ps, memory_size: ps };
+  const gfn = l.slot.base_gfn + l.slot.npages + 16;
+  const at = { ...create, slot: 2, guest_phys_addr: gfn * ps, memory_size: ps };
+  // A populate of the slot B16 left unbound: __kvm_gmem_get_pfn() finds no binding for its
+  // index (the bindings-load check every generation has), so the call fails there.
+  const populate: Op = {
+    snp: { kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] } as const,
+    tdx: { kind: 'tdx_init_mem_region', source_addr: BUFFER_ADDRS[0], gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] } as const,
+    cca: { kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] } as const,
+  }[backend];
   return fc.constantFrom<Op[]>(
     [{ ...at, guest_memfd_offset: (1n << 63n) - BigInt(ps) }],
     [{ ...at, guest_memfd_offset: (1n << 64n) - BigInt(ps) }],
-    [{ ...at, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps), faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] }],
+    [{ ...at, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps), faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] }, populate],
     [{ kind: 'create_guest_memfd', size: BigInt(ps), flags: (1n << 32n) | 1n }],
   );
 }
@@ -323,9 +331,10 @@ export function leakingPunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[
  * KVM_CREATE_GUEST_MEMFD whose size is 0, not page-aligned, or past 2^63 (negative as the loff_t
  * kvm_gmem_create() reads; also 2^64 - PAGE_SIZE), with valid flags (oracle row G.3); or a
  * memslot over a page of the set-up slot's GPA range, with and without a guest_memfd
- * (kvm_set_memory_region()'s -EEXIST for an overlap, row M.5, before anything is bound).
+ * (kvm_set_memory_region()'s -EEXIST for an overlap, row M.5, before anything is bound); on x86
+ * the launch step again.
  */
-export function refusedSetupArb(l: Layout): fc.Arbitrary<Op> {
+export function refusedSetupArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   const size = fc.constantFrom(0n, BigInt(ps / 2), BigInt(3 * ps / 2), 1n << 63n, (1n << 64n) - BigInt(ps));
   const create = size.map((s): Op => ({ kind: 'create_guest_memfd', size: s, flags: l.gmemFlags }));
@@ -334,7 +343,25 @@ export function refusedSetupArb(l: Layout): fc.Arbitrary<Op> {
     guest_phys_addr: (l.slot.base_gfn + page) * ps, memory_size: ps, userspace_addr: BUFFER_ADDRS[1],
     guest_memfd: gmem ? GMEM_FD : 0, guest_memfd_offset: 0n,
   }));
-  return fc.oneof(create, overlap);
+  // The launch step again: a second SNP_LAUNCH_START (one guest context per VM) or
+  // KVM_TDX_INIT_VCPU (the vCPU is no longer uninitialised): -EINVAL. Where the run has not
+  // started its launch yet (Scenario.launch), this is its first.
+  // On TDX, half the time with a kvm_tdx_cmd field the kernel refuses: flags (tdx_vcpu_init())
+  // or hw_error (tdx_get_cmd(); v6.16-v6.18 tdx_vcpu_ioctl()).
+  const relaunch: fc.Arbitrary<Op> | undefined = backend === 'snp'
+    ? fc.constant({ kind: 'snp_launch_start' })
+    : backend === 'tdx' ? fc.constantFrom<Op>({ kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu', flags: 1 }, { kind: 'tdx_init_vcpu', hw_error: 1 }) : undefined;
+  return relaunch === undefined ? fc.oneof(create, overlap) : fc.oneof(create, overlap, relaunch);
+}
+
+/**
+ * fallocate(FALLOC_FL_KEEP_SIZE) of the whole guest_memfd with the first RMPUPDATE failing:
+ * paolo-v1's fallocate() prepares every folio it allocates (kvm_gmem_prepare_folio() ->
+ * sev_gmem_prepare()), and a failed prepare unwinds there; later trees prepare nothing at
+ * allocation, so the fault never fires.
+ */
+export function failedPrepareArb(l: Layout): Op {
+  return { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * l.geometry.page_size, faults: [{ kind: 'fw', cmd: 'RMPUPDATE', condition: 'rmp_inuse', nth: 1 }] };
 }
 
 /** MADV_DONTNEED, MADV_PAGEOUT or MADV_REMOVE, weighted 3:2:1 (model/scenario/userspace.ts). */

@@ -64,6 +64,12 @@ export function sharedEndArb(l: Layout): fc.Arbitrary<Op> {
   return fc.constantFrom(2, 3).map((nr_pages): Op => ({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: TDX_SHARED_BIT - ps, nr_pages, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [] }));
 }
 
+/** A KVM_TDX_INIT_MEM_REGION of the slot's first page whose kvm_tdx_cmd.hw_error userspace set: -EINVAL. */
+export function hwErrorPopulateArb(l: Layout): fc.Arbitrary<Op> {
+  const ps = l.geometry.page_size;
+  return fc.constant<Op>({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: l.slot.base_gfn * ps, nr_pages: 1, flags: KVM_TDX_MEASURE_MEMORY_REGION, hw_error: 1, faults: [] });
+}
+
 /** KVM_TDX_FINALIZE_VM, half the time with TDH.MR.FINALIZE contended (KVM returns -EBUSY). */
 export function tdxFinalizeArb(): fc.Arbitrary<Op> {
   return fc

@@ -114,18 +114,25 @@ export type Op =
   | { readonly kind: 'snp_launch_finish'; readonly faults: readonly Fault[] }
   /** KVM_SEV_SNP_LAUNCH_START (a policy the host supports, `flags` 0): creates the guest context. */
   | { readonly kind: 'snp_launch_start' }
-  /** KVM_TDX_INIT_MEM_REGION (vCPU ioctl on vCPU 0); `flags` is `kvm_tdx_cmd.flags`. */
+  /**
+   * KVM_TDX_INIT_MEM_REGION (vCPU ioctl on vCPU 0); `flags` is `kvm_tdx_cmd.flags`, `hw_error`
+   * its `hw_error` as userspace passes it in (0 when absent; the kernel refuses any other value).
+   */
   | {
       readonly kind: 'tdx_init_mem_region';
       readonly source_addr: number;
       readonly gpa: number;
       readonly nr_pages: number;
       readonly flags: number;
+      readonly hw_error?: number | undefined;
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'tdx_finalize_vm'; readonly faults: readonly Fault[] }
-  /** KVM_TDX_INIT_VCPU on vCPU 0 (`kvm_tdx_cmd.flags` 0): the vCPU becomes VCPU_TD_STATE_INITIALIZED. */
-  | { readonly kind: 'tdx_init_vcpu' }
+  /**
+   * KVM_TDX_INIT_VCPU on vCPU 0: the vCPU becomes VCPU_TD_STATE_INITIALIZED. `flags` and
+   * `hw_error` are `kvm_tdx_cmd`'s (0 when absent; the kernel refuses any other value).
+   */
+  | { readonly kind: 'tdx_init_vcpu'; readonly flags?: number | undefined; readonly hw_error?: number | undefined }
   /**
    * Populate a realm's initial image: KVM_ARM_RMI_POPULATE with `struct kvm_arm_rmi_populate`
    * (v12 on). Under rme-v9's uAPI (KVM_ENABLE_CAP POPULATE_REALM) the source is the memslot's

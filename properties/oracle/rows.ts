@@ -118,7 +118,7 @@ export const TDX = {
   'T.1': row('T.1', DOC.T1, 'vCPU initialized, TD not finalized, range private, aligned, unpopulated', '0; every page added (and extended with MEASURE); nr_pages 0, gpa/source_addr advanced (write-back: code)', { code: CODE.tdxNew }),
   'T.2': row('T.2', DOC.T1, 'cmd.flags has KVM_TDX_MEASURE_MEMORY_REGION', 'the page contents extend the measurement (TDH.MR.EXTEND per chunk)', { judged: 'by the measurement invariant (the TD\'s MRTD against every page added with MEASURE); functional-spec decides the call itself (T.1 and the page rows)' }),
   'T.3': row('T.3', DOC.T1, 'cmd.flags has other bits', '-EINVAL', { code: CODE.tdxNew }),
-  'T.4': row('T.4', DOC.T1, 'hw_error != 0 on input', '-EINVAL', { encoded: false, why: 'the model\'s ioctl always passes hw_error 0' }),
+  'T.4': row('T.4', DOC.T1, 'hw_error != 0 on input', '-EINVAL', { code: `${CODE.tdxNew}: tdx_get_cmd(), before the VM state guard; v6.16-v6.18 tdx_vcpu_ioctl() after the HKID and state check, -EINVAL either way` }),
   'T.5': row('T.5', DOC.T1, 'a gfn of the range not private', 'required ("needs to be private"): -EINVAL at that page, progress before it written back', { code: CODE.tdxNew }),
   'T.6': row('T.6', DOC.T2, 'source_addr not PAGE_SIZE-aligned (T2 documents it; T1 silent)', '-EINVAL before any page (all code generations)', { code: `${CODE.tdxOld}; ${CODE.tdxNew}` }),
   'T.7': row('T.7', DOC.T1, 'gpa unaligned, nr_pages 0, gpa + nr_pages*PAGE_SIZE wraps, or first/last GPA shared', 'silent; -EINVAL, nothing written back', { code: CODE.tdxNew }),

@@ -33,6 +33,9 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
       if (op.kind !== 'tdx_init_mem_region') return none('not this ioctl');
       const ps = w.geo.page_size;
       const t = tdxOf(w);
+      // Every check before the region's own ones answers -EINVAL, so their order (which moved
+      // in v6.19, T.4) decides nothing here.
+      if ((op.hw_error ?? 0) !== 0) return rejected(TDX['T.4'], -EINVAL);
       if (t.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED') return rejected(TDX['T.10'], -EINVAL);
       if (!t.kvm_tdx.hkid_assigned) return rejected(TDX['T.11'], -EINVAL);
       if (t.kvm_tdx.state === 'TD_STATE_RUNNABLE') return rejected(TDX['T.9'], -EINVAL);

@@ -42,10 +42,10 @@ export const tdxBackend: BackendModel = {
       runOp(op) {
         if (op.kind === 'tdx_init_mem_region') {
           const data = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: op.gpa, nr_pages: op.nr_pages } };
-          const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: 0 });
+          const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: op.hw_error ?? 0 });
           return { ret, out: { ...data.value } };
         }
-        if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_VCPU', flags: 0, data: 0, hw_error: 0 }), out: {} };
+        if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_VCPU', flags: op.flags ?? 0, data: 0, hw_error: op.hw_error ?? 0 }), out: {} };
         if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };
         return undefined;
       },

@@ -66,9 +66,16 @@ function tdh_do_no_vcpus(k: TdxK, seamcall: () => SeamcallResult): SeamcallResul
 export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
   kvm_vcpu_ioctl: (k, vcpu, cmd) => k.tdx_vcpu_unlocked_ioctl(vcpu, cmd),
 
-  /** CLASS(tdx_vm_state_guard): kvm->lock, then every vcpu->mutex, then kvm->slots_lock. */
+  /**
+   * tdx_get_cmd() first (a non-zero `hw_error` from userspace is -EINVAL, before any lock:
+   * kvm-x86/linux:arch/x86/kvm/vmx/tdx.c@09c6f74ecb863f76e2486a960431fe6e2b86f2c7, the same in
+   * torvalds/linux@01f492e1; its -EFAULT for a command that cannot be copied is not modelled:
+   * the model's commands are records), then CLASS(tdx_vm_state_guard): kvm->lock, then every
+   * vcpu->mutex, then kvm->slots_lock.
+   */
   tdx_vcpu_unlocked_ioctl(k, vcpu, cmd) {
     const kvm = KVM;
+    if (cmd.hw_error) return -EINVAL;
     return k.guard_mutex(kvm.lock, () =>
       k.guard_mutex(vcpu.mutex, () =>
         k.guard_mutex(kvm.slots_lock, () => {
