@@ -1,4 +1,4 @@
-import { EBUSY, EINVAL, ENOMEM, ENXIO, EPERM } from '../kernel/errno.js';
+import { EBUSY, EINVAL, ENOMEM, ENXIO, EOPNOTSUPP, EPERM } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
 import type { Kvm } from '../kernel/services/kvmcore.js';
 import { MM_LOCK } from '../kernel/services/locking.js';
@@ -22,8 +22,10 @@ import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_al
  * KVM_ARM_RMI_POPULATE; populate_region() holds slots_lock and mmap_read_lock around the old
  * kvm_gmem_populate() (invalidate lock across the loop), whose callback GUPs the source and runs
  * v9's granule loop unchanged, get_page() leak included. It returns the bytes populated as an
- * int and writes nothing back. The realm lifecycle is v9's (RMM 1.0); the stage-2 unmap is v9's
- * without the page reference v9 dropped there.
+ * int and writes nothing back. Realm creation and destruction are v9's as modelled (RMM 1.0); the
+ * stage-2 unmap is v9's without the page reference v9 dropped there. Activation is v12's own
+ * (11/46, 12/46): the first vCPU run creates the realm if no populate has, and a realm whose
+ * activation fails after that point stays DEAD.
  */
 export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
   realm_destroy_private_granule(kvm: Kvm, ipa: number, next_addr: { value: number }): number;
@@ -37,6 +39,8 @@ export interface RmeV12Fns extends GmemV611Fns, RmeDataPageFns, RmeLifecycleFns,
   populate_region_cb: kvm_gmem_populate_cb_v611;
   realm_ensure_created(kvm: Kvm): number;
   realm_create_rtt_levels(kvm: Kvm, ipa: number, level: number, max_level: number): number;
+  kvm_activate_realm(kvm: Kvm): number;
+  irqchip_in_kernel(kvm: Kvm): boolean;
 }
 
 type K = ArmK & RmeV12Fns;
@@ -169,6 +173,47 @@ export const rmeV12Fns: Impl<RmeV12Fns, K> = {
     }
     return 0;
   },
+
+  // ---- arch/arm64/kvm/rmi.c (v12 11/46, https://lore.kernel.org/all/20251217101125.91098-12-steven.price@arm.com/;
+  // the vCPU loop from 12/46, -13-; RIPAS from 21/46, -22-; realm_ensure_created() filled in by 22/46, -23-) ----
+
+  /**
+   * Reached from kvm_arch_vcpu_run_pid_change() (the first KVM_RUN) for a realm. A realm already
+   * ACTIVE returns 0, checked once unlocked and once under config_lock (v12 tests == ACTIVE; v13's
+   * changelog makes it >= ACTIVE so that a DEAD realm is not revived). Otherwise the realm is
+   * created if no populate has created it (realm_ensure_created(): NONE -> RD, NEW -> as is,
+   * DEAD -> -ENXIO, DYING -> -EBUSY), and only then set DEAD, before everything that can still
+   * fail: the in-kernel irqchip check (-EOPNOTSUPP), a REC for each vCPU, RIPAS RAM for every
+   * guest_memfd memslot and RMI_REALM_ACTIVATE (-ENXIO). Any of them failing returns with the
+   * realm left DEAD: v12 has no kvm_vm_dead() (later trees add one), so the VM's ioctls still run
+   * and every later populate or activation meets DEAD in realm_ensure_created() (-ENXIO).
+   */
+  kvm_activate_realm(k, kvm) {
+    if (!k.kvm_is_realm(kvm)) return -ENXIO;
+    if (k.kvm_realm(kvm).state === 'REALM_STATE_ACTIVE') return 0;
+    return k.guard_mutex(kvm.config_lock, () => {
+      // Another vCPU may have activated it while this one waited for the lock.
+      if (k.kvm_realm(kvm).state === 'REALM_STATE_ACTIVE') return 0;
+      const ret = k.realm_ensure_created(kvm);
+      if (ret) return ret;
+      // DEAD from here until RMI_REALM_ACTIVATE succeeds: every failure below leaves it so.
+      k.set_realm_state(kvm, 'REALM_STATE_DEAD');
+      // A realm needs the in-kernel vGIC; a userspace irqchip is refused.
+      if (!k.irqchip_in_kernel(kvm)) return -EOPNOTSUPP;
+      // Not modelled (the model keeps no vCPU, REC or RIPAS state): kvm_for_each_vcpu() ->
+      // kvm_create_rec() (12/46: REC, run and params pages, -ENOMEM; REC granule delegate and
+      // RMI_REC_CREATE, -ENXIO; its error returned as is), then set_ripas_of_protected_regions()
+      // (21/46: RMI_RTT_INIT_RIPAS over each guest_memfd memslot). Both are taken to succeed.
+      if (k.rmi_realm_activate(k.kvm_realm(kvm).rd)) return -ENXIO;
+      k.set_realm_state(kvm, 'REALM_STATE_ACTIVE');
+      return 0;
+    });
+  },
+
+  // ---- include/kvm/arm_vgic.h ----
+
+  /** vgic.in_kernel: every modelled VMM created the vGIC before its first vCPU run (Scenario has no irqchip). */
+  irqchip_in_kernel: () => true,
 };
 
 export const rme_v12: Revision = {
@@ -177,6 +222,9 @@ export const rme_v12: Revision = {
   backends: ['cca'],
   cites: [
     'https://lore.kernel.org/all/20251217101125.91098-21-steven.price@arm.com/ (20/46)',
+    'https://lore.kernel.org/all/20251217101125.91098-12-steven.price@arm.com/ (11/46, kvm_activate_realm)',
+    'https://lore.kernel.org/all/20251217101125.91098-13-steven.price@arm.com/ (12/46, RECs at activation)',
+    'https://lore.kernel.org/all/20251217101125.91098-23-steven.price@arm.com/ (22/46, realm_ensure_created)',
     'https://lore.kernel.org/all/86qzq28elj.wl-maz@kernel.org/ (review)',
   ],
   arm: { rmm: 'v1.0', uapi: 'rmi-populate-bytes', privateTracking: 'vm-attributes' },

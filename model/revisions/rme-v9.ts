@@ -144,8 +144,13 @@ export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV
   },
 };
 
-/** The RMM 1.0 realm lifecycle, which v12 kept (of the stage-2 unmap, v12 kept only the range walk: rmeUnmapWalk). */
-export type RmeLifecycleFns = Pick<RmeV9Fns, 'realm_create_rd' | 'kvm_activate_realm' | 'kvm_destroy_realm'>;
+/**
+ * The RMM 1.0 realm creation and destruction, as modelled for v9 and v12 alike (of the stage-2
+ * unmap, v12 kept only the range walk: rmeUnmapWalk). Activation is not shared: v9's is a CAP
+ * sub-command that needs a NEW realm (rmeV9Fns), v12's runs on the first vCPU run and creates
+ * the realm itself (rme-v12.ts).
+ */
+export type RmeLifecycleFns = Pick<RmeV9Fns, 'realm_create_rd' | 'kvm_destroy_realm'>;
 
 export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDataPageFns> = {
   // ---- arch/arm64/kvm/rme.c (v9; unchanged in what matters through v12) ----
@@ -163,16 +168,6 @@ export const rmeLifecycle: Impl<RmeLifecycleFns, ArmK & RmeLifecycleFns & RmeDat
     }
     k.set_realm_state(kvm, 'REALM_STATE_NEW');
     return 0;
-  },
-
-  kvm_activate_realm(k, kvm) {
-    return k.guard_mutex(kvm.config_lock, () => {
-      const realm = k.kvm_realm(kvm);
-      if (realm.state !== 'REALM_STATE_NEW') return -EINVAL;
-      if (k.rmi_realm_activate(realm.rd)) return -ENXIO;
-      k.set_realm_state(kvm, 'REALM_STATE_ACTIVE');
-      return 0;
-    });
   },
 
   /** Stage 2 is already unmapped (guest_memfd pins the VM until released); RTTs and RD go back. */
@@ -282,6 +277,19 @@ export const rmeV9Fns: Impl<RmeV9Fns, K> = {
       // kvm_realm_enable_cap(): case KVM_CAP_ARM_RME_CREATE_REALM -> kvm_create_realm()
       if (k.kvm_realm(kvm).state !== 'REALM_STATE_NONE') return -EEXIST;
       return k.realm_create_rd(kvm);
+    });
+  },
+
+  // ---- arch/arm64/kvm/rme.c (v9): kvm_activate_realm() ----
+
+  /** Only a NEW realm activates (-EINVAL otherwise); nothing is created here and nothing goes DEAD. */
+  kvm_activate_realm(k, kvm) {
+    return k.guard_mutex(kvm.config_lock, () => {
+      const realm = k.kvm_realm(kvm);
+      if (realm.state !== 'REALM_STATE_NEW') return -EINVAL;
+      if (k.rmi_realm_activate(realm.rd)) return -ENXIO;
+      k.set_realm_state(kvm, 'REALM_STATE_ACTIVE');
+      return 0;
     });
   },
 

@@ -127,3 +127,41 @@ describe('realm creation', () => {
     expect([ccaOf(r.world).kernel.state, ccaOf(r.world).realm.rd]).toEqual(['REALM_STATE_NEW', 0x40c0]);
   });
 });
+
+describe('realm activation (the first vCPU run)', () => {
+  const activate: Op = { kind: 'arm_realm_activate', faults: [] };
+  const noCreate = S.filter((op) => op.kind !== 'arm_realm_create');
+  const states = (r: RunResult) => eventsOf(r.world, 'fw_state').filter((e) => e.what === 'kvm realm').map((e) => e.after);
+
+  test('rme-v9: only a NEW realm activates; before KVM_CAP_ARM_RME_CREATE_REALM it is -EINVAL, no realm is made, and a later create and populate succeed', () => {
+    const r = run('rme-v9', [...noCreate, activate, { kind: 'arm_realm_create', faults: [] }, rmiPopulate()]);
+    expect(r.results.map((x) => x.ret).slice(4)).toEqual([-22, 0, 0]);
+    expect(ccaOf(r.world).kernel.state).toBe('REALM_STATE_NEW');
+    expect(eventsOf(r.world, 'fw').map((e) => e.cmd)).not.toContain('RMI_REALM_ACTIVATE');
+  });
+
+  test('rme-v12 (11/46, 22/46): before any populate, activation creates the realm (RD delegated, RMI_REALM_CREATE), marks it DEAD, activates it; a populate after it gets -EBUSY', () => {
+    const r = run('rme-v12', [...noCreate, activate, rmiPopulate()]);
+    expect(r.results.map((x) => x.ret).slice(4)).toEqual([0, -16]);
+    expect(eventsOf(r.world, 'fw').map((e) => e.cmd)).toEqual(['RMI_GRANULE_DELEGATE', 'RMI_REALM_CREATE', 'RMI_REALM_ACTIVATE']);
+    expect(states(r)).toEqual(['REALM_STATE_NEW', 'REALM_STATE_DEAD', 'REALM_STATE_ACTIVE']);
+    expect([ccaOf(r.world).realm.rmm_state, ccaOf(r.world).realm.rd, ccaOf(r.world).realm.rim]).toEqual(['REALM_ACTIVE', 0x40c0, []]);
+    // -EBUSY from realm_ensure_created(), before kvm_gmem_populate(): no folio, no DATA.
+    expect([page(r.world, DST).owner.kind, ccaOf(r.world).s2tte.size]).toEqual(['free', 0]);
+  });
+
+  test('rme-v12: a second activation returns 0 at once; after a populate, activation activates the realm the populate created', () => {
+    const twice = run('rme-v12', [...noCreate, activate, activate]);
+    expect(twice.results.map((x) => x.ret).slice(4)).toEqual([0, 0]);
+    expect(eventsOf(twice.world, 'fw').map((e) => e.cmd)).toEqual(['RMI_GRANULE_DELEGATE', 'RMI_REALM_CREATE', 'RMI_REALM_ACTIVATE']);
+    const after = run('rme-v12', [...noCreate, rmiPopulate(), activate, rmiPopulate({ at: 1 })]);
+    expect(after.results.map((x) => x.ret).slice(4)).toEqual([PS, 0, -16]);
+    expect(states(after)).toEqual(['REALM_STATE_NEW', 'REALM_STATE_DEAD', 'REALM_STATE_ACTIVE']);
+  });
+
+  test('rme-v12: when creating the realm fails (the RD page), activation returns -ENOMEM before DEAD: the realm stays NONE and a populate creates it', () => {
+    const r = run('rme-v12', [...noCreate, { kind: 'arm_realm_activate', faults: [{ kind: 'alloc', site: 'kmalloc', nth: 1 }] }, rmiPopulate()]);
+    expect(r.results.map((x) => x.ret).slice(4)).toEqual([-12, PS]);
+    expect(states(r)).toEqual(['REALM_STATE_NEW']);
+  });
+});
