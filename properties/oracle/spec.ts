@@ -4,8 +4,9 @@ import type { Folio } from '../../model/world/gmem.js';
 import type { Memslot } from '../../model/world/kvmState.js';
 import type { World } from '../../model/world/World.js';
 import type { Generation } from './generations.js';
-import type { Row } from './rows.js';
-import { folioAt, slotAt } from './world.js';
+import { GP, type Row } from './rows.js';
+import { folioAt, hasGmem, slotAt } from './world.js';
+import { EIO } from '../../model/kernel/errno.js';
 
 /**
  * The shape of a populate ioctl's executable specification. A generation's spec predicts, from
@@ -70,10 +71,13 @@ export function walkPages(w: World, backend: BackendModel, gfn0: number, count: 
     const folio = slot === undefined ? undefined : folioAt(w, slot, gfn);
     const p: PageCtx = { w, backend, i, gfn, slot, folio, pfn: slot === undefined || folio === undefined ? undefined : folio.pfn + (gfn - slot.base_gfn + slot.gmem_pgoff - folio.index) };
     const first = orders.map((checks) => checks.find((c) => c.fails(p))).filter((c): c is PageCheck => c !== undefined);
-    if (first.length === 0) continue;
-    const rows = [...new Set(first.map((c) => c.row))];
-    const passes = orders.filter((checks) => !checks.some((c) => c.fails(p)));
-    const stop = { page: i, rows, errnos: [...new Set(first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])]))], fw: first.flatMap((c) => c.fw ?? []) };
+    // GP.6: an index a failed bind left unbound fails the page in every generation's
+    // __kvm_gmem_get_pfn() (-EIO), or at a check before it: either answer.
+    const unbound = hasGmem(slot) && w.gmem.files.get(slot.gmem_file)?.bindings.get(gfn - slot.base_gfn + slot.gmem_pgoff) !== slot.id;
+    if (first.length === 0 && !unbound) continue;
+    const rows = [...new Set([...(unbound ? [GP.unbound] : []), ...first.map((c) => c.row)])];
+    const passes = unbound ? [] : orders.filter((checks) => !checks.some((c) => c.fails(p)));
+    const stop = { page: i, rows, errnos: [...new Set([...(unbound ? [-EIO] : []), ...first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])])])], fw: first.flatMap((c) => c.fw ?? []) };
     return { passing: i, stop, ...(passes.length === 0 ? {} : { alt: walkPages(w, backend, gfn0, count, ...passes) }) };
   }
   return { passing: count };

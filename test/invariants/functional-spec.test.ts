@@ -408,7 +408,14 @@ interface SpecCase {
   readonly want: Partial<ReturnType<typeof predict>>;
 }
 
+/** The set-up with its memslot's binding lost: the xarray store fails and every tree's bind ignores it (B16). */
+const UNBOUND = S.map((op): Op => (op.kind === 'set_user_memory_region2' ? { ...op, faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] } : op));
+
 const SPEC_CASES: readonly SpecCase[] = [
+  // GP.6: a populate of the slot whose binding B16 lost fails in __kvm_gmem_get_pfn() (-EIO).
+  { row: 'GP.6', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: UNBOUND, op: launchUpdate(), want: { rows: ['GP.6'], ret: [-EIO], max: 0 } },
+  { row: 'GP.6', on: 'v6.17', gen: 'S1', backend: 'snp', setup: UNBOUND, op: launchUpdate(), want: { rows: ['GP.6'], ret: [-EIO], max: 0 } },
+  { row: 'GP.6', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: UNBOUND, op: initMemRegion(), want: { rows: ['GP.6'], ret: [-EIO], max: 0 } },
   // S2
   { row: 'S1.1', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ npages: 3 }), want: { rows: ['S1.1'], ret: [0], min: 3, max: 3 } },
   { row: 'S2.3', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ len: 0 }), want: { rows: ['S2.3'], ret: [-EINVAL], max: 0 } },

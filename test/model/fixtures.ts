@@ -89,6 +89,7 @@ export function launchUpdate(a: LaunchUpdateArgs = {}): Op {
 
 export interface InitMemRegionArgs {
   readonly at?: number;
+  readonly hw_error?: number;
   readonly gpa?: number;
   readonly source_addr?: number;
   readonly nr_pages?: number;
@@ -100,6 +101,7 @@ export function initMemRegion(a: InitMemRegionArgs = {}): Op {
   return {
     kind: 'tdx_init_mem_region', source_addr: a.source_addr ?? SRC, gpa: a.gpa ?? (BASE_GFN + (a.at ?? 0)) * PS,
     nr_pages: a.nr_pages ?? 1, flags: a.flags ?? KVM_TDX_MEASURE_MEMORY_REGION, faults: a.faults ?? [],
+    ...(a.hw_error === undefined ? {} : { hw_error: a.hw_error }),
   };
 }
 
