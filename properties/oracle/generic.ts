@@ -135,8 +135,11 @@ function predictFallocate(op: Pick<Extract<Op, { kind: 'fallocate' }>, 'guest_me
   }
   if (op.offset + op.len > file.size) return { ioctl, row: GENERIC['FA.3'], ret: [-EINVAL] };
   return {
-    // A folio that cannot be had, or a signal, stops the loop with what it made kept.
-    ioctl, row: GENERIC['FA.1'], ret: [0], underFault: [-ENOMEM, -EINTR],
+    // A folio that cannot be had, or a signal, stops the loop with what it made kept. A tree
+    // whose allocation prepares the folio (paolo-v1's kvm_gmem_get_folio(prepare) ->
+    // kvm_gmem_prepare_folio() -> sev_gmem_prepare()) returns a failed RMPUPDATE as the arch
+    // hook's -EINVAL (20240404185034.3184582-7-pbonzini@redhat.com; the document is silent).
+    ioctl, row: GENERIC['FA.1'], ret: [0], underFault: [-ENOMEM, -EINTR, -EINVAL],
     after(wa) {
       const f = wa.gmem.files.get(op.guest_memfd);
       const missing: number[] = [];
