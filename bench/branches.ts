@@ -20,7 +20,7 @@ if (values.from === undefined) {
   const r = spawnSync('npx', [
     'vitest', 'run', 'test/matrix.snp.test.ts', 'test/matrix.tdx.test.ts', 'test/matrix.cca.test.ts',
     '--coverage', '--coverage.include=model/revisions/**', '--coverage.include=model/backends/**',
-    '--coverage.exclude=model/revisions/mutants.ts', `--coverage.reportsDirectory=${OUT}`, '--coverage.reporter=json',
+    '--coverage.exclude=model/revisions/mutants.ts', `--coverage.reportsDirectory=${OUT}`, '--coverage.reporter=json', '--coverage.reportOnFailure=true',
     '--coverage.thresholds.lines=0', '--coverage.thresholds.branches=0', '--coverage.thresholds.functions=0', '--coverage.thresholds.statements=0',
   ], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
   if (r.status !== 0) console.error(`vitest exited with ${r.status}; coverage is still reported`);
