@@ -101,8 +101,11 @@ export const MADV_PAGEOUT = 21;
 export type Madvice = typeof MADV_DONTNEED | typeof MADV_REMOVE | typeof MADV_PAGEOUT;
 
 /**
- * madvise() on the VMM's anonymous mappings, as mm/madvise.c does it
- * (torvalds/linux:mm/madvise.c@0f94e51b5320eacccc2626ab70b8d7e705332334):
+ * madvise() on the VMM's anonymous mappings, as mm/madvise.c and mm/vmscan.c do it (read at
+ * ColinIanKing/linux-next:mm/madvise.c@a9f98443a819f7be9b22a833df05740097b7d0dd and
+ * mm/vmscan.c@50b05dfc43f186b83f68b0ad6bd9ba1189e253a2: is_valid_madvise(), madvise_walk_vmas(),
+ * madvise_dontneed_single_vma(), madvise_cold_or_pageout_pte_range(), shrink_folio_list(),
+ * madvise_remove()):
  * - an unaligned start is -EINVAL, the length is rounded up to pages, an empty range is 0; the
  *   advice goes to each mapped part, and a part of the range no VMA covers makes the call
  *   return -ENOMEM at the end (madvise_walk_vmas()'s unmapped_error);
@@ -110,9 +113,13 @@ export type Madvice = typeof MADV_DONTNEED | typeof MADV_REMOVE | typeof MADV_PA
  *   holds lives on until its put_page()), and a later read of the address maps the shared zero
  *   page, as an untouched page does (do_anonymous_page());
  * - MADV_PAGEOUT reclaims the range's private anonymous pages: written to swap and unmapped, read
- *   back into a new page at the next access. The model swaps it in at once: a new pfn with the
- *   same bytes. A page with a reference besides its mapping (a GUP pin) stays, as reclaim keeps a
- *   folio it cannot unmap or whose references it cannot freeze; the zero page is not reclaimed;
+ *   back at the next access. The model swaps it in at once, into a new pfn with the same bytes
+ *   (one of the kernel's outcomes: a synchronous swap device frees the page during the call; an
+ *   asynchronous one or a failed swap allocation leaves the same page, which no invariant tells
+ *   apart). A page with a reference besides its mapping stays where it is: a FOLL_PIN pin keeps
+ *   it mapped (folio_maybe_dma_pinned()), and a FOLL_GET reference (populate's GUP) lets it be
+ *   unmapped but keeps it in the swap cache, so the refault maps the same page. The zero page is
+ *   not reclaimed (vm_normal_folio() is NULL);
  * - MADV_REMOVE punches a hole in a shared file mapping: on anonymous memory (no vm_file)
  *   madvise_remove() answers -EINVAL.
  */
@@ -135,8 +142,9 @@ export function userMadvise(w: World, addr: number, length: number, advice: Madv
     const old = hostPage(w.host, pfn);
     if (old === undefined) continue;
     if (advice === MADV_DONTNEED) {
-      // The kernel's zero page is static; the model's takes a page at its first use, so with no
-      // page left at all the zap cannot be represented: -ENOMEM, the page left mapped.
+      // The kernel's zero page is static and DONTNEED never fails for memory; the model's zero
+      // page takes a page at its first use, so with no page left at all the zap cannot be
+      // represented: a model limit (-ENOMEM, the page left mapped), judged by no invariant.
       const zero = zeroPagePfn(w);
       if (zero === undefined) return -ENOMEM;
       freeUserPage(w, pfn);

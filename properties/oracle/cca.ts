@@ -136,7 +136,7 @@ function gmemPopulateWalk(gen: 'R12' | 'RN', op: ArmPopulate, w: World, backend:
       ]
     // Newest kvm_gmem_populate(): GUP (no FOLL_WRITE), attribute, then the RMI.
     : [
-        { row: ARM['RN.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) },
+        { row: ARM['RN.src'], errno: -EFAULT, beforeGetPfn: true, fails: (p) => !userPageOk(w, src(p.i), false) },
         poisoned,
         { row: ARM['RN.2'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) },
         populated,

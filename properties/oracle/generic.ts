@@ -137,8 +137,10 @@ function predictFallocate(op: Pick<Extract<Op, { kind: 'fallocate' }>, 'guest_me
   return {
     // A folio that cannot be had, or a signal, stops the loop with what it made kept. A tree
     // whose allocation prepares the folio (paolo-v1's kvm_gmem_get_folio(prepare) ->
-    // kvm_gmem_prepare_folio() -> sev_gmem_prepare()) returns a failed RMPUPDATE as the arch
-    // hook's -EINVAL (20240404185034.3184582-7-pbonzini@redhat.com; the document is silent).
+    // kvm_gmem_prepare_folio(), 06/11 lore 20240404185034.3184582-7-pbonzini@redhat.com) returns
+    // sev_gmem_prepare()'s -EINVAL for a failed RMPUPDATE (Roth's SNP series v15 13/20, lore
+    // 20240501085210.2213060-14-michael.roth@amd.com); its -ENOENT for a failed RMP lookup is
+    // left out: the model's lookup fails only for a pfn outside memory. The document is silent.
     ioctl, row: GENERIC['FA.1'], ret: [0], underFault: [-ENOMEM, -EINTR, -EINVAL],
     after(wa) {
       const f = wa.gmem.files.get(op.guest_memfd);

@@ -57,8 +57,8 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
       const poisoned: PageCheck = { row: GP.hwpoison, errno: -EIO, fails: (p) => folioPoisoned(w, p.folio) };
       const checks: PageCheck[] = gen === 'S2'
         ? [
-            { row: SNP['S2.8'], errno: -EIO, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
-            { row: SNP['S2.7'], errno: -EIO, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
+            { row: SNP['S2.8'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
+            { row: SNP['S2.7'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
             poisoned,
             { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
             { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },

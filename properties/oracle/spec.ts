@@ -5,7 +5,7 @@ import type { Memslot } from '../../model/world/kvmState.js';
 import type { World } from '../../model/world/World.js';
 import type { Generation } from './generations.js';
 import { GP, type Row } from './rows.js';
-import { folioAt, hasGmem, slotAt } from './world.js';
+import { folioAt, gmemFile, hasGmem, slotAt } from './world.js';
 import { EIO } from '../../model/kernel/errno.js';
 
 /**
@@ -38,6 +38,12 @@ export interface PageCheck {
   readonly fails: (p: PageCtx) => boolean;
   /** Firmware refusals through which the kernel finds this condition (`cmd:condition`). */
   readonly fw?: readonly string[];
+  /**
+   * Checked before kvm_gmem_get_pfn() looks the page up (the memslot and file checks, the
+   * source's GUP where the generation pins before it): only such a check can answer for a page
+   * whose binding is missing (GP.6) instead of __kvm_gmem_get_pfn()'s -EIO.
+   */
+  readonly beforeGetPfn?: true;
 }
 
 export interface Stop {
@@ -70,17 +76,30 @@ export function walkPages(w: World, backend: BackendModel, gfn0: number, count: 
     const slot = slotAt(w, gfn);
     const folio = slot === undefined ? undefined : folioAt(w, slot, gfn);
     const p: PageCtx = { w, backend, i, gfn, slot, folio, pfn: slot === undefined || folio === undefined ? undefined : folio.pfn + (gfn - slot.base_gfn + slot.gmem_pgoff - folio.index) };
-    const first = orders.map((checks) => checks.find((c) => c.fails(p))).filter((c): c is PageCheck => c !== undefined);
     // GP.6: an index a failed bind left unbound fails the page in every generation's
-    // __kvm_gmem_get_pfn() (-EIO), or at a check before it: either answer.
-    const unbound = hasGmem(slot) && w.gmem.files.get(slot.gmem_file)?.bindings.get(gfn - slot.base_gfn + slot.gmem_pgoff) !== slot.id;
-    if (first.length === 0 && !unbound) continue;
-    const rows = [...new Set([...(unbound ? [GP.unbound] : []), ...first.map((c) => c.row)])];
+    // __kvm_gmem_get_pfn() (-EIO, no WARN for an empty index), unless a check of the order that
+    // runs before the lookup fails first. A released file is not this: it fails before the loop.
+    const file = hasGmem(slot) ? gmemFile(w, slot) : undefined;
+    const unbound = hasGmem(slot) && file !== undefined && file.bindings.get(gfn - slot.base_gfn + slot.gmem_pgoff) !== slot.id;
+    // Each order's answer: its first failing check, or for an unbound page the first failing check
+    // before the lookup, else the lookup's own -EIO.
+    const first = orders.map((checks) => (unbound ? beforeLookup(checks).find((c) => c.fails(p)) ?? LOOKUP_UNBOUND : checks.find((c) => c.fails(p)))).filter((c): c is PageCheck => c !== undefined);
+    if (first.length === 0) continue;
+    const rows = [...new Set(first.map((c) => c.row))];
     const passes = unbound ? [] : orders.filter((checks) => !checks.some((c) => c.fails(p)));
-    const stop = { page: i, rows, errnos: [...new Set([...(unbound ? [-EIO] : []), ...first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])])])], fw: first.flatMap((c) => c.fw ?? []) };
+    const stop = { page: i, rows, errnos: [...new Set(first.flatMap((c) => [c.errno, ...(c.alsoErrnos ?? [])]))], fw: first.flatMap((c) => c.fw ?? []) };
     return { passing: i, stop, ...(passes.length === 0 ? {} : { alt: walkPages(w, backend, gfn0, count, ...passes) }) };
   }
   return { passing: count };
+}
+
+/** GP.6 as the answer of __kvm_gmem_get_pfn() for a page whose binding is missing. */
+const LOOKUP_UNBOUND: PageCheck = { row: GP.unbound, errno: -EIO, fails: () => true };
+
+/** The checks of an order up to the first that runs at or after kvm_gmem_get_pfn(). */
+function beforeLookup(checks: readonly PageCheck[]): readonly PageCheck[] {
+  const at = checks.findIndex((c) => c.beforeGetPfn !== true);
+  return at < 0 ? checks : checks.slice(0, at);
 }
 
 /** What the documents say one call does. */

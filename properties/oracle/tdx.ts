@@ -69,14 +69,14 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
   const ps = w.geo.page_size;
   const t = tdxOf(w);
   const src = (i: number) => source + i * ps;
-  const noSlot: PageCheck = { row: TDX['T.gp'], errno: -EINVAL, fails: (p) => !hasGmem(p.slot) };
-  const noFile: PageCheck = { row: GP.noFile, errno: -EFAULT, fails: (p) => hasGmem(p.slot) && gmemFile(w, p.slot) === undefined };
+  const noSlot: PageCheck = { row: TDX['T.gp'], errno: -EINVAL, beforeGetPfn: true, fails: (p) => !hasGmem(p.slot) };
+  const noFile: PageCheck = { row: GP.noFile, errno: -EFAULT, beforeGetPfn: true, fails: (p) => hasGmem(p.slot) && gmemFile(w, p.slot) === undefined };
   // T.8 on T1: no document says what source_addr 0 does; the old tree's GUP of address 0 fails
   // (-EFAULT), and the NULL-source check Yan Zhao asked of RFC v1 and v7.0 adopted answers
   // -EOPNOTSUPP (CODE.tdxV70, kernel-facts B30): a T1 patch may do either.
   const gup: PageCheck = source === 0
-    ? { row: TDX['T.8'], errno: -EFAULT, alsoErrnos: gen === 'T1' ? [-EOPNOTSUPP] : [], fails: () => true }
-    : { row: TDX['T.src'], errno: -EFAULT, fails: (p) => !userPageOk(w, src(p.i), false) };
+    ? { row: TDX['T.8'], errno: -EFAULT, alsoErrnos: gen === 'T1' ? [-EOPNOTSUPP] : [], beforeGetPfn: true, fails: () => true }
+    : { row: TDX['T.src'], errno: -EFAULT, beforeGetPfn: true, fails: (p) => !userPageOk(w, src(p.i), false) };
   const poisoned: PageCheck = { row: GP.hwpoison, errno: -EHWPOISON, fails: (p) => folioPoisoned(w, p.folio) };
   const prepared: PageCheck = { row: TDX['T.13'], errno: -EEXIST, fails: (p) => p.folio?.uptodate === true };
   const notPrivate: PageCheck = { row: TDX['T.5'], errno: -EINVAL, fails: (p) => !isPrivate(w, p.gfn) };

@@ -416,6 +416,11 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'GP.6', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: UNBOUND, op: launchUpdate(), want: { rows: ['GP.6'], ret: [-EIO], max: 0 } },
   { row: 'GP.6', on: 'v6.17', gen: 'S1', backend: 'snp', setup: UNBOUND, op: launchUpdate(), want: { rows: ['GP.6'], ret: [-EIO], max: 0 } },
   { row: 'GP.6', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: UNBOUND, op: initMemRegion(), want: { rows: ['GP.6'], ret: [-EIO], max: 0 } },
+  // T2 pins the source before the lookup: an unmapped one answers first; T1's old tree pins in the callback, after it.
+  { row: 'GP.6', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: UNBOUND, op: initMemRegion({ source_addr: 0x10000 }), want: { rows: ['T.src'], ret: [-EFAULT], max: 0 } },
+  { row: 'GP.6', on: 'kvm-x86-next-2025.11.07', gen: 'T1', backend: 'tdx', setup: UNBOUND, op: initMemRegion({ source_addr: 0x10000 }), want: { rows: ['GP.6', 'T.src'], ret: [-EFAULT, -EIO], max: 0 } },
+  // A released file fails before the loop (-EFAULT), binding or not.
+  { row: 'GP.2', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...UNBOUND, { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }], op: initMemRegion(), want: { rows: ['GP.2'], ret: [-EFAULT], max: 0 } },
   // S2
   { row: 'S1.1', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ npages: 3 }), want: { rows: ['S1.1'], ret: [0], min: 3, max: 3 } },
   { row: 'S2.3', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ len: 0 }), want: { rows: ['S2.3'], ret: [-EINVAL], max: 0 } },

@@ -110,7 +110,7 @@ describe('the launch sequence (Scenario.launch)', () => {
 
   test.each(['v6.17', 'v7.0', 'kvm-x86-next'])('%s: a kvm_tdx_cmd with hw_error set, or INIT_VCPU with flags, is -EINVAL and changes nothing', (id) => {
     expect(before('tdx', [{ kind: 'tdx_init_vcpu', hw_error: 1 }, { kind: 'tdx_init_vcpu', flags: 1 }, initVcpu], rev(id))).toEqual([-22, -22, 0]);
-    expect(rets([...S, { ...initMemRegion(), hw_error: 1 }, initMemRegion()], 'tdx', rev(id)).slice(S.length)).toEqual([-22, 0]);
+    expect(rets([...S, initMemRegion({ hw_error: 1 }), initMemRegion()], 'tdx', rev(id)).slice(S.length)).toEqual([-22, 0]);
   });
 });
 
