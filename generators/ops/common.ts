@@ -200,8 +200,9 @@ export function u64EdgeArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<
   const ps = l.geometry.page_size;
   const gfn = l.slot.base_gfn + l.slot.npages + 16;
   const at = { ...create, slot: 2, guest_phys_addr: gfn * ps, memory_size: ps };
-  // A populate of the slot B16 left unbound: __kvm_gmem_get_pfn() finds no binding for its
-  // index (the bindings-load check every generation has), so the call fails there.
+  // A populate of the slot B16 left unbound, its page private: __kvm_gmem_get_pfn() finds no
+  // binding for its index (the bindings-load check every generation has), so the call fails
+  // there, where a tree without the check would go on and populate it.
   const populate: Op = {
     snp: { kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] } as const,
     tdx: { kind: 'tdx_init_mem_region', source_addr: BUFFER_ADDRS[0], gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] } as const,
@@ -210,7 +211,11 @@ export function u64EdgeArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<
   return fc.constantFrom<Op[]>(
     [{ ...at, guest_memfd_offset: (1n << 63n) - BigInt(ps) }],
     [{ ...at, guest_memfd_offset: (1n << 64n) - BigInt(ps) }],
-    [{ ...at, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps), faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] }, populate],
+    [
+      { ...at, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps), faults: [{ kind: 'alloc', nth: 1, site: 'xa_node' }] },
+      { kind: 'set_memory_attributes', address: gfn * ps, size: ps, attributes: PRIVATE, flags: 0n },
+      populate,
+    ],
     [{ kind: 'create_guest_memfd', size: BigInt(ps), flags: (1n << 32n) | 1n }],
   );
 }
