@@ -5,6 +5,8 @@ import type { WhatIfMode } from '../model/whatIf.js';
 import { cellsOf } from '../properties/check.js';
 import { CELL_RUNS, explore, scenarioSize } from '../properties/explore.js';
 import { INVARIANTS } from '../properties/registry.js';
+import { breaksKey } from '../properties/expectations.js';
+import { signatureMatches } from '../properties/signature.js';
 
 /** One exploration of the detection benchmark: a revision on a backend under one seed. */
 export interface DetectTask {
@@ -30,7 +32,8 @@ export default function detect(t: DetectTask): DetectResult {
   const invariants = mutant === undefined ? INVARIANTS : INVARIANTS.filter((i) => i.id === mutant.breaks.invariant);
   const t0 = performance.now();
   // An injected bug is only asked for the message it must break with.
-  const wanted = mutant === undefined ? undefined : (k: string) => k.startsWith(`${mutant.breaks.invariant}/${mutant.breaks.messageId}@`);
+  // (by its breaksKey(), so a functional-spec row in the key, `wrongErrno[GP.5]@...`, matches).
+  const wanted = mutant === undefined ? undefined : (k: string) => signatureMatches(breaksKey(mutant), k);
   const x = explore({ backend: t.backend, revision, ...(t.whatIf === undefined ? {} : { whatIf: t.whatIf }), invariants, runs: CELL_RUNS[t.backend], seed: t.seed, ...(wanted === undefined ? {} : { wanted }) });
   return {
     ...t,

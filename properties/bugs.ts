@@ -221,6 +221,10 @@ export const BUGS = {
       // punch-hole that frees it, then mmap() and munmap() of one page, 7 operations).
       'no-double-private/privateStillMapped@mmap',
       'no-double-private/hostAccessPrivate@mmap',
+      // ... or by MADV_PAGEOUT's new page for a source page (or the zero page MADV_DONTNEED
+      // first maps): madvise() maps what the firmware owns.
+      'no-double-private/privateStillMapped@madvise',
+      'no-double-private/hostAccessPrivate@madvise',
       // ... or by the write fault that copies the zero page under a source the VMM never wrote
       // (kvm-x86-next's FOLL_WRITE pin of a CPUID source: snp/kvm-x86-next [hugepages], seed 30).
       'no-double-private/hostAccessPrivate@sev_gmem_post_populate',
@@ -246,6 +250,10 @@ export const BUGS = {
       // The freed page handed out again by a later mmap(): the host maps what the firmware owns.
       'no-double-private/privateStillMapped@mmap',
       'no-double-private/hostAccessPrivate@mmap',
+      // ... or by MADV_PAGEOUT's new page for a source page (or the zero page MADV_DONTNEED
+      // first maps): madvise() maps what the firmware owns.
+      'no-double-private/privateStillMapped@madvise',
+      'no-double-private/hostAccessPrivate@madvise',
     ],
     maxOps: 7,
     maxPages: 2,
@@ -382,6 +390,10 @@ export const BUGS = {
       // The freed page handed out again by a later mmap(): the host maps what the firmware owns.
       'no-double-private/privateStillMapped@mmap',
       'no-double-private/hostAccessPrivate@mmap',
+      // ... or by MADV_PAGEOUT's new page for a source page (or the zero page MADV_DONTNEED
+      // first maps): madvise() maps what the firmware owns.
+      'no-double-private/privateStillMapped@madvise',
+      'no-double-private/hostAccessPrivate@madvise',
     ],
     maxOps: 7,
     maxPages: 2,
@@ -430,6 +442,10 @@ export const BUGS = {
       'no-double-private/hostAccessPrivate@kvm_gmem_prepare_folio',
       'no-double-private/privateStillMapped@mmap',
       'no-double-private/hostAccessPrivate@mmap',
+      // ... or by MADV_PAGEOUT's new page for a source page (or the zero page MADV_DONTNEED
+      // first maps): madvise() maps what the firmware owns.
+      'no-double-private/privateStillMapped@madvise',
+      'no-double-private/hostAccessPrivate@madvise',
     ],
     // Its consequence (the freed page reused) needs a populate that gets the page again.
     maxOps: 7,

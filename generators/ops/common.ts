@@ -398,6 +398,17 @@ export function madvisePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<
   });
 }
 
+/**
+ * A one-page SNP populate the set-up lets reach the firmware, drawn from nothing: the last private
+ * gfn from the first mapped source page (undefined when the layout has neither).
+ */
+export function lastPrivatePopulate(l: Layout): Op | undefined {
+  const gfn = privateGfns(l).at(-1);
+  const src = mappedSources(l)[0];
+  if (gfn === undefined || src === undefined) return undefined;
+  return { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: l.geometry.page_size, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] };
+}
+
 /** The gfns the set-up makes private. */
 function privateGfns(l: Layout): number[] {
   return l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_x, i) => l.slot.base_gfn + a + i));
