@@ -92,7 +92,8 @@ export const r9Spec: PopulateSpec = {
       if (slot === undefined || chunkErr !== 0) return verdictOf({ passing: done, stop: { page: done, rows: [ARM['R9.5']], errnos: [chunkErr], fw: [] } }, [ARM['R9.1']], ps, 'atomic', undefined);
       const alias = (gfn: number) => slot.userspace_addr + (gfn - slot.base_gfn) * ps;
       const checks: PageCheck[] = [
-        { row: ARM['R9.6'], errno: -EFAULT, fails: (p) => !userPageOk(w, alias(p.gfn), true) },
+        // populate_region() faults the alias in (FOLL_WRITE) before kvm_gmem_get_pfn().
+        { row: ARM['R9.6'], errno: -EFAULT, beforeGetPfn: true, fails: (p) => !userPageOk(w, alias(p.gfn), true) },
         { row: GP.noFile, errno: -EFAULT, fails: (p) => p.slot === undefined || gmemFile(w, p.slot) === undefined },
         { row: GP.hwpoison, errno: -EHWPOISON, fails: (p) => folioPoisoned(w, p.folio) },
         { row: ARM['R9.7'], errno: -ENXIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn), fw: DELEGATE_REFUSED },
