@@ -135,7 +135,10 @@ export const BUGS = {
       'functional-spec/wrongErrno[S2.8]@snp_launch_update',
       'functional-spec/populatedCount@snp_launch_update',
     ],
-    maxOps: 5,
+    // zeroPageWritten by way of madvise(MADV_DONTNEED) on a written source page (the zero page
+    // mapped after it) takes the madvise as a sixth operation, which no minimizer step turns into
+    // an untouched mmap (snp/rfc-v1 under seed 2 of the detection benchmark: 6 operations).
+    maxOps: 6,
     maxPages: 3,
   },
   B15: {
