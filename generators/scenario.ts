@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { hwErrorPopulateArb, nullSourceArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
@@ -255,6 +255,18 @@ function madviseInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insert
   return insertionArb(14, madviseArb(l), madvisePopulateArb(backend, l));
 }
 
+/** One run in eight, a populate's struct in a read-only mapping (readOnlyArgArb). Drawn last. */
+function readOnlyArgInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<ReadOnlyArg | undefined> {
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: readOnlyArgArb(backend, l), weight: 1 });
+}
+
+/** The `nth` populate of `ops` (modulo their number) with its struct read-only. */
+function markReadOnly(ops: readonly Op[], nth: number): Op[] {
+  const at = ops.flatMap((op, i) => (withReadOnlyArg(op) === op ? [] : [i]));
+  const i = at[nth % Math.max(1, at.length)];
+  return ops.map((op, j) => (j === i ? withReadOnlyArg(op) : op));
+}
+
 function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>, hugeOrder?: number): fc.Arbitrary<Scenario> {
   return (
     fc
@@ -292,15 +304,17 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         refusedSetup: refusedSetupInsertionArb(backend, l),
         edgeOp: edgeOpInsertionArb(backend, l, rmm),
         madvise: madviseInsertionArb(backend, l),
+        readOnlyArg: readOnlyArgInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);
         if (leakedVmsa !== undefined) ops.push(...leakedVmsa);
-        const launch = withLaunch(backend, ops, launchAt);
+        const launch = withLaunch(backend, readOnlyArg?.kind === 'mark' ? markReadOnly(ops, readOnlyArg.nth) : ops, launchAt);
         return {
           backend, geometry: l.geometry, ops: [...withUntouched(setup, l, untouched), ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
           ...(launch.launch === undefined ? {} : { launch: launch.launch }),

@@ -85,6 +85,7 @@ export function edgeKeys(op: Op, w: World): string[] {
       ...(![1, 3, 4, 5, 6].includes(op.type) ? ['edge:snp_type_unknown'] : []),
       ...(op.flags !== 0 ? ['edge:snp_flags'] : []),
       ...(w.fw.backend === 'snp' && !w.fw.kernel.snp_context ? ['edge:before_launch'] : []),
+      ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
     ];
     case 'tdx_init_mem_region': return [
       ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
@@ -93,10 +94,14 @@ export function edgeKeys(op: Op, w: World): string[] {
       // Starts below the shared bit and ends past it (counted, not required: about 5 in 300).
       ...(op.gpa < TDX_SHARED_BIT && op.gpa + op.nr_pages * ps > TDX_SHARED_BIT ? ['edge:tdx_range_shared_end'] : []),
       ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
+      ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
     ];
     case 'tdx_init_vcpu': return (op.hw_error ?? 0) !== 0 || (op.flags ?? 0) !== 0 ? ['edge:tdx_hw_error'] : [];
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
-    case 'arm_rmi_populate': return w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : [];
+    case 'arm_rmi_populate': return [
+      ...(w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : []),
+      ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
+    ];
     default: return [];
   }
 }
@@ -177,6 +182,8 @@ export function coverageObserver(c: Coverage): RunObserver {
       if (result.op.kind === 'fallocate') bump(c, `ret:fallocate:${errnoName(result.ret)}`);
       if (populate === undefined) return;
       bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
+      // The struct in a read-only mapping, and the copy back reached (S1.19, S2.10, T.16, RN.12).
+      if (result.lost !== undefined) bump(c, 'edge:copy_back_fault');
       if (restoredEarlier) bump(c, 'huge:snp_cleanup_restored_earlier_pages');
       // The hugepages what-if: a populate whose first page sits in a huge folio, and one asking
       // for fewer pages than that folio holds (B6's WARN, B9's partial marking).

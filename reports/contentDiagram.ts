@@ -1,6 +1,6 @@
 import type { PopulateRequest } from '../model/backends/Backend.js';
 import type { Revision } from '../model/revisions/Revision.js';
-import { runScenario } from '../model/scenario/runScenario.js';
+import { kernelOutcome, runScenario } from '../model/scenario/runScenario.js';
 import type { Scenario } from '../model/scenario/Scenario.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { PROV_FIRMWARE, PROV_ZERO, decodeProvenance, provenanceText } from '../model/world/provenance.js';
@@ -49,7 +49,8 @@ export function contentDiagram(scenario: Scenario, revision: Revision, opIndex: 
       },
       opEnd(result, w, backend) {
         if (result.index !== opIndex || cap === undefined) return;
-        cap.count = backend.populatedCount(result.op, result.ret, result.out, ps);
+        const done = kernelOutcome(result);
+        cap.count = backend.populatedCount(result.op, done.ret, done.out, ps);
         for (let i = 0; i < Math.min(cap.req.npages, maxPages); i++) {
           const gfn = cap.req.gfn_start + i;
           const pfn = gfnFolioPfn(w, gfn);

@@ -28,13 +28,13 @@ export function opText(op: Op): string {
     case 'mmap': return `mmap(${hx(op.addr)}, ${hx(op.length)}, ${op.prot === 'rw' ? 'PROT_READ|PROT_WRITE' : 'PROT_READ'})${op.holes.length > 0 ? ` with page(s) ${op.holes.join(',')} unmapped` : ''}, filled by userspace`;
     case 'munmap': return `munmap(${hx(op.addr)}, ${hx(op.length)})`;
     case 'madvise': return `madvise(${hx(op.addr)}, ${hx(op.length)}, ${({ 4: 'MADV_DONTNEED', 9: 'MADV_REMOVE', 21: 'MADV_PAGEOUT' } as const)[op.advice]})`;
-    case 'snp_launch_update': return `KVM_SEV_SNP_LAUNCH_UPDATE { gfn_start: ${hx(op.gfn_start)}, uaddr: ${hx(op.uaddr)}, len: ${hx(op.len)}, type: ${snpPageTypeName(op.type)}, flags: ${op.flags} }${faultsText(op.faults)}`;
+    case 'snp_launch_update': return `KVM_SEV_SNP_LAUNCH_UPDATE { gfn_start: ${hx(op.gfn_start)}, uaddr: ${hx(op.uaddr)}, len: ${hx(op.len)}, type: ${snpPageTypeName(op.type)}, flags: ${op.flags} }${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'snp_launch_start': return 'KVM_SEV_SNP_LAUNCH_START';
     case 'snp_launch_finish': return `KVM_SEV_SNP_LAUNCH_FINISH${faultsText(op.faults)}`;
     case 'tdx_init_vcpu': return `KVM_TDX_INIT_VCPU (vCPU 0)${op.flags ? ` flags ${op.flags}` : ''}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}`;
-    case 'tdx_init_mem_region': return `KVM_TDX_INIT_MEM_REGION { source_addr: ${hx(op.source_addr)}, gpa: ${hx(op.gpa)}, nr_pages: ${op.nr_pages} } flags ${op.flags}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}${faultsText(op.faults)}`;
+    case 'tdx_init_mem_region': return `KVM_TDX_INIT_MEM_REGION { source_addr: ${hx(op.source_addr)}, gpa: ${hx(op.gpa)}, nr_pages: ${op.nr_pages} } flags ${op.flags}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'tdx_finalize_vm': return `KVM_TDX_FINALIZE_VM${faultsText(op.faults)}`;
-    case 'arm_rmi_populate': return `KVM_ARM_RMI_POPULATE { base: ${hx(op.base)}, size: ${hx(op.size)}, source_uaddr: ${hx(op.source_uaddr)}, flags: ${op.flags}, reserved: ${op.reserved} }${faultsText(op.faults)}`;
+    case 'arm_rmi_populate': return `KVM_ARM_RMI_POPULATE { base: ${hx(op.base)}, size: ${hx(op.size)}, source_uaddr: ${hx(op.source_uaddr)}, flags: ${op.flags}, reserved: ${op.reserved} }${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'arm_realm_create': return `KVM_ENABLE_CAP(KVM_CAP_ARM_RME, CREATE_REALM)${faultsText(op.faults)}`;
     case 'arm_realm_activate': return `first vCPU run (kvm_activate_realm)${faultsText(op.faults)}`;
     case 'fallocate': return `fallocate(gmem ${op.guest_memfd}, ${fallocMode(op.mode)}, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
@@ -44,6 +44,10 @@ export function opText(op: Op): string {
     case 'close_vm': return 'close(vm fd)';
     case 'close_guest_memfd': return `close(gmem ${op.guest_memfd})${faultsText(op.faults ?? [])}`;
   }
+}
+
+function readOnlyText(readOnly: boolean | undefined): string {
+  return readOnly === true ? ' in a read-only mapping' : '';
 }
 
 function faultsText(faults: readonly Fault[]): string {

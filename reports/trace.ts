@@ -49,6 +49,8 @@ export interface TraceOp {
   readonly calls: readonly TraceNode[];
   readonly ret: string;
   readonly out: Readonly<Record<string, number>>;
+  /** The struct the kernel wrote back into a read-only mapping: the copy faulted, userspace never saw it. */
+  readonly lost?: Readonly<Record<string, number>>;
   readonly violations: readonly Violation[];
 }
 
@@ -71,7 +73,7 @@ export function buildTrace(log: readonly Event[], violations: readonly Violation
       continue;
     }
     if (e.kind === 'op_end') {
-      ops.push({ index: e.index, op: current?.op ?? '', calls: toData(roots), ret: errnoName(e.ret), out: e.out, violations: violations.filter((x) => x.opIndex === e.index) });
+      ops.push({ index: e.index, op: current?.op ?? '', calls: toData(roots), ret: errnoName(e.ret), out: e.out, ...(e.lost === undefined ? {} : { lost: e.lost }), violations: violations.filter((x) => x.opIndex === e.index) });
       continue;
     }
     const into = stack[stack.length - 1]?.children ?? roots;
@@ -112,8 +114,10 @@ export function formatTrace(ops: readonly TraceOp[]): string {
   for (const op of ops) {
     out.push(`#${op.index} ${op.op}`);
     lines(op.calls, 1);
-    const outs = Object.entries(op.out).map(([k, v]) => `${k}=${Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : v}`).join(' ');
+    const fields = (o: Readonly<Record<string, number>>) => Object.entries(o).map(([k, v]) => `${k}=${Number.isInteger(v) && Math.abs(v) >= 256 ? `0x${v.toString(16)}` : v}`).join(' ');
+    const outs = fields(op.out);
     out.push(`  => ${op.ret}${outs === '' ? '' : `  (${outs})`}`);
+    if (op.lost !== undefined) out.push(`     the copy back faulted; the kernel had written (${fields(op.lost)})`);
     for (const v of op.violations) out.push(`  VIOLATION [${v.invariant}/${v.messageId}] ${v.message}`);
   }
   return out.join('\n');

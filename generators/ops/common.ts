@@ -449,6 +449,30 @@ function onePagePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<{ reado
   }));
 }
 
+/** The populate op with its struct in a read-only mapping (Op `arg_readonly`); any other op as it is. */
+export function withReadOnlyArg(op: Op): Op {
+  switch (op.kind) {
+    case 'snp_launch_update': case 'tdx_init_mem_region': case 'arm_rmi_populate': return { ...op, arg_readonly: true };
+    default: return op;
+  }
+}
+
+/**
+ * A populate whose struct lies in a read-only mapping (oracle rows S1.19, S2.10, T.16, RN.12):
+ * the copy back after the work faults. Which populate: `nth` (modulo their number) of the run's
+ * own, or on x86 a one-page populate of a private page from a mapped source, which gets as far as
+ * the copy back, at a drawn place among the body ops.
+ */
+export type ReadOnlyArg = { readonly kind: 'mark'; readonly nth: number } | { readonly kind: 'insert'; readonly at: number; readonly op: Op };
+
+export function readOnlyArgArb(backend: BackendId, l: Layout): fc.Arbitrary<ReadOnlyArg> {
+  const mark = fc.nat({ max: 7 }).map((nth): ReadOnlyArg => ({ kind: 'mark', nth }));
+  const one = onePagePopulateArb(backend, l);
+  if (one === undefined) return mark;
+  const insert = fc.record({ at: fc.nat({ max: 6 }), one }).map(({ at, one: o }): ReadOnlyArg => ({ kind: 'insert', at, op: withReadOnlyArg(o.populate) }));
+  return fc.oneof(mark, insert);
+}
+
 /** A hardware memory error in the page at a guest_memfd index (nothing happens where no folio is). */
 export function memoryFailureArb(l: Layout): fc.Arbitrary<Op> {
   return fc.integer({ min: 0, max: l.gmemPages - 1 }).map((i) => ({ kind: 'memory_failure', guest_memfd: GMEM_FD, offset: i * l.geometry.page_size }));

@@ -25,11 +25,23 @@ export interface PopulateRequest {
   readonly may_write_source: boolean;
 }
 
+/**
+ * What an ioctl returned to userspace: its return value and the fields userspace reads back.
+ * `lost`: the copy back of its struct faulted (a read-only mapping, Op `arg_readonly`) and
+ * returned -EFAULT; what the kernel had computed then (its return value, where the backend knows
+ * it, and the struct it failed to write), which userspace never sees but the work was done.
+ */
+export interface OpOutcome {
+  readonly ret: number;
+  readonly out: Readonly<Record<string, number>>;
+  readonly lost?: { readonly ret: number; readonly out: Readonly<Record<string, number>> };
+}
+
 /** The bound kernel of one run: the generic entry points, and the vendor's own ioctls. */
 export interface BootedKernel {
   readonly k: KvmMainK;
   /** Runs one of this backend's ioctls (`ops`); undefined for any other op. */
-  runOp(op: Op): { ret: number; out: Record<string, number> } | undefined;
+  runOp(op: Op): OpOutcome | undefined;
   /** kvm_arch_destroy_vm()'s vendor part, run by kvm_destroy_vm() before the memslots go. */
   destroyVm?(): void;
 }

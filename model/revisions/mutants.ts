@@ -1,7 +1,7 @@
 import type { Impl } from '../kernel/bind.js';
 import type { PagePtrArray } from '../kernel/services/slab.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
-import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, type UserStructRef } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
 import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { EFAULT, EINVAL } from '../kernel/errno.js';
@@ -167,6 +167,16 @@ export const MUTANTS: readonly Mutant[] = [
       if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO && params.uaddr && !IS_ALIGNED(params.uaddr, k.PAGE_SIZE)) return -EFAULT;
       return nextFns.snp_launch_update(k, kvm, argp);
     },
+  }, ['snp']),
+  // S2.10: the params in a read-only mapping. The kernel did the work, but userspace never
+  // learns how much; answering 0 tells it everything was done, with its struct unchanged.
+  onNext('copy-back-unchecked', 'snp_launch_update() ignores copy_to_user()\'s result: a params struct in a read-only mapping gets 0 where S2.10 says -EFAULT, and userspace reads its own struct as the progress', { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'S2.10' }, {
+    snp_launch_update: (k, kvm, argp) => nextFns.snp_launch_update(Object.assign(Object.create(k) as NextK, {
+      copy_struct_to_user: <T extends object>(dst: UserStructRef<T>, value: T) => {
+        k.copy_struct_to_user(dst, value);
+        return 0;
+      },
+    }), kvm, argp),
   }, ['snp']),
   // A second wrong answer on a revision that already has one: v7.0 answers uaddr 0 wrongly (G3,
   // S2.2); this answers a LAUNCH_UPDATE before LAUNCH_START wrongly too (S1.17). Both are

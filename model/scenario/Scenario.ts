@@ -109,6 +109,11 @@ export type Op =
       readonly len: number;
       readonly type: number;
       readonly flags: number;
+      /**
+       * The struct the ioctl reads and writes back lies in a read-only mapping (PROT_READ):
+       * copy_from_user() of it succeeds, the copy back faults. Userspace alone reaches it.
+       */
+      readonly arg_readonly?: boolean | undefined;
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'snp_launch_finish'; readonly faults: readonly Fault[] }
@@ -125,6 +130,11 @@ export type Op =
       readonly nr_pages: number;
       readonly flags: number;
       readonly hw_error?: number | undefined;
+      /**
+       * The struct the ioctl reads and writes back lies in a read-only mapping (PROT_READ):
+       * copy_from_user() of it succeeds, the copy back faults. Userspace alone reaches it.
+       */
+      readonly arg_readonly?: boolean | undefined;
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'tdx_finalize_vm'; readonly faults: readonly Fault[] }
@@ -145,6 +155,11 @@ export type Op =
       readonly source_uaddr: number;
       readonly flags: number;
       readonly reserved: number;
+      /**
+       * The struct the ioctl reads and writes back lies in a read-only mapping (PROT_READ):
+       * copy_from_user() of it succeeds, the copy back faults. Userspace alone reaches it.
+       */
+      readonly arg_readonly?: boolean | undefined;
       readonly faults: readonly Fault[];
     }
   /** rme-v9's KVM_CAP_ARM_RME_CREATE_REALM (later trees create the realm on first use). */

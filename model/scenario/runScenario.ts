@@ -4,7 +4,7 @@ import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kernel/guest_memfd
 import { memory_failure } from '../kernel/memory_failure.js';
 import { KVM } from '../kernel/services/kvmcore.js';
 import { MM_LOCK } from '../kernel/services/locking.js';
-import type { BackendModel, BootedKernel } from '../backends/Backend.js';
+import type { BackendModel, BootedKernel, OpOutcome } from '../backends/Backend.js';
 import { backendById } from '../backends/registry.js';
 import { geometryProblem } from '../geometry.js';
 import type { Revision } from '../revisions/Revision.js';
@@ -15,11 +15,17 @@ import type { Op, Scenario } from './Scenario.js';
 import { userMmap, userMadvise, userMunmap } from './userspace.js';
 
 /** What an operation returned to userspace: the ioctl's return value and written-back fields. */
-export interface OpResult {
+export interface OpResult extends OpOutcome {
   readonly index: number;
   readonly op: Op;
-  readonly ret: number;
-  readonly out: Readonly<Record<string, number>>;
+}
+
+/**
+ * The call as the kernel finished it: where the copy back of its struct faulted, what it had
+ * computed before (OpOutcome.lost), else what userspace got. Progress is read from this.
+ */
+export function kernelOutcome(r: OpOutcome): { readonly ret: number; readonly out: Readonly<Record<string, number>> } {
+  return r.lost ?? r;
 }
 
 /** Watches a run: called before each operation, on every event, and after each operation. */
@@ -53,7 +59,7 @@ const VM_IOCTLS: readonly Op['kind'][] = [
   'arm_realm_activate',
 ];
 
-function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): { ret: number; out: Record<string, number> } {
+function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): OpOutcome {
   const k = booted.k;
   const plain = (ret: number) => ({ ret, out: {} });
   if (VM_IOCTLS.includes(op.kind)) {
@@ -153,7 +159,7 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
     w.work = { done: 0, limit: OP_WORK_LIMIT };
     w.crashStack = undefined;
     for (const o of observers) o.opBegin?.(index, op, w, backend);
-    let done: { ret: number; out: Record<string, number> };
+    let done: OpOutcome;
     try {
       emit(w, { kind: 'op_begin', index, op });
       done = execOp(booted, w, backend, op);
@@ -167,9 +173,9 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
       emit(w, { kind: 'crash', crash });
       return { world: w, results, crash: { opIndex: index, crash } };
     }
-    const { ret, out } = done;
-    emit(w, { kind: 'op_end', index, ret, out });
-    const result: OpResult = { index, op, ret, out };
+    const { ret, out, lost } = done;
+    emit(w, { kind: 'op_end', index, ret, out, ...(lost === undefined ? {} : { lost: lost.out }) });
+    const result: OpResult = { index, ...done, op };
     results.push(result);
     for (const o of observers) o.opEnd?.(result, w, backend);
     if (options.stop?.() === true) break;

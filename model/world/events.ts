@@ -36,7 +36,7 @@ export type WarnMacro = 'WARN_ON' | 'WARN_ON_ONCE' | 'WARN' | 'KVM_BUG_ON' | 'KV
 
 export type Event =
   | { readonly kind: 'op_begin'; readonly index: number; readonly op: Op }
-  | { readonly kind: 'op_end'; readonly index: number; readonly ret: number; readonly out: Readonly<Record<string, number>> }
+  | { readonly kind: 'op_end'; readonly index: number; readonly ret: number; readonly out: Readonly<Record<string, number>>; readonly lost?: Readonly<Record<string, number>> }
   | { readonly kind: 'call'; readonly fn: string; readonly args: string }
   | { readonly kind: 'ret'; readonly fn: string; readonly ret: string }
   | { readonly kind: 'page_ref'; readonly pfn: number; readonly delta: number; readonly refcount: number; readonly via: string }

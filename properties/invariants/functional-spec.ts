@@ -10,6 +10,7 @@ import { folioOf } from '../../model/kernel/services/filemap.js';
 import { DOC, type Row } from '../oracle/rows.js';
 import { guestAt } from '../oracle/world.js';
 import { gfnFolioPfn } from '../views.js';
+import { kernelOutcome } from '../../model/scenario/runScenario.js';
 
 /**
  * The functional oracle (properties/oracle/): what MUST happen. Every other invariant forbids
@@ -125,7 +126,10 @@ export const functionalSpec = defineInvariant({
         const { spec } = pending;
         const ps = w.geo.page_size;
         const { op, ret, out } = result;
-        const n = spec.reported(op, ret, out, ps);
+        // Progress as the kernel reported it: where the copy back faulted (S1.19, S2.10, T.16,
+        // RN.12), the struct it failed to write; userspace then keeps the struct it passed.
+        const kernel = kernelOutcome(result);
+        const n = spec.reported(op, kernel.ret, kernel.out, ps);
         // The outcome the call matched, where the generation's trees allow more than one.
         const pred = alternatives(pending.pred).find((p) => p.ret.includes(ret) && n >= p.min && n <= p.max) ?? pending.pred;
         const rowIds = pred.rows.map(rowName).join(', ');
@@ -148,7 +152,7 @@ export const functionalSpec = defineInvariant({
           if (n > pred.max) report('populatedCount', { ...base, got: n, want: `at most ${pred.max}` });
         }
         if (judged) {
-          const fields = spec.fields(op, n, ret, ps, why === undefined);
+          const fields = spec.fields(op, result.lost === undefined ? n : 0, ret, ps, why === undefined);
           for (const [field, want] of Object.entries(fields)) {
             const got = out[field];
             if (got !== want) report('writeBack', { ...base, field, got: got ?? 'nothing', want, n });

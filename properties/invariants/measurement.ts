@@ -2,6 +2,7 @@ import { defineInvariant } from '../Invariant.js';
 import type { PopulateRequest } from '../../model/backends/Backend.js';
 import type { MeasureEntry } from '../../model/world/events.js';
 import { readUser } from '../views.js';
+import { kernelOutcome } from '../../model/scenario/runScenario.js';
 
 /**
  * The launch measurement (SNP launch digest, TDX MRTD) is a pure function of what was reported
@@ -50,7 +51,8 @@ export const measurement = defineInvariant({
           if (unexpected.length > 0) report('extra', { ioctl, got: got.length, count: 0, want: got.length - unexpected.length });
           return;
         }
-        const count = backend.populatedCount(result.op, result.ret, result.out, ps);
+        const done = kernelOutcome(result);
+        const count = backend.populatedCount(result.op, done.ret, done.out, ps);
         const want: MeasureEntry[] = [];
         for (let i = 0; i < count; i++) {
           const bytes = req.src === 0 ? new Uint8Array(ps) : source.subarray(i * ps, (i + 1) * ps);

@@ -4,6 +4,7 @@ import type { World } from '../../model/world/World.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import { hashBytes } from '../../model/world/hash.js';
 import { gfnFolioPfn } from '../views.js';
+import { kernelOutcome } from '../../model/scenario/runScenario.js';
 
 /**
  * `return ret && !i ? ret : i;`: kvm_gmem_populate() reports the pages it populated, or an
@@ -63,20 +64,22 @@ export const returnValueContract = defineInvariant({
         if (req === undefined || w.kvm.vm_bugged) return;
         const ps = w.geo.page_size;
         const op = result.op;
-        const count = backend.populatedCount(op, result.ret, result.out, ps);
+        // Where the copy back faulted, the struct the kernel wrote is checked, not what userspace kept.
+        const done = kernelOutcome(result);
+        const count = backend.populatedCount(op, done.ret, done.out, ps);
         if (op.kind === 'snp_launch_update') {
-          const o = result.out;
-          if (result.ret === 0) {
+          const o = done.out;
+          if (done.ret === 0) {
             // A zero length asks for nothing: done with nothing is both readings of S1.8 (v6.16/v6.17).
             if (count <= 0 && op.len > 0) report('noProgress', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE' });
             if (o.len !== op.len - count * ps) report('progressMismatch', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', field: 'len', got: o.len ?? -1, want: op.len - count * ps, count });
           } else if (o.gfn_start !== undefined && (o.gfn_start !== op.gfn_start || o.len !== op.len || o.uaddr !== op.uaddr)) {
-            report('paramsOnError', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', ret: result.ret, field: 'gfn_start/len/uaddr', before: op.gfn_start, got: o.gfn_start });
+            report('paramsOnError', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', ret: done.ret, field: 'gfn_start/len/uaddr', before: op.gfn_start, got: o.gfn_start });
           }
         }
         if (op.kind === 'tdx_init_mem_region') {
-          const o = result.out;
-          if (result.ret === 0 && o.nr_pages !== undefined && o.nr_pages !== 0) report('progressMismatch', { ioctl: 'KVM_TDX_INIT_MEM_REGION', field: 'nr_pages', got: o.nr_pages, want: 0, count });
+          const o = done.out;
+          if (done.ret === 0 && o.nr_pages !== undefined && o.nr_pages !== 0) report('progressMismatch', { ioctl: 'KVM_TDX_INIT_MEM_REGION', field: 'nr_pages', got: o.nr_pages, want: 0, count });
           if (o.source_addr !== undefined && o.source_addr !== op.source_addr + count * ps) report('progressMismatch', { ioctl: 'KVM_TDX_INIT_MEM_REGION', field: 'source_addr', got: o.source_addr, want: op.source_addr + count * ps, count });
         }
         for (let i = 0; i < req.npages; i++) {

@@ -3,6 +3,7 @@ import type { PopulateRequest } from '../../model/backends/Backend.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import { PROV_FIRMWARE, PROV_ZERO, provenanceText } from '../../model/world/provenance.js';
 import { gfnFileIndex, gfnFolioPfn, readUser, userAddressByPfn, type UserBytes } from '../views.js';
+import { kernelOutcome } from '../../model/scenario/runScenario.js';
 
 /**
  * For every source alignment and page count, destination byte b of populated page i comes
@@ -70,7 +71,8 @@ export const srcOffsetStraddling = defineInvariant({
         if (pending === undefined) return;
         const { req, source } = pending;
         const ps = w.geo.page_size;
-        const count = backend.populatedCount(result.op, result.ret, result.out, ps);
+        const kernel = kernelOutcome(result);
+        const count = backend.populatedCount(result.op, kernel.ret, kernel.out, ps);
         for (let i = 0; i < count; i++) {
           const gfn = req.gfn_start + i;
           const dst = hostPage(w.host, gfnFolioPfn(w, gfn) ?? 0);

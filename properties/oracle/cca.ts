@@ -7,7 +7,7 @@ import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EP
 import type { Op } from '../../model/scenario/Scenario.js';
 import type { World } from '../../model/world/World.js';
 import { ARM, DOC, GP, type Row } from './rows.js';
-import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
+import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
 import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk } from './world.js';
 
 type ArmPopulate = Extract<Op, { kind: 'arm_rmi_populate' }>;
@@ -194,15 +194,9 @@ export const rnSpec: PopulateSpec = {
   internalFw: RTT_WALKS,
   predict(op, w, backend): Prediction {
     if (op.kind !== 'arm_rmi_populate') return none('not this ioctl');
-    const ps = w.geo.page_size;
-    if (op.reserved !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 || op.base + op.size < op.base || op.base % ps !== 0 || (op.base + op.size) % ps !== 0) return rejected(ARM['RN.4'], -EINVAL);
-    if (op.source_uaddr === 0 || op.source_uaddr % ps !== 0) return rejected(ARM['RN.3'], -EINVAL);
-    const state = realmState(w, ARM['RN.5']);
-    if (state !== undefined) return state;
-    const limit = 2 ** (ccaOf(w).kernel.ia_bits - 1);
-    if (op.base >= limit || op.base + op.size > limit) return rejected(ARM['RN.7'], -EINVAL);
-    if (op.size === 0) return { kind: 'verdict', rows: [ARM['RN.8']], ret: [0], min: 0, max: 0, fw: [] };
-    return gmemPopulateWalk('RN', op, w, backend);
+    // RN.12: the struct is copied back after every kvm_arm_rmi_populate(), whatever it returned.
+    const pred = predictRn(op, w, backend);
+    return op.arg_readonly === true ? copyBackFaults(pred, ARM['RN.12'], () => true) : pred;
   },
   reported: (op, ret, out, ps) => (op.kind === 'arm_rmi_populate' && ret === 0 ? Math.floor(((out.base ?? op.base) - op.base) / ps) : 0),
   mustPopulate: (n) => n,
@@ -213,3 +207,16 @@ export const rnSpec: PopulateSpec = {
   },
   success: () => 0,
 };
+
+/** RN's documented result of a call, as if its struct were writable. */
+function predictRn(op: ArmPopulate, w: World, backend: BackendModel): Prediction {
+  const ps = w.geo.page_size;
+  if (op.reserved !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 || op.base + op.size < op.base || op.base % ps !== 0 || (op.base + op.size) % ps !== 0) return rejected(ARM['RN.4'], -EINVAL);
+  if (op.source_uaddr === 0 || op.source_uaddr % ps !== 0) return rejected(ARM['RN.3'], -EINVAL);
+  const state = realmState(w, ARM['RN.5']);
+  if (state !== undefined) return state;
+  const limit = 2 ** (ccaOf(w).kernel.ia_bits - 1);
+  if (op.base >= limit || op.base + op.size > limit) return rejected(ARM['RN.7'], -EINVAL);
+  if (op.size === 0) return { kind: 'verdict', rows: [ARM['RN.8']], ret: [0], min: 0, max: 0, fw: [] };
+  return gmemPopulateWalk('RN', op, w, backend);
+}

@@ -101,7 +101,7 @@ export const SNP = {
   'S1.16': row('S1.16', DOC.S1, '"-EAGAIN if caller should retry"', 'documented, never produced by the code: allowed, never expected', { judged: '-EAGAIN is in the ioctl\'s allowed errnos; no condition is documented for it' }),
   'S1.17': row('S1.17', DOC.S1, 'VM not SNP, or SNP_LAUNCH_START not done', '-EINVAL', { code: CODE.snpOld }),
   'S1.18': row('S1.18', DOC.S1, 'called after SNP_LAUNCH_FINISH', 'undefined (reported to crash the host): judged relationally only', { judged: 'relationally: a call after LAUNCH_FINISH is undefined, so snpOutcome() names S1.18 as the verdict\'s relational reason: at most the exact count reported, an errno the document allows, fields agreeing with the progress' }),
-  'S1.19': row('S1.19', DOC.S1, 'copy-back of the struct faults', '-EFAULT although pages were populated', { encoded: false, why: 'the model\'s uAPI structs are always writable' }),
+  'S1.19': row('S1.19', DOC.S1, 'the params struct lies in a read-only mapping, so its copy back after a success faults (Op arg_readonly)', 'silent; -EFAULT although the pages were populated (they stay private and measured) and userspace reads its struct unchanged: the progress is lost', { code: `${CODE.snpOld}: copy_to_user() only after count >= 0` }),
   'S1.20': row('S1.20', DOC.S1, 'a page after the first fails', '0; earlier pages stay private and measured; the failing page shared', { code: CODE.snpOld }),
   'S2.1': row('S2.1', DOC.S2, 'uaddr not 4K-aligned, type != ZERO ("4k-aligned address")', '-EINVAL before the memslot lookup', { code: CODE.snpNew }),
   'S2.2': row('S2.2', DOC.S2, 'uaddr == 0, type != ZERO', 'silent; -EINVAL up front', { code: `${CODE.snpNew} (!params.uaddr; the June 2026 "Fix issues reported by Sashiko")` }),
@@ -112,6 +112,7 @@ export const SNP = {
   'S2.7': row('S2.7', DOC.S2, 'the source page cannot be pinned (GUP)', 'silent; GUP errno: -EIO on the first page', { code: CODE.gmemNew }),
   'S2.8': row('S2.8', DOC.S2, 'type CPUID with a read-only source mapping', 'silent; pinned with FOLL_WRITE, GUP fails: -EIO on the first page', { code: `${CODE.gmemNew}, may_writeback_src (kvm-x86 f13e90059908)` }),
   'S2.9': row('S2.9', DOC.S2, 'a page after the first fails', 'as S1.20', { code: CODE.snpNew }),
+  'S2.10': row('S2.10', DOC.S2, 'the params struct lies in a read-only mapping (Op arg_readonly)', 'as S1.19', { code: `${CODE.snpNew}: copy_to_user() only after count >= 0` }),
 } as const;
 
 /** KVM_TDX_INIT_MEM_REGION, T1 and T2 (note §3: rows are shared, results per generation). */
@@ -130,7 +131,7 @@ export const TDX = {
   'T.12': row('T.12', DOC.T1, 'signal pending before a page', 'silent; -EINTR with progress written back', { encoded: false, why: 'signals come only from a fault plan: judged relationally' }),
   'T.13': row('T.13', DOC.T1, 'a page already added', 'silent; T1: folio prepared, -EEXIST (or, RFC v1 having dropped preparation tracking, -EIO); T2: the S-EPT entry present, -EIO; progress before it written back', { code: `${CODE.gmemOld}; ${CODE.rfcPrep}; ${CODE.tdxNew} (RET_PF_SPURIOUS -> -EIO)` }),
   'T.14': row('T.14', DOC.T1, 'TDH.MEM.PAGE.ADD busy or failing', '-EBUSY / -EIO', { encoded: false, why: 'TDX-module refusals are platform conditions, reached only by a fault plan: judged relationally' }),
-  'T.16': row('T.16', DOC.T1, 'the region copy-back faults', '-EFAULT', { encoded: false, why: 'the model\'s uAPI structs are always writable' }),
+  'T.16': row('T.16', DOC.T1, 'the region lies in a read-only mapping, so its copy back faults (Op arg_readonly)', 'silent; -EFAULT in place of the loop\'s own result, once any argument check passed (the region is written back on every exit of the loop); the pages added stay and userspace reads its region unchanged', { code: `${CODE.tdxOld}; ${CODE.tdxNew}` }),
   'T.gp': row('T.gp', DOC.T1, 'a page past the end of the memslots, or a memslot without guest_memfd', 'silent; kvm_gmem_populate(gfn, 1) -EINVAL at that page (no truncation: one page a call), progress written back', { code: `${CODE.tdxNew}; ${CODE.gmemNew}` }),
   'T.src': row('T.src', DOC.T1, 'the source page cannot be pinned (GUP)', 'silent; -EFAULT at that page, progress written back', { code: `${CODE.tdxOld} (GUP in the callback); ${CODE.gmemNew} (GUP before the lock)` }),
 } as const;
@@ -167,6 +168,7 @@ export const ARM = {
   'RN.9': row('RN.9', DOC.RN, 'MEASURE flag', 'contents hashed into the RIM', { judged: 'by the measurement invariant (the RIM against every page populated with MEASURE); functional-spec decides the call itself' }),
   'RN.10': row('RN.10', DOC.RN, 'an RMI delegate/map fails (e.g. the page is already the realm\'s)', 'silent; -ENXIO', { code: CODE.rn }),
   'RN.11': row('RN.11', DOC.RN, 'RTT error at the last level (the IPA is still mapped)', 'silent; KVM_BUG_ON: -EIO', { encoded: false, why: 'reachable only after an injected unmap failure: judged relationally' }),
+  'RN.12': row('RN.12', DOC.RN, 'the struct lies in a read-only mapping, so its copy back faults (Op arg_readonly)', 'silent; -EFAULT in place of whatever kvm_arm_rmi_populate() returned (the struct is copied back after every call of it); the pages populated stay', { code: 'kamalca/linux:arch/arm64/kvm/arm.c@01e4ba17 (KVM_ARM_RMI_POPULATE: copy_to_user() after kvm_arm_rmi_populate())' }),
   'RN.src': row('RN.src', DOC.RN, 'the source page cannot be pinned', 'silent; GUP errno on the first page', { code: CODE.gmemNew }),
 } as const;
 

@@ -1,12 +1,13 @@
 import type { BackendModel } from '../../model/backends/Backend.js';
 import { snpOf } from '../../model/backends/snp/access.js';
 import { rmpEntry } from '../../model/backends/snp/state.js';
+import type { Op } from '../../model/scenario/Scenario.js';
 import type { World } from '../../model/world/World.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import { gmemGupNpages } from '../../model/geometry.js';
 import { EAGAIN, EFAULT, EINVAL, EIO } from '../../model/kernel/errno.js';
 import { CODE, DOC, GP, SNP, type Row } from './rows.js';
-import { none, rejected, walkPages, type PageCheck, type PageCtx, type PopulateSpec, type Prediction } from './spec.js';
+import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PageCtx, type PopulateSpec, type Prediction } from './spec.js';
 import { folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
 
 /**
@@ -23,7 +24,6 @@ import { folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, user
  */
 export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
   const doc = gen === 'S1' ? DOC.S1 : DOC.S2;
-  const r = (s1: keyof typeof SNP, s2: keyof typeof SNP = s1): Row => SNP[gen === 'S1' ? s1 : s2];
   return {
     gen,
     backend: 'snp',
@@ -33,44 +33,9 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
     internalFw: [],
     predict(op, w, backend): Prediction {
       if (op.kind !== 'snp_launch_update') return none('not this ioctl');
-      const ps = w.geo.page_size;
-      const s = snpOf(w);
-      if (!s.kernel.snp_context) return rejected(SNP['S1.17'], -EINVAL);
-      if (gen === 'S2' && op.len === 0) return rejected(SNP['S2.3'], -EINVAL);
-      if (op.len % ps !== 0) return rejected(SNP['S1.7'], -EINVAL);
-      if (op.flags !== 0) return rejected(SNP['S1.6'], -EINVAL);
-      if (!(SNP_PAGE_TYPES as readonly number[]).includes(op.type)) return rejected(SNP['S1.5'], -EINVAL);
-      const zero = op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO;
-      if (gen === 'S2' && !zero && op.uaddr === 0) return rejected(SNP['S2.2'], -EINVAL);
-      if (gen === 'S2' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
-      const slot = slotAt(w, op.gfn_start);
-      if (!hasGmem(slot)) return rejected(r('S1.11', 'S2.5'), -EINVAL);
-      // kvm_gmem_populate() takes the file before its (empty) loop: a zero length on a slot whose
-      // guest_memfd is gone is -EFAULT there, -EIO here, where no up-front check refuses it.
-      if (op.len === 0) return gmemFile(w, slot) === undefined ? rejected(SNP['S1.8'], -EINVAL, -EIO) : rejected(SNP['S1.8'], -EINVAL, 0);
-      if (gmemFile(w, slot) === undefined) return rejected(GP.noFile, -EIO);
-      if (gen === 'S1' && !zero && op.uaddr === 0) return rejected(SNP['S1.10'], -EIO);
-      const asked = op.len / ps;
-      const span = Math.min(asked, slot.base_gfn + slot.npages - op.gfn_start);
-      const cpuid = op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID;
-      const src = (i: number) => op.uaddr + i * ps;
-      const poisoned: PageCheck = { row: GP.hwpoison, errno: -EIO, fails: (p) => folioPoisoned(w, p.folio) };
-      const checks: PageCheck[] = gen === 'S2'
-        ? [
-            { row: SNP['S2.8'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
-            { row: SNP['S2.7'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
-            poisoned,
-            { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
-            { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
-          ]
-        : [
-            poisoned,
-            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true && !preparedOnly(w, p) },
-            { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
-            { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) && !preparedOnly(w, p) },
-            { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
-          ];
-      return snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero ? undefined : op.uaddr);
+      // S1.19/S2.10: the params are copied back only after kvm_gmem_populate() succeeded.
+      const pred = predictSnp(gen, op, w, backend);
+      return op.arg_readonly === true ? copyBackFaults(pred, SNP[gen === 'S1' ? 'S1.19' : 'S2.10'], (ret) => ret === 0) : pred;
     },
     reported: (op, ret, out) => (op.kind === 'snp_launch_update' && ret === 0 ? (out.gfn_start ?? op.gfn_start) - op.gfn_start : 0),
     mustPopulate: (n) => n,
@@ -83,6 +48,49 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
     },
     success: () => 0,
   };
+}
+
+/** The documented result of a call, as if its params were writable. */
+function predictSnp(gen: 'S1' | 'S2', op: Extract<Op, { kind: 'snp_launch_update' }>, w: World, backend: BackendModel): Prediction {
+  const r = (s1: keyof typeof SNP, s2: keyof typeof SNP = s1): Row => SNP[gen === 'S1' ? s1 : s2];
+  const ps = w.geo.page_size;
+  const s = snpOf(w);
+  if (!s.kernel.snp_context) return rejected(SNP['S1.17'], -EINVAL);
+  if (gen === 'S2' && op.len === 0) return rejected(SNP['S2.3'], -EINVAL);
+  if (op.len % ps !== 0) return rejected(SNP['S1.7'], -EINVAL);
+  if (op.flags !== 0) return rejected(SNP['S1.6'], -EINVAL);
+  if (!(SNP_PAGE_TYPES as readonly number[]).includes(op.type)) return rejected(SNP['S1.5'], -EINVAL);
+  const zero = op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO;
+  if (gen === 'S2' && !zero && op.uaddr === 0) return rejected(SNP['S2.2'], -EINVAL);
+  if (gen === 'S2' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
+  const slot = slotAt(w, op.gfn_start);
+  if (!hasGmem(slot)) return rejected(r('S1.11', 'S2.5'), -EINVAL);
+  // kvm_gmem_populate() takes the file before its (empty) loop: a zero length on a slot whose
+  // guest_memfd is gone is -EFAULT there, -EIO here, where no up-front check refuses it.
+  if (op.len === 0) return gmemFile(w, slot) === undefined ? rejected(SNP['S1.8'], -EINVAL, -EIO) : rejected(SNP['S1.8'], -EINVAL, 0);
+  if (gmemFile(w, slot) === undefined) return rejected(GP.noFile, -EIO);
+  if (gen === 'S1' && !zero && op.uaddr === 0) return rejected(SNP['S1.10'], -EIO);
+  const asked = op.len / ps;
+  const span = Math.min(asked, slot.base_gfn + slot.npages - op.gfn_start);
+  const cpuid = op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID;
+  const src = (i: number) => op.uaddr + i * ps;
+  const poisoned: PageCheck = { row: GP.hwpoison, errno: -EIO, fails: (p) => folioPoisoned(w, p.folio) };
+  const checks: PageCheck[] = gen === 'S2'
+    ? [
+        { row: SNP['S2.8'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
+        { row: SNP['S2.7'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
+        poisoned,
+        { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
+        { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
+      ]
+    : [
+        poisoned,
+        { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.folio?.uptodate === true && !preparedOnly(w, p) },
+        { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
+        { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) && !preparedOnly(w, p) },
+        { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
+      ];
+  return snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero ? undefined : op.uaddr);
 }
 
 /**

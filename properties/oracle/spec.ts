@@ -6,7 +6,7 @@ import type { World } from '../../model/world/World.js';
 import type { Generation } from './generations.js';
 import { GP, type Row } from './rows.js';
 import { folioAt, gmemFile, hasGmem, slotAt } from './world.js';
-import { EIO } from '../../model/kernel/errno.js';
+import { EFAULT, EIO } from '../../model/kernel/errno.js';
 
 /**
  * The shape of a populate ioctl's executable specification. A generation's spec predicts, from
@@ -131,6 +131,22 @@ export function rejected(row: Row, ...errnos: number[]): Prediction {
   return { kind: 'verdict', rows: [row], ret: errnos, min: 0, max: 0, fw: [] };
 }
 
+type Verdict = Extract<Prediction, { kind: 'verdict' }>;
+
+/**
+ * The ioctl's struct in a read-only mapping (Op `arg_readonly`): every outcome whose path copies
+ * the struct back (`copies(ret)`, per generation) answers -EFAULT after its work instead, with
+ * the same pages populated; `row` says so, first.
+ */
+export function copyBackFaults(pred: Prediction, row: Row, copies: (ret: number) => boolean): Prediction {
+  const one = (p: Verdict): Verdict => {
+    const or = p.or === undefined ? {} : { or: one(p.or) };
+    if (!p.ret.some(copies)) return { ...p, ...or };
+    return { ...p, rows: [row, ...p.rows], ret: [-EFAULT, ...p.ret.filter((r) => !copies(r))], ...or };
+  };
+  return pred.kind === 'verdict' ? one(pred) : pred;
+}
+
 export interface PopulateSpec {
   readonly gen: Generation;
   readonly backend: BackendId;
@@ -142,7 +158,11 @@ export interface PopulateSpec {
   /** Firmware refusals the kernel resolves itself (an RTT walk it completes): never a reason for doubt. */
   readonly internalFw: readonly string[];
   predict(op: Op, w: World, backend: BackendModel): Prediction;
-  /** The pages populated as userspace learns it, from the return value and the written-back fields. */
+  /**
+   * The pages populated as the return value and the written-back fields say. functional-spec
+   * hands it the kernel's outcome (kernelOutcome()): where the copy back faulted, the struct
+   * the kernel wrote, which userspace never sees.
+   */
   reported(op: Op, ret: number, out: Out, ps: number): number;
   /** Pages that must be populated (and measured) when userspace reads `n` pages and `ret`. */
   mustPopulate(n: number, ret: number): number;

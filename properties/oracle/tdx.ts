@@ -4,7 +4,7 @@ import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backe
 import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
 import type { World } from '../../model/world/World.js';
 import { DOC, GP, TDX } from './rows.js';
-import { none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction, type Walk } from './spec.js';
+import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction, type Walk } from './spec.js';
 import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, slotAt, userPageOk } from './world.js';
 
 /**
@@ -53,7 +53,9 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
         const poisoned = hasGmem(slot) && folioPoisoned(w, folioAt(w, slot, op.gpa / ps));
         return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT, ...(poisoned ? [-EHWPOISON] : []));
       }
-      return tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
+      // T.16: the region is written back on every exit of the page loop, whatever the result.
+      const walked = tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
+      return op.arg_readonly === true ? copyBackFaults(walked, TDX['T.16'], () => true) : walked;
     },
     reported: (op, _ret, out, ps) => (op.kind === 'tdx_init_mem_region' ? Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps) : 0),
     mustPopulate: (n) => n,

@@ -6,7 +6,7 @@ import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, E
 import { gmemCreateV618 } from '../../model/kernel/guest_memfd_create.js';
 import { MUTANTS } from '../../model/revisions/mutants.js';
 import { REVISIONS } from '../../model/revisions/registry.js';
-import { runScenario } from '../../model/scenario/runScenario.js';
+import { runScenario, type RunResult } from '../../model/scenario/runScenario.js';
 import type { BackendId, Op, Scenario } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { runWithInvariant } from '../../properties/check.js';
@@ -50,6 +50,14 @@ invariantCases(functionalSpec, {
     // SEV-SNP, S2 (v7.0 text, newest code) and S1.
     { name: 'S1.1: the whole range, written back', revision: rev('kvm-x86-next'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 })]), check: (r) => expect(last(r)).toMatchObject({ ret: 0, out: { gfn_start: G + 3, uaddr: SRC + 3 * PS, len: 0, error: 0 } }) },
     { name: 'S1.1 on S1', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ npages: 3 })]) },
+    // S1.19, S2.10, T.16, RN.12: the struct in a read-only mapping. The pages are loaded, the call
+    // says -EFAULT, userspace keeps the struct it passed; the progress is judged from what the kernel wrote.
+    ...['v6.17', 'v7.0', 'kvm-x86-next', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'paolo-v1', 'roth-v2', 'roth-v3-posted'].flatMap((id) => [
+      { name: `S1.19/S2.10 on ${id}: copy back faults after 2 pages`, revision: rev(id), scenario: scenario('snp', [...S, launchUpdate({ npages: 2, arg_readonly: true })]), check: (r: RunResult) => expect(last(r)).toMatchObject({ ret: -EFAULT, out: { gfn_start: G, len: 2 * PS }, lost: { ret: 0, out: { gfn_start: G + 2, len: 0 } } }) },
+      ...(rev(id).backends.includes('tdx') ? [{ name: `T.16 on ${id}: copy back faults after 1 of 2 pages`, revision: rev(id), scenario: scenario('tdx', [...setupOps({ private: [0, 1] }), initMemRegion({ nr_pages: 2, arg_readonly: true })]), check: (r: RunResult) => expect(last(r)).toMatchObject({ ret: -EFAULT, out: { gpa: G * PS, nr_pages: 2 }, lost: { out: { gpa: (G + 1) * PS, nr_pages: 1 } } }) }] : []),
+    ]),
+    { name: 'RN.12: copy back faults after 2 pages', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2, arg_readonly: true })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EFAULT, out: { reported: 0 }, lost: { ret: 0, out: { reported: 2 } } }) },
+    { name: 'R12: no copy back, so a read-only struct changes nothing', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2, arg_readonly: true })]), check: (r) => expect(last(r)).toMatchObject({ ret: 2 * PS }) },
     { name: 'T1: a contended PAGE.ADD is retried inside the map and leaves nothing prepared (RFC v1 base)', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('tdx', [...S, initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] })]) },
     { name: 'S1.8 on v6.17: len 0 is done with nothing', revision: rev('v6.17'), scenario: scenario('snp', [...S, launchUpdate({ len: 0 })]), check: (r) => expect(last(r)?.ret).toBe(0) },
     // Seed 16 found the row wrong: kvm_gmem_populate() gets the file before its empty loop.
@@ -160,6 +168,13 @@ invariantCases(functionalSpec, {
     },
   ],
   violated: [
+    {
+      name: 'S2.10: an injected bug ignores the failed copy back and answers 0',
+      revision: mutant('kvm-x86-next+copy-back-unchecked'),
+      scenario: scenario('snp', [...S, launchUpdate({ npages: 2, arg_readonly: true })]),
+      messageId: 'wrongErrno',
+      opIndex: 4,
+    },
     {
       name: 'B21: v6.17\'s TDX callback prepares the folio through the fault path before a PAGE.ADD that fails: a retry would get -EEXIST',
       revision: rev('v6.17'),
@@ -421,6 +436,17 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'GP.6', on: 'kvm-x86-next-2025.11.07', gen: 'T1', backend: 'tdx', setup: UNBOUND, op: initMemRegion({ source_addr: 0x10000 }), want: { rows: ['GP.6', 'T.src'], ret: [-EFAULT, -EIO], max: 0 } },
   // A released file fails before the loop (-EFAULT), binding or not.
   { row: 'GP.2', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: [...UNBOUND, { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }], op: initMemRegion(), want: { rows: ['GP.2'], ret: [-EFAULT], max: 0 } },
+  // The struct in a read-only mapping: the outcomes whose path copies it back answer -EFAULT
+  // after the same work; the ones that return before the copy keep their errno.
+  { row: 'S2.10', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ npages: 2, arg_readonly: true }), want: { rows: ['S2.10', 'S1.1'], ret: [-EFAULT], min: 2, max: 2 } },
+  { row: 'S2.10', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: setupOps({ private: null }), op: launchUpdate({ arg_readonly: true }), want: { rows: ['S1.2'], ret: [-EIO], max: 0 } },
+  { row: 'S2.10', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ flags: 1, arg_readonly: true }), want: { rows: ['S1.6'], ret: [-EINVAL] } },
+  { row: 'S1.19', on: 'v6.17', gen: 'S1', backend: 'snp', setup: setupOps({ private: [0, 1] }), op: launchUpdate({ npages: 2, arg_readonly: true }), want: { rows: ['S1.19', 'S1.20', 'S1.2'], ret: [-EFAULT], min: 1, max: 1 } },
+  { row: 'T.16', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ nr_pages: 2, arg_readonly: true }), want: { rows: ['T.16', 'T.1'], ret: [-EFAULT], min: 2, max: 2 } },
+  { row: 'T.16', on: 'v6.17', gen: 'T1', backend: 'tdx', setup: setupOps({ private: [0, 1] }), op: initMemRegion({ nr_pages: 2, arg_readonly: true }), want: { rows: ['T.16', 'T.5'], ret: [-EFAULT], min: 1, max: 1 } },
+  { row: 'T.16', on: 'kvm-x86-next', gen: 'T2', backend: 'tdx', setup: S, op: initMemRegion({ source_addr: SRC + 1, arg_readonly: true }), want: { rows: ['T.6'], ret: [-EINVAL] } },
+  { row: 'RN.12', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2, arg_readonly: true }), want: { rows: ['RN.12', 'RN.1'], ret: [-EFAULT], min: 2, max: 2 } },
+  { row: 'RN.12', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ flags: 2, arg_readonly: true }), want: { rows: ['RN.12', 'RN.4'], ret: [-EFAULT] } },
   // S2
   { row: 'S1.1', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ npages: 3 }), want: { rows: ['S1.1'], ret: [0], min: 3, max: 3 } },
   { row: 'S2.3', on: 'kvm-x86-next', gen: 'S2', backend: 'snp', setup: S, op: launchUpdate({ len: 0 }), want: { rows: ['S2.3'], ret: [-EINVAL], max: 0 } },

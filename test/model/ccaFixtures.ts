@@ -100,6 +100,7 @@ export interface PopulateArgs {
   readonly npages?: number;
   readonly source_uaddr?: number;
   readonly flags?: number;
+  readonly arg_readonly?: boolean;
   readonly faults?: readonly Fault[];
 }
 
@@ -109,6 +110,7 @@ export function rmiPopulate(a: PopulateArgs = {}): Op {
   return {
     kind: 'arm_rmi_populate', base: (BASE_GFN + at) * PS, size: (a.npages ?? 1) * PS, source_uaddr: a.source_uaddr ?? SRC + at * PS,
     flags: a.flags ?? KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: a.faults ?? [],
+    ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
   };
 }
 

@@ -77,6 +77,7 @@ export interface LaunchUpdateArgs {
   readonly len?: number;
   readonly type?: number;
   readonly flags?: number;
+  readonly arg_readonly?: boolean;
   readonly faults?: readonly Fault[];
 }
 
@@ -84,6 +85,7 @@ export function launchUpdate(a: LaunchUpdateArgs = {}): Op {
   return {
     kind: 'snp_launch_update', gfn_start: BASE_GFN + (a.at ?? 0), uaddr: a.uaddr ?? SRC, len: a.len ?? (a.npages ?? 1) * PS,
     type: a.type ?? KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: a.flags ?? 0, faults: a.faults ?? [],
+    ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
   };
 }
 
@@ -94,6 +96,7 @@ export interface InitMemRegionArgs {
   readonly source_addr?: number;
   readonly nr_pages?: number;
   readonly flags?: number;
+  readonly arg_readonly?: boolean;
   readonly faults?: readonly Fault[];
 }
 
@@ -102,6 +105,7 @@ export function initMemRegion(a: InitMemRegionArgs = {}): Op {
     kind: 'tdx_init_mem_region', source_addr: a.source_addr ?? SRC, gpa: a.gpa ?? (BASE_GFN + (a.at ?? 0)) * PS,
     nr_pages: a.nr_pages ?? 1, flags: a.flags ?? KVM_TDX_MEASURE_MEMORY_REGION, faults: a.faults ?? [],
     ...(a.hw_error === undefined ? {} : { hw_error: a.hw_error }),
+    ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
   };
 }
 

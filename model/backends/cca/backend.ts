@@ -23,6 +23,7 @@ import { RMI_RTT_DATA_MAP_INIT } from './rmi/RMI_RTT_DATA_MAP_INIT.js';
 import { ccaServices } from './services.js';
 import { createCcaState, granuleState } from './state.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, type KvmArmRmiPopulate } from './uapi.js';
+import type { UserStructRef } from '../snp/uapi.js';
 
 /** The granules of host page `pfn`, by physical address. */
 function granulesOf(w: World, pfn: number): number[] {
@@ -73,13 +74,20 @@ export const ccaBackend: BackendModel = {
         if (op.kind !== 'arm_rmi_populate') return undefined;
         if (uapi === 'rme-cap' && !rmeCapSourceIsAlias(w, op)) return { ret: -ENOTTY, out: { reported: 0 } };
         const value: KvmArmRmiPopulate = { base: op.base, size: op.size, source_uaddr: op.source_uaddr, flags: op.flags, reserved: op.reserved };
-        const data = { tag: 'kvm_arm_rmi_populate', value };
+        const data: UserStructRef<KvmArmRmiPopulate> = { tag: 'kvm_arm_rmi_populate', value, readOnly: op.arg_readonly === true };
         const ret = k.realm_populate_ioctl(KVM, data);
-        const after = data.value;
+        const fields = (after: KvmArmRmiPopulate) => ({ base: after.base, size: after.size, source_uaddr: after.source_uaddr, reported: Math.floor((after.base - op.base) / ps) });
         switch (uapi) {
+          // Neither copies the struct back: a read-only one changes nothing.
           case 'rme-cap': return { ret, out: { reported: ret === 0 ? Math.floor(op.size / ps) : 0 } };
           case 'rmi-populate-bytes': return { ret, out: { reported: ret > 0 ? Math.floor(ret / ps) : 0 } };
-          case 'rmi-populate-writeback': return { ret, out: { base: after.base, size: after.size, source_uaddr: after.source_uaddr, reported: Math.floor((after.base - op.base) / ps) } };
+          // The ioctl copies the struct back after every kvm_arm_rmi_populate(), and a failed copy
+          // replaces its result with -EFAULT. That result is not kept; in the RN tree the fields
+          // move only when it is 0 (rmi.c@845841b2), so moved fields stand for a 0.
+          case 'rmi-populate-writeback': {
+            const lost = data.lost;
+            return { ret, out: fields(data.value), ...(lost === undefined ? {} : { lost: { ret: lost.base !== op.base ? 0 : ret, out: fields(lost) } }) };
+          }
         }
       },
     };

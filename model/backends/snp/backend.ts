@@ -20,6 +20,7 @@ import { KVM } from '../../kernel/services/kvmcore.js';
 import { createSnpState, rmpEntry, rmpStateName } from './state.js';
 import {
   INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_VMSA, KVM_SEV_SNP_PAGE_TYPE_ZERO, SVM_VCPU0, snpPageTypeName,
+  type KvmSevSnpLaunchUpdate, type UserStructRef,
 } from './uapi.js';
 
 /** The /dev/sev fd userspace passes in `kvm_sev_cmd.sev_fd`. */
@@ -47,10 +48,13 @@ export const snpBackend: BackendModel = {
       destroyVm: () => k.sev_free_vcpu(SVM_VCPU0),
       runOp(op) {
         if (op.kind === 'snp_launch_update') {
-          const data = { tag: 'kvm_sev_snp_launch_update', value: { gfn_start: op.gfn_start, uaddr: op.uaddr, len: op.len, type: op.type, flags: op.flags } };
+          const data: UserStructRef<KvmSevSnpLaunchUpdate> = { tag: 'kvm_sev_snp_launch_update', value: { gfn_start: op.gfn_start, uaddr: op.uaddr, len: op.len, type: op.type, flags: op.flags }, readOnly: op.arg_readonly === true };
           const argp = { data, error: 0, sev_fd: SEV_FD };
           const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_UPDATE', argp });
-          return { ret, out: { ...data.value, error: argp.error } };
+          // Every generation's snp_launch_update() copies the params back only after
+          // kvm_gmem_populate() succeeded, so a faulted copy back followed a result of 0.
+          const lost = data.lost === undefined ? {} : { lost: { ret: 0, out: { ...data.lost, error: argp.error } } };
+          return { ret, out: { ...data.value, error: argp.error }, ...lost };
         }
         if (op.kind === 'snp_launch_start') {
           const argp = { data: { tag: 'kvm_sev_snp_launch_start', value: {} }, error: 0, sev_fd: SEV_FD };

@@ -89,6 +89,10 @@ export interface KvmSevCmd<T> {
 export interface UserStructRef<T> {
   readonly tag: string;
   value: T;
+  /** It lies in a read-only mapping: reading it works, writing it back faults. */
+  readonly readOnly?: boolean;
+  /** What the kernel's failed copy back would have written (set only when `readOnly`). */
+  lost?: T;
 }
 
 /** `struct sev_gmem_populate_args`: the callback's opaque argument. */

@@ -21,7 +21,8 @@ import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
-import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0 } from './uapi.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0, type KvmTdxInitMemRegion } from './uapi.js';
+import type { UserStructRef } from '../snp/uapi.js';
 
 /** TDX's guest_memfd arch hooks: no folio-free hook; invalidation zaps the S-EPT. */
 const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
@@ -41,9 +42,12 @@ export const tdxBackend: BackendModel = {
       k,
       runOp(op) {
         if (op.kind === 'tdx_init_mem_region') {
-          const data = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: op.gpa, nr_pages: op.nr_pages } };
+          const data: UserStructRef<KvmTdxInitMemRegion> = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: op.gpa, nr_pages: op.nr_pages }, readOnly: op.arg_readonly === true };
           const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: op.hw_error ?? 0 });
-          return { ret, out: { ...data.value } };
+          // tdx.c writes the region back on every exit of its loop and a failed copy replaces the
+          // loop's own result with -EFAULT, which is not kept: the count reads the region alone.
+          const lost = data.lost === undefined ? {} : { lost: { ret, out: { ...data.lost } } };
+          return { ret, out: { ...data.value }, ...lost };
         }
         if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_VCPU', flags: op.flags ?? 0, data: 0, hw_error: op.hw_error ?? 0 }), out: {} };
         if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };

@@ -1,3 +1,5 @@
+import type { UserStructRef } from '../snp/uapi.js';
+
 /**
  * TDX uAPI and TDX-module constants (arch/x86/include/uapi/asm/kvm.h, arch/x86/kvm/vmx/tdx_errno.h;
  * module behaviour from `intel/tdx-module@1666adc4`). TDX status codes do not fit a JS number,
@@ -45,7 +47,7 @@ export interface KvmTdxInitMemRegion {
 export interface KvmTdxCmd {
   readonly id: 'KVM_TDX_INIT_MEM_REGION';
   readonly flags: number;
-  readonly data: { readonly tag: string; value: KvmTdxInitMemRegion };
+  readonly data: UserStructRef<KvmTdxInitMemRegion>;
   hw_error: number;
 }
 
