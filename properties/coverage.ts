@@ -91,7 +91,7 @@ export function edgeKeys(op: Op, w: World): string[] {
       ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
       ...(op.source_addr === 0 ? ['edge:null_source'] : []),
       ...((op.hw_error ?? 0) !== 0 ? ['edge:tdx_hw_error'] : []),
-      // Starts below the shared bit and ends past it (counted, not required: about 5 in 300).
+      // Starts below the shared bit and ends past it.
       ...(op.gpa < TDX_SHARED_BIT && op.gpa + op.nr_pages * ps > TDX_SHARED_BIT ? ['edge:tdx_range_shared_end'] : []),
       ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
       ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),

@@ -191,6 +191,9 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'edge:before_launch', min: 3 },
     // A NULL source (edgeOpInsertionArb, 3 runs in 80, and 2 in 33 random populates).
     { key: 'edge:null_source', min: 5 },
+    // A range that starts below the shared bit and ends past it (sharedEndArb, and one run in
+    // twenty sharedEdgeSlotArb, whose first page is a memslot's).
+    { key: 'edge:tdx_range_shared_end', min: 5 },
   ],
   cca: [
     ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),

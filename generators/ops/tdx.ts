@@ -3,7 +3,9 @@ import { tdxBackend } from '../../model/backends/tdx/backend.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { callFaultArb, faultPlanArb } from '../faultPlan.js';
-import type { Layout } from '../layout.js';
+import { BUFFER_ADDRS, type Layout } from '../layout.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import { GMEM_FD } from './common.js';
 import { pageCountArb } from '../pageCount.js';
 import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
 
@@ -62,6 +64,24 @@ export function nullSourceArb(l: Layout): fc.Arbitrary<Op> {
 export function sharedEndArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   return fc.constantFrom(2, 3).map((nr_pages): Op => ({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: TDX_SHARED_BIT - ps, nr_pages, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [] }));
+}
+
+/**
+ * The same range with a page for it to start on: the guest_memfd's next unbound page bound by a
+ * one-page memslot just below the shared bit, made private. The range check refuses the call
+ * before any page (T.7); a check that looks at the wrong end lets the first page in and stops at
+ * the shared one, with a page populated. Nothing when the file has no page left after the slot.
+ */
+export function sharedEdgeSlotArb(l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const next = l.slot.pgoff + l.slot.npages;
+  if (next >= l.gmemPages) return fc.constant<Op[]>([]);
+  const base = TDX_SHARED_BIT - ps;
+  return sharedEndArb(l).map((populate): Op[] => [
+    { kind: 'set_user_memory_region2', slot: 5, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(next * ps) },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
+    populate,
+  ]);
 }
 
 /** A KVM_TDX_INIT_MEM_REGION of the slot's first page whose kvm_tdx_cmd.hw_error userspace set: -EINVAL. */
