@@ -256,12 +256,12 @@ function madviseInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insert
 }
 
 /**
- * One TDX run in twenty, first: a range across the shared bit that starts on a page of its own
+ * One TDX run in ten, first: a range across the shared bit that starts on a page of its own
  * (sharedEdgeSlotArb), so a range check that looks at the wrong end populates a page. Drawn last.
  */
 function sharedEdgeInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
   if (backend !== 'tdx') return fc.constant(undefined);
-  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 19 }, { arbitrary: sharedEdgeSlotArb(l).map((ops) => ({ at: 0, ops })), weight: 1 });
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: sharedEdgeSlotArb(l).map((ops) => ({ at: 0, ops })), weight: 1 });
 }
 
 /** One run in eight, a populate's struct in a read-only mapping (readOnlyArgArb). Drawn last. */

@@ -192,7 +192,7 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // A NULL source (edgeOpInsertionArb, 3 runs in 80, and 2 in 33 random populates).
     { key: 'edge:null_source', min: 5 },
     // A range that starts below the shared bit and ends past it (sharedEndArb, and one run in
-    // twenty sharedEdgeSlotArb, whose first page is a memslot's).
+    // ten sharedEdgeSlotArb, whose first page is a memslot's).
     { key: 'edge:tdx_range_shared_end', min: 5 },
   ],
   cca: [
