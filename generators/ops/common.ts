@@ -353,10 +353,13 @@ export function refusedSetupArb(l: Layout, backend: BackendId = 'snp'): fc.Arbit
   // started its launch yet (Scenario.launch), this is its first.
   // On TDX, half the time with a kvm_tdx_cmd field the kernel refuses: flags (tdx_vcpu_init())
   // or hw_error (tdx_get_cmd(); v6.16-v6.18 tdx_vcpu_ioctl()).
-  const relaunch: fc.Arbitrary<Op> | undefined = backend === 'snp'
+  // On CCA the realm's creation again: rme-v9's KVM_CAP_ARM_RME_CREATE_REALM is refused once the
+  // realm exists (-EEXIST); the later trees have no such call (-EINVAL).
+  const relaunch: fc.Arbitrary<Op> = backend === 'snp'
     ? fc.constant({ kind: 'snp_launch_start' })
-    : backend === 'tdx' ? fc.constantFrom<Op>({ kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu', flags: 1 }, { kind: 'tdx_init_vcpu', hw_error: 1 }) : undefined;
-  return relaunch === undefined ? fc.oneof(create, overlap) : fc.oneof(create, overlap, relaunch);
+    : backend === 'tdx' ? fc.constantFrom<Op>({ kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu', flags: 1 }, { kind: 'tdx_init_vcpu', hw_error: 1 })
+    : fc.constant({ kind: 'arm_realm_create', faults: [] });
+  return fc.oneof(create, overlap, relaunch);
 }
 
 /**
