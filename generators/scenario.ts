@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
-import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb } from './ops/snp.js';
+import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -264,6 +264,12 @@ function sharedEdgeInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Ins
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: sharedEdgeSlotArb(l).map((ops) => ({ at: 0, ops })), weight: 1 });
 }
 
+/** One SNP run in sixteen, at a drawn place: a CPUID page from a never-written source (zeroPageCpuidArb). Drawn last. */
+function zeroPageCpuidInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend !== 'snp') return fc.constant(undefined);
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: zeroPageCpuidArb(l) }), weight: 1 });
+}
+
 /** One run in eight, a populate's struct in a read-only mapping (readOnlyArgArb). Drawn last. */
 function readOnlyArgInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<ReadOnlyArg | undefined> {
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: readOnlyArgArb(backend, l), weight: 1 });
@@ -315,11 +321,12 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         madvise: madviseInsertionArb(backend, l),
         readOnlyArg: readOnlyArgInsertionArb(backend, l),
         sharedEdge: sharedEdgeInsertionArb(backend, l),
+        zeroPageCpuid: zeroPageCpuidInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

@@ -4,7 +4,11 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
-import { allocatePopulateArb, fallocateArb, poisonPopulateArb, populatePunchArb } from '../generators/ops/common.js';
+import { allocatePopulateArb, fallocateArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb } from '../generators/ops/common.js';
+import { sharedEdgeSlotArb } from '../generators/ops/tdx.js';
+import { zeroPageCpuidArb } from '../generators/ops/snp.js';
+import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID } from '../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { geometryProblem } from '../model/geometry.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
@@ -120,6 +124,45 @@ describe('edge cases are reachable', () => {
       }
       expect(pairs.some(([, punch]) => punch?.kind === 'punch_hole' && punch.faults.length > 0)).toBe(true);
       if (backend === 'snp') expect(pairs.some(([populate]) => populate?.kind === 'snp_launch_update' && populate.faults.some((f) => f.kind === 'fw' && f.cmd === 'SNP_PAGE_RECLAIM'))).toBe(true);
+    }
+  });
+
+  test('a populate with its struct in a read-only mapping: one of the run\'s own, or a one-page populate on x86', () => {
+    for (const backend of ['snp', 'tdx', 'cca'] as const) {
+      const readOnly = sample(scenarioArb(backend), 11, 300).flatMap((s) => s.ops.filter((op) => 'arg_readonly' in op && op.arg_readonly === true));
+      expect(readOnly.length, backend).toBeGreaterThan(10);
+      for (const op of readOnly) expect(['snp_launch_update', 'tdx_init_mem_region', 'arm_rmi_populate']).toContain(op.kind);
+    }
+    const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
+    if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+    const inserted = sample(readOnlyArgArb('tdx', l), 12, 100).flatMap((x) => (x.kind === 'insert' ? [x.op] : []));
+    expect(inserted.length).toBeGreaterThan(0);
+    for (const op of inserted) expect(op).toMatchObject({ kind: 'tdx_init_mem_region', nr_pages: 1, arg_readonly: true });
+    expect(sample(readOnlyArgArb('cca', l), 12, 50).every((x) => x.kind === 'mark')).toBe(true);
+  });
+
+  test('TDX: a one-page memslot just below the shared bit on the file\'s spare page, and a range from it', () => {
+    const l = sample(layoutArb(), 5, 50)[0];
+    if (l === undefined) throw new Error('no layout');
+    const ps = l.geometry.page_size;
+    const runs = sample(sharedEdgeSlotArb(l), 13, 50);
+    for (const [slot, attrs, populate] of runs) {
+      expect(slot).toMatchObject({ kind: 'set_user_memory_region2', guest_phys_addr: TDX_SHARED_BIT - ps, memory_size: ps, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps) });
+      expect(attrs).toMatchObject({ kind: 'set_memory_attributes', address: TDX_SHARED_BIT - ps, size: ps });
+      expect(populate).toMatchObject({ kind: 'tdx_init_mem_region', gpa: TDX_SHARED_BIT - ps });
+    }
+    // One page ends exactly at the shared bit (valid); two or three cross it.
+    const counts = new Set(runs.map(([, , p]) => (p?.kind === 'tdx_init_mem_region' ? p.nr_pages : 0)));
+    expect([...counts].sort()).toEqual([1, 2, 3]);
+  });
+
+  test('SNP: a CPUID page from a freshly mapped, never-written source, the firmware correcting its table', () => {
+    const l = sample(layoutArb(), 5, 50)[0];
+    if (l === undefined) throw new Error('no layout');
+    for (const [unmap, map, populate] of sample(zeroPageCpuidArb(l), 14, 20)) {
+      expect(unmap?.kind).toBe('munmap');
+      expect(map).toMatchObject({ kind: 'mmap', untouched: [0], prot: 'rw' });
+      expect(populate).toMatchObject({ kind: 'snp_launch_update', type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }] });
     }
   });
 
