@@ -270,9 +270,13 @@ function zeroPageCpuidInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: zeroPageCpuidArb(l) }), weight: 1 });
 }
 
-/** One run in eight, a populate's struct in a read-only mapping (readOnlyArgArb). Drawn last. */
+/**
+ * One run in four, a populate's struct in a read-only mapping (readOnlyArgArb). Drawn last. One
+ * in eight left 3 copy backs reached on snp/v7.0 under seed 15, against a minimum of 5: most
+ * marked populates fail before their copy back.
+ */
 function readOnlyArgInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<ReadOnlyArg | undefined> {
-  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: readOnlyArgArb(backend, l), weight: 1 });
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: readOnlyArgArb(backend, l), weight: 1 });
 }
 
 /** The `nth` populate of `ops` (modulo their number) with its struct read-only. */
