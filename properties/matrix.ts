@@ -315,7 +315,11 @@ export function sizeBound(e: Expectation, bug: KnownBug, whatIf?: WhatIfMode): {
 export function signatureBound(e: Expectation, key: SignatureKey, whatIf?: WhatIfMode): { readonly maxOps: number; readonly maxPages: number } | undefined {
   const all = bugsForSignature(e, key);
   const required = all.filter((b) => e.verdict === 'violated' && e.bugs.includes(b));
-  const bounds = (required.length > 0 ? required : all).map((b) => sizeBound(e, b, whatIf));
+  const bounds = (required.length > 0 ? required : all).map((b) => {
+    const size = sizeBound(e, b, whatIf);
+    const longer = b.maxOpsFor?.[key];
+    return longer === undefined ? size : { ...size, maxOps: Math.max(size.maxOps, longer) };
+  });
   if (bounds.length === 0) return undefined;
   return { maxOps: Math.max(...bounds.map((b) => b.maxOps)), maxPages: Math.max(...bounds.map((b) => b.maxPages)) };
 }

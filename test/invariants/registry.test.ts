@@ -108,6 +108,12 @@ describe('judging a cell', () => {
     expect(j.missing.map((b) => b.id)).not.toContain('B6');
   });
 
+  test('a signature with a longer route of its own gets its own bound, the bug\'s others keep theirs (G4 at munmap)', () => {
+    const v70 = expectation('leaked-page', 'snp', 'v7.0');
+    expect(signatureBound(v70, 'leaked-page/freedWhileFirmwareOwned@munmap')?.maxOps).toBe(10);
+    expect(signatureBound(v70, 'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release')?.maxOps).toBe(BUGS.G4.maxOps);
+  });
+
   test('a tolerated consequence does not loosen a required bug\'s bound (v7.0: G3 required, G2 tolerated, a detail naming both rows)', () => {
     const v70 = expectation('functional-spec', 'snp', 'v7.0');
     expect(BUGS.G2.maxOps).toBeGreaterThan(BUGS.G3.maxOps);
