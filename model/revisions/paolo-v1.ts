@@ -102,8 +102,10 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
    */
   kvm_gmem_prepare_folio(k, inode, index, folio) {
     for (const kvm of [KVM]) {
+      // Stryker disable next-line ConditionalExpression: every VM paolo-v1 runs is an SNP VM, where it is true.
       if (!k.kvm_arch_gmem_prepare_needed(kvm)) continue;
       const id = k.kvm_gmem_bindings_load(inode, index);
+      // Stryker disable next-line ConditionalExpression: memslot_by_id(null) is null.
       const slot = id === null ? null : k.memslot_by_id(id);
       if (slot === null) continue;
       const pfn = k.folio_file_pfn(folio, index);
@@ -130,6 +132,7 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
    */
   kvm_gmem_allocate: (k, inode, offset, len) => kvm_gmem_allocate_loop(k, inode, offset, len, (index) => {
     const folio = k.kvm_gmem_get_folio(inode, index, true);
+    // Stryker disable next-line all: the model's __filemap_get_folio() returns an ERR_PTR, never NULL.
     return folio === NULL ? ERR_PTR(-ENOMEM) : folio;
   }),
 
@@ -137,10 +140,12 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
   __kvm_gmem_get_pfn(k, file, slot, gfn, out, prepare) {
     const index = gfn - slot.base_gfn + slot.gmem_pgoff;
     const gmem_file = slot.gmem_file;
+    // Stryker disable all: one thread: populate hands in the file it took from this slot (as v7.0).
     if (file !== gmem_file) {
       k.WARN_ON_ONCE(gmem_file !== 0);
       return -EFAULT;
     }
+    // Stryker restore all
     if (k.kvm_gmem_bindings_load(file, index) !== slot.id) {
       k.WARN_ON_ONCE(k.kvm_gmem_bindings_load(file, index) !== null);
       return -EIO;
@@ -149,11 +154,13 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
     if (IS_ERR(folio)) return PTR_ERR(folio);
     let r: number;
     out_unlock: {
+      // Stryker disable all: populate takes the folio with FGP_CREAT_ONLY, so never an existing (poisoned) one; only the guest fault path, not modelled, does.
       if (k.folio_test_hwpoison(folio)) {
         // The reference is not dropped on this path (as in v6.8's kvm_gmem_get_pfn()).
         r = -EHWPOISON;
         break out_unlock;
       }
+      // Stryker restore all
       out.pfn = k.folio_file_pfn(folio, index);
       // `*max_order = 0;` here: kvm_gmem_max_order_huge() is that 0 except under the hugepages what-if.
       out.max_order = kvm_gmem_max_order_huge(k, slot, index, folio);
@@ -165,8 +172,10 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
 
   /** kvm_gmem_punch_hole() without the invalidate lock, which the caller holds. */
   __kvm_gmem_punch_hole(k, inode, offset, len) {
+    // Stryker disable all: start and end feed only kvm_gmem_invalidate_begin(), whose MMU zap the model keeps nothing for on SNP.
     const start = offset / k.PAGE_SIZE;
     const end = start + len / k.PAGE_SIZE;
+    // Stryker restore all
     k.kvm_gmem_invalidate_begin(inode, start, end);
     k.truncate_inode_pages_range(inode, offset, offset + len - 1);
     // kvm_gmem_invalidate_end(): the MMU notifier sequence only.
@@ -179,6 +188,7 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
      * Races with kvm_gmem_unbind() must have been detected by __kvm_gmem_get_gfn(), because the
      * invalidate_lock is taken between __kvm_gmem_get_gfn() and kvm_gmem_undo_get_pfn().
      */
+    // Stryker disable next-line all: __kvm_gmem_get_pfn() checked the binding under the same invalidate lock (the comment above).
     if (k.WARN_ON_ONCE(k.kvm_gmem_bindings_load(file, index) !== slot.id)) return -EIO;
     return k.__kvm_gmem_punch_hole(file, index * k.PAGE_SIZE, k.PAGE_SIZE << order);
   },
@@ -187,19 +197,24 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
     let ret = 0;
     let i: number;
     k.lockdep_assert_held(kvm.slots_lock);
+    // Stryker disable next-line all: snp_launch_update() passes a u64 length over the page size: never negative.
     if (npages < 0) return -EINVAL;
     const slot = k.gfn_to_memslot(kvm, gfn);
+    // Stryker disable next-line all: snp_launch_update() checks the memslot first, and paolo-v1 is SNP only.
     if (slot === null || !k.kvm_slot_can_be_private(slot)) return -EINVAL;
     const file = k.kvm_gmem_get_file(slot);
+    // Stryker disable next-line ConditionalExpression: a released file then fails __kvm_gmem_get_pfn() with -EFAULT, and SNP turns every first-page failure into -EIO.
     if (!file) return -EFAULT;
     k.filemap_invalidate_lock(file);
     npages = Math.min(slot.npages - (gfn - slot.base_gfn), npages);
+    // Stryker disable next-line ObjectLiteral: written by __kvm_gmem_get_pfn() before it is read.
     const got: PfnOrder = { pfn: 0, max_order: 0 };
     for (i = 0; i < npages; i += 1 << got.max_order) {
       const this_gfn = gfn + i;
       ret = k.__kvm_gmem_get_pfn(file, slot, this_gfn, got, false);
       if (ret) break;
       if (this_gfn % (1 << got.max_order) !== 0 || npages - i < 1 << got.max_order) got.max_order = 0;
+      // Stryker disable next-line ConditionalExpression: every caller passes one.
       if (post_populate) {
         const p = src ? src + i * k.PAGE_SIZE : NULL;
         ret = post_populate(kvm, this_gfn, got.pfn, p, got.max_order, opaque);
@@ -224,6 +239,7 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
 
   /** A failed reclaim WARNs and leaks the page; nothing bugs the VM yet. */
   snp_page_reclaim(k, pfn) {
+    // Stryker disable next-line ObjectLiteral: read only by the WARN's text.
     const err = { value: 0 };
     const rc = k.sev_do_cmd(SEV_CMD_SNP_PAGE_RECLAIM, { cmd: SEV_CMD_SNP_PAGE_RECLAIM, data: { paddr: pfn } }, err);
     if (k.WARN(rc !== 0, `Failed to reclaim PFN ${pfn.toString(16)}`)) k.snp_leak_pages(pfn, 1);
@@ -237,12 +253,15 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
    * RMP has an entry per page: a 2M entry is written as the entry of each page it covers.
    */
   sev_gmem_prepare(k, kvm, pfn, gfn, max_order) {
+    // Stryker disable next-line ConditionalExpression: every VM is an SNP VM.
     if (!k.sev_snp_guest(kvm)) return 0;
     const { ret: rc0, assigned } = k.snp_lookup_rmpentry(pfn);
+    // Stryker disable all: every guest_memfd page is covered by the RMP.
     if (rc0) {
       k.pr_debug(`sev_gmem_prepare: Failed to look up RMP entry: GFN ${gfn.toString(16)} PFN ${pfn.toString(16)} error ${rc0}`);
       return -ENOENT;
     }
+    // Stryker restore all
     if (assigned) {
       k.pr_debug(`sev_gmem_prepare: already assigned: GFN ${gfn.toString(16)} PFN ${pfn.toString(16)}`);
       return 0;
@@ -310,7 +329,9 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
        * CPUID page, when the firmware rejects it, holds the values it expected: copied back.
        */
       if (!k.snp_page_reclaim(pfn + i) && !k.host_rmp_make_shared(pfn + i, PG_LEVEL_4K) &&
+          // Stryker disable next-line ConditionalExpression: as v7.0: a copy-back of a page the firmware did not rewrite writes the source's own bytes.
           sev_populate_args.type === KVM_SEV_SNP_PAGE_TYPE_CPUID &&
+          // Stryker disable next-line ConditionalExpression: see above.
           sev_populate_args.fw_error === SEV_RET_INVALID_PARAM) {
         const vaddr = k.kmap_local_pfn(pfn + i);
         if (k.copy_to_user(src + i * k.PAGE_SIZE, vaddr, k.PAGE_SIZE)) k.pr_debug('Failed to write CPUID page back to userspace');
