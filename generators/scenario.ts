@@ -7,7 +7,7 @@ import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
-import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, stalePopulateArb, unalignedPopulateArb } from './ops/cca.js';
+import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, stalePopulateArb, unalignedPopulateArb, unalignedSourceArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
 
 /** One operation after set-up: populate most of the time, the other operations around it. */
@@ -270,6 +270,13 @@ function zeroPageCpuidInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: zeroPageCpuidArb(l) }), weight: 1 });
 }
 
+/** One CCA run in ten, at a drawn place: a measured populate from an unaligned source (unalignedSourceArb). Drawn last. */
+function unalignedSourceInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  const op = backend === 'cca' ? unalignedSourceArb(l) : undefined;
+  if (op === undefined) return fc.constant(undefined);
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 });
+}
+
 /**
  * One run in four, a populate's struct in a read-only mapping (readOnlyArgArb). Drawn last. One
  * in eight left 3 copy backs reached on snp/v7.0 under seed 15, against a minimum of 5: most
@@ -326,11 +333,12 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         readOnlyArg: readOnlyArgInsertionArb(backend, l),
         sharedEdge: sharedEdgeInsertionArb(backend, l),
         zeroPageCpuid: zeroPageCpuidInsertionArb(backend, l),
+        unalignedSource: unalignedSourceInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);
