@@ -134,8 +134,8 @@ export function outsideIpaArb(l: Layout): fc.Arbitrary<Op> {
  * rme-v12 takes it and the RMM copies and measures from the start of the pinned source page
  * (G11: measurement/mismatch); the newest tree refuses it (RN.3), v9 takes only its alias. The
  * random populates met it about one run in 150 on rme-v12, and not at all in 1000 runs under
- * seed 17 once the read-only struct's draws came in. Undefined when the layout has no private
- * page or no mapped source page.
+ * seed 17 once the refused set-up insertion drew CCA's realm creation too. Undefined when the
+ * layout has no private page or no mapped source page.
  */
 export function unalignedSourceArb(l: Layout): fc.Arbitrary<Op> | undefined {
   const ps = l.geometry.page_size;
