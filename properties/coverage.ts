@@ -194,6 +194,10 @@ export function coverageObserver(c: Coverage): RunObserver {
         bump(c, 'huge:populate_in_huge_folio');
         if (req.npages < 2 ** folio.order) bump(c, 'huge:populate_part_of_folio');
         if (folio.order > w.geo.pmd_order) bump(c, 'huge:folio_larger_than_GMEM_GUP_NPAGES');
+        // A whole folio asked for from its first page: the only populate for which the old order
+        // loop (paolo-v1 to v6.17) hands post_populate an order above 0.
+        const nr = 2 ** folio.order;
+        if (at !== undefined && req.gfn_start % nr === 0 && at.index % nr === 0 && req.npages >= nr) bump(c, 'huge:populate_whole_folio');
       }
     },
   };
