@@ -4,7 +4,7 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
-import { allocatePopulateArb, fallocateArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb } from '../generators/ops/common.js';
+import { allocatePopulateArb, fallocateArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
 import { sharedEdgeSlotArb } from '../generators/ops/tdx.js';
 import { zeroPageCpuidArb } from '../generators/ops/snp.js';
 import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
@@ -127,6 +127,20 @@ describe('edge cases are reachable', () => {
     }
   });
 
+  test('leaking punches: on SNP the freed page then mapped where nothing was and unmapped again (G4 @mmap, @munmap)', () => {
+    const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
+    if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+    const ps = l.geometry.page_size;
+    const snp = sample(leakingPunchArb('snp', l), 7, 60);
+    const tails = snp.map((ops) => ops.slice(2));
+    expect(tails.filter((t) => t.length === 0).length).toBeGreaterThan(5);
+    expect(tails.filter((t) => t.length > 0).length).toBeGreaterThan(20);
+    for (const t of tails.filter((x) => x.length > 0)) expect(t).toEqual([{ kind: 'mmap', addr: REUSE_ADDR, length: ps, prot: 'rw', holes: [] }, { kind: 'munmap', addr: REUSE_ADDR, length: ps }]);
+    // No layout's buffer reaches the address the page is mapped at.
+    for (const x of sample(layoutArb(), 8, 200)) for (const b of x.buffers) expect(b.addr + (b.npages + 1) * x.geometry.page_size).toBeLessThanOrEqual(REUSE_ADDR);
+    expect(sample(leakingPunchArb('tdx', l), 7, 30).every((ops) => ops.length === 2)).toBe(true);
+  });
+
   test('a populate with its struct in a read-only mapping: one of the run\'s own, or a one-page populate on x86', () => {
     for (const backend of ['snp', 'tdx', 'cca'] as const) {
       const readOnly = sample(scenarioArb(backend), 11, 300).flatMap((s) => s.ops.filter((op) => 'arg_readonly' in op && op.arg_readonly === true));
@@ -166,15 +180,29 @@ describe('edge cases are reachable', () => {
     }
   });
 
-  test('targeted pairs: a whole-file pre-allocation, then the populate of one of its private pages (G28)', () => {
+  test('targeted pairs: a whole-file pre-allocation, then the populate of one of its private pages; or only the first of two (G28)', () => {
     for (const backend of ['snp', 'tdx'] as const) {
       const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
       if (l === undefined) throw new Error('no layout with a private page and a mapped source');
-      for (const [allocate, populate] of sample(allocatePopulateArb(backend, l), 7, 50)) {
-        expect(allocate).toEqual({ kind: 'fallocate', guest_memfd: 1, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * l.geometry.page_size, faults: [] });
-        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / l.geometry.page_size : -1;
+      const ps = l.geometry.page_size;
+      const pairs = sample(allocatePopulateArb(backend, l), 7, 60);
+      for (const ops of pairs) {
+        const populate = ops.at(-1);
+        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
+        const pages = populate?.kind === 'snp_launch_update' ? populate.len / ps : populate?.kind === 'tdx_init_mem_region' ? populate.nr_pages : 0;
         expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
+        // The whole file before a one-page populate, or (G28's S1.20) only the first page of two,
+        // the second made shared.
+        if (pages === 1) expect(ops.slice(0, -1)).toEqual([{ kind: 'fallocate', guest_memfd: 1, mode: FALLOC_FL_KEEP_SIZE, offset: 0, len: l.gmemPages * ps, faults: [] }]);
+        else {
+          expect(ops.slice(0, -1)).toEqual([
+            { kind: 'fallocate', guest_memfd: 1, mode: FALLOC_FL_KEEP_SIZE, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
+            { kind: 'set_memory_attributes', address: (gfn + 1) * ps, size: ps, attributes: 0n, flags: 0n },
+          ]);
+          expect(gfn + 1).toBeLessThan(l.slot.base_gfn + l.slot.npages);
+        }
       }
+      expect(new Set(pairs.map((ops) => ops.at(-1)).map((p) => (p?.kind === 'snp_launch_update' ? p.len / ps : p?.kind === 'tdx_init_mem_region' ? p.nr_pages : 0)))).toEqual(new Set([1, 2]));
     }
   });
 

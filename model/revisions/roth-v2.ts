@@ -35,6 +35,7 @@ export const rothV2Fns: Impl<RothV2Fns, K> = {
     const arg = opaqueAs(_arg, 'tdx_gmem_post_populate_arg');
     const kvm_tdx = k.to_kvm_tdx(kvm);
     const gpa = gfn * k.PAGE_SIZE;
+    // Stryker disable next-line all: page_add_src is reset after every map, under slots_lock.
     if (k.KVM_BUG_ON(kvm_tdx.page_add_src !== 0, kvm)) return -EIO;
     kvm_tdx.page_add_src = src_page;
     const ret = k.kvm_tdp_mmu_map_private_pfn(arg.vcpu, gfn, pfn);
@@ -42,6 +43,7 @@ export const rothV2Fns: Impl<RothV2Fns, K> = {
     if (ret || !(arg.flags & KVM_TDX_MEASURE_MEMORY_REGION)) return ret;
     for (let i = 0; i < k.PAGE_SIZE; i += k.TDX_EXTENDMR_CHUNKSIZE) {
       const { err, entry, level_state } = k.tdh_mr_extend('td', gpa + i);
+      // Stryker disable next-line UnaryOperator: tdx_vcpu_init_mem_region_old() turns every return but 1 into -EIO.
       if (k.TDX_BUG_ON_2(err, 'TDH_MR_EXTEND', entry, level_state, kvm)) return -EIO;
     }
     return 0;

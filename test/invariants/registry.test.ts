@@ -112,6 +112,10 @@ describe('judging a cell', () => {
     const v70 = expectation('leaked-page', 'snp', 'v7.0');
     expect(signatureBound(v70, 'leaked-page/freedWhileFirmwareOwned@munmap')?.maxOps).toBe(10);
     expect(signatureBound(v70, 'leaked-page/freedWhileFirmwareOwned@kvm_gmem_release')?.maxOps).toBe(BUGS.G4.maxOps);
+    // Pages likewise (G21's notMeasured through a page G28 prepared).
+    const paolo = expectation('functional-spec', 'snp', 'paolo-v1');
+    expect(signatureBound(paolo, 'functional-spec/notMeasured@snp_launch_update')?.maxPages).toBe(8);
+    expect(signatureBound(paolo, 'functional-spec/populatedCount@snp_launch_update')?.maxPages).toBe(Math.max(BUGS.G21.maxPages, BUGS.G28.maxPages));
   });
 
   test('a tolerated consequence does not loosen a required bug\'s bound (v7.0: G3 required, G2 tolerated, a detail naming both rows)', () => {
