@@ -4,7 +4,7 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
-import { allocatePopulateArb, fallocateArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
+import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
 import { sharedEdgeSlotArb } from '../generators/ops/tdx.js';
 import { zeroPageCpuidArb } from '../generators/ops/snp.js';
 import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
@@ -165,6 +165,25 @@ describe('edge cases are reachable', () => {
       expect(aligned).toBeGreaterThan(runs.length * 0.6);
       expect(targeted).toBeGreaterThan(10);
     }
+  });
+
+  test('SNP hole retries: half of them load the next gfn first and fail two pages on an unmapped source (G21 notMeasured)', () => {
+    const l = sample(layoutArb(), 5, 80).find((x) => x.buffers.some((b) => b.holes.some((h) => h < b.npages)) && x.privateRanges.some(([a, b]) => b - a >= 2));
+    if (l === undefined) throw new Error('no layout with a hole and two private pages');
+    const ps = l.geometry.page_size;
+    const runs = sample(holeRetryArb('snp', l), 9, 60);
+    const next = runs.filter((ops) => ops[0]?.kind === 'munmap');
+    expect(next.length).toBeGreaterThan(15);
+    expect(runs.length - next.length).toBeGreaterThan(15);
+    for (const [unmap, loaded, failed, map, again] of next) {
+      if (unmap?.kind !== 'munmap' || loaded?.kind !== 'snp_launch_update' || failed?.kind !== 'snp_launch_update') throw new Error('not the loaded-next form');
+      expect(loaded).toMatchObject({ gfn_start: failed.gfn_start + 1, len: ps });
+      expect(loaded.uaddr).not.toBe(unmap.addr);
+      expect(failed).toMatchObject({ uaddr: unmap.addr, len: 2 * ps });
+      expect(map).toMatchObject({ kind: 'mmap', addr: unmap.addr, length: ps });
+      expect(again).toEqual(failed);
+    }
+    expect(sample(holeRetryArb('tdx', l), 9, 30).every((ops) => ops[0]?.kind === 'tdx_init_mem_region')).toBe(true);
   });
 
   test('a populate with its struct in a read-only mapping: one of the run\'s own, or a one-page populate on x86', () => {
