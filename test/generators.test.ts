@@ -5,9 +5,9 @@ import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
 import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
-import { sharedEdgeSlotArb } from '../generators/ops/tdx.js';
+import { extendBusyArb, sharedEdgeSlotArb } from '../generators/ops/tdx.js';
 import { zeroPageCpuidArb } from '../generators/ops/snp.js';
-import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID } from '../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { geometryProblem } from '../model/geometry.js';
@@ -184,6 +184,18 @@ describe('edge cases are reachable', () => {
       expect(again).toEqual(failed);
     }
     expect(sample(holeRetryArb('tdx', l), 9, 30).every((ops) => ops[0]?.kind === 'tdx_init_mem_region')).toBe(true);
+  });
+
+  test('TDX: a measured one-page populate of a private page whose TDH.MR.EXTEND is contended', () => {
+    const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.some(([a, b]) => b > a) && x.buffers.some((b) => b.holes.length < b.npages));
+    if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+    const arb = extendBusyArb(l);
+    if (arb === undefined) throw new Error('no populate drawn');
+    for (const op of sample(arb, 16, 30)) {
+      expect(op).toMatchObject({ kind: 'tdx_init_mem_region', nr_pages: 1, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 1 }] });
+      const gfn = op.kind === 'tdx_init_mem_region' ? op.gpa / l.geometry.page_size - l.slot.base_gfn : -1;
+      expect(l.privateRanges.some(([a, b]) => gfn >= a && gfn < b)).toBe(true);
+    }
   });
 
   test('a populate with its struct in a read-only mapping: one of the run\'s own, or a one-page populate on x86', () => {

@@ -509,7 +509,7 @@ function firstPageAllocatedArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]
 }
 
 /** The populate of one private page from a mapped source (x86; none where the layout has neither). */
-function onePagePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly gfn: number; readonly populate: Op }> | undefined {
+export function onePagePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<{ readonly gfn: number; readonly populate: Op }> | undefined {
   const ps = l.geometry.page_size;
   const gfns = privateGfns(l);
   const sources = mappedSources(l);

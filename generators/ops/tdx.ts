@@ -5,7 +5,7 @@ import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { callFaultArb, faultPlanArb } from '../faultPlan.js';
 import { BUFFER_ADDRS, type Layout } from '../layout.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
-import { GMEM_FD } from './common.js';
+import { GMEM_FD, onePagePopulateArb } from './common.js';
 import { pageCountArb } from '../pageCount.js';
 import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
 
@@ -97,4 +97,16 @@ export function tdxFinalizeArb(): fc.Arbitrary<Op> {
   return fc
     .constantFrom<Fault[]>([], [{ kind: 'fw', cmd: 'TDH.MR.FINALIZE', condition: 'tdr_busy', nth: 1 }])
     .map((faults): Op => ({ kind: 'tdx_finalize_vm', faults }));
+}
+
+/**
+ * A measured one-page populate of a private page from a mapped source whose first TDH.MR.EXTEND
+ * is contended (fw:TDH.MR.EXTEND:tdr_busy): the random populates' fault plans reach it 8 to 11
+ * times in 300 runs on tdx/v6.17, and 4 under seed 13 (the detection benchmark at stop 28),
+ * against a minimum of 5. None where the layout has no private page or mapped source.
+ */
+export function extendBusyArb(l: Layout): fc.Arbitrary<Op> | undefined {
+  return onePagePopulateArb('tdx', l)?.map(({ populate }): Op => (populate.kind === 'tdx_init_mem_region'
+    ? { ...populate, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 1 }] }
+    : populate));
 }
