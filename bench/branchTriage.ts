@@ -243,8 +243,6 @@ export const BRANCH_TRIAGE: readonly BranchTriage[] = [
     reason: 'npages is never negative: snp_launch_update() passes params.len / PAGE_SIZE of an unsigned u64 and tdx_vcpu_init_mem_region() passes 1.' },
   { file: 'model/revisions/v6.17.ts', text: 'if (ret !== 1) return -ENOMEM;', kind: 'dead in the C',
     reason: 'get_user_pages_fast() of one page returns 1 or -errno, never 0 (mm/gup.c turns \'nothing pinned\' into -EFAULT; the model\'s \'short\' fault on one page is -EFAULT too). (tdx_gmem_post_populate() pins its one source page.)' },
-  { file: 'model/revisions/v6.17.ts', text: 'tdx_operand_busy(add.err) ? -EBUSY : -EIO;', kind: 'dead in the C',
-    reason: 'Only TDX_OPERAND_BUSY can fail TDH.MEM.PAGE.ADD here: the TD is not runnable (tdx_vcpu_ioctl()), the S-EPT leaf was free (a non-uptodate folio means any earlier entry was zapped with it), the pfn is a fresh guest_memfd page and the source an anonymous page (no mmap of guest_memfd before v6.18); a failed zap bugs the VM, which refuses the ioctl.' },
   { file: 'model/revisions/v6.17.ts', text: 'KVM_BUG_ON(kvm_tdx.nr_premapped === 0, kvm))', kind: 'defensive',
     reason: 'KVM_BUG_ON against a bug elsewhere: kvm_tdp_map_page() just premapped this gfn (nr_premapped++); a RET_PF_SPURIOUS without premapping needs a mirror SPTE left on a gfn whose folio is not yet uptodate, but the fault marks it prepared and every zap (punch hole, memslot delete, to-shared) removes the SPTE and the count together.' },
   { file: 'model/revisions/v6.17.ts', text: 'if (kvm_tdx.state === \'TD_STATE_RUNNABLE\') return -EINVAL;', kind: 'dead in the C',
