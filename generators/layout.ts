@@ -59,7 +59,7 @@ export function hugeLayoutArb(mmap = true): fc.Arbitrary<{ layout: Layout; order
       // Most often the slot's gfns and the file's indices share their alignment (base_gfn and
       // pgoff agree modulo the folio), as a VMM backing guest memory with huge pages lays them
       // out: only then does the old order loop find `gfn` aligned and hand a whole folio to
-      // post_populate (paolo-v1, v6.17). A free base_gfn made that about one layout in eight.
+      // post_populate (paolo-v1, v6.17). A free base_gfn made that one layout in `nr`.
       const base = (pgoff: number) => fc.oneof(
         { arbitrary: fc.integer({ min: 0x10 / nr, max: 0x40 / nr - 1 }).map((m) => m * nr + (pgoff % nr)), weight: 3 },
         { arbitrary: fc.integer({ min: 0x10, max: 0x40 }), weight: 1 },

@@ -154,6 +154,12 @@ function withUntouched(setup: readonly Op[], l: Layout, untouched: readonly (rea
   });
 }
 
+/** The slot's first gfn whose file index starts a folio of `nr` pages (the slot's own gfn when `nr` is 0). */
+function firstFolioGfn(l: Layout, nr: number): number {
+  const { base_gfn, pgoff } = l.slot;
+  return base_gfn - pgoff + Math.ceil(pgoff / Math.max(nr, 1)) * nr;
+}
+
 /**
  * On SNP in the hugepages what-if, one run in eight first populates a whole huge folio (ZERO
  * pages, so no source can fail it) and the firmware refuses a page after the first: the old
@@ -168,9 +174,8 @@ function withUntouched(setup: readonly Op[], l: Layout, untouched: readonly (rea
 function wholeFolioFailureArb(backend: BackendId, l: Layout, order: number | undefined): fc.Arbitrary<Insertion> {
   const nr = order === undefined ? 0 : 2 ** order;
   const ps = l.geometry.page_size;
-  const { base_gfn, npages, pgoff } = l.slot;
-  const gfn = base_gfn - pgoff + Math.ceil(pgoff / Math.max(nr, 1)) * nr;
-  if (backend !== 'snp' || nr < 2 || gfn + nr > base_gfn + npages) return fc.constant(undefined);
+  const gfn = firstFolioGfn(l, nr);
+  if (backend !== 'snp' || nr < 2 || gfn + nr > l.slot.base_gfn + l.slot.npages) return fc.constant(undefined);
   const populate = fc.integer({ min: 2, max: nr }).map((nth): Op => ({
     kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: nr * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0,
     faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth }],
@@ -199,11 +204,10 @@ function wholeFolioFailureArb(backend: BackendId, l: Layout, order: number | und
 function stoppedInFolioArb(backend: BackendId, l: Layout, order: number | undefined): fc.Arbitrary<Insertion> {
   const nr = order === undefined ? 0 : 2 ** order;
   const ps = l.geometry.page_size;
-  const { base_gfn, npages, pgoff } = l.slot;
-  const gfn = base_gfn - pgoff + Math.ceil(pgoff / Math.max(nr, 1)) * nr;
+  const gfn = firstFolioGfn(l, nr);
   const sources = mappedSources(l);
   const src = sources.find((a) => sources.includes(a + ps));
-  if (backend !== 'tdx' || nr < 4 || gfn + 3 > base_gfn + npages || src === undefined) return fc.constant(undefined);
+  if (backend !== 'tdx' || nr < 4 || gfn + 3 > l.slot.base_gfn + l.slot.npages || src === undefined) return fc.constant(undefined);
   const ops: Op[] = [
     { kind: 'set_memory_attributes', address: (gfn + 2) * ps, size: ps, attributes: 0n, flags: 0n },
     { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 3, flags: 1, faults: [] },
