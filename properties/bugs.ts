@@ -676,7 +676,7 @@ export const BUGS = {
       'functional-spec/populatedCount@snp_launch_update',
       // A CPUID page failing part-way through a whole folio: the firmware's table is copied back
       // to that page's source (src + i * PAGE_SIZE), while the count says the first page failed
-      // (hugepages seed 2, once base_gfn was drawn folio-aligned: a multi-page callback at all).
+      // (snp/paolo-v1 [hugepages] under seed 2, once hugeLayoutArb drew folio-aligned slots).
       'src-offset-straddling/writeBackOutside@snp_launch_update',
     ],
     // Seed 14 shrinks wrongErrno[S1.3] to 6 operations, none of which can go alone (a populate
