@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
 import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
-import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, stalePopulateArb, unalignedPopulateArb, unalignedSourceArb } from './ops/cca.js';
+import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, protectedEdgeSlotArb, stalePopulateArb, unalignedPopulateArb, unalignedSourceArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
 
 /** One operation after set-up: populate most of the time, the other operations around it. */
@@ -273,7 +273,7 @@ function refusedSetupInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<I
  * TDX a populate from a NULL source (nullSourceArb), across the shared bit (sharedEndArb) or with
  * kvm_tdx_cmd.hw_error set (hwErrorPopulateArb), 3:1:1; on CCA a populate at the top of the protected IPA space (outsideIpaArb) or
  * unaligned (unalignedPopulateArb). First in the run: on SNP a whole-file fallocate() whose
- * prepare fails (failedPrepareArb); on CCA an activation whose realm creation fails
+ * prepare fails (failedPrepareArb); on CCA an activation whose realm creation or REC fails
  * (failedActivateArb) or a populate of a page whose mapping outlived its punch-hole
  * (stalePopulateArb). Drawn last.
  */
@@ -284,9 +284,9 @@ function edgeOpInsertionArb(backend: BackendId, l: Layout, rmm: RmmVersion): fc.
     snp: first(fc.constant([failedPrepareArb(l)])),
     tdx: fc.oneof({ arbitrary: drawn(nullSourceArb(l)), weight: 3 }, { arbitrary: drawn(sharedEndArb(l)), weight: 1 }, { arbitrary: drawn(hwErrorPopulateArb(l)), weight: 1 }),
     cca: fc.oneof(
-      { arbitrary: drawn(outsideIpaArb(l)), weight: 2 },
+      { arbitrary: drawn(outsideIpaArb(l)), weight: 3 },
       { arbitrary: drawn(unalignedPopulateArb(l)), weight: 1 },
-      { arbitrary: first(failedActivateArb(rmm).map((o) => [o])), weight: 1 },
+      { arbitrary: first(failedActivateArb(rmm).map((o) => [o])), weight: 2 },
       { arbitrary: first(stalePopulateArb(l, rmm)), weight: 2 },
     ),
   }[backend];
@@ -311,6 +311,21 @@ function extendBusyInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Ins
   const op = backend === 'tdx' ? extendBusyArb(l) : undefined;
   if (op === undefined) return fc.constant(undefined);
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 });
+}
+
+/** One TDX or CCA run in ten, at a drawn place: two pages populated, the first punched out (punchBeforePopulatedArb). Drawn last. */
+function punchBeforePopulatedInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend === 'snp') return fc.constant(undefined);
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: punchBeforePopulatedArb(backend, l) }), weight: 1 });
+}
+
+/**
+ * One CCA run in ten, first: a populate from a memslot on the last protected page, half the time
+ * running past it into the unprotected half (protectedEdgeSlotArb). Drawn last.
+ */
+function protectedEdgeInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend !== 'cca') return fc.constant(undefined);
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: protectedEdgeSlotArb(l).map((ops) => ({ at: 0, ops })), weight: 1 });
 }
 
 /** One SNP run in sixteen, at a drawn place: a CPUID page from a never-written source (zeroPageCpuidArb). Drawn last. */
@@ -385,11 +400,13 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         unalignedSource: unalignedSourceInsertionArb(backend, l),
         stoppedInFolio: stoppedInFolioArb(backend, l, hugeOrder),
         extendBusy: extendBusyInsertionArb(backend, l),
+        protectedEdge: protectedEdgeInsertionArb(backend, l),
+        punchBeforePopulated: punchBeforePopulatedInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

@@ -4,7 +4,7 @@ import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../model/kernel/guest
 import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
-import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, memslotForGfn } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
@@ -100,6 +100,10 @@ export function edgeKeys(op: Op, w: World): string[] {
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
     case 'arm_rmi_populate': return [
       ...(w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : []),
+      // From a memslot's page below the boundary to past it (protectedEdgeSlotArb).
+      ...(w.fw.backend === 'cca' && op.base < 2 ** (w.fw.kernel.ia_bits - 1) && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) && memslotForGfn(w.kvm, Math.floor(op.base / w.geo.page_size)) !== undefined ? ['edge:ipa_range_crosses_protected'] : []),
+      // A realm whose activation failed after marking it DEAD (rme-v12: a REC page not had).
+      ...(w.fw.backend === 'cca' && w.fw.kernel.state === 'REALM_STATE_DEAD' ? ['edge:realm_dead'] : []),
       ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
     ];
     default: return [];

@@ -203,8 +203,13 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // rme-v9 predates kvm_gmem_populate(): no signal check on its path.
     { key: 'fault:signal pending from check', min: 3, except: ['rme-v9'] },
     { key: 'fault:gup efault', min: 2 },
-    // A populate past the protected IPA space (edgeOpInsertionArb: one run in 48, about 21 of 1000).
+    // A populate past the protected IPA space (edgeOpInsertionArb: one run in 43, about 23 of 1000).
     { key: 'edge:outside_ipa', min: 5 },
+    // From the last protected page of a memslot into the unprotected half (one run in 20).
+    { key: 'edge:ipa_range_crosses_protected', min: 5 },
+    // A populate on a realm left DEAD by a failed activation (failedActivateArb's REC allocation):
+    // only rme-v12 marks the realm DEAD before a step that an allocation failure can stop.
+    { key: 'edge:realm_dead', min: 3, except: ['rme-v9', 'rmi-newest'] },
     ...CCA_RMM_1_0.map((r) => ({ ...r, rmm: 'v1.0' as const })),
     ...CCA_RMM_1_0_LIFTED.map((r) => ({ ...r, rmm: 'v1.0' as const, whatIf: '4k-guard-lifted' as const })),
     ...CCA_RMM_2_0.map((r) => ({ ...r, rmm: 'v2.0' as const })),

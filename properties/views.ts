@@ -106,3 +106,32 @@ export function inPageCache(w: World): Set<number> {
 export function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
+
+/** One private mapping the firmware holds: the gfn and pfn it ties, described for a report. */
+export interface FirmwareMapping {
+  readonly gfn: number;
+  readonly pfn: number;
+  readonly text: string;
+}
+
+/**
+ * What the firmware maps privately: SNP's assigned RMP entries (indexed by pfn, holding a GPA),
+ * the TDX module's S-EPT leaves and KVM's mirror SPTEs (indexed by gfn), the RMM's ASSIGNED
+ * stage-2 entries (by IPA, each granule). An operation on some pages must leave the entries of
+ * every other gfn and pfn as they were.
+ */
+export function firmwareMappings(w: World): FirmwareMapping[] {
+  const ps = w.geo.page_size;
+  const fw = w.fw;
+  switch (fw.backend) {
+    case 'snp':
+      return [...fw.rmp].filter(([, e]) => e.assigned).map(([pfn, e]) => ({ gfn: Math.floor(e.gpa / ps), pfn, text: `RMP entry of pfn ${hex(pfn)} (asid ${e.asid}, gpa ${hex(e.gpa)}${e.validated ? ', validated' : ''})` }));
+    case 'tdx':
+      return [
+        ...[...fw.module.sept].map(([gfn, pfn]) => ({ gfn, pfn, text: `S-EPT leaf of gfn ${hex(gfn)} -> pfn ${hex(pfn)}` })),
+        ...[...fw.mirror].map(([gfn, pfn]) => ({ gfn, pfn, text: `mirror SPTE of gfn ${hex(gfn)} -> pfn ${hex(pfn)}` })),
+      ];
+    case 'cca':
+      return [...fw.s2tte].flatMap(([ipa, e]) => (e.state === 'ASSIGNED' ? [{ gfn: Math.floor(ipa / ps), pfn: Math.floor(e.data / ps), text: `ASSIGNED s2tte at IPA ${hex(ipa)} -> ${hex(e.data)}` }] : []));
+  }
+}

@@ -4,8 +4,10 @@ import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { layoutArb } from '../generators/layout.js';
-import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
+import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, punchBeforePopulatedArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
 import { extendBusyArb, sharedEdgeSlotArb } from '../generators/ops/tdx.js';
+import { failedActivateArb, protectedEdgeSlotArb } from '../generators/ops/cca.js';
+import { REALM_IA_BITS } from '../model/backends/cca/state.js';
 import { zeroPageCpuidArb } from '../generators/ops/snp.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID } from '../model/backends/snp/uapi.js';
@@ -225,6 +227,44 @@ describe('edge cases are reachable', () => {
     // One page ends exactly at the shared bit (valid); two or three cross it.
     const counts = new Set(runs.map(([, , p]) => (p?.kind === 'tdx_init_mem_region' ? p.nr_pages : 0)));
     expect([...counts].sort()).toEqual([1, 2, 3]);
+  });
+
+  test('CCA: a one-page memslot on the last protected page on the file\'s spare page, and a range from it', () => {
+    const l = sample(layoutArb(), 5, 50)[0];
+    if (l === undefined) throw new Error('no layout');
+    const ps = l.geometry.page_size;
+    const base = 2 ** (REALM_IA_BITS - 1) - ps;
+    const runs = sample(protectedEdgeSlotArb(l), 13, 50);
+    for (const [slot, attrs, populate] of runs) {
+      expect(slot).toMatchObject({ kind: 'set_user_memory_region2', guest_phys_addr: base, memory_size: ps, guest_memfd_offset: BigInt((l.slot.pgoff + l.slot.npages) * ps) });
+      expect(attrs).toMatchObject({ kind: 'set_memory_attributes', address: base, size: ps });
+      // The source is the slot's own userspace address: the alias rme-v9 wants.
+      expect(populate).toMatchObject({ kind: 'arm_rmi_populate', base, source_uaddr: slot?.kind === 'set_user_memory_region2' ? slot.userspace_addr : -1 });
+    }
+    // One page ends exactly at the boundary (valid); two or three cross it.
+    const sizes = new Set(runs.map(([, , p]) => (p?.kind === 'arm_rmi_populate' ? p.size / ps : 0)));
+    expect([...sizes].sort()).toEqual([1, 2, 3]);
+  });
+
+  test('TDX and CCA: two private pages populated in one call, the first punched out with no fault; nothing on SNP', () => {
+    const l = sample(layoutArb(), 5, 200).find((x) => x.privateRanges.some(([a, b]) => b - a >= 2) && x.buffers.length > 0);
+    if (l === undefined) throw new Error('no layout with two private pages');
+    const ps = l.geometry.page_size;
+    for (const backend of ['tdx', 'cca'] as const) {
+      for (const [populate, punch] of sample(punchBeforePopulatedArb(backend, l), 21, 20)) {
+        const gfn = populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : populate?.kind === 'arm_rmi_populate' ? populate.base / ps : -1;
+        expect(populate).toMatchObject(backend === 'tdx' ? { kind: 'tdx_init_mem_region', nr_pages: 2, faults: [] } : { kind: 'arm_rmi_populate', size: 2 * ps, faults: [] });
+        expect(punch).toEqual({ kind: 'punch_hole', guest_memfd: 1, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] });
+      }
+    }
+    expect(sample(punchBeforePopulatedArb('snp', l), 21, 5).every((ops) => ops.length === 0)).toBe(true);
+  });
+
+  test('CCA: an activation that fails creating the realm, or (rme-v12) the REC after it', () => {
+    const plans = sample(failedActivateArb('v1.0'), 3, 60).map((op) => (op.kind === 'arm_realm_activate' ? op.faults : []));
+    expect(plans).toContainEqual([{ kind: 'alloc', nth: 1, site: 'kmalloc' }]);
+    expect(plans).toContainEqual([{ kind: 'fw', cmd: 'RMI_GRANULE_DELEGATE', condition: 'gran_gpt', nth: 1 }]);
+    expect(plans).toContainEqual([{ kind: 'alloc', nth: 2, site: 'kmalloc' }]);
   });
 
   test('SNP: a CPUID page from a freshly mapped, never-written source, the firmware correcting its table', () => {

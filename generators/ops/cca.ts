@@ -4,6 +4,8 @@ import type { WhatIfMode } from '../../model/whatIf.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
 import { REALM_IA_BITS } from '../../model/backends/cca/state.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import { GMEM_FD } from './common.js';
 import type { Layout } from '../layout.js';
 import { BUFFER_ADDRS } from '../layout.js';
 import { pageCountArb } from '../pageCount.js';
@@ -150,6 +152,28 @@ export function unalignedSourceArb(l: Layout): fc.Arbitrary<Op> | undefined {
 }
 
 /**
+ * A one-page guest_memfd memslot on the last protected page of the realm's IPA space (the next
+ * file page after the main slot's, made private), and a populate from it of one page (half the
+ * draws: a valid call, populated) or of two or three, which end in the unprotected half. The
+ * newest tree refuses the latter whole (range_overflows(), RN.7) before kvm_gmem_populate()
+ * would clamp it to the slot; the random layouts' slots lie far below the boundary, so without
+ * this no check of the range's end against it is ever tested. The source is the slot's own
+ * userspace address (the alias rme-v9's uAPI wants). Nothing where the file has no page left.
+ */
+export function protectedEdgeSlotArb(l: Layout): fc.Arbitrary<Op[]> {
+  const ps = l.geometry.page_size;
+  const next = l.slot.pgoff + l.slot.npages;
+  const buffer = l.buffers[0];
+  if (next >= l.gmemPages || buffer === undefined) return fc.constant<Op[]>([]);
+  const base = 2 ** (REALM_IA_BITS - 1) - ps;
+  return fc.constantFrom(1, 1, 2, 3).map((npages): Op[] => [
+    { kind: 'set_user_memory_region2', slot: 5, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: ps, userspace_addr: buffer.addr, guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(next * ps) },
+    { kind: 'set_memory_attributes', address: base, size: ps, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
+    { kind: 'arm_rmi_populate', base, size: npages * ps, source_uaddr: buffer.addr, flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [] },
+  ]);
+}
+
+/**
  * KVM_ARM_RMI_POPULATE with an unaligned base or size (the random ones are page-aligned): every
  * generation refuses it with -EINVAL before any work.
  */
@@ -163,14 +187,17 @@ export function unalignedPopulateArb(l: Layout): fc.Arbitrary<Op> {
 }
 
 /**
- * Realm activation before any populate, with the realm's creation failing on the way (its RD
- * allocation, or the delegation of its granules): the newest tree creates the realm at the first
+ * Realm activation before any populate, failing on the way: the realm's creation (its RD
+ * allocation, or the delegation of its granules), or, two times in three, the second allocation, which on
+ * rme-v12 is the first page of the vCPU's REC (kvm_create_rec(), after the RD): the realm is
+ * left DEAD and every later populate meets it. The newest tree creates the realm at the first
  * vCPU run if no populate did. Goes first in the run.
  */
 export function failedActivateArb(rmm: RmmVersion): fc.Arbitrary<Op> {
   const delegate = RMI[rmm].delegate;
-  return fc.constantFrom<Fault[]>([{ kind: 'alloc', nth: 1, site: 'kmalloc' }], [{ kind: 'fw', cmd: delegate, condition: 'gran_gpt', nth: 1 }])
-    .map((faults): Op => ({ kind: 'arm_realm_activate', faults }));
+  const created = fc.constantFrom<Fault[]>([{ kind: 'alloc', nth: 1, site: 'kmalloc' }], [{ kind: 'fw', cmd: delegate, condition: 'gran_gpt', nth: 1 }]);
+  const afterRd = fc.constant<Fault[]>([{ kind: 'alloc', nth: 2, site: 'kmalloc' }]);
+  return fc.oneof({ arbitrary: created, weight: 1 }, { arbitrary: afterRd, weight: 2 }).map((faults): Op => ({ kind: 'arm_realm_activate', faults }));
 }
 
 /**

@@ -28,6 +28,6 @@ export function nextFault(w: World, key: string): Fault | undefined {
   const n = (w.faults.seen.get(key) ?? 0) + 1;
   w.faults.seen.set(key, n);
   const hit = w.faults.plan.find((f) => faultKey(f) === key && (f.kind === 'signal' ? n >= f.nth : n === f.nth));
-  if (hit !== undefined) emit(w, { kind: 'fault', fault: faultText(hit) });
+  if (hit !== undefined) emit(w, { kind: 'fault', fault: faultText(hit), source: hit.kind });
   return hit;
 }

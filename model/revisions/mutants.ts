@@ -1,15 +1,16 @@
 import type { Impl } from '../kernel/bind.js';
 import type { PagePtrArray } from '../kernel/services/slab.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
-import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, type UserStructRef } from '../backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, type UserStructRef } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
-import type { KvmMemorySlot } from '../kernel/services/kvmcore.js';
-import { EFAULT, EINVAL } from '../kernel/errno.js';
+import { KVM, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { EFAULT, EINVAL, ENOMEM } from '../kernel/errno.js';
 import { IS_ALIGNED } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
 import { kvm_x86_next, nextFns, type NextFns } from './kvm-x86-next.js';
 import { sevCommon } from '../backends/snp/sev.js';
 import { gmemCreateV618 } from '../kernel/guest_memfd_create.js';
+import { gmemCommon } from '../kernel/guest_memfd.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 import { v7_0, v70Fns, type V70Fns } from './v7.0.js';
 
@@ -34,7 +35,7 @@ type NextK = X86K & NextFns;
 type RfcK = X86K & RfcV1Fns;
 type V70K = X86K & V70Fns;
 /** Kernel functions below the revision a mutant may also replace. */
-type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create'>;
+type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu'>;
 
 function onNext(id: string, description: string, breaks: Mutant['breaks'], fns: Partial<Impl<Replaceable, NextK>>, backends: Revision['backends'] = ['snp', 'tdx']): Mutant {
   return { ...kvm_x86_next, id: `kvm-x86-next+${id}`, title: description, description, base: kvm_x86_next.id, breaks, backends, fns: { ...nextFns, ...fns } };
@@ -84,6 +85,23 @@ export const MUTANTS: readonly Mutant[] = [
   onNext('no-hwpoison-check', '__kvm_gmem_get_pfn() without the folio_test_hwpoison() check: a page memory_failure() poisoned (and zapped from the S-EPT) is added to the TD again', { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'GP.5' }, {
     __kvm_gmem_get_pfn: (k, file, slot, index, out) => nextFns.__kvm_gmem_get_pfn(Object.assign(Object.create(k) as NextK, { folio_test_hwpoison: () => false }), file, slot, index, out),
   }, ['tdx']),
+  onNext('warn-on-folio-enomem', '__kvm_gmem_get_pfn() WARNs when the folio cannot be allocated, as if populate\'s folios were always there: memory pressure (or syzkaller\'s fail_nth) reaches the WARN with no firmware failure', { invariant: 'warn-reachable', messageId: 'warnWithoutFault' }, {
+    __kvm_gmem_get_pfn(k, file, slot, index, out) {
+      const folio = nextFns.__kvm_gmem_get_pfn(k, file, slot, index, out);
+      k.WARN_ON_ONCE(IS_ERR(folio) && PTR_ERR(folio) === -ENOMEM);
+      return folio;
+    },
+  }),
+  // TDX only: on SNP the stage-2 zap leaves the RMP as it is, so one gfn too many changes nothing.
+  onNext('invalidate-past-hole', 'kvm_gmem_invalidate_begin() zaps one page past the range it is given (an off-by-one in the end): a punched hole unmaps the next gfn, whose page guest_memfd still holds', { invariant: 'functional-spec', messageId: 'wrongState', detail: 'FA.5' }, {
+    kvm_gmem_invalidate_begin: (k, file, start, end) => gmemCommon.kvm_gmem_invalidate_begin(k, file, start, end + 1),
+  }, ['tdx']),
+  onNext('vmsa-not-freed', 'sev_free_vcpu() hands the VMSA back to the hypervisor in the RMP and never frees it: each SNP VM leaks a page', { invariant: 'leaked-page', messageId: 'kernelPageLost' }, {
+    sev_free_vcpu(k, vcpu) {
+      const svm = k.to_svm(vcpu);
+      if (k.sev_snp_guest(KVM)) k.kvm_rmp_make_shared(KVM, svm.vmsa, PG_LEVEL_4K);
+    },
+  }, ['snp']),
   onNext('double-put', 'SNP callback drops the source page reference kvm_gmem_populate() will drop', { invariant: 'world-well-formed', messageId: 'freeButHeld' }, {
     sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque) {
       const ret = nextFns.sev_gmem_post_populate(k, kvm, gfn, pfn, src_page, opaque);

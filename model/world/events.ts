@@ -1,4 +1,4 @@
-import type { Op } from '../scenario/Scenario.js';
+import type { Fault, Op } from '../scenario/Scenario.js';
 import type { LockMode } from './locks.js';
 import type { PageOwner } from './hostMemory.js';
 import type { Crash } from './lockup.js';
@@ -66,7 +66,7 @@ export type Event =
   | { readonly kind: 'page_dirty'; readonly pfn: number }
   | { readonly kind: 'fw_state'; readonly what: string; readonly key: string; readonly before: string; readonly after: string }
   | { readonly kind: 'measure'; readonly register: string; readonly entry: MeasureEntry }
-  | { readonly kind: 'fault'; readonly fault: string }
+  | { readonly kind: 'fault'; readonly fault: string; readonly source: Fault['kind'] }
   | { readonly kind: 'folio'; readonly pfn: number; readonly index: number; readonly change: 'create' | 'lock' | 'unlock' | 'uptodate' | 'remove' }
   | { readonly kind: 'attr'; readonly gfn: number; readonly before: number; readonly after: number }
   | { readonly kind: 'note'; readonly text: string }

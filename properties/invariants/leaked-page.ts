@@ -1,6 +1,7 @@
 import { defineInvariant } from '../Invariant.js';
 import { hwpoisonRef, inPageCache, userMapCount } from '../views.js';
 import { REF_EVENTS, refSites } from '../refSites.js';
+import { ZERO_PAGE_OWNER } from '../../model/kernel/zeroPage.js';
 
 /**
  * A page the firmware still owns (RMP-assigned, TD-owned, any CCA granule DELEGATED, DATA or
@@ -19,6 +20,10 @@ import { REF_EVENTS, refSites } from '../refSites.js';
  *
  * And the leaked-pages list itself: snp_leak_pages() puts each page's list_head on a global list,
  * so leaking a pfn twice links it twice, which CONFIG_DEBUG_LIST reports as list corruption.
+ *
+ * And what kmemleak would report: once the VM is destroyed, a page the kernel allocated for it
+ * that nobody freed: given back by the firmware, or still the firmware's when no firmware
+ * failure was injected (a realm's RD or RTT never undelegated).
  */
 export const leakedPage = defineInvariant({
   id: 'leaked-page',
@@ -28,21 +33,26 @@ export const leakedPage = defineInvariant({
     'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/ (Babka reply)',
     'https://lore.kernel.org/all/CAGtprH-TChZuLgb0sOU_14YGpCynw7sukLT0tP9sEzzd040dHw@mail.gmail.com/ (GPT faults)',
   ],
-  observes: ['page_free', 'page_leak', ...REF_EVENTS],
+  observes: ['page_free', 'page_leak', 'fw', ...REF_EVENTS],
   messages: {
     freedWhileFirmwareOwned: 'pfn {pfn} returned to the allocator while the firmware owns it ({state})',
     leakedPageFreed: 'pfn {pfn} was leaked by {by} but returned to the allocator, its list_head still on the leaked-pages list (list corruption once the page is reused)',
     heldBack: 'pfn {pfn} left guest_memfd and the firmware gave all of it back, but {refs} stray reference(s) keep it from the allocator',
     leakedTwice: '{by} leaks pfn {pfn} a second time: its list_head goes on the leaked-pages list twice (list corruption, CONFIG_DEBUG_LIST)',
+    kernelPageLost: 'the VM is gone but pfn {pfn} ({what}), a page the kernel allocated for it, {state} and was never freed (kmemleak)',
   },
   create: () => {
     const sites = refSites();
     // A page held back stays held back: reported once, where the stray reference was taken.
     const heldBack = new Set<number>();
     const leaked = new Set<number>();
+    const lost = new Set<number>();
+    // A firmware failure the fault plan forced may leave pages the firmware's for good.
+    let fwFailed = false;
     return {
     event(e, w, backend, report) {
       sites.event(e, w);
+      if (e.kind === 'fw' && e.outcome.kind === 'failed' && e.outcome.forced) fwFailed = true;
       if (e.kind === 'page_leak') {
         if (leaked.has(e.pfn)) report('leakedTwice', { pfn: e.pfn, by: e.by });
         leaked.add(e.pfn);
@@ -65,6 +75,17 @@ export const leakedPage = defineInvariant({
           heldBack.add(p.pfn);
           report('heldBack', { pfn: p.pfn, refs }, sites.page(p.pfn));
         }
+      }
+      // Once the VM is destroyed, the pages the kernel allocated for it (the VMSA, a realm's RD
+      // and RTTs) are free, or still the firmware's because it would not give them back (a
+      // deliberate leak after a failed reclaim or undelegate). The zero page is no VM's.
+      if (!w.kvm.destroyed) return;
+      for (const p of w.host.pages) {
+        if (p.owner.kind !== 'kernel' || p.owner.what === ZERO_PAGE_OWNER.what || lost.has(p.pfn) || leaked.has(p.pfn)) continue;
+        const owner = backend.ownership(w, p.pfn);
+        if (owner.kind !== 'host' && fwFailed) continue;
+        lost.add(p.pfn);
+        report('kernelPageLost', { pfn: p.pfn, what: p.owner.what, state: owner.kind === 'host' ? 'given back by the firmware' : `still the firmware's (${owner.state}) with no firmware failure to excuse it` });
       }
     },
     };

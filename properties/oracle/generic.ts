@@ -6,6 +6,7 @@ import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../../model/world/privacy.js';
 import type { World } from '../../model/world/World.js';
 import type { GmemApi } from './generations.js';
 import { GENERIC, type Row } from './rows.js';
+import { firmwareMappings, type FirmwareMapping } from '../views.js';
 
 /**
  * The VM ioctls around populate, where the document (api.rst §4.140-4.142, A1/A2) states a
@@ -124,12 +125,32 @@ function predictFallocate(op: Pick<Extract<Op, { kind: 'fallocate' }>, 'guest_me
   const start = op.offset / ps;
   const end = start + op.len / ps;
   if (punch) {
+    // The hole's gfns (through the file's bindings) and the pages of its folios: only firmware
+    // mappings of those may change. SNP's RMP is indexed by pfn and may hold a stale GPA (a page
+    // leaked and reused, G4), so a mapping counts as inside if either end of it is.
+    const gfns = new Set<number>();
+    const pfns = new Set<number>();
+    // Over what is bound or cached, not the range itself: a hole may reach far past the file's end.
+    for (const [i, id] of file.bindings) {
+      const slot = w.kvm.memslots.get(id);
+      if (i >= start && i < end && slot !== undefined) gfns.add(slot.base_gfn + i - slot.gmem_pgoff);
+    }
+    for (const [i, folio] of file.folios) if (i >= start && i < end) for (let p = 0; p < 2 ** folio.order; p++) pfns.add(folio.pfn + p);
+    const outside = (ms: FirmwareMapping[]) => new Set(ms.filter((m) => !gfns.has(m.gfn) && !pfns.has(m.pfn)).map((m) => m.text));
+    const before = outside(firmwareMappings(w));
     return {
       ioctl, row: GENERIC['FA.5'], ret: [0],
       after(wa) {
         const f = wa.gmem.files.get(op.guest_memfd);
         const left = [...(f?.folios.keys() ?? [])].filter((i) => i >= start && i < end);
-        return left.length === 0 ? undefined : `folio(s) at ${left.join(', ')} still in the page cache`;
+        if (left.length > 0) return `folio(s) at ${left.join(', ')} still in the page cache`;
+        // A hole in [offset, offset + len) unmaps nothing else (FA.5: "deallocates" that range).
+        const now = outside(firmwareMappings(wa));
+        const gone = [...before].filter((t) => !now.has(t));
+        const added = [...now].filter((t) => !before.has(t));
+        if (gone.length > 0) return `a firmware mapping outside the hole is gone: ${gone[0] ?? ''}`;
+        if (added.length > 0) return `a firmware mapping outside the hole appeared: ${added[0] ?? ''}`;
+        return undefined;
       },
     };
   }

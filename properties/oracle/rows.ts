@@ -194,7 +194,7 @@ export const GENERIC = {
   'FA.2': row('FA.2', DOC.A, 'fallocate() with offset or len not page-aligned, or len 0', 'silent; -EINVAL (len 0: vfs_fallocate(), before the mode)', { code: CODE.gmemCreate }),
   'FA.3': row('FA.3', DOC.A, 'fallocate() in allocate mode past the end of the file (offset + len > i_size)', 'silent; -EINVAL ("Dedicated guest is immutable by default")', { code: CODE.gmemAllocate }),
   'FA.4': row('FA.4', DOC.A, 'fallocate() without FALLOC_FL_KEEP_SIZE, or with a mode bit other than KEEP_SIZE and PUNCH_HOLE', 'silent; -EOPNOTSUPP', { code: CODE.gmemCreate }),
-  'FA.5': row('FA.5', DOC.A, 'fallocate(PUNCH_HOLE) ("guest_memfd files do however support PUNCH_HOLE")', '0; the folios of the range are gone, with their populated, private state', { code: CODE.gmemCreate }),
+  'FA.5': row('FA.5', DOC.A, 'fallocate(PUNCH_HOLE) ("guest_memfd files do however support PUNCH_HOLE")', '0; the folios of the range are gone, with their populated, private state, and no firmware mapping outside the range changes', { code: CODE.gmemCreate }),
 } as const;
 
 /** Every row, for the tables in the report and the unit tests. */

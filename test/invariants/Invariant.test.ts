@@ -54,7 +54,7 @@ describe('watch()', () => {
     emit(w, { kind: 'note', text: 'before' });
     run.observer.opBegin?.(3, { kind: 'close_vm' }, w, snpBackend);
     emit(w, { kind: 'note', text: 'during' });
-    emit(w, { kind: 'fault', fault: 'not observed' });
+    emit(w, { kind: 'fault', fault: 'not observed', source: 'signal' });
     run.observer.opEnd?.({ index: 3, op: { kind: 'close_vm' }, ret: -9, out: {} }, w, snpBackend);
     expect(run.violations).toEqual([
       // No kernel function was running: where they arose is the operation itself.

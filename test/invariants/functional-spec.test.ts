@@ -223,6 +223,15 @@ invariantCases(functionalSpec, {
       opIndex: 7,
     },
     {
+      // FA.5's frame condition: a hole unmaps nothing outside it.
+      name: 'injected: a punched hole that also zaps the next gfn\'s S-EPT leaf (FA.5)',
+      revision: mutant('kvm-x86-next+invalidate-past-hole'),
+      scenario: scenario('tdx', [...S, initMemRegion({ nr_pages: 2 }), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [] }]),
+      messageId: 'wrongState',
+      detail: 'FA.5',
+      opIndex: 5,
+    },
+    {
       name: 'injected: a populated folio left not uptodate (SNP), which the next fault would clear',
       revision: mutant('kvm-x86-next+no-uptodate'),
       scenario: scenario('snp', [...S, launchUpdate()]),

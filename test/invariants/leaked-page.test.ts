@@ -116,6 +116,22 @@ invariantCases(leakedPage, {
   ],
   violated: [
     {
+      // kmemleak's report: the VM is gone and nobody freed the VMSA (injected bug).
+      name: 'kernelPageLost: sev_free_vcpu() gives the VMSA back in the RMP but never frees it',
+      revision: mutant('kvm-x86-next+vmsa-not-freed'),
+      scenario: scenario('snp', [...S, ...vmGone]),
+      messageId: 'kernelPageLost',
+      opIndex: 5,
+    },
+    {
+      // The same when the pages stay the firmware's with no failure to excuse it: a realm's RD
+      // and RTTs never undelegated (rmi-newest's kvm_destroy_realm() stopping at once).
+      name: 'kernelPageLost: a realm destroyed without undelegating its RD (no firmware failure)',
+      revision: { ...rev('rmi-newest'), id: 'rmi-newest+no-destroy', fns: { ...rev('rmi-newest').fns, kvm_destroy_realm: () => undefined } },
+      scenario: ccaScenario([...ccaSetupOps({ slotPages: 2 }).filter((op) => op.kind !== 'arm_realm_create'), rmiPopulate(), { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }, { kind: 'close_vm' }]),
+      messageId: 'kernelPageLost',
+    },
+    {
       name: 'G27: the VMSA a failed LAUNCH_FINISH could not reclaim is leaked again when the vCPU is freed',
       revision: rev('kvm-x86-next'),
       scenario: scenario('snp', [...S, { kind: 'snp_launch_finish', faults: [updateFails, reclaimFails] }, ...vmGone]),

@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { warnReachable } from '../../properties/invariants/warn-reachable.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
-import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps();
 
@@ -40,5 +40,21 @@ invariantCases(warnReachable, {
     },
     { name: 'G3: kvm-x86-next-2025.11.07', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
     { name: 'G3: rfc-v1', revision: rev('rfc-v1'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0 })]), messageId: 'warnWithoutFault', opIndex: 4 },
+    {
+      // An allocation failure excuses no warning (fail_nth, a memcg limit): only firmware does.
+      name: 'a WARN an allocation failure alone reaches (injected bug)',
+      revision: mutant('kvm-x86-next+warn-on-folio-enomem'),
+      scenario: scenario('snp', [...S, launchUpdate({ faults: [{ kind: 'alloc', site: 'folio', nth: 1 }] })]),
+      messageId: 'warnWithoutFault',
+      opIndex: 4,
+    },
+    {
+      // A kernel-side fault earlier in the run does not turn a known warning into another finding.
+      name: 'G3 after an unrelated allocation failure: the same signature',
+      revision: rev('v7.0'),
+      scenario: scenario('snp', [...S, launchUpdate({ at: 1, faults: [{ kind: 'alloc', site: 'folio', nth: 1 }] }), launchUpdate({ uaddr: 0 })]),
+      messageId: 'warnWithoutFault',
+      opIndex: 5,
+    },
   ],
 });

@@ -164,4 +164,12 @@ describe('realm activation (the first vCPU run)', () => {
     expect(r.results.map((x) => x.ret).slice(4)).toEqual([-12, PS]);
     expect(states(r)).toEqual(['REALM_STATE_NEW']);
   });
+
+  test('rme-v12 (12/46): when a page of the REC cannot be had, activation returns -ENOMEM after DEAD: every later populate and activation gets -ENXIO', () => {
+    const recFails: Op = { kind: 'arm_realm_activate', faults: [{ kind: 'alloc', site: 'kmalloc', nth: 2 }] };
+    const r = run('rme-v12', [...noCreate, recFails, rmiPopulate(), activate]);
+    expect(r.results.map((x) => x.ret).slice(4)).toEqual([-12, -6, -6]);
+    expect(states(r)).toEqual(['REALM_STATE_NEW', 'REALM_STATE_DEAD']);
+    expect(eventsOf(r.world, 'fw').map((e) => e.cmd)).toEqual(['RMI_GRANULE_DELEGATE', 'RMI_REALM_CREATE']);
+  });
 });

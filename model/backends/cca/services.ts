@@ -50,6 +50,11 @@ export interface CcaServices {
   /** __get_free_page(GFP_KERNEL): a kernel page's PA, or 0. */
   __get_free_page_phys(what: string): number;
   free_page_phys(phys: number): void;
+  /**
+   * A __get_free_page() whose page the model does not keep (its owner's life is not modelled):
+   * only whether the fault plan lets it succeed.
+   */
+  __get_free_page_untracked(what: string): boolean;
   /** gfn_to_hva_memslot(). */
   gfn_to_hva_memslot(slot: KvmMemorySlot, gfn: number): number;
   /**
@@ -103,6 +108,7 @@ export function ccaServices(w: World, gup: (start: number, nr: number, flags: nu
       const p = allocPage(w, { kind: 'kernel', what });
       return p === undefined ? 0 : p.pfn * ps;
     },
+    __get_free_page_untracked: () => nextFault(w, 'alloc:kmalloc') === undefined,
     free_page_phys(phys) {
       const p = hostPage(w.host, Math.floor(phys / ps));
       if (p !== undefined) pageRefDec(w, p, 'free_page');
