@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
-import { cpuidStraddlingArb, snpLaunchFinishArb, snpLaunchUpdateArb, zeroPageCpuidArb } from './ops/snp.js';
+import { cpuidStraddlingArb, pastFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -357,6 +357,35 @@ function markReadOnly(ops: readonly Op[], nth: number): Op[] {
   return ops.map((op, j) => (j === i ? withReadOnlyArg(op) : op));
 }
 
+/** One SNP run in six, first: a leak retried, or a pre-allocated page at the memslot's end (snpLeakPathsArb). Drawn last. */
+function snpLeakPathsInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend !== 'snp') return fc.constant(undefined);
+  // Cross-shrinking (fast-check clones the generator's state for it, so the draws are the same):
+  // a counterexample that does not need the sequence shrinks to a run without it.
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: snpLeakPathsArb(l).map((ops) => ({ at: 0, ops })), weight: 1 });
+}
+
+/**
+ * On SNP in the hugepages what-if, one run in six: a populate from a folio's last page into the
+ * next (pastFolioArb), right after the set-up binds the memslot, before its buffers are mapped:
+ * a huge folio is aligned in pfn space, so one allocated after the buffers leaves free pages
+ * below it, and a fresh mapping takes one of those instead of the page past the folio (0 of 9
+ * such runs showed writeBackWrong with the ops after the set-up). Drawn last.
+ */
+function pastFolioInsertionArb(backend: BackendId, l: Layout, order: number | undefined): fc.Arbitrary<readonly Op[] | undefined> {
+  const ops = backend === 'snp' && order !== undefined ? pastFolioArb(l, order) : undefined;
+  if (ops === undefined) return fc.constant(undefined);
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: ops, weight: 1 });
+}
+
+/** `ops` put right after the set-up's first memslot (or at its end if it has none). */
+function afterFirstSlot(setup: readonly Op[], ops: readonly Op[] | undefined): Op[] {
+  if (ops === undefined) return [...setup];
+  const i = setup.findIndex((op) => op.kind === 'set_user_memory_region2') + 1;
+  const at = i === 0 ? setup.length : i;
+  return [...setup.slice(0, at), ...ops, ...setup.slice(at)];
+}
+
 function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>, hugeOrder?: number): fc.Arbitrary<Scenario> {
   return (
     fc
@@ -402,18 +431,20 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         extendBusy: extendBusyInsertionArb(backend, l),
         protectedEdge: protectedEdgeInsertionArb(backend, l),
         punchBeforePopulated: punchBeforePopulatedInsertionArb(backend, l),
+        snpLeakPaths: snpLeakPathsInsertionArb(backend, l),
+        pastFolio: pastFolioInsertionArb(backend, l, hugeOrder),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);
         if (leakedVmsa !== undefined) ops.push(...leakedVmsa);
         const launch = withLaunch(backend, readOnlyArg?.kind === 'mark' ? markReadOnly(ops, readOnlyArg.nth) : ops, launchAt);
         return {
-          backend, geometry: l.geometry, ops: [...withUntouched(setup, l, untouched), ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
+          backend, geometry: l.geometry, ops: [...afterFirstSlot(withUntouched(setup, l, untouched), pastFolio), ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
           ...(launch.launch === undefined ? {} : { launch: launch.launch }),
         };
       })

@@ -543,6 +543,11 @@ export const BUGS = {
       // ... and when that page is the call's own source, the source changes as if written back
       // (v6.17 [hugepages], seed 16: 6 operations).
       'src-offset-straddling/writeBackWrong@snp_launch_update',
+      // ... or a page the allocator still owns, made guest-private, that the next mmap() takes
+      // and madvise(MADV_PAGEOUT) or munmap() frees while the RMP gives it to the guest
+      // (rfc-v1 [hugepages], seed 1, once pastFolioArb populates before the buffers are mapped).
+      'leaked-page/freedWhileFirmwareOwned@madvise',
+      'leaked-page/freedWhileFirmwareOwned@munmap',
     ],
     // Three populates after the set-up: a folio populated past the request, then two that meet
     // what it left (snp/rfc-v1, seed 28). Landing on the user's page takes a populate that
@@ -677,8 +682,10 @@ export const BUGS = {
       'functional-spec/touchedPastCount@snp_launch_update',
       'return-value-contract/measuredPastCount@snp_launch_update',
       'return-value-contract/pastCountTouched@snp_launch_update',
-      // A page of the folio refused with -EEXIST, under whichever row predicted the call ([*]).
-      'functional-spec/wrongErrno[*]@snp_launch_update',
+      // A page of the folio refused with -EEXIST is a wrongErrno under S1.1, S1.3 or S1.20, the rows
+      // G28 (paolo-v1 in every cell) lists by name: the same signature, credited to G28. A wildcard
+      // here was never credited (0 of 30 seeds, reports/detection.md at d5518ca: no other row
+      // ever showed), so G22 names no wrongErrno of its own.
       'functional-spec/populatedCount@snp_launch_update',
       // A CPUID page failing part-way through a whole folio: the firmware's table is copied back
       // to that page's source (src + i * PAGE_SIZE), while the count says the first page failed

@@ -3,14 +3,14 @@ import { describe, expect, test } from 'vitest';
 import { scenarioArb } from '../generators/scenario.js';
 import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
-import { layoutArb } from '../generators/layout.js';
+import { hugeLayoutArb, layoutArb } from '../generators/layout.js';
 import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, punchBeforePopulatedArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
 import { extendBusyArb, sharedEdgeSlotArb } from '../generators/ops/tdx.js';
 import { failedActivateArb, protectedEdgeSlotArb } from '../generators/ops/cca.js';
 import { REALM_IA_BITS } from '../model/backends/cca/state.js';
-import { zeroPageCpuidArb } from '../generators/ops/snp.js';
+import { pastFolioArb, snpLeakPathsArb, zeroPageCpuidArb } from '../generators/ops/snp.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
-import { KVM_SEV_SNP_PAGE_TYPE_CPUID } from '../model/backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { geometryProblem } from '../model/geometry.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
@@ -258,6 +258,64 @@ describe('edge cases are reachable', () => {
       }
     }
     expect(sample(punchBeforePopulatedArb('snp', l), 21, 5).every((ops) => ops.length === 0)).toBe(true);
+  });
+
+  test('SNP: the memslot\'s last page pre-allocated and populated past the slot, a failing VMSA update retried, a leaked page populated again and freed', () => {
+    const l = sample(layoutArb(), 5, 200).find((x) => x.privateRanges.length > 0 && x.buffers.length > 0);
+    if (l === undefined) throw new Error('no layout with a private page and a buffer');
+    const ps = l.geometry.page_size;
+    const last = l.slot.base_gfn + l.slot.npages - 1;
+    const runs = sample(snpLeakPathsArb(l), 22, 80);
+    const shapes = new Set(runs.map((ops) => ops.map((op) => op.kind).join(',')));
+    expect([...shapes].sort()).toEqual([
+      'set_memory_attributes,fallocate,snp_launch_update',
+      'snp_launch_finish,snp_launch_finish',
+      'snp_launch_update,snp_launch_update,close_guest_memfd',
+      'snp_launch_update,snp_launch_update,punch_hole',
+    ]);
+    for (const ops of runs) {
+      const [a, b, c] = ops;
+      if (a?.kind === 'set_memory_attributes') {
+        expect(b).toMatchObject({ kind: 'fallocate', mode: FALLOC_FL_KEEP_SIZE, offset: (last - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps });
+        expect(c).toMatchObject({ kind: 'snp_launch_update', gfn_start: last, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO });
+      } else if (a?.kind === 'snp_launch_update' && b?.kind === 'snp_launch_update') {
+        // The first call leaks its page (a clean-up failure after the firmware's), the second is the same call without faults.
+        expect(a.faults.map((f) => f.kind === 'fw' && f.cmd)).toEqual(['SNP_LAUNCH_UPDATE', expect.stringMatching(/^(SNP_PAGE_RECLAIM|RMPUPDATE)$/)]);
+        expect({ ...a, faults: [] }).toEqual(b);
+      } else {
+        expect(b).toMatchObject({ kind: 'snp_launch_finish', faults: [{ cmd: 'SNP_LAUNCH_UPDATE' }, { cmd: 'SNP_PAGE_RECLAIM' }] });
+      }
+    }
+  });
+
+  test('SNP hugepages: a folio\'s last gfn and the next made private, populated together, or one page of it from a fresh mapping right after fallocate()', () => {
+    const found = sample(hugeLayoutArb(), 9, 100).find(({ layout: x }) => x.slot.npages >= 2 ** 3);
+    if (found === undefined) throw new Error('no huge layout with a folio boundary in its slot');
+    const { layout: l, order } = found;
+    const ps = l.geometry.page_size;
+    const arb = pastFolioArb(l, order);
+    if (arb === undefined) throw new Error('no folio boundary');
+    const forms = sample(arb, 23, 20);
+    for (const [attrs, ...rest] of forms) {
+      if (attrs?.kind !== 'set_memory_attributes') throw new Error('attributes first');
+      const gfn = attrs.address / ps;
+      // The gfn's file index is a folio's last page.
+      expect((gfn - l.slot.base_gfn + l.slot.pgoff + 1) % 2 ** order).toBe(0);
+      expect(attrs.size).toBe(2 * ps);
+      const populate = rest[rest.length - 1];
+      expect(populate).toMatchObject(rest.length === 1
+        ? { kind: 'snp_launch_update', gfn_start: gfn, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO }
+        : { kind: 'snp_launch_update', gfn_start: gfn, uaddr: REUSE_ADDR, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL });
+    }
+    expect(new Set(forms.map((f) => f.length))).toEqual(new Set([2, 4]));
+    expect(pastFolioArb(l, 0)).toBeUndefined();
+    // In a scenario, the fallocate() form comes before the set-up maps its buffers (so the page past the folio is the next free one).
+    const scenarios = sample(scenarioArb('snp', 'v1.0', 'hugepages'), 24, 300).filter((x) => x.ops.some((op) => op.kind === 'snp_launch_update' && op.uaddr === REUSE_ADDR && op.len === x.geometry.page_size));
+    expect(scenarios.length).toBeGreaterThan(3);
+    for (const x of scenarios) {
+      const at = x.ops.findIndex((op) => op.kind === 'mmap' && op.addr === REUSE_ADDR);
+      expect(x.ops.slice(0, at).some((op) => op.kind === 'mmap')).toBe(false);
+    }
   });
 
   test('CCA: an activation that fails creating the realm, or (rme-v12) the REC after it', () => {

@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { snpBackend } from '../../model/backends/snp/backend.js';
-import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
+import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
 import { callFaultArb, faultPlanArb, type FwFailure } from '../faultPlan.js';
 import type { Layout } from '../layout.js';
+import { GMEM_FD, REUSE_ADDR, onePagePopulateArb } from './common.js';
 import { pageCountArb } from '../pageCount.js';
 import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
 
@@ -123,4 +126,85 @@ export function cpuidStraddlingArb(l: Layout): fc.Arbitrary<readonly Op[]> {
       faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }],
     },
   ]);
+}
+
+const PRIVATE = BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE);
+const fw = (cmd: string, condition: string, nth: number): Fault => ({ kind: 'fw', cmd, condition, nth });
+/** A LAUNCH_UPDATE failure whose clean-up fails too, so the page is leaked (snp_leak_pages()). */
+const LEAKING_PLANS: readonly (readonly Fault[])[] = [
+  [fw('SNP_LAUNCH_UPDATE', 'fw_resource', 1), fw('SNP_PAGE_RECLAIM', 'page_address', 1)],
+  [fw('SNP_LAUNCH_UPDATE', 'fw_resource', 1), fw('RMPUPDATE', 'rmp_inuse', 2)],
+];
+
+/**
+ * Three SNP sequences that random bodies and the other insertions reach one to three times in
+ * 300 runs, which left their signatures on paolo-v1 under 23 to 27 seeds of 30
+ * (reports/detection.md at d5518ca):
+ * - `slotEnd`: the memslot's last page made private and pre-allocated with fallocate(), then a
+ *   ZERO populate of it and the page after, past the memslot. Oracle row S1.3: one page, 0.
+ *   paolo-v1's fallocate() prepares the folio and FGP_CREAT_ONLY refuses it (G28 as S1.3).
+ * - `vmsaRetry`: LAUNCH_FINISH whose VMSA update fails and whose clean-up fails (the VMSA
+ *   leaked), retried and failing the same way: SNP v15's helpers leave the VM running, so the
+ *   retry leaks the vCPU's page a second time through snp_page_reclaim() (G27).
+ * - `leakAgain`: a page leaked by a failed populate, populated again (paolo-v1's undo hole punch
+ *   freed it, so the retry's folio takes the pfn), then punched out or its guest_memfd closed:
+ *   the leaked page freed (G4's leakedPageFreed@kvm_gmem_punch_hole and @kvm_gmem_release).
+ */
+export function snpLeakPathsArb(l: Layout): fc.Arbitrary<readonly Op[]> {
+  const ps = l.geometry.page_size;
+  const last = l.slot.base_gfn + l.slot.npages - 1;
+  const slotEnd: Op[] = [
+    { kind: 'set_memory_attributes', address: last * ps, size: ps, attributes: PRIVATE, flags: 0n },
+    { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (last - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
+    { kind: 'snp_launch_update', gfn_start: last, uaddr: 0, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] },
+  ];
+  const vmsaRetry = fc.constantFrom(...LEAKING_PLANS).map((faults): readonly Op[] => [
+    { kind: 'snp_launch_finish', faults },
+    { kind: 'snp_launch_finish', faults: [fw('SNP_LAUNCH_UPDATE', 'fw_resource', 1), fw('SNP_PAGE_RECLAIM', 'page_address', 1)] },
+  ]);
+  const one = onePagePopulateArb('snp', l);
+  const leakAgain = one === undefined ? undefined : fc.tuple(one, fc.constantFrom(...LEAKING_PLANS), fc.boolean()).map(([{ gfn, populate }, faults, close]): readonly Op[] => [
+    populate.kind === 'snp_launch_update' ? { ...populate, faults } : populate,
+    populate,
+    close
+      ? { kind: 'close_guest_memfd', guest_memfd: GMEM_FD, faults: [] }
+      : { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
+  ]);
+  return fc.oneof(
+    { arbitrary: fc.constant(slotEnd), weight: 1 },
+    { arbitrary: vmsaRetry, weight: 1 },
+    ...(leakAgain === undefined ? [] : [{ arbitrary: leakAgain, weight: 2 }]),
+  );
+}
+
+/**
+ * SNP in the hugepages what-if: a gfn on a huge folio's last page and the one after it made
+ * private, then
+ * - `straddle`: a ZERO populate of both. The old order loops (v6.17, kvm-x86-next-2025.11.07)
+ *   WARN and carry on with the order the two gfns allow, from the folio's last pfn: the second
+ *   gfn is loaded into the page past the folio and reported populated while its own page is not
+ *   the guest's (B6's return-value-contract/notPopulated, 15 seeds of 30 before).
+ * - `reuse`: the folio allocated by fallocate(), so a fresh one-page mapping takes the page past
+ *   it (the lowest free pfn), and a one-page populate of the first gfn from that mapping: the
+ *   loop loads the second gfn into the page past the folio, the source's own page, from the
+ *   unmapped page after the source; the failed copy clears the source (B6's writeBackWrong, 4
+ *   seeds of 30 before; the shape of corpus/snp-v6.17-src-offset-straddling-writebackwrong-*).
+ * Undefined where the layout has no folio boundary inside the slot.
+ */
+export function pastFolioArb(l: Layout, order: number): fc.Arbitrary<readonly Op[]> | undefined {
+  const nr = 2 ** order;
+  const ps = l.geometry.page_size;
+  const { base_gfn, pgoff, npages } = l.slot;
+  const gfn = base_gfn - pgoff + Math.ceil((pgoff + 1) / nr) * nr - 1;
+  if (nr < 2 || gfn + 1 >= base_gfn + npages) return undefined;
+  const attrs: Op = { kind: 'set_memory_attributes', address: gfn * ps, size: 2 * ps, attributes: PRIVATE, flags: 0n };
+  return fc.constantFrom<readonly Op[]>(
+    [attrs, { kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] }],
+    [
+      attrs,
+      { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (gfn - base_gfn + pgoff) * ps, len: ps, faults: [] },
+      { kind: 'mmap', addr: REUSE_ADDR, length: ps, prot: 'rw', holes: [] },
+      { kind: 'snp_launch_update', gfn_start: gfn, uaddr: REUSE_ADDR, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] },
+    ],
+  );
 }
