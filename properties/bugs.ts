@@ -254,6 +254,21 @@ export const BUGS = {
     // make 10 operations (snp/paolo-v1 [in-place] under seed 1, 1-minimal).
     maxOpsFor: { 'leaked-page/freedWhileFirmwareOwned@munmap': 10, 'leaked-page/leakedPageFreed@munmap': 10 },
   },
+  'G4-consequence': {
+    id: 'G4-consequence',
+    title: 'the page G4 freed while the firmware owned it or while it was on the leaked-pages list, handed to a user mapping by the next mmap() and freed again by madvise(MADV_PAGEOUT / MADV_DONTNEED)',
+    link: 'https://lore.kernel.org/all/20231016132819.1002933-17-michael.roth@amd.com/',
+    status: 'a consequence of G4, fixed with it',
+    reach: { kind: 'firmware', how: 'as G4 (SNP_PAGE_RECLAIM or RMPUPDATE failing for a page guest_memfd then frees), then an mmap() that gets the page and a madvise() that drops it' },
+    signatures: [
+      // snp/paolo-v1 [in-place] under seed 11: the leak, paolo-v1's undo hole punch freeing the
+      // page (the first signature, set aside), mmap() and MADV_PAGEOUT: 6 operations.
+      'leaked-page/leakedPageFreed@madvise',
+      'leaked-page/freedWhileFirmwareOwned@madvise',
+    ],
+    maxOps: 8,
+    maxPages: 2,
+  },
   G5: {
     id: 'G5',
     title: 'TDX frees a page the TD still owns, or whose TD-keyed cache lines were not written back, when a step of S-EPT removal fails (BLOCK or REMOVE contended twice, any other error, TRACK, WBINVD): KVM_BUG_ON returns at once, and no page reference keeps it',
