@@ -105,6 +105,7 @@ export function snp_launch_update_old<Cb>(
     sev_populate_args.type = params.type;
     const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
     const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
+    // Stryker disable next-line EqualityOperator: kvm_gmem_populate() never returns 0: its clamped loop runs at least once.
     if (count < 0) {
       argp.error = sev_populate_args.fw_error;
       ret = -EIO;
@@ -133,6 +134,7 @@ export function tdx_vcpu_init_mem_region_old<Cb>(
   const tdx = k.to_tdx(vcpu);
   if (tdx.state !== 'VCPU_TD_STATE_INITIALIZED') return -EINVAL;
   /* Once TD is finalized, the initial guest memory is fixed. */
+  // Stryker disable next-line all: dead in the C too: the vCPU ioctl dispatcher refuses a runnable TD before.
   if (kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
   if (cmd.flags & ~KVM_TDX_MEASURE_MEMORY_REGION) return -EINVAL;
   const region = k.copy_struct_from_user(cmd.data);
@@ -143,12 +145,14 @@ export function tdx_vcpu_init_mem_region_old<Cb>(
       !k.vt_is_tdx_private_gpa(kvm, region.gpa + size - 1)) return -EINVAL;
   let ret = 0;
   while (region.nr_pages) {
+    // Stryker disable next-line BlockStatement: the signal stays pending and kvm_gmem_populate() checks it before its one page.
     if (k.signal_pending(current)) {
       ret = -EINTR;
       break;
     }
     const arg: TdxGmemPostPopulateArg = { tag: 'tdx_gmem_post_populate_arg', vcpu, flags: cmd.flags };
     const gmem_ret = k.kvm_gmem_populate(kvm, region.gpa / k.PAGE_SIZE, region.source_addr, 1, k.tdx_gmem_post_populate, arg);
+    // Stryker disable next-line EqualityOperator: kvm_gmem_populate() of one page returns 1 or -errno, never 0.
     if (gmem_ret < 0) {
       ret = gmem_ret;
       break;
@@ -175,11 +179,15 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
   /** Returns a locked folio on success. */
   __kvm_gmem_get_pfn(k, file, slot, index, out) {
     const gmem_file = slot.gmem_file; // READ_ONCE(slot->gmem.file)
+    // Stryker disable next-line all: one thread: populate holds slots_lock and a reference on the file it took from this slot.
     if (file !== gmem_file) {
+      // Stryker disable next-line all: see above.
       k.WARN_ON_ONCE(gmem_file !== 0);
+      // Stryker disable next-line all: see above.
       return ERR_PTR(-EFAULT);
     }
     if (k.kvm_gmem_bindings_load(file, index) !== slot.id) {
+      // Stryker disable next-line ConditionalExpression: in one thread the index is unbound here (B16's failed store), never another slot's.
       k.WARN_ON_ONCE(k.kvm_gmem_bindings_load(file, index) !== null);
       return ERR_PTR(-EIO);
     }
@@ -206,6 +214,7 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
     k.lockdep_assert_held(kvm.slots_lock);
     if (k.WARN_ON_ONCE(npages <= 0)) return -EINVAL;
     const slot = k.gfn_to_memslot(kvm, start_gfn);
+    // Stryker disable next-line ConditionalExpression: kvm_slot_has_gmem(NULL) is false (kvm_host.h), so `slot === null` only saves the call.
     if (slot === null || !k.kvm_slot_has_gmem(slot)) return -EINVAL;
     const file = k.kvm_gmem_get_file(slot);
     if (!file) return -EFAULT;
@@ -218,6 +227,7 @@ export const gmemV611: Impl<GmemV611Fns, KvmMainK & GmemV611Fns> = {
         ret = -EINTR;
         break;
       }
+      // Stryker disable next-line ObjectLiteral,BooleanLiteral: __kvm_gmem_get_pfn() writes every field before a successful return.
       const got: GetPfnOut = { pfn: 0, is_prepared: false, max_order: 0 };
       const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
       if (IS_ERR(folio)) {
@@ -273,6 +283,7 @@ export const gmemGetPfnOld: Impl<GmemGetPfnFns, KvmMainK & GmemV611Fns & GmemGet
     const file = k.kvm_gmem_get_file(slot);
     let r = 0;
     if (!file) return -EFAULT;
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: __kvm_gmem_get_pfn() writes every field before a successful return.
     const got: GetPfnOut = { pfn: 0, is_prepared: false, max_order: 0 };
     const folio = k.__kvm_gmem_get_pfn(file, slot, index, got);
     out: {
@@ -283,6 +294,7 @@ export const gmemGetPfnOld: Impl<GmemGetPfnFns, KvmMainK & GmemV611Fns & GmemGet
       out.pfn = got.pfn;
       if (!got.is_prepared) r = k.kvm_gmem_prepare_folio(kvm, slot, gfn, folio);
       k.folio_unlock(folio);
+      // Stryker disable next-line ConditionalExpression: the callers read out.page only after a return of 0.
       if (!r) out.page = k.folio_file_page(folio, index);
       else k.folio_put(folio);
     }
@@ -316,6 +328,7 @@ export const v611Fns: Impl<V611Fns, K> = {
         for (let gfn = gfn_start; gfn < gfn_start + npages; gfn++, i++) {
           const { ret: lookup, assigned } = k.snp_lookup_rmpentry(pfn + i);
           if (lookup || assigned) {
+            // Stryker disable next-line UnaryOperator: every guest_memfd page is in the RMP, so the lookup never fails.
             ret = lookup ? -EINVAL : -EEXIST;
             break err;
           }
@@ -341,7 +354,9 @@ export const v611Fns: Impl<V611Fns, K> = {
        * into the page and leaves it unencrypted so it can be used for debugging and error-reporting.
        */
       if (!k.snp_page_reclaim(kvm, pfn + i) &&
+          // Stryker disable next-line ConditionalExpression: only a CPUID page draws SEV_RET_INVALID_PARAM.
           sev_populate_args.type === KVM_SEV_SNP_PAGE_TYPE_CPUID &&
+          // Stryker disable next-line ConditionalExpression: a copy back of a page the firmware did not rewrite puts the source's own bytes back.
           sev_populate_args.fw_error === SEV_RET_INVALID_PARAM) {
         const vaddr = k.kmap_local_pfn(pfn + i);
         if (k.copy_to_user(src + i * k.PAGE_SIZE, vaddr, k.PAGE_SIZE)) k.pr_debug('Failed to write CPUID page back to userspace');
@@ -363,6 +378,7 @@ export const v611Fns: Impl<V611Fns, K> = {
     const arg = opaqueAs(_arg, 'tdx_gmem_post_populate_arg');
     const kvm_tdx = k.to_kvm_tdx(kvm);
     const gpa = gfn * k.PAGE_SIZE;
+    // Stryker disable next-line all: page_add_src is reset after every map, under slots_lock.
     if (k.KVM_BUG_ON(kvm_tdx.page_add_src !== 0, kvm)) return -EIO;
     /*
      * Get the source page if it has been faulted in. Return failure if the
@@ -370,7 +386,9 @@ export const v611Fns: Impl<V611Fns, K> = {
      */
     const src_page = k.local_page_ptrs('src_page', 1);
     let ret = k.get_user_pages_fast(src, 1, 0, src_page);
+    // Stryker disable next-line EqualityOperator: get_user_pages_fast() of one page returns 1 or -errno (mm/gup.c), never 0.
     if (ret < 0) return ret;
+    // Stryker disable next-line all: see above.
     if (ret !== 1) return -ENOMEM;
     kvm_tdx.page_add_src = src_page.at(0);
     ret = k.kvm_tdp_mmu_map_private_pfn(arg.vcpu, gfn, pfn);
@@ -379,6 +397,7 @@ export const v611Fns: Impl<V611Fns, K> = {
     if (ret || !(arg.flags & KVM_TDX_MEASURE_MEMORY_REGION)) return ret;
     for (let i = 0; i < k.PAGE_SIZE; i += k.TDX_EXTENDMR_CHUNKSIZE) {
       const { err, entry, level_state } = k.tdh_mr_extend('td', gpa + i);
+      // Stryker disable next-line UnaryOperator: the TDX loop above turns every return but 1 into -EIO.
       if (k.TDX_BUG_ON_2(err, 'TDH_MR_EXTEND', entry, level_state, kvm)) return -EIO;
     }
     return 0;
