@@ -53,6 +53,12 @@ export function callFaultArb(): fc.Arbitrary<Fault[]> {
 export interface FwFailure {
   readonly cmd: string;
   readonly condition: string;
+  /**
+   * For a cleanup whose command the operation also calls once per page before it (SNP's
+   * RMPUPDATE: each page's rmp_make_private(), then the failed page's make-shared), how many
+   * calls past the failure's nth it is. Without it, the cleanup's first call.
+   */
+  readonly nthAfter?: number;
 }
 
 /**
@@ -66,7 +72,7 @@ export function faultPlanArb(backend: BackendModel, prefer: readonly string[] = 
     ? fc.array(faultArb(backend, prefer), { minLength: 2, maxLength: 2 })
     : fc.tuple(fc.constantFrom(...pairs), nth).map(([[a, b], n]): Fault[] => [
         { kind: 'fw', cmd: a.cmd, condition: a.condition, nth: n },
-        { kind: 'fw', cmd: b.cmd, condition: b.condition, nth: 1 },
+        { kind: 'fw', cmd: b.cmd, condition: b.condition, nth: b.nthAfter === undefined ? 1 : n + b.nthAfter },
       ]);
   return fc.oneof(
     { arbitrary: fc.constant<Fault[]>([]), weight: 3 },

@@ -138,6 +138,15 @@ export const MUTANTS: readonly Mutant[] = [
       return ret;
     },
   }, ['snp']),
+  // The generator gap Stryker showed on kvm-x86-next-2025.11.07 (reports/mutation-triage.md, line
+  // 343): a CPUID page the firmware corrects whose reclaim then fails. Of kvm-x86-next's callers
+  // only sev_gmem_post_populate() reads the result, so the copy-back is all that changes.
+  onNext('reclaim-forgets-failure', 'snp_page_reclaim() returns 0 after it has leaked the page (the KVM_BUG path loses its -EIO): sev_gmem_post_populate() copies the corrected CPUID table back from a page the firmware still owns', { invariant: 'no-double-private', messageId: 'hostAccessPrivate' }, {
+    snp_page_reclaim(k, kvm, pfn) {
+      sevCommon.snp_page_reclaim(k, kvm, pfn);
+      return 0;
+    },
+  }, ['snp']),
   onNext('vmsa-gpa-0', 'snp_launch_update_vmsa() gives the VMSA to the guest at GPA 0 instead of INITIAL_VMSA_GPA, so LAUNCH_FINISH measures another page', { invariant: 'measurement', messageId: 'extra' }, {
     snp_launch_update_vmsa(k, kvm, argp) {
       // The revision's own function, seeing a kernel whose rmp_make_private() drops the GPA.

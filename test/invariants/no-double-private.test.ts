@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { noDoublePrivate } from '../../properties/invariants/no-double-private.js';
 import { snpOf } from '../../model/backends/snp/access.js';
-import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { PS, SRC, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps } from '../model/fixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 import type { Op } from '../../model/scenario/Scenario.js';
@@ -99,6 +99,16 @@ invariantCases(noDoublePrivate, {
       messageId: 'privateTwice',
       opIndex: 5,
       check: (r) => expect(snpOf(r.world).guest.ld).toHaveLength(2),
+    },
+    {
+      name: 'a reclaim failure reported as success: the corrected CPUID table is copied back from the page the firmware kept',
+      revision: mutant('kvm-x86-next+reclaim-forgets-failure'),
+      scenario: scenario('snp', [...S, launchUpdate({
+        type: KVM_SEV_SNP_PAGE_TYPE_CPUID,
+        faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
+      })]),
+      messageId: 'hostAccessPrivate',
+      opIndex: 4,
     },
     {
       name: 'without the RMP check, NORMAL repopulation first writes into the guest\'s page',
