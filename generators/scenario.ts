@@ -210,7 +210,7 @@ function stoppedInFolioArb(backend: BackendId, l: Layout, order: number | undefi
   if (backend !== 'tdx' || nr < 4 || gfn + 3 > l.slot.base_gfn + l.slot.npages || src === undefined) return fc.constant(undefined);
   const ops: Op[] = [
     { kind: 'set_memory_attributes', address: (gfn + 2) * ps, size: ps, attributes: 0n, flags: 0n },
-    { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 3, flags: 1, faults: [] },
+    { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 3n, flags: 1, faults: [] },
   ];
   return fc.oneof({ arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: fc.constant({ at: 0, ops }), weight: 1 });
 }

@@ -88,11 +88,13 @@ export function edgeKeys(op: Op, w: World): string[] {
       ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
     ];
     case 'tdx_init_mem_region': return [
-      ...(op.nr_pages === 0 ? ['edge:tdx_nr_pages_0'] : []),
+      ...(op.nr_pages === 0n ? ['edge:tdx_nr_pages_0'] : []),
+      // `nr_pages << PAGE_SHIFT` past 64 bits: the size the C checks wraps.
+      ...(op.nr_pages >> BigInt(64 - Math.log2(ps)) !== 0n ? ['edge:tdx_size_wraps'] : []),
       ...(op.source_addr === 0 ? ['edge:null_source'] : []),
       ...((op.hw_error ?? 0) !== 0 ? ['edge:tdx_hw_error'] : []),
       // Starts below the shared bit and ends past it.
-      ...(op.gpa < TDX_SHARED_BIT && op.gpa + op.nr_pages * ps > TDX_SHARED_BIT ? ['edge:tdx_range_shared_end'] : []),
+      ...(op.gpa < TDX_SHARED_BIT && BigInt(op.gpa) + op.nr_pages * BigInt(ps) > BigInt(TDX_SHARED_BIT) ? ['edge:tdx_range_shared_end'] : []),
       ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
       ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
     ];
@@ -135,7 +137,7 @@ export function coverageObserver(c: Coverage): RunObserver {
       launchFailedAt = undefined;
       restoredEarlier = false;
       if (unit !== w.geo.page_size) bump(c, `units_per_page:${w.geo.page_size / unit}`);
-      const req = backend.populateRequest(op, w.geo.page_size);
+      const req = backend.populateRequest(op, w.geo);
       populate = req === undefined ? undefined : op;
       if (req === undefined) return;
       const ps = w.geo.page_size;
@@ -191,7 +193,7 @@ export function coverageObserver(c: Coverage): RunObserver {
       if (restoredEarlier) bump(c, 'huge:snp_cleanup_restored_earlier_pages');
       // The hugepages what-if: a populate whose first page sits in a huge folio, and one asking
       // for fewer pages than that folio holds (B6's WARN, B9's partial marking).
-      const req = backend.populateRequest(populate, w.geo.page_size);
+      const req = backend.populateRequest(populate, w.geo);
       const at = req === undefined ? undefined : gfnFileIndex(w, req.gfn_start);
       const folio = at === undefined ? undefined : w.gmem.files.get(at.file)?.folios.get(at.index);
       if (req !== undefined && folio !== undefined && folio.order > 0) {

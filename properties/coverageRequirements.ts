@@ -197,6 +197,9 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // A range that starts below the shared bit and ends past it (sharedEndArb, and one run in
     // ten sharedEdgeSlotArb, whose first page is a memslot's).
     { key: 'edge:tdx_range_shared_end', min: 5 },
+    // nr_pages from 2^(64 - PAGE_SHIFT) - 1 to + 1, where the C's size wraps
+    // (tdxInitMemRegionArb, one populate in 42).
+    { key: 'edge:tdx_size_wraps', min: 3 },
   ],
   cca: [
     ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),

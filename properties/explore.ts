@@ -12,6 +12,7 @@ import { watch, type Invariant, type Violation } from './Invariant.js';
 import { minimizeScenario } from './minimize.js';
 import { keyOf, parseSignature, type Signature, type SignatureKey } from './signature.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
+import { BACKENDS } from '../model/backends/registry.js';
 
 /**
  * Runs per backend and revision the matrix is calibrated for. Every run is watched by every
@@ -232,14 +233,14 @@ export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: stri
   return { kind: 'found', finding: { key, signature: sig, path: details.counterexamplePath, shrinks: details.numShrinks, counterexample, violation, violations: j.violations } };
 }
 
-/** Size of a counterexample: operations, and pages its populate calls ask for. */
+/**
+ * Size of a counterexample: operations, and pages its populate calls ask for (PopulateRequest's
+ * count: a TDX nr_pages past the machine counts as the machine).
+ */
 export function scenarioSize(s: Scenario): { ops: number; pages: number } {
+  const backend = BACKENDS[s.backend];
   let pages = 0;
-  for (const op of s.ops) {
-    if (op.kind === 'snp_launch_update') pages += Math.max(0, Math.floor(op.len / s.geometry.page_size));
-    if (op.kind === 'tdx_init_mem_region') pages += Math.max(0, op.nr_pages);
-    if (op.kind === 'arm_rmi_populate') pages += Math.floor(op.size / s.geometry.page_size);
-  }
+  for (const op of s.ops) pages += Math.max(0, backend.populateRequest(op, s.geometry)?.npages ?? 0);
   return { ops: s.ops.length, pages };
 }
 

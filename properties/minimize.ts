@@ -2,7 +2,7 @@ import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { BUFFER_ADDRS } from '../generators/layout.js';
 import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
-import { jsonReplacer } from '../model/kernel/u64.js';
+import { jsonReplacer, u64AtMost } from '../model/kernel/u64.js';
 
 /** The op index at which a scenario still shows what is being minimized, or undefined. */
 export type FailsAt = (s: Scenario) => number | undefined;
@@ -254,7 +254,10 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
     for (let n = 1; n * ps < now.len; n++) if (tryWith(replace({ ...now, len: n * ps }))) break;
   }
   if (now?.kind === 'tdx_init_mem_region') {
-    for (let n = 1; n < now.nr_pages; n++) if (tryWith(replace({ ...now, nr_pages: n }))) break;
+    // Up to the machine's pages: a count from 2^52 on (its size wraps) shrinks only to a count
+    // that no call can walk past anyway.
+    const most = u64AtMost(now.nr_pages, cur().geometry.nr_host_pages + 1);
+    for (let n = 1; n < most; n++) if (tryWith(replace({ ...now, nr_pages: BigInt(n) }))) break;
   }
   if (now?.kind === 'arm_rmi_populate') {
     for (let n = 0; n * ps < now.size; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
@@ -262,7 +265,7 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   // The same populate without its first pages: destination and source advance together, so the
   // page where it fails stays where it is (a failure on a populate's last page needs no others).
   const front = cur().ops[i];
-  const pagesOf = front === undefined ? 0 : front.kind === 'snp_launch_update' ? Math.floor(front.len / ps) : front.kind === 'tdx_init_mem_region' ? front.nr_pages : front.kind === 'arm_rmi_populate' ? Math.floor(front.size / ps) : 0;
+  const pagesOf = front === undefined ? 0 : front.kind === 'snp_launch_update' ? Math.floor(front.len / ps) : front.kind === 'tdx_init_mem_region' ? u64AtMost(front.nr_pages, cur().geometry.nr_host_pages + 1) : front.kind === 'arm_rmi_populate' ? Math.floor(front.size / ps) : 0;
   for (let n = pagesOf - 1; n >= 1 && front !== undefined; n--) {
     const trimmed = withoutFirstPages(front, n, ps);
     if (trimmed !== undefined && tryWith(replace(trimmed))) break;
@@ -294,7 +297,7 @@ function withFileRenumbered(op: Op, dropped: number): Op {
 function withoutFirstPages(op: Op, n: number, ps: number): Op | undefined {
   switch (op.kind) {
     case 'snp_launch_update': return op.len % ps !== 0 ? undefined : { ...op, gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.uaddr === 0 || op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps };
-    case 'tdx_init_mem_region': return { ...op, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - n, source_addr: op.source_addr === 0 ? 0 : op.source_addr + n * ps };
+    case 'tdx_init_mem_region': return { ...op, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - BigInt(n), source_addr: op.source_addr === 0 ? 0 : op.source_addr + n * ps };
     // cca/rme-v9 [4k-guard-lifted] G15, seed 2: a 2-page populate whose second page is the one.
     case 'arm_rmi_populate': return op.size % ps !== 0 ? undefined : { ...op, base: op.base + n * ps, size: op.size - n * ps, source_uaddr: op.source_uaddr === 0 ? 0 : op.source_uaddr + n * ps };
     default: return undefined;

@@ -29,7 +29,7 @@ export function contentDiagram(scenario: Scenario, revision: Revision, opIndex: 
   runScenario(scenario, revision, {
     observers: [{
       opBegin(index, op, w, backend) {
-        const req = backend.populateRequest(op, ps);
+        const req = backend.populateRequest(op, scenario.geometry);
         if (index !== opIndex || req === undefined) return;
         const n = Math.min(req.npages, maxPages);
         const src = readUser(w, req.src, req.src === 0 ? 0 : n * ps);

@@ -162,7 +162,7 @@ describe('edge cases are reachable', () => {
         if ((slot.guest_phys_addr / ps - Number(slot.guest_memfd_offset) / ps) % nr === 0) aligned++;
         if (s.ops.some((o) => backend === 'snp'
           ? o.kind === 'snp_launch_update' && o.type === KVM_SEV_SNP_PAGE_TYPE_CPUID && o.len === ps && o.faults.some((f) => f.kind === 'fw' && f.condition === 'cpuid_table' && f.nth >= 2)
-          : o.kind === 'tdx_init_mem_region' && o.nr_pages === 3 && o.gpa % (nr * ps) === 0)) targeted++;
+          : o.kind === 'tdx_init_mem_region' && o.nr_pages === 3n && o.gpa % (nr * ps) === 0)) targeted++;
       }
       expect(aligned).toBeGreaterThan(runs.length * 0.6);
       expect(targeted).toBeGreaterThan(10);
@@ -194,7 +194,7 @@ describe('edge cases are reachable', () => {
     const arb = extendBusyArb(l);
     if (arb === undefined) throw new Error('no populate drawn');
     for (const op of sample(arb, 16, 30)) {
-      expect(op).toMatchObject({ kind: 'tdx_init_mem_region', nr_pages: 1, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 1 }] });
+      expect(op).toMatchObject({ kind: 'tdx_init_mem_region', nr_pages: 1n, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 1 }] });
       const gfn = op.kind === 'tdx_init_mem_region' ? op.gpa / l.geometry.page_size - l.slot.base_gfn : -1;
       expect(l.privateRanges.some(([a, b]) => gfn >= a && gfn < b)).toBe(true);
     }
@@ -210,7 +210,7 @@ describe('edge cases are reachable', () => {
     if (l === undefined) throw new Error('no layout with a private page and a mapped source');
     const inserted = sample(readOnlyArgArb('tdx', l), 12, 100).flatMap((x) => (x.kind === 'insert' ? [x.op] : []));
     expect(inserted.length).toBeGreaterThan(0);
-    for (const op of inserted) expect(op).toMatchObject({ kind: 'tdx_init_mem_region', nr_pages: 1, arg_readonly: true });
+    for (const op of inserted) expect(op).toMatchObject({ kind: 'tdx_init_mem_region', nr_pages: 1n, arg_readonly: true });
     expect(sample(readOnlyArgArb('cca', l), 12, 50).every((x) => x.kind === 'mark')).toBe(true);
   });
 
@@ -225,7 +225,7 @@ describe('edge cases are reachable', () => {
       expect(populate).toMatchObject({ kind: 'tdx_init_mem_region', gpa: TDX_SHARED_BIT - ps });
     }
     // One page ends exactly at the shared bit (valid); two or three cross it.
-    const counts = new Set(runs.map(([, , p]) => (p?.kind === 'tdx_init_mem_region' ? p.nr_pages : 0)));
+    const counts = new Set(runs.map(([, , p]) => (p?.kind === 'tdx_init_mem_region' ? Number(p.nr_pages) : 0)));
     expect([...counts].sort()).toEqual([1, 2, 3]);
   });
 
@@ -253,7 +253,7 @@ describe('edge cases are reachable', () => {
     for (const backend of ['tdx', 'cca'] as const) {
       for (const [populate, punch] of sample(punchBeforePopulatedArb(backend, l), 21, 20)) {
         const gfn = populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : populate?.kind === 'arm_rmi_populate' ? populate.base / ps : -1;
-        expect(populate).toMatchObject(backend === 'tdx' ? { kind: 'tdx_init_mem_region', nr_pages: 2, faults: [] } : { kind: 'arm_rmi_populate', size: 2 * ps, faults: [] });
+        expect(populate).toMatchObject(backend === 'tdx' ? { kind: 'tdx_init_mem_region', nr_pages: 2n, faults: [] } : { kind: 'arm_rmi_populate', size: 2 * ps, faults: [] });
         expect(punch).toEqual({ kind: 'punch_hole', guest_memfd: 1, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] });
       }
     }
@@ -344,7 +344,7 @@ describe('edge cases are reachable', () => {
       for (const ops of pairs) {
         const populate = ops.at(-1);
         const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
-        const pages = populate?.kind === 'snp_launch_update' ? populate.len / ps : populate?.kind === 'tdx_init_mem_region' ? populate.nr_pages : 0;
+        const pages = populate?.kind === 'snp_launch_update' ? populate.len / ps : populate?.kind === 'tdx_init_mem_region' ? Number(populate.nr_pages) : 0;
         expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
         // The whole file before a one-page populate, or (G28's S1.20) only the first page of two,
         // the second made shared.
@@ -357,7 +357,7 @@ describe('edge cases are reachable', () => {
           expect(gfn + 1).toBeLessThan(l.slot.base_gfn + l.slot.npages);
         }
       }
-      expect(new Set(pairs.map((ops) => ops.at(-1)).map((p) => (p?.kind === 'snp_launch_update' ? p.len / ps : p?.kind === 'tdx_init_mem_region' ? p.nr_pages : 0)))).toEqual(new Set([1, 2]));
+      expect(new Set(pairs.map((ops) => ops.at(-1)).map((p) => (p?.kind === 'snp_launch_update' ? p.len / ps : p?.kind === 'tdx_init_mem_region' ? Number(p.nr_pages) : 0)))).toEqual(new Set([1, 2]));
     }
   });
 

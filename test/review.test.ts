@@ -38,7 +38,7 @@ describe('corpus files', () => {
       if (op !== undefined) op.nr_pages = 'one';
     });
     expect(() => loadCorpusFile(bad)).toThrow(CorpusFileError);
-    expect(() => loadCorpusFile(bad)).toThrow(/edited\.json: scenario\.ops\[3\]\.nr_pages: Invalid input: expected number/);
+    expect(() => loadCorpusFile(bad)).toThrow(/edited\.json: scenario\.ops\[3\]\.nr_pages: a u64 written as a string is 0x followed by 1 to 16 hex digits, or decimal/);
     writeFileSync(join(dir, 'x.json'), '{ nope');
     expect(() => loadCorpusFile(join(dir, 'x.json'))).toThrow(/x\.json: \(file\): not JSON/);
     expect(() => loadCorpusFile(entryWith(() => undefined, 'other'))).not.toThrow();

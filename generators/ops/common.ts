@@ -205,7 +205,7 @@ export function u64EdgeArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<
   // there, where a tree without the check would go on and populate it.
   const populate: Op = {
     snp: { kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] } as const,
-    tdx: { kind: 'tdx_init_mem_region', source_addr: BUFFER_ADDRS[0], gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] } as const,
+    tdx: { kind: 'tdx_init_mem_region', source_addr: BUFFER_ADDRS[0], gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] } as const,
     cca: { kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] } as const,
   }[backend];
   return fc.constantFrom<Op[]>(
@@ -267,7 +267,7 @@ export function holeRetryArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> 
   const retry = holes.length === 0 ? undefined : fc.record({ src: fc.constantFrom(...holes), gfn: fc.integer({ min: l.slot.base_gfn, max: l.slot.base_gfn + l.slot.npages - 1 }) }).map(({ src, gfn }): Op[] => {
     const populate: Op = backend === 'snp'
       ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
-      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] };
+      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] };
     return [populate, { kind: 'mmap', addr: src, length: ps, prot: 'rw', holes: [] }, populate];
   });
   const next = backend === 'snp' ? loadedNextArb(l) : undefined;
@@ -323,7 +323,7 @@ export function populatePunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op
   return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources), faults: fc.constantFrom(...populateFaults), punch: teardownFaultsArb(backend) }).map(({ gfn, src, faults, punch }): Op[] => [
     backend === 'snp'
       ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
-      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults },
+      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags: 1, faults },
     { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: punch },
   ]);
 }
@@ -343,7 +343,7 @@ export function punchBeforePopulatedArb(backend: BackendId, l: Layout): fc.Arbit
   if (backend === 'snp' || gfns.length === 0 || sources.length === 0) return fc.constant<Op[]>([]);
   return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources) }).map(({ gfn, src }): Op[] => [
     backend === 'tdx'
-      ? { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 2, flags: 1, faults: [] }
+      ? { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 2n, flags: 1, faults: [] }
       : { kind: 'arm_rmi_populate', base: gfn * ps, size: 2 * ps, source_uaddr: src, flags: 1, reserved: 0, faults: [] },
     { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
   ]);
@@ -525,7 +525,7 @@ function firstPageAllocatedArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]
     { kind: 'set_memory_attributes', address: (gfn + 1) * ps, size: ps, attributes: 0n, flags: 0n },
     backend === 'snp'
       ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
-      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 2, flags: 1, faults: [] },
+      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 2n, flags: 1, faults: [] },
   ]);
 }
 
@@ -539,7 +539,7 @@ export function onePagePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<
     gfn,
     populate: backend === 'snp'
       ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
-      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1, flags: 1, faults: [] },
+      : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] },
   }));
 }
 

@@ -20,8 +20,15 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
   return fc.record({ gfn: gfnInSlotArb(l), source_addr: sourceAddrArb(l) }).chain(({ gfn, source_addr }) =>
     fc
       .record({
-        // nr_pages 0 is refused up front (!region.nr_pages).
-        nr_pages: fc.oneof({ arbitrary: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup), weight: 40 }, { arbitrary: fc.constant(0), weight: 1 }),
+        // nr_pages 0 is refused up front (!region.nr_pages); around 2^(64 - PAGE_SHIFT) the C's
+        // `nr_pages << PAGE_SHIFT` wraps: one page short (the end wraps below the start) and the
+        // wrap to 0 are refused, one page more is a one-page size, accepted, and the loop walks
+        // on until a page fails (syzkaller's u64 values; the Stryker hole of reports/mutation-triage.md).
+        nr_pages: fc.oneof(
+          { arbitrary: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup).map(BigInt), weight: 40 },
+          { arbitrary: fc.constant(0n), weight: 1 },
+          { arbitrary: fc.constantFrom(-1n, 0n, 1n).map((d) => (1n << BigInt(64 - Math.log2(ps))) + d), weight: 1 },
+        ),
         gpaSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 30 }, { arbitrary: fc.constantFrom(1, TDX_SHARED_BIT), weight: 1 }),
         flags: fc.oneof(
           { arbitrary: fc.constantFrom(KVM_TDX_MEASURE_MEMORY_REGION, 0), weight: 30 },
@@ -32,9 +39,9 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
         faults: fc.oneof(
           { arbitrary: faultPlanArb(tdxBackend, ['TDH.MEM.PAGE.ADD:tdr_busy', 'TDH.MR.EXTEND:tdr_busy'], [[{ cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy' }, { cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy' }]]), weight: 9 },
           { arbitrary: fc.integer({ min: 1, max: 3 }).map((nth): Fault[] => [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth }]), weight: 2 },
-          // The populate's own kernel calls (GUP, a signal, the folio), twice callFaultArb()'s SNP
-          // weight: at weight 1, GUP's -EFAULT met tdx/kvm-x86-next-2025.11.07's callback 0 times
-          // in 300 runs under seed 24 (3-9 under seeds 1..30 otherwise).
+          // The populate's own kernel calls (GUP, a signal, the folio): at weight 1, GUP's -EFAULT
+          // met tdx/kvm-x86-next-2025.11.07's callback 0 times in 300 runs under seed 24 (3-9
+          // under seeds 1..30 otherwise).
           { arbitrary: callFaultArb(), weight: 2 },
         ),
       })
@@ -52,7 +59,7 @@ export function tdxInitMemRegionArb(l: Layout): fc.Arbitrary<Op> {
 export function nullSourceArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   return fc.record({ gfn: gfnInSlotArb(l), faults: fc.constantFrom<Fault[]>([], [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }]) })
-    .map(({ gfn, faults }): Op => ({ kind: 'tdx_init_mem_region', source_addr: 0, gpa: gfn * ps, nr_pages: 1, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults }));
+    .map(({ gfn, faults }): Op => ({ kind: 'tdx_init_mem_region', source_addr: 0, gpa: gfn * ps, nr_pages: 1n, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults }));
 }
 
 /**
@@ -63,7 +70,7 @@ export function nullSourceArb(l: Layout): fc.Arbitrary<Op> {
  */
 export function sharedEndArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
-  return fc.constantFrom(2, 3).map((nr_pages): Op => ({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: TDX_SHARED_BIT - ps, nr_pages, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [] }));
+  return fc.constantFrom(2n, 3n).map((nr_pages): Op => ({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: TDX_SHARED_BIT - ps, nr_pages, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [] }));
 }
 
 /**
@@ -79,7 +86,7 @@ export function sharedEdgeSlotArb(l: Layout): fc.Arbitrary<Op[]> {
   if (next >= l.gmemPages) return fc.constant<Op[]>([]);
   const base = TDX_SHARED_BIT - ps;
   // One page (half the draws) ends the range exactly at the shared bit: a valid call, populated.
-  return fc.constantFrom(1, 1, 2, 3).map((nr_pages): Op[] => [
+  return fc.constantFrom(1n, 1n, 2n, 3n).map((nr_pages): Op[] => [
     { kind: 'set_user_memory_region2', slot: 5, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: ps, userspace_addr: BUFFER_ADDRS[1], guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(next * ps) },
     { kind: 'set_memory_attributes', address: base, size: ps, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
     { kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: base, nr_pages, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [] },
@@ -89,7 +96,7 @@ export function sharedEdgeSlotArb(l: Layout): fc.Arbitrary<Op[]> {
 /** A KVM_TDX_INIT_MEM_REGION of the slot's first page whose kvm_tdx_cmd.hw_error userspace set: -EINVAL. */
 export function hwErrorPopulateArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
-  return fc.constant<Op>({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: l.slot.base_gfn * ps, nr_pages: 1, flags: KVM_TDX_MEASURE_MEMORY_REGION, hw_error: 1, faults: [] });
+  return fc.constant<Op>({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: l.slot.base_gfn * ps, nr_pages: 1n, flags: KVM_TDX_MEASURE_MEMORY_REGION, hw_error: 1, faults: [] });
 }
 
 /** KVM_TDX_FINALIZE_VM, half the time with TDH.MR.FINALIZE contended (KVM returns -EBUSY). */

@@ -4,6 +4,7 @@ import type { BackendId, Op, Scenario } from '../scenario/Scenario.js';
 import type { Revision } from '../revisions/Revision.js';
 import type { KvmMainK } from '../kernel/kvm_main.js';
 import type { FirmwareCommand } from './firmwareCommand.js';
+import type { Geometry } from '../geometry.js';
 
 /** What the firmware says a host page (or one of its granules) is, for the invariants. */
 export type FwOwnership =
@@ -16,6 +17,11 @@ export type FwOwnership =
 /** What one populate ioctl asked for, in backend-neutral terms. */
 export interface PopulateRequest {
   readonly gfn_start: number;
+  /**
+   * Pages the call asks for, or, for a count past the machine (a TDX nr_pages from 2^52 on, whose
+   * size wraps), the machine's pages: each page a call adds takes a host page, so no call can
+   * add more, and the invariants that look at each page of the range stay bounded.
+   */
   readonly npages: number;
   /** User address of the source buffer, 0 for none. */
   readonly src: number;
@@ -62,7 +68,7 @@ export interface BackendModel {
   /** The op kinds that are this backend's ioctls. */
   readonly ops: readonly Op['kind'][];
   /** The populate ioctl's request, or undefined for other ops. */
-  populateRequest(op: Op, page_size: number): PopulateRequest | undefined;
+  populateRequest(op: Op, geo: Geometry): PopulateRequest | undefined;
   /** Pages the ioctl reported as populated (from its return value and written-back arguments). */
   populatedCount(op: Op, ret: number, out: Readonly<Record<string, number>>, page_size: number): number;
   /** A page is the guest's if any of it is, else the firmware's if any of it is. */

@@ -13,7 +13,7 @@ export function fieldRef<T extends object, F extends keyof T>(obj: T, field: F):
   };
 }
 
-/** C's IS_ALIGNED()/PAGE_ALIGNED(). */
-export function IS_ALIGNED(x: number, a: number): boolean {
-  return x % a === 0;
+/** C's IS_ALIGNED()/PAGE_ALIGNED(), of a number or of a u64 (bigint). */
+export function IS_ALIGNED(x: number | bigint, a: number): boolean {
+  return typeof x === 'bigint' ? x % BigInt(a) === 0n : x % a === 0;
 }

@@ -21,6 +21,16 @@ export function u64_add(a: u64, b: u64): u64 {
   return BigInt.asUintN(64, a + b);
 }
 
+/** `a - b` as C computes it on u64 (wraps modulo 2^64). */
+export function u64_sub(a: u64, b: u64): u64 {
+  return BigInt.asUintN(64, a - b);
+}
+
+/** `x << shift` as C computes it on u64: the bits shifted past bit 63 are lost. */
+export function u64_shl(x: u64, shift: number): u64 {
+  return BigInt.asUintN(64, x << BigInt(shift));
+}
+
 /** The u64 read as the kernel's `loff_t` (signed 64-bit, two's complement). */
 export function as_loff_t(x: u64): bigint {
   return BigInt.asIntN(64, x);
@@ -39,6 +49,11 @@ export function u64_test(x: u64, mask: u64): boolean {
 /** `x >> shift` as a page index the model computes with; indices of a u64 byte value fit 2^53. */
 export function u64ToIndex(x: u64, shift: number): number {
   return Number(x >> BigInt(shift));
+}
+
+/** `min(x, n)` as a number: a u64 count read only as far as the model can walk (`n`). */
+export function u64AtMost(x: u64, n: number): number {
+  return x < BigInt(n) ? Number(x) : n;
 }
 
 /** A u64 the C has bounded (a flag set inside its mask, a page-aligned size) as a number. */

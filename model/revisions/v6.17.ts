@@ -1,4 +1,5 @@
 import { EFAULT, EEXIST, EINTR, EINVAL, EIO, EBUSY, ENOMEM } from '../kernel/errno.js';
+import { u64_add, u64_shl, u64_sub, u64ToIndex } from '../kernel/u64.js';
 import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import { KVM, type Kvm } from '../kernel/services/kvmcore.js';
@@ -237,11 +238,11 @@ export const v617Fns: Impl<V617Fns, K> = {
       if (kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
       if (cmd.flags & ~KVM_TDX_MEASURE_MEMORY_REGION) return -EINVAL;
       const region = k.copy_struct_from_user(cmd.data);
-      const size = region.nr_pages * k.PAGE_SIZE;
+      const size = u64_shl(region.nr_pages, k.PAGE_SHIFT);
       if (!IS_ALIGNED(region.source_addr, k.PAGE_SIZE) || !IS_ALIGNED(region.gpa, k.PAGE_SIZE) ||
-          !region.nr_pages || region.gpa + size <= region.gpa ||
+          !region.nr_pages || u64_add(region.gpa, size) <= region.gpa ||
           !k.vt_is_tdx_private_gpa(kvm, region.gpa) ||
-          !k.vt_is_tdx_private_gpa(kvm, region.gpa + size - 1)) return -EINVAL;
+          !k.vt_is_tdx_private_gpa(kvm, u64_sub(u64_add(region.gpa, size), 1n))) return -EINVAL;
       // kvm_mmu_reload(vcpu), its result ignored: the TD's root always exists in the model.
       let ret = 0;
       while (region.nr_pages) {
@@ -251,7 +252,7 @@ export const v617Fns: Impl<V617Fns, K> = {
           break;
         }
         const arg: TdxGmemPostPopulateArg = { tag: 'tdx_gmem_post_populate_arg', vcpu, flags: cmd.flags };
-        const gmem_ret = k.kvm_gmem_populate(kvm, region.gpa / k.PAGE_SIZE, region.source_addr, 1, k.tdx_gmem_post_populate, arg);
+        const gmem_ret = k.kvm_gmem_populate(kvm, u64ToIndex(region.gpa, k.PAGE_SHIFT), region.source_addr, 1, k.tdx_gmem_post_populate, arg);
         // Stryker disable next-line EqualityOperator: kvm_gmem_populate() of one page returns 1 or -errno, never 0.
         if (gmem_ret < 0) {
           ret = gmem_ret;
@@ -262,7 +263,7 @@ export const v617Fns: Impl<V617Fns, K> = {
           break;
         }
         region.source_addr += k.PAGE_SIZE;
-        region.gpa += k.PAGE_SIZE;
+        region.gpa = u64_add(region.gpa, BigInt(k.PAGE_SIZE));
         region.nr_pages--;
         k.cond_resched();
       }

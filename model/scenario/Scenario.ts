@@ -127,7 +127,8 @@ export type Op =
       readonly kind: 'tdx_init_mem_region';
       readonly source_addr: number;
       readonly gpa: number;
-      readonly nr_pages: number;
+      /** A u64: from 2^(64 - PAGE_SHIFT) on, the C's `nr_pages << PAGE_SHIFT` wraps. */
+      readonly nr_pages: u64;
       readonly flags: number;
       readonly hw_error?: number | undefined;
       /**

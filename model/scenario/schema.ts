@@ -52,7 +52,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: uint(8, 'type'), flags: uint(16, 'flags'), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_start') }),
-  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: nat, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), arg_readonly: z.boolean().optional(), faults }),
+  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: u64, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('tdx_finalize_vm'), faults }),
   z.strictObject({ kind: z.literal('tdx_init_vcpu'), flags: uint(32, 'flags (kvm_tdx_cmd.flags)').optional(), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional() }),
   z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: uint(32, 'flags'), reserved: uint(32, 'reserved'), arg_readonly: z.boolean().optional(), faults }),

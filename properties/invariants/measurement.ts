@@ -32,7 +32,7 @@ export const measurement = defineInvariant({
     const text = (e: MeasureEntry | undefined): string => (e === undefined ? 'nothing' : `${e.what} gpa 0x${e.gpa.toString(16)}${e.contents === '' ? '' : ` #${e.contents}`}`);
     return {
       opBegin(_i, op, w, backend) {
-        req = backend.populateRequest(op, w.geo.page_size);
+        req = backend.populateRequest(op, w.geo);
         start = backend.measurement(w).length;
         source = req === undefined || req.src === 0 ? new Uint8Array(0) : readUser(w, req.src, req.npages * w.geo.page_size).data;
       },

@@ -50,7 +50,7 @@ export const returnValueContract = defineInvariant({
     };
     return {
       opBegin(_i, op, w, backend) {
-        req = backend.populateRequest(op, w.geo.page_size);
+        req = backend.populateRequest(op, w.geo);
         before = new Map();
         granted.clear();
         measuredBefore = backend.measurement(w).length;

@@ -42,7 +42,7 @@ export const srcOffsetStraddling = defineInvariant({
     let pending: Pending | undefined;
     return {
       opBegin(_i, op, w, backend) {
-        const req = backend.populateRequest(op, w.geo.page_size);
+        const req = backend.populateRequest(op, w.geo);
         if (req === undefined) {
           pending = undefined;
           return;

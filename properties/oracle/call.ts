@@ -20,7 +20,7 @@ export type CallPrediction =
 export function predictCall(op: Op, w: World, backend: BackendModel, revision: RevisionLike | undefined): CallPrediction | undefined {
   const gen = revision === undefined ? undefined : generationOf(revision, backend.id);
   if (revision === undefined || gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return undefined;
-  const req = backend.populateRequest(op, w.geo.page_size);
+  const req = backend.populateRequest(op, w.geo);
   if (req === undefined) {
     const generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace));
     return generic === undefined ? undefined : { kind: 'generic', generic };

@@ -1,6 +1,7 @@
 import type { BackendModel } from '../../model/backends/Backend.js';
 import { tdxOf } from '../../model/backends/tdx/access.js';
-import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../../model/backends/tdx/uapi.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT_U64 } from '../../model/backends/tdx/uapi.js';
+import { u64AtMost, u64_add, u64_shl, u64_sub } from '../../model/kernel/u64.js';
 import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
 import type { World } from '../../model/world/World.js';
 import { DOC, GP, TDX } from './rows.js';
@@ -41,9 +42,14 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
       if (t.kvm_tdx.state === 'TD_STATE_RUNNABLE') return rejected(TDX['T.9'], -EINVAL);
       if ((op.flags & ~KVM_TDX_MEASURE_MEMORY_REGION) !== 0) return rejected(TDX['T.3'], -EINVAL);
       if (op.source_addr % ps !== 0) return rejected(TDX['T.6'], -EINVAL);
-      const shared = (gpa: number) => Math.floor(gpa / TDX_SHARED_BIT) % 2 !== 0;
-      const end = op.gpa + op.nr_pages * ps;
-      if (op.gpa % ps !== 0 || op.nr_pages <= 0 || end <= op.gpa || shared(op.gpa) || shared(end - 1)) return rejected(TDX['T.7'], -EINVAL);
+      // T.7 as the C computes it, in u64: `nr_pages << PAGE_SHIFT` drops its top bits, so from
+      // nr_pages 2^52 on the size is taken modulo 2^64 (2^52 pages: size 0, refused; 2^52 + 1:
+      // size one page, accepted, and the loop walks on until a page fails). The document says
+      // "wraps" and no more; the spec follows the code (CODE.tdxNew).
+      const gpa = BigInt(op.gpa);
+      const end = u64_add(gpa, u64_shl(BigInt(op.nr_pages), Math.log2(ps)));
+      const shared = (x: bigint) => (x & TDX_SHARED_BIT_U64) !== 0n;
+      if (op.gpa % ps !== 0 || op.nr_pages <= 0 || end <= gpa || shared(gpa) || shared(u64_sub(end, 1n))) return rejected(TDX['T.7'], -EINVAL);
       // T.8, T2: the newest tree rejects it up front; v7.0 finds no source page only in the
       // callback, after kvm_gmem_populate()'s own checks have passed: a gfn outside every
       // guest_memfd slot is -EINVAL there too, a closed guest_memfd -EFAULT, a poisoned first
@@ -54,14 +60,15 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
         return rejected(TDX['T.8'], -EINVAL, -EOPNOTSUPP, -EFAULT, ...(poisoned ? [-EHWPOISON] : []));
       }
       // T.16: the region is written back on every exit of the page loop, whatever the result.
-      const walked = tdxOutcome(gen, w, backend, op.gpa / ps, op.nr_pages, op.source_addr);
+      // A wrapped count walks on until a page fails (past every slot at the latest).
+      const walked = tdxOutcome(gen, w, backend, op.gpa / ps, u64AtMost(op.nr_pages, Number.MAX_SAFE_INTEGER), op.source_addr);
       return op.arg_readonly === true ? copyBackFaults(walked, TDX['T.16'], () => true) : walked;
     },
     reported: (op, _ret, out, ps) => (op.kind === 'tdx_init_mem_region' ? Math.floor(((out.gpa ?? op.gpa) - op.gpa) / ps) : 0),
     mustPopulate: (n) => n,
     fields(op, n, _ret, ps) {
       if (op.kind !== 'tdx_init_mem_region') return {};
-      return { source_addr: op.source_addr + n * ps, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - n };
+      return { source_addr: op.source_addr + n * ps, gpa: op.gpa + n * ps, nr_pages: Number(op.nr_pages - BigInt(n)) };
     },
     success: () => 0,
   };

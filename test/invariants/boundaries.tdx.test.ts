@@ -30,6 +30,19 @@ const rows: PopulateRow[] = [
   { name: 'unaligned gpa', ops: [...S, initMemRegion({ gpa: G * PS + 1 })], want: { '*': rejected({ gpa: G * PS + 1 }) } },
   { name: 'shared gpa', ops: [...S, initMemRegion({ gpa: G * PS + TDX_SHARED_BIT })], want: { '*': rejected({ gpa: G * PS + TDX_SHARED_BIT }) } },
   { name: 'nr_pages 0', ops: [...S, initMemRegion({ nr_pages: 0 })], want: { '*': rejected({ nr_pages: 0 }) } },
+  // u64 arithmetic: with 64-byte pages `nr_pages << PAGE_SHIFT` wraps from 2^58 on. A sum of
+  // doubles (gpa + 2^58 * 64 = gpa + 2^64 > gpa) would pass the overflow check here.
+  { name: 'nr_pages 2^58: the size wraps to 0, refused', ops: [...S, initMemRegion({ nr_pages: 2n ** 58n })], want: { '*': rejected({ nr_pages: 2 ** 58 }) } },
+  {
+    name: 'nr_pages 2^58 - 1: the end wraps below the start, refused',
+    ops: [...S, initMemRegion({ nr_pages: 2n ** 58n - 1n })],
+    want: { '*': rejected({ nr_pages: Number(2n ** 58n - 1n) }) },
+  },
+  {
+    name: 'nr_pages 2^58 + 1: a one-page size passes the check, and the loop walks on to the slot end (-EINVAL there)',
+    ops: [...S, initMemRegion({ nr_pages: 2n ** 58n + 1n })],
+    want: { '*': { ret: -22, out: { source_addr: SRC + SLOT_PAGES * PS, gpa: (G + SLOT_PAGES) * PS, nr_pages: Number(2n ** 58n + 1n - BigInt(SLOT_PAGES)) } } },
+  },
   { name: 'unknown flag', ops: [...S, initMemRegion({ flags: 2 })], want: { '*': { ret: -22 } } },
   {
     name: 'source_addr 0',

@@ -156,8 +156,11 @@ describe('TDX kernel services', () => {
 
   test('private GPAs have the shared bit clear', () => {
     const { tdx } = tdxWorld();
-    expect(tdx.vt_is_tdx_private_gpa(null, 0x1000)).toBe(true);
-    expect(tdx.vt_is_tdx_private_gpa(null, TDX_SHARED_BIT + 0x1000)).toBe(false);
+    expect(tdx.vt_is_tdx_private_gpa(null, 0x1000n)).toBe(true);
+    expect(tdx.vt_is_tdx_private_gpa(null, BigInt(TDX_SHARED_BIT + 0x1000))).toBe(false);
+    // A u64 past 2^53 tested exactly: as a double, 2^64 - 1 rounds to 2^64, whose bit 47 is clear.
+    expect(tdx.vt_is_tdx_private_gpa(null, 2n ** 64n - 1n)).toBe(false);
+    expect(tdx.vt_is_tdx_private_gpa(null, 2n ** 64n - 2n ** 48n)).toBe(true);
   });
 
   test('mirror SPTEs are set, read and cleared with fw_state events', () => {

@@ -94,7 +94,7 @@ export interface InitMemRegionArgs {
   readonly hw_error?: number;
   readonly gpa?: number;
   readonly source_addr?: number;
-  readonly nr_pages?: number;
+  readonly nr_pages?: number | bigint;
   readonly flags?: number;
   readonly arg_readonly?: boolean;
   readonly faults?: readonly Fault[];
@@ -103,7 +103,7 @@ export interface InitMemRegionArgs {
 export function initMemRegion(a: InitMemRegionArgs = {}): Op {
   return {
     kind: 'tdx_init_mem_region', source_addr: a.source_addr ?? SRC, gpa: a.gpa ?? (BASE_GFN + (a.at ?? 0)) * PS,
-    nr_pages: a.nr_pages ?? 1, flags: a.flags ?? KVM_TDX_MEASURE_MEMORY_REGION, faults: a.faults ?? [],
+    nr_pages: BigInt(a.nr_pages ?? 1), flags: a.flags ?? KVM_TDX_MEASURE_MEMORY_REGION, faults: a.faults ?? [],
     ...(a.hw_error === undefined ? {} : { hw_error: a.hw_error }),
     ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
   };

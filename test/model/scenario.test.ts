@@ -123,11 +123,11 @@ describe('the backend registry', () => {
   });
 
   test('populate requests: SNP ZERO has no source, TDX flags pick the flavour', () => {
-    expect(snpBackend.populateRequest(launchUpdate({ type: 3, npages: 2 }), PS)).toEqual({ gfn_start: 0x10, npages: 2, src: 0, flavour: 'ZERO', may_write_source: false });
-    expect(snpBackend.populateRequest(launchUpdate({ type: 6 }), PS)?.may_write_source).toBe(true);
-    expect(tdxBackend.populateRequest(initMemRegion({ flags: 0, nr_pages: 3 }), PS)).toEqual({ gfn_start: 0x10, npages: 3, src: SRC, flavour: 'unmeasured', may_write_source: false });
-    expect(snpBackend.populateRequest({ kind: 'close_vm' }, PS)).toBeUndefined();
-    expect(tdxBackend.populateRequest({ kind: 'close_vm' }, PS)).toBeUndefined();
+    expect(snpBackend.populateRequest(launchUpdate({ type: 3, npages: 2 }), GEO)).toEqual({ gfn_start: 0x10, npages: 2, src: 0, flavour: 'ZERO', may_write_source: false });
+    expect(snpBackend.populateRequest(launchUpdate({ type: 6 }), GEO)?.may_write_source).toBe(true);
+    expect(tdxBackend.populateRequest(initMemRegion({ flags: 0, nr_pages: 3 }), GEO)).toEqual({ gfn_start: 0x10, npages: 3, src: SRC, flavour: 'unmeasured', may_write_source: false });
+    expect(snpBackend.populateRequest({ kind: 'close_vm' }, GEO)).toBeUndefined();
+    expect(tdxBackend.populateRequest({ kind: 'close_vm' }, GEO)).toBeUndefined();
   });
 
   test('populated counts come from the written-back fields', () => {

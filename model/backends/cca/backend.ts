@@ -98,7 +98,7 @@ export const ccaBackend: BackendModel = {
     RMI_GRANULE_RANGE_DELEGATE, RMI_GRANULE_RANGE_UNDELEGATE, RMI_RTT_DATA_MAP_INIT, RMI_RTT_DATA_UNMAP,
   ] as readonly FirmwareCommand<never, unknown>[],
   ops: ['arm_rmi_populate', 'arm_realm_create', 'arm_realm_activate'],
-  populateRequest(op, ps) {
+  populateRequest(op, { page_size: ps }) {
     if (op.kind !== 'arm_rmi_populate') return undefined;
     return {
       gfn_start: Math.floor(op.base / ps),

@@ -72,7 +72,7 @@ export const snpBackend: BackendModel = {
   },
   firmware: [SNP_LAUNCH_UPDATE, SNP_PAGE_RECLAIM, RMPUPDATE, SNP_LAUNCH_FINISH] as readonly FirmwareCommand<never, unknown>[],
   ops: ['snp_launch_start', 'snp_launch_update', 'snp_launch_finish'],
-  populateRequest(op, ps) {
+  populateRequest(op, { page_size: ps }) {
     if (op.kind !== 'snp_launch_update') return undefined;
     return {
       gfn_start: op.gfn_start,

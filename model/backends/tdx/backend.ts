@@ -23,6 +23,7 @@ import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0, type KvmTdxInitMemRegion } from './uapi.js';
 import type { UserStructRef } from '../snp/uapi.js';
+import { u64, u64AtMost } from '../../kernel/u64.js';
 
 /** TDX's guest_memfd arch hooks: no folio-free hook; invalidation zaps the S-EPT. */
 const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
@@ -31,6 +32,15 @@ const tdxArchHooks: Impl<GmemArchHooks, TdxK & GmemArchHooks> = {
   // arch/x86/kvm/x86.c (v6.18+): `!kvm_arch_has_private_mem(kvm)`, false for every VM modelled.
   kvm_arch_supports_gmem_init_shared: () => false,
 };
+
+/**
+ * The region as userspace reads it back, as numbers: the gpa starts as one (below 2^53) and
+ * moves only by the pages populated, so stays exact; a count past 2^53 (a wrapping nr_pages)
+ * rounds, as the oracle's `fields` does with the same value, so the two still compare equal.
+ */
+function regionOut(r: KvmTdxInitMemRegion): Record<string, number> {
+  return { source_addr: r.source_addr, gpa: Number(r.gpa), nr_pages: Number(r.nr_pages) };
+}
 
 export const tdxBackend: BackendModel = {
   id: 'tdx',
@@ -42,12 +52,12 @@ export const tdxBackend: BackendModel = {
       k,
       runOp(op) {
         if (op.kind === 'tdx_init_mem_region') {
-          const data: UserStructRef<KvmTdxInitMemRegion> = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: op.gpa, nr_pages: op.nr_pages }, readOnly: op.arg_readonly === true };
+          const data: UserStructRef<KvmTdxInitMemRegion> = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: u64(op.gpa), nr_pages: op.nr_pages }, readOnly: op.arg_readonly === true };
           const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: op.hw_error ?? 0 });
           // tdx.c writes the region back on every exit of its loop and a failed copy replaces the
           // loop's own result with -EFAULT, which is not kept: the count reads the region alone.
-          const lost = data.lost === undefined ? {} : { lost: { ret, out: { ...data.lost } } };
-          return { ret, out: { ...data.value }, ...lost };
+          const lost = data.lost === undefined ? {} : { lost: { ret, out: regionOut(data.lost) } };
+          return { ret, out: regionOut(data.value), ...lost };
         }
         if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_VCPU', flags: op.flags ?? 0, data: 0, hw_error: op.hw_error ?? 0 }), out: {} };
         if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };
@@ -57,11 +67,11 @@ export const tdxBackend: BackendModel = {
   },
   firmware: [TDH_MEM_PAGE_ADD, TDH_MR_EXTEND, TDH_MR_FINALIZE, TDH_MEM_RANGE_BLOCK, TDH_MEM_TRACK, TDH_MEM_PAGE_REMOVE, TDH_PHYMEM_PAGE_WBINVD] as readonly FirmwareCommand<never, unknown>[],
   ops: ['tdx_init_vcpu', 'tdx_init_mem_region', 'tdx_finalize_vm'],
-  populateRequest(op, ps) {
+  populateRequest(op, { page_size: ps, nr_host_pages }) {
     if (op.kind !== 'tdx_init_mem_region') return undefined;
     return {
       gfn_start: Math.floor(op.gpa / ps),
-      npages: op.nr_pages,
+      npages: u64AtMost(op.nr_pages, nr_host_pages),
       src: op.source_addr,
       flavour: (op.flags & KVM_TDX_MEASURE_MEMORY_REGION) !== 0 ? 'measured' : 'unmeasured',
       may_write_source: false,

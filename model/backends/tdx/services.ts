@@ -13,7 +13,8 @@ import { TDH_PHYMEM_PAGE_WBINVD } from './firmware/TDH_PHYMEM_PAGE_WBINVD.js';
 import { TDH_MR_EXTEND } from './firmware/TDH_MR_EXTEND.js';
 import { TDH_MR_FINALIZE } from './firmware/TDH_MR_FINALIZE.js';
 import type { TdxState } from './state.js';
-import { TDX_OPERAND_BUSY, TDX_SHARED_BIT, TDX_STATUS, type SeamcallResult, type Vcpu } from './uapi.js';
+import { TDX_OPERAND_BUSY, TDX_SHARED_BIT_U64, TDX_STATUS, type SeamcallResult, type Vcpu } from './uapi.js';
+import type { u64 } from '../../kernel/u64.js';
 
 /**
  * SEAMCALL wrappers of arch/x86/virt/vmx/tdx/tdx.c and the kvm_tdx / mirror-SPTE accessors the
@@ -33,7 +34,7 @@ export interface TdxServices {
   TDX_BUG_ON_2(err: bigint, op: string, entry: bigint, level_state: bigint, kvm: unknown): boolean;
   to_kvm_tdx(kvm: unknown): TdxState['kvm_tdx'];
   to_tdx(vcpu: Vcpu): TdxState['vcpu'];
-  vt_is_tdx_private_gpa(kvm: unknown, gpa: number): boolean;
+  vt_is_tdx_private_gpa(kvm: unknown, gpa: u64): boolean;
   /** The mirror SPTE of `gfn`: its pfn, or 0 when not present. */
   tdp_mmu_mirror_spte(kvm: unknown, gfn: number): number;
   tdp_mmu_set_mirror_spte(kvm: unknown, gfn: number, pfn: number): void;
@@ -65,7 +66,7 @@ export function tdxServices(w: World): TdxServices {
     TDX_BUG_ON_2: (err, op) => kvmBug(w, 'TDX_BUG_ON_2', err !== 0n, `SEAMCALL ${op} failed: 0x${err.toString(16)}`),
     to_kvm_tdx: () => tdxOf(w).kvm_tdx,
     to_tdx: () => tdxOf(w).vcpu,
-    vt_is_tdx_private_gpa: (_kvm, gpa) => Math.floor(gpa / TDX_SHARED_BIT) % 2 === 0,
+    vt_is_tdx_private_gpa: (_kvm, gpa) => (gpa & TDX_SHARED_BIT_U64) === 0n,
     tdp_mmu_mirror_spte: (_kvm, gfn) => tdxOf(w).mirror.get(gfn) ?? 0,
     tdp_mmu_set_mirror_spte(_kvm, gfn, pfn) {
       const mirror = tdxOf(w).mirror;

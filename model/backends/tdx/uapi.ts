@@ -1,4 +1,5 @@
 import type { UserStructRef } from '../snp/uapi.js';
+import type { u64 } from '../../kernel/u64.js';
 
 /**
  * TDX uAPI and TDX-module constants (arch/x86/include/uapi/asm/kvm.h, arch/x86/kvm/vmx/tdx_errno.h;
@@ -36,12 +37,20 @@ export const TDX_STATUS: Readonly<Record<string, bigint>> = {
 /** Bit that marks a shared GPA: GPAW 48, so bit 47 (`kvm_gfn_direct_bits`). */
 export const TDX_SHARED_BIT = 2 ** 47;
 
-/** `struct kvm_tdx_init_mem_region`. */
+/**
+ * `struct kvm_tdx_init_mem_region`. `gpa` and `nr_pages` are u64s as the C computes with them:
+ * `nr_pages << PAGE_SHIFT` loses its top bits from nr_pages 2^52 on, which a sum of numbers
+ * would not. `source_addr` only moves by pages and is refused by GUP above TASK_SIZE, far below
+ * 2^53, so it stays a number.
+ */
 export interface KvmTdxInitMemRegion {
   source_addr: number;
-  gpa: number;
-  nr_pages: number;
+  gpa: u64;
+  nr_pages: u64;
 }
+
+/** Bit that marks a shared GPA, as a u64 (for the region's checks). */
+export const TDX_SHARED_BIT_U64: u64 = BigInt(TDX_SHARED_BIT);
 
 /** `struct kvm_tdx_cmd` as the handler sees it. */
 export interface KvmTdxCmd {
