@@ -5,7 +5,7 @@ import { srcOffsetArb } from '../generators/srcOffset.js';
 import { pageCountArb } from '../generators/pageCount.js';
 import { hugeLayoutArb, layoutArb } from '../generators/layout.js';
 import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poisonPopulateArb, populatePunchArb, punchBeforePopulatedArb, readOnlyArgArb, REUSE_ADDR } from '../generators/ops/common.js';
-import { extendBusyArb, sharedEdgeSlotArb } from '../generators/ops/tdx.js';
+import { extendBusyArb, sharedEdgeSlotArb, sizeWrapArb } from '../generators/ops/tdx.js';
 import { failedActivateArb, protectedEdgeSlotArb } from '../generators/ops/cca.js';
 import { REALM_IA_BITS } from '../model/backends/cca/state.js';
 import { pastFolioArb, snpLeakPathsArb, zeroPageCpuidArb } from '../generators/ops/snp.js';
@@ -186,6 +186,23 @@ describe('edge cases are reachable', () => {
       expect(again).toEqual(failed);
     }
     expect(sample(holeRetryArb('tdx', l), 9, 30).every((ops) => ops[0]?.kind === 'tdx_init_mem_region')).toBe(true);
+  });
+
+  test('TDX: a populate of a private page whose nr_pages wraps the C\'s size (2^(64 - PAGE_SHIFT) and one less)', () => {
+    const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.some(([a, b]) => b > a) && x.buffers.some((b) => b.holes.length < b.npages));
+    if (l === undefined) throw new Error('no layout with a private page and a mapped source');
+    const arb = sizeWrapArb(l);
+    if (arb === undefined) throw new Error('no populate drawn');
+    const wrap = 1n << BigInt(64 - Math.log2(l.geometry.page_size));
+    const counts = new Set<bigint>();
+    for (const op of sample(arb, 17, 30)) {
+      if (op.kind !== 'tdx_init_mem_region') throw new Error(`drew ${op.kind}`);
+      counts.add(op.nr_pages);
+      const gfn = op.gpa / l.geometry.page_size - l.slot.base_gfn;
+      expect(l.privateRanges.some(([a, b]) => gfn >= a && gfn < b)).toBe(true);
+      expect(op.faults).toEqual([]);
+    }
+    expect(counts).toEqual(new Set([wrap, wrap - 1n]));
   });
 
   test('TDX: a measured one-page populate of a private page whose TDH.MR.EXTEND is contended', () => {
