@@ -58,6 +58,17 @@ export interface Finding {
   readonly violation: Violation;
   /** Every violation of the explored invariants on the counterexample, in order. */
   readonly violations: readonly Violation[];
+  /**
+   * Whether the counterexample freed a page the firmware owned at or before the violation (a
+   * leaked-page freedWhileFirmwareOwned or leakedPageFreed): KnownBug.viaFreedPage. Absent when
+   * leaked-page was not among the explored invariants.
+   */
+  readonly freedFirmwarePage?: boolean;
+}
+
+/** Finding.freedFirmwarePage, read off the violations of the counterexample. */
+export function freedFirmwarePage(violation: Violation, violations: readonly Violation[]): boolean {
+  return violations.some((v) => v.invariant === 'leaked-page' && (v.messageId === 'freedWhileFirmwareOwned' || v.messageId === 'leakedPageFreed') && v.opIndex <= violation.opIndex);
 }
 
 /** A run on which the model itself failed: a bug in gmemcheck, not a finding. */
@@ -230,7 +241,8 @@ export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: stri
   const j = judge(counterexample, spec.revision, spec.invariants);
   const violation = j.violations.find((v) => keyOf(v) === key);
   if (violation === undefined) return { kind: 'not-reproduced', reason: `the minimized scenario lost ${key} (a minimizer bug)` };
-  return { kind: 'found', finding: { key, signature: sig, path: details.counterexamplePath, shrinks: details.numShrinks, counterexample, violation, violations: j.violations } };
+  const freed = spec.invariants.some((i) => i.id === 'leaked-page') ? { freedFirmwarePage: freedFirmwarePage(violation, j.violations) } : {};
+  return { kind: 'found', finding: { key, signature: sig, path: details.counterexamplePath, shrinks: details.numShrinks, counterexample, violation, violations: j.violations, ...freed } };
 }
 
 /**

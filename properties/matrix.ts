@@ -272,6 +272,7 @@ export function bugsForSignature(e: Expectation, key: SignatureKey | undefined, 
   };
   return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated]
     .filter((b) => b.signatures.some((k) => signatureMatches(k, key)))
+    .filter((b) => shownIn?.freedFirmwarePage !== false || !(b.viaFreedPage ?? []).some((k) => signatureMatches(k, key)))
     .map((b) => ({ b, w: wildcards(b), m: misfit(b) }))
     .sort((x, y) => x.m - y.m || x.w - y.w)
     .map((x) => x.b);
@@ -285,6 +286,8 @@ export interface ShownIn {
   readonly mode: WhatIfMode | undefined;
   /** What it takes beyond userspace (properties/reach.ts scenarioNeeds()). */
   readonly needs?: readonly Need[];
+  /** Finding.freedFirmwarePage: a bug's viaFreedPage signatures need it. */
+  readonly freedFirmwarePage?: boolean;
 }
 
 /** The bug a signature is reported under: the first of bugsForSignature(). */
@@ -358,7 +361,8 @@ export function judgeAgainst(e: Expectation, findings: readonly Finding[], revis
   const known: { finding: Finding; bug: KnownBug }[] = [];
   const unexpected: Finding[] = [];
   for (const f of findings) {
-    const shownIn = revision === undefined ? undefined : { mode: scenarioWhatIf(f.counterexample, revision), needs: scenarioNeeds(f.counterexample, revision) };
+    const freed = f.freedFirmwarePage === undefined ? {} : { freedFirmwarePage: f.freedFirmwarePage };
+    const shownIn = revision === undefined ? undefined : { mode: scenarioWhatIf(f.counterexample, revision), needs: scenarioNeeds(f.counterexample, revision), ...freed };
     const bug = bugForSignature(e, f.key, shownIn);
     if (bug === undefined) unexpected.push(f);
     else known.push({ finding: f, bug });

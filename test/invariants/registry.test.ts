@@ -154,6 +154,20 @@ describe('judging a cell', () => {
     expect(parseSignature('functional-spec/wrongErrno[S2.9+S2.8]@snp_launch_update')).toEqual({ invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'S2.9+S2.8', site: 'snp_launch_update' });
   });
 
+  test('a freed page handed out again is G4\'s only when the counterexample freed one (KnownBug.viaFreedPage)', () => {
+    const nd = expectation('no-double-private', 'snp', 'kvm-x86-next-2025.11.07');
+    const key = 'no-double-private/hostAccessPrivate@sev_gmem_post_populate';
+    const withFree = (freed: boolean | undefined) => ({ ...finding(key, 5), ...(freed === undefined ? {} : { freedFirmwarePage: freed }) });
+    const rev = { id: 'kvm-x86-next-2025.11.07' };
+    expect(judgeAgainst(nd, [withFree(true)], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
+    // A CPUID table copied back from a page whose reclaim failed: the same signature, no free.
+    expect(judgeAgainst(nd, [withFree(false)], rev).unexpected.map((f) => f.key)).toEqual([key]);
+    // Not known when leaked-page was not watched: credited as before.
+    expect(judgeAgainst(nd, [withFree(undefined)], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
+    // bugsForSignature() leaves G4 out altogether for a counterexample that freed nothing.
+    expect(bugsForSignature(nd, key, { mode: undefined, freedFirmwarePage: false })).toEqual([]);
+  });
+
   test('an expected bug no finding is reported under is missing', () => {
     const j = judgeAgainst(e, [finding('leaked-page/leakedPageFreed@__kvm_gmem_punch_hole', 5)]);
     expect(j.missing.map((b) => b.id)).toEqual(['G27', 'G4']);
