@@ -17,7 +17,7 @@ import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
 import { BUGS, type KnownBug } from '../properties/bugs.js';
-import { bugForSignature, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
+import { bugForSignature, bugsForSignature, creditsFreed, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { breaksKey } from '../properties/expectations.js';
 import { signatureMatches } from '../properties/signature.js';
@@ -93,10 +93,13 @@ for (const res of results) {
   for (const f of res.findings) {
     const inv = f.key.slice(0, f.key.indexOf('/'));
     const e = expectation(inv, res.backend, res.revision, res.whatIf);
-    const credited = bugForSignature(e, f.key)?.id;
-    const row = rows.get(`${res.backend}/${cell}/${f.key}`) ?? [...rows.values()].find((r) => r.backend === res.backend && r.revision === cell && r.bug === credited && signatureMatches(r.key, f.key));
+    // As a check judges it: a freed page's hand-out is its bug's only after such a free (KnownBug.viaFreedPage).
+    const candidates = bugsForSignature(e, f.key).filter((b) => creditsFreed(b, f.key, f.freedFirmwarePage));
+    const credited = candidates[0]?.id;
+    const exact = rows.get(`${res.backend}/${cell}/${f.key}`);
+    const row = (exact !== undefined && candidates.some((b) => b.id === exact.bug) ? exact : undefined) ?? [...rows.values()].find((r) => r.backend === res.backend && r.revision === cell && r.bug === credited && signatureMatches(r.key, f.key));
     // A tolerated consequence (MAY) is neither required nor unexpected; its size is bounded all the same.
-    const tolerated = row === undefined ? bugForSignature(e, f.key) : undefined;
+    const tolerated = row === undefined ? candidates[0] : undefined;
     if (tolerated !== undefined) {
       const bound = signatureBound(e, f.key, res.whatIf) ?? sizeBound(e, tolerated, res.whatIf);
       if (f.ops > bound.maxOps || f.pages > bound.maxPages) consequenceOverBound.push(`${res.backend}/${cell} ${f.key} (seed ${res.seed}): ${f.ops}/${f.pages}`);

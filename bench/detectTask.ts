@@ -19,7 +19,7 @@ export interface DetectTask {
 
 export interface DetectResult extends DetectTask {
   readonly ms: number;
-  readonly findings: readonly { readonly key: string; readonly firstRun: number; readonly runsWithIt: number; readonly ops: number; readonly pages: number }[];
+  readonly findings: readonly { readonly key: string; readonly firstRun: number; readonly runsWithIt: number; readonly ops: number; readonly pages: number; readonly freedFirmwarePage?: boolean }[];
   readonly inconclusive: readonly string[];
   readonly modelErrors: number;
 }
@@ -38,7 +38,7 @@ export default function detect(t: DetectTask): DetectResult {
   return {
     ...t,
     ms: performance.now() - t0,
-    findings: x.findings.map((f) => ({ key: f.key, firstRun: f.firstRun, runsWithIt: f.runsWithIt, ...scenarioSize(f.counterexample) })),
+    findings: x.findings.map((f) => ({ key: f.key, firstRun: f.firstRun, runsWithIt: f.runsWithIt, ...scenarioSize(f.counterexample), ...(f.freedFirmwarePage === undefined ? {} : { freedFirmwarePage: f.freedFirmwarePage }) })),
     inconclusive: cellsOf(x, t.backend, revision).flatMap((c) => (c.status === 'inconclusive' ? [c.invariant] : [])),
     modelErrors: x.modelErrors.length,
   };

@@ -272,7 +272,7 @@ export function bugsForSignature(e: Expectation, key: SignatureKey | undefined, 
   };
   return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated]
     .filter((b) => b.signatures.some((k) => signatureMatches(k, key)))
-    .filter((b) => shownIn?.freedFirmwarePage !== false || !(b.viaFreedPage ?? []).some((k) => signatureMatches(k, key)))
+    .filter((b) => creditsFreed(b, key, shownIn?.freedFirmwarePage))
     .map((b) => ({ b, w: wildcards(b), m: misfit(b) }))
     .sort((x, y) => x.m - y.m || x.w - y.w)
     .map((x) => x.b);
@@ -288,6 +288,14 @@ export interface ShownIn {
   readonly needs?: readonly Need[];
   /** Finding.freedFirmwarePage: a bug's viaFreedPage signatures need it. */
   readonly freedFirmwarePage?: boolean;
+}
+
+/**
+ * Whether `b` may be credited with `key` from a counterexample that did or did not free a page
+ * the firmware owned (Finding.freedFirmwarePage; undefined: not known, so it may).
+ */
+export function creditsFreed(b: KnownBug, key: SignatureKey, freed: boolean | undefined): boolean {
+  return freed !== false || !(b.viaFreedPage ?? []).some((k) => signatureMatches(k, key));
 }
 
 /** The bug a signature is reported under: the first of bugsForSignature(). */

@@ -11,9 +11,9 @@ import { explore, judge, scenarioSize, showsSignature, type ExploreSpec } from '
 import { minimizeScenario } from '../../properties/minimize.js';
 import { jsonReplacer } from '../../model/kernel/u64.js';
 import type { Invariant, Violation } from '../../properties/Invariant.js';
-import { bugForSignature } from '../../properties/matrix.js';
+import { bugForSignature, bugsForSignature } from '../../properties/matrix.js';
 import { INVARIANTS } from '../../properties/registry.js';
-import { keyOf, parseSignature } from '../../properties/signature.js';
+import { keyOf, parseSignature, signatureMatches } from '../../properties/signature.js';
 import type { CorpusRecord, ExploreRecord, SignatureRecord } from '../../reports/campaign.js';
 import { explorationReport, findingReach, type RevisionRef } from '../../reports/checkReport.js';
 import { findingBlock } from '../../reports/checkText.js';
@@ -57,13 +57,26 @@ export interface UnitDone {
   readonly found: readonly NewFinding[];
 }
 
-/** The bug (or `corpus`) a signature is known by on a cell, or undefined: new. */
-function knownAs(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string, corpusKnown: ReadonlySet<string>): string | undefined {
+/**
+ * The bug (or `corpus`) a signature is known by on a cell, or undefined: new. With `freed`, as
+ * its shrunk counterexample has it (Finding.freedFirmwarePage, for KnownBug.viaFreedPage).
+ */
+function knownAs(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string, corpusKnown: ReadonlySet<string>, freed?: boolean): string | undefined {
   const invariant = parseSignature(key)?.invariant;
   if (invariant === undefined) return undefined;
-  const bug = bugForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key);
+  const bug = bugForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key, freed === undefined ? undefined : { mode: whatIf, freedFirmwarePage: freed });
   if (bug !== undefined) return bug.id;
   return corpusKnown.has(key) ? 'corpus' : undefined;
+}
+
+/**
+ * Whether a known signature is known only with a counterexample that freed a page the firmware
+ * owned (KnownBug.viaFreedPage): such a signature is shrunk like a new one, then judged.
+ */
+function knownOnlyViaFreedPage(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string): boolean {
+  const invariant = parseSignature(key)?.invariant;
+  if (invariant === undefined) return false;
+  return bugsForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key).some((b) => (b.viaFreedPage ?? []).some((k) => signatureMatches(k, key)));
 }
 
 /** A model error's first lines: enough to find it, and the file stays small. */
@@ -77,7 +90,7 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
   const t0 = performance.now();
   const x = explore({
     backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants, runs: unit.runs, seed: unit.seed,
-    wanted: (key) => knownAs(revision, backend, whatIf, key, corpusKnown) === undefined,
+    wanted: (key) => knownAs(revision, backend, whatIf, key, corpusKnown) === undefined || knownOnlyViaFreedPage(revision, backend, whatIf, key),
     onScenario: (scenario, phase) => beats.beat(phase, scenario),
   });
   const report = explorationReport(x, revision, task.ref, invariants, performance.now() - t0);
@@ -85,6 +98,12 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
   const signatures: SignatureRecord[] = [];
   for (const cell of report.cells) {
     for (const f of cell.findings) {
+      const shrunk = x.findings.find((g) => g.key === f.signature);
+      const bug = shrunk?.freedFirmwarePage === undefined ? undefined : knownAs(revision, backend, whatIf, f.signature, corpusKnown, shrunk.freedFirmwarePage);
+      if (bug !== undefined) {
+        signatures.push({ signature: f.signature, status: 'known', bug, firstRun: f.firstRun, runsWithIt: f.runsWithIt });
+        continue;
+      }
       signatures.push({ signature: f.signature, status: 'new', firstRun: f.firstRun, runsWithIt: f.runsWithIt, ops: f.operations, pages: f.pages, message: f.message, reach: f.reach.label });
       const head = `${f.signature} on ${backend} × ${cellName(task.ref.module ?? task.ref.id, whatIf)}, unit ${unit.index} (seed ${unit.seed}, ${unit.runs} runs)`;
       found.push({
