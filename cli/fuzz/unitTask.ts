@@ -99,7 +99,9 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
   for (const cell of report.cells) {
     for (const f of cell.findings) {
       const shrunk = x.findings.find((g) => g.key === f.signature);
-      const bug = shrunk?.freedFirmwarePage === undefined ? undefined : knownAs(revision, backend, whatIf, f.signature, corpusKnown, shrunk.freedFirmwarePage);
+      // Shrunk for viaFreedPage: known once its counterexample is judged (a campaign that does not
+      // watch leaked-page has no freed flag, and credits the signature as before).
+      const bug = shrunk === undefined ? undefined : knownAs(revision, backend, whatIf, f.signature, corpusKnown, shrunk.freedFirmwarePage);
       if (bug !== undefined) {
         signatures.push({ signature: f.signature, status: 'known', bug, firstRun: f.firstRun, runsWithIt: f.runsWithIt });
         continue;
