@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { BackendId, Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
-import { cpuidStraddlingArb, pastFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, zeroPageCpuidArb } from './ops/snp.js';
+import { cpuidStraddlingArb, nullSourceArb as snpNullSourceArb, pastFolioArb, shortFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, sizeWrapArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
@@ -320,6 +320,21 @@ function sizeWrapInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Inser
   return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 11 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: op.map((o) => [o]) }), weight: 1 });
 }
 
+/** One SNP run in sixteen, at a drawn place (first half the time): a private page populated from a NULL source with a type that needs one (snpNullSourceArb). Drawn last. */
+function snpNullSourceInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  const op = backend === 'snp' ? snpNullSourceArb(l) : undefined;
+  if (op === undefined) return fc.constant(undefined);
+  const at = fc.oneof(fc.constant(0), fc.nat({ max: 6 }));
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: fc.record({ at, ops: op.map((o) => [o]) }), weight: 1 });
+}
+
+/** On SNP in the hugepages what-if, one run in eight, first: a populate of part of a huge folio that fails past the part (shortFolioArb). Drawn last. */
+function shortFolioInsertionArb(backend: BackendId, l: Layout, order: number | undefined): fc.Arbitrary<Insertion> {
+  const ops = backend === 'snp' && order !== undefined ? shortFolioArb(l, order, firstFolioGfn(l, 2 ** order)) : undefined;
+  if (ops === undefined) return fc.constant(undefined);
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: ops.map((o) => ({ at: 0, ops: o })), weight: 1 });
+}
+
 /** One TDX or CCA run in ten, at a drawn place: two pages populated, the first punched out (punchBeforePopulatedArb). Drawn last. */
 function punchBeforePopulatedInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
   if (backend === 'snp') return fc.constant(undefined);
@@ -441,11 +456,13 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         snpLeakPaths: snpLeakPathsInsertionArb(backend, l),
         pastFolio: pastFolioInsertionArb(backend, l, hugeOrder),
         sizeWrap: sizeWrapInsertionArb(backend, l),
+        nullSource: snpNullSourceInsertionArb(backend, l),
+        shortFolio: shortFolioInsertionArb(backend, l, hugeOrder),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
-        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap, nullSource, shortFolio]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);

@@ -3,6 +3,7 @@ import { gmemGupNpages } from '../model/geometry.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../model/kernel/guest_memfd.js';
 import type { RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
+import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, memslotForGfn } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
@@ -84,6 +85,8 @@ export function edgeKeys(op: Op, w: World): string[] {
     case 'snp_launch_update': return [
       ...(![1, 3, 4, 5, 6].includes(op.type) ? ['edge:snp_type_unknown'] : []),
       ...(op.flags !== 0 ? ['edge:snp_flags'] : []),
+      // A NULL source for a type that needs one.
+      ...(op.uaddr === 0 && op.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO ? ['edge:null_source'] : []),
       ...(w.fw.backend === 'snp' && !w.fw.kernel.snp_context ? ['edge:before_launch'] : []),
       ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
     ];

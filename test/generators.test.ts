@@ -8,7 +8,7 @@ import { allocatePopulateArb, fallocateArb, holeRetryArb, leakingPunchArb, poiso
 import { extendBusyArb, sharedEdgeSlotArb, sizeWrapArb } from '../generators/ops/tdx.js';
 import { failedActivateArb, protectedEdgeSlotArb } from '../generators/ops/cca.js';
 import { REALM_IA_BITS } from '../model/backends/cca/state.js';
-import { pastFolioArb, snpLeakPathsArb, zeroPageCpuidArb } from '../generators/ops/snp.js';
+import { nullSourceArb, pastFolioArb, shortFolioArb, snpLeakPathsArb, zeroPageCpuidArb } from '../generators/ops/snp.js';
 import { KVM_TDX_MEASURE_MEMORY_REGION, TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
@@ -333,6 +333,51 @@ describe('edge cases are reachable', () => {
       const at = x.ops.findIndex((op) => op.kind === 'mmap' && op.addr === REUSE_ADDR);
       expect(x.ops.slice(0, at).some((op) => op.kind === 'mmap')).toBe(false);
     }
+  });
+
+  test('SNP: a private page populated from a NULL source with a type that needs a source', () => {
+    const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.some(([a, b]) => b > a));
+    if (l === undefined) throw new Error('no layout with a private page');
+    const arb = nullSourceArb(l);
+    if (arb === undefined) throw new Error('no populate drawn');
+    const types = new Set<number>();
+    for (const op of sample(arb, 31, 40)) {
+      if (op.kind !== 'snp_launch_update') throw new Error(`drew ${op.kind}`);
+      types.add(op.type);
+      expect(op).toMatchObject({ uaddr: 0, len: l.geometry.page_size, flags: 0, faults: [] });
+      const gfn = op.gfn_start - l.slot.base_gfn;
+      expect(l.privateRanges.some(([a, b]) => gfn >= a && gfn < b)).toBe(true);
+    }
+    expect(types.has(KVM_SEV_SNP_PAGE_TYPE_ZERO)).toBe(false);
+    expect(types.has(KVM_SEV_SNP_PAGE_TYPE_NORMAL)).toBe(true);
+    expect(nullSourceArb({ ...l, privateRanges: [] })).toBeUndefined();
+  });
+
+  test('SNP hugepages: part of an allocated huge folio populated, the firmware failing on a page past the part', () => {
+    const found = sample(hugeLayoutArb(), 9, 100).find(({ layout: x, order }) => x.slot.npages >= 2 ** (order + 1));
+    if (found === undefined) throw new Error('no huge layout with two folios in its slot');
+    const { layout: l, order } = found;
+    const ps = l.geometry.page_size;
+    const nr = 2 ** order;
+    // The slot's first gfn whose file index starts a folio.
+    const first = l.slot.base_gfn - l.slot.pgoff + Math.ceil(l.slot.pgoff / nr) * nr;
+    const arb = shortFolioArb(l, order, first);
+    if (arb === undefined) throw new Error('no folio in the slot');
+    for (const [attrs, allocate, populate] of sample(arb, 29, 30)) {
+      expect(attrs).toMatchObject({ kind: 'set_memory_attributes', address: first * ps, size: nr * ps });
+      expect(allocate).toMatchObject({ kind: 'fallocate', mode: FALLOC_FL_KEEP_SIZE, offset: (first - l.slot.base_gfn + l.slot.pgoff) * ps, len: nr * ps });
+      if (populate?.kind !== 'snp_launch_update') throw new Error('no populate');
+      const k = populate.len / ps;
+      expect(populate).toMatchObject({ gfn_start: first, uaddr: 0, type: KVM_SEV_SNP_PAGE_TYPE_ZERO });
+      expect(k).toBeGreaterThanOrEqual(1);
+      expect(k).toBeLessThan(nr);
+      // Past the part asked for, within the folio: only a loop that runs on to the folio's end meets it.
+      const nth = populate.faults[0]?.kind === 'fw' ? populate.faults[0].nth : 0;
+      expect(populate.faults).toEqual([{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth }]);
+      expect(nth).toBeGreaterThan(k);
+      expect(nth).toBeLessThanOrEqual(nr);
+    }
+    expect(shortFolioArb(l, 0, first)).toBeUndefined();
   });
 
   test('CCA: an activation that fails creating the realm, or (rme-v12) the REC after it', () => {

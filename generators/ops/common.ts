@@ -479,7 +479,7 @@ export function lastPrivatePopulate(l: Layout): Op | undefined {
 }
 
 /** The gfns the set-up makes private. */
-function privateGfns(l: Layout): number[] {
+export function privateGfns(l: Layout): number[] {
   return l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_x, i) => l.slot.base_gfn + a + i));
 }
 

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { snpBackend } from '../../model/backends/snp/backend.js';
-import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
 import { callFaultArb, faultPlanArb, type FwFailure } from '../faultPlan.js';
 import type { Layout } from '../layout.js';
-import { GMEM_FD, REUSE_ADDR, onePagePopulateArb } from './common.js';
+import { GMEM_FD, REUSE_ADDR, onePagePopulateArb, privateGfns } from './common.js';
 import { pageCountArb } from '../pageCount.js';
 import { gfnInSlotArb, sourceAddrArb } from '../sourceAddr.js';
 
@@ -228,4 +228,48 @@ export function pastFolioArb(l: Layout, order: number): fc.Arbitrary<readonly Op
       { kind: 'snp_launch_update', gfn_start: gfn, uaddr: REUSE_ADDR, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] },
     ],
   );
+}
+
+/**
+ * KVM_SEV_SNP_LAUNCH_UPDATE of one page the set-up made private, from a NULL source (uaddr 0)
+ * with a type that needs one (NORMAL mostly, else UNMEASURED, SECRETS or CPUID). Trees before
+ * the June 2026 fix (sev.c@1a27afa0) let it into kvm_gmem_populate(), whose callback meets
+ * WARN_ON_ONCE(type != ZERO && !src) (G3); the newest refuses it with -EINVAL up front (oracle
+ * row S2.2). A NULL source among the random populates (2 in 33) reached a page the firmware
+ * would take a median 4 runs in 300 on snp/v6.17, none under seed 5 of 30 (reports/detection.md
+ * at 4842c2a); with this, 14, and under seeds 1..12 all. Undefined where the set-up makes nothing
+ * private.
+ */
+export function nullSourceArb(l: Layout): fc.Arbitrary<Op> | undefined {
+  const gfns = privateGfns(l);
+  if (gfns.length === 0) return undefined;
+  const type = fc.oneof(
+    { arbitrary: fc.constant(KVM_SEV_SNP_PAGE_TYPE_NORMAL), weight: 3 },
+    { arbitrary: fc.constantFrom(KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 1 },
+  );
+  return fc.record({ gfn: fc.constantFrom(...gfns), type })
+    .map(({ gfn, type }): Op => ({ kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: l.geometry.page_size, type, flags: 0, faults: [] }));
+}
+
+/**
+ * SNP in the hugepages what-if: a ZERO populate of the first `k` pages of a huge folio (k less
+ * than the folio holds), made private and allocated by fallocate() first, with SNP_LAUNCH_UPDATE
+ * failing on a page past the `k` asked for. A loop that honours the count never gets to that
+ * page; the old order loops (B6: kvm_gmem_populate() WARNs and hands the callback the whole
+ * order) do, and zero pages past the count they report. Only an allocated page has contents to
+ * change: without the fallocate() the same populate shows measuredPastCount alone. B6's
+ * return-value-contract/pastCountTouched came from random bodies a median 5 runs in 300 on
+ * snp/v6.17 [hugepages], none under seed 12 of 30 (reports/detection.md at 4842c2a); with this,
+ * 20, and under seeds 9..16 all. `first` is the slot's first gfn that starts a folio; undefined
+ * where the folio does not fit in the slot.
+ */
+export function shortFolioArb(l: Layout, order: number, first: number): fc.Arbitrary<readonly Op[]> | undefined {
+  const nr = 2 ** order;
+  const ps = l.geometry.page_size;
+  if (nr < 2 || first < l.slot.base_gfn || first + nr > l.slot.base_gfn + l.slot.npages) return undefined;
+  return fc.integer({ min: 1, max: nr - 1 }).chain((k) => fc.integer({ min: k + 1, max: nr }).map((nth): readonly Op[] => [
+    { kind: 'set_memory_attributes', address: first * ps, size: nr * ps, attributes: PRIVATE, flags: 0n },
+    { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (first - l.slot.base_gfn + l.slot.pgoff) * ps, len: nr * ps, faults: [] },
+    { kind: 'snp_launch_update', gfn_start: first, uaddr: 0, len: k * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [fw('SNP_LAUNCH_UPDATE', 'fw_resource', nth)] },
+  ]));
 }
