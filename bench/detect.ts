@@ -16,7 +16,7 @@ import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
-import { bugForSignature, bugsForSignature, creditsFreed, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
+import { bugForSignature, bugsForSignature, creditsPrior, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { breaksKey } from '../properties/expectations.js';
 import { signatureMatches } from '../properties/signature.js';
@@ -91,8 +91,8 @@ for (const res of results) {
   for (const f of res.findings) {
     const inv = f.key.slice(0, f.key.indexOf('/'));
     const e = expectation(inv, res.backend, res.revision, res.whatIf);
-    // As a check judges it: a freed page's hand-out is its bug's only after such a free (KnownBug.viaFreedPage).
-    const candidates = bugsForSignature(e, f.key).filter((b) => creditsFreed(b, f.key, f.freedFirmwarePage));
+    // As a check judges it: a signature some bug shows only after another is its only then (KnownBug.onlyAfter).
+    const candidates = bugsForSignature(e, f.key).filter((b) => creditsPrior(b, f.key, f.prior));
     const credited = candidates[0]?.id;
     const exact = rows.get(`${res.backend}/${cell}/${f.key}`);
     const row = (exact !== undefined && candidates.some((b) => b.id === exact.bug) ? exact : undefined) ?? [...rows.values()].find((r) => r.backend === res.backend && r.revision === cell && r.bug === credited && signatureMatches(r.key, f.key));

@@ -3,7 +3,7 @@ import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { cellsOf } from '../properties/check.js';
-import { CELL_RUNS, explore, scenarioSize } from '../properties/explore.js';
+import { CELL_RUNS, explore, scenarioSize, type PriorShown } from '../properties/explore.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { breaksKey } from '../properties/expectations.js';
 import { signatureMatches } from '../properties/signature.js';
@@ -19,7 +19,7 @@ export interface DetectTask {
 
 export interface DetectResult extends DetectTask {
   readonly ms: number;
-  readonly findings: readonly { readonly key: string; readonly firstRun: number; readonly runsWithIt: number; readonly ops: number; readonly pages: number; readonly freedFirmwarePage?: boolean }[];
+  readonly findings: readonly { readonly key: string; readonly firstRun: number; readonly runsWithIt: number; readonly ops: number; readonly pages: number; readonly prior: PriorShown }[];
   readonly inconclusive: readonly string[];
   readonly modelErrors: number;
 }
@@ -38,7 +38,7 @@ export default function detect(t: DetectTask): DetectResult {
   return {
     ...t,
     ms: performance.now() - t0,
-    findings: x.findings.map((f) => ({ key: f.key, firstRun: f.firstRun, runsWithIt: f.runsWithIt, ...scenarioSize(f.counterexample), ...(f.freedFirmwarePage === undefined ? {} : { freedFirmwarePage: f.freedFirmwarePage }) })),
+    findings: x.findings.map((f) => ({ key: f.key, firstRun: f.firstRun, runsWithIt: f.runsWithIt, ...scenarioSize(f.counterexample), prior: f.prior })),
     inconclusive: cellsOf(x, t.backend, revision).flatMap((c) => (c.status === 'inconclusive' ? [c.invariant] : [])),
     modelErrors: x.modelErrors.length,
   };

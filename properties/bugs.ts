@@ -37,13 +37,32 @@ export interface KnownBug {
   /** The same for pages: a signature whose shortest route the minimizer reaches takes more pages. */
   readonly maxPagesFor?: Readonly<Partial<Record<SignatureKey, number>>>;
   /**
-   * Signatures the bug shows only through a page it freed while the firmware owned it being
-   * handed out again (by mmap(), madvise() or the next folio). A finding of one is credited to
-   * the bug only when its counterexample did free such a page, at or before the violation (a
-   * leaked-page freedWhileFirmwareOwned or leakedPageFreed): another bug with the same signature
-   * and no such free (a CPUID table copied back from a page whose reclaim failed) is new.
+   * Signatures the bug shows only after another of its violations: a finding of one of a rule's
+   * `signatures` is credited to the bug only when its counterexample showed one of the rule's
+   * `prior` signatures at or before the violation's operation (Finding.prior). Another bug with
+   * the same signature and no such prior violation is new. A prior whose invariant the search
+   * did not watch cannot be asked for, and then the rule does not apply.
    */
-  readonly viaFreedPage?: readonly SignatureKey[];
+  readonly onlyAfter?: readonly PriorRule[];
+}
+
+/** One rule of KnownBug.onlyAfter. */
+export interface PriorRule {
+  readonly signatures: readonly SignatureKey[];
+  readonly prior: readonly SignatureKey[];
+}
+
+/**
+ * A page freed while the firmware owned it (leaked-page's freedWhileFirmwareOwned, or a leaked
+ * page freed): the only way the bugs that free such pages make a later mmap(), madvise() or folio
+ * hand it out again. Without such a free, the same hand-out signature is someone else's (a CPUID
+ * table copied back from a page whose reclaim failed: kvm-x86-next+reclaim-forgets-failure).
+ */
+const FREED_FIRMWARE_PAGE: readonly SignatureKey[] = ['leaked-page/freedWhileFirmwareOwned@*', 'leaked-page/leakedPageFreed@*'];
+
+/** The freed page handed out again: its bug's only after a FREED_FIRMWARE_PAGE. */
+function viaFreedPage(signatures: readonly SignatureKey[]): readonly PriorRule[] {
+  return [{ signatures, prior: FREED_FIRMWARE_PAGE }];
 }
 
 export const BUGS = {
@@ -69,6 +88,12 @@ export const BUGS = {
       'no-double-private/grantWhileMapped@sev_gmem_post_populate',
       'no-double-private/privateStillMapped@snp_launch_update',
     ],
+    // Only with B1's leaked kmap before it: any other bug that makes a mapped page private (a
+    // mapping some other path forgets) is new, not this one.
+    onlyAfter: [{
+      signatures: ['no-double-private/grantWhileMapped@sev_gmem_post_populate', 'no-double-private/privateStillMapped@snp_launch_update'],
+      prior: ['refcount-balance/kmapLeaked@*'],
+    }],
     // Two paths: the leaked kmap's page made private by the next populate of its gfn (6
     // operations), or freed by a punch-hole and handed to another gfn's folio (7).
     maxOps: 7,
@@ -251,10 +276,10 @@ export const BUGS = {
       'leaked-page/freedWhileFirmwareOwned@munmap',
       'leaked-page/leakedPageFreed@munmap',
     ],
-    viaFreedPage: [
+    onlyAfter: viaFreedPage([
       'no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise', 'no-double-private/hostAccessPrivate@sev_gmem_post_populate', 'no-double-private/privateStillMapped@snp_launch_update',
-    ],
+    ]),
     // Two ways to make LAUNCH_UPDATE fail before its reclaim fails: a forced firmware failure
     // (6 operations), or LAUNCH_FINISH first so the firmware refuses the update for the guest's
     // state (7: seed 15 found only this one in snp/v7.0 leaked-page).
@@ -298,7 +323,7 @@ export const BUGS = {
       'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise',
     ],
-    viaFreedPage: ['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise'],
+    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise']),
     maxOps: 7,
     maxPages: 2,
   },
@@ -439,7 +464,7 @@ export const BUGS = {
       'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise',
     ],
-    viaFreedPage: ['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise'],
+    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise']),
     maxOps: 7,
     maxPages: 2,
   },
@@ -512,7 +537,7 @@ export const BUGS = {
       'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise',
     ],
-    viaFreedPage: ['no-double-private/hostAccessPrivate@kvm_gmem_prepare_folio', 'no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise'],
+    onlyAfter: viaFreedPage(['no-double-private/hostAccessPrivate@kvm_gmem_prepare_folio', 'no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise']),
     // Its consequence (the freed page reused) needs a populate that gets the page again.
     maxOps: 7,
     maxPages: 2,
@@ -594,7 +619,7 @@ export const BUGS = {
       'leaked-page/freedWhileFirmwareOwned@munmap',
       // ... so mmap() (or madvise()'s new page) maps it while the RMP gives it to the guest: with
       // no page freed, G4 cannot have handed it out (snp/v6.17, kvm-x86-next-2025.11.07 and rfc-v1
-      // [hugepages] at the suite seed once KnownBug.viaFreedPage asks G4 for its free: 5 operations).
+      // [hugepages] at the suite seed once KnownBug.onlyAfter asks G4 for its free: 5 operations).
       'no-double-private/privateStillMapped@mmap',
       'no-double-private/hostAccessPrivate@mmap',
       'no-double-private/privateStillMapped@madvise',

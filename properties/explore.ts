@@ -58,17 +58,20 @@ export interface Finding {
   readonly violation: Violation;
   /** Every violation of the explored invariants on the counterexample, in order. */
   readonly violations: readonly Violation[];
-  /**
-   * Whether the counterexample freed a page the firmware owned at or before the violation (a
-   * leaked-page freedWhileFirmwareOwned or leakedPageFreed): KnownBug.viaFreedPage. Absent when
-   * leaked-page was not among the explored invariants.
-   */
-  readonly freedFirmwarePage?: boolean;
+  /** What else the counterexample showed up to the violation (KnownBug.onlyAfter). */
+  readonly prior: PriorShown;
 }
 
-/** Finding.freedFirmwarePage, read off the violations of the counterexample. */
-export function freedFirmwarePage(violation: Violation, violations: readonly Violation[]): boolean {
-  return violations.some((v) => v.invariant === 'leaked-page' && (v.messageId === 'freedWhileFirmwareOwned' || v.messageId === 'leakedPageFreed') && v.opIndex <= violation.opIndex);
+/** Signatures a counterexample showed at or before a violation's operation, and the invariants watching. */
+export interface PriorShown {
+  readonly keys: readonly SignatureKey[];
+  readonly watched: readonly string[];
+}
+
+/** Finding.prior, read off the violations of the counterexample. */
+export function priorShown(violation: Violation, violations: readonly Violation[], watched: readonly Invariant[]): PriorShown {
+  const keys = violations.filter((v) => v !== violation && v.opIndex <= violation.opIndex).map(keyOf);
+  return { keys: [...new Set(keys)], watched: watched.map((i) => i.id) };
 }
 
 /** A run on which the model itself failed: a bug in gmemcheck, not a finding. */
@@ -241,8 +244,7 @@ export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: stri
   const j = judge(counterexample, spec.revision, spec.invariants);
   const violation = j.violations.find((v) => keyOf(v) === key);
   if (violation === undefined) return { kind: 'not-reproduced', reason: `the minimized scenario lost ${key} (a minimizer bug)` };
-  const freed = spec.invariants.some((i) => i.id === 'leaked-page') ? { freedFirmwarePage: freedFirmwarePage(violation, j.violations) } : {};
-  return { kind: 'found', finding: { key, signature: sig, path: details.counterexamplePath, shrinks: details.numShrinks, counterexample, violation, violations: j.violations, ...freed } };
+  return { kind: 'found', finding: { key, signature: sig, path: details.counterexamplePath, shrinks: details.numShrinks, counterexample, violation, violations: j.violations, prior: priorShown(violation, j.violations, spec.invariants) } };
 }
 
 /**

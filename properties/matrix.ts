@@ -2,9 +2,9 @@ import type { BackendId } from '../model/scenario/Scenario.js';
 import type { Revision } from '../model/revisions/Revision.js';
 import { cellName, scenarioWhatIf, type WhatIfMode } from '../model/whatIf.js';
 import { BUGS, type BugId, type KnownBug } from './bugs.js';
-import type { Finding } from './explore.js';
+import type { Finding, PriorShown } from './explore.js';
 import { atLeast, scenarioNeeds, type Need } from './reach.js';
-import { signatureMatches, siteBackend, type SignatureKey } from './signature.js';
+import { parseSignature, signatureMatches, siteBackend, type SignatureKey } from './signature.js';
 
 /**
  * The expected verdict of every cell: invariant × backend × revision. A cell names the known
@@ -272,7 +272,7 @@ export function bugsForSignature(e: Expectation, key: SignatureKey | undefined, 
   };
   return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated]
     .filter((b) => b.signatures.some((k) => signatureMatches(k, key)))
-    .filter((b) => creditsFreed(b, key, shownIn?.freedFirmwarePage))
+    .filter((b) => creditsPrior(b, key, shownIn?.prior))
     .map((b) => ({ b, w: wildcards(b), m: misfit(b) }))
     .sort((x, y) => x.m - y.m || x.w - y.w)
     .map((x) => x.b);
@@ -286,16 +286,21 @@ export interface ShownIn {
   readonly mode: WhatIfMode | undefined;
   /** What it takes beyond userspace (properties/reach.ts scenarioNeeds()). */
   readonly needs?: readonly Need[];
-  /** Finding.freedFirmwarePage: a bug's viaFreedPage signatures need it. */
-  readonly freedFirmwarePage?: boolean;
+  /** Finding.prior: what a bug's KnownBug.onlyAfter rules ask for. */
+  readonly prior?: PriorShown;
 }
 
 /**
- * Whether `b` may be credited with `key` from a counterexample that did or did not free a page
- * the firmware owned (Finding.freedFirmwarePage; undefined: not known, so it may).
+ * Whether `b` may be credited with `key` from a counterexample that showed `prior` before it
+ * (KnownBug.onlyAfter; undefined: not known, so it may).
  */
-export function creditsFreed(b: KnownBug, key: SignatureKey, freed: boolean | undefined): boolean {
-  return freed !== false || !(b.viaFreedPage ?? []).some((k) => signatureMatches(k, key));
+export function creditsPrior(b: KnownBug, key: SignatureKey, prior: PriorShown | undefined): boolean {
+  return (b.onlyAfter ?? []).every((rule) =>
+    !rule.signatures.some((k) => signatureMatches(k, key))
+    || prior === undefined
+    // A prior no invariant of the search watched cannot have been seen: not asked for.
+    || !rule.prior.some((p) => prior.watched.includes(parseSignature(p)?.invariant ?? ''))
+    || prior.keys.some((k) => rule.prior.some((p) => signatureMatches(p, k))));
 }
 
 /** The bug a signature is reported under: the first of bugsForSignature(). */
@@ -369,8 +374,7 @@ export function judgeAgainst(e: Expectation, findings: readonly Finding[], revis
   const known: { finding: Finding; bug: KnownBug }[] = [];
   const unexpected: Finding[] = [];
   for (const f of findings) {
-    const freed = f.freedFirmwarePage === undefined ? {} : { freedFirmwarePage: f.freedFirmwarePage };
-    const shownIn = revision === undefined ? undefined : { mode: scenarioWhatIf(f.counterexample, revision), needs: scenarioNeeds(f.counterexample, revision), ...freed };
+    const shownIn = revision === undefined ? undefined : { mode: scenarioWhatIf(f.counterexample, revision), needs: scenarioNeeds(f.counterexample, revision), prior: f.prior };
     const bug = bugForSignature(e, f.key, shownIn);
     if (bug === undefined) unexpected.push(f);
     else known.push({ finding: f, bug });

@@ -7,7 +7,7 @@ import { verdictMismatch } from '../../properties/corpus/judge.js';
 import { loadCorpusFile } from '../../properties/corpus/load.js';
 import { findingEntry } from '../../properties/corpus/record.js';
 import { expectedFor } from '../../properties/expectations.js';
-import { explore, judge, scenarioSize, showsSignature, type ExploreSpec } from '../../properties/explore.js';
+import { explore, judge, scenarioSize, showsSignature, type ExploreSpec, type PriorShown } from '../../properties/explore.js';
 import { minimizeScenario } from '../../properties/minimize.js';
 import { jsonReplacer } from '../../model/kernel/u64.js';
 import type { Invariant, Violation } from '../../properties/Invariant.js';
@@ -58,25 +58,25 @@ export interface UnitDone {
 }
 
 /**
- * The bug (or `corpus`) a signature is known by on a cell, or undefined: new. With `freed`, as
- * its shrunk counterexample has it (Finding.freedFirmwarePage, for KnownBug.viaFreedPage).
+ * The bug (or `corpus`) a signature is known by on a cell, or undefined: new. With `prior`, as
+ * its shrunk counterexample has it (Finding.prior, for KnownBug.onlyAfter).
  */
-function knownAs(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string, corpusKnown: ReadonlySet<string>, freed?: boolean): string | undefined {
+function knownAs(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string, corpusKnown: ReadonlySet<string>, prior?: PriorShown): string | undefined {
   const invariant = parseSignature(key)?.invariant;
   if (invariant === undefined) return undefined;
-  const bug = bugForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key, freed === undefined ? undefined : { mode: whatIf, freedFirmwarePage: freed });
+  const bug = bugForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key, prior === undefined ? undefined : { mode: whatIf, prior });
   if (bug !== undefined) return bug.id;
   return corpusKnown.has(key) ? 'corpus' : undefined;
 }
 
 /**
- * Whether a known signature is known only with a counterexample that freed a page the firmware
- * owned (KnownBug.viaFreedPage): such a signature is shrunk like a new one, then judged.
+ * Whether a known signature is known only with a counterexample that showed another violation
+ * before it (KnownBug.onlyAfter): such a signature is shrunk like a new one, then judged.
  */
-function knownOnlyViaFreedPage(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string): boolean {
+function knownOnlyAfterPrior(revision: Revision, backend: BackendId, whatIf: WhatIfMode | undefined, key: string): boolean {
   const invariant = parseSignature(key)?.invariant;
   if (invariant === undefined) return false;
-  return bugsForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key).some((b) => (b.viaFreedPage ?? []).some((k) => signatureMatches(k, key)));
+  return bugsForSignature(expectedFor(revision, invariant, backend, whatIf).expectation, key).some((b) => (b.onlyAfter ?? []).some((rule) => rule.signatures.some((k) => signatureMatches(k, key))));
 }
 
 /** A model error's first lines: enough to find it, and the file stays small. */
@@ -90,7 +90,7 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
   const t0 = performance.now();
   const x = explore({
     backend, revision, ...(whatIf === undefined ? {} : { whatIf }), invariants, runs: unit.runs, seed: unit.seed,
-    wanted: (key) => knownAs(revision, backend, whatIf, key, corpusKnown) === undefined || knownOnlyViaFreedPage(revision, backend, whatIf, key),
+    wanted: (key) => knownAs(revision, backend, whatIf, key, corpusKnown) === undefined || knownOnlyAfterPrior(revision, backend, whatIf, key),
     onScenario: (scenario, phase) => beats.beat(phase, scenario),
   });
   const report = explorationReport(x, revision, task.ref, invariants, performance.now() - t0);
@@ -99,9 +99,9 @@ function exploreUnit(task: UnitTask, unit: Extract<PlannedUnit, { kind: 'explore
   for (const cell of report.cells) {
     for (const f of cell.findings) {
       const shrunk = x.findings.find((g) => g.key === f.signature);
-      // Shrunk for viaFreedPage: known once its counterexample is judged (a campaign that does not
-      // watch leaked-page has no freed flag, and credits the signature as before).
-      const bug = shrunk === undefined ? undefined : knownAs(revision, backend, whatIf, f.signature, corpusKnown, shrunk.freedFirmwarePage);
+      // Shrunk for KnownBug.onlyAfter: known once its counterexample is judged (a campaign that
+      // does not watch the prior's invariant credits the signature as before).
+      const bug = shrunk === undefined ? undefined : knownAs(revision, backend, whatIf, f.signature, corpusKnown, shrunk.prior);
       if (bug !== undefined) {
         signatures.push({ signature: f.signature, status: 'known', bug, firstRun: f.firstRun, runsWithIt: f.runsWithIt });
         continue;

@@ -154,18 +154,36 @@ describe('judging a cell', () => {
     expect(parseSignature('functional-spec/wrongErrno[S2.9+S2.8]@snp_launch_update')).toEqual({ invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'S2.9+S2.8', site: 'snp_launch_update' });
   });
 
-  test('a freed page handed out again is G4\'s only when the counterexample freed one (KnownBug.viaFreedPage)', () => {
+  test('a freed page handed out again is G4\'s only when the counterexample freed one (KnownBug.onlyAfter)', () => {
     const nd = expectation('no-double-private', 'snp', 'kvm-x86-next-2025.11.07');
     const key = 'no-double-private/hostAccessPrivate@sev_gmem_post_populate';
-    const withFree = (freed: boolean | undefined) => ({ ...finding(key, 5), ...(freed === undefined ? {} : { freedFirmwarePage: freed }) });
+    const watched = ['no-double-private', 'leaked-page'];
+    const withPrior = (keys: string[], w = watched): Finding => ({ ...finding(key, 5), prior: { keys, watched: w } });
     const rev = { id: 'kvm-x86-next-2025.11.07' };
-    expect(judgeAgainst(nd, [withFree(true)], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
-    // A CPUID table copied back from a page whose reclaim failed: the same signature, no free.
-    expect(judgeAgainst(nd, [withFree(false)], rev).unexpected.map((f) => f.key)).toEqual([key]);
+    expect(judgeAgainst(nd, [withPrior(['leaked-page/freedWhileFirmwareOwned@kvm_gmem_punch_hole'])], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
+    expect(judgeAgainst(nd, [withPrior(['leaked-page/leakedPageFreed@kvm_gmem_release'])], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
+    // A CPUID table copied back from a page whose reclaim failed: the same signature, no free
+    // (a leak without a free is not one).
+    expect(judgeAgainst(nd, [withPrior(['leaked-page/leakedTwice@snp_page_reclaim'])], rev).unexpected.map((f) => f.key)).toEqual([key]);
     // Not known when leaked-page was not watched: credited as before.
-    expect(judgeAgainst(nd, [withFree(undefined)], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
+    expect(judgeAgainst(nd, [withPrior([], ['no-double-private'])], rev).known.map((k) => k.bug.id)).toEqual(['G4']);
     // bugsForSignature() leaves G4 out altogether for a counterexample that freed nothing.
-    expect(bugsForSignature(nd, key, { mode: undefined, freedFirmwarePage: false })).toEqual([]);
+    expect(bugsForSignature(nd, key, { mode: undefined, prior: { keys: [], watched } })).toEqual([]);
+  });
+
+  test('a leaked kmap\'s page made private is B1-consequence\'s only after the leak (KnownBug.onlyAfter)', () => {
+    const nd = expectation('no-double-private', 'snp', 'v6.17');
+    const key = 'no-double-private/privateStillMapped@snp_launch_update';
+    const watched = ['no-double-private', 'refcount-balance'];
+    const rev = { id: 'v6.17' };
+    const after = (keys: string[]): Finding => ({ ...finding(key, 6), prior: { keys, watched } });
+    expect(bugsForSignature(nd, key).map((b) => b.id)).toContain('B1-consequence');
+    expect(bugsForSignature(nd, key, { mode: undefined, prior: { keys: ['refcount-balance/kmapLeaked@snp_launch_update'], watched } }).map((b) => b.id)).toContain('B1-consequence');
+    // Another way to make a still-mapped page private (a mapping some other path forgets) is new.
+    expect(bugsForSignature(nd, key, { mode: undefined, prior: { keys: ['refcount-balance/pinLeaked@snp_launch_update'], watched } }).map((b) => b.id)).not.toContain('B1-consequence');
+    // refcount-balance not watched: the leak could not be seen, so it is not asked for.
+    expect(bugsForSignature(nd, key, { mode: undefined, prior: { keys: [], watched: ['no-double-private'] } }).map((b) => b.id)).toContain('B1-consequence');
+    expect(judgeAgainst(nd, [after(['refcount-balance/kmapLeaked@snp_launch_update'])], rev).missing.map((b) => b.id)).not.toContain('B1-consequence');
   });
 
   test('an expected bug no finding is reported under is missing', () => {
