@@ -718,6 +718,10 @@ export const BUGS = {
       // firmware owns (seed 23).
       'no-double-private/hostAccessPrivate@sev_gmem_post_populate',
     ],
+    // Both host accesses are the freed page come back. Without the free, the same read is
+    // another bug's: the CPUID table copied back from a reclaimed page that was never made
+    // shared (paolo-v1's reclaim condition with `||` for its first `&&`, which G20 hid).
+    onlyAfter: viaFreedPage(['no-double-private/hostAccessPrivate@kvm_gmem_get_folio', 'no-double-private/hostAccessPrivate@sev_gmem_post_populate']),
     // The page coming back takes the leaking populate, what reuses the page, and what fails or
     // frees it again, around a LAUNCH_FINISH or a close (seeds 23 and 25: 6 and 7 operations).
     maxOps: 7,
