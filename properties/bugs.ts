@@ -88,7 +88,7 @@ export const BUGS = {
       'no-double-private/grantWhileMapped@sev_gmem_post_populate',
       'no-double-private/privateStillMapped@snp_launch_update',
     ],
-    // Only with B1's leaked kmap before it: any other bug that makes a mapped page private (a
+    // Only with B1's leaked kmap first. Another bug that makes a mapped page private (a
     // mapping some other path forgets) is new, not this one.
     onlyAfter: [{
       signatures: ['no-double-private/grantWhileMapped@sev_gmem_post_populate', 'no-double-private/privateStillMapped@snp_launch_update'],
