@@ -171,6 +171,17 @@ describe('judging a cell', () => {
     expect(bugsForSignature(nd, key, { mode: undefined, prior: { keys: [], watched } })).toEqual([]);
   });
 
+  test('paolo-v1: a host read of the page its undo freed is G20\'s (or G4\'s) only after the free (KnownBug.onlyAfter)', () => {
+    const nd = expectation('no-double-private', 'snp', 'paolo-v1');
+    const key = 'no-double-private/hostAccessPrivate@sev_gmem_post_populate';
+    const watched = ['no-double-private', 'leaked-page'];
+    expect(bugsForSignature(nd, key, { mode: undefined, prior: { keys: ['leaked-page/freedWhileFirmwareOwned@__kvm_gmem_punch_hole'], watched } }).map((b) => b.id)).toEqual(['G4', 'G20']);
+    // The reclaimed page copied back without being made shared (the reclaim condition's first
+    // `&&` as `||`, mutation triage row 312): nothing was freed, so it is new.
+    const noFree: Finding = { ...finding(key, 5), prior: { keys: [], watched } };
+    expect(judgeAgainst(nd, [noFree], { id: 'paolo-v1' }).unexpected.map((f) => f.key)).toEqual([key]);
+  });
+
   test('a leaked kmap\'s page made private is B1-consequence\'s only after the leak (KnownBug.onlyAfter)', () => {
     const nd = expectation('no-double-private', 'snp', 'v6.17');
     const key = 'no-double-private/privateStillMapped@snp_launch_update';
