@@ -145,6 +145,25 @@ export function showsSignature(scenario: Scenario, revision: Revision, invariant
 }
 
 /**
+ * What showsSignature() said of the scenarios already run while one signature was shrunk, by
+ * their JSON. The model is deterministic, and shrinking a signature from several starts (and the
+ * minimizer after fast-check's shrinker) tries the same scenario many times: 27 % of the shrink
+ * runs of snp/v6.17 at the suite seed were repeats. A repeat is answered from here, unrun.
+ */
+export type ShrinkMemo = Map<string, number | undefined>;
+
+function memoized(memo: ShrinkMemo | undefined, shows: (s: Scenario) => number | undefined): (s: Scenario) => number | undefined {
+  if (memo === undefined) return shows;
+  return (s) => {
+    const id = JSON.stringify(s, jsonReplacer);
+    if (memo.has(id)) return memo.get(id);
+    const at = shows(s);
+    memo.set(id, at);
+    return at;
+  };
+}
+
+/**
  * Runs a signature is shrunk from: the first few that showed it. Shrinking reaches a local
  * minimum that depends on where it starts, so the same bug shrank to different sizes under
  * different seeds; the smallest of a few starts is much less so.
@@ -200,8 +219,9 @@ export function explore(spec: ExploreSpec): Exploration {
       continue;
     }
     let best: Omit<Finding, 'firstRun' | 'runsWithIt'> | undefined;
+    const memo: ShrinkMemo = new Map();
     for (const start of f.starts) {
-      const shrunk = shrinkSignature(spec, key, String(start), false);
+      const shrunk = shrinkSignature(spec, key, String(start), false, memo);
       if (shrunk.kind === 'found' && (best === undefined || smaller(shrunk.finding.counterexample, best.counterexample))) best = shrunk.finding;
     }
     if (best !== undefined) findings.push({ ...best, firstRun: f.run, runsWithIt: f.count });
@@ -217,15 +237,17 @@ export type ShrinkResult =
 
 /**
  * Shrinks (or, with `replay`, replays) the counterexample for one signature from a fast-check
- * path: a run index, or a full path printed before.
+ * path: a run index, or a full path printed before. Shrinks of the same signature from several
+ * starts share one `memo`.
  */
-export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: string, replay: boolean): ShrinkResult {
+export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: string, replay: boolean, memo?: ShrinkMemo): ShrinkResult {
   const sig = parseSignature(key);
   const invariant = spec.invariants.find((i) => i.id === sig?.invariant);
   if (sig === undefined || invariant === undefined) return { kind: 'not-reproduced', reason: `'${key}' names no invariant of this check` };
+  const shows = memoized(memo, (s) => showsSignature(s, spec.revision, invariant, key, spec.onScenario));
   let details: fc.RunDetails<[Scenario]>;
   try {
-    details = fc.check(fc.property(arbitraryFor(spec), (s) => showsSignature(s, spec.revision, invariant, key, spec.onScenario) === undefined), {
+    details = fc.check(fc.property(arbitraryFor(spec), (s) => shows(s) === undefined), {
       seed: spec.seed,
       numRuns: Math.max(spec.runs, Number(path.split(':')[0]) + 1),
       path,
@@ -240,7 +262,7 @@ export function shrinkSignature(spec: ExploreSpec, key: SignatureKey, path: stri
   if (details.errorInstance !== null && !(details.errorInstance instanceof Error && details.errorInstance.message.startsWith('Property failed by returning false'))) {
     return { kind: 'not-reproduced', reason: `the property threw: ${details.errorInstance instanceof Error ? details.errorInstance.message : JSON.stringify(details.errorInstance)}` };
   }
-  const counterexample = minimizeScenario(original, (s) => showsSignature(s, spec.revision, invariant, key, spec.onScenario));
+  const counterexample = minimizeScenario(original, shows);
   const j = judge(counterexample, spec.revision, spec.invariants);
   const violation = j.violations.find((v) => keyOf(v) === key);
   if (violation === undefined) return { kind: 'not-reproduced', reason: `the minimized scenario lost ${key} (a minimizer bug)` };

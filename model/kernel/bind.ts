@@ -35,6 +35,20 @@ export function fmtArg(v: unknown): string {
   return '{…}';
 }
 
+type KernelFn = (k: unknown, ...args: never[]) => unknown;
+
+/** A table's functions, listed once per table: every scenario boots from the same tables. */
+const tableFunctions = new WeakMap<object, readonly (readonly [string, KernelFn])[]>();
+
+function functionsOf(table: object): readonly (readonly [string, KernelFn])[] {
+  let fns = tableFunctions.get(table);
+  if (fns === undefined) {
+    fns = Object.entries(table).flatMap(([name, fn]) => (typeof fn === 'function' ? [[name, fn as KernelFn] as const] : []));
+    tableFunctions.set(table, fns);
+  }
+  return fns;
+}
+
 /**
  * Builds `k`: services first, then kernel tables in order (later tables override earlier ones,
  * so a revision's table comes last). Every kernel function pushes its name on `w.stack` (the
@@ -60,9 +74,7 @@ export function bindKernel<K>(w: World, services: readonly object[], tables: rea
     }
   }
   for (const table of tables) {
-    for (const [name, fn] of Object.entries(table)) {
-      if (typeof fn !== 'function') continue;
-      const impl = fn as (k: unknown, ...args: never[]) => unknown;
+    for (const [name, impl] of functionsOf(table)) {
       const bound = (...args: never[]): unknown => {
         w.stack.push(name);
         try {
@@ -79,7 +91,9 @@ export function bindKernel<K>(w: World, services: readonly object[], tables: rea
           w.stack.pop();
         }
       };
-      Object.defineProperty(bound, 'name', { value: name });
+      // A trace prints a function argument by its name (fmtArg); nothing else reads it, and
+      // naming every function of every table cost a tenth of an empty scenario's boot.
+      if (w.traceCalls) Object.defineProperty(bound, 'name', { value: name });
       k[name] = bound;
     }
   }

@@ -1,4 +1,3 @@
-import { match } from 'ts-pattern';
 import { EBADF, EIO, ENOTTY } from '../kernel/errno.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kernel/guest_memfd.js';
 import { memory_failure } from '../kernel/memory_failure.js';
@@ -68,53 +67,59 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
     if (w.kvm.vm_bugged) return plain(-EIO);
   }
   if (backend.ops.includes(op.kind)) return booted.runOp(op) ?? plain(-ENOTTY);
-  return match(op)
-    .with(
-      { kind: 'snp_launch_start' }, { kind: 'snp_launch_update' }, { kind: 'snp_launch_finish' },
-      { kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_mem_region' }, { kind: 'tdx_finalize_vm' },
-      { kind: 'arm_rmi_populate' }, { kind: 'arm_realm_create' }, { kind: 'arm_realm_activate' },
-      () => plain(-ENOTTY),
-    )
-    .with({ kind: 'create_guest_memfd' }, (o) => plain(k.kvm_gmem_create(KVM, o.size, o.flags)))
-    .with({ kind: 'set_user_memory_region2' }, (o) => plain(k.kvm_vm_ioctl_set_memory_region(KVM, o)))
-    .with({ kind: 'set_memory_attributes' }, (o) => plain(k.kvm_vm_ioctl_set_mem_attributes(KVM, o)))
-    .with({ kind: 'mmap' }, (o) => plain(userMmap(w, o.addr, o.length, o.prot, o.holes, o.untouched ?? [])))
-    .with({ kind: 'munmap' }, (o) => plain(userMunmap(w, o.addr, o.length)))
-    .with({ kind: 'madvise' }, (o) => plain(userMadvise(w, o.addr, o.length, o.advice)))
-    .with({ kind: 'punch_hole' }, (o) => {
-      if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
-      return plain(k.kvm_gmem_fallocate(o.guest_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, o.offset, o.len));
-    })
-    .with({ kind: 'fallocate' }, (o) => {
-      if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
-      return plain(k.kvm_gmem_fallocate(o.guest_memfd, o.mode, o.offset, o.len));
-    })
-    .with({ kind: 'memory_failure' }, (o) => {
-      const folio = w.gmem.files.get(o.guest_memfd)?.folios.get(Math.floor(o.offset / w.geo.page_size));
+  // A switch, not ts-pattern's match(): this runs for every operation of every scenario, and
+  // building the match chain each time was 7 % of a matrix cell's time. `op satisfies never`
+  // keeps it exhaustive.
+  switch (op.kind) {
+    case 'snp_launch_start': case 'snp_launch_update': case 'snp_launch_finish':
+    case 'tdx_init_vcpu': case 'tdx_init_mem_region': case 'tdx_finalize_vm':
+    case 'arm_rmi_populate': case 'arm_realm_create': case 'arm_realm_activate':
+      return plain(-ENOTTY);
+    case 'create_guest_memfd':
+      return plain(k.kvm_gmem_create(KVM, op.size, op.flags));
+    case 'set_user_memory_region2':
+      return plain(k.kvm_vm_ioctl_set_memory_region(KVM, op));
+    case 'set_memory_attributes':
+      return plain(k.kvm_vm_ioctl_set_mem_attributes(KVM, op));
+    case 'mmap':
+      return plain(userMmap(w, op.addr, op.length, op.prot, op.holes, op.untouched ?? []));
+    case 'munmap':
+      return plain(userMunmap(w, op.addr, op.length));
+    case 'madvise':
+      return plain(userMadvise(w, op.addr, op.length, op.advice));
+    case 'punch_hole':
+      if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
+      return plain(k.kvm_gmem_fallocate(op.guest_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, op.offset, op.len));
+    case 'fallocate':
+      if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
+      return plain(k.kvm_gmem_fallocate(op.guest_memfd, op.mode, op.offset, op.len));
+    case 'memory_failure': {
+      const folio = w.gmem.files.get(op.guest_memfd)?.folios.get(Math.floor(op.offset / w.geo.page_size));
       if (folio === undefined) return plain(0);
-      return plain(memory_failure(w, k, folio.pfn + (Math.floor(o.offset / w.geo.page_size) - folio.index)));
-    })
-    .with({ kind: 'gmem_user_fault' }, (o) => {
-      if (!w.gmem.files.get(o.guest_memfd)?.fdOpen) return plain(-EBADF);
+      return plain(memory_failure(w, k, folio.pfn + (Math.floor(op.offset / w.geo.page_size) - folio.index)));
+    }
+    case 'gmem_user_fault': {
+      if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
       // do_user_addr_fault() holds mmap_lock for read around vm_ops->fault.
       k.mmap_read_lock(MM_LOCK);
-      const ret = k.kvm_gmem_fault_user_mapping(o.guest_memfd, Math.floor(o.offset / w.geo.page_size));
+      const ret = k.kvm_gmem_fault_user_mapping(op.guest_memfd, Math.floor(op.offset / w.geo.page_size));
       k.mmap_read_unlock(MM_LOCK);
       return plain(ret);
-    })
-    .with({ kind: 'close_guest_memfd' }, (o) => {
-      const f = w.gmem.files.get(o.guest_memfd);
+    }
+    case 'close_guest_memfd': {
+      const f = w.gmem.files.get(op.guest_memfd);
       if (f === undefined || !f.fdOpen) return plain(-EBADF);
       f.fdOpen = false;
-      k.fput(o.guest_memfd);
+      k.fput(op.guest_memfd);
       return plain(0);
-    })
-    .with({ kind: 'close_vm' }, () => {
+    }
+    case 'close_vm':
       if (w.kvm.vm_fd_closed) return plain(-EBADF);
       w.kvm.vm_fd_closed = true;
       return plain(0);
-    })
-    .exhaustive();
+    default:
+      return op satisfies never;
+  }
 }
 
 /**
