@@ -19,6 +19,14 @@ export interface Violation {
   /** Index of the operation during which the violation was seen. */
   readonly opIndex: number;
   /**
+   * When in the run it was seen: the number of events the run had emitted (the world's log), so
+   * the event that broke the rule is the last counted; what an operation's end judges comes
+   * after every event of that operation (+0.5). Every invariant watching a run counts the same
+   * events, so violations of different invariants compare: KnownBug.onlyAfter asks whether one
+   * came before another within the same ioctl.
+   */
+  readonly seq: number;
+  /**
    * The kernel function where it arose: the one executing when an event broke the rule, or,
    * for what is judged at an operation's end, the function that took what was not given back
    * (as the invariant knows it), else the operation itself. With the invariant and message id,
@@ -31,6 +39,11 @@ export interface Violation {
    * function is a signature of its own and not hidden behind the first.
    */
   readonly detail?: string;
+}
+
+/** Whether a violation was judged at its operation's end (Violation.seq's +0.5), not at an event. */
+export function judgedAtOpEnd(v: Pick<Violation, 'seq'>): boolean {
+  return !Number.isInteger(v.seq);
 }
 
 export interface MonitorHooks<M extends string> {
@@ -93,10 +106,13 @@ export function watch(inv: Invariant, ctx: RunContext = {}): InvariantRun {
   let backend: BackendModel | undefined;
   // Set while an event is being judged: the kernel function executing is where it arose.
   let during: World | undefined;
+  // Set while an operation's end is being judged.
+  let ending: World | undefined;
   const report: Reporter<string> = (messageId, values, site, detail) => {
     const template = inv.messages[messageId] ?? messageId;
     const executing = during === undefined ? 'userspace' : currentSite(during);
-    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex, site: site ?? (executing === 'userspace' ? opSite : executing), ...(detail === undefined ? {} : { detail }) });
+    const seq = during !== undefined ? during.log.length : ending !== undefined ? ending.log.length + 0.5 : 0;
+    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex, seq, site: site ?? (executing === 'userspace' ? opSite : executing), ...(detail === undefined ? {} : { detail }) });
   };
   const observer: RunObserver = {
     opBegin(index, op, w, b) {
@@ -115,7 +131,12 @@ export function watch(inv: Invariant, ctx: RunContext = {}): InvariantRun {
       }
     },
     opEnd(result, w, b) {
-      hooks.opEnd?.(result, w, b, report);
+      ending = w;
+      try {
+        hooks.opEnd?.(result, w, b, report);
+      } finally {
+        ending = undefined;
+      }
     },
   };
   return { observer, violations };

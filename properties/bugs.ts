@@ -39,7 +39,9 @@ export interface KnownBug {
   /**
    * Signatures the bug shows only after another of its violations: a finding of one of a rule's
    * `signatures` is credited to the bug only when its counterexample showed one of the rule's
-   * `prior` signatures at or before the violation's operation (Finding.prior). Another bug with
+   * `prior` signatures before the violation, or at the same event (Violation.seq; within one
+   * ioctl the order counts: a read before the free is not the freed page's), in Finding.prior.
+   * Another bug with
    * the same signature and no such prior violation is new. A prior whose invariant the search
    * did not watch cannot be asked for, and then the rule does not apply.
    */

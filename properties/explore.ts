@@ -8,7 +8,7 @@ import { gmemApiOf } from './oracle/generations.js';
 import { blame, frameText } from './crash.js';
 import { coverageObserver, type Coverage } from './coverage.js';
 import { applicableRequirements } from './coverageRequirements.js';
-import { watch, type Invariant, type Violation } from './Invariant.js';
+import { judgedAtOpEnd, watch, type Invariant, type Violation } from './Invariant.js';
 import { minimizeScenario } from './minimize.js';
 import { keyOf, parseSignature, type Signature, type SignatureKey } from './signature.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
@@ -62,7 +62,7 @@ export interface Finding {
   readonly prior: PriorShown;
 }
 
-/** Signatures a counterexample showed at or before a violation's operation, and the invariants watching. */
+/** Signatures a counterexample showed before a violation (or at the same event), and the invariants watching. */
 export interface PriorShown {
   readonly keys: readonly SignatureKey[];
   readonly watched: readonly string[];
@@ -70,7 +70,11 @@ export interface PriorShown {
 
 /** Finding.prior, read off the violations of the counterexample. */
 export function priorShown(violation: Violation, violations: readonly Violation[], watched: readonly Invariant[]): PriorShown {
-  const keys = violations.filter((v) => v !== violation && v.opIndex <= violation.opIndex).map(keyOf);
+  // By event, not by operation: a populate that reads a page and only then frees it did not
+  // read the page its free handed back (paolo-v1's reclaim condition, mutation triage row 312).
+  // What an operation's end judges (a kmap still live at ioctl return) happened at some event of
+  // that operation the invariant cannot name, so it counts for the whole operation.
+  const keys = violations.filter((v) => v !== violation && (v.seq <= violation.seq || (judgedAtOpEnd(v) && v.opIndex <= violation.opIndex))).map(keyOf);
   return { keys: [...new Set(keys)], watched: watched.map((i) => i.id) };
 }
 

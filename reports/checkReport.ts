@@ -242,7 +242,7 @@ export function abortedReport(a: {
     : `the revision exhausted a ${a.cause.heapMb} MB heap: ${a.cause.error}`;
   const opIndex = [...a.events].reverse().find((e) => e.kind === 'op_begin');
   const index = opIndex?.kind === 'op_begin' ? opIndex.index : 0;
-  const violation: Violation = { invariant, messageId, message, opIndex: index, site };
+  const violation: Violation = { invariant, messageId, message, opIndex: index, seq: a.events.length, site };
   const crash: Event = { kind: 'crash', crash: { kind: 'soft_lockup', site, work: a.events.length, kernelStack: stack } };
   const key = `${invariant}/${messageId}@${site}`;
   const path = String(Math.max(0, a.run));

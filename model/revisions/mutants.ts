@@ -13,6 +13,7 @@ import { gmemCreateV618 } from '../kernel/guest_memfd_create.js';
 import { gmemCommon } from '../kernel/guest_memfd.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 import { v7_0, v70Fns, type V70Fns } from './v7.0.js';
+import { paolo_v1, paoloV1Fns, type PaoloV1Fns } from './paolo-v1.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -34,6 +35,7 @@ export interface Mutant extends Revision {
 type NextK = X86K & NextFns;
 type RfcK = X86K & RfcV1Fns;
 type V70K = X86K & V70Fns;
+type PaoloK = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
 /** Kernel functions below the revision a mutant may also replace. */
 type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu'>;
 
@@ -222,6 +224,40 @@ export const MUTANTS: readonly Mutant[] = [
       // v7.0's own function, seeing a kernel where the context always looks created.
       snp_launch_update: (k: V70K, kvm, argp) => v70Fns.snp_launch_update(Object.assign(Object.create(k) as V70K, { sev_snp_context: () => true }), kvm, argp),
     } satisfies Impl<V70Fns, V70K>,
+  },
+  // A host read that comes before, in the same ioctl, a bug's own free of the same page: paolo-v1's
+  // undo (G20) frees the leaked page only after this copy-back has read it, so G20 must not be
+  // credited with the read (KnownBug.onlyAfter, judged by event and not by ioctl). Mutation
+  // triage row 312's second form, which the by-ioctl judgement hid.
+  {
+    ...paolo_v1,
+    id: 'paolo-v1+copy-back-after-failed-reclaim',
+    title: 'paolo-v1 sev_gmem_post_populate() with its failure condition as `(!reclaim && !shared) || (CPUID && INVALID_PARAM)`: a rejected CPUID page is copied back even after snp_page_reclaim() failed and leaked it',
+    description: 'paolo-v1 sev_gmem_post_populate() with its failure condition as `(!reclaim && !shared) || (CPUID && INVALID_PARAM)`: a rejected CPUID page is copied back even after snp_page_reclaim() failed and leaked it, a host read of a page the firmware owns, before the undo frees it in the same ioctl',
+    base: paolo_v1.id,
+    backends: ['snp'],
+    breaks: { invariant: 'no-double-private', messageId: 'hostAccessPrivate' },
+    fns: {
+      ...paoloV1Fns,
+      sev_gmem_post_populate: (k: PaoloK, kvm, gfn_start, pfn, src, order, opaque) => {
+        // The revision's own function, seeing a kernel whose reclaim and make-shared report
+        // success, so the condition's type test decides alone; a failed reclaim still skips the
+        // make-shared, as the `&&` does.
+        let reclaimFailed = false;
+        const typeDecides = Object.assign(Object.create(k) as PaoloK, {
+          snp_page_reclaim: (p: number) => {
+            reclaimFailed = k.snp_page_reclaim(p) !== 0;
+            return 0;
+          },
+          host_rmp_make_shared: (p: number, level: number) => {
+            if (!reclaimFailed) k.host_rmp_make_shared(p, level);
+            reclaimFailed = false;
+            return 0;
+          },
+        });
+        return paoloV1Fns.sev_gmem_post_populate(typeDecides, kvm, gfn_start, pfn, src, order, opaque);
+      },
+    } satisfies Impl<PaoloV1Fns, PaoloK>,
   },
   {
     ...rfc_v1,

@@ -47,7 +47,7 @@ describe('watch()', () => {
     }),
   });
 
-  test('delivers only observed events, after the first opBegin, and tags violations with the op index', () => {
+  test('delivers only observed events, after the first opBegin, and tags violations with the op index and the event they arose at', () => {
     const w = createWorld(GEO, createSnpState(), {}, false);
     const run = watch(inv);
     w.listeners.push((e) => run.observer.event?.(e, w));
@@ -57,9 +57,10 @@ describe('watch()', () => {
     emit(w, { kind: 'fault', fault: 'not observed', source: 'signal' });
     run.observer.opEnd?.({ index: 3, op: { kind: 'close_vm' }, ret: -9, out: {} }, w, snpBackend);
     expect(run.violations).toEqual([
-      // No kernel function was running: where they arose is the operation itself.
-      { invariant: 'toy', messageId: 'sawNote', message: 'note during seen', opIndex: 3, site: 'close_vm' },
-      { invariant: 'toy', messageId: 'untemplated', message: '', opIndex: 3, site: 'close_vm' },
+      // No kernel function was running: where they arose is the operation itself. The note was
+      // the run's second event; what the operation's end judges comes after its third.
+      { invariant: 'toy', messageId: 'sawNote', message: 'note during seen', opIndex: 3, seq: 2, site: 'close_vm' },
+      { invariant: 'toy', messageId: 'untemplated', message: '', opIndex: 3, seq: 3.5, site: 'close_vm' },
     ]);
   });
 });

@@ -111,6 +111,16 @@ invariantCases(noDoublePrivate, {
       opIndex: 4,
     },
     {
+      name: 'paolo-v1 with `(!reclaim && !shared) || (CPUID && INVALID_PARAM)`: the rejected CPUID page is copied back from the page a failed reclaim leaked',
+      revision: mutant('paolo-v1+copy-back-after-failed-reclaim'),
+      scenario: scenario('snp', [...S, launchUpdate({
+        type: KVM_SEV_SNP_PAGE_TYPE_CPUID,
+        faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
+      })]),
+      messageId: 'hostAccessPrivate',
+      opIndex: 4,
+    },
+    {
       name: 'without the RMP check, NORMAL repopulation first writes into the guest\'s page',
       revision: mutant('kvm-x86-next+no-rmp-check'),
       scenario: scenario('snp', [...S, launchUpdate(), launchUpdate()]),

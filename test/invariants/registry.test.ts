@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { INVARIANTS, invariantById } from '../../properties/registry.js';
 import { bugsForSignature, expectation, judgeAgainst, matrixInvariants, signatureBound, sizeBound } from '../../properties/matrix.js';
-import type { Finding } from '../../properties/explore.js';
+import { judge, priorShown, type Finding } from '../../properties/explore.js';
+import { noDoublePrivate } from '../../properties/invariants/no-double-private.js';
+import { leakedPage } from '../../properties/invariants/leaked-page.js';
+import type { Violation } from '../../properties/Invariant.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID } from '../../model/backends/snp/uapi.js';
 import { BUGS } from '../../properties/bugs.js';
 import { keyOf, parseSignature, signatureMatches } from '../../properties/signature.js';
 import { expectedFor } from '../../properties/expectations.js';
@@ -180,6 +184,41 @@ describe('judging a cell', () => {
     // `&&` as `||`, mutation triage row 312): nothing was freed, so it is new.
     const noFree: Finding = { ...finding(key, 5), prior: { keys: [], watched } };
     expect(judgeAgainst(nd, [noFree], { id: 'paolo-v1' }).unexpected.map((f) => f.key)).toEqual([key]);
+  });
+
+  test('priorShown(): an event before the violation (or the same one) counts, one after it in the same ioctl does not, and what an ioctl\'s end judged counts for that whole ioctl', () => {
+    const v = (invariant: string, messageId: string, opIndex: number, seq: number): Violation => ({ invariant, messageId, message: '', opIndex, seq, site: 'f' });
+    const target = v('no-double-private', 'hostAccessPrivate', 4, 10);
+    const all = [
+      v('leaked-page', 'freedWhileFirmwareOwned', 3, 7),
+      v('leaked-page', 'leakedTwice', 4, 10),
+      target,
+      v('leaked-page', 'leakedPageFreed', 4, 12),
+      v('refcount-balance', 'kmapLeaked', 4, 15.5),
+      v('refcount-balance', 'pinLeaked', 5, 20.5),
+    ];
+    expect(priorShown(target, all, []).keys).toEqual(['leaked-page/freedWhileFirmwareOwned@f', 'leaked-page/leakedTwice@f', 'refcount-balance/kmapLeaked@f']);
+  });
+
+  test('paolo-v1: a host read before, in the same ioctl, the undo\'s free of that page is not G20\'s (judged by event, not by ioctl)', () => {
+    // The reclaim condition as `(!reclaim && !shared) || (CPUID && INVALID_PARAM)` (mutation
+    // triage row 312): the rejected CPUID page is copied back from the page the failed reclaim
+    // leaked, then the undo punches it out. Both in operation 4.
+    const m = mutant('paolo-v1+copy-back-after-failed-reclaim');
+    const s = scenario('snp', [...setupOps(), launchUpdate({
+      type: KVM_SEV_SNP_PAGE_TYPE_CPUID,
+      faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
+    })]);
+    const watched = [noDoublePrivate, leakedPage];
+    const j = judge(s, m, watched);
+    const read = j.violations.find((v) => keyOf(v) === 'no-double-private/hostAccessPrivate@sev_gmem_post_populate');
+    const free = j.violations.find((v) => keyOf(v) === 'leaked-page/freedWhileFirmwareOwned@__kvm_gmem_punch_hole');
+    if (read === undefined || free === undefined) throw new Error(`expected the read and the free, got ${j.violations.map(keyOf).join(', ')}`);
+    expect([read.opIndex, free.opIndex]).toEqual([4, 4]);
+    expect(read.seq).toBeLessThan(free.seq);
+    const prior = priorShown(read, j.violations, watched);
+    expect(prior.keys).not.toContain(keyOf(free));
+    expect(bugsForSignature(expectation('no-double-private', 'snp', 'paolo-v1'), keyOf(read), { mode: undefined, prior }).map((b) => b.id)).toEqual([]);
   });
 
   test('a leaked kmap\'s page made private is B1-consequence\'s only after the leak (KnownBug.onlyAfter)', () => {
