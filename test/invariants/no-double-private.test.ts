@@ -11,6 +11,11 @@ const finish: Op = { kind: 'snp_launch_finish', faults: [] };
 const destroy: Op[] = [{ kind: 'close_guest_memfd', guest_memfd: 1, faults: [] }, { kind: 'close_vm' }];
 /** Source page 0 is a hole: copy_from_user()/GUP of it fails. */
 const SH = setupOps({ holes: [0] });
+/** A CPUID page the firmware rejects (it rewrites the table), and whose reclaim then fails: leaked, the firmware's. */
+const CPUID_RECLAIM_FAILS = scenario('snp', [...S, launchUpdate({
+  type: KVM_SEV_SNP_PAGE_TYPE_CPUID,
+  faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
+})]);
 
 test('the matrix expects the B1 consequence on SNP kvm-x86-next-2025.11.07', () => {
   expectMatrixViolated('no-double-private', 'snp', 'kvm-x86-next-2025.11.07', 'grantWhileMapped');
@@ -103,20 +108,14 @@ invariantCases(noDoublePrivate, {
     {
       name: 'a reclaim failure reported as success: the corrected CPUID table is copied back from the page the firmware kept',
       revision: mutant('kvm-x86-next+reclaim-forgets-failure'),
-      scenario: scenario('snp', [...S, launchUpdate({
-        type: KVM_SEV_SNP_PAGE_TYPE_CPUID,
-        faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
-      })]),
+      scenario: CPUID_RECLAIM_FAILS,
       messageId: 'hostAccessPrivate',
       opIndex: 4,
     },
     {
       name: 'paolo-v1 with `(!reclaim && !shared) || (CPUID && INVALID_PARAM)`: the rejected CPUID page is copied back from the page a failed reclaim leaked',
       revision: mutant('paolo-v1+copy-back-after-failed-reclaim'),
-      scenario: scenario('snp', [...S, launchUpdate({
-        type: KVM_SEV_SNP_PAGE_TYPE_CPUID,
-        faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }, { kind: 'fw', cmd: 'SNP_PAGE_RECLAIM', condition: 'page_address', nth: 1 }],
-      })]),
+      scenario: CPUID_RECLAIM_FAILS,
       messageId: 'hostAccessPrivate',
       opIndex: 4,
     },
