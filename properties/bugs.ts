@@ -39,11 +39,11 @@ export interface KnownBug {
   /**
    * Signatures the bug shows only after another of its violations: a finding of one of a rule's
    * `signatures` is credited to the bug only when its counterexample showed one of the rule's
-   * `prior` signatures before the violation, or at the same event (Violation.seq; within one
-   * ioctl the order counts: a read before the free is not the freed page's), in Finding.prior.
-   * Another bug with
-   * the same signature and no such prior violation is new. A prior whose invariant the search
-   * did not watch cannot be asked for, and then the rule does not apply.
+   * `prior` signatures first (Finding.prior): at or before the violation's event, since within
+   * one ioctl a read before the free is not of the freed page (Violation.seq); what an ioctl's
+   * end judges counts for that whole ioctl. Another bug with the same signature and no such
+   * prior violation is new. A prior whose invariant the search did not watch cannot be asked
+   * for, and then the rule does not apply.
    */
   readonly onlyAfter?: readonly PriorRule[];
 }
