@@ -37,7 +37,7 @@ async function handle(task: WorkerTask): Promise<void> {
     post({ kind: 'done', id: task.id, report: explorationReport(x, revision, task.ref, invariants, performance.now() - t0) });
     return;
   }
-  const r = shrinkSignature(spec, task.replay.signature, task.replay.path, true);
+  const r = shrinkSignature(spec, task.replay.signature, task.replay.path);
   if (r.kind === 'not-reproduced') {
     post({ kind: 'not-reproduced', id: task.id, reason: r.reason });
     return;

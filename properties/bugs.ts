@@ -878,13 +878,15 @@ export const BUGS = {
       'no-double-private/privateStillMapped@fallocate',
     ],
     maxOps: 5,
-    // The refusal with the struct read-only and the refused page already populated besides
-    // (S1.19+S1.20+S1.12): 5 operations when fallocate() pre-allocates the second page of the
-    // last populate, but under seed 25 (snp/paolo-v1 [in-place], reports/detection.md) the
-    // minimizer stops at 6: a populate of that page, fallocate() of the first, the read-only
-    // populate of both. Neither earlier operation can go alone; the 5-operation form is two
-    // changes away (drop the populate and move the fallocate()). A local minimum of the
-    // minimizer, as G22's; a pass that drops one operation and re-aims another would remove it.
+    // The refusal of a pre-allocated first page where the oracle expects that page populated,
+    // the walk stopped at an already populated second one (S1.12, S1.20), and the struct's copy
+    // back faulting (S1.19): seen under seed 25 (snp/paolo-v1 [in-place], reports/detection.md)
+    // as 6 operations, and 6 is the least it takes: the set-up's three, a populate of the second
+    // page, fallocate() of the first, the read-only populate of both. A page fallocate() alone
+    // prepared is not "already populated" to the oracle (preparedOnly() in
+    // properties/oracle/snp.ts), so the earlier populate cannot go: without it the same read-only
+    // populate of a pre-allocated second page is functional-spec/populatedCount, of a first one
+    // wrongErrno[S1.19+S1.1] (both run from the seed-25 scenario at 0f066ae).
     maxOpsFor: { 'functional-spec/wrongErrno[S1.19+S1.20+S1.12]@snp_launch_update': 6 },
     // A pre-allocated page first, and (S1.3) a range past the memslot end: seen shrunk to 3 pages.
     maxPages: 3,

@@ -1,5 +1,6 @@
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
+import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { BUFFER_ADDRS } from '../generators/layout.js';
 import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
 import { jsonReplacer, u64AtMost } from '../model/kernel/u64.js';
@@ -11,25 +12,25 @@ export type FailsAt = (s: Scenario) => number | undefined;
 const MAX_ROUNDS = 8;
 
 /**
- * A last, deterministic shrinking pass over fast-check's counterexample, run to a fixpoint.
- * fast-check's array shrinker drops elements from the front and shrinks them in place, so
- * operations after the failing one, set-up the failure does not need, and pairs of operations
- * that only matter together (an mmap and the munmap that undoes it) can survive it; and where it
- * stops depends on where it started, so the same bug shrank to different sizes under different
- * seeds. This pass, in the spirit of fc.commands' own shrinker ("drop the commands that did not
- * run, keep the failing one") and of delta debugging: cut everything after the operation that
- * fails, then try dropping each operation, each pair of operations, each fault, each mapping
- * hole and untouched page; lower each fault's `nth`, each populate's size, each attribute range and punch-hole to
- * one page, and drop a populate's first pages (its source moving with it); align sources to their page; move sources to an earlier buffer and destinations to where an earlier populate
- * wrote or to a page nobody maps; make an SNP populate a ZERO page (no source); drop an unused
- * guest_memfd (renumbering the files after it); bind two adjacent memslots' range with the
- * first alone; zero undefined-behaviour values; create guest_memfds without flags; use fewer
- * granules per page, order-0 folios before huge ones and a PMD-order folio before a PUD-order one, the revision's own kernel
- * before the in-place what-if's, and the usual launch before a late one; keeping every change
- * after which the scenario still fails, and repeating until a round changes nothing. Every candidate is judged by `fails`, so what is kept still shows the same
- * signature.
+ * The shrinker of every counterexample: deterministic, run to a fixpoint on the run that first
+ * showed a signature (properties/explore.ts says why fast-check's own shrinker no longer runs
+ * first). In the spirit of fc.commands' shrinker ("drop the commands that did not run, keep the
+ * failing one") and of delta debugging: cut everything after the operation that fails, then
+ * try dropping each operation, each pair of operations, each fault, each mapping hole and
+ * untouched page; lower each fault's `nth`, each populate's size, each attribute range and
+ * punch-hole to one page, and drop a populate's first pages (its source moving with it); align
+ * sources to their page; move sources to an earlier buffer, to NULL or to a page nobody maps,
+ * and destinations to where an earlier populate wrote; make an SNP populate a ZERO page (no
+ * source), and a populate fallocate() of its first page; make two attribute calls one; drop an
+ * unused guest_memfd (renumbering the files after it); bind two adjacent memslots' range with
+ * the first alone; zero undefined-behaviour values; create guest_memfds without flags; use
+ * fewer granules per page, order-0 folios before huge ones and a PMD-order folio before a
+ * PUD-order one, the revision's own kernel before the in-place what-if's, and the usual launch
+ * before a late one. Every change after which the scenario still fails is kept, and rounds
+ * repeat until one changes nothing. Every candidate is judged by `fails`, so what is kept still
+ * shows the same signature; `steps.kept` counts the changes kept.
  */
-export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
+export function minimizeScenario(s0: Scenario, fails: FailsAt, steps: { kept: number } = { kept: 0 }): Scenario {
   const at0 = fails(s0);
   if (at0 === undefined) return s0;
   let s: Scenario = { ...s0, ops: s0.ops.slice(0, at0 + 1) };
@@ -37,12 +38,14 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt): Scenario {
     const at = fails(next);
     if (at === undefined) return false;
     s = { ...next, ops: next.ops.slice(0, at + 1) };
+    steps.kept++;
     return true;
   };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = JSON.stringify(s, jsonReplacer);
     dropOps(tryWith, () => s);
     mergeSlots(tryWith, () => s);
+    mergeAttributes(tryWith, () => s);
     for (let i = 0; i < s.ops.length; i++) simplifyOp(i, tryWith, () => s);
     for (const site of Object.keys(s.ub)) {
       if (s.ub[site] !== 0) tryWith({ ...s, ub: { ...s.ub, [site]: 0 } });
@@ -216,6 +219,12 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
     const aligned = withSourceMoved(unaligned, (src) => src - (src % ps));
     if (aligned !== undefined) tryWith(replace(aligned));
   }
+  // No source at all (NULL): what fast-check's integer shrinking reached when it ran first, so a
+  // buffer only this populate read from can go (tdx/rfc-v1 B3's uninitialised read: 5
+  // operations with a mapped source, 4 without; the minimizer alone stopped at 5).
+  const nulled = cur().ops[i];
+  const nullSource = nulled === undefined ? undefined : withSourceMoved(nulled, () => 0);
+  if (nullSource !== undefined) tryWith(replace(nullSource));
   // A source nobody maps (past every buffer, same offset in the page): what an earlier munmap()
   // or a hole did for the source, without them (snp/paolo-v1 G21 under seed 30: 7 operations, 6).
   const unmapped = cur().ops[i];
@@ -246,6 +255,17 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   if (sourced?.kind === 'snp_launch_update' && sourced.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) {
     const faults = sourced.faults.map((f): Fault => (f.kind === 'fw' && f.cmd === 'SNP_LAUNCH_UPDATE' && f.condition.startsWith('cpuid_') ? { ...f, condition: 'fw_resource' } : f));
     tryWith(replace({ ...sourced, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, uaddr: 0, faults }));
+  }
+  // A populate replaced by fallocate() of its first page: a bug may need only the folio the
+  // populate allocated (a huge one, or one a memory error then hits), and fallocate() needs no
+  // memslot, attributes or source, so those can go in the next round (snp/v7.0 [hugepages]
+  // G23's WARN: 3 operations through a populate, 2 through fallocate()).
+  const populate = cur().ops[i];
+  const gpa = populate === undefined ? undefined : destinationOf(populate, cur().geometry.page_size);
+  const slot = gpa === undefined ? undefined : slotHolding(cur().ops.slice(0, i), gpa);
+  if (gpa !== undefined && slot !== undefined) {
+    const offset = Number(slot.guest_memfd_offset) + (gpa - slot.guest_phys_addr);
+    tryWith(replace({ kind: 'fallocate', guest_memfd: slot.guest_memfd, mode: FALLOC_FL_KEEP_SIZE, offset, len: cur().geometry.page_size, faults: [] }));
   }
   // Sizes, smallest first, from the operation as it stands now.
   const now = cur().ops[i];
@@ -285,6 +305,33 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   // page long (G29 needs only the page its memory error hits).
   if ((now?.kind === 'punch_hole' || now?.kind === 'fallocate') && now.len > ps && now.offset % ps === 0 && now.len % ps === 0) {
     for (let off = now.offset; off < now.offset + now.len; off += ps) if (tryWith(replace({ ...now, offset: off, len: ps }))) break;
+  }
+}
+
+type Memslot = Extract<Op, { kind: 'set_user_memory_region2' }>;
+
+/** The last guest_memfd memslot among `ops` whose range holds `gpa`. */
+function slotHolding(ops: readonly Op[], gpa: number): Memslot | undefined {
+  return ops.findLast((op): op is Memslot => op.kind === 'set_user_memory_region2' && (op.flags & KVM_MEM_GUEST_MEMFD) !== 0 && gpa >= op.guest_phys_addr && gpa < op.guest_phys_addr + op.memory_size);
+}
+
+/**
+ * Two KVM_SET_MEMORY_ATTRIBUTES calls with the same attributes made one: the first covers both
+ * ranges (and what lies between), the second goes. Dropping either alone loses a page the bug
+ * needs private (snp/v6.17 [hugepages] B1's consequence: 7 operations with a second call for
+ * the populated page, 6 with one call over both).
+ */
+function mergeAttributes(tryWith: Try, cur: () => Scenario): void {
+  for (let i = 0; i < cur().ops.length; i++) {
+    for (let j = i + 1; j < cur().ops.length; j++) {
+      const s = cur();
+      const x = s.ops[i];
+      const y = s.ops[j];
+      if (x?.kind !== 'set_memory_attributes' || y?.kind !== 'set_memory_attributes' || x.attributes !== y.attributes || x.flags !== y.flags) continue;
+      const address = Math.min(x.address, y.address);
+      const size = Math.max(x.address + x.size, y.address + y.size) - address;
+      if (tryWith({ ...s, ops: s.ops.flatMap((op, k): Op[] => (k === j ? [] : k === i ? [{ ...x, address, size }] : [op])) })) return;
+    }
   }
 }
 

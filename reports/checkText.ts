@@ -25,7 +25,7 @@ export function findingBlock(f: FindingReport, cell: CellReport, indent: string)
     `${indent}${head}`,
     `${indent}  [${f.invariant}/${f.messageId}] at operation #${f.opIndex}: ${f.message}`,
     `${indent}  takes${f.unshrunk === undefined ? '' : ' (at most: the scenario is not shrunk)'}: ${f.reach.needs}${f.bug?.reach === undefined ? '' : ` — ${f.bug.id} is labelled ${f.bug.reach.label}: ${f.bug.reach.how}`}`,
-    `${indent}  first in run ${f.firstRun} (${f.runsWithIt} run(s) showed it); ${f.unshrunk === undefined ? `shrunk (${f.shrinks} fast-check shrinks, then minimized) to` : `not shrunk (${f.unshrunk}):`} ${plural(f.operations, 'operation')}, ${f.pages} page(s)`,
+    `${indent}  first in run ${f.firstRun} (${f.runsWithIt} run(s) showed it); ${f.unshrunk === undefined ? `minimized in ${plural(f.shrinks, 'step')} to` : `not shrunk (${f.unshrunk}):`} ${plural(f.operations, 'operation')}, ${f.pages} page(s)`,
     `${indent}  replay: ${f.replay}`,
     `${indent}  trace:`,
     ...formatTrace(f.trace).split('\n').map((l) => `${indent}    ${l}`),

@@ -71,7 +71,7 @@ describe('the matrix legend', () => {
 
 describe('gmemcheck check', () => {
   test('a known-bad revision as the matrix expects: exit 0, one line per known bug', async () => {
-    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety');
+    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--what-if', 'none');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/✓ B3 +userspace +memory-safety\/uninitialised@tdx_gmem_post_populate \(\d+ ops?, 1 page\(s\)\)/);
     expect(r.out).not.toContain('trace:');
@@ -79,7 +79,7 @@ describe('gmemcheck check', () => {
   });
 
   test('--verbose prints the trace and the replay line of known bugs too; --strict fails on them', async () => {
-    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--verbose', '--strict');
+    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--what-if', 'none', '--verbose', '--strict');
     expect(r.code).toBe(1);
     expect(r.out).toContain('✗ memory-safety/uninitialised@tdx_gmem_post_populate: B3');
     expect(r.out).toContain('tdx_gmem_post_populate(');
@@ -88,7 +88,7 @@ describe('gmemcheck check', () => {
   });
 
   test('the printed replay reproduces the same counterexample, and the same seed the same run', async () => {
-    const args = ['check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--seed', '7', '--verbose'];
+    const args = ['check', '--backend', 'snp', '--revision', 'v7.0', '--property', 'warn-reachable', '--what-if', 'hugepages', '--seed', '7', '--verbose'];
     const first = await run(...args);
     const again = await run(...args);
     expect(again.out).toBe(first.out);
@@ -140,7 +140,7 @@ describe('gmemcheck check', () => {
   });
 
   test('an injected bug is checked by name, against its base revision\'s row plus the bug it injects', async () => {
-    const r = await run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract');
+    const r = await run('check', '--revision', 'kvm-x86-next+return-i', '--property', 'return-value-contract', '--what-if', 'none');
     expect(r.code).toBe(0);
     expect(r.out).toContain('✓ injected:kvm-x86-next+return-i userspace        return-value-contract/noProgress@');
   });
@@ -224,7 +224,7 @@ describe('the gmemcheck bin', () => {
   test('a revision module outside the package loads (new-revision, then check it)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-bin-'));
     expect(spawnSync(BIN, ['new-revision', 'mine', '--from', 'rfc-v1'], { encoding: 'utf8', cwd: dir }).status).toBe(0);
-    const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--runs', '20'], { encoding: 'utf8', cwd: dir });
+    const r = spawnSync(BIN, ['check', '--revision-module', 'mine.ts', '--backend', 'tdx', '--property', 'memory-safety', '--what-if', 'none', '--runs', '20'], { encoding: 'utf8', cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/✓ B3 +userspace +memory-safety\/uninitialised@tdx_gmem_post_populate \(.*as in rfc-v1\)/);
     // B3 is found, as rfc-v1's row expects: exit 0 (coverage makes only holding cells inconclusive).

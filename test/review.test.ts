@@ -109,7 +109,7 @@ describe('gmemcheck replay', () => {
 
 describe('gmemcheck check --save', () => {
   test('writes each finding\'s shrunk scenario with every revision\'s verdict, and not twice', async () => {
-    const args = ['check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--save', '--corpus', 'mine'];
+    const args = ['check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--what-if', 'none', '--save', '--corpus', 'mine'];
     const first = await run(...args);
     expect(first.code).toBe(0);
     const name = 'tdx-rfc-v1-memory-safety-uninitialised-tdx-gmem-post-populate.json';
@@ -125,7 +125,7 @@ describe('gmemcheck check --save', () => {
 
   test('a folder it cannot write: the finding is still printed, then a clear error and exit 2', async () => {
     writeFileSync(join(dir, 'afile'), 'not a folder');
-    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--save', '--corpus', 'afile');
+    const r = await run('check', '--backend', 'tdx', '--revision', 'rfc-v1', '--property', 'memory-safety', '--what-if', 'none', '--save', '--corpus', 'afile');
     expect(r.code).toBe(2);
     expect(r.out).toContain('memory-safety/uninitialised@tdx_gmem_post_populate');
     expect(r.err).toMatch(/cannot save memory-safety\/uninitialised@tdx_gmem_post_populate into afile: .*(EEXIST|ENOTDIR)/);

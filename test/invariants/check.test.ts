@@ -41,7 +41,7 @@ describe('explore()', () => {
     expect(size.ops).toBeLessThanOrEqual(BUGS.B1.maxOps);
     expect(size.pages).toBeLessThanOrEqual(BUGS.B1.maxPages);
     expect(f.runsWithIt).toBeGreaterThan(0);
-    const again = shrinkSignature(spec, f.key, f.path, true);
+    const again = shrinkSignature(spec, f.key, f.path);
     expect(again.kind).toBe('found');
     if (again.kind === 'found') expect(again.finding.counterexample).toEqual(f.counterexample);
   });
@@ -54,14 +54,14 @@ describe('explore()', () => {
     // is shrunk to that very signature.
     // The first 60 runs, up to the first of each kind (kmapLeaked shows in about one run in 8).
     const replays: ReturnType<typeof shrinkSignature>[] = [];
-    for (let i = 0; i < 60 && !(['found', 'not-reproduced'] as const).every((k) => replays.some((r) => r.kind === k)); i++) replays.push(shrinkSignature(spec, key, String(i), true));
+    for (let i = 0; i < 60 && !(['found', 'not-reproduced'] as const).every((k) => replays.some((r) => r.kind === k)); i++) replays.push(shrinkSignature(spec, key, String(i)));
     expect(replays.map((r) => r.kind)).toContain('not-reproduced');
     expect(replays.map((r) => r.kind)).toContain('found');
     for (const r of replays) {
       if (r.kind === 'found') expect(r.finding.key).toBe(key);
       else expect(r.reason).toMatch(/does not show .*fast-check went on to/);
     }
-    expect(shrinkSignature(spec, key, '1:99:99', true).kind).toBe('not-reproduced');
+    expect(shrinkSignature(spec, key, '1:99:99').kind).toBe('not-reproduced');
   });
 
   test('every distinct signature is found, a known bug no longer hiding another on the same cell', () => {

@@ -67,11 +67,12 @@ describe('minimizeScenario()', () => {
     expect(runWithInvariant(min, rfc, refcountBalance).violations[0]?.messageId).toBe('kmallocLeaked');
   });
 
-  test('a mapping is shrunk to the pages the failure reads, and the undefined value zeroed', () => {
-    // RFC v1 TDX reads its uninitialised index only once the source is pinned: the mapping stays.
+  test('a source the failure does not need becomes NULL, its mapping goes, and the undefined value is zeroed', () => {
+    // RFC v1 TDX indexes src_pages with an uninitialised i whether or not a source was pinned
+    // (a NULL one hands the callback a NULL array), so the mapping is not needed: 4 operations.
     const s = scenario('tdx', [...setupOps({ srcPages: 3, holes: [2] }), initMemRegion()], { 'tdx_gmem_post_populate:i': 1 });
     const min = minimizeCounterexample(s, rev('rfc-v1'), memorySafety);
-    expect(min.ops).toEqual([...setupOps().slice(0, 3).map(onePage), { kind: 'mmap', addr: SRC, length: PS, prot: 'rw', holes: [] }, initMemRegion()]);
+    expect(min.ops).toEqual([...setupOps().slice(0, 3).map(onePage), initMemRegion({ source_addr: 0 })]);
     expect(min.ub).toEqual({ 'tdx_gmem_post_populate:i': 0 });
   });
 
@@ -279,5 +280,38 @@ describe('minimizeScenario()', () => {
     const min = minimizeScenario(s, firstLoadedThenB1);
     expect(min.ops.some((o) => o.kind === 'munmap')).toBe(false);
     expect(min.ops.filter((o) => o.kind === 'snp_launch_update').map((o) => (o.kind === 'snp_launch_update' ? o.uaddr : -1))).toEqual([SRC, SRC + 2 * PS]);
+  });
+
+  test('a populate becomes fallocate() of its first page, and the memslot, attributes and source go (G29 on v7.0: 6 operations, 3)', () => {
+    // The lock cycle needs only a folio in the page the memory error hits: fallocate() makes one
+    // with no memslot, attributes or source (the minimizer alone kept the populate's set-up).
+    const s = scenario('snp', [...setupOps(), launchUpdate({ at: 2 }), memoryFailure(2)]);
+    const min = minimizeCounterexample(s, rev('v7.0'), lockOrder);
+    expect(min.ops.map((o) => o.kind)).toEqual(['create_guest_memfd', 'fallocate', 'memory_failure']);
+    expect(min.ops[1]).toMatchObject({ offset: 2 * PS, len: PS });
+    // A failure that needs the populate keeps it.
+    const needsPopulate = (x: Scenario): number | undefined => (x.ops.some((o) => o.kind === 'snp_launch_update') ? runWithInvariant(x, rev('v7.0'), lockOrder).violations[0]?.opIndex : undefined);
+    expect(minimizeScenario(s, needsPopulate).ops.some((o) => o.kind === 'snp_launch_update')).toBe(true);
+  });
+
+  test('two attribute calls with the same attributes become one over both (snp/v6.17 [hugepages] B1\'s consequence: 7 operations, 6)', () => {
+    const second: Op = { kind: 'set_memory_attributes', address: (BASE_GFN + 1) * PS, size: PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n };
+    const s = scenario('snp', [...setupOps({ private: [0, 1] }), second, launchUpdate({ npages: 2 })]);
+    // "Fails" while a two-page populate loads both pages (len written back as 0), so both must
+    // be private.
+    const bothLoaded = (x: Scenario): number | undefined => {
+      const at = x.ops.findIndex((o) => o.kind === 'snp_launch_update' && o.len === 2 * PS);
+      const r = at < 0 ? undefined : runScenario(x, v611).results[at];
+      return r?.ret === 0 && r.out.len === 0 ? at : undefined;
+    };
+    expect(bothLoaded(s)).toBe(5);
+    const min = minimizeScenario(s, bothLoaded);
+    expect(min.ops.filter((o) => o.kind === 'set_memory_attributes')).toEqual([{ kind: 'set_memory_attributes', address: BASE_GFN * PS, size: 2 * PS, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n }]);
+    // Calls with different attributes are not made one (a failure that needs a private page and
+    // a shared one keeps both calls).
+    const other = scenario('snp', [...setupOps({ private: [0, 1] }), { ...second, attributes: 0n }]);
+    const attrs = (x: Scenario) => x.ops.flatMap((o) => (o.kind === 'set_memory_attributes' ? [o.attributes] : []));
+    const both = (x: Scenario): number | undefined => (attrs(x).includes(0n) && attrs(x).includes(BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE)) ? x.ops.length - 1 : undefined);
+    expect(attrs(minimizeScenario(other, both))).toEqual([BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), 0n]);
   });
 });
