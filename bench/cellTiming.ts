@@ -52,7 +52,7 @@ export interface CellSpans {
     readonly runs: number;
     readonly total: Span;
     readonly loopEnd: Mark;
-    /** Scenarios run while shrinking (fast-check's shrinker and the minimizer). */
+    /** Scenarios run while shrinking (the minimizer, from each start). */
     readonly shrinkRuns: number;
     readonly findings: number;
     readonly modelErrors: number;

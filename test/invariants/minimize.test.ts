@@ -313,5 +313,12 @@ describe('minimizeScenario()', () => {
     const attrs = (x: Scenario) => x.ops.flatMap((o) => (o.kind === 'set_memory_attributes' ? [o.attributes] : []));
     const both = (x: Scenario): number | undefined => (attrs(x).includes(0n) && attrs(x).includes(BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE)) ? x.ops.length - 1 : undefined);
     expect(attrs(minimizeScenario(other, both))).toEqual([BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), 0n]);
+    // Nor are ranges apart: their span would be a larger scenario (one 2^52 bytes away spans 2^46 pages).
+    const far: Op = { ...second, address: 2 ** 52 };
+    const apart = scenario('snp', [...setupOps({ private: [0, 1] }), far]);
+    const covers = (x: Scenario, gpa: number) => x.ops.some((o) => o.kind === 'set_memory_attributes' && gpa >= o.address && gpa < o.address + o.size);
+    const bothCovered = (x: Scenario): number | undefined => (covers(x, BASE_GFN * PS) && covers(x, 2 ** 52) ? x.ops.length - 1 : undefined);
+    expect(bothCovered(apart)).toBeDefined();
+    expect(attrs(minimizeScenario(apart, bothCovered))).toHaveLength(2);
   });
 });
