@@ -322,7 +322,7 @@ function slotHolding(ops: readonly Op[], gpa: number): Memslot | undefined {
  * private (snp/v6.17 [hugepages] B1's consequence: 7 operations with a second call for the
  * populated page, 6 with one call over both). Ranges apart are left apart: the span of a slot's
  * range and one far outside it is a larger scenario, not a smaller one (the detection benchmark
- * met such a span of about 2^58 pages, which the oracle then tried to list).
+ * met such a span of over 2^32 pages, which the oracle then tried to list).
  */
 function mergeAttributes(tryWith: Try, cur: () => Scenario): void {
   for (let i = 0; i < cur().ops.length; i++) {
