@@ -16,7 +16,7 @@ import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import type { BackendId } from '../model/scenario/Scenario.js';
 import { cellName, whatIfCellsOf } from '../model/whatIf.js';
-import { bugForSignature, bugsForSignature, creditsPrior, expectation, expectedSignatures, signatureBound, sizeBound } from '../properties/matrix.js';
+import { bugForSignature, bugsForSignature, creditsPrior, expectation, expectedSignatures, findingBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { breaksKey } from '../properties/expectations.js';
 import { signatureMatches } from '../properties/signature.js';
@@ -100,7 +100,7 @@ for (const res of results) {
     // oracle rows, `[S1.19+S1.20+S1.12]`, may belong to more bugs than the row it is counted under).
     // A tolerated consequence (MAY) is neither required nor unexpected; its size is bounded all the same.
     const bug = candidates[0];
-    const bound = bug === undefined ? undefined : (signatureBound(e, f.key, res.whatIf) ?? sizeBound(e, bug, res.whatIf));
+    const bound = bug === undefined ? undefined : findingBound(e, f.key, bug, res.whatIf);
     if (bound !== undefined && (f.ops > bound.maxOps || f.pages > bound.maxPages)) overBound.push(`${res.backend}/${cell} ${f.key} (seed ${res.seed}): ${f.ops}/${f.pages} over ${bound.maxOps}/${bound.maxPages}`);
     if (row === undefined && bug !== undefined) continue;
     if (row === undefined) {

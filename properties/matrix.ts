@@ -360,6 +360,20 @@ export function signatureBound(e: Expectation, key: SignatureKey, whatIf?: WhatI
   return { maxOps: Math.max(...bounds.map((b) => b.maxOps)), maxPages: Math.max(...bounds.map((b) => b.maxPages)) };
 }
 
+/**
+ * The size a finding credited to `bug` is held to: its signature's bound, or the credited bug's
+ * own bound for that signature where that is larger. A signature two routes reach (B1's leaked
+ * kmap, G4's freed page) is held to the route the counterexample took, not only to the required
+ * bug's (snp/paolo-v1 privateStillMapped@snp_launch_update under seed 22: G4's 8 operations).
+ */
+export function findingBound(e: Expectation, key: SignatureKey, bug: KnownBug, whatIf?: WhatIfMode): { readonly maxOps: number; readonly maxPages: number } {
+  const own = sizeBound(e, bug, whatIf);
+  const ownOps = Math.max(own.maxOps, bug.maxOpsFor?.[key] ?? 0);
+  const ownPages = Math.max(own.maxPages, bug.maxPagesFor?.[key] ?? 0);
+  const sig = signatureBound(e, key, whatIf);
+  return sig === undefined ? { maxOps: ownOps, maxPages: ownPages } : { maxOps: Math.max(sig.maxOps, ownOps), maxPages: Math.max(sig.maxPages, ownPages) };
+}
+
 /** A cell's signatures set against what the matrix expects of it. */
 export interface CellJudgement {
   /** Findings that belong to an expected bug. */

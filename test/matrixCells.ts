@@ -6,7 +6,7 @@ import { cellsOf } from '../properties/check.js';
 import { expectedFor, judgeCell } from '../properties/expectations.js';
 import { explore, scenarioSize, type Exploration } from '../properties/explore.js';
 import { atLeast, declaredLabel, needsText, scenarioNeeds } from '../properties/reach.js';
-import { signatureBound, sizeBound } from '../properties/matrix.js';
+import { findingBound } from '../properties/matrix.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { cellRuns, suiteSeed } from './suite.js';
 import { jsonReplacer } from '../model/kernel/u64.js';
@@ -53,7 +53,7 @@ export function matrixSuite(backend: BackendId): void {
           }
           for (const { finding, bug } of j.known) {
             const size = scenarioSize(finding.counterexample);
-            const bound = signatureBound(expectedFor(revision, invariant.id, backend, whatIf).expectation, finding.key, whatIf) ?? sizeBound(e, bug, whatIf);
+            const bound = findingBound(expectedFor(revision, invariant.id, backend, whatIf).expectation, finding.key, bug, whatIf);
             expect(size.ops, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample, jsonReplacer)}`).toBeLessThanOrEqual(bound.maxOps);
             expect(size.pages, `${finding.key} shrunk to ${JSON.stringify(finding.counterexample, jsonReplacer)}`).toBeLessThanOrEqual(bound.maxPages);
           }
