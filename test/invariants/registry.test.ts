@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { INVARIANTS, invariantById } from '../../properties/registry.js';
-import { bugsForSignature, expectation, judgeAgainst, matrixInvariants, signatureBound, sizeBound } from '../../properties/matrix.js';
+import { bugsForSignature, expectation, findingBound, judgeAgainst, matrixInvariants, signatureBound, sizeBound } from '../../properties/matrix.js';
 import { judge, priorShown, type Finding } from '../../properties/explore.js';
 import { noDoublePrivate } from '../../properties/invariants/no-double-private.js';
 import { leakedPage } from '../../properties/invariants/leaked-page.js';
@@ -120,6 +120,16 @@ describe('judging a cell', () => {
     const paolo = expectation('functional-spec', 'snp', 'paolo-v1');
     expect(signatureBound(paolo, 'functional-spec/notMeasured@snp_launch_update')?.maxPages).toBe(8);
     expect(signatureBound(paolo, 'functional-spec/populatedCount@snp_launch_update')?.maxPages).toBe(Math.max(BUGS.G21.maxPages, BUGS.G28.maxPages));
+  });
+
+  test('a finding is held to the bound of the bug it is credited to where that is looser (paolo-v1 seed 22: privateStillMapped through G4\'s freed page, 8 operations)', () => {
+    const ndp = expectation('no-double-private', 'snp', 'paolo-v1');
+    const key = 'no-double-private/privateStillMapped@snp_launch_update';
+    expect(signatureBound(ndp, key)?.maxOps).toBe(BUGS['B1-consequence'].maxOps);
+    // G4 is tolerated on this cell: its own bound with a consequence's slack, at least its 8.
+    expect(findingBound(ndp, key, BUGS.G4).maxOps).toBe(Math.max(sizeBound(ndp, BUGS.G4).maxOps, 8));
+    expect(findingBound(ndp, key, BUGS.G4).maxOps).toBeGreaterThanOrEqual(8);
+    expect(findingBound(ndp, key, BUGS['B1-consequence']).maxOps).toBe(BUGS['B1-consequence'].maxOps);
   });
 
   test('a tolerated consequence does not loosen a required bug\'s bound (v7.0: G3 required, G2 tolerated, a detail naming both rows)', () => {
