@@ -350,12 +350,7 @@ export function sizeBound(e: Expectation, bug: KnownBug, whatIf?: WhatIfMode): {
 export function signatureBound(e: Expectation, key: SignatureKey, whatIf?: WhatIfMode): { readonly maxOps: number; readonly maxPages: number } | undefined {
   const all = bugsForSignature(e, key);
   const required = all.filter((b) => e.verdict === 'violated' && e.bugs.includes(b));
-  const bounds = (required.length > 0 ? required : all).map((b) => {
-    const size = sizeBound(e, b, whatIf);
-    const longer = b.maxOpsFor?.[key];
-    const wider = b.maxPagesFor?.[key];
-    return { maxOps: longer === undefined ? size.maxOps : Math.max(size.maxOps, longer), maxPages: wider === undefined ? size.maxPages : Math.max(size.maxPages, wider) };
-  });
+  const bounds = (required.length > 0 ? required : all).map((b) => bugBoundFor(e, b, key, whatIf));
   if (bounds.length === 0) return undefined;
   return { maxOps: Math.max(...bounds.map((b) => b.maxOps)), maxPages: Math.max(...bounds.map((b) => b.maxPages)) };
 }
@@ -367,11 +362,15 @@ export function signatureBound(e: Expectation, key: SignatureKey, whatIf?: WhatI
  * bug's (snp/paolo-v1 privateStillMapped@snp_launch_update under seed 22: G4's 8 operations).
  */
 export function findingBound(e: Expectation, key: SignatureKey, bug: KnownBug, whatIf?: WhatIfMode): { readonly maxOps: number; readonly maxPages: number } {
-  const own = sizeBound(e, bug, whatIf);
-  const ownOps = Math.max(own.maxOps, bug.maxOpsFor?.[key] ?? 0);
-  const ownPages = Math.max(own.maxPages, bug.maxPagesFor?.[key] ?? 0);
+  const own = bugBoundFor(e, bug, key, whatIf);
   const sig = signatureBound(e, key, whatIf);
-  return sig === undefined ? { maxOps: ownOps, maxPages: ownPages } : { maxOps: Math.max(sig.maxOps, ownOps), maxPages: Math.max(sig.maxPages, ownPages) };
+  return sig === undefined ? own : { maxOps: Math.max(sig.maxOps, own.maxOps), maxPages: Math.max(sig.maxPages, own.maxPages) };
+}
+
+/** One bug's bound for one of its signatures: its size bound, widened by its `maxOpsFor`/`maxPagesFor`. */
+function bugBoundFor(e: Expectation, bug: KnownBug, key: SignatureKey, whatIf?: WhatIfMode): { readonly maxOps: number; readonly maxPages: number } {
+  const size = sizeBound(e, bug, whatIf);
+  return { maxOps: Math.max(size.maxOps, bug.maxOpsFor?.[key] ?? 0), maxPages: Math.max(size.maxPages, bug.maxPagesFor?.[key] ?? 0) };
 }
 
 /** A cell's signatures set against what the matrix expects of it. */

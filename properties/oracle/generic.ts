@@ -177,7 +177,7 @@ function predictFallocate(op: Pick<Extract<Op, { kind: 'fallocate' }>, 'guest_me
  * time bounded by the entries stored rather than by the range: a range of any size a u64 allows
  * is answered without walking it (a range larger than the entries cannot all be set).
  */
-function rangeHas(stored: ReadonlyMap<number, number>, start: number, end: number, attributes: number): boolean {
+export function rangeHas(stored: ReadonlyMap<number, number>, start: number, end: number, attributes: number): boolean {
   if (attributes === 0) return ![...stored].some(([g, a]) => g >= start && g < end && a !== 0);
   if (end - start > stored.size) return false;
   for (let g = start; g < end; g++) if (stored.get(g) !== attributes) return false;

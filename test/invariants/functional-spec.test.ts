@@ -1,3 +1,4 @@
+import { rangeHas } from '../../properties/oracle/generic.js';
 import { describe, expect, test } from 'vitest';
 import { backendById } from '../../model/backends/registry.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
@@ -595,5 +596,17 @@ describe('the VM ioctls, row by row', () => {
   test('the in-place trees\' attributes are not judged', () => {
     const wn = runScenario(ccaScenario(C), rev('rmi-newest')).world;
     expect(predictGeneric({ kind: 'set_memory_attributes', address: G * PS, size: PS, attributes: 0n, flags: 1n }, wn, 'cca', 'A2')).toBeUndefined();
+  });
+});
+
+describe('the KVM_SET_MEMORY_ATTRIBUTES no-op test (MA.6)', () => {
+  test('answers from the stored entries, for a range of any size a u64 allows', () => {
+    const stored = new Map([[16, 8], [17, 8]]);
+    expect(rangeHas(stored, 16, 18, 8)).toBe(true);
+    expect(rangeHas(stored, 16, 19, 8)).toBe(false);
+    expect(rangeHas(stored, 18, 2 ** 52, 0)).toBe(true);
+    expect(rangeHas(stored, 0, 2 ** 52, 0)).toBe(false);
+    // 2^52 gfns: listing them (what the oracle did) throws RangeError; this answers at once.
+    expect(rangeHas(stored, 0, 2 ** 52, 8)).toBe(false);
   });
 });
