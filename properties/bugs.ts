@@ -781,9 +781,10 @@ export const BUGS = {
       // (snp/paolo-v1 [hugepages] under seed 2, once hugeLayoutArb drew folio-aligned slots).
       'src-offset-straddling/writeBackOutside@snp_launch_update',
     ],
-    // Seed 14 shrinks wrongErrno[S1.3] to 6 operations, none of which can go alone (a populate
-    // of the folio's first page, fallocate() of its third, the attributes, the cut populate):
-    // a local minimum the 5-operation form (no fallocate()) is two changes away from.
+    // Set when G22 still listed wrongErrno[S1.3] (seed 14: 6 operations), which G28 now carries.
+    // The signatures the detection table credits to G22 came out at 3 or 4 operations under all
+    // 30 seeds (reports/detection.json at ff3427e); it does not credit the return-value-contract
+    // pair or writeBackOutside to G22 in any cell, so their size is unmeasured and 6 stays.
     maxOps: 6,
     // A huge folio's pages at most (matrix.ts HUGE_FOLIO_MAX_PAGES): the case needs the folio around the page.
     maxPages: 16,

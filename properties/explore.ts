@@ -40,6 +40,13 @@ export interface ExploreSpec {
    * the remaining runs are generated, not simulated.
    */
   readonly untilFirst?: boolean;
+  /**
+   * Asked once the runs are done, before any shrinking, with every signature they showed (and
+   * the first run of each): false skips shrinking, and every signature is only counted. The
+   * mutation tests (test/mutation/revisions.mut.ts) answer false when the signatures alone
+   * already decide that the cell differs from the matrix, which shrinking cannot change.
+   */
+  readonly shrinkIf?: (x: Pick<Exploration, 'coverage' | 'modelErrors'> & { readonly seen: readonly { readonly key: SignatureKey; readonly firstRun: number }[] }) => boolean;
 }
 
 /** One distinct signature a search found, with its shrunk counterexample. */
@@ -105,7 +112,7 @@ export interface Exploration {
   readonly reached: ReadonlyMap<string, CoverageReached>;
   /** Every distinct signature, in the order first found. */
   readonly findings: readonly Finding[];
-  /** Signatures seen but not wanted (ExploreSpec.wanted), so not shrunk: counted only. */
+  /** Signatures seen but not wanted (ExploreSpec.wanted, shrinkIf), so not shrunk: counted only. */
   readonly counted?: readonly { readonly key: SignatureKey; readonly firstRun: number; readonly runsWithIt: number }[];
   readonly modelErrors: readonly ModelError[];
 }
@@ -230,8 +237,10 @@ export function explore(spec: ExploreSpec): Exploration {
   );
   const findings: Finding[] = [];
   const counted: { key: SignatureKey; firstRun: number; runsWithIt: number }[] = [];
-  for (const [key, f] of [...first].sort((a, b) => a[1].run - b[1].run)) {
-    if (spec.wanted !== undefined && !spec.wanted(key)) {
+  const inOrder = [...first].sort((a, b) => a[1].run - b[1].run);
+  const shrink = spec.shrinkIf?.({ coverage, modelErrors, seen: inOrder.map(([key, f]) => ({ key, firstRun: f.run })) }) ?? true;
+  for (const [key, f] of inOrder) {
+    if (!shrink || (spec.wanted !== undefined && !spec.wanted(key))) {
       counted.push({ key, firstRun: f.run, runsWithIt: f.count });
       continue;
     }

@@ -70,6 +70,17 @@ describe('explore()', () => {
     expect(x.findings.map((f) => f.key)).toEqual(expect.arrayContaining(['refcount-balance/kmallocLeaked@kvm_gmem_populate', 'refcount-balance/pinLeaked@kvm_gmem_populate']));
   });
 
+  test('shrinkIf is asked once with every signature the runs showed, and false leaves them all counted, none shrunk', () => {
+    const spec = { backend: 'snp' as const, revision: rev('rfc-v1'), invariants: [refcountBalance], runs: 300, seed: SEED };
+    const full = explore(spec);
+    const asked: string[][] = [];
+    const x = explore({ ...spec, shrinkIf: ({ seen }) => (asked.push(seen.map((s) => s.key)), false) });
+    expect(asked).toEqual([full.findings.map((f) => f.key)]);
+    expect(x.findings).toEqual([]);
+    expect(x.counted?.map((c) => [c.key, c.firstRun])).toEqual(full.findings.map((f) => [f.key, f.firstRun]));
+    expect(x.runs).toBe(full.runs);
+  });
+
   test('a cell that holds reports its runs and the coverage it reached; one that missed its minimums is inconclusive', () => {
     const x = explore({ backend: 'tdx', revision: rev('kvm-x86-next'), invariants: [refcountBalance], runs: 30, seed: SEED });
     expect(x.runs).toBe(30);

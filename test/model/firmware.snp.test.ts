@@ -46,6 +46,17 @@ describe('RMPUPDATE', () => {
     expect(isPreGuest(rmpEntry(snpOf(w), pfn))).toBe(true);
   });
 
+  test('to shared: the entry is the hypervisor\'s again (a shared entry is stored as none: setRmp())', () => {
+    const { w } = smallWorld();
+    const snp = snpServices(w);
+    const p = allocPage(w, { kind: 'gmem', file: 1, index: 0 });
+    if (p === undefined) throw new Error('no page');
+    expect(snp.rmp_make_private(p.pfn, 0x400, PG_LEVEL_4K, SNP_ASID, false)).toBe(0);
+    expect(snp.rmp_make_shared(p.pfn, PG_LEVEL_4K)).toBe(0);
+    expect(rmpEntry(snpOf(w), p.pfn)).toEqual(RMP_SHARED);
+    expect(snpOf(w).rmp.has(p.pfn)).toBe(false);
+  });
+
   test('the immutable check beats a forced rmp_inuse', () => {
     const { w, pfn } = preGuest(0x400, { kind: 'fw', cmd: 'RMPUPDATE', condition: 'rmp_inuse', nth: 1 });
     expect(invokeFirmware(w, RMPUPDATE, { pfn, next: RMP_SHARED })).toMatchObject({ condition: 'rmp_immutable' });
@@ -145,6 +156,13 @@ describe('SNP_LAUNCH_UPDATE success', () => {
     expect(eventsOf(w, 'measure')).toHaveLength(1);
   });
 
+  test('the command\'s event names the page it acts on (the invariants read it), as SNP_PAGE_RECLAIM\'s does', () => {
+    const { w, pfn } = preGuest();
+    invokeFirmware(w, SNP_LAUNCH_UPDATE, update(pfn));
+    invokeFirmware(w, SNP_PAGE_RECLAIM, { paddr: pfn });
+    expect(eventsOf(w, 'fw').slice(1).map((e) => [e.cmd, e.pfn, e.addr])).toEqual([['SNP_LAUNCH_UPDATE', pfn, pfn * PS], ['SNP_PAGE_RECLAIM', pfn, pfn * PS]]);
+  });
+
   test('ZERO: zero-filled by the firmware, GPA measured without contents', () => {
     const { w, pfn, p } = preGuest();
     invokeFirmware(w, SNP_LAUNCH_UPDATE, update(pfn, KVM_SEV_SNP_PAGE_TYPE_ZERO));
@@ -168,7 +186,7 @@ describe('SNP kernel services', () => {
     snp.snp_leak_pages(pfn, 2);
     expect(snpOf(w).kernel.leaked).toEqual([pfn, pfn + 1]);
     expect(p.refcount).toBe(1);
-    expect(eventsOf(w, 'page_leak').map((e) => e.by)).toEqual(['snp_leak_pages', 'snp_leak_pages']);
+    expect(eventsOf(w, 'page_leak').map((e) => [e.by, e.pfn])).toEqual([['snp_leak_pages', pfn], ['snp_leak_pages', pfn + 1]]);
   });
 
   test('the guest context, ASID and backend checks', () => {
