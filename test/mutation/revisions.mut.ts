@@ -14,15 +14,6 @@ import { INVARIANTS } from '../../properties/registry.js';
 import { suiteSeed } from '../suite.js';
 import { cellName, whatIfCellsOf } from '../../model/whatIf.js';
 
-/**
- * The matrix as Stryker runs it (stryker.config.mjs): one test per backend × revision that
- * explores and judges every cell inside the test, so Stryker's per-test coverage sends a mutant
- * of one revision's file to that revision's test only. A mutant is killed when some cell no
- * longer comes out as the matrix expects: a new signature, an expected bug gone, a coverage
- * minimum missed, or the model failing. A revision's what-if cells are tests of their own: the
- * hugepages machine is the only one whose folios have more than one page, so only it tells a
- * callback's `pfn + i` from `pfn - i` (rfc-v1's first run: three such survivors).
- */
 type Seen = Parameters<NonNullable<ExploreSpec['shrinkIf']>>[0];
 
 /**
@@ -50,6 +41,15 @@ function sureDifferences(spec: ExploreSpec, revision: Revision, whatIf: WhatIfMo
   return out;
 }
 
+/**
+ * The matrix as Stryker runs it (stryker.config.mjs): one test per backend × revision that
+ * explores and judges every cell inside the test, so Stryker's per-test coverage sends a mutant
+ * of one revision's file to that revision's test only. A mutant is killed when some cell no
+ * longer comes out as the matrix expects: a new signature, an expected bug gone, a coverage
+ * minimum missed, or the model failing. A revision's what-if cells are tests of their own: the
+ * hugepages machine is the only one whose folios have more than one page, so only it tells a
+ * callback's `pfn + i` from `pfn - i` (rfc-v1's first run: three such survivors).
+ */
 describe(`the matrix, one test per revision (seed ${suiteSeed()})`, () => {
   for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
     for (const revision of REVISIONS.filter((r) => r.backends.includes(backend))) {
