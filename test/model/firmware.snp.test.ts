@@ -112,7 +112,16 @@ describe('SNP_LAUNCH_UPDATE conditions, in the firmware\'s order', () => {
     expect(invokeFirmware(w, SNP_LAUNCH_FINISH, {}).kind).toBe('succeeded');
     expect(snpOf(w).guest.snp_state).toBe('GSTATE_RUNNING');
     expect(invokeFirmware(w, SNP_LAUNCH_UPDATE, update(pfn))).toMatchObject({ condition: 'guest_state', status: 'SEV_RET_INVALID_GUEST_STATE' });
-    expect(invokeFirmware(w, SNP_LAUNCH_FINISH, {})).toMatchObject({ condition: 'guest_state' });
+    expect(invokeFirmware(w, SNP_LAUNCH_FINISH, {})).toMatchObject({ condition: 'guest_state', status: 'SEV_RET_INVALID_GUEST_STATE' });
+    expect(eventsOf(w, 'fw').filter((e) => e.cmd === 'SNP_LAUNCH_FINISH').map((e) => e.outcome.kind)).toEqual(['succeeded', 'failed']);
+  });
+
+  test('page_rmp_state: a guest-invalid page (assigned, neither immutable nor validated) is not pre-guest', () => {
+    const { w } = smallWorld();
+    const p = allocPage(w, { kind: 'gmem', file: 1, index: 0 });
+    if (p === undefined) throw new Error('no page');
+    expect(snpServices(w).rmp_make_private(p.pfn, 0x400, PG_LEVEL_4K, SNP_ASID, false)).toBe(0);
+    expect(invokeFirmware(w, SNP_LAUNCH_UPDATE, update(p.pfn))).toMatchObject({ condition: 'page_rmp_state', status: 'SEV_RET_INVALID_PAGE_STATE' });
   });
 
   test('page_owner: the RMP ASID must be the guest\'s', () => {
