@@ -39,6 +39,16 @@ commands:
     --save                            write each finding's shrunk scenario to the corpus (not twice; never half-written)
     --corpus DIR                      corpus folder for --save; default corpus/
     --json                            one JSON document instead of text
+  kernel --tree DIR [options]         run a kernel tree's own populate C (the patch under review applied) with
+                                      every property watching, compared with the built-in revision of its
+                                      kvm_gmem_populate() API; exit as check's, and 1 when the tree's code
+                                      does not build, 2 when the prelude lacks something it uses (needs clang, lld)
+    --backend snp                     the backends kernel mode covers (snp so far)
+    --compare REV                     instead of checking: run the same generated scenarios on the tree's C and
+                                      on revision REV, and print the first on which they differ, minimized
+                                      (exit 0: none differed in --runs scenarios, 1: one did)
+    --property, --what-if, --seed, --runs, --signature --path, --strict, --verbose, --json
+                                      as for check
   replay FILE [options]               run one corpus scenario, compare with its recorded verdicts, print its trace
     --revision NAME|all               revisions to run; default every revision of the scenario's backend
     --revision-module FILE            also run your own revision
@@ -106,6 +116,7 @@ export interface NewRevisionArgs {
 export type Command =
   | { readonly kind: 'list'; readonly options: ListOptions }
   | { readonly kind: 'check'; readonly options: CheckOptions }
+  | { readonly kind: 'kernel'; readonly tree: string; readonly compare: Revision | undefined; readonly options: CheckOptions }
   | { readonly kind: 'replay'; readonly options: ReplayArgs }
   | { readonly kind: 'new-revision'; readonly options: NewRevisionArgs }
   | { readonly kind: 'fuzz'; readonly options: FuzzOptions }
@@ -127,7 +138,8 @@ export function parseCommand(argv: readonly string[]): Command {
   if (cmd === 'new-revision') return parseNewRevision(rest);
   if (cmd === 'fuzz') return { kind: 'fuzz', options: parseFuzz(rest, DEFAULT_SEED) };
   if (cmd === 'report') return parseReport(rest);
-  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, replay, new-revision, fuzz or report)`);
+  if (cmd === 'kernel') return parseKernel(rest);
+  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, kernel, replay, new-revision, fuzz or report)`);
   const { values } = parse(rest, {
     backend: { type: 'string' },
     revision: { type: 'string' },
@@ -239,4 +251,30 @@ function parseNewRevision(argv: readonly string[]): Command {
   const out = str(values.out) ?? (typed === name ? `${name}.ts` : typed);
   if (!/\.(ts|mts)$/.test(out)) throw new UsageError(`--out must name a .ts file, got '${out}'`);
   return { kind: 'new-revision', options: { name, from, out } };
+}
+
+/** `kernel --tree DIR` and check's options, less those that choose a revision (the tree is the revision). */
+function parseKernel(rest: readonly string[]): Command {
+  const valueOf = (flag: string): { value: string | undefined; others: string[] } => {
+    const at = rest.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    const arg = rest[at];
+    if (at < 0 || arg === undefined) return { value: undefined, others: [...rest] };
+    const inline = arg.startsWith(`${flag}=`);
+    const value = inline ? arg.slice(flag.length + 1) : rest[at + 1];
+    if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return { value, others: rest.filter((_a, i) => i !== at && (inline || i !== at + 1)) };
+  };
+  const tree = valueOf('--tree');
+  if (tree.value === undefined) throw new UsageError('kernel needs --tree DIR: the kernel tree whose populate code to run');
+  rest = tree.others;
+  const cmp = valueOf('--compare');
+  rest = cmp.others;
+  const compare = cmp.value === undefined ? undefined : REVISIONS.find((r) => r.id === cmp.value);
+  if (cmp.value !== undefined && compare === undefined) throw new UsageError(`--compare '${cmp.value}' is not a built-in revision (known: ${REVISIONS.map((r) => r.id).join(', ')})`);
+  for (const a of rest) {
+    if (/^--(revision|revision-module|save|corpus)(=|$)/.test(a)) throw new UsageError(`${a.split('=')[0] ?? a} does not apply to kernel mode: the tree is the revision`);
+  }
+  const check = parseCommand(['check', ...rest]);
+  if (check.kind !== 'check') throw new UsageError('kernel: bad options');
+  return { kind: 'kernel', tree: tree.value, compare, options: check.options };
 }

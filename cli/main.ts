@@ -5,6 +5,7 @@ import { revisionsFor } from '../model/revisions/registry.js';
 import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 import { DEFAULT_CORPUS, parseCommand, UsageError, USAGE } from './args.js';
 import { ReplayMismatch, runCheck } from './commands/check.js';
+import { KernelModeError, runKernel } from './commands/kernel.js';
 import { runList } from './commands/list.js';
 import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
@@ -43,6 +44,8 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
         const ref = { id: mine.id, module: o.revisionModule, ...(mine.derivedFrom === undefined ? {} : { derivedFrom: mine.derivedFrom }) };
         return await runCheck({ ...o, backends, saveTo: saveDir(o.saveTo) }, [{ revision: mine, source: { module: file, shown: o.revisionModule }, ref }], io);
       }
+      case 'kernel':
+        return await runKernel({ tree: userPath(command.tree), treeShown: command.tree, compare: command.compare, check: command.options }, { write, writeErr });
       case 'replay': {
         const o = command.options;
         const file = userPath(o.file);
@@ -67,7 +70,7 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
       writeErr(`gmemcheck: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof RevisionModuleError || e instanceof ReplayMismatch || e instanceof CampaignStateError) {
+    if (e instanceof RevisionModuleError || e instanceof ReplayMismatch || e instanceof CampaignStateError || e instanceof KernelModeError) {
       writeErr(`gmemcheck: ${e.message}\n`);
       return 2;
     }

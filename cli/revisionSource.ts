@@ -5,6 +5,8 @@ import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import { loadRevisionModule } from './revisionModule.js';
 import type { RevisionSource } from './workerProtocol.js';
+import { kernelCRevision, type KernelCMeta } from '../model/kernelc/revision.js';
+import { compileKernelModule } from '../model/kernelc/wasm.js';
 
 const modules = new Map<string, Revision>();
 
@@ -20,12 +22,27 @@ export async function revisionOf(src: RevisionSource): Promise<Revision> {
     if (r === undefined) throw new Error(`unknown revision ${src.builtIn}`);
     return r;
   }
+  if ('kernelC' in src) return kernelCOf(src.kernelC, src.meta);
   const key = `${src.module}\0${createHash('sha256').update(readFileSync(src.module)).digest('hex')}`;
   let r = modules.get(key);
   if (r === undefined) {
     // The CLI type-checked and validated the module before sending it here.
     r = await loadRevisionModule(src.module, { typeCheck: false });
     modules.set(key, r);
+  }
+  return r;
+}
+
+const builds = new Map<string, Revision>();
+
+/** A kernel tree's build (`gmemcheck kernel`), compiled once per worker. */
+function kernelCOf(wasm: string, meta: KernelCMeta): Revision {
+  const bytes = readFileSync(wasm);
+  const key = `${wasm}\0${createHash('sha256').update(bytes).digest('hex')}`;
+  let r = builds.get(key);
+  if (r === undefined) {
+    r = kernelCRevision(meta, compileKernelModule(bytes));
+    builds.set(key, r);
   }
   return r;
 }

@@ -2,6 +2,7 @@ import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
 import type { Event } from '../model/world/events.js';
 import type { ExplorationReport, RevisionRef } from '../reports/checkReport.js';
 import type { WhatIfMode } from '../model/whatIf.js';
+import type { KernelCMeta } from '../model/kernelc/revision.js';
 
 /**
  * Messages between the CLI and the worker thread that runs revision code. Revision code runs
@@ -10,8 +11,14 @@ import type { WhatIfMode } from '../model/whatIf.js';
  * what was done.
  */
 
-/** A revision the worker can load: a built-in one (or an injected bug) by id, or a module file. */
-export type RevisionSource = { readonly builtIn: string } | { readonly module: string; readonly shown: string };
+/**
+ * A revision the worker can load: a built-in one (or an injected bug) by id, a module file, or
+ * a kernel tree's populate C as built by `gmemcheck kernel` (its wasm file and what it is).
+ */
+export type RevisionSource =
+  | { readonly builtIn: string }
+  | { readonly module: string; readonly shown: string }
+  | { readonly kernelC: string; readonly meta: KernelCMeta };
 
 export interface ExploreTask {
   readonly kind: 'explore';

@@ -46,9 +46,10 @@ function save(dir: string, x: ExplorationReport, f: FindingReport): SaveResult {
  * Exit status: 0 every cell as the matrix (or a derived module's parent row) expects; 1 a cell
  * differs (a new signature, an expected bug missing, a holding cell short of its coverage
  * minimums) or the model failed, or with `--strict` any violation; 2 bad input (a replay path
- * that does not reproduce, a corpus folder --save cannot write); 130 interrupted.
+ * that does not reproduce, a corpus folder --save cannot write); 130 interrupted. `about` goes
+ * into the JSON document first (kernel mode: what was taken from the tree).
  */
-export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevision[], io: CheckIo): Promise<number> {
+export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevision[], io: CheckIo, about: Readonly<Record<string, unknown>> = {}): Promise<number> {
   const runner = sharedRunner();
   runner.begin();
   const reports: ExplorationReport[] = [];
@@ -93,7 +94,7 @@ export async function runCheck(o: CheckOptions, revisions: readonly CheckedRevis
     : t.differs > 0 ? `${t.differs} cell(s) differ from what the matrix expects`
     : o.strict && violated ? '--strict, and properties are violated'
     : 'every cell as the matrix expects';
-  if (o.json) io.write(`${JSON.stringify({ seed: o.seed, runs: o.runs ?? CELL_RUNS, interrupted, exit: code, totals: t, explorations: reports }, jsonReplacer, 2)}\n`);
+  if (o.json) io.write(`${JSON.stringify({ ...about, seed: o.seed, runs: o.runs ?? CELL_RUNS, interrupted, exit: code, totals: t, explorations: reports }, jsonReplacer, 2)}\n`);
   else io.write(`\n${summaryText(reports, header, interrupted)}\nexit ${code}: ${why}\n`);
   return code;
 }

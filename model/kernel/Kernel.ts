@@ -2,6 +2,7 @@ import type { World } from '../world/World.js';
 import { bugServices, type BugServices } from './services/bug.js';
 import { constServices, type ConstServices } from './services/constants.js';
 import { filemapServices, type FilemapServices } from './services/filemap.js';
+import { frameServices, type FrameServices } from './services/frames.js';
 import { gmemFileServices, type GmemFileServices } from './services/gmemfile.js';
 import { gupServices, type GupServices } from './services/gup.js';
 import { memslotServices, type MemslotServices } from './services/memslots.js';
@@ -33,11 +34,12 @@ export type KernelServices = ConstServices &
   GmemFileServices &
   MemslotServices &
   BugServices &
-  SchedServices;
+  SchedServices &
+  FrameServices;
 
 /**
  * The kernel services as their groups, for bindKernel(), which copies each group's functions
- * into `k` anyway: spreading fourteen groups into one object first cost a tenth of a scenario's
+ * into `k` anyway: spreading fifteen groups into one object first cost a tenth of a scenario's
  * CPU time (`npm run bench` profile, snp × kvm-x86-next), all of it per scenario.
  */
 export function kernelServiceGroups(w: World): readonly [GupServices, ...object[]] {
@@ -56,6 +58,7 @@ export function kernelServiceGroups(w: World): readonly [GupServices, ...object[
     memslotServices(w),
     bugServices(w),
     schedServices(w),
+    frameServices(w),
   ];
 }
 

@@ -1,0 +1,226 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { splitUnits, type Unit } from './units.js';
+import type { GmemApi } from '../model/kernelc/revision.js';
+
+/**
+ * Extraction of a backend's populate path from a kernel tree: from the entry function, every
+ * function, struct, macro and DEFINE_CLASS() of the backend's files that the code mentions,
+ * transitively, in file order, under the configuration the model stands for. What the prelude
+ * already gives (kernelc/prelude) and what the model owns (guest_memfd's page cache) is left
+ * out; anything else the code calls must be declared by the prelude, or the build says which.
+ */
+
+export type BackendC = 'snp';
+
+export interface BackendSpec {
+  /** Files searched, relative to the tree's root, in the order their units are emitted. */
+  readonly files: readonly string[];
+  /** Entry points (static ones get an exported wrapper in the shim). */
+  readonly entries: readonly string[];
+  /** Prelude headers and tree-dependent shim files, in kernelc/prelude. */
+  readonly headers: readonly string[];
+  readonly shims: readonly string[];
+  /** The kernel configuration the model stands for: these are y, every other CONFIG_ is n. */
+  readonly config: readonly string[];
+}
+
+export const BACKENDS: Readonly<Record<BackendC, BackendSpec>> = {
+  snp: {
+    files: ['virt/kvm/guest_memfd.c', 'arch/x86/kvm/svm/sev.c'],
+    entries: ['snp_launch_update'],
+    headers: ['kshim.h', 'kshim_sev.h'],
+    shims: ['kshim_gmem.c', 'kshim_sev.c'],
+    config: [
+      'CONFIG_64BIT', 'CONFIG_X86_64', 'CONFIG_KVM', 'CONFIG_KVM_AMD', 'CONFIG_KVM_AMD_SEV', 'CONFIG_KVM_GUEST_MEMFD',
+      'CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES', 'CONFIG_KVM_VM_MEMORY_ATTRIBUTES', 'CONFIG_HAVE_KVM_ARCH_GMEM_POPULATE',
+      'CONFIG_HAVE_KVM_ARCH_GMEM_PREPARE', 'CONFIG_HAVE_KVM_ARCH_GMEM_INVALIDATE', 'CONFIG_KVM_PRIVATE_MEM',
+    ],
+  },
+};
+
+/** Functions the model owns even when a tree defines them (its page cache). */
+const MODEL_OWNED = new Set(['kvm_gmem_get_folio']);
+
+export const PRELUDE_DIR = join(import.meta.dirname, 'prelude');
+
+export interface TakenUnit {
+  readonly file: string;
+  readonly unit: Unit;
+}
+
+export interface Extraction {
+  readonly backend: BackendC;
+  readonly api: GmemApi;
+  readonly taken: readonly TakenUnit[];
+  /** The translation unit: prelude, forward declarations, the taken units with #line, the shims. */
+  readonly source: string;
+}
+
+export class ExtractError extends Error {}
+
+/** Evaluates a preprocessor condition the way cpp would, given which CONFIG_ symbols are y. */
+export function evalCondition(cond: string, config: ReadonlySet<string>): boolean {
+  const parts = cond.split('|');
+  const own = parts[0] ?? '';
+  const previous = parts.slice(1).join('|');
+  if (own === 'else') return previous === '' ? true : !evalCondition(previous, config);
+  if (own.startsWith('elif ')) return !evalCondition(previous, config) && evalExpr(own.slice(5), config);
+  if (own.startsWith('ifdef ')) return config.has(own.slice(6).trim());
+  if (own.startsWith('ifndef ')) return !config.has(own.slice(7).trim());
+  if (own.startsWith('if ')) return evalExpr(own.slice(3), config);
+  return true;
+}
+
+function evalExpr(expr: string, config: ReadonlySet<string>): boolean {
+  const e = expr
+    .replace(/\b(?:defined|IS_ENABLED|IS_BUILTIN|IS_REACHABLE)\s*\(\s*(\w+)\s*\)/g, (_m, n: string) => (config.has(n) ? '1' : '0'))
+    .replace(/\bdefined\s+(\w+)/g, (_m, n: string) => (config.has(n) ? '1' : '0'))
+    .replace(/\b[A-Za-z_]\w*\b/g, (n) => (config.has(n) ? '1' : '0'));
+  const tokens = e.match(/\d+|&&|\|\||==|!=|[()!]|\S/g) ?? [];
+  let at = 0;
+  const fail = (): never => {
+    throw new ExtractError(`cannot evaluate the preprocessor condition "${expr}"`);
+  };
+  // or := and ('||' and)*; and := eq ('&&' eq)*; eq := unary (('=='|'!=') unary)*; unary := '!' unary | num | '(' or ')'
+  const unary = (): number => {
+    const t = tokens[at++];
+    if (t === '!') return unary() ? 0 : 1;
+    if (t === '(') {
+      const v = or();
+      if (tokens[at++] !== ')') fail();
+      return v;
+    }
+    if (t !== undefined && /^\d+$/.test(t)) return Number(t);
+    return fail();
+  };
+  const eq = (): number => {
+    let v = unary();
+    while (tokens[at] === '==' || tokens[at] === '!=') v = (tokens[at++] === '==') === (v === unary()) ? 1 : 0;
+    return v;
+  };
+  const and = (): number => {
+    let v = eq();
+    while (tokens[at] === '&&') {
+      at++;
+      const r = eq();
+      v = v && r ? 1 : 0;
+    }
+    return v;
+  };
+  const or = (): number => {
+    let v = and();
+    while (tokens[at] === '||') {
+      at++;
+      const r = and();
+      v = v || r ? 1 : 0;
+    }
+    return v;
+  };
+  const v = or();
+  if (at !== tokens.length) fail();
+  return v !== 0;
+}
+
+/** The API generation the tree declares in include/linux/kvm_host.h. */
+export function detectGmemApi(tree: string): GmemApi {
+  const path = join(tree, 'include/linux/kvm_host.h');
+  if (!existsSync(path)) throw new ExtractError(`${path} is missing: kernel mode reads kvm_gmem_populate()'s API from it`);
+  const text = readFileSync(path, 'utf8');
+  const cb = /typedef\s+int\s*\(\s*\*\s*kvm_gmem_populate_cb\s*\)\s*\(([^;]*)\)\s*;/s.exec(text)?.[1];
+  const proto = /long\s+kvm_gmem_populate\s*\(([^;]*)\)\s*;/s.exec(text)?.[1];
+  if (cb === undefined || proto === undefined) {
+    throw new ExtractError(`${path} declares no kvm_gmem_populate_cb and kvm_gmem_populate(): a tree before guest_memfd populate (v6.11), or one kernel mode does not know`);
+  }
+  if (/struct\s+page\s*\*/.test(cb)) return /may_writeback_src/.test(proto) ? 'KSHIM_GMEM_API_PAGE_WB' : 'KSHIM_GMEM_API_PAGE';
+  if (/__user/.test(cb) && /\border\b/.test(cb)) return 'KSHIM_GMEM_API_OLD';
+  throw new ExtractError(`${path}: kvm_gmem_populate_cb(${cb.replace(/\s+/g, ' ').trim()}) is an API generation kernel mode does not know`);
+}
+
+/** Names the prelude defines itself (inline helpers, macros): never taken from a tree. */
+function preludeNames(headers: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const h of headers) {
+    for (const u of splitUnits(readFileSync(join(PRELUDE_DIR, h), 'utf8'))) {
+      if (u.name !== null && (u.kind === 'function' || u.kind === 'directive' || u.kind === 'declaration')) names.add(u.name);
+    }
+  }
+  return names;
+}
+
+/** The body's opening brace: KSHIM_FRAME() goes right after it, on the same line. */
+function withFrame(u: Unit): string {
+  const header = u.header ?? '';
+  const at = u.text.indexOf('{', header.length);
+  return `${u.text.slice(0, at + 1)} KSHIM_FRAME("${u.name ?? ''}");${u.text.slice(at + 1)}`;
+}
+
+export function extract(tree: string, backend: BackendC): Extraction {
+  const spec = BACKENDS[backend];
+  const api = detectGmemApi(tree);
+  const config = new Set([...spec.config, api]);
+  const prelude = preludeNames(spec.headers);
+  const all: TakenUnit[] = [];
+  for (const file of spec.files) {
+    const path = join(tree, file);
+    if (!existsSync(path)) throw new ExtractError(`${path} is missing: the ${backend} populate path lives there`);
+    for (const unit of splitUnits(readFileSync(path, 'utf8'))) {
+      if (unit.conditions.every((c) => evalCondition(c, config))) all.push({ file, unit });
+    }
+  }
+  const byName = new Map<string, TakenUnit[]>();
+  for (const t of all) {
+    if (t.unit.name === null || MODEL_OWNED.has(t.unit.name) || prelude.has(t.unit.name)) continue;
+    byName.set(t.unit.name, [...(byName.get(t.unit.name) ?? []), t]);
+  }
+  const taken = new Set<TakenUnit>();
+  const queue: TakenUnit[] = [];
+  const take = (t: TakenUnit): void => {
+    if (taken.has(t)) return;
+    taken.add(t);
+    queue.push(t);
+  };
+  for (const entry of spec.entries) {
+    const defs = (byName.get(entry) ?? []).filter((t) => t.unit.kind === 'function');
+    if (defs.length === 0) throw new ExtractError(`${entry}() is not defined in ${spec.files.join(' or ')} of ${tree}: kernel mode starts the ${backend} populate path there`);
+    defs.forEach(take);
+  }
+  for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
+    for (const id of t.unit.identifiers) {
+      if (id === t.unit.name) continue;
+      const defs = byName.get(id) ?? [];
+      // A name defined in the referring file wins over one of another file.
+      const same = defs.filter((d) => d.file === t.file);
+      (same.length > 0 ? same : defs).filter((d) => d.unit.kind !== 'declaration' || !isPrototype(d.unit)).forEach(take);
+    }
+  }
+  const ordered = all.filter((t) => taken.has(t));
+  return { backend, api, taken: ordered, source: render(spec, api, ordered) };
+}
+
+function isPrototype(u: Unit): boolean {
+  return u.kind === 'declaration' && /\)\s*;\s*$/.test(u.text) && !/^\s*DEFINE_/.test(u.text);
+}
+
+function render(spec: BackendSpec, api: GmemApi, taken: readonly TakenUnit[]): string {
+  const fns = taken.filter((t) => t.unit.kind === 'function');
+  const out: string[] = [
+    '/* Generated by gmemcheck kernel mode: the populate path of a kernel tree with the gmemcheck prelude. */',
+    ...spec.config.map((c) => `#define ${c} 1`),
+    `#define ${api} 1`,
+    ...fns.map((t) => `#define KSHIM_HAVE_${t.unit.name ?? ''} 1`),
+    ...spec.headers.map((h) => `#include "${h}"`),
+  ];
+  // Macros and types first, then every function's prototype, then the rest in file order
+  // (DEFINE_CLASS() expands to functions that call the file's helpers), so order never matters.
+  const isType = (u: Unit): boolean => u.kind === 'directive' || /^\s*(?:typedef\b|(?:struct|union|enum)\s+\w+\s*\{)/.test(u.text);
+  const line = (t: TakenUnit): string => `#line ${t.unit.startLine} "${t.file}"`;
+  for (const t of taken.filter((x) => isType(x.unit))) out.push(line(t), t.unit.text);
+  for (const t of fns) out.push(line(t), `${t.unit.header ?? ''};`);
+  for (const t of taken.filter((x) => !isType(x.unit))) {
+    const framed = t.unit.kind === 'function' && !spec.entries.includes(t.unit.name ?? '');
+    out.push(line(t), framed ? withFrame(t.unit) : t.unit.text);
+  }
+  out.push(...spec.shims.map((s) => `#include "${s}"`), '');
+  return out.join('\n');
+}

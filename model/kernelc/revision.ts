@@ -1,0 +1,39 @@
+import type { Revision } from '../revisions/Revision.js';
+import { REVISIONS } from '../revisions/registry.js';
+import { snpKernelCFns } from './snp.js';
+
+/**
+ * A kernel tree's own populate C as a revision (gmemcheck kernel): its entry ioctl is the
+ * tree's compiled code (model/kernelc/snp.ts); everything the tree's extract does not cover
+ * (memslot binding, guest_memfd creation, the fault path, LAUNCH_FINISH) is the TypeScript
+ * revision of the same kvm_gmem_populate() API generation, which is also the matrix row its
+ * verdicts are compared with (`derivedFrom`).
+ */
+
+/** kvm_gmem_populate()'s API generation, as kernelc/prelude/kshim.h names them. */
+export type GmemApi = 'KSHIM_GMEM_API_PAGE_WB' | 'KSHIM_GMEM_API_PAGE' | 'KSHIM_GMEM_API_OLD';
+
+/** The built-in revision of each API generation kernel mode runs. */
+export const BASE_REVISION: Readonly<Record<GmemApi, string | null>> = {
+  // kvm-x86 2026-05: per-page callback and may_writeback_src.
+  KSHIM_GMEM_API_PAGE_WB: 'kvm-x86-next',
+  // v7.0: per-page callback.
+  KSHIM_GMEM_API_PAGE: 'v7.0',
+  // v6.11 .. v6.19: the callback copies from the user source itself; not supported yet (the
+  // shim would have to model copy_from_user() into a kmapped page).
+  KSHIM_GMEM_API_OLD: null,
+};
+
+export interface KernelCMeta {
+  readonly id: string;
+  readonly title: string;
+  readonly cites: readonly string[];
+  readonly api: GmemApi;
+}
+
+export function kernelCRevision(meta: KernelCMeta, module: WebAssembly.Module): Revision {
+  const baseId = BASE_REVISION[meta.api];
+  const base = REVISIONS.find((r) => r.id === baseId);
+  if (base === undefined) throw new Error(`kernel mode has no revision for ${meta.api}`);
+  return { id: meta.id, title: meta.title, backends: ['snp'], cites: meta.cites, derivedFrom: base.id, fns: snpKernelCFns(module, base.fns) };
+}

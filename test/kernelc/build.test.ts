@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect } from 'vitest';
+import { BACKENDS, PRELUDE_DIR, extract } from '../../kernelc/extract.js';
+import { CLANG, build } from '../../kernelc/compile.js';
+import { compileKernelModule } from '../../model/kernelc/wasm.js';
+import { exportFn } from '../../model/kernelc/imports.js';
+import { main } from '../../cli/main.js';
+import { FIXTURE_TREE, editedTree, testWithClang } from './trees.js';
+
+const buildTree = (tree: string) => build(extract(tree, 'snp'), BACKENDS.snp.files);
+
+async function cli(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+describe('building a tree\'s populate path', () => {
+  testWithClang('the fixture tree builds to a wasm64 module with the shim\'s entry', () => {
+    const r = buildTree(FIXTURE_TREE);
+    expect(r.kind).toBe('built');
+    if (r.kind !== 'built') return;
+    const exports = WebAssembly.Module.exports(compileKernelModule(r.wasm)).map((e) => e.name);
+    expect(exports).toEqual(expect.arrayContaining(['kshim_entry_snp_launch_update', 'kshim_new_gmem_file', 'memory']));
+  });
+
+  testWithClang('code that does not compile is the tree\'s error, at the tree\'s own file and line (B4: KVM_BUG_ON() without its kvm)', () => {
+    const tree = editedTree('arch/x86/kvm/svm/sev.c', 'KVM_BUG_ON(rmp_make_shared(pfn, level), kvm)', 'KVM_BUG_ON(rmp_make_shared(pfn, level))');
+    const r = buildTree(tree);
+    expect(r.kind).toBe('tree-error');
+    if (r.kind !== 'tree-error') return;
+    expect(r.diagnostics[0]).toMatchObject({ file: 'arch/x86/kvm/svm/sev.c', line: 27, severity: 'error' });
+    expect(r.diagnostics[0]?.message).toMatch(/too few arguments provided to function-like macro invocation/);
+  });
+
+  testWithClang('a kernel helper the prelude does not declare is gmemcheck\'s gap, named', () => {
+    const tree = editedTree('virt/kvm/guest_memfd.c', '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', '\tfolio_unlock(folio);\n\tkvm_gmem_mark_prepared(folio);\n\n\tr = -EINVAL;');
+    const r = buildTree(tree);
+    expect(r.kind).toBe('prelude-gap');
+    if (r.kind === 'prelude-gap') expect(r.missing).toEqual(['kvm_gmem_mark_prepared']);
+  });
+});
+
+describe('gmemcheck kernel: exit status', () => {
+  testWithClang('1 when the tree does not build, with the compiler\'s message at the tree\'s path', async () => {
+    const tree = editedTree('arch/x86/kvm/svm/sev.c', 'KVM_BUG_ON(rmp_make_shared(pfn, level), kvm)', 'KVM_BUG_ON(rmp_make_shared(pfn, level))');
+    const r = await cli('kernel', '--tree', tree);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${join(tree, 'arch/x86/kvm/svm/sev.c')}:27:`);
+    expect(r.out).toContain('exit 1: the tree\'s code does not build');
+  });
+
+  testWithClang('2 when the prelude lacks a declaration the tree uses', async () => {
+    const tree = editedTree('virt/kvm/guest_memfd.c', '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', '\tfolio_unlock(folio);\n\tkvm_gmem_mark_prepared(folio);\n\n\tr = -EINVAL;');
+    const r = await cli('kernel', '--tree', tree);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/does not declare yet: kvm_gmem_mark_prepared/);
+  });
+
+  testWithClang('2 for what kernel mode cannot run: no tree, no entry, the old API, another backend, a revision option', async () => {
+    const refused = async (args: string[], message: RegExp): Promise<void> => {
+      const r = await cli('kernel', ...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+    };
+    await refused(['--tree', '/nonexistent/linux'], /--tree \/nonexistent\/linux: no such folder/);
+    await refused(['--tree', editedTree('arch/x86/kvm/svm/sev.c', 'static int snp_launch_update(', 'static int snp_launch_update_v2(')], /snp_launch_update\(\) is not defined/);
+    await refused(['--tree', editedTree('include/linux/kvm_host.h', 'struct page *src_page, void *opaque', 'void __user *src, int order, void *opaque')], /v6.11-v6.19 kvm_gmem_populate\(\) API/);
+    await refused(['--tree', FIXTURE_TREE, '--backend', 'tdx'], /covers the snp backend so far/);
+    await refused(['--tree', FIXTURE_TREE, '--revision', 'v7.0'], /--revision does not apply to kernel mode/);
+    await refused([], /kernel needs --tree DIR/);
+  });
+});
+
+describe('pointer size', () => {
+  // The fixture's `npages = params.len / PAGE_SIZE` into a `long`, with the kernel's 4 KiB pages.
+  const C = '#include "kshim.h"\nunsigned long kshim_page_size = 4096;\nunsigned int kshim_page_shift = 12, kshim_pmd_order = 9;\nlong npages_of(u64 len) { long npages = len / PAGE_SIZE; return npages; }\n';
+  const compile = (target: string): WebAssembly.Exports => {
+    const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-lp64-'));
+    writeFileSync(join(dir, 'n.c'), C);
+    const r = spawnSync(CLANG, [`--target=${target}`, '-ffreestanding', '-nostdlib', '-O2', '-DKSHIM_GMEM_API_PAGE_WB', `-I${PRELUDE_DIR}`, '-Wl,--no-entry', '-Wl,--export-all', '-o', join(dir, 'n.wasm'), join(dir, 'n.c')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return new WebAssembly.Instance(compileKernelModule(new Uint8Array(readFileSync(join(dir, 'n.wasm'))))).exports;
+  };
+
+  testWithClang('a page count past 2^31 stays positive on wasm64, as on x86-64; wasm32 would make it negative', () => {
+    const len = 2n ** 43n + 4096n;
+    const npagesOf = (target: string) => exportFn<(len: bigint) => bigint | number>(compile(target), 'npages_of');
+    expect(npagesOf('wasm64-unknown-unknown')(len)).toBe(2n ** 31n + 1n);
+    expect(npagesOf('wasm32-unknown-unknown')(len)).toBe(-(2 ** 31) + 1);
+  });
+});

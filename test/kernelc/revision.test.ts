@@ -1,0 +1,75 @@
+import { describe, expect } from 'vitest';
+import { BACKENDS, extract } from '../../kernelc/extract.js';
+import { build } from '../../kernelc/compile.js';
+import { kernelCRevision } from '../../model/kernelc/revision.js';
+import { compileKernelModule } from '../../model/kernelc/wasm.js';
+import { kvm_x86_next } from '../../model/revisions/kvm-x86-next.js';
+import type { Revision } from '../../model/revisions/Revision.js';
+import { runScenario } from '../../model/scenario/runScenario.js';
+import { CELL_RUNS, explore, scenarioSize, type ExploreSpec } from '../../properties/explore.js';
+import { INVARIANTS } from '../../properties/registry.js';
+import { launchUpdate, scenario, setupOps, PS, SLOT_PAGES } from '../model/fixtures.js';
+import { suiteSeed } from '../suite.js';
+import { FIXTURE_TREE, editedTree, testWithClang } from './trees.js';
+
+/** A tree's populate C as the revision `gmemcheck kernel` runs. */
+function revisionOf(tree: string, id: string): Revision {
+  const x = extract(tree, 'snp');
+  const r = build(x, BACKENDS.snp.files);
+  if (r.kind !== 'built') throw new Error(`${tree} does not build: ${JSON.stringify(r)}`);
+  return kernelCRevision({ id, title: id, cites: [tree], api: x.api }, compileKernelModule(r.wasm));
+}
+
+const spec = (revision: Revision, invariants = INVARIANTS): ExploreSpec => ({ backend: 'snp', revision, invariants, runs: CELL_RUNS.snp, seed: suiteSeed() });
+/** Every signature a cell's runs show, with how many runs showed it: nothing shrunk. */
+const seen = (s: ExploreSpec) => {
+  const x = explore({ ...s, shrinkIf: () => false });
+  expect(x.modelErrors).toEqual([]);
+  return Object.fromEntries([...(x.counted ?? []), ...x.findings].map((f) => [f.key, f.runsWithIt]));
+};
+
+describe('a tree\'s C as a revision', () => {
+  testWithClang('the fixture\'s C shows what the kvm-x86-next revision shows, run for run, under the suite seed', () => {
+    const c = seen(spec(revisionOf(FIXTURE_TREE, 'kernel-next')));
+    expect(Object.keys(c).length).toBeGreaterThan(5);
+    expect(c).toEqual(seen(spec(kvm_x86_next)));
+  }, 120_000);
+
+  testWithClang('a launch update of 2^40 bytes populates up to the memslot\'s end, as the 64-bit kernel does', () => {
+    const len = 2 ** 40;
+    const ops = [...setupOps(), launchUpdate({ at: 0, len, type: 3 })];
+    const c = runScenario(scenario('snp', ops), revisionOf(FIXTURE_TREE, 'kernel-next'));
+    const ts = runScenario(scenario('snp', ops), kvm_x86_next);
+    expect(c.results.at(-1)?.ret).toBe(0);
+    expect(c.results).toEqual(ts.results);
+    const fw = (r: typeof c) => r.world.log.filter((e) => e.kind === 'fw' && e.cmd === 'SNP_LAUNCH_UPDATE').length;
+    expect(fw(c)).toBe(SLOT_PAGES);
+    expect(PS).toBeGreaterThan(0);
+  });
+});
+
+describe('seeded bugs in a tree\'s C are caught and shrunk', () => {
+  const cases = [
+    {
+      name: 'the source page\'s pin kept (put_page() dropped)',
+      file: 'virt/kvm/guest_memfd.c', from: '\t\tif (src_page)\n\t\t\tput_page(src_page);\n', to: '',
+      invariant: 'refcount-balance',
+    },
+    {
+      name: 'the kmaps undone out of order',
+      file: 'arch/x86/kvm/svm/sev.c', from: '\t\tkunmap_local(to);\n\t\tkunmap_local(from);', to: '\t\tkunmap_local(from);\n\t\tkunmap_local(to);',
+      invariant: 'kmap-local-lifo',
+    },
+  ];
+  for (const c of cases) {
+    testWithClang(c.name, () => {
+      const invariants = INVARIANTS.filter((i) => i.id === c.invariant);
+      const revision = revisionOf(editedTree(c.file, c.from, c.to), 'kernel-seeded');
+      const before = seen(spec(kvm_x86_next, invariants));
+      const x = explore({ ...spec(revision, invariants), wanted: (key) => !(key in before) });
+      const fresh = x.findings.filter((f) => !(f.key in before));
+      expect(fresh.map((f) => f.key)).not.toEqual([]);
+      for (const f of fresh) expect(scenarioSize(f.counterexample).ops).toBeLessThanOrEqual(6);
+    }, 120_000);
+  }
+});

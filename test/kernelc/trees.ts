@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'vitest';
+import { CLANG } from '../../kernelc/compile.js';
+
+/**
+ * Kernel trees for kernel mode's tests: the fixture tree (C written here in the kernel's layout,
+ * test/fixtures/kernel-trees/next, with the behaviour of the kvm-x86-next revision), and copies
+ * of it with one edit, as a reviewer's patch would make.
+ */
+export const FIXTURE_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/next');
+
+/** A copy of the fixture tree with `from` replaced by `to` in `file` (the text must be there). */
+export function editedTree(file: string, from: string, to: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'gmemcheck-tree-')), 'tree');
+  cpSync(FIXTURE_TREE, dir, { recursive: true });
+  const path = join(dir, file);
+  const text = readFileSync(path, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} of the fixture tree has no '${from}'`);
+  writeFileSync(path, text.replace(from, to));
+  return dir;
+}
+
+/**
+ * clang and wasm-ld, which `.ci/run` installs (Debian's clang and lld). Without them the tests
+ * that build C are skipped with a warning outside CI, and fail in CI.
+ */
+export const haveClang = spawnSync(CLANG, ['--version']).status === 0 && spawnSync('wasm-ld', ['--version']).status === 0;
+if (!haveClang && process.env.CI === undefined) console.warn(`kernel-mode build tests skipped: no ${CLANG} or wasm-ld (apt-get install clang lld)`);
+export const testWithClang = haveClang || process.env.CI !== undefined ? test : test.skip;
