@@ -49,11 +49,11 @@ export function parseDiagnostics(output: string): Diagnostic[] {
   });
 }
 
-/** A name the prelude would have to provide, if this diagnostic says one is missing. */
+/** A name the prelude would have to provide (or declare otherwise), if this diagnostic says so. */
 export function missingDeclaration(d: Diagnostic): string | null {
   const patterns = [
     /call to undeclared function '(\w+)'/, /implicit declaration of function '(\w+)'/, /use of undeclared identifier '(\w+)'/,
-    /unknown type name '(\w+)'/, /incomplete definition of type '(struct \w+)'/, /variable has incomplete type '(struct \w+)'/,
+    /unknown type name '(\w+)'/, /static declaration of '(\w+)' follows non-static declaration/, /incomplete definition of type '(struct \w+)'/, /variable has incomplete type '(struct \w+)'/,
     /no member named '(\w+)' in '(?:struct )?(?:kvm|kvm_memory_slot|file|inode|address_space|kvm_sev_info|kvm_svm)'/,
   ];
   for (const p of patterns) {

@@ -94,7 +94,7 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
     case 'toolchain':
       throw new KernelModeError(r.message);
     case 'prelude-gap':
-      throw new KernelModeError(`the tree's populate code uses what gmemcheck's kernel prelude (kernelc/prelude) does not declare yet: ${r.missing.join(', ')}\n${r.output.trim()}`);
+      throw new KernelModeError(`the tree's populate code uses what gmemcheck's kernel prelude (kernelc/prelude) does not declare yet, or declares otherwise: ${r.missing.join(', ')}\n${r.output.trim()}`);
     case 'tree-error':
       io.write(`${info}\n\n${o.treeShown} does not build: the populate path's own code fails to compile\n${r.diagnostics.map((d) => diagnosticText(o.tree, d)).join('\n')}\nexit 1: the tree's code does not build\n`);
       return 1;

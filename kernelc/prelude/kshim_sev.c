@@ -9,7 +9,8 @@ int kshim_fw_snp_launch_update(int sev_fd, u64 pfn, unsigned int page_size, unsi
 KIMPORT(kshim_fw_snp_page_reclaim) int kshim_fw_snp_page_reclaim(u64 pfn, int *error);
 KIMPORT(kshim_fw_unmodelled) int kshim_fw_unmodelled(int id);
 
-int __sev_issue_cmd(int sev_fd, int id, void *data, int *error)
+/* The firmware command in @data, decoded for the model. */
+static int kshim_sev_cmd(int sev_fd, int id, void *data, int *error)
 {
 	switch (id) {
 	case SEV_CMD_SNP_LAUNCH_UPDATE: {
@@ -26,9 +27,37 @@ int __sev_issue_cmd(int sev_fd, int id, void *data, int *error)
 	return kshim_fw_unmodelled(id);
 }
 
+/* /dev/sev, which every fd the VMM passes stands for. */
+static struct file kshim_sev_device;
+
+struct fd kshim_fdget(int fd)
+{
+	struct fd f = { fd >= 0 ? &kshim_sev_device : NULL };
+
+	return f;
+}
+
+int sev_issue_cmd_external_user(struct file *filep, unsigned int id, void *data, int *error)
+{
+	if (filep != &kshim_sev_device)
+		return -EBADF;
+	return kshim_sev_cmd(0, (int)id, data, error);
+}
+
+#ifndef KSHIM_HAVE___sev_issue_cmd
+int __sev_issue_cmd(int sev_fd, int id, void *data, int *error)
+{
+	CLASS(fd, f)(sev_fd);
+
+	if (fd_empty(f))
+		return -EBADF;
+	return sev_issue_cmd_external_user(fd_file(f), id, data, error);
+}
+#endif
+
 int sev_do_cmd(int cmd, void *data, int *psp_ret)
 {
-	return __sev_issue_cmd(-1, cmd, data, psp_ret);
+	return kshim_sev_cmd(-1, cmd, data, psp_ret);
 }
 
 struct kvm *kshim_new_kvm(void)

@@ -54,7 +54,22 @@ struct sev_data_snp_launch_update {
 struct sev_data_snp_page_reclaim {
 	u64 paddr;
 } __packed;
+/*
+ * The PSP driver's entry points (drivers/crypto/ccp/sev-dev.c) and the fd that reaches it: any
+ * fd the VMM passes is the model's /dev/sev. sev.c's own __sev_issue_cmd() (static there) is
+ * kept when the tree has it; kshim_sev.c supplies one for trees that do not.
+ */
+struct fd {
+	struct file *file;
+};
+struct fd kshim_fdget(int fd);
+DEFINE_CLASS(fd, struct fd, (void)_T, kshim_fdget(fd), int fd)
+#define fd_empty(f) (!(f).file)
+#define fd_file(f) ((f).file)
+int sev_issue_cmd_external_user(struct file *filep, unsigned int id, void *data, int *error);
+#ifndef KSHIM_HAVE___sev_issue_cmd
 int __sev_issue_cmd(int sev_fd, int id, void *data, int *error);
+#endif
 int sev_do_cmd(int cmd, void *data, int *psp_ret);
 
 /* ---- pgtable_types.h, the RMP (arch/x86/include/asm/sev.h) ---- */
@@ -90,7 +105,11 @@ struct kvm_svm {
 };
 static inline struct kvm_svm *to_kvm_svm(struct kvm *kvm) { return container_of(kvm, struct kvm_svm, kvm); }
 static inline struct kvm_sev_info *to_kvm_sev_info(struct kvm *kvm) { return &to_kvm_svm(kvm)->sev_info; }
+/* svm.h's test of the VM's type; newer sev.c wraps it as sev_snp_guest() with a lockdep check. */
+KIMPORT(____sev_snp_guest) bool ____sev_snp_guest(struct kvm *kvm);
+#ifndef KSHIM_HAVE_sev_snp_guest
 KIMPORT(sev_snp_guest) bool sev_snp_guest(struct kvm *kvm);
+#endif
 #ifndef KSHIM_HAVE_sev_get_asid
 KIMPORT(sev_get_asid) unsigned int sev_get_asid(struct kvm *kvm);
 #endif

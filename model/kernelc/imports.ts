@@ -19,7 +19,8 @@ import { FOLIO_HANDLE_BASE, LinearMemory, PAGE_HANDLE_BASE, fromCPointer, toCPoi
 /** The kernel a C build needs: the services and guest_memfd's page cache (the model's own). */
 export type KernelCK = KernelServices & { kvm_gmem_get_folio(inode: number, index: number): number };
 
-type ExportFn = (...args: (number | bigint)[]) => unknown;
+/** An import: any function of the C's scalar arguments (numbers for i32, bigints for i64). */
+export type ImportFn = (...args: never[]) => unknown;
 
 /** The shim's exports every build has (kernelc/prelude/kshim.c, kshim_gmem.c). */
 export interface ShimExports {
@@ -142,10 +143,10 @@ const isKva = (p: bigint): boolean => u64(p) >= BigInt(KMAP_BASE) && u64(p) < KM
 const WARN_MACROS = ['WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'KVM_BUG_ON', 'KVM_BUG'] as const;
 
 /** The imports every build needs: guest_memfd, mm, locking, uaccess, diagnostics. */
-export function genericImports(s: KernelCState): Record<string, ExportFn> {
+export function genericImports(s: KernelCState): Record<string, ImportFn> {
   const { k } = s;
   const b = (v: boolean): number => (v ? 1 : 0);
-  const imports = {
+  return {
     kernel_function_enter: (name: bigint) => k.kernel_function_enter(s.mem.cString(name)),
     kernel_function_exit: (name: bigint) => k.kernel_function_exit(s.mem.cString(name)),
     kshim_report_warn(macro: number, msg: bigint) {
@@ -242,16 +243,23 @@ export function genericImports(s: KernelCState): Record<string, ExportFn> {
     cond_resched: () => k.cond_resched(),
     copy_from_user(to: bigint, from: bigint, n: bigint) {
       const arg = s.userArg;
-      if (u64(from) !== USER_ARG_ADDR || arg === null) throw new Error(`copy_from_user() from 0x${u64(from).toString(16)}: only the ioctl's argument struct is modelled`);
-      if (toNumber(n) !== arg.size) throw new Error(`copy_from_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
-      arg.read(s.mem, to);
-      return 0n;
+      if (u64(from) === USER_ARG_ADDR && arg !== null) {
+        if (toNumber(n) !== arg.size) throw new Error(`copy_from_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
+        arg.read(s.mem, to);
+        return 0n;
+      }
+      // Into a kmapped page (the old populate API's callbacks copy the source themselves).
+      if (isKva(to)) return BigInt(k.copy_from_user(toNumber(to), toNumber(from), toNumber(n)));
+      throw new Error(`copy_from_user(0x${u64(to).toString(16)}, 0x${u64(from).toString(16)}) into the C's own memory: only the ioctl's argument struct is modelled`);
     },
     copy_to_user(to: bigint, from: bigint, n: bigint) {
       const arg = s.userArg;
-      if (u64(to) !== USER_ARG_ADDR || arg === null) throw new Error(`copy_to_user() to 0x${u64(to).toString(16)}: only the ioctl's argument struct is modelled`);
-      if (toNumber(n) !== arg.size) throw new Error(`copy_to_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
-      return BigInt(arg.write(s.mem, from));
+      if (u64(to) === USER_ARG_ADDR && arg !== null) {
+        if (toNumber(n) !== arg.size) throw new Error(`copy_to_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
+        return BigInt(arg.write(s.mem, from));
+      }
+      if (isKva(from)) return BigInt(k.copy_to_user(toNumber(to), toNumber(from), toNumber(n)));
+      throw new Error(`copy_to_user(0x${u64(to).toString(16)}, 0x${u64(from).toString(16)}) from the C's own memory: only the ioctl's argument struct is modelled`);
     },
     gfn_to_memslot(_kvm: bigint, gfn: bigint) {
       const slot = k.gfn_to_memslot(KVM, toNumber(gfn));
@@ -260,5 +268,4 @@ export function genericImports(s: KernelCState): Record<string, ExportFn> {
     kvm_range_has_memory_attributes: (_kvm: bigint, start: bigint, end: bigint, mask: bigint, attrs: bigint) =>
       b(k.kvm_range_has_memory_attributes(KVM, toNumber(start), toNumber(end), toNumber(mask), toNumber(attrs))),
   };
-  return imports as unknown as Record<string, ExportFn>;
 }

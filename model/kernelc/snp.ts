@@ -71,6 +71,7 @@ class SnpInstance {
       rmp_make_shared: (pfn: bigint, level: number) => k.rmp_make_shared(toNumber(pfn), level),
       snp_leak_pages: (pfn: bigint, npages: number) => k.snp_leak_pages(toNumber(pfn), npages),
       sev_snp_guest: () => (k.sev_snp_guest(KVM) ? 1 : 0),
+      ____sev_snp_guest: () => (k.sev_snp_guest(KVM) ? 1 : 0),
       sev_get_asid: () => k.sev_get_asid(KVM),
       kshim_fw_snp_launch_update(fd: number, pfn: bigint, page_size: number, page_type: number, error: bigint) {
         const out = { value: s.mem.i32(error) };
