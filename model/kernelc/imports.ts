@@ -19,7 +19,7 @@ import { FOLIO_HANDLE_BASE, LinearMemory, PAGE_HANDLE_BASE, fromCPointer, toCPoi
 /** The kernel a C build needs: the services and guest_memfd's page cache (the model's own). */
 export type KernelCK = KernelServices & { kvm_gmem_get_folio(inode: number, index: number): number };
 
-/** An import: any function of the C's scalar arguments (numbers for i32, bigints for i64). */
+/** An import: a function of the C's scalar arguments (numbers for i32, bigints for i64). */
 export type ImportFn = (...args: never[]) => unknown;
 
 /** The shim's exports every build has (kernelc/prelude/kshim.c, kshim_gmem.c). */
