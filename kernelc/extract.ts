@@ -99,24 +99,18 @@ function evalExpr(expr: string, config: ReadonlySet<string>): boolean {
     while (tokens[at] === '==' || tokens[at] === '!=') v = (tokens[at++] === '==') === (v === unary()) ? 1 : 0;
     return v;
   };
-  const and = (): number => {
-    let v = eq();
-    while (tokens[at] === '&&') {
+  // Both operands are always evaluated: a closed expression of constants has no side effects.
+  const binary = (next: () => number, op: string, f: (a: boolean, b: boolean) => boolean) => (): number => {
+    let v = next();
+    while (tokens[at] === op) {
       at++;
-      const r = eq();
-      v = v && r ? 1 : 0;
+      const r = next();
+      v = f(v !== 0, r !== 0) ? 1 : 0;
     }
     return v;
   };
-  const or = (): number => {
-    let v = and();
-    while (tokens[at] === '||') {
-      at++;
-      const r = and();
-      v = v || r ? 1 : 0;
-    }
-    return v;
-  };
+  const and = binary(eq, '&&', (x, y) => x && y);
+  const or = binary(and, '||', (x, y) => x || y);
   const v = or();
   if (at !== tokens.length) fail();
   return v !== 0;

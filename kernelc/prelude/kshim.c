@@ -146,50 +146,37 @@ static int kshim_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 static char kshim_msg[512];
 
+/* Formats a variadic function's arguments after @fmt into kshim_msg. */
+#define KSHIM_FORMAT(fmt)                                                  \
+	do {                                                               \
+		va_list ap;                                                \
+		va_start(ap, fmt);                                         \
+		kshim_vsnprintf(kshim_msg, sizeof(kshim_msg), fmt, ap);    \
+		va_end(ap);                                                \
+	} while (0)
+
 bool kshim_warn(int macro, bool cond, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (!cond)
 		return false;
-	va_start(ap, fmt);
-	kshim_vsnprintf(kshim_msg, sizeof(kshim_msg), fmt, ap);
-	va_end(ap);
+	KSHIM_FORMAT(fmt);
 	kshim_report_warn(macro, kshim_msg);
 	return true;
 }
 
 bool kshim_kvm_bug(int macro, bool cond, void *kvm, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (!cond)
 		return false;
-	va_start(ap, fmt);
-	kshim_vsnprintf(kshim_msg, sizeof(kshim_msg), fmt, ap);
-	va_end(ap);
+	KSHIM_FORMAT(fmt);
 	kshim_report_kvm_bug(macro, kvm, kshim_msg);
 	return true;
 }
 
-void kshim_pr_debug(const char *fmt, ...)
+void kshim_printk(int level, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	kshim_vsnprintf(kshim_msg, sizeof(kshim_msg), fmt, ap);
-	va_end(ap);
-	kshim_report_print(7, kshim_msg);
-}
-
-void kshim_pr_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	kshim_vsnprintf(kshim_msg, sizeof(kshim_msg), fmt, ap);
-	va_end(ap);
-	kshim_report_print(4, kshim_msg);
+	KSHIM_FORMAT(fmt);
+	kshim_report_print(level, kshim_msg);
 }
 
 void kshim_name_kvm_locks(struct kvm *kvm)

@@ -143,16 +143,16 @@ static inline bool IS_ERR_OR_NULL(const void *ptr) { return !ptr || IS_ERR_VALUE
 #define guard(_name) CLASS(_name, __UNIQUE_ID(guard))
 
 /* ---- printk.h, bug.h: formatted by kshim.c, reported to the model as the kernel's events ---- */
-__printf(1, 2) void kshim_pr_debug(const char *fmt, ...);
-__printf(1, 2) void kshim_pr_warn(const char *fmt, ...);
+/* Log levels as printk's: KERN_WARNING 4, KERN_DEBUG 7. */
+__printf(2, 3) void kshim_printk(int level, const char *fmt, ...);
 __printf(3, 4) bool kshim_warn(int macro, bool cond, const char *fmt, ...);
 __printf(4, 5) bool kshim_kvm_bug(int macro, bool cond, void *kvm, const char *fmt, ...);
 enum { KSHIM_WARN_ON, KSHIM_WARN_ON_ONCE, KSHIM_WARN, KSHIM_WARN_ONCE, KSHIM_KVM_BUG_ON, KSHIM_KVM_BUG };
-#define pr_debug(fmt, ...) kshim_pr_debug(fmt, ##__VA_ARGS__)
-#define pr_warn(fmt, ...) kshim_pr_warn(fmt, ##__VA_ARGS__)
-#define pr_err(fmt, ...) kshim_pr_warn(fmt, ##__VA_ARGS__)
-#define pr_info(fmt, ...) kshim_pr_debug(fmt, ##__VA_ARGS__)
-#define pr_warn_ratelimited(fmt, ...) kshim_pr_warn(fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) kshim_printk(7, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...) kshim_printk(6, fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...) kshim_printk(4, fmt, ##__VA_ARGS__)
+#define pr_err(fmt, ...) kshim_printk(3, fmt, ##__VA_ARGS__)
+#define pr_warn_ratelimited(fmt, ...) kshim_printk(4, fmt, ##__VA_ARGS__)
 #define WARN_ON(cond) kshim_warn(KSHIM_WARN_ON, !!(cond), "")
 #define WARN_ON_ONCE(cond) kshim_warn(KSHIM_WARN_ON_ONCE, !!(cond), "")
 #define WARN(cond, fmt, ...) kshim_warn(KSHIM_WARN, !!(cond), fmt, ##__VA_ARGS__)
