@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { runScenario } from '../model/scenario/runScenario.js';
+import { compareRevisions } from '../properties/compare.js';
 import { explore, shrinkSignature, type ExploreSpec } from '../properties/explore.js';
 import { INVARIANTS } from '../properties/registry.js';
 import { explorationReport } from '../reports/checkReport.js';
@@ -8,7 +9,7 @@ import type { WorkerMessage, WorkerTask } from './workerProtocol.js';
 
 /**
  * The worker thread that runs revision code for the CLI (workerProtocol.ts): explorations,
- * replays of one finding, and traced runs streamed event by event.
+ * replays of one finding, differential comparisons, and traced runs streamed event by event.
  */
 const port = parentPort;
 if (port === null) throw new Error('cli/checkWorker.ts runs as a worker thread');
@@ -19,6 +20,12 @@ async function handle(task: WorkerTask): Promise<void> {
   if (task.kind === 'trace') {
     runScenario(task.scenario, revision, { traceCalls: true, observers: [{ event: (event) => post({ kind: 'event', id: task.id, event }) }] });
     post({ kind: 'traced', id: task.id });
+    return;
+  }
+  if (task.kind === 'compare') {
+    const other = await revisionOf({ builtIn: task.other });
+    const comparison = compareRevisions(task.backend, revision, other, task.runs, task.seed, revision, (scenario, phase) => post({ kind: 'run', id: task.id, phase, scenario }));
+    post({ kind: 'compared', id: task.id, comparison });
     return;
   }
   const invariants = INVARIANTS.filter((i) => task.invariants.includes(i.id));

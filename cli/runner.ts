@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { Scenario } from '../model/scenario/Scenario.js';
 import type { Event } from '../model/world/events.js';
 import type { ExplorationReport } from '../reports/checkReport.js';
-import type { ExploreTask, RevisionSource, WorkerMessage, WorkerTask } from './workerProtocol.js';
+import type { Comparison } from '../properties/compare.js';
+import type { CompareTask, ExploreTask, RevisionSource, WorkerMessage, WorkerTask } from './workerProtocol.js';
 
 /**
  * Runs revision code in a worker thread under a watchdog (the CLI side of workerProtocol.ts).
@@ -27,6 +28,7 @@ export function workerHeapMb(): number {
 
 export type TaskOutcome =
   | { readonly kind: 'done'; readonly report: ExplorationReport }
+  | { readonly kind: 'compared'; readonly comparison: Comparison }
   | { readonly kind: 'not-reproduced'; readonly reason: string }
   /** The worker stopped reporting progress while running `scenario`. */
   | { readonly kind: 'hung'; readonly phase: 'explore' | 'shrink'; readonly run: number; readonly scenario: Scenario; readonly events: readonly Event[]; readonly seconds: number }
@@ -92,8 +94,8 @@ export class CheckRunner {
     if (waiting !== undefined && this.exitListener === waiting) waiting('worker ended');
   }
 
-  /** Runs one exploration (or replay); never hangs, whatever the revision does. */
-  async run(task: Omit<ExploreTask, 'id' | 'kind'>): Promise<TaskOutcome> {
+  /** Runs one exploration (or replay, or comparison); never hangs, whatever the revision does. */
+  async run(task: Omit<ExploreTask, 'id' | 'kind'> | Omit<CompareTask, 'id'>): Promise<TaskOutcome> {
     if (this.aborted) return { kind: 'aborted' };
     const id = this.nextId++;
     const w = this.spawn();
@@ -122,10 +124,11 @@ export class CheckRunner {
           phase = m.phase;
           if (m.phase === 'explore') run++;
         } else if (m.kind === 'done') finish({ kind: 'done', report: m.report });
+        else if (m.kind === 'compared') finish({ kind: 'compared', comparison: m.comparison });
         else if (m.kind === 'not-reproduced') finish({ kind: 'not-reproduced', reason: m.reason });
         else if (m.kind === 'failed') finish({ kind: 'failed', error: m.error });
       });
-      w.postMessage({ ...task, kind: 'explore', id } satisfies WorkerTask);
+      w.postMessage(('other' in task ? { ...task, id } : { ...task, kind: 'explore', id }) satisfies WorkerTask);
     });
     if (outcome.kind !== 'timeout' && outcome.kind !== 'exited') {
       this.worker?.unref();

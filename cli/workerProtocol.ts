@@ -3,6 +3,7 @@ import type { Event } from '../model/world/events.js';
 import type { ExplorationReport, RevisionRef } from '../reports/checkReport.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import type { KernelCMeta } from '../model/kernelc/revision.js';
+import type { Comparison } from '../properties/compare.js';
 
 /**
  * Messages between the CLI and the worker thread that runs revision code. Revision code runs
@@ -44,12 +45,25 @@ export interface TraceTask {
   readonly scenario: Scenario;
 }
 
-export type WorkerTask = ExploreTask | TraceTask;
+/** Differential runs of a revision against a built-in one (`kernel --compare`), under the watchdog. */
+export interface CompareTask {
+  readonly kind: 'compare';
+  readonly id: number;
+  readonly backend: BackendId;
+  readonly revision: RevisionSource;
+  /** The built-in revision's id. */
+  readonly other: string;
+  readonly runs: number;
+  readonly seed: number;
+}
+
+export type WorkerTask = ExploreTask | TraceTask | CompareTask;
 
 export type WorkerMessage =
   /** A scenario is about to run (the watchdog's heartbeat; `phase` says whether it is one of the budget's runs). */
   | { readonly kind: 'run'; readonly id: number; readonly phase: 'explore' | 'shrink'; readonly scenario: Scenario }
   | { readonly kind: 'done'; readonly id: number; readonly report: ExplorationReport }
+  | { readonly kind: 'compared'; readonly id: number; readonly comparison: Comparison }
   /** A replay whose path does not show its signature. */
   | { readonly kind: 'not-reproduced'; readonly id: number; readonly reason: string }
   | { readonly kind: 'event'; readonly id: number; readonly event: Event }

@@ -58,13 +58,21 @@ export interface Comparison {
 
 /**
  * Runs `runs` scenarios of `generatedAs`'s generators (the cell both revisions stand in) under
- * `seed` on both revisions, and minimizes the first that differs.
+ * `seed` on both revisions, and minimizes the first that differs. `onScenario` hears of each
+ * scenario before it runs (the CLI's watchdog heartbeat).
  */
-export function compareRevisions(backend: BackendId, a: Revision, b: Revision, runs: number, seed: number, generatedAs: Revision = a): Comparison {
+export function compareRevisions(
+  backend: BackendId, a: Revision, b: Revision, runs: number, seed: number, generatedAs: Revision = a,
+  onScenario?: (s: Scenario, phase: 'explore' | 'shrink') => void,
+): Comparison {
   const samples = fc.sample(arbitraryFor({ backend, revision: generatedAs }), { numRuns: runs, seed });
   for (const [run, s] of samples.entries()) {
+    onScenario?.(s, 'explore');
     if (firstDifference(s, a, b) === undefined) continue;
-    const small = minimizeScenario(s, (t) => firstDifference(t, a, b));
+    const small = minimizeScenario(s, (t) => {
+      onScenario?.(t, 'shrink');
+      return firstDifference(t, a, b);
+    });
     const opIndex = firstDifference(small, a, b) ?? 0;
     return { runs: run + 1, difference: { run, scenario: small, opIndex, a: observe(small, a)[opIndex] ?? '', b: observe(small, b)[opIndex] ?? '' } };
   }

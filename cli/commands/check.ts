@@ -138,6 +138,8 @@ async function explore(runner: CheckRunner, o: CheckOptions, backend: BackendId,
       throw new ReplayMismatch(`--signature ${o.replay?.signature ?? '?'} --path ${o.replay?.path ?? '?'} does not reproduce on ${backend} × ${cellName(r.ref.id, whatIf)} with seed ${o.seed} and ${runs} runs: ${outcome.reason}. A replay line is valid only with the seed, --runs and revision it was printed with.`);
     case 'failed':
       throw new Error(`the check of ${backend} × ${cellName(r.ref.id, whatIf)} failed: ${outcome.error}`);
+    case 'compared':
+      throw new Error(`the check of ${backend} × ${cellName(r.ref.id, whatIf)}: the worker answered a comparison`);
     case 'hung':
     case 'died':
       return abortedReport({

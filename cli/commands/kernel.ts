@@ -6,7 +6,9 @@ import { basename, join } from 'node:path';
 import type { CheckOptions } from '../args.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import { jsonReplacer } from '../../model/kernel/u64.js';
-import { compareRevisions, type Comparison } from '../../properties/compare.js';
+import type { Comparison } from '../../properties/compare.js';
+import { sharedRunner } from '../runner.js';
+import type { RevisionSource } from '../workerProtocol.js';
 import { CELL_RUNS } from '../../properties/explore.js';
 import { opText } from '../../reports/format.js';
 import { UsageError } from '../args.js';
@@ -113,8 +115,9 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
     api: x.api,
   };
   const revision = kernelCRevision(meta, compileKernelModule(r.wasm));
-  if (o.compare !== undefined) return runCompare(o, revision, o.compare, about, io);
-  return runCheck({ ...o.check, backends }, [{ revision, source: { kernelC: wasm, meta }, ref: { id: meta.id, derivedFrom: base } }], io, about);
+  const source: RevisionSource = { kernelC: wasm, meta };
+  if (o.compare !== undefined) return runCompare(o, revision, o.compare, source, about, io);
+  return runCheck({ ...o.check, backends }, [{ revision, source, ref: { id: meta.id, derivedFrom: base } }], io, about);
 }
 
 function comparisonText(mine: Revision, other: Revision, c: Comparison, seed: number): string {
@@ -131,12 +134,33 @@ function comparisonText(mine: Revision, other: Revision, c: Comparison, seed: nu
   ].join('\n');
 }
 
-function runCompare(o: KernelOptions, mine: Revision, other: Revision, about: Readonly<Record<string, unknown>>, io: CheckIo): number {
+async function runCompare(o: KernelOptions, mine: Revision, other: Revision, source: RevisionSource, about: Readonly<Record<string, unknown>>, io: CheckIo): Promise<number> {
   if (!other.backends.includes('snp')) throw new UsageError(`--compare ${other.id}: it has no snp backend`);
   const runs = o.check.runs ?? CELL_RUNS.snp;
-  const c = compareRevisions('snp', mine, other, runs, o.check.seed);
-  const code = c.difference === null ? 0 : 1;
-  if (o.check.json) io.write(`${JSON.stringify({ ...about, compare: { with: other.id, seed: o.check.seed, ...c }, exit: code }, jsonReplacer, 2)}\n`);
-  else io.write(comparisonText(mine, other, c, o.check.seed));
-  return code;
+  // In the worker, under the watchdog: a loop in the tree's C that calls no kernel service ends
+  // as a reported hang, not a hung gmemcheck.
+  const runner = sharedRunner();
+  runner.begin();
+  const outcome = await runner.run({ kind: 'compare', backend: 'snp', revision: source, other: other.id, runs, seed: o.check.seed });
+  switch (outcome.kind) {
+    case 'compared': {
+      const c = outcome.comparison;
+      const code = c.difference === null ? 0 : 1;
+      if (o.check.json) io.write(`${JSON.stringify({ ...about, compare: { with: other.id, seed: o.check.seed, ...c }, exit: code }, jsonReplacer, 2)}\n`);
+      else io.write(comparisonText(mine, other, c, o.check.seed));
+      return code;
+    }
+    case 'hung':
+    case 'died': {
+      const what = outcome.kind === 'hung' ? `stopped making progress for ${outcome.seconds.toFixed(1)} s` : `died (${outcome.error})`;
+      io.write(`the run ${what} on ${outcome.phase === 'explore' ? `scenario ${outcome.run}` : 'a scenario being minimized'}:\n${outcome.scenario.ops.map((op, i) => `  ${i} ${opText(op)}`).join('\n')}\nexit 1: ${outcome.kind === 'hung' ? `the tree's C spun without calling the kernel (a soft lockup only the wall clock sees; ${other.id} runs under the model's work budget)` : 'the run died'}\n`);
+      return 1;
+    }
+    case 'aborted':
+      return 130;
+    case 'failed':
+    case 'done':
+    case 'not-reproduced':
+      throw new Error(`kernel --compare: the worker answered ${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''}`);
+  }
 }

@@ -47,3 +47,22 @@ describe('--compare: the tree\'s C against a TypeScript revision', () => {
     expect(err).toMatch(/--compare 'nope' is not a built-in revision/);
   });
 });
+
+describe('a tree\'s C that spins without calling the kernel', () => {
+  testWithClang('--compare reports the hang with its scenario (exit 1) and never hangs itself', async () => {
+    const saved = process.env.GMEMCHECK_RUN_TIMEOUT_MS;
+    process.env.GMEMCHECK_RUN_TIMEOUT_MS = '1500';
+    try {
+      // A SECRETS page spins on a volatile: no import is ever called, so only the wall clock can end it.
+      const tree = editedTree('arch/x86/kvm/svm/sev.c', '\tif (src_page) {\n\t\tvoid *from', '\tif (args->type == KVM_SEV_SNP_PAGE_TYPE_SECRETS) {\n\t\tvolatile int spin = 1;\n\n\t\twhile (spin)\n\t\t\t;\n\t}\n\n\tif (src_page) {\n\t\tvoid *from');
+      let out = '';
+      const code = await main(['kernel', '--tree', tree, '--compare', 'kvm-x86-next'], (t) => (out += t), () => undefined);
+      expect(code).toBe(1);
+      expect(out).toMatch(/the run stopped making progress for \d+\.\d s on scenario \d+:/);
+      expect(out).toContain('type: SECRETS');
+    } finally {
+      if (saved === undefined) delete process.env.GMEMCHECK_RUN_TIMEOUT_MS;
+      else process.env.GMEMCHECK_RUN_TIMEOUT_MS = saved;
+    }
+  }, 120_000);
+});
