@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRELUDE_DIR, type Extraction } from './extract.js';
@@ -16,6 +16,8 @@ export const CLANG = process.env['GMEMCHECK_CLANG'] ?? 'clang';
 
 export const CLANG_FLAGS = [
   '--target=wasm64-unknown-unknown', '-std=gnu11', '-ffreestanding', '-nostdlib', '-O2', '-mbulk-memory',
+  // A NULL dereference traps, as it oopses in the kernel (in wasm, address 0 is ordinary memory).
+  '-fsanitize=null', '-fsanitize-trap=null',
   '-fno-strict-aliasing', '-fno-builtin', '-Wall', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-label',
   '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Werror=int-conversion',
   '-Werror=return-type', '-Werror=implicit-int',
@@ -63,21 +65,55 @@ export function missingDeclaration(d: Diagnostic): string | null {
   return null;
 }
 
-export function classify(output: string, treeFiles: readonly string[]): Exclude<BuildResult, { kind: 'built' } | { kind: 'toolchain' }> {
-  const errors = parseDiagnostics(output).filter((d) => d.severity === 'error');
-  const linkMissing = [...output.matchAll(/undefined symbol: (\w+)/g)].map((m) => m[1] ?? '');
-  const inPrelude = errors.filter((d) => !treeFiles.includes(d.file));
-  const gaps = errors.flatMap((d) => {
+/**
+ * Whose fault a failed build is. An error at the tree's own line is the tree's, except: a name
+ * the prelude lacks (an undeclared function, identifier or type, a member of a prelude struct)
+ * that the tree itself knows of (`knownToTree`: defined in its headers or sources), since then
+ * the prelude is behind; a typo nothing in the tree defines stays the patch's. A misuse of a
+ * kernel API the prelude declares as the kernel does (KVM_BUG_ON() without its kvm) is the
+ * tree's. An error inside the prelude is the prelude's. Any error of the tree's own makes the
+ * whole build the tree's.
+ */
+export function classify(output: string, treeFiles: readonly string[], knownToTree: (name: string) => boolean): Exclude<BuildResult, { kind: 'built' } | { kind: 'toolchain' }> {
+  const all = parseDiagnostics(output);
+  const gaps: string[] = [...output.matchAll(/undefined symbol: (\w+)/g)].map((m) => m[1] ?? '');
+  const treeOwn: Diagnostic[] = [];
+  all.forEach((d) => {
+    if (d.severity !== 'error') return;
     const name = missingDeclaration(d);
-    return name === null ? [] : [name];
+    if (!treeFiles.includes(d.file)) gaps.push(`${d.file}:${d.line}: ${d.message}`);
+    else if (name !== null && knownToTree(name.replace(/^struct /, ''))) gaps.push(name);
+    else treeOwn.push(d);
   });
-  const treeOwn = errors.filter((d) => treeFiles.includes(d.file) && missingDeclaration(d) === null);
   if (treeOwn.length > 0) return { kind: 'tree-error', diagnostics: treeOwn, output };
-  const missing = [...new Set([...gaps, ...linkMissing, ...inPrelude.map((d) => `${d.file}:${d.line}: ${d.message}`)])];
+  const missing = [...new Set(gaps)];
   return { kind: 'prelude-gap', missing: missing.length > 0 ? missing : ['(see the compiler output)'], output };
 }
 
-export function build(x: Extraction, treeFiles: readonly string[]): BuildResult {
+/**
+ * Whether the tree's headers mention `name`: a kernel helper the populate path may call is
+ * declared in one (include/, arch/x86's, or a header beside sev.c or guest_memfd.c); a name that
+ * only occurs where the code uses it is a typo. (A helper defined in the extracted files
+ * themselves is taken with them, so it never reaches here.)
+ */
+export function treeKnows(tree: string): (name: string) => boolean {
+  const dirs = ['include', 'arch/x86/include', 'arch/x86/kvm', 'virt/kvm'].filter((d) => existsSync(join(tree, d)));
+  return (name) => {
+    if (existsSync(join(tree, '.git'))) {
+      const r = spawnSync('git', ['-C', tree, 'grep', '-qw', '-e', name, '--', ...dirs.map((d) => `${d}/*.h`)]);
+      if (r.status === 0 || r.status === 1) return r.status === 0;
+    }
+    const word = new RegExp(`\\b${name}\\b`);
+    const walk = (dir: string): boolean => readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) return walk(p);
+      return e.name.endsWith('.h') && word.test(readFileSync(p, 'utf8'));
+    });
+    return dirs.some((d) => walk(join(tree, d)));
+  };
+}
+
+export function build(x: Extraction, treeFiles: readonly string[], knows: (name: string) => boolean): BuildResult {
   const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-kernel-'));
   try {
     const src = join(dir, 'populate.c');
@@ -88,7 +124,7 @@ export function build(x: Extraction, treeFiles: readonly string[]): BuildResult 
     const output = `${r.stdout}${r.stderr}`;
     if (r.status !== 0) {
       if (parseDiagnostics(output).length === 0 && !/undefined symbol/.test(output)) return { kind: 'toolchain', message: output.trim() };
-      return classify(output, treeFiles);
+      return classify(output, treeFiles, knows);
     }
     return { kind: 'built', wasm: new Uint8Array(readFileSync(out)), warnings: parseDiagnostics(output).filter((d) => d.severity === 'warning') };
   } finally {

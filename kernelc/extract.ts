@@ -59,17 +59,26 @@ export interface Extraction {
 
 export class ExtractError extends Error {}
 
-/** Evaluates a preprocessor condition the way cpp would, given which CONFIG_ symbols are y. */
+/**
+ * Evaluates a preprocessor condition the way cpp would, given which CONFIG_ symbols are y. An
+ * #elif or #else carries the chain before it (`elif B|if A`, `else|elif B|if A`, as units.ts
+ * records them): it is taken only when no earlier branch of the chain was.
+ */
 export function evalCondition(cond: string, config: ReadonlySet<string>): boolean {
-  const parts = cond.split('|');
-  const own = parts[0] ?? '';
-  const previous = parts.slice(1).join('|');
-  if (own === 'else') return previous === '' ? true : !evalCondition(previous, config);
-  if (own.startsWith('elif ')) return !evalCondition(previous, config) && evalExpr(own.slice(5), config);
-  if (own.startsWith('ifdef ')) return config.has(own.slice(6).trim());
-  if (own.startsWith('ifndef ')) return !config.has(own.slice(7).trim());
-  if (own.startsWith('if ')) return evalExpr(own.slice(3), config);
-  return true;
+  const [own = '', ...before] = cond.split('|');
+  const earlierTaken = before.some((branch) => ownCondition(branch, config));
+  if (own === 'else') return !earlierTaken;
+  if (own.startsWith('elif ')) return !earlierTaken && evalExpr(own.slice(5), config);
+  return ownCondition(own, config);
+}
+
+/** One branch's own condition, whatever came before it. */
+function ownCondition(branch: string, config: ReadonlySet<string>): boolean {
+  if (branch.startsWith('ifdef ')) return config.has(branch.slice(6).trim());
+  if (branch.startsWith('ifndef ')) return !config.has(branch.slice(7).trim());
+  if (branch.startsWith('if ')) return evalExpr(branch.slice(3), config);
+  if (branch.startsWith('elif ')) return evalExpr(branch.slice(5), config);
+  return false;
 }
 
 function evalExpr(expr: string, config: ReadonlySet<string>): boolean {

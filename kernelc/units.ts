@@ -30,6 +30,20 @@ export interface Unit {
 /** Attribute-like macros that may precede a function's name in its declarator. */
 const NOT_A_NAME = new Set(['__attribute__', '__printf', '__aligned', '__section', '__must_hold', '__acquires', '__releases', '__no_sanitize_address', '__diag_ignore']);
 
+/** Statement-like macro calls the kernel often writes without a trailing semicolon. */
+const MACRO_STATEMENT = /^\s*(?:DEFINE_[A-Z0-9_]+|EXPORT_SYMBOL\w*|module_\w+|MODULE_\w+)\s*\(/;
+
+/** Whether `text` has an `=` outside every parenthesis (an initializer, not an attribute's argument). */
+function topLevelEquals(text: string): boolean {
+  let parens = 0;
+  for (const ch of text) {
+    if (ch === '(') parens++;
+    else if (ch === ')') parens--;
+    else if (ch === '=' && parens === 0) return true;
+  }
+  return false;
+}
+
 /** Removes comments and string/char literal contents, keeping offsets and newlines. */
 export function blank(src: string): string {
   const out = src.split('');
@@ -83,13 +97,27 @@ function declarationName(b: string): string | null {
   return v?.[1] ?? null;
 }
 
-/** A function's name: the first identifier followed by `(` that is not an attribute macro. */
-function functionName(header: string): string | null {
-  for (const m of header.matchAll(/([A-Za-z_]\w*)\s*\(/g)) {
-    const name = m[1];
-    if (name !== undefined && !NOT_A_NAME.has(name)) return name;
+/** `header` without attribute macros and their balanced argument lists (`__attribute__((...))`). */
+function withoutAttributes(header: string): string {
+  let out = '';
+  let i = 0;
+  while (i < header.length) {
+    const m = /^([A-Za-z_]\w*)\s*\(/.exec(header.slice(i));
+    if (m !== null && NOT_A_NAME.has(m[1] ?? '') && (i === 0 || !/\w/.test(header[i - 1] ?? ''))) {
+      let j = i + m[0].length;
+      for (let depth = 1; j < header.length && depth > 0; j++) depth += header[j] === '(' ? 1 : header[j] === ')' ? -1 : 0;
+      i = j;
+      continue;
+    }
+    out += header[i];
+    i++;
   }
-  return null;
+  return out;
+}
+
+/** A function's name: the first identifier followed by `(` once attribute macros are gone. */
+function functionName(header: string): string | null {
+  return /([A-Za-z_]\w*)\s*\(/.exec(withoutAttributes(header))?.[1] ?? null;
 }
 
 export function splitUnits(src: string): Unit[] {
@@ -107,6 +135,11 @@ export function splitUnits(src: string): Unit[] {
     }
     return lo + 1;
   };
+  // Newlines inside /* */ comments: a directive does not end at one of those.
+  const commentNewlines = new Set<number>();
+  for (const m of src.matchAll(/\/\*[\s\S]*?\*\//g)) {
+    for (let j = m.index; j < m.index + m[0].length; j++) if (src[j] === '\n') commentNewlines.add(j);
+  }
   const conditions: string[] = [];
   const push = (kind: UnitKind, start: number, end: number, name: string | null, header: string | null): void => {
     units.push({
@@ -126,7 +159,7 @@ export function splitUnits(src: string): Unit[] {
     if (c === '#') {
       // A directive, with its backslash continuations.
       let end = i;
-      while (end < b.length && !(b[end] === '\n' && b[end - 1] !== '\\')) end++;
+      while (end < b.length && !(b[end] === '\n' && b[end - 1] !== '\\' && !commentNewlines.has(end))) end++;
       const text = b.slice(i, end);
       const dir = /^#\s*(\w+)\s*(.*)$/s.exec(text);
       const word = dir?.[1] ?? '';
@@ -152,14 +185,21 @@ export function splitUnits(src: string): Unit[] {
     for (; i < b.length; i++) {
       const ch = b[i];
       if (ch === '(') parens++;
-      else if (ch === ')') parens--;
-      else if (ch === '{') {
+      else if (ch === ')') {
+        parens--;
+        // DEFINE_FREE(...), EXPORT_SYMBOL(...) and the like, written without a semicolon.
+        if (parens === 0 && depth === 0 && MACRO_STATEMENT.test(b.slice(start, i)) && !/^\s*;/.test(b.slice(i + 1))) {
+          end = i + 1;
+          break;
+        }
+      } else if (ch === '{') {
         if (depth === 0 && parens === 0) {
           const before = b.slice(start, i);
           // A body follows a declarator's `)` (possibly with attributes after it); an
           // initializer or a struct body does not.
-          isFunction = /\)\s*(?:__\w+(?:\([^)]*\))?\s*)*$/.test(before) && !/=/.test(before) && !/^\s*(?:typedef\s+)?(?:struct|union|enum)\b[^(]*$/.test(before);
-          if (isFunction) header = src.slice(start, i).trim();
+          isFunction = /\)\s*(?:__\w+(?:\([^)]*\))?\s*)*$/.test(before) && !topLevelEquals(before) && !/^\s*(?:typedef\s+)?(?:struct|union|enum)\b[^(]*$/.test(before);
+          // From the text without comments: a prototype made of it must not end inside one.
+          if (isFunction) header = before.trim();
         }
         depth++;
       } else if (ch === '}') {

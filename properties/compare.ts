@@ -16,7 +16,10 @@ import { minimizeScenario } from './minimize.js';
  * without any behaviour differing.
  */
 
-const UNOBSERVED: ReadonlySet<Event['kind']> = new Set(['call', 'ret', 'note']);
+const UNOBSERVED: ReadonlySet<Event['kind']> = new Set(['call', 'ret']);
+
+/** pr_debug() output: the C's and a revision's messages differ in wording, and are trace-only. */
+const traceOnly = (e: Event): boolean => UNOBSERVED.has(e.kind) || (e.kind === 'note' && e.text.startsWith('pr_debug:'));
 
 /** Per operation: a canonical text of its result and events. */
 export function observe(s: Scenario, revision: Revision): string[] {
@@ -25,7 +28,7 @@ export function observe(s: Scenario, revision: Revision): string[] {
   let at = -1;
   for (const e of r.world.log) {
     if (e.kind === 'op_begin') at = e.index;
-    if (at < 0 || UNOBSERVED.has(e.kind)) continue;
+    if (at < 0 || traceOnly(e)) continue;
     perOp[at] += `${JSON.stringify(e, jsonReplacer)}\n`;
   }
   for (const res of r.results) perOp[res.index] = `ret ${JSON.stringify({ ret: res.ret, out: res.out, lost: res.lost }, jsonReplacer)}\n${perOp[res.index] ?? ''}`;

@@ -30,6 +30,12 @@ const REVISION_PLUMBING = new Set(['Revision.ts', 'registry.ts']);
 export function stackFrames(stack: string): Frame[] {
   const out: Frame[] = [];
   for (const line of stack.split('\n')) {
+    // A frame of kernel C compiled to WebAssembly (model/kernelc/): the tree's own code.
+    const wasm = /^\s*at (?:(\S+) \()?wasm:\/\//.exec(line);
+    if (wasm !== null) {
+      out.push({ file: 'wasm', line: 0, column: 0, fn: wasm[1] ?? '<wasm>' });
+      continue;
+    }
     const m = /^\s*at (?:(.*?) \()?(.+?):(\d+):(\d+)\)?$/.exec(line);
     if (m === null) continue;
     let file = m[2] ?? '';
@@ -45,6 +51,7 @@ const MODEL_DIRS = ['model', 'properties', 'generators', 'reports', 'cli'].map((
 
 /** A revision's file: a built-in revision, a reviewer's module anywhere, or one written in a test. */
 export function isRevisionFile(file: string): boolean {
+  if (file === 'wasm') return true;
   if (file.startsWith(REVISIONS_DIR)) return !REVISION_PLUMBING.has(file.slice(REVISIONS_DIR.length));
   return !MODEL_DIRS.some((d) => file.startsWith(d));
 }
@@ -55,6 +62,10 @@ export function blame(crash: Crash): CrashBlame {
   const first = frames[0];
   const revisionFrame = frames.find((f) => isRevisionFile(f.file));
   if (first !== undefined && isRevisionFile(first.file)) return { kind: 'oops', at: first };
+  // Kernel C that handed the shim something no kernel function accepts: the C's oops, at the
+  // C function that called the shim.
+  const c = frames.find((f) => f.file === 'wasm');
+  if (crash.name === 'KernelCFault' && c !== undefined) return { kind: 'oops', at: c };
   return { kind: 'model-error', at: first, revisionFrame };
 }
 
@@ -63,6 +74,7 @@ export function blame(crash: Crash): CrashBlame {
  * module from a fresh copy beside it (`.NAME.pid.thread.n.mts`, same lines): named as the file.
  */
 export function frameText(f: Frame): string {
+  if (f.file === 'wasm') return `${f.fn} (kernel C)`;
   const file = f.file.replace(/([\\/])\.([^\\/]+)\.\d+\.\d+\.\d+\.mts$/, '$1$2');
   const shown = file.startsWith(REPO + sep) ? file.slice(REPO.length + 1) : file;
   return `${shown}:${f.line}`;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CheckOptions } from '../args.js';
@@ -13,7 +13,7 @@ import { CELL_RUNS } from '../../properties/explore.js';
 import { opText } from '../../reports/format.js';
 import { UsageError } from '../args.js';
 import { BACKENDS, ExtractError, extract, type Extraction } from '../../kernelc/extract.js';
-import { build, type Diagnostic } from '../../kernelc/compile.js';
+import { build, treeKnows, type Diagnostic } from '../../kernelc/compile.js';
 import { BASE_REVISION, kernelCRevision, type KernelCMeta } from '../../model/kernelc/revision.js';
 import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { runCheck, type CheckIo } from './check.js';
@@ -91,14 +91,15 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
     `kernel mode: ${where}, kvm_gmem_populate() API ${x.api.replace('KSHIM_GMEM_API_', '')}, compared with ${base}`,
     ...list.map((t) => `  took ${t.file}:${t.lines} ${t.kind === 'function' ? `${t.name ?? ''}()` : (t.name ?? t.kind)}`),
   ].join('\n');
-  const r = build(x, BACKENDS.snp.files);
+  const r = build(x, BACKENDS.snp.files, treeKnows(o.tree));
   switch (r.kind) {
     case 'toolchain':
       throw new KernelModeError(r.message);
     case 'prelude-gap':
       throw new KernelModeError(`the tree's populate code uses what gmemcheck's kernel prelude (kernelc/prelude) does not declare yet, or declares otherwise: ${r.missing.join(', ')}\n${r.output.trim()}`);
     case 'tree-error':
-      io.write(`${info}\n\n${o.treeShown} does not build: the populate path's own code fails to compile\n${r.diagnostics.map((d) => diagnosticText(o.tree, d)).join('\n')}\nexit 1: the tree's code does not build\n`);
+      if (o.check.json) io.write(`${JSON.stringify({ ...about, build: { kind: 'tree-error', diagnostics: r.diagnostics.map((d) => ({ ...d, file: join(o.tree, d.file) })) }, exit: 1 }, null, 2)}\n`);
+      else io.write(`${info}\n\n${o.treeShown} does not build: the populate path's own code fails to compile\n${r.diagnostics.map((d) => diagnosticText(o.tree, d)).join('\n')}\nexit 1: the tree's code does not build\n`);
       return 1;
     case 'built':
       break;
@@ -106,7 +107,7 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
   if (!o.check.json) io.write(`${info}\n\n`);
   const dir = join(tmpdir(), 'gmemcheck-kernel');
   mkdirSync(dir, { recursive: true });
-  const wasm = join(dir, `${createHash('sha256').update(r.wasm).digest('hex').slice(0, 16)}.wasm`);
+  const wasm = join(dir, `${createHash('sha256').update(r.wasm).digest('hex').slice(0, 16)}.${process.pid}.wasm`);
   writeFileSync(wasm, r.wasm);
   const meta: KernelCMeta = {
     id: kernelRevisionId(o.tree),
@@ -116,8 +117,13 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
   };
   const revision = kernelCRevision(meta, compileKernelModule(r.wasm));
   const source: RevisionSource = { kernelC: wasm, meta };
-  if (o.compare !== undefined) return runCompare(o, revision, o.compare, source, about, io);
-  return runCheck({ ...o.check, backends }, [{ revision, source, ref: { id: meta.id, derivedFrom: base } }], io, about);
+  try {
+    if (o.compare !== undefined) return await runCompare(o, revision, o.compare, source, about, io);
+    return await runCheck({ ...o.check, backends }, [{ revision, source, ref: { id: meta.id, derivedFrom: base } }], io, about);
+  } finally {
+    // The worker has compiled it by now; nothing else reads it.
+    rmSync(wasm, { force: true });
+  }
 }
 
 function comparisonText(mine: Revision, other: Revision, c: Comparison, seed: number): string {

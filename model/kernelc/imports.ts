@@ -3,7 +3,7 @@ import { KVM } from '../kernel/services/kvmcore.js';
 import { current } from '../kernel/services/sched.js';
 import { KMAP_BASE } from '../kernel/services/kmap.js';
 import type { Memslot } from '../world/kvmState.js';
-import { FOLIO_HANDLE_BASE, LinearMemory, PAGE_HANDLE_BASE, fromCPointer, toCPointer, toNumber, u64 } from './wasm.js';
+import { FOLIO_HANDLE_BASE, KernelCFault, LinearMemory, PAGE_HANDLE_BASE, fromCPointer, toCPointer, toNumber, u64 } from './wasm.js';
 
 /**
  * The kernel as WebAssembly imports: each function the prelude (kernelc/prelude/kshim.h)
@@ -81,13 +81,13 @@ export class KernelCState {
 
   lock(p: bigint): string {
     const name = this.locks.get(u64(p));
-    if (name === undefined) throw new Error(`kernel C took a lock at 0x${u64(p).toString(16)} the shim did not name`);
+    if (name === undefined) throw new KernelCFault(`kernel C took a lock at 0x${u64(p).toString(16)} the shim did not name`);
     return name;
   }
 
   file(p: bigint, what: string): number {
     const id = this.fileOf.get(u64(p));
-    if (id === undefined) throw new Error(`kernel C passed 0x${u64(p).toString(16)} as a guest_memfd ${what} the shim did not build`);
+    if (id === undefined) throw new KernelCFault(`kernel C passed 0x${u64(p).toString(16)} as a guest_memfd ${what} the shim did not build`);
     return id;
   }
 
@@ -196,7 +196,7 @@ export function genericImports(s: KernelCState): Record<string, ImportFn> {
     get_file_active(fpp: bigint) {
       const slotId = s.slotOf.get(u64(s.shim.kshim_slot_of_file_field(fpp)));
       const slot = slotId === undefined ? null : k.memslot_by_id(slotId);
-      if (slot === null) throw new Error('get_file_active() of a file pointer outside every memslot the shim built');
+      if (slot === null) throw new KernelCFault('get_file_active() of a file pointer outside every memslot the shim built');
       return s.filePtr(k.kvm_gmem_get_file(slot));
     },
     fput: (file: bigint) => k.fput(s.file(file, 'file')),
@@ -244,7 +244,7 @@ export function genericImports(s: KernelCState): Record<string, ImportFn> {
     copy_from_user(to: bigint, from: bigint, n: bigint) {
       const arg = s.userArg;
       if (u64(from) === USER_ARG_ADDR && arg !== null) {
-        if (toNumber(n) !== arg.size) throw new Error(`copy_from_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
+        if (toNumber(n) !== arg.size) throw new KernelCFault(`copy_from_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
         arg.read(s.mem, to);
         return 0n;
       }
@@ -255,7 +255,7 @@ export function genericImports(s: KernelCState): Record<string, ImportFn> {
     copy_to_user(to: bigint, from: bigint, n: bigint) {
       const arg = s.userArg;
       if (u64(to) === USER_ARG_ADDR && arg !== null) {
-        if (toNumber(n) !== arg.size) throw new Error(`copy_to_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
+        if (toNumber(n) !== arg.size) throw new KernelCFault(`copy_to_user() of ${toNumber(n)} bytes of a ${arg.size}-byte argument struct`);
         return BigInt(arg.write(s.mem, from));
       }
       if (isKva(from)) return BigInt(k.copy_to_user(toNumber(to), toNumber(from), toNumber(n)));

@@ -59,6 +59,13 @@ class SnpInstance {
   constructor(module: WebAssembly.Module, k: K) {
     const s = new KernelCState(k);
     this.k = k;
+    // The firmware's status, through the C's `int *error`, which the PSP driver lets be NULL.
+    const withError = (error: bigint, issue: (out: { value: number }) => number): number => {
+      const out = { value: error === 0n ? 0 : s.mem.i32(error) };
+      const ret = issue(out);
+      if (error !== 0n) s.mem.setI32(error, out.value);
+      return ret;
+    };
     const snpImports = {
       snp_lookup_rmpentry(pfn: bigint, assigned: bigint, level: bigint) {
         const r = k.snp_lookup_rmpentry(toNumber(pfn));
@@ -74,18 +81,11 @@ class SnpInstance {
       ____sev_snp_guest: () => (k.sev_snp_guest(KVM) ? 1 : 0),
       sev_get_asid: () => k.sev_get_asid(KVM),
       kshim_fw_snp_launch_update(fd: number, pfn: bigint, page_size: number, page_type: number, error: bigint) {
-        const out = { value: s.mem.i32(error) };
         const data = { gctx_paddr: 0, address: toNumber(pfn), page_size: page_size === 0 ? PG_LEVEL_4K : PG_LEVEL_2M, page_type };
-        const ret = k.__sev_issue_cmd(fd, SEV_CMD_SNP_LAUNCH_UPDATE, { cmd: SEV_CMD_SNP_LAUNCH_UPDATE, data }, out);
-        s.mem.setI32(error, out.value);
-        return ret;
+        return withError(error, (out) => k.__sev_issue_cmd(fd, SEV_CMD_SNP_LAUNCH_UPDATE, { cmd: SEV_CMD_SNP_LAUNCH_UPDATE, data }, out));
       },
-      kshim_fw_snp_page_reclaim(pfn: bigint, error: bigint) {
-        const out = { value: s.mem.i32(error) };
-        const ret = k.sev_do_cmd(SEV_CMD_SNP_PAGE_RECLAIM, { cmd: SEV_CMD_SNP_PAGE_RECLAIM, data: { paddr: toNumber(pfn) } }, out);
-        s.mem.setI32(error, out.value);
-        return ret;
-      },
+      kshim_fw_snp_page_reclaim: (pfn: bigint, error: bigint) =>
+        withError(error, (out) => k.sev_do_cmd(SEV_CMD_SNP_PAGE_RECLAIM, { cmd: SEV_CMD_SNP_PAGE_RECLAIM, data: { paddr: toNumber(pfn) } }, out)),
       kshim_fw_unmodelled(id: number): never {
         throw new Error(`kernel C issued SEV firmware command 0x${id.toString(16)}, which the model does not answer`);
       },

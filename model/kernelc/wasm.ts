@@ -22,6 +22,15 @@ export function compileKernelModule(bytes: Uint8Array): WebAssembly.Module {
   return new WebAssembly.Module(bytes);
 }
 
+/**
+ * Something the tree's C did wrong at the boundary (a pointer that is no handle, a lock or file
+ * the shim never built, a copy of the wrong size): the revision's oops, like a trap in the C
+ * itself (properties/crash.ts). Any other error the shim throws is a gap in gmemcheck.
+ */
+export class KernelCFault extends Error {
+  override readonly name = 'KernelCFault';
+}
+
 const U64 = 2n ** 64n;
 const MAX_ERRNO = 4095n;
 
@@ -50,7 +59,7 @@ export function fromCPointer(p: bigint, base: bigint, what: string): number {
   const v = u64(p);
   if (v === 0n) return 0;
   if (v >= U64 - MAX_ERRNO) return Number(v - U64);
-  if (v < base || v - base > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`kernel C passed 0x${v.toString(16)} where a ${what} handle belongs`);
+  if (v < base || v - base > BigInt(Number.MAX_SAFE_INTEGER)) throw new KernelCFault(`kernel C passed 0x${v.toString(16)} where a ${what} handle belongs`);
   return Number(v - base);
 }
 

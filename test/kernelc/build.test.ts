@@ -4,13 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { BACKENDS, PRELUDE_DIR, extract } from '../../kernelc/extract.js';
-import { CLANG, build } from '../../kernelc/compile.js';
+import { CLANG, build, treeKnows } from '../../kernelc/compile.js';
 import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { exportFn } from '../../model/kernelc/imports.js';
 import { main } from '../../cli/main.js';
-import { FIXTURE_TREE, editedTree, testWithClang } from './trees.js';
+import { FIXTURE_TREE, editedTree, editsOf, testWithClang } from './trees.js';
 
-const buildTree = (tree: string) => build(extract(tree, 'snp'), BACKENDS.snp.files);
+const buildTree = (tree: string) => build(extract(tree, 'snp'), BACKENDS.snp.files, treeKnows(tree));
+
+/** A helper the patch calls, which the tree's own header declares but the prelude does not. */
+const undeclaredHelper = () => editsOf(
+  { file: 'virt/kvm/guest_memfd.c', from: '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', to: '\tfolio_unlock(folio);\n\tkvm_gmem_mark_prepared(folio);\n\n\tr = -EINVAL;' },
+  { file: 'include/linux/kvm_host.h', from: 'struct page;\n', to: 'struct page;\nstruct folio;\nvoid kvm_gmem_mark_prepared(struct folio *folio);\n' },
+);
 
 async function cli(...args: string[]) {
   let out = '';
@@ -38,11 +44,17 @@ describe('building a tree\'s populate path', () => {
   });
 
   testWithClang('a kernel helper the prelude does not declare is gmemcheck\'s gap, named', () => {
-    const tree = editedTree('virt/kvm/guest_memfd.c', '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', '\tfolio_unlock(folio);\n\tkvm_gmem_mark_prepared(folio);\n\n\tr = -EINVAL;');
-    const r = buildTree(tree);
+    const r = buildTree(undeclaredHelper());
     expect(r.kind).toBe('prelude-gap');
     if (r.kind === 'prelude-gap') expect(r.missing).toEqual(['kvm_gmem_mark_prepared']);
   });
+
+  testWithClang('a name nothing in the tree defines (a typo) is the tree\'s error', () => {
+    const r = buildTree(editedTree('virt/kvm/guest_memfd.c', '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', '\tfolio_unlock(folo);\n\n\tr = -EINVAL;'));
+    expect(r.kind).toBe('tree-error');
+    if (r.kind === 'tree-error') expect(r.diagnostics[0]?.message).toMatch(/undeclared identifier 'folo'/);
+  });
+
 });
 
 describe('gmemcheck kernel: exit status', () => {
@@ -52,11 +64,16 @@ describe('gmemcheck kernel: exit status', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`${join(tree, 'arch/x86/kvm/svm/sev.c')}:27:`);
     expect(r.out).toContain('exit 1: the tree\'s code does not build');
+    const json = await cli('kernel', '--tree', tree, '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ kernel: { api: 'KSHIM_GMEM_API_PAGE_WB' }, build: { kind: 'tree-error' }, exit: 1 });
+    const doc = JSON.parse(json.out) as { build: { diagnostics: { file: string; line: number; message: string }[] } };
+    expect(doc.build.diagnostics[0]?.file).toBe(join(tree, 'arch/x86/kvm/svm/sev.c'));
+    expect(doc.build.diagnostics[0]?.message).toMatch(/too few arguments/);
   });
 
   testWithClang('2 when the prelude lacks a declaration the tree uses', async () => {
-    const tree = editedTree('virt/kvm/guest_memfd.c', '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', '\tfolio_unlock(folio);\n\tkvm_gmem_mark_prepared(folio);\n\n\tr = -EINVAL;');
-    const r = await cli('kernel', '--tree', tree);
+    const r = await cli('kernel', '--tree', undeclaredHelper());
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/does not declare yet, or declares otherwise: kvm_gmem_mark_prepared/);
   });

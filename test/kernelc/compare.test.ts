@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { BACKENDS, extract } from '../../kernelc/extract.js';
-import { build } from '../../kernelc/compile.js';
+import { build, treeKnows } from '../../kernelc/compile.js';
 import { kernelCRevision } from '../../model/kernelc/revision.js';
 import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
@@ -14,7 +14,7 @@ import { FIXTURE_TREE, editedTree, testWithClang } from './trees.js';
 
 function revisionOf(tree: string): Revision {
   const x = extract(tree, 'snp');
-  const r = build(x, BACKENDS.snp.files);
+  const r = build(x, BACKENDS.snp.files, treeKnows(tree));
   if (r.kind !== 'built') throw new Error(`${tree} does not build`);
   return kernelCRevision({ id: 'kernel-tree', title: 'kernel-tree', cites: [tree], api: x.api }, compileKernelModule(r.wasm));
 }

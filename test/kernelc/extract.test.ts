@@ -45,9 +45,18 @@ describe('extract()', () => {
     expect(extract(tree, 'snp').taken.map((t) => t.unit.name)).toContain('snp_type_is_known');
   });
 
-  test('code under a configuration the model is not is left out', () => {
-    const tree = editedTree('arch/x86/kvm/svm/sev.c', 'static unsigned int sev_get_asid', '#ifdef CONFIG_NOT_MODELLED\nstatic unsigned int sev_get_asid_other(struct kvm *kvm) { return 0; }\n#endif\nstatic unsigned int sev_get_asid');
-    expect(extract(tree, 'snp').taken.map((t) => t.unit.name)).not.toContain('sev_get_asid_other');
+  test('of two definitions under #if/#elif/#else, the one the model\'s configuration selects is taken', () => {
+    const asid = 'static unsigned int sev_get_asid(struct kvm *kvm)\n{\n\treturn to_kvm_sev_info(kvm)->asid;\n}\n';
+    const variant = (n: number) => `static unsigned int sev_get_asid(struct kvm *kvm)\n{\n\treturn ${n};\n}\n`;
+    const pick = (from: string) => {
+      const x = extract(editedTree('arch/x86/kvm/svm/sev.c', asid, from), 'snp');
+      return x.taken.filter((t) => t.unit.name === 'sev_get_asid').map((t) => t.unit.text);
+    };
+    // The taken one is the real definition; every other branch's is left out.
+    const real = [expect.stringContaining('to_kvm_sev_info')];
+    expect(pick(`#ifdef CONFIG_NOT_MODELLED\n${variant(1)}#else\n${asid}#endif\n`)).toEqual(real);
+    expect(pick(`#if IS_ENABLED(CONFIG_KVM_AMD_SEV)\n${asid}#elif defined(CONFIG_KVM)\n${variant(2)}#else\n${variant(3)}#endif\n`)).toEqual(real);
+    expect(pick(`#if 0\n${variant(1)}#elif defined(CONFIG_NOT_MODELLED)\n${variant(2)}#else\n${asid}#endif\n`)).toEqual(real);
   });
 });
 

@@ -12,15 +12,28 @@ import { CLANG } from '../../kernelc/compile.js';
  */
 export const FIXTURE_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/next');
 
-/** A copy of the fixture tree with `from` replaced by `to` in `file` (the text must be there). */
-export function editedTree(file: string, from: string, to: string): string {
+export interface Edit {
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** A copy of the fixture tree with each edit's `from` replaced by its `to` (the text must be there). */
+export function editsOf(...edits: readonly Edit[]): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'gmemcheck-tree-')), 'tree');
   cpSync(FIXTURE_TREE, dir, { recursive: true });
-  const path = join(dir, file);
-  const text = readFileSync(path, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file} of the fixture tree has no '${from}'`);
-  writeFileSync(path, text.replace(from, to));
+  for (const { file, from, to } of edits) {
+    const path = join(dir, file);
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes(from)) throw new Error(`${file} of the fixture tree has no '${from}'`);
+    writeFileSync(path, text.replace(from, to));
+  }
   return dir;
+}
+
+/** A copy of the fixture tree with `from` replaced by `to` in `file`. */
+export function editedTree(file: string, from: string, to: string): string {
+  return editsOf({ file, from, to });
 }
 
 /**

@@ -66,6 +66,29 @@ describe('splitUnits()', () => {
     expect(entry?.header).toBe('long entry(struct thing *t)');
   });
 
+  test('layouts that fooled the first splitter: a comment across lines on a #define, = inside an attribute, a macro statement without ;, a // comment after a declarator', () => {
+    const more = splitUnits([
+      '#define A 1 /* one',
+      '   still the comment */',
+      'static int __attribute__((diagnose_if(x == 0, "zero", "error"))) f(int x)',
+      '{',
+      '\treturn x;',
+      '}',
+      'DEFINE_FREE(thing, struct thing *, put(_T))',
+      'static int g(int y) // the second',
+      '{',
+      '\treturn y;',
+      '}',
+    ].join('\n'));
+    expect(more.map((u) => [u.kind, u.name, u.startLine, u.endLine])).toEqual([
+      ['directive', 'A', 1, 2],
+      ['function', 'f', 3, 6],
+      ['declaration', 'thing', 7, 7],
+      ['function', 'g', 8, 11],
+    ]);
+    expect(more[3]?.header).toBe('static int g(int y)');
+  });
+
   test('blank() keeps offsets and newlines', () => {
     const b = blank(SRC);
     expect(b.length).toBe(SRC.length);
@@ -85,6 +108,10 @@ describe('evalCondition()', () => {
     ['else|ifdef CONFIG_B', true],
     ['elif defined(CONFIG_A)|if 0', true],
     ['elif defined(CONFIG_A)|if 1', false],
+    // A chain's later branches: taken only when no earlier one was.
+    ['else|elif defined(CONFIG_B)|if defined(CONFIG_A)', false],
+    ['else|elif defined(CONFIG_B)|if 0', true],
+    ['elif defined(CONFIG_A)|elif defined(CONFIG_A)|if 0', false],
   ])('%s is %s', (cond, want) => expect(evalCondition(cond, config)).toBe(want));
 
   test('an expression it cannot read is an error, not a guess', () => {
