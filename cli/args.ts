@@ -140,6 +140,11 @@ export function parseCommand(argv: readonly string[]): Command {
   if (cmd === 'report') return parseReport(rest);
   if (cmd === 'kernel') return parseKernel(rest);
   if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, kernel, replay, new-revision, fuzz or report)`);
+  return parseCheck(rest, false);
+}
+
+/** check's options; `revisionGiven`: the revision comes from elsewhere (kernel mode's tree). */
+function parseCheck(rest: readonly string[], revisionGiven: boolean): Command {
   const { values } = parse(rest, {
     backend: { type: 'string' },
     revision: { type: 'string' },
@@ -189,7 +194,7 @@ export function parseCommand(argv: readonly string[]): Command {
     if (!/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path must look like 12:0:3, got '${path}'`);
     const sig = parseSignature(signature);
     if (sig === undefined) throw new UsageError(`--signature must look like invariant/message@function, got '${signature}'`);
-    if (backendArg === 'all' || (revision === undefined && revisionModule === undefined) || invariant === undefined) {
+    if (backendArg === 'all' || (revision === undefined && revisionModule === undefined && !revisionGiven) || invariant === undefined) {
       throw new UsageError('--path replays one finding: give --backend, --revision (or --revision-module) and --property too');
     }
     if (sig.invariant !== invariant.id) throw new UsageError(`--signature ${signature} is a finding of ${sig.invariant}, not of --property ${invariant.id}`);
@@ -274,7 +279,7 @@ function parseKernel(rest: readonly string[]): Command {
   for (const a of rest) {
     if (/^--(revision|revision-module|save|corpus)(=|$)/.test(a)) throw new UsageError(`${a.split('=')[0] ?? a} does not apply to kernel mode: the tree is the revision`);
   }
-  const check = parseCommand(['check', ...rest]);
+  const check = parseCheck(rest, true);
   if (check.kind !== 'check') throw new UsageError('kernel: bad options');
   return { kind: 'kernel', tree: tree.value, compare, options: check.options };
 }

@@ -17,10 +17,12 @@ import { buildTrace, type TraceOp } from './trace.js';
  * rendered from, and what a worker thread sends back (so it must survive structured cloning).
  */
 
-/** Which revision a check ran: a built-in one, or a reviewer's module as typed. */
+/** Which revision a check ran: a built-in one, a reviewer's module as typed, or a kernel tree's C (`gmemcheck kernel`). */
 export interface RevisionRef {
   readonly id: string;
   readonly module?: string;
+  /** The kernel tree, as typed. */
+  readonly tree?: string;
   readonly derivedFrom?: string;
 }
 
@@ -136,9 +138,11 @@ export interface ExplorationReport {
 
 /** How to rerun one finding exactly: same cell, seed, budget, signature and fast-check path. */
 export function replayCommand(backend: string, revision: RevisionRef, whatIf: WhatIfMode | undefined, property: string, seed: number, runs: number, signature: string, path: string): string {
-  const which = revision.module === undefined ? `--revision ${revision.id}` : `--revision-module ${revision.module}`;
   const mode = whatIf === undefined ? '' : ` --what-if ${whatIf}`;
-  return `npx gmemcheck check --backend ${backend} ${which}${mode} --property ${property} --seed ${seed} --runs ${runs} --signature ${signature} --path ${path}`;
+  const rest = `--property ${property} --seed ${seed} --runs ${runs} --signature ${signature} --path ${path}`;
+  if (revision.tree !== undefined) return `npx gmemcheck kernel --tree ${revision.tree} --backend ${backend}${mode} ${rest}`;
+  const which = revision.module === undefined ? `--revision ${revision.id}` : `--revision-module ${revision.module}`;
+  return `npx gmemcheck check --backend ${backend} ${which}${mode} ${rest}`;
 }
 
 function findingReport(f: Finding, x: Exploration, revision: Revision, ref: RevisionRef, invariants: readonly Invariant[], known: KnownBug | undefined): FindingReport {

@@ -119,7 +119,7 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
   const source: RevisionSource = { kernelC: wasm, meta };
   try {
     if (o.compare !== undefined) return await runCompare(o, revision, o.compare, source, about, io);
-    return await runCheck({ ...o.check, backends }, [{ revision, source, ref: { id: meta.id, derivedFrom: base } }], io, about);
+    return await runCheck({ ...o.check, backends }, [{ revision, source, ref: { id: meta.id, tree: o.treeShown, derivedFrom: base } }], io, about);
   } finally {
     // The worker has compiled it by now; nothing else reads it.
     rmSync(wasm, { force: true });

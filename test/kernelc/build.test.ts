@@ -93,6 +93,17 @@ describe('gmemcheck kernel: exit status', () => {
   });
 });
 
+describe('gmemcheck kernel: a finding\'s replay line', () => {
+  testWithClang('names the tree, and replays the finding', async () => {
+    const first = await cli('kernel', '--tree', FIXTURE_TREE, '--what-if', 'none', '--property', 'leaked-page', '--runs', '300', '--verbose');
+    const line = /replay: npx gmemcheck (kernel --tree \S+ .*--signature (\S+) --path \S+)/.exec(first.out);
+    if (line === null) throw new Error(`no replay line in:\n${first.out}`);
+    const again = await cli(...(line[1] ?? '').split(' '));
+    expect(again.code).toBe(0);
+    expect(again.out).toContain(line[2]);
+  }, 60_000);
+});
+
 describe('pointer size', () => {
   // The fixture's `npages = params.len / PAGE_SIZE` into a `long`, with the kernel's 4 KiB pages.
   const C = '#include "kshim.h"\nunsigned long kshim_page_size = 4096;\nunsigned int kshim_page_shift = 12, kshim_pmd_order = 9;\nlong npages_of(u64 len) { long npages = len / PAGE_SIZE; return npages; }\n';
