@@ -21,10 +21,9 @@ describe('extract()', () => {
       'arch/x86/kvm/svm/sev.c:19 sev_get_asid',
       'arch/x86/kvm/svm/sev.c:25 kvm_rmp_make_shared',
       'arch/x86/kvm/svm/sev.c:35 snp_page_reclaim',
-      'arch/x86/kvm/svm/sev.c:49 sev_copy_page',
-      'arch/x86/kvm/svm/sev.c:54 sev_gmem_post_populate',
-      'arch/x86/kvm/svm/sev.c:108 snp_page_type_ok',
-      'arch/x86/kvm/svm/sev.c:121 snp_launch_update',
+      'arch/x86/kvm/svm/sev.c:49 sev_gmem_post_populate',
+      'arch/x86/kvm/svm/sev.c:103 snp_page_type_ok',
+      'arch/x86/kvm/svm/sev.c:116 snp_launch_update',
     ]);
     // Not on the path: punch-hole, LAUNCH_FINISH, an unused macro.
     expect(x.taken.map((t) => t.unit.name)).not.toContain('kvm_gmem_punch_hole');

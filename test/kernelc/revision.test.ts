@@ -81,7 +81,7 @@ describe('a crash in a tree\'s C is the tree\'s oops, never a gmemcheck error', 
   };
 
   testWithClang('a write through a page handle (a trap in the C) is an oops at the C function', () => {
-    const r = oopsOf(editedTree('arch/x86/kvm/svm/sev.c', '\t\tsev_copy_page(to, from);', '\t\t*(int *)src_page = 0;\n\t\tsev_copy_page(to, from);'));
+    const r = oopsOf(editedTree('arch/x86/kvm/svm/sev.c', '\t\tmemcpy(to, from, PAGE_SIZE);', '\t\t*(int *)src_page = 0;\n\t\tmemcpy(to, from, PAGE_SIZE);'));
     expect(r.modelErrors).toEqual([]);
     expect(r.keys).toEqual([expect.stringMatching(/^oops\/\w+@sev_gmem_post_populate$/)]);
   });
