@@ -187,6 +187,39 @@ function memoized(memo: ShrinkMemo | undefined, shows: (s: Scenario) => number |
 const SHRINK_STARTS = 3;
 
 /**
+ * Where a run's first violation of a signature came from: the other signatures it showed before
+ * it (priorShown()). Two bugs can reach one signature by different routes, and the minimizer
+ * stays on the route its start took: under seed 22 the first three paolo-v1 runs showing
+ * `privateStillMapped@snp_launch_update` all came after a page freed while the firmware owned
+ * it (G4's route, 8 operations), none after B1's leaked kmap (5), so every start shrank to G4's
+ * and B1-consequence's signature was credited to G4 (reports/detection.md at b01abcc).
+ */
+function routeOf(key: SignatureKey, violations: readonly Violation[], watched: readonly Invariant[]): string {
+  const v = violations.find((x) => keyOf(x) === key);
+  return v === undefined ? '' : [...priorShown(v, violations, watched).keys].sort().join(' ');
+}
+
+/**
+ * Adds a run to a signature's starts: the first runs that showed it, but one per route before a
+ * second of any route, so a later run on a route no start has replaces the newest start on a
+ * route another start already covers.
+ */
+function addStart(starts: { run: number; route: string }[], run: number, route: string): void {
+  if (starts.length < SHRINK_STARTS) {
+    starts.push({ run, route });
+    return;
+  }
+  if (starts.some((s) => s.route === route)) return;
+  for (let i = starts.length - 1; i > 0; i--) {
+    if (starts.slice(0, i).some((s) => s.route === starts[i]?.route)) {
+      starts.splice(i, 1);
+      starts.push({ run, route });
+      return;
+    }
+  }
+}
+
+/**
  * Explores `runs` scenarios once each, every invariant and the coverage counters watching, and
  * records every distinct signature with the first runs that showed it. Then shrinks each
  * signature on its own: the deterministic minimizer (properties/minimize.ts) from each of those
@@ -206,7 +239,7 @@ export function explore(spec: ExploreSpec): Exploration {
   const coverage: Coverage = new Map();
   const requirements = applicableRequirements(spec.backend, spec.revision, spec.whatIf);
   const reached = new Map<string, { first: number; atMin: number | undefined }>();
-  const first = new Map<SignatureKey, { run: number; count: number; starts: number[] }>();
+  const first = new Map<SignatureKey, { run: number; count: number; starts: { run: number; route: string }[] }>();
   const modelErrors: ModelError[] = [];
   let run = 0;
   fc.check(
@@ -223,11 +256,12 @@ export function explore(spec: ExploreSpec): Exploration {
         reached.set(r.key, x);
       }
       for (const key of new Set(j.violations.map(keyOf))) {
+        const route = routeOf(key, j.violations, spec.invariants);
         const f = first.get(key);
-        if (f === undefined) first.set(key, { run, count: 1, starts: [run] });
+        if (f === undefined) first.set(key, { run, count: 1, starts: [{ run, route }] });
         else {
           f.count++;
-          if (f.starts.length < SHRINK_STARTS) f.starts.push(run);
+          addStart(f.starts, run, route);
         }
       }
       run++;
@@ -246,8 +280,8 @@ export function explore(spec: ExploreSpec): Exploration {
     }
     let best: Omit<Finding, 'firstRun' | 'runsWithIt'> | undefined;
     const memo: ShrinkMemo = new Map();
-    for (const start of f.starts) {
-      const shrunk = shrinkSignature(spec, key, String(start), memo);
+    for (const start of [...f.starts].sort((a, b) => a.run - b.run)) {
+      const shrunk = shrinkSignature(spec, key, String(start.run), memo);
       if (shrunk.kind === 'found' && (best === undefined || smaller(shrunk.finding.counterexample, best.counterexample))) best = shrunk.finding;
     }
     if (best !== undefined) findings.push({ ...best, firstRun: f.run, runsWithIt: f.count });
