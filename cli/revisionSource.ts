@@ -5,7 +5,7 @@ import { MUTANTS } from '../model/revisions/mutants.js';
 import { REVISIONS } from '../model/revisions/registry.js';
 import { loadRevisionModule } from './revisionModule.js';
 import type { RevisionSource } from './workerProtocol.js';
-import { kernelCRevision, type KernelCMeta } from '../model/kernelc/revision.js';
+import { kernelCRevision, type KernelCBackend, type KernelCMeta } from '../model/kernelc/revision.js';
 import { compileKernelModule } from '../model/kernelc/wasm.js';
 
 const modules = new Map<string, Revision>();
@@ -36,12 +36,14 @@ export async function revisionOf(src: RevisionSource): Promise<Revision> {
 const builds = new Map<string, Revision>();
 
 /** A kernel tree's build (`gmemcheck kernel`), compiled once per worker. */
-function kernelCOf(wasm: string, meta: KernelCMeta): Revision {
-  const bytes = readFileSync(wasm);
-  const key = `${wasm}\0${createHash('sha256').update(bytes).digest('hex')}`;
+function kernelCOf(wasm: readonly (readonly [KernelCBackend, string])[], meta: KernelCMeta): Revision {
+  const files = wasm.map(([b, path]) => [b, readFileSync(path)] as const);
+  const hash = createHash('sha256');
+  for (const [b, bytes] of files) hash.update(b).update(bytes);
+  const key = `${wasm.map(([, p]) => p).join('\0')}\0${hash.digest('hex')}`;
   let r = builds.get(key);
   if (r === undefined) {
-    r = kernelCRevision(meta, compileKernelModule(bytes));
+    r = kernelCRevision(meta, new Map(files.map(([b, bytes]) => [b, compileKernelModule(bytes)])));
     builds.set(key, r);
   }
   return r;

@@ -2,7 +2,7 @@ import type { BackendId, Scenario } from '../model/scenario/Scenario.js';
 import type { Event } from '../model/world/events.js';
 import type { ExplorationReport, RevisionRef } from '../reports/checkReport.js';
 import type { WhatIfMode } from '../model/whatIf.js';
-import type { KernelCMeta } from '../model/kernelc/revision.js';
+import type { KernelCBackend, KernelCMeta } from '../model/kernelc/revision.js';
 import type { Comparison } from '../properties/compare.js';
 
 /**
@@ -19,7 +19,8 @@ import type { Comparison } from '../properties/compare.js';
 export type RevisionSource =
   | { readonly builtIn: string }
   | { readonly module: string; readonly shown: string }
-  | { readonly kernelC: string; readonly meta: KernelCMeta };
+  /** One wasm file per backend the tree was built for. */
+  | { readonly kernelC: readonly (readonly [KernelCBackend, string])[]; readonly meta: KernelCMeta };
 
 export interface ExploreTask {
   readonly kind: 'explore';

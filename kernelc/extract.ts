@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitUnits, type Unit } from './units.js';
-import type { GmemApi } from '../model/kernelc/revision.js';
+import type { GmemApi, KernelCBackend } from '../model/kernelc/revision.js';
 
 /**
  * Extraction of a backend's populate path from a kernel tree: from the entry function, every
@@ -11,7 +11,7 @@ import type { GmemApi } from '../model/kernelc/revision.js';
  * out; anything else the code calls must be declared by the prelude, or the build says which.
  */
 
-export type BackendC = 'snp';
+export type BackendC = KernelCBackend;
 
 export interface BackendSpec {
   /** Files searched, relative to the tree's root, in the order their units are emitted. */
@@ -25,17 +25,36 @@ export interface BackendSpec {
   readonly config: readonly string[];
 }
 
+/**
+ * One x86 kernel for both vendors, as a distribution builds it: guest_memfd.c is compiled once,
+ * with the hooks either vendor selects (arch/x86/kvm/Kconfig).
+ */
+const X86_CONFIG = [
+  'CONFIG_64BIT', 'CONFIG_X86_64', 'CONFIG_KVM', 'CONFIG_KVM_X86', 'CONFIG_KVM_GUEST_MEMFD',
+  'CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES', 'CONFIG_KVM_VM_MEMORY_ATTRIBUTES', 'CONFIG_HAVE_KVM_ARCH_GMEM_POPULATE',
+  'CONFIG_HAVE_KVM_ARCH_GMEM_PREPARE', 'CONFIG_HAVE_KVM_ARCH_GMEM_INVALIDATE', 'CONFIG_KVM_PRIVATE_MEM',
+  'CONFIG_KVM_AMD', 'CONFIG_KVM_AMD_SEV', 'CONFIG_KVM_INTEL', 'CONFIG_KVM_INTEL_TDX', 'CONFIG_INTEL_TDX_HOST',
+];
+
 export const BACKENDS: Readonly<Record<BackendC, BackendSpec>> = {
   snp: {
     files: ['virt/kvm/guest_memfd.c', 'arch/x86/kvm/svm/sev.c'],
     entries: ['snp_launch_update'],
-    headers: ['kshim.h', 'kshim_sev.h'],
+    headers: ['kshim.h', 'kshim_x86.h', 'kshim_sev.h'],
     shims: ['kshim_gmem.c', 'kshim_sev.c'],
-    config: [
-      'CONFIG_64BIT', 'CONFIG_X86_64', 'CONFIG_KVM', 'CONFIG_KVM_AMD', 'CONFIG_KVM_AMD_SEV', 'CONFIG_KVM_GUEST_MEMFD',
-      'CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES', 'CONFIG_KVM_VM_MEMORY_ATTRIBUTES', 'CONFIG_HAVE_KVM_ARCH_GMEM_POPULATE',
-      'CONFIG_HAVE_KVM_ARCH_GMEM_PREPARE', 'CONFIG_HAVE_KVM_ARCH_GMEM_INVALIDATE', 'CONFIG_KVM_PRIVATE_MEM',
-    ],
+    config: X86_CONFIG,
+  },
+  /*
+   * KVM_TDX_INIT_MEM_REGION from tdx_vcpu_init_mem_region() (tdx_vcpu_unlocked_ioctl(), which
+   * takes the VM state guard, is the model's), and the S-EPT hook the TDP MMU calls back while
+   * mapping each page: tdx_sept_map_leaf_spte() and the TDH.MEM.PAGE.ADD it issues.
+   */
+  tdx: {
+    files: ['virt/kvm/guest_memfd.c', 'arch/x86/kvm/vmx/tdx.c'],
+    entries: ['tdx_vcpu_init_mem_region', 'tdx_sept_map_leaf_spte'],
+    headers: ['kshim.h', 'kshim_x86.h', 'kshim_tdx.h'],
+    shims: ['kshim_gmem.c', 'kshim_tdx.c'],
+    config: X86_CONFIG,
   },
 };
 

@@ -14,7 +14,7 @@ import { opText } from '../../reports/format.js';
 import { UsageError } from '../args.js';
 import { BACKENDS, ExtractError, extract, type Extraction } from '../../kernelc/extract.js';
 import { build, treeKnows, type Diagnostic } from '../../kernelc/compile.js';
-import { BASE_REVISION, kernelCRevision, type KernelCMeta } from '../../model/kernelc/revision.js';
+import { BASE_REVISION, KERNEL_C_BACKENDS, kernelCRevision, type KernelCBackend, type KernelCMeta } from '../../model/kernelc/revision.js';
 import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { runCheck, type CheckIo } from './check.js';
 
@@ -68,105 +68,158 @@ function diagnosticText(tree: string, d: Diagnostic): string {
   return `${join(tree, d.file)}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
 }
 
+/** A backend's extraction and build, before anything runs. */
+interface Built {
+  readonly backend: KernelCBackend;
+  readonly x: Extraction;
+  readonly wasm: Uint8Array;
+}
+
+/**
+ * The backends to build: the ones asked for, or with `--backend all` every one kernel mode covers
+ * whose vendor file the tree has (a tree without tdx.c is checked for SNP alone, and says so).
+ */
+function chosenBackends(o: KernelOptions): { backends: KernelCBackend[]; skipped: string[] } {
+  const all = o.check.backends.length > 1;
+  const covered = KERNEL_C_BACKENDS.filter((b) => o.check.backends.includes(b));
+  if (covered.length === 0) throw new UsageError(`kernel mode covers the ${KERNEL_C_BACKENDS.join(' and ')} backends so far, not ${o.check.backends.join(', ')}`);
+  if (!all) return { backends: covered, skipped: [] };
+  const vendorFile = (b: KernelCBackend): string => BACKENDS[b].files[BACKENDS[b].files.length - 1] ?? '';
+  const backends = covered.filter((b) => existsSync(join(o.tree, vendorFile(b))));
+  const skipped = [
+    ...covered.filter((b) => !backends.includes(b)).map((b) => `${b}: ${vendorFile(b)} is not in the tree`),
+    ...o.check.backends.filter((b) => !covered.some((c) => c === b)).map((b) => `${b}: kernel mode does not cover it yet`),
+  ];
+  if (backends.length === 0) throw new KernelModeError(`${o.treeShown} has none of ${covered.map(vendorFile).join(', ')}: kernel mode finds the populate path there`);
+  return { backends, skipped };
+}
+
 export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> {
   if (!existsSync(o.tree) || !statSync(o.tree).isDirectory()) throw new UsageError(`--tree ${o.treeShown}: no such folder`);
-  const backends = o.check.backends.filter((b) => b === 'snp');
-  if (backends.length === 0) throw new UsageError(`kernel mode covers the snp backend so far, not ${o.check.backends.join(', ')}`);
-  let x: Extraction;
+  const { backends, skipped } = chosenBackends(o);
+  if (o.compare !== undefined) {
+    const other = o.compare;
+    if (!backends.some((b) => other.backends.includes(b))) throw new UsageError(`--compare ${other.id}: it has no ${backends.join(' or ')} backend`);
+  }
+  let xs: { backend: KernelCBackend; x: Extraction }[];
   try {
-    x = extract(o.tree, 'snp');
+    xs = backends.map((backend) => ({ backend, x: extract(o.tree, backend) }));
   } catch (e) {
     if (e instanceof ExtractError) throw new KernelModeError(e.message);
     throw e;
   }
-  const base = BASE_REVISION[x.api];
+  const api = xs[0]?.x.api ?? 'KSHIM_GMEM_API_PAGE_WB';
+  const base = BASE_REVISION[api];
   if (base === null) {
     throw new KernelModeError(`${o.treeShown} has the v6.11-v6.19 kvm_gmem_populate() API (the callback copies from the user source); kernel mode runs v7.0 and later trees so far: check this generation's revisions with gmemcheck check --revision v6.17`);
   }
   const commit = gitCommit(o.tree);
   const where = `${o.treeShown}${commit === null ? '' : `@${commit}`}`;
-  const list = taken(x);
-  const about = { kernel: { tree: o.treeShown, commit, api: x.api, base, taken: list } };
+  const lists = xs.map(({ backend, x }) => ({ backend, list: taken(x) }));
+  const about = { kernel: { tree: o.treeShown, commit, api, base, backends, skipped, taken: Object.fromEntries(lists.map(({ backend, list }) => [backend, list])) } };
   const info = [
-    `kernel mode: ${where}, kvm_gmem_populate() API ${x.api.replace('KSHIM_GMEM_API_', '')}, compared with ${base}`,
-    ...list.map((t) => `  took ${t.file}:${t.lines} ${t.kind === 'function' ? `${t.name ?? ''}()` : (t.name ?? t.kind)}`),
+    `kernel mode: ${where}, kvm_gmem_populate() API ${api.replace('KSHIM_GMEM_API_', '')}, compared with ${base}`,
+    ...skipped.map((t) => `  skipped ${t}`),
+    ...lists.flatMap(({ backend, list }) => list.map((t) => `  ${backend}: took ${t.file}:${t.lines} ${t.kind === 'function' ? `${t.name ?? ''}()` : (t.name ?? t.kind)}`)),
   ].join('\n');
-  const r = build(x, BACKENDS.snp.files, treeKnows(o.tree));
-  switch (r.kind) {
-    case 'toolchain':
-      throw new KernelModeError(r.message);
-    case 'prelude-gap':
-      throw new KernelModeError(`the tree's populate code uses what gmemcheck's kernel prelude (kernelc/prelude) does not declare yet, or declares otherwise: ${r.missing.join(', ')}\n${r.output.trim()}`);
-    case 'tree-error':
-      if (o.check.json) io.write(`${JSON.stringify({ ...about, build: { kind: 'tree-error', diagnostics: r.diagnostics.map((d) => ({ ...d, file: join(o.tree, d.file) })) }, exit: 1 }, null, 2)}\n`);
-      else io.write(`${info}\n\n${o.treeShown} does not build: the populate path's own code fails to compile\n${r.diagnostics.map((d) => diagnosticText(o.tree, d)).join('\n')}\nexit 1: the tree's code does not build\n`);
-      return 1;
-    case 'built':
-      break;
+  const knows = treeKnows(o.tree);
+  const built: Built[] = [];
+  const treeErrors: { backend: KernelCBackend; diagnostics: readonly Diagnostic[] }[] = [];
+  for (const { backend, x } of xs) {
+    const r = build(x, BACKENDS[backend].files, knows);
+    switch (r.kind) {
+      case 'toolchain':
+        throw new KernelModeError(r.message);
+      case 'prelude-gap':
+        throw new KernelModeError(`the tree's ${backend} populate code uses what gmemcheck's kernel prelude (kernelc/prelude) does not declare yet, or declares otherwise: ${r.missing.join(', ')}\n${r.output.trim()}`);
+      case 'tree-error':
+        treeErrors.push({ backend, diagnostics: r.diagnostics });
+        break;
+      case 'built':
+        built.push({ backend, x, wasm: r.wasm });
+        break;
+    }
+  }
+  if (treeErrors.length > 0) {
+    // guest_memfd.c is in every backend's build: one error there is reported once.
+    const seen = new Set<string>();
+    const diagnostics = treeErrors.flatMap(({ diagnostics }) => diagnostics).filter((d) => {
+      const key = diagnosticText(o.tree, d);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (o.check.json) io.write(`${JSON.stringify({ ...about, build: { kind: 'tree-error', backends: treeErrors.map((t) => t.backend), diagnostics: diagnostics.map((d) => ({ ...d, file: join(o.tree, d.file) })) }, exit: 1 }, null, 2)}\n`);
+    else io.write(`${info}\n\n${o.treeShown} does not build: the ${treeErrors.map((t) => t.backend).join(' and ')} populate path's own code fails to compile\n${diagnostics.map((d) => diagnosticText(o.tree, d)).join('\n')}\nexit 1: the tree's code does not build\n`);
+    return 1;
   }
   if (!o.check.json) io.write(`${info}\n\n`);
   const dir = join(tmpdir(), 'gmemcheck-kernel');
   mkdirSync(dir, { recursive: true });
-  const wasm = join(dir, `${createHash('sha256').update(r.wasm).digest('hex').slice(0, 16)}.${process.pid}.wasm`);
-  writeFileSync(wasm, r.wasm);
+  const files = built.map(({ backend, wasm }) => [backend, join(dir, `${createHash('sha256').update(wasm).digest('hex').slice(0, 16)}.${process.pid}.${backend}.wasm`)] as const);
+  built.forEach(({ wasm }, i) => writeFileSync(files[i]?.[1] ?? '', wasm));
   const meta: KernelCMeta = {
     id: kernelRevisionId(o.tree),
     title: `the populate path of ${where}`,
-    cites: list.filter((t) => t.kind === 'function').map((t) => `${where}:${t.file}:${t.lines} ${t.name ?? ''}`),
-    api: x.api,
+    cites: lists.flatMap(({ list }) => list).filter((t) => t.kind === 'function').map((t) => `${where}:${t.file}:${t.lines} ${t.name ?? ''}`).filter((c, i, all) => all.indexOf(c) === i),
+    api,
   };
-  const revision = kernelCRevision(meta, compileKernelModule(r.wasm));
-  const source: RevisionSource = { kernelC: wasm, meta };
+  const revision = kernelCRevision(meta, new Map(built.map(({ backend, wasm }) => [backend, compileKernelModule(wasm)])));
+  const source: RevisionSource = { kernelC: files, meta };
   try {
     if (o.compare !== undefined) return await runCompare(o, revision, o.compare, source, about, io);
-    return await runCheck({ ...o.check, backends }, [{ revision, source, ref: { id: meta.id, tree: o.treeShown, derivedFrom: base } }], io, about);
+    return await runCheck({ ...o.check, backends: revision.backends }, [{ revision, source, ref: { id: meta.id, tree: o.treeShown, derivedFrom: base } }], io, about);
   } finally {
-    // The worker has compiled it by now; nothing else reads it.
-    rmSync(wasm, { force: true });
+    // The worker has compiled them by now; nothing else reads them.
+    for (const [, f] of files) rmSync(f, { force: true });
   }
 }
 
-function comparisonText(mine: Revision, other: Revision, c: Comparison, seed: number): string {
-  const head = `compared ${mine.id} with ${other.id} on ${c.runs} generated scenario(s), seed ${seed}`;
+function comparisonText(mine: Revision, other: Revision, backend: KernelCBackend, c: Comparison, seed: number): string {
+  const head = `${backend}: compared ${mine.id} with ${other.id} on ${c.runs} generated scenario(s), seed ${seed}`;
   const d = c.difference;
-  if (d === null) return `${head}: no difference\nexit 0: the tree's C and ${other.id} did the same\n`;
+  if (d === null) return `${head}: no difference\n`;
   const indent = (t: string): string => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
   return [
     `${head}: run ${d.run} differs; minimized to ${d.scenario.ops.length} operation(s):`,
     ...d.scenario.ops.map((op, i) => `  ${i === d.opIndex ? '>' : ' '} ${i} ${opText(op)}`),
     `  at operation ${d.opIndex}, ${mine.id} (the tree's C):`, indent(d.a),
-    `  ${other.id}:`, indent(d.b),
-    `exit 1: the tree's C and ${other.id} differ`, '',
+    `  ${other.id}:`, indent(d.b), '',
   ].join('\n');
 }
 
 async function runCompare(o: KernelOptions, mine: Revision, other: Revision, source: RevisionSource, about: Readonly<Record<string, unknown>>, io: CheckIo): Promise<number> {
-  if (!other.backends.includes('snp')) throw new UsageError(`--compare ${other.id}: it has no snp backend`);
-  const runs = o.check.runs ?? CELL_RUNS.snp;
+  const backends = mine.backends.filter((b): b is KernelCBackend => other.backends.includes(b) && KERNEL_C_BACKENDS.some((k) => k === b));
   // In the worker, under the watchdog: a loop in the tree's C that calls no kernel service ends
   // as a reported hang, not a hung gmemcheck.
   const runner = sharedRunner();
   runner.begin();
-  const outcome = await runner.run({ kind: 'compare', backend: 'snp', revision: source, other: other.id, runs, seed: o.check.seed });
-  switch (outcome.kind) {
-    case 'compared': {
-      const c = outcome.comparison;
-      const code = c.difference === null ? 0 : 1;
-      if (o.check.json) io.write(`${JSON.stringify({ ...about, compare: { with: other.id, seed: o.check.seed, ...c }, exit: code }, jsonReplacer, 2)}\n`);
-      else io.write(comparisonText(mine, other, c, o.check.seed));
-      return code;
+  const results: { backend: KernelCBackend; comparison: Comparison }[] = [];
+  for (const backend of backends) {
+    const runs = o.check.runs ?? CELL_RUNS[backend];
+    const outcome = await runner.run({ kind: 'compare', backend, revision: source, other: other.id, runs, seed: o.check.seed });
+    switch (outcome.kind) {
+      case 'compared':
+        results.push({ backend, comparison: outcome.comparison });
+        if (!o.check.json) io.write(comparisonText(mine, other, backend, outcome.comparison, o.check.seed));
+        break;
+      case 'hung':
+      case 'died': {
+        const what = outcome.kind === 'hung' ? `stopped making progress for ${outcome.seconds.toFixed(1)} s` : `died (${outcome.error})`;
+        io.write(`${backend}: the run ${what} on ${outcome.phase === 'explore' ? `scenario ${outcome.run}` : 'a scenario being minimized'}:\n${outcome.scenario.ops.map((op, i) => `  ${i} ${opText(op)}`).join('\n')}\nexit 1: ${outcome.kind === 'hung' ? `the tree's C spun without calling the kernel (a soft lockup only the wall clock sees; ${other.id} runs under the model's work budget)` : 'the run died'}\n`);
+        return 1;
+      }
+      case 'aborted':
+        return 130;
+      case 'failed':
+      case 'done':
+      case 'not-reproduced':
+        throw new Error(`kernel --compare: the worker answered ${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''}`);
     }
-    case 'hung':
-    case 'died': {
-      const what = outcome.kind === 'hung' ? `stopped making progress for ${outcome.seconds.toFixed(1)} s` : `died (${outcome.error})`;
-      io.write(`the run ${what} on ${outcome.phase === 'explore' ? `scenario ${outcome.run}` : 'a scenario being minimized'}:\n${outcome.scenario.ops.map((op, i) => `  ${i} ${opText(op)}`).join('\n')}\nexit 1: ${outcome.kind === 'hung' ? `the tree's C spun without calling the kernel (a soft lockup only the wall clock sees; ${other.id} runs under the model's work budget)` : 'the run died'}\n`);
-      return 1;
-    }
-    case 'aborted':
-      return 130;
-    case 'failed':
-    case 'done':
-    case 'not-reproduced':
-      throw new Error(`kernel --compare: the worker answered ${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''}`);
   }
+  const differ = results.filter((r) => r.comparison.difference !== null).map((r) => r.backend);
+  const code = differ.length === 0 ? 0 : 1;
+  if (o.check.json) io.write(`${JSON.stringify({ ...about, compare: { with: other.id, seed: o.check.seed, results: results.map((r) => ({ backend: r.backend, ...r.comparison })) }, exit: code }, jsonReplacer, 2)}\n`);
+  else io.write(code === 0 ? `exit 0: the tree's C and ${other.id} did the same\n` : `exit 1: the tree's C and ${other.id} differ (${differ.join(', ')})\n`);
+  return code;
 }

@@ -89,6 +89,7 @@ typedef unsigned int gfp_t;
 #define ALIGN(x, a) (((x) + ((__typeof__(x))(a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define BIT(n) (1UL << (n))
 #define BIT_ULL(n) (1ULL << (n))
+#define _BITULL(n) (1ULL << (n))
 
 /* ---- the machine: the model's geometry, set by kshim_init() before any call ---- */
 extern unsigned long kshim_page_size;
@@ -241,9 +242,18 @@ KIMPORT(copy_from_user) unsigned long copy_from_user(void *to, const void __user
 KIMPORT(copy_to_user) unsigned long copy_to_user(void __user *to, const void *from, unsigned long n);
 
 /* ---- kvm_host.h: only the fields the populate path reads ---- */
+/* arch/x86/include/asm/kvm_host.h: set once the launch is finished (SNP) or the TD finalized (TDX). */
+struct kvm_arch {
+	bool pre_fault_allowed;
+};
 struct kvm {
 	struct mutex lock;
 	struct mutex slots_lock;
+	struct kvm_arch arch;
+};
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int vcpu_id;
 };
 #define KVM_MEM_GUEST_MEMFD (1UL << 2)
 #define KVM_MEMORY_ATTRIBUTE_PRIVATE (1ULL << 3)

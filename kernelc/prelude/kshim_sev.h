@@ -7,7 +7,7 @@
 #ifndef KSHIM_SEV_H
 #define KSHIM_SEV_H
 
-#include "kshim.h"
+#include "kshim_x86.h"
 
 /* ---- linux/kvm.h (uAPI) ---- */
 struct kvm_sev_cmd {
@@ -72,8 +72,7 @@ int __sev_issue_cmd(int sev_fd, int id, void *data, int *error);
 #endif
 int sev_do_cmd(int cmd, void *data, int *psp_ret);
 
-/* ---- pgtable_types.h, the RMP (arch/x86/include/asm/sev.h) ---- */
-enum pg_level { PG_LEVEL_NONE, PG_LEVEL_4K, PG_LEVEL_2M, PG_LEVEL_1G };
+/* ---- the RMP (arch/x86/include/asm/sev.h) ---- */
 #define RMP_PG_SIZE_4K 0
 #define RMP_PG_SIZE_2M 1
 #define PG_LEVEL_TO_RMP(level) (((level) == PG_LEVEL_4K) ? RMP_PG_SIZE_4K : RMP_PG_SIZE_2M)
@@ -81,8 +80,6 @@ static inline unsigned long page_level_size(enum pg_level level)
 {
 	return 1UL << (PAGE_SHIFT + (level == PG_LEVEL_2M ? PMD_ORDER : 0));
 }
-#define pfn_to_hpa(pfn) ((hpa_t)(pfn) << PAGE_SHIFT)
-#define gfn_to_gpa(gfn) ((gpa_t)(gfn) << PAGE_SHIFT)
 /* No SME C-bit and no PSP address translation on the model's machine. */
 #define __sme_set(x) (x)
 #define __sme_pa(x) ((u64)(uintptr_t)(x))

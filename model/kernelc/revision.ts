@@ -1,17 +1,23 @@
+import type { BackendId } from '../scenario/Scenario.js';
 import type { Revision } from '../revisions/Revision.js';
 import { REVISIONS } from '../revisions/registry.js';
 import { snpKernelCFns } from './snp.js';
+import { tdxKernelCFns } from './tdx.js';
 
 /**
- * A kernel tree's own populate C as a revision (gmemcheck kernel): its entry ioctl is the
- * tree's compiled code (model/kernelc/snp.ts); everything the tree's extract does not cover
- * (memslot binding, guest_memfd creation, the fault path, LAUNCH_FINISH) is the TypeScript
- * revision of the same kvm_gmem_populate() API generation, which is also the matrix row its
- * verdicts are compared with (`derivedFrom`).
+ * A kernel tree's own populate C as a revision (gmemcheck kernel): each backend's entry ioctl is
+ * the tree's compiled code (model/kernelc/snp.ts, tdx.ts); everything the tree's extract does not
+ * cover (memslot binding, guest_memfd creation, the fault path, LAUNCH_FINISH, the TDP MMU) is
+ * the TypeScript revision of the same kvm_gmem_populate() API generation, which is also the
+ * matrix row its verdicts are compared with (`derivedFrom`).
  */
 
 /** kvm_gmem_populate()'s API generation, as kernelc/prelude/kshim.h names them. */
 export type GmemApi = 'KSHIM_GMEM_API_PAGE_WB' | 'KSHIM_GMEM_API_PAGE' | 'KSHIM_GMEM_API_OLD';
+
+/** The backends kernel mode builds a tree's C for (kernelc/extract.ts BACKENDS). */
+export type KernelCBackend = Extract<BackendId, 'snp' | 'tdx'>;
+export const KERNEL_C_BACKENDS: readonly KernelCBackend[] = ['snp', 'tdx'];
 
 /** The built-in revision of each API generation kernel mode runs. */
 export const BASE_REVISION: Readonly<Record<GmemApi, string | null>> = {
@@ -31,9 +37,17 @@ export interface KernelCMeta {
   readonly api: GmemApi;
 }
 
-export function kernelCRevision(meta: KernelCMeta, module: WebAssembly.Module): Revision {
+const FNS: Readonly<Record<KernelCBackend, (module: WebAssembly.Module, base: object) => object>> = {
+  snp: snpKernelCFns,
+  tdx: tdxKernelCFns,
+};
+
+/** A revision over one build per backend (a backend without a build is not the revision's). */
+export function kernelCRevision(meta: KernelCMeta, modules: ReadonlyMap<KernelCBackend, WebAssembly.Module>): Revision {
   const baseId = BASE_REVISION[meta.api];
   const base = REVISIONS.find((r) => r.id === baseId);
   if (base === undefined) throw new Error(`kernel mode has no revision for ${meta.api}`);
-  return { id: meta.id, title: meta.title, backends: ['snp'], cites: meta.cites, derivedFrom: base.id, fns: snpKernelCFns(module, base.fns) };
+  const built = [...modules].filter(([b]) => base.backends.includes(b));
+  const fns = built.reduce<object>((acc, [b, m]) => FNS[b](m, acc), base.fns);
+  return { id: meta.id, title: meta.title, backends: built.map(([b]) => b), cites: meta.cites, derivedFrom: base.id, fns };
 }

@@ -1,33 +1,22 @@
 import { describe, expect } from 'vitest';
-import { BACKENDS, extract } from '../../kernelc/extract.js';
-import { build, treeKnows } from '../../kernelc/compile.js';
-import { kernelCRevision } from '../../model/kernelc/revision.js';
-import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { kvm_x86_next } from '../../model/revisions/kvm-x86-next.js';
-import type { Revision } from '../../model/revisions/Revision.js';
 import { compareRevisions } from '../../properties/compare.js';
 import { CELL_RUNS } from '../../properties/explore.js';
 import { main } from '../../cli/main.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_TREE, editedTree, testWithClang } from './trees.js';
+import { FIXTURE_TREE, editedTree, testWithClang, treeRevision } from './trees.js';
 
-function revisionOf(tree: string): Revision {
-  const x = extract(tree, 'snp');
-  const r = build(x, BACKENDS.snp.files, treeKnows(tree));
-  if (r.kind !== 'built') throw new Error(`${tree} does not build`);
-  return kernelCRevision({ id: 'kernel-tree', title: 'kernel-tree', cites: [tree], api: x.api }, compileKernelModule(r.wasm));
-}
 
 describe('--compare: the tree\'s C against a TypeScript revision', () => {
   testWithClang('the fixture and kvm-x86-next do the same on a cell\'s worth of scenarios', () => {
-    const c = compareRevisions('snp', revisionOf(FIXTURE_TREE), kvm_x86_next, CELL_RUNS.snp, suiteSeed());
+    const c = compareRevisions('snp', treeRevision(FIXTURE_TREE, 'kernel-tree'), kvm_x86_next, CELL_RUNS.snp, suiteSeed());
     expect(c).toEqual({ runs: CELL_RUNS.snp, difference: null });
   });
 
   testWithClang('an injected difference is found and minimized: a ZERO page\'s uaddr advanced on write-back', () => {
     const tree = editedTree('arch/x86/kvm/svm/sev.c', '\tif (src)\n\t\tparams.uaddr += count * PAGE_SIZE;', '\tparams.uaddr += count * PAGE_SIZE;');
-    const d = compareRevisions('snp', revisionOf(tree), kvm_x86_next, CELL_RUNS.snp, suiteSeed()).difference;
+    const d = compareRevisions('snp', treeRevision(tree, 'kernel-tree'), kvm_x86_next, CELL_RUNS.snp, suiteSeed()).difference;
     expect(d).not.toBeNull();
     if (d === null) return;
     expect(d.scenario.ops.length).toBeLessThanOrEqual(5);

@@ -1,8 +1,4 @@
 import { describe, expect } from 'vitest';
-import { BACKENDS, extract } from '../../kernelc/extract.js';
-import { build, treeKnows } from '../../kernelc/compile.js';
-import { kernelCRevision } from '../../model/kernelc/revision.js';
-import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { kvm_x86_next } from '../../model/revisions/kvm-x86-next.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
@@ -10,15 +6,8 @@ import { CELL_RUNS, explore, scenarioSize, type ExploreSpec } from '../../proper
 import { INVARIANTS } from '../../properties/registry.js';
 import { launchUpdate, scenario, setupOps, SLOT_PAGES } from '../model/fixtures.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_TREE, editedTree, testWithClang } from './trees.js';
+import { FIXTURE_TREE, editedTree, testWithClang, treeRevision } from './trees.js';
 
-/** A tree's populate C as the revision `gmemcheck kernel` runs. */
-function revisionOf(tree: string, id: string): Revision {
-  const x = extract(tree, 'snp');
-  const r = build(x, BACKENDS.snp.files, treeKnows(tree));
-  if (r.kind !== 'built') throw new Error(`${tree} does not build: ${JSON.stringify(r)}`);
-  return kernelCRevision({ id, title: id, cites: [tree], api: x.api }, compileKernelModule(r.wasm));
-}
 
 const spec = (revision: Revision, invariants = INVARIANTS): ExploreSpec => ({ backend: 'snp', revision, invariants, runs: CELL_RUNS.snp, seed: suiteSeed() });
 /** Every signature a cell's runs show, with how many runs showed it: nothing shrunk. */
@@ -30,7 +19,7 @@ const seen = (s: ExploreSpec) => {
 
 describe('a tree\'s C as a revision', () => {
   testWithClang('the fixture\'s C shows what the kvm-x86-next revision shows, run for run, under the suite seed', () => {
-    const c = seen(spec(revisionOf(FIXTURE_TREE, 'kernel-next')));
+    const c = seen(spec(treeRevision(FIXTURE_TREE, 'kernel-next')));
     expect(Object.keys(c).length).toBeGreaterThan(5);
     expect(c).toEqual(seen(spec(kvm_x86_next)));
   }, 120_000);
@@ -38,7 +27,7 @@ describe('a tree\'s C as a revision', () => {
   testWithClang('a launch update of 2^40 bytes populates up to the memslot\'s end, as the 64-bit kernel does', () => {
     const len = 2 ** 40;
     const ops = [...setupOps(), launchUpdate({ at: 0, len, type: 3 })];
-    const c = runScenario(scenario('snp', ops), revisionOf(FIXTURE_TREE, 'kernel-next'));
+    const c = runScenario(scenario('snp', ops), treeRevision(FIXTURE_TREE, 'kernel-next'));
     const ts = runScenario(scenario('snp', ops), kvm_x86_next);
     expect(c.results.at(-1)?.ret).toBe(0);
     expect(c.results).toEqual(ts.results);
@@ -63,7 +52,7 @@ describe('seeded bugs in a tree\'s C are caught and shrunk', () => {
   for (const c of cases) {
     testWithClang(c.name, () => {
       const invariants = INVARIANTS.filter((i) => i.id === c.invariant);
-      const revision = revisionOf(editedTree(c.file, c.from, c.to), 'kernel-seeded');
+      const revision = treeRevision(editedTree(c.file, c.from, c.to), 'kernel-seeded');
       const before = seen(spec(kvm_x86_next, invariants));
       const x = explore({ ...spec(revision, invariants), wanted: (key) => !(key in before) });
       const fresh = x.findings.filter((f) => !(f.key in before));
@@ -76,7 +65,7 @@ describe('seeded bugs in a tree\'s C are caught and shrunk', () => {
 describe('a crash in a tree\'s C is the tree\'s oops, never a gmemcheck error', () => {
   const oopsOf = (tree: string) => {
     const invariants = INVARIANTS.filter((i) => i.id === 'oops');
-    const x = explore({ ...spec(revisionOf(tree, 'kernel-crash'), invariants), shrinkIf: () => false });
+    const x = explore({ ...spec(treeRevision(tree, 'kernel-crash'), invariants), shrinkIf: () => false });
     return { modelErrors: x.modelErrors.map((m) => m.error.split('\n')[0]), keys: (x.counted ?? []).map((f) => f.key) };
   };
 

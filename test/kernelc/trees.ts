@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'vitest';
-import { CLANG } from '../../kernelc/compile.js';
+import { CLANG, build, treeKnows } from '../../kernelc/compile.js';
+import { BACKENDS, extract } from '../../kernelc/extract.js';
+import { kernelCRevision, type GmemApi, type KernelCBackend } from '../../model/kernelc/revision.js';
+import { compileKernelModule } from '../../model/kernelc/wasm.js';
+import type { Revision } from '../../model/revisions/Revision.js';
 
 /**
  * Kernel trees for kernel mode's tests: the fixture tree (C written here in the kernel's layout,
@@ -31,6 +35,13 @@ export function editsOf(...edits: readonly Edit[]): string {
   return dir;
 }
 
+/** A copy of the fixture tree without `file` (a tree that has one vendor's code only). */
+export function treeWithout(file: string): string {
+  const dir = editsOf();
+  rmSync(join(dir, file));
+  return dir;
+}
+
 /** A copy of the fixture tree with `from` replaced by `to` in `file`. */
 export function editedTree(file: string, from: string, to: string): string {
   return editsOf({ file, from, to });
@@ -43,3 +54,18 @@ export function editedTree(file: string, from: string, to: string): string {
 export const haveClang = spawnSync(CLANG, ['--version']).status === 0 && spawnSync('wasm-ld', ['--version']).status === 0;
 if (!haveClang && process.env.CI === undefined) console.warn(`kernel-mode build tests skipped: no ${CLANG} or wasm-ld (apt-get install clang lld)`);
 export const testWithClang = haveClang || process.env.CI !== undefined ? test : test.skip;
+
+/** A tree's populate C as the revision `gmemcheck kernel` runs, built for `backends`. */
+export function treeRevision(tree: string, id: string, backends: readonly KernelCBackend[] = ['snp']): Revision {
+  const modules = new Map<KernelCBackend, WebAssembly.Module>();
+  let api: GmemApi | undefined;
+  for (const b of backends) {
+    const x = extract(tree, b);
+    const r = build(x, BACKENDS[b].files, treeKnows(tree));
+    if (r.kind !== 'built') throw new Error(`${tree} does not build for ${b}: ${JSON.stringify(r)}`);
+    modules.set(b, compileKernelModule(r.wasm));
+    api = x.api;
+  }
+  if (api === undefined) throw new Error('treeRevision() needs a backend');
+  return kernelCRevision({ id, title: id, cites: [tree], api }, modules);
+}
