@@ -43,7 +43,7 @@ commands:
                                       every property watching, compared with the built-in revision of its
                                       kvm_gmem_populate() API; exit as check's, and 1 when the tree's code
                                       does not build, 2 when the prelude lacks something it uses (needs clang, lld)
-    --backend snp                     the backends kernel mode covers (snp so far)
+    --backend snp|tdx|all             the vendor paths to build (default all: every one the tree has; cca not yet)
     --compare REV                     instead of checking: run the same generated scenarios on the tree's C and
                                       on revision REV, and print the first on which they differ, minimized
                                       (exit 0: none differed in --runs scenarios, 1: one did)

@@ -23,6 +23,8 @@ export interface BackendSpec {
   readonly shims: readonly string[];
   /** The kernel configuration the model stands for: these are y, every other CONFIG_ is n. */
   readonly config: readonly string[];
+  /** Why an entry may be missing from a tree kernel mode otherwise reads: what that tree is. */
+  readonly missingEntry?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -55,6 +57,9 @@ export const BACKENDS: Readonly<Record<BackendC, BackendSpec>> = {
     headers: ['kshim.h', 'kshim_x86.h', 'kshim_tdx.h'],
     shims: ['kshim_gmem.c', 'kshim_tdx.c'],
     config: X86_CONFIG,
+    missingEntry: {
+      tdx_sept_map_leaf_spte: 'a TDX path from before the TDX MMU rework (https://lore.kernel.org/all/20251030200951.3402865-1-seanjc@google.com/, in v6.19), which maps each page through kvm_tdp_map_page() and counts nr_premapped: kernel mode does not run it yet (the v6.17 revision models it: gmemcheck check --revision v6.17 --backend tdx)',
+    },
   },
 };
 
@@ -77,6 +82,9 @@ export interface Extraction {
 }
 
 export class ExtractError extends Error {}
+
+/** A vendor file of a generation kernel mode does not run yet (BackendSpec.missingEntry). */
+export class OlderGenerationError extends ExtractError {}
 
 /**
  * Evaluates a preprocessor condition the way cpp would, given which CONFIG_ symbols are y. An
@@ -204,6 +212,8 @@ export function extract(tree: string, backend: BackendC): Extraction {
   };
   for (const entry of spec.entries) {
     const defs = (byName.get(entry) ?? []).filter((t) => t.unit.kind === 'function');
+    const why = spec.missingEntry?.[entry];
+    if (defs.length === 0 && why !== undefined) throw new OlderGenerationError(`${entry}() is not defined in ${spec.files.join(' or ')} of ${tree}: ${why}`);
     if (defs.length === 0) throw new ExtractError(`${entry}() is not defined in ${spec.files.join(' or ')} of ${tree}: kernel mode starts the ${backend} populate path there`);
     defs.forEach(take);
   }

@@ -20,14 +20,16 @@ export type KernelCBackend = Extract<BackendId, 'snp' | 'tdx'>;
 export const KERNEL_C_BACKENDS: readonly KernelCBackend[] = ['snp', 'tdx'];
 
 /** The built-in revision of each API generation kernel mode runs. */
-export const BASE_REVISION: Readonly<Record<GmemApi, string | null>> = {
+export const BASE_REVISION: Readonly<Record<GmemApi, string>> = {
   // kvm-x86 2026-05: per-page callback and may_writeback_src.
   KSHIM_GMEM_API_PAGE_WB: 'kvm-x86-next',
   // v7.0: per-page callback.
   KSHIM_GMEM_API_PAGE: 'v7.0',
-  // v6.11 .. v6.19: the callback copies from the user source itself; not supported yet (the
-  // shim would have to model copy_from_user() into a kmapped page).
-  KSHIM_GMEM_API_OLD: null,
+  // v6.11 .. v6.19: the callback reads the user source itself (copy_from_user() into a kmapped
+  // page, or its own GUP). The revision of this generation whose TDX has the TDX MMU rework
+  // (page_add_src and the S-EPT leaf hook kernel mode enters), and whose guest_memfd.c and sev.c
+  // are the stored torvalds files (0f94e51b, 0097f9df).
+  KSHIM_GMEM_API_OLD: 'kvm-x86-next-2025.11.07',
 };
 
 export interface KernelCMeta {

@@ -10,11 +10,14 @@ import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 
 /**
- * Kernel trees for kernel mode's tests: the fixture tree (C written here in the kernel's layout,
- * test/fixtures/kernel-trees/next, with the behaviour of the kvm-x86-next revision), and copies
- * of it with one edit, as a reviewer's patch would make.
+ * Kernel trees for kernel mode's tests: the fixture trees (C written here in the kernel's layout:
+ * test/fixtures/kernel-trees/next with the behaviour of the kvm-x86-next revision, .../old with
+ * that of kvm-x86-next-2025.11.07, the v6.11 .. v6.19 API), and copies of the first with one
+ * edit, as a reviewer's patch would make.
  */
 export const FIXTURE_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/next');
+/** The v6.11 .. v6.19 API generation, with the kvm-x86-next-2025.11.07 revision's behaviour. */
+export const FIXTURE_OLD_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/old');
 
 export interface Edit {
   readonly file: string;
