@@ -241,6 +241,8 @@ function render(spec: BackendSpec, api: GmemApi, taken: readonly TakenUnit[]): s
     ...spec.config.map((c) => `#define ${c} 1`),
     `#define ${api} 1`,
     ...fns.map((t) => `#define KSHIM_HAVE_${t.unit.name ?? ''} 1`),
+    // guest_memfd.c's per-VM file state was `struct kvm_gmem` until v6.19 renamed it gmem_file.
+    ...(taken.some((t) => t.unit.name === 'kvm_gmem' && t.unit.kind === 'declaration') && !taken.some((t) => t.unit.name === 'gmem_file') ? ['#define KSHIM_GMEM_STRUCT_KVM_GMEM 1'] : []),
     ...spec.headers.map((h) => `#include "${h}"`),
   ];
   // Macros and types first, then every function's prototype, then the rest in file order

@@ -34,6 +34,16 @@ describe('building a tree\'s populate path', () => {
     expect(exports).toEqual(expect.arrayContaining(['kshim_entry_snp_launch_update', 'kshim_new_gmem_file', 'memory']));
   });
 
+  testWithClang('guest_memfd.c\'s per-VM file state under its name before v6.19 (struct kvm_gmem) builds too', () => {
+    const tree = editsOf();
+    const file = join(tree, 'virt/kvm/guest_memfd.c');
+    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('gmem_file', 'kvm_gmem'));
+    const r = buildTree(tree);
+    expect(r.kind).toBe('built');
+    expect(extract(tree, 'snp').source).toContain('#define KSHIM_GMEM_STRUCT_KVM_GMEM 1');
+    expect(extract(FIXTURE_TREE, 'snp').source).not.toContain('KSHIM_GMEM_STRUCT_KVM_GMEM');
+  });
+
   testWithClang('code that does not compile is the tree\'s error, at the tree\'s own file and line (B4: KVM_BUG_ON() without its kvm)', () => {
     const tree = editedTree('arch/x86/kvm/svm/sev.c', 'KVM_BUG_ON(rmp_make_shared(pfn, level), kvm)', 'KVM_BUG_ON(rmp_make_shared(pfn, level))');
     const r = buildTree(tree);
