@@ -269,3 +269,31 @@ export function genericImports(s: KernelCState): Record<string, ImportFn> {
       b(k.kvm_range_has_memory_attributes(KVM, toNumber(start), toNumber(end), toNumber(mask), toNumber(attrs))),
   };
 }
+
+/**
+ * A new instance of a build for one scenario: the generic imports and the backend's own, its
+ * memory and the shim's exports wired into `s`, the machine's geometry set. Returns the exports,
+ * for the backend's own entries.
+ */
+export function instantiate(module: WebAssembly.Module, s: KernelCState, own: Record<string, ImportFn>): WebAssembly.Exports {
+  const instance = new WebAssembly.Instance(module, { kernel: { ...genericImports(s), ...own } });
+  const memory = instance.exports['memory'];
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('kernel-C build exports no memory');
+  s.mem = new LinearMemory(memory);
+  s.shim = shimExports(instance.exports);
+  s.shim.kshim_init(BigInt(s.k.PAGE_SIZE), s.k.PAGE_SHIFT, s.k.PMD_ORDER);
+  return instance.exports;
+}
+
+/** One instance per bound kernel, that is per scenario, made on its first use. */
+export function perKernel<K extends object, I>(make: (k: K) => I): (k: K) => I {
+  const instances = new WeakMap<K, I>();
+  return (k) => {
+    let inst = instances.get(k);
+    if (inst === undefined) {
+      inst = make(k);
+      instances.set(k, inst);
+    }
+    return inst;
+  };
+}

@@ -5,8 +5,8 @@ import {
   PG_LEVEL_2M, PG_LEVEL_4K, SEV_CMD_SNP_LAUNCH_UPDATE, SEV_CMD_SNP_PAGE_RECLAIM,
   type KvmSevCmd, type KvmSevSnpLaunchUpdate, type UserStructRef,
 } from '../backends/snp/uapi.js';
-import { KernelCState, USER_ARG_ADDR, exportFn, genericImports, shimExports, type KernelCK, type UserArg } from './imports.js';
-import { LinearMemory, toNumber } from './wasm.js';
+import { KernelCState, USER_ARG_ADDR, exportFn, instantiate, perKernel, type KernelCK, type UserArg } from './imports.js';
+import { toNumber } from './wasm.js';
 
 /**
  * SEV-SNP's KVM_SEV_SNP_LAUNCH_UPDATE run by a kernel tree's own C (kernelc/prelude/kshim_sev.h
@@ -90,17 +90,12 @@ class SnpInstance {
         throw new Error(`kernel C issued SEV firmware command 0x${id.toString(16)}, which the model does not answer`);
       },
     };
-    const instance = new WebAssembly.Instance(module, { kernel: { ...genericImports(s), ...snpImports } });
-    const memory = instance.exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) throw new Error('kernel-C build exports no memory');
-    s.mem = new LinearMemory(memory);
-    s.shim = shimExports(instance.exports);
+    const exports = instantiate(module, s, snpImports);
     this.sev = {
-      kshim_new_kvm: exportFn(instance.exports, 'kshim_new_kvm'),
-      kshim_sev_sync: exportFn(instance.exports, 'kshim_sev_sync'),
-      kshim_entry_snp_launch_update: exportFn(instance.exports, 'kshim_entry_snp_launch_update'),
+      kshim_new_kvm: exportFn(exports, 'kshim_new_kvm'),
+      kshim_sev_sync: exportFn(exports, 'kshim_sev_sync'),
+      kshim_entry_snp_launch_update: exportFn(exports, 'kshim_entry_snp_launch_update'),
     };
-    s.shim.kshim_init(BigInt(k.PAGE_SIZE), k.PAGE_SHIFT, k.PMD_ORDER);
     s.kvm = this.sev.kshim_new_kvm();
     this.argp = s.shim.kshim_scratch(24n);
     this.s = s;
@@ -130,16 +125,9 @@ class SnpInstance {
  * generation. One instance per bound kernel, that is per scenario.
  */
 export function snpKernelCFns(module: WebAssembly.Module, base: object): object {
-  const instances = new WeakMap<object, SnpInstance>();
+  const of = perKernel((k: K) => new SnpInstance(module, k));
   const entry: Impl<{ snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number }, K> = {
-    snp_launch_update(k, kvm, argp) {
-      let inst = instances.get(k);
-      if (inst === undefined) {
-        inst = new SnpInstance(module, k);
-        instances.set(k, inst);
-      }
-      return inst.snp_launch_update(kvm, argp);
-    },
+    snp_launch_update: (k, kvm, argp) => of(k).snp_launch_update(kvm, argp),
   };
   return { ...base, ...entry };
 }

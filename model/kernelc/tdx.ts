@@ -3,8 +3,8 @@ import { KVM, type Kvm } from '../kernel/services/kvmcore.js';
 import type { TdxK } from '../backends/tdx/tdx.js';
 import { VCPU0, type KvmTdxCmd, type KvmTdxInitMemRegion, type Vcpu } from '../backends/tdx/uapi.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
-import { KernelCFault, LinearMemory, toNumber, u64 } from './wasm.js';
-import { KernelCState, USER_ARG_ADDR, exportFn, genericImports, shimExports, type KernelCK, type UserArg } from './imports.js';
+import { KernelCFault, toNumber, u64 } from './wasm.js';
+import { KernelCState, USER_ARG_ADDR, exportFn, instantiate, perKernel, type KernelCK, type UserArg } from './imports.js';
 
 /**
  * TDX's KVM_TDX_INIT_MEM_REGION run by a kernel tree's own C (kernelc/prelude/kshim_tdx.h and
@@ -78,19 +78,14 @@ class TdxInstance {
       vt_is_tdx_private_gpa: (_kvm: bigint, gpa: bigint) => (k.vt_is_tdx_private_gpa(KVM, u64(gpa)) ? 1 : 0),
       kvm_tdp_mmu_map_private_pfn: (vcpu: bigint, gfn: bigint, pfn: bigint) => k.kvm_tdp_mmu_map_private_pfn(this.vcpuOf(vcpu), toNumber(gfn), toNumber(pfn)),
     };
-    const instance = new WebAssembly.Instance(module, { kernel: { ...genericImports(s), ...tdxImports } });
-    const memory = instance.exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) throw new Error('kernel-C build exports no memory');
-    s.mem = new LinearMemory(memory);
-    s.shim = shimExports(instance.exports);
+    const exports = instantiate(module, s, tdxImports);
     this.tdx = {
-      kshim_new_kvm: exportFn(instance.exports, 'kshim_new_kvm'),
-      kshim_new_vcpu: exportFn(instance.exports, 'kshim_new_vcpu'),
-      kshim_tdx_sync: exportFn(instance.exports, 'kshim_tdx_sync'),
-      kshim_entry_tdx_vcpu_init_mem_region: exportFn(instance.exports, 'kshim_entry_tdx_vcpu_init_mem_region'),
-      kshim_entry_tdx_sept_map_leaf_spte: exportFn(instance.exports, 'kshim_entry_tdx_sept_map_leaf_spte'),
+      kshim_new_kvm: exportFn(exports, 'kshim_new_kvm'),
+      kshim_new_vcpu: exportFn(exports, 'kshim_new_vcpu'),
+      kshim_tdx_sync: exportFn(exports, 'kshim_tdx_sync'),
+      kshim_entry_tdx_vcpu_init_mem_region: exportFn(exports, 'kshim_entry_tdx_vcpu_init_mem_region'),
+      kshim_entry_tdx_sept_map_leaf_spte: exportFn(exports, 'kshim_entry_tdx_sept_map_leaf_spte'),
     };
-    s.shim.kshim_init(BigInt(k.PAGE_SIZE), k.PAGE_SHIFT, k.PMD_ORDER);
     s.kvm = this.tdx.kshim_new_kvm();
     // vCPU 0, the one vCPU the model has (backends/tdx/uapi.ts VCPU0).
     this.vcpu = this.tdx.kshim_new_vcpu(s.kvm, 0);
@@ -140,15 +135,7 @@ interface TdxEntries {
  * come from `base`. One instance per bound kernel, that is per scenario.
  */
 export function tdxKernelCFns(module: WebAssembly.Module, base: object): object {
-  const instances = new WeakMap<object, TdxInstance>();
-  const of = (k: K): TdxInstance => {
-    let inst = instances.get(k);
-    if (inst === undefined) {
-      inst = new TdxInstance(module, k);
-      instances.set(k, inst);
-    }
-    return inst;
-  };
+  const of = perKernel((k: K) => new TdxInstance(module, k));
   const entries: Impl<TdxEntries, K> = {
     tdx_vcpu_init_mem_region: (k, vcpu, cmd) => of(k).tdx_vcpu_init_mem_region(vcpu, cmd),
     tdx_sept_map_leaf_spte(k, kvm, gfn, level, pfn) {

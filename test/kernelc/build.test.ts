@@ -7,8 +7,7 @@ import { BACKENDS, PRELUDE_DIR, extract } from '../../kernelc/extract.js';
 import { CLANG, build, treeKnows } from '../../kernelc/compile.js';
 import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { exportFn } from '../../model/kernelc/imports.js';
-import { main } from '../../cli/main.js';
-import { FIXTURE_TREE, editedTree, editsOf, testWithClang, treeWithout } from './trees.js';
+import { FIXTURE_TREE, editedTree, editsOf, testWithClang, treeWithout, cli } from './trees.js';
 
 const buildTree = (tree: string) => build(extract(tree, 'snp'), BACKENDS.snp.files, treeKnows(tree));
 
@@ -17,13 +16,6 @@ const undeclaredHelper = () => editsOf(
   { file: 'virt/kvm/guest_memfd.c', from: '\tfolio_unlock(folio);\n\n\tr = -EINVAL;', to: '\tfolio_unlock(folio);\n\tkvm_gmem_mark_prepared(folio);\n\n\tr = -EINVAL;' },
   { file: 'include/linux/kvm_host.h', from: 'struct page;\n', to: 'struct page;\nstruct folio;\nvoid kvm_gmem_mark_prepared(struct folio *folio);\n' },
 );
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
 
 describe('building a tree\'s populate path', () => {
   testWithClang('the fixture tree builds to a wasm64 module with the shim\'s entry', () => {

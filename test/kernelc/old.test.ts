@@ -4,11 +4,10 @@ import { kvm_x86_next_2025_11_07 } from '../../model/revisions/kvm-x86-next-2025
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { BackendId } from '../../model/scenario/Scenario.js';
 import { compareRevisions } from '../../properties/compare.js';
-import { CELL_RUNS, explore, type ExploreSpec } from '../../properties/explore.js';
+import { CELL_RUNS, type ExploreSpec } from '../../properties/explore.js';
 import { INVARIANTS } from '../../properties/registry.js';
-import { main } from '../../cli/main.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_OLD_TREE, testWithClang, treeRevision } from './trees.js';
+import { FIXTURE_OLD_TREE, testWithClang, treeRevision, cli, seen } from './trees.js';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,18 +20,6 @@ import { join } from 'node:path';
  */
 
 const spec = (backend: BackendId, revision: Revision): ExploreSpec => ({ backend, revision, invariants: INVARIANTS, runs: CELL_RUNS[backend], seed: suiteSeed() });
-const seen = (s: ExploreSpec): Record<string, number> => {
-  const x = explore({ ...s, shrinkIf: () => false });
-  expect(x.modelErrors).toEqual([]);
-  return Object.fromEntries([...(x.counted ?? []), ...x.findings].map((f) => [f.key, f.runsWithIt]));
-};
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
 
 describe('the old populate API', () => {
   testWithClang('is read from kvm_host.h; guest_memfd.c\'s whole-range loop and the callbacks that copy or pin the source are taken', () => {

@@ -6,16 +6,9 @@ import { CELL_RUNS, explore, scenarioSize, type ExploreSpec } from '../../proper
 import { INVARIANTS } from '../../properties/registry.js';
 import { launchUpdate, scenario, setupOps, SLOT_PAGES } from '../model/fixtures.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_TREE, editedTree, testWithClang, treeRevision } from './trees.js';
-
+import { FIXTURE_TREE, editedTree, testWithClang, treeRevision, seen } from './trees.js';
 
 const spec = (revision: Revision, invariants = INVARIANTS): ExploreSpec => ({ backend: 'snp', revision, invariants, runs: CELL_RUNS.snp, seed: suiteSeed() });
-/** Every signature a cell's runs show, with how many runs showed it: nothing shrunk. */
-const seen = (s: ExploreSpec) => {
-  const x = explore({ ...s, shrinkIf: () => false });
-  expect(x.modelErrors).toEqual([]);
-  return Object.fromEntries([...(x.counted ?? []), ...x.findings].map((f) => [f.key, f.runsWithIt]));
-};
 
 describe('a tree\'s C as a revision', () => {
   testWithClang('the fixture\'s C shows what the kvm-x86-next revision shows, run for run, under the suite seed', () => {

@@ -5,9 +5,8 @@ import type { Revision } from '../../model/revisions/Revision.js';
 import { compareRevisions } from '../../properties/compare.js';
 import { CELL_RUNS, explore, scenarioSize, type ExploreSpec } from '../../properties/explore.js';
 import { INVARIANTS } from '../../properties/registry.js';
-import { main } from '../../cli/main.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_TREE, editedTree, testWithClang, treeRevision, treeWithout } from './trees.js';
+import { FIXTURE_TREE, editedTree, testWithClang, treeRevision, treeWithout, cli, seen } from './trees.js';
 
 /**
  * Kernel mode for TDX: the fixture's tdx.c (test/fixtures/kernel-trees/next/arch/x86/kvm/vmx,
@@ -18,19 +17,6 @@ import { FIXTURE_TREE, editedTree, testWithClang, treeRevision, treeWithout } fr
 const TDX_C = 'arch/x86/kvm/vmx/tdx.c';
 const tdxRevision = (tree: string, id = 'kernel-next'): Revision => treeRevision(tree, id, ['tdx']);
 const spec = (revision: Revision, invariants = INVARIANTS): ExploreSpec => ({ backend: 'tdx', revision, invariants, runs: CELL_RUNS.tdx, seed: suiteSeed() });
-/** Every signature a cell's runs show, with how many runs showed it: nothing shrunk. */
-const seen = (s: ExploreSpec): Record<string, number> => {
-  const x = explore({ ...s, shrinkIf: () => false });
-  expect(x.modelErrors).toEqual([]);
-  return Object.fromEntries([...(x.counted ?? []), ...x.findings].map((f) => [f.key, f.runsWithIt]));
-};
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
 
 describe('extracting the TDX populate path', () => {
   testWithClang('from tdx_vcpu_init_mem_region() and the S-EPT leaf hook: the callback, PAGE.ADD, and guest_memfd.c\'s populate', () => {

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'vitest';
+import { expect, test } from 'vitest';
+import { main } from '../../cli/main.js';
+import { explore, type ExploreSpec } from '../../properties/explore.js';
 import { CLANG, build, treeKnows } from '../../kernelc/compile.js';
 import { BACKENDS, extract } from '../../kernelc/extract.js';
 import { kernelCRevision, type GmemApi, type KernelCBackend } from '../../model/kernelc/revision.js';
@@ -71,4 +73,19 @@ export function treeRevision(tree: string, id: string, backends: readonly Kernel
   }
   if (api === undefined) throw new Error('treeRevision() needs a backend');
   return kernelCRevision({ id, title: id, cites: [tree], api }, modules);
+}
+
+/** `gmemcheck ARGS` in-process: its exit status and what it wrote to stdout and stderr. */
+export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, (t) => (out += t), (t) => (err += t));
+  return { code, out, err };
+}
+
+/** Every signature a cell's runs show, with how many runs showed it: nothing shrunk, no model error. */
+export function seen(s: ExploreSpec): Record<string, number> {
+  const x = explore({ ...s, shrinkIf: () => false });
+  expect(x.modelErrors).toEqual([]);
+  return Object.fromEntries([...(x.counted ?? []), ...x.findings].map((f) => [f.key, f.runsWithIt]));
 }
