@@ -68,10 +68,15 @@ struct kvm *kshim_new_kvm(void)
 	return &svm->kvm;
 }
 
-/* The model's SEV state as the C reads it from struct kvm_sev_info, refreshed before each call. */
-void kshim_sev_sync(struct kvm *kvm, bool active, bool snp_context, unsigned int asid)
+/*
+ * The model's SEV state as the C reads it from struct kvm_sev_info, and kvm->arch's
+ * pre_fault_allowed (set by LAUNCH_FINISH), refreshed before each call.
+ */
+void kshim_sev_sync(struct kvm *kvm, bool active, bool snp_context, unsigned int asid, bool pre_fault_allowed)
 {
 	struct kvm_sev_info *sev = to_kvm_sev_info(kvm);
+
+	kvm->arch.pre_fault_allowed = pre_fault_allowed;
 
 	sev->active = active;
 	sev->es_active = active;

@@ -19,7 +19,7 @@ type K = SnpK & KernelCK;
 
 interface SevExports {
   readonly kshim_new_kvm: () => bigint;
-  readonly kshim_sev_sync: (kvm: bigint, active: number, snp_context: number, asid: number) => void;
+  readonly kshim_sev_sync: (kvm: bigint, active: number, snp_context: number, asid: number, pre_fault_allowed: number) => void;
   readonly kshim_entry_snp_launch_update: (kvm: bigint, argp: bigint) => number;
 }
 
@@ -103,7 +103,7 @@ class SnpInstance {
 
   snp_launch_update(kvm: Kvm, argp: KvmSevCmd<KvmSevSnpLaunchUpdate>): number {
     const { s } = this;
-    this.sev.kshim_sev_sync(s.kvm, 1, this.k.sev_snp_context(kvm) ? 1 : 0, this.k.sev_get_asid(kvm));
+    this.sev.kshim_sev_sync(s.kvm, 1, this.k.sev_snp_context(kvm) ? 1 : 0, this.k.sev_get_asid(kvm), this.k.pre_fault_allowed(kvm) ? 1 : 0);
     // struct kvm_sev_cmd: id, pad0, data, error, sev_fd.
     s.mem.fill(this.argp, 0, 24);
     s.mem.setU64(this.argp + 8n, USER_ARG_ADDR);

@@ -17,6 +17,14 @@ describe('a tree\'s C as a revision', () => {
     expect(c).toEqual(seen(spec(kvm_x86_next)));
   }, 120_000);
 
+  testWithClang('the C reads the model\'s kvm->arch.pre_fault_allowed: false before LAUNCH_FINISH, true after', () => {
+    // A patch that refuses a launch update once pre-faulting is allowed (-EPERM, an errno the path never returns).
+    const tree = editedTree('arch/x86/kvm/svm/sev.c', '\tif (!sev_snp_guest(kvm) || !to_kvm_sev_info(kvm)->snp_context)\n\t\treturn -EINVAL;', '\tif (kvm->arch.pre_fault_allowed)\n\t\treturn -EPERM;\n\tif (!sev_snp_guest(kvm) || !to_kvm_sev_info(kvm)->snp_context)\n\t\treturn -EINVAL;');
+    const ops = [...setupOps(), launchUpdate(), { kind: 'snp_launch_finish', faults: [] } as const, launchUpdate({ at: 1 })];
+    const r = runScenario(scenario('snp', ops), treeRevision(tree, 'kernel-pre-fault'));
+    expect(r.results.slice(-3).map((x) => x.ret)).toEqual([0, 0, -1]);
+  });
+
   testWithClang('a launch update of 2^40 bytes populates up to the memslot\'s end, as the 64-bit kernel does', () => {
     const len = 2 ** 40;
     const ops = [...setupOps(), launchUpdate({ at: 0, len, type: 3 })];
