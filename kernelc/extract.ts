@@ -25,6 +25,10 @@ export interface BackendSpec {
   readonly config: readonly string[];
   /** Why an entry may be missing from a tree kernel mode otherwise reads: what that tree is. */
   readonly missingEntry?: Readonly<Record<string, string>>;
+  /** Functions of the backend's files the model runs instead (the prelude declares each as an import). */
+  readonly modelOwned?: readonly string[];
+  /** The API generations kernel mode runs this backend's C on, with why another is refused. */
+  readonly apis?: { readonly runs: readonly GmemApi[]; readonly otherwise: string };
 }
 
 /**
@@ -37,6 +41,12 @@ const X86_CONFIG = [
   'CONFIG_HAVE_KVM_ARCH_GMEM_PREPARE', 'CONFIG_HAVE_KVM_ARCH_GMEM_INVALIDATE', 'CONFIG_KVM_PRIVATE_MEM',
   'CONFIG_KVM_AMD', 'CONFIG_KVM_AMD_SEV', 'CONFIG_KVM_INTEL', 'CONFIG_KVM_INTEL_TDX', 'CONFIG_INTEL_TDX_HOST',
 ];
+
+/**
+ * An arm64 kernel with the RMI series: guest_memfd.c with populate and guest_memfd's own private
+ * tracking (no VM memory attributes, no prepare or invalidate hook: arch/arm64/kvm/Kconfig).
+ */
+const ARM64_CONFIG = ['CONFIG_64BIT', 'CONFIG_ARM64', 'CONFIG_KVM', 'CONFIG_KVM_GUEST_MEMFD', 'CONFIG_HAVE_KVM_ARCH_GMEM_POPULATE'];
 
 export const BACKENDS: Readonly<Record<BackendC, BackendSpec>> = {
   snp: {
@@ -59,6 +69,24 @@ export const BACKENDS: Readonly<Record<BackendC, BackendSpec>> = {
     config: X86_CONFIG,
     missingEntry: {
       tdx_sept_map_leaf_spte: 'a TDX path from before the TDX MMU rework (https://lore.kernel.org/all/20251030200951.3402865-1-seanjc@google.com/, in v6.19), which maps each page through kvm_tdp_map_page() and counts nr_premapped: kernel mode does not run it yet (the v6.17 revision models it: gmemcheck check --revision v6.17 --backend tdx)',
+    },
+  },
+  /*
+   * KVM_ARM_RMI_POPULATE from kvm_arm_rmi_populate() (arm.c's ioctl, which copies the struct in
+   * and out, is the model's) down to RMI_RTT_DATA_MAP_INIT and the RTTs it creates on the way.
+   * realm_create_rd() is the model's: the realm's parameters, its stage-2 PGD and RMI_REALM_CREATE
+   * are not on the populate path, only that the realm exists afterwards.
+   */
+  cca: {
+    files: ['virt/kvm/guest_memfd.c', 'arch/arm64/kvm/rmi.c'],
+    entries: ['kvm_arm_rmi_populate'],
+    headers: ['kshim.h', 'kshim_arm64.h'],
+    shims: ['kshim_gmem.c', 'kshim_arm64.c'],
+    config: ARM64_CONFIG,
+    modelOwned: ['realm_create_rd'],
+    apis: {
+      runs: ['KSHIM_GMEM_API_PAGE_WB'],
+      otherwise: 'kernel mode runs the RMI populate path of RMM 2.0 trees (kvm_gmem_populate() with may_writeback_src, as kamalca/linux@845841b2 has it); the RMM 1.0 series are modelled by the rme-v9 and rme-v12 revisions (gmemcheck check --backend cca)',
     },
   },
 };
@@ -167,15 +195,26 @@ export function detectGmemApi(tree: string): GmemApi {
   throw new ExtractError(`${path}: kvm_gmem_populate_cb(${cb.replace(/\s+/g, ' ').trim()}) is an API generation kernel mode does not know`);
 }
 
-/** Names the prelude defines itself (inline helpers, macros): never taken from a tree. */
-function preludeNames(headers: readonly string[]): Set<string> {
+/** A struct, union or enum definition (its name is the tag, which a function may share). */
+function isTagDefinition(u: Unit): boolean {
+  return u.kind === 'declaration' && /^\s*(?:struct|union|enum)\s+\w+\s*\{/.test(u.text);
+}
+
+/**
+ * Names the prelude defines itself (inline helpers, macros, structs): never taken from a tree.
+ * A struct tag and a function of the same name are different names (`struct
+ * kvm_arm_rmi_populate` and kvm_arm_rmi_populate()), so each is kept with what it names.
+ */
+function preludeNames(headers: readonly string[]): { has(u: Unit): boolean } {
+  const tags = new Set<string>();
   const names = new Set<string>();
   for (const h of headers) {
     for (const u of splitUnits(readFileSync(join(PRELUDE_DIR, h), 'utf8'))) {
-      if (u.name !== null && (u.kind === 'function' || u.kind === 'directive' || u.kind === 'declaration')) names.add(u.name);
+      if (u.name === null || !(u.kind === 'function' || u.kind === 'directive' || u.kind === 'declaration')) continue;
+      (isTagDefinition(u) ? tags : names).add(u.name);
     }
   }
-  return names;
+  return { has: (u) => u.name !== null && (isTagDefinition(u) ? tags : names).has(u.name) };
 }
 
 /** The body's opening brace: KSHIM_FRAME() goes right after it, on the same line. */
@@ -188,6 +227,8 @@ function withFrame(u: Unit): string {
 export function extract(tree: string, backend: BackendC): Extraction {
   const spec = BACKENDS[backend];
   const api = detectGmemApi(tree);
+  if (spec.apis !== undefined && !spec.apis.runs.includes(api)) throw new OlderGenerationError(`${tree} has the ${api.replace('KSHIM_GMEM_API_', '')} kvm_gmem_populate() API: ${spec.apis.otherwise}`);
+  const owned = new Set([...MODEL_OWNED, ...(spec.modelOwned ?? [])]);
   const config = new Set([...spec.config, api]);
   const prelude = preludeNames(spec.headers);
   const all: TakenUnit[] = [];
@@ -200,7 +241,7 @@ export function extract(tree: string, backend: BackendC): Extraction {
   }
   const byName = new Map<string, TakenUnit[]>();
   for (const t of all) {
-    if (t.unit.name === null || MODEL_OWNED.has(t.unit.name) || prelude.has(t.unit.name)) continue;
+    if (t.unit.name === null || owned.has(t.unit.name) || prelude.has(t.unit)) continue;
     byName.set(t.unit.name, [...(byName.get(t.unit.name) ?? []), t]);
   }
   const taken = new Set<TakenUnit>();

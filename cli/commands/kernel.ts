@@ -14,7 +14,7 @@ import { opText } from '../../reports/format.js';
 import { UsageError } from '../args.js';
 import { BACKENDS, ExtractError, OlderGenerationError, extract, type Extraction } from '../../kernelc/extract.js';
 import { build, treeKnows, type Diagnostic } from '../../kernelc/compile.js';
-import { BASE_REVISION, KERNEL_C_BACKENDS, kernelCRevision, type KernelCBackend, type KernelCMeta } from '../../model/kernelc/revision.js';
+import { KERNEL_C_BACKENDS, baseRevisionId, kernelCRevision, type KernelCBackend, type KernelCMeta } from '../../model/kernelc/revision.js';
 import { compileKernelModule } from '../../model/kernelc/wasm.js';
 import { runCheck, type CheckIo } from './check.js';
 
@@ -75,21 +75,17 @@ interface Built {
 }
 
 /**
- * The backends to build: the ones asked for, or with `--backend all` every one kernel mode covers
- * whose vendor file the tree has (a tree without tdx.c is checked for SNP alone, and says so).
+ * The backends to build: the ones asked for, or with `--backend all` every one whose vendor file
+ * the tree has (an x86 tree is checked for SNP and TDX and says CCA was skipped, an Arm tree the
+ * other way round).
  */
 function chosenBackends(o: KernelOptions): { backends: KernelCBackend[]; skipped: string[] } {
-  const all = o.check.backends.length > 1;
-  const covered = KERNEL_C_BACKENDS.filter((b) => o.check.backends.includes(b));
-  if (covered.length === 0) throw new UsageError(`kernel mode covers the ${KERNEL_C_BACKENDS.join(' and ')} backends so far, not ${o.check.backends.join(', ')}`);
-  if (!all) return { backends: covered, skipped: [] };
+  const asked = KERNEL_C_BACKENDS.filter((b) => o.check.backends.includes(b));
+  if (o.check.backends.length === 1) return { backends: asked, skipped: [] };
   const vendorFile = (b: KernelCBackend): string => BACKENDS[b].files[BACKENDS[b].files.length - 1] ?? '';
-  const backends = covered.filter((b) => existsSync(join(o.tree, vendorFile(b))));
-  const skipped = [
-    ...covered.filter((b) => !backends.includes(b)).map((b) => `${b}: ${vendorFile(b)} is not in the tree`),
-    ...o.check.backends.filter((b) => !covered.some((c) => c === b)).map((b) => `${b}: kernel mode does not cover it yet`),
-  ];
-  if (backends.length === 0) throw new KernelModeError(`${o.treeShown} has none of ${covered.map(vendorFile).join(', ')}: kernel mode finds the populate path there`);
+  const backends = asked.filter((b) => existsSync(join(o.tree, vendorFile(b))));
+  const skipped = asked.filter((b) => !backends.includes(b)).map((b) => `${b}: ${vendorFile(b)} is not in the tree`);
+  if (backends.length === 0) throw new KernelModeError(`${o.treeShown} has none of ${asked.map(vendorFile).join(', ')}: kernel mode finds the populate path there`);
   return { backends, skipped };
 }
 
@@ -116,11 +112,13 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
   if (xs.length === 0) throw new KernelModeError(`no populate path to run in ${o.treeShown}:\n${skipped.map((t) => `  ${t}`).join('\n')}`);
   const backends = xs.map((x) => x.backend);
   const api = xs[0]?.x.api ?? 'KSHIM_GMEM_API_PAGE_WB';
-  const base = BASE_REVISION[api];
+  // The row each backend's verdicts are compared with: x86 by API generation, Arm its own.
+  const bases = [...new Set(backends.map((b) => baseRevisionId(b, api)))];
+  const base = bases.join(', ');
   const commit = gitCommit(o.tree);
   const where = `${o.treeShown}${commit === null ? '' : `@${commit}`}`;
   const lists = xs.map(({ backend, x }) => ({ backend, list: taken(x) }));
-  const about = { kernel: { tree: o.treeShown, commit, api, base, backends, skipped, taken: Object.fromEntries(lists.map(({ backend, list }) => [backend, list])) } };
+  const about = { kernel: { tree: o.treeShown, commit, api, base: Object.fromEntries(backends.map((b) => [b, baseRevisionId(b, api)])), backends, skipped, taken: Object.fromEntries(lists.map(({ backend, list }) => [backend, list])) } };
   const info = [
     `kernel mode: ${where}, kvm_gmem_populate() API ${api.replace('KSHIM_GMEM_API_', '')}, compared with ${base}`,
     ...skipped.map((t) => `  skipped ${t}`),
@@ -168,11 +166,16 @@ export async function runKernel(o: KernelOptions, io: CheckIo): Promise<number> 
     cites: lists.flatMap(({ list }) => list).filter((t) => t.kind === 'function').map((t) => `${where}:${t.file}:${t.lines} ${t.name ?? ''}`).filter((c, i, all) => all.indexOf(c) === i),
     api,
   };
-  const revision = kernelCRevision(meta, new Map(built.map(({ backend, wasm }) => [backend, compileKernelModule(wasm)])));
-  const source: RevisionSource = { kernelC: files, meta };
+  // One revision per base: an x86 build and an Arm one borrow different revisions' code.
+  const revisions = bases.map((b) => {
+    const own = files.filter(([backend]) => baseRevisionId(backend, api) === b);
+    const revision = kernelCRevision(meta, new Map(built.filter(({ backend }) => baseRevisionId(backend, api) === b).map(({ backend, wasm }) => [backend, compileKernelModule(wasm)])));
+    const source: RevisionSource = { kernelC: own, meta };
+    return { revision, source, ref: { id: meta.id, tree: o.treeShown, derivedFrom: b } };
+  });
   try {
-    if (o.compare !== undefined) return await runCompare(o, revision, o.compare, source, about, io);
-    return await runCheck({ ...o.check, backends: revision.backends }, [{ revision, source, ref: { id: meta.id, tree: o.treeShown, derivedFrom: base } }], io, about);
+    if (o.compare !== undefined) return await runCompare(o, revisions, o.compare, about, io);
+    return await runCheck({ ...o.check, backends: revisions.flatMap((r) => r.revision.backends) }, revisions, io, about);
   } finally {
     // The worker has compiled them by now; nothing else reads them.
     for (const [, f] of files) rmSync(f, { force: true });
@@ -192,20 +195,22 @@ function comparisonText(mine: Revision, other: Revision, backend: KernelCBackend
   ].join('\n');
 }
 
-async function runCompare(o: KernelOptions, mine: Revision, other: Revision, source: RevisionSource, about: Readonly<Record<string, unknown>>, io: CheckIo): Promise<number> {
-  const backends = mine.backends.filter((b): b is KernelCBackend => other.backends.includes(b) && KERNEL_C_BACKENDS.some((k) => k === b));
+async function runCompare(o: KernelOptions, revisions: readonly { readonly revision: Revision; readonly source: RevisionSource }[], other: Revision, about: Readonly<Record<string, unknown>>, io: CheckIo): Promise<number> {
+  const backends = revisions.flatMap((r) => r.revision.backends).filter((b): b is KernelCBackend => other.backends.includes(b) && KERNEL_C_BACKENDS.some((k) => k === b));
   // In the worker, under the watchdog: a loop in the tree's C that calls no kernel service ends
   // as a reported hang, not a hung gmemcheck.
   const runner = sharedRunner();
   runner.begin();
   const results: { backend: KernelCBackend; comparison: Comparison }[] = [];
   for (const backend of backends) {
+    const mine = revisions.find((r) => r.revision.backends.includes(backend));
+    if (mine === undefined) throw new Error(`kernel --compare: no build for ${backend}`);
     const runs = o.check.runs ?? CELL_RUNS[backend];
-    const outcome = await runner.run({ kind: 'compare', backend, revision: source, other: other.id, runs, seed: o.check.seed });
+    const outcome = await runner.run({ kind: 'compare', backend, revision: mine.source, other: other.id, runs, seed: o.check.seed });
     switch (outcome.kind) {
       case 'compared':
         results.push({ backend, comparison: outcome.comparison });
-        if (!o.check.json) io.write(comparisonText(mine, other, backend, outcome.comparison, o.check.seed));
+        if (!o.check.json) io.write(comparisonText(mine.revision, other, backend, outcome.comparison, o.check.seed));
         break;
       case 'hung':
       case 'died': {

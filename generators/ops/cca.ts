@@ -119,15 +119,18 @@ export function armPopulateArb(l: Layout, granulesPerPage: number, rmm: RmmVersi
 
 /**
  * KVM_ARM_RMI_POPULATE at the top of the protected IPA space, as a fuzzer would send it: the last
- * protected page and the first unprotected one, or the first unprotected page alone. The newest
- * uAPI refuses both with -EINVAL before any memslot lookup (range_overflows() against
- * BIT(ia_bits - 1): oracle row RN.7); the generated bases otherwise stay far below it.
+ * protected page and the first unprotected one, the first unprotected page alone, or nothing at
+ * the top itself. The newest uAPI refuses all three with -EINVAL before any memslot lookup
+ * (range_overflows() against BIT(ia_bits - 1), which refuses a base at the limit even with size
+ * 0: oracle row RN.7); the generated bases otherwise stay far below it. The size-0 call is the
+ * one a `base + size > limit` check lets through (rmi-newest's own model did, until kernel mode
+ * compared it with the tree's C).
  */
 export function outsideIpaArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   const top = 2 ** (REALM_IA_BITS - 1);
-  return fc.constantFrom(-1, 0).map((first): Op => ({
-    kind: 'arm_rmi_populate', base: top + first * ps, size: (1 - first) * ps, source_uaddr: BUFFER_ADDRS[0], flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [],
+  return fc.constantFrom([-1, 2], [0, 1], [0, 0]).map(([first, pages]): Op => ({
+    kind: 'arm_rmi_populate', base: top + first * ps, size: pages * ps, source_uaddr: BUFFER_ADDRS[0], flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [],
   }));
 }
 

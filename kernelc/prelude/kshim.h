@@ -242,10 +242,37 @@ KIMPORT(copy_from_user) unsigned long copy_from_user(void *to, const void __user
 KIMPORT(copy_to_user) unsigned long copy_to_user(void __user *to, const void *from, unsigned long n);
 
 /* ---- kvm_host.h: only the fields the populate path reads ---- */
+#ifdef CONFIG_ARM64
+/*
+ * arch/arm64/include/asm/kvm_rmi.h: the realm's state, RD and IPA width, which
+ * kshim_cca_sync() copies in from the model's RMM state before each call (the RD's kernel
+ * address is its physical one: the prelude's linear map is the identity, kshim_arm64.h).
+ */
+enum realm_state {
+	REALM_STATE_NONE,
+	REALM_STATE_NEW,
+	REALM_STATE_ACTIVE,
+	REALM_STATE_DYING,
+	REALM_STATE_DEAD,
+};
+struct rmi_sro_state;
+struct realm {
+	void *rd;
+	struct rmi_sro_state *sro;
+	enum realm_state state;
+	unsigned int ia_bits;
+};
+/* arch/arm64/include/asm/kvm_host.h */
+struct kvm_arch {
+	struct mutex config_lock;
+	struct realm realm;
+};
+#else
 /* arch/x86/include/asm/kvm_host.h: set once the launch is finished (SNP) or the TD finalized (TDX). */
 struct kvm_arch {
 	bool pre_fault_allowed;
 };
+#endif
 struct kvm {
 	struct mutex lock;
 	struct mutex slots_lock;
@@ -280,6 +307,8 @@ static inline bool kvm_slot_can_be_private(const struct kvm_memory_slot *slot)
 KIMPORT(gfn_to_memslot) struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
 KIMPORT(kvm_range_has_memory_attributes)
 bool kvm_range_has_memory_attributes(struct kvm *kvm, gfn_t start, gfn_t end, unsigned long mask, unsigned long attrs);
+/* A static call in kvm_host.h of trees whose guest_memfd tracks private memory itself (arm64). */
+KIMPORT(kvm_is_private_gfn) bool kvm_is_private_gfn(struct kvm *kvm, gfn_t gfn);
 
 /*
  * kvm_gmem_populate()'s API generation, from the tree's include/linux/kvm_host.h (the build

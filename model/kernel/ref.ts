@@ -13,6 +13,11 @@ export function fieldRef<T extends object, F extends keyof T>(obj: T, field: F):
   };
 }
 
+/** C's ALIGN_DOWN() (linux/align.h) of a non-negative number, for a power-of-two `a`. */
+export function ALIGN_DOWN(x: number, a: number): number {
+  return x - (x % a);
+}
+
 /** C's IS_ALIGNED()/PAGE_ALIGNED(), of a number or of a u64 (bigint). */
 export function IS_ALIGNED(x: number | bigint, a: number): boolean {
   return typeof x === 'bigint' ? x % BigInt(a) === 0n : x % a === 0;

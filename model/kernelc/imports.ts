@@ -267,6 +267,7 @@ export function genericImports(s: KernelCState): Record<string, ImportFn> {
     },
     kvm_range_has_memory_attributes: (_kvm: bigint, start: bigint, end: bigint, mask: bigint, attrs: bigint) =>
       b(k.kvm_range_has_memory_attributes(KVM, toNumber(start), toNumber(end), toNumber(mask), toNumber(attrs))),
+    kvm_is_private_gfn: (_kvm: bigint, gfn: bigint) => b(k.kvm_is_private_gfn(KVM, toNumber(gfn))),
   };
 }
 

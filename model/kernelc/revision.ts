@@ -3,6 +3,7 @@ import type { Revision } from '../revisions/Revision.js';
 import { REVISIONS } from '../revisions/registry.js';
 import { snpKernelCFns } from './snp.js';
 import { tdxKernelCFns } from './tdx.js';
+import { ccaKernelCFns } from './cca.js';
 
 /**
  * A kernel tree's own populate C as a revision (gmemcheck kernel): each backend's entry ioctl is
@@ -16,10 +17,10 @@ import { tdxKernelCFns } from './tdx.js';
 export type GmemApi = 'KSHIM_GMEM_API_PAGE_WB' | 'KSHIM_GMEM_API_PAGE' | 'KSHIM_GMEM_API_OLD';
 
 /** The backends kernel mode builds a tree's C for (kernelc/extract.ts BACKENDS). */
-export type KernelCBackend = Extract<BackendId, 'snp' | 'tdx'>;
-export const KERNEL_C_BACKENDS: readonly KernelCBackend[] = ['snp', 'tdx'];
+export type KernelCBackend = Extract<BackendId, 'snp' | 'tdx' | 'cca'>;
+export const KERNEL_C_BACKENDS: readonly KernelCBackend[] = ['snp', 'tdx', 'cca'];
 
-/** The built-in revision of each API generation kernel mode runs. */
+/** The built-in x86 revision of each API generation kernel mode runs. */
 export const BASE_REVISION: Readonly<Record<GmemApi, string>> = {
   // kvm-x86 2026-05: per-page callback and may_writeback_src.
   KSHIM_GMEM_API_PAGE_WB: 'kvm-x86-next',
@@ -32,6 +33,15 @@ export const BASE_REVISION: Readonly<Record<GmemApi, string>> = {
   KSHIM_GMEM_API_OLD: 'kvm-x86-next-2025.11.07',
 };
 
+/**
+ * The built-in revision a backend's build is compared with and borrows what it does not build
+ * from: on x86 the one of the tree's API generation; on Arm the RMM 2.0 tree's (kernel mode runs
+ * only that generation there: kernelc/extract.ts BACKENDS.cca.apis).
+ */
+export function baseRevisionId(backend: KernelCBackend, api: GmemApi): string {
+  return backend === 'cca' ? 'rmi-newest' : BASE_REVISION[api];
+}
+
 export interface KernelCMeta {
   readonly id: string;
   readonly title: string;
@@ -42,14 +52,20 @@ export interface KernelCMeta {
 const FNS: Readonly<Record<KernelCBackend, (module: WebAssembly.Module, base: object) => object>> = {
   snp: snpKernelCFns,
   tdx: tdxKernelCFns,
+  cca: ccaKernelCFns,
 };
 
-/** A revision over one build per backend (a backend without a build is not the revision's). */
+/**
+ * A revision over one build per backend, all of one base revision (an x86 and an Arm build are
+ * two revisions: their guest_memfd.c, hooks and what-if cells differ).
+ */
 export function kernelCRevision(meta: KernelCMeta, modules: ReadonlyMap<KernelCBackend, WebAssembly.Module>): Revision {
-  const baseId = BASE_REVISION[meta.api];
+  const ids = [...new Set([...modules.keys()].map((b) => baseRevisionId(b, meta.api)))];
+  const [baseId] = ids;
+  if (baseId === undefined || ids.length > 1) throw new Error(`kernel mode builds one revision over builds of one base revision, not ${ids.length === 0 ? 'none' : ids.join(' and ')}`);
   const base = REVISIONS.find((r) => r.id === baseId);
-  if (base === undefined) throw new Error(`kernel mode has no revision for ${meta.api}`);
+  if (base === undefined) throw new Error(`kernel mode has no revision ${baseId}`);
   const built = [...modules].filter(([b]) => base.backends.includes(b));
   const fns = built.reduce<object>((acc, [b, m]) => FNS[b](m, acc), base.fns);
-  return { id: meta.id, title: meta.title, backends: built.map(([b]) => b), cites: meta.cites, derivedFrom: base.id, fns };
+  return { id: meta.id, title: meta.title, backends: built.map(([b]) => b), cites: meta.cites, derivedFrom: base.id, fns, ...(base.arm === undefined ? {} : { arm: base.arm }) };
 }

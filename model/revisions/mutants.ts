@@ -14,6 +14,8 @@ import { gmemCommon } from '../kernel/guest_memfd.js';
 import { rfc_v1, rfcV1Fns, type RfcV1Fns } from './rfc-v1.js';
 import { v7_0, v70Fns, type V70Fns } from './v7.0.js';
 import { paolo_v1, paoloV1Fns, type PaoloV1Fns } from './paolo-v1.js';
+import { rmi_newest, rmiNewestFns, type RmiNewestFns } from './rmi-newest.js';
+import type { ArmK } from '../backends/cca/rmi.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -35,6 +37,7 @@ export interface Mutant extends Revision {
 type NextK = X86K & NextFns;
 type RfcK = X86K & RfcV1Fns;
 type V70K = X86K & V70Fns;
+type RmiK = ArmK & RmiNewestFns;
 type PaoloK = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
 /** Kernel functions below the revision a mutant may also replace. */
 type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu'>;
@@ -272,5 +275,23 @@ export const MUTANTS: readonly Mutant[] = [
       sev_gmem_post_populate: (k: RfcK, kvm, gfn_start, pfn, src_pages, src_offset, order, opaque) =>
         rfcV1Fns.sev_gmem_post_populate(k, kvm, gfn_start, pfn, src_pages === null ? null : sameNeighbour(src_pages), src_offset, order, opaque),
     } satisfies Impl<RfcV1Fns, RfcK>,
+  },
+  // Arm: the table made for the IPA the walk stopped at, not for the base of what it maps (the
+  // ALIGN_DOWN() in realm_rtt_create(), which kernel mode's run of the real rmi.c showed the
+  // revision lacked): the RMM refuses the IPA (TF-RMM validate_rtt_structure_cmds()), and
+  // realm_create_rtt_levels() WARNs with no fault injected. Userspace alone: a populate whose
+  // page is not the first of its level-3 table, in a realm whose tables are not all there yet.
+  {
+    ...rmi_newest,
+    id: 'rmi-newest+rtt-unaligned',
+    title: 'rmi-newest realm_rtt_create() without ALIGN_DOWN(): RMI_RTT_CREATE is given the faulting IPA, which the RMM refuses, and the RTT creation WARNs',
+    description: 'rmi-newest realm_rtt_create() without ALIGN_DOWN(): RMI_RTT_CREATE is given the faulting IPA, which the RMM refuses, and the RTT creation WARNs',
+    base: rmi_newest.id,
+    backends: ['cca'],
+    breaks: { invariant: 'warn-reachable', messageId: 'warnWithoutFault' },
+    fns: {
+      ...rmiNewestFns,
+      realm_rtt_create: (k: RmiK, kvm, ipa, level, phys) => k.rmi_rtt_create(k.kvm_realm(kvm).rd, phys, ipa, level),
+    } satisfies Impl<RmiNewestFns, RmiK>,
   },
 ];

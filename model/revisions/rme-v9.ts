@@ -2,10 +2,10 @@ import { EEXIST, EFAULT, EINVAL, EIO, ENOMEM, ENXIO, EPERM } from '../kernel/err
 import type { Impl } from '../kernel/bind.js';
 import type { Kvm } from '../kernel/services/kvmcore.js';
 import { FOLL_WRITE } from '../kernel/services/gup.js';
-import { IS_ALIGNED } from '../kernel/ref.js';
+import { ALIGN_DOWN, IS_ALIGNED } from '../kernel/ref.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
 import type { ArmK } from '../backends/cca/rmi.js';
-import { RMM_RTT_MAX_LEVEL } from '../backends/cca/state.js';
+import { RMM_RTT_MAX_LEVEL, rttLevelShift } from '../backends/cca/state.js';
 import { RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS, type KvmArmRmiPopulate } from '../backends/cca/uapi.js';
 import type { Revision } from './Revision.js';
 import { gmemGetPfnOld, gmemV611, type GmemGetPfnFns, type GmemPfnPage, type GmemV611Fns } from './kvm-x86-next-2025.11.07.js';
@@ -47,6 +47,7 @@ export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns, GmemC
   realm_create_protected_data_page(kvm: Kvm, ipa: number, dst_pfn: number, src_pfn: number, flags: number): number;
   realm_create_protected_data_granule(kvm: Kvm, ipa: number, dst_phys: number, src_phys: number, flags: number): number;
   realm_create_rtt_levels(kvm: Kvm, ipa: number, level: number, max_level: number): number;
+  rme_rtt_level_mapsize(level: number): number;
   realm_rtt_create(kvm: Kvm, ipa: number, level: number, phys: number): number;
   alloc_delegated_granule(): number;
   free_delegated_granule(phys: number): void;
@@ -62,7 +63,7 @@ export interface RmeV9Fns extends GmemV611Fns, GmemGetPfnFns, GmemBindFns, GmemC
 type K = ArmK & RmeV9Fns;
 
 /** The RMM 1.0 data-page path v12 kept unchanged: granule loop, rollback, get_page() leak. */
-export type RmeDataPageFns = Pick<RmeV9Fns, 'realm_create_protected_data_page' | 'realm_create_protected_data_granule' | 'realm_rtt_create' | 'alloc_delegated_granule' | 'free_delegated_granule'>;
+export type RmeDataPageFns = Pick<RmeV9Fns, 'realm_create_protected_data_page' | 'realm_create_protected_data_granule' | 'rme_rtt_level_mapsize' | 'realm_rtt_create' | 'alloc_delegated_granule' | 'free_delegated_granule'>;
 
 export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV9Fns, 'realm_create_rtt_levels'>> = {
   // ---- arch/arm64/kvm/rme.c (v9 19/43) ----
@@ -85,10 +86,15 @@ export const rmeDataPage: Impl<RmeDataPageFns, ArmK & RmeDataPageFns & Pick<RmeV
     k.free_page_phys(phys);
   },
 
+  /** What one level-`level` entry maps, in RMM granules (RME_RTT_LEVEL_SHIFT()). */
+  rme_rtt_level_mapsize(k, level) {
+    if (k.WARN_ON(level > RMM_RTT_MAX_LEVEL)) return k.RMM_PAGE_SIZE();
+    return 2 ** rttLevelShift(k.RMM_PAGE_SIZE(), level);
+  },
+
   realm_rtt_create: (k, kvm, ipa, level, phys) => {
     const rd = k.kvm_realm(kvm).rd;
-    // rmi_rtt_create(rd, phys, ALIGN_DOWN(ipa, rme_rtt_level_mapsize(level - 1)), level)
-    return k.rmi_rtt_create(rd, phys, ipa, level);
+    return k.rmi_rtt_create(rd, phys, ALIGN_DOWN(ipa, k.rme_rtt_level_mapsize(level - 1)), level);
   },
 
   realm_create_protected_data_granule(k, kvm, ipa, dst_phys, src_phys, flags) {

@@ -2,10 +2,10 @@ import { EBUSY, EFAULT, EINVAL, EIO, ENOMEM, ENXIO } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
 import type { Kvm } from '../kernel/services/kvmcore.js';
-import { IS_ALIGNED } from '../kernel/ref.js';
+import { ALIGN_DOWN, IS_ALIGNED } from '../kernel/ref.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
 import type { ArmK } from '../backends/cca/rmi.js';
-import { RMM_RTT_MAX_LEVEL } from '../backends/cca/state.js';
+import { RMM_RTT_MAX_LEVEL, rttLevelShift } from '../backends/cca/state.js';
 import {
   KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, RMI_ERROR_RTT, RMI_MEASURE_CONTENT, RMI_RETURN_INDEX, RMI_RETURN_STATUS,
   type KvmArmRmiPopulate,
@@ -38,6 +38,7 @@ export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, G
   realm_data_map_init(kvm: Kvm, ipa: number, dst_pfn: number, src_pfn: number, flags: number): number;
   realm_create_rtt_levels(kvm: Kvm, ipa: number, level: number, max_level: number): number;
   alloc_rtt(): number;
+  rmi_rtt_level_mapsize(level: number): number;
   realm_rtt_create(kvm: Kvm, ipa: number, level: number, phys: number): number;
   free_delegated_page(phys: number): number;
   realm_ensure_created(kvm: Kvm): number;
@@ -120,8 +121,10 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
     out_unlock: {
       ret = k.realm_ensure_created(kvm);
       if (ret) break out_unlock;
-      // range_overflows(base, size, BIT_ULL(ia_bits - 1)): the protected (lower) half only.
-      if (args.base + args.size > 2 ** (k.kvm_realm(kvm).ia_bits - 1)) {
+      // range_overflows(base, size, BIT_ULL(ia_bits - 1)) (linux/overflow.h): the protected
+      // (lower) half only, and a base at its end overflows even with size 0.
+      const max = 2 ** (k.kvm_realm(kvm).ia_bits - 1);
+      if (args.base >= max || args.size > max - args.base) {
         ret = -EINVAL;
         break out_unlock;
       }
@@ -184,7 +187,13 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
     return phys;
   },
 
-  realm_rtt_create: (k, kvm, ipa, level, phys) => k.rmi_rtt_create(k.kvm_realm(kvm).rd, phys, ipa, level),
+  /** What one level-`level` entry maps (ARM64_HW_PGTABLE_LEVEL_SHIFT(); the granule is the page). */
+  rmi_rtt_level_mapsize(k, level) {
+    if (k.WARN_ON(level > RMM_RTT_MAX_LEVEL)) return k.PAGE_SIZE;
+    return 2 ** rttLevelShift(k.PAGE_SIZE, level);
+  },
+
+  realm_rtt_create: (k, kvm, ipa, level, phys) => k.rmi_rtt_create(k.kvm_realm(kvm).rd, phys, ALIGN_DOWN(ipa, k.rmi_rtt_level_mapsize(level - 1)), level),
 
   free_delegated_page(k, phys) {
     // Stryker disable next-line UnaryOperator: every caller ignores the return.

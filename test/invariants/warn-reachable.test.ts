@@ -2,6 +2,7 @@ import { expect, test } from 'vitest';
 import { warnReachable } from '../../properties/invariants/warn-reachable.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { ccaScenario, ccaSetupOps, rmiPopulate } from '../model/ccaFixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps();
@@ -19,6 +20,12 @@ invariantCases(warnReachable, {
       check: (r) => expect(r.results[4]?.ret).toBe(-22),
     },
     { name: 'a ZERO page has no source to warn about', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ uaddr: 0, type: KVM_SEV_SNP_PAGE_TYPE_ZERO })]) },
+    {
+      name: 'rmi-newest creates the missing level-3 table at the base of what it maps, and populates',
+      revision: rev('rmi-newest'),
+      scenario: ccaScenario([...ccaSetupOps({ private: false }), rmiPopulate({ at: 1 })], { rtt_depth: 2 }),
+      check: (r) => expect([r.results[4]?.ret, r.world.log.filter((e) => e.kind === 'fw' && e.cmd === 'RMI_RTT_CREATE').length]).toEqual([0, 1]),
+    },
     {
       name: 'TDX_BUG_ON after an injected MR.EXTEND failure is allowed, and kills the VM',
       revision: rev('kvm-x86-next'),
@@ -45,6 +52,15 @@ invariantCases(warnReachable, {
       name: 'a WARN an allocation failure alone reaches (injected bug)',
       revision: mutant('kvm-x86-next+warn-on-folio-enomem'),
       scenario: scenario('snp', [...S, launchUpdate({ faults: [{ kind: 'alloc', site: 'folio', nth: 1 }] })]),
+      messageId: 'warnWithoutFault',
+      opIndex: 4,
+    },
+    {
+      // The RMM refuses a table made for the faulting IPA (TF-RMM validate_rtt_structure_cmds()):
+      // realm_create_rtt_levels() WARNs, though nothing was injected. rmi-newest aligns it down.
+      name: 'an RTT created at an IPA that is not the base of what it maps (injected bug)',
+      revision: mutant('rmi-newest+rtt-unaligned'),
+      scenario: ccaScenario([...ccaSetupOps({ private: false }), rmiPopulate({ at: 1 })], { rtt_depth: 2 }),
       messageId: 'warnWithoutFault',
       opIndex: 4,
     },

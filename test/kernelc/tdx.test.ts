@@ -98,7 +98,7 @@ describe('gmemcheck kernel with TDX', () => {
     const r = await cli('kernel', '--tree', treeWithout(TDX_C), '--what-if', 'none', '--property', 'leaked-page', '--runs', '50');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`skipped tdx: ${TDX_C} is not in the tree`);
-    expect(r.out).toContain('skipped cca: kernel mode does not cover it yet');
+    expect(r.out).toContain('skipped cca: arch/arm64/kvm/rmi.c is not in the tree');
     expect(r.out).toMatch(/^snp × /m);
     expect(r.out).not.toMatch(/^tdx × /m);
   }, 60_000);

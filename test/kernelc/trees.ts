@@ -14,12 +14,14 @@ import type { Revision } from '../../model/revisions/Revision.js';
 /**
  * Kernel trees for kernel mode's tests: the fixture trees (C written here in the kernel's layout:
  * test/fixtures/kernel-trees/next with the behaviour of the kvm-x86-next revision, .../old with
- * that of kvm-x86-next-2025.11.07, the v6.11 .. v6.19 API), and copies of the first with one
- * edit, as a reviewer's patch would make.
+ * that of kvm-x86-next-2025.11.07, the v6.11 .. v6.19 API, .../arm with that of rmi-newest), and
+ * copies of them with one edit, as a reviewer's patch would make.
  */
 export const FIXTURE_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/next');
 /** The v6.11 .. v6.19 API generation, with the kvm-x86-next-2025.11.07 revision's behaviour. */
 export const FIXTURE_OLD_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/old');
+/** An arm64 tree with the RMI series (RMM 2.0), with the rmi-newest revision's behaviour. */
+export const FIXTURE_ARM_TREE = join(import.meta.dirname, '../fixtures/kernel-trees/arm');
 
 export interface Edit {
   readonly file: string;
@@ -27,10 +29,10 @@ export interface Edit {
   readonly to: string;
 }
 
-/** A copy of the fixture tree with each edit's `from` replaced by its `to` (the text must be there). */
-export function editsOf(...edits: readonly Edit[]): string {
+/** A copy of a fixture tree with each edit's `from` replaced by its `to` (the text must be there). */
+export function editsOfTree(tree: string, ...edits: readonly Edit[]): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'gmemcheck-tree-')), 'tree');
-  cpSync(FIXTURE_TREE, dir, { recursive: true });
+  cpSync(tree, dir, { recursive: true });
   for (const { file, from, to } of edits) {
     const path = join(dir, file);
     const text = readFileSync(path, 'utf8');
@@ -40,6 +42,11 @@ export function editsOf(...edits: readonly Edit[]): string {
   return dir;
 }
 
+/** A copy of the fixture tree (test/fixtures/kernel-trees/next) with each edit made. */
+export function editsOf(...edits: readonly Edit[]): string {
+  return editsOfTree(FIXTURE_TREE, ...edits);
+}
+
 /** A copy of the fixture tree without `file` (a tree that has one vendor's code only). */
 export function treeWithout(file: string): string {
   const dir = editsOf();
@@ -47,9 +54,9 @@ export function treeWithout(file: string): string {
   return dir;
 }
 
-/** A copy of the fixture tree with `from` replaced by `to` in `file`. */
-export function editedTree(file: string, from: string, to: string): string {
-  return editsOf({ file, from, to });
+/** A copy of a fixture tree (by default .../next) with `from` replaced by `to` in `file`. */
+export function editedTree(file: string, from: string, to: string, tree = FIXTURE_TREE): string {
+  return editsOfTree(tree, { file, from, to });
 }
 
 /**

@@ -173,35 +173,39 @@ describe('RMI_RTT_CREATE', () => {
   test('a DELEGATED granule becomes the level-N table under an existing parent', () => {
     const r = delegated(1);
     expect(rttWalkLevel(ccaOf(r.w), 0x400)).toBe(1);
-    expect(invokeFirmware(r.w, RMI_RTT_CREATE, { rd: r.rd, rtt: rtt(r), ipa: 0x400, level: 2 }).kind).toBe('succeeded');
+    // 0x400 lies in the level-2 table at IPA 0, whose base the kernel passes (realm_rtt_create()).
+    expect(invokeFirmware(r.w, RMI_RTT_CREATE, { rd: r.rd, rtt: rtt(r), ipa: 0, level: 2 }).kind).toBe('succeeded');
     expect(state(r, rtt(r))).toBe('RTT');
     expect(ccaOf(r.w).rtts.has('2:0')).toBe(true);
     expect(rttWalkLevel(ccaOf(r.w), 0x400)).toBe(2);
-    expect(eventsOf(r.w, 'fw_state').at(-1)).toEqual({ kind: 'fw_state', what: 'rtt', key: 'level 2 for ipa 0x400', before: 'missing', after: 'table at 0x4040' });
+    expect(eventsOf(r.w, 'fw_state').at(-1)).toEqual({ kind: 'fw_state', what: 'rtt', key: 'level 2 for ipa 0x0', before: 'missing', after: 'table at 0x4040' });
   });
 
-  test('conditions in order: rtt_state, rd_state, level_range, rtt_walk, rtte_exists, each before a forced rmm_defect', () => {
+  test('conditions in order: rtt_state, rd_state, level_range, map_addr, rtt_walk, rtte_exists, each before a forced rmm_defect', () => {
     const force = fw('RMI_RTT_CREATE', 'rmm_defect');
     const undelegated = realmWorld('v1.0', { rtt_depth: 1 }, force);
     expect(invokeFirmware(undelegated.w, RMI_RTT_CREATE, { rd: 0x40, rtt: rtt(undelegated), ipa: 0x400, level: 9 })).toEqual({ kind: 'failed', condition: 'rtt_state', status: 'RMI_ERROR_INPUT', index: 0 });
-    const rows: readonly [number, { rd?: number; level: number }, object][] = [
+    const rows: readonly [number, { rd?: number; level: number; ipa?: number }, object][] = [
       [1, { rd: 0x40, level: 9 }, { condition: 'rd_state', status: 'RMI_ERROR_INPUT', index: 0 }],
       [1, { level: 0 }, { condition: 'level_range', status: 'RMI_ERROR_INPUT', index: 0 }],
       [1, { level: 4 }, { condition: 'level_range', status: 'RMI_ERROR_INPUT', index: 0 }],
+      // Not the base of what a level-3 table maps (a level-2 entry: 512 granules).
+      [2, { level: 3, ipa: 0x400 }, { condition: 'map_addr', status: 'RMI_ERROR_INPUT', index: 0 }],
+      [2, { level: 2, ipa: 0x400 }, { condition: 'map_addr', status: 'RMI_ERROR_INPUT', index: 0 }],
       [1, { level: 3 }, { condition: 'rtt_walk', status: 'RMI_ERROR_RTT', index: 1 }],
       [0, { level: 3 }, { condition: 'rtt_walk', status: 'RMI_ERROR_RTT', index: 0 }],
       [2, { level: 2 }, { condition: 'rtte_exists', status: 'RMI_ERROR_RTT', index: 1 }],
     ];
     for (const [depth, a, want] of rows) {
       const r = delegated(depth, force);
-      expect(invokeFirmware(r.w, RMI_RTT_CREATE, { rd: a.rd ?? r.rd, rtt: rtt(r), ipa: 0x400, level: a.level })).toEqual({ kind: 'failed', ...want });
+      expect(invokeFirmware(r.w, RMI_RTT_CREATE, { rd: a.rd ?? r.rd, rtt: rtt(r), ipa: a.ipa ?? 0, level: a.level })).toEqual({ kind: 'failed', ...want });
       expect(state(r, rtt(r))).toBe('DELEGATED');
     }
   });
 
   test('a forced rmm_defect fails a create no spec condition refuses', () => {
     const r = delegated(2, fw('RMI_RTT_CREATE', 'rmm_defect'));
-    expect(invokeFirmware(r.w, RMI_RTT_CREATE, { rd: r.rd, rtt: rtt(r), ipa: 0x400, level: 3 })).toEqual({ kind: 'failed', condition: 'rmm_defect', status: 'RMI_ERROR_INPUT', index: 0 });
+    expect(invokeFirmware(r.w, RMI_RTT_CREATE, { rd: r.rd, rtt: rtt(r), ipa: 0, level: 3 })).toEqual({ kind: 'failed', condition: 'rmm_defect', status: 'RMI_ERROR_INPUT', index: 0 });
     expect([state(r, rtt(r)), ccaOf(r.w).rtts.has('3:0')]).toEqual(['DELEGATED', false]);
   });
 });

@@ -63,10 +63,18 @@ export function createCcaState(rmm: 'v1.0' | 'v2.0', granule_size: number, rttDe
   };
 }
 
+/**
+ * log2 of what one level-`level` RTT entry maps: ARM64_HW_PGTABLE_LEVEL_SHIFT(level) for the
+ * granule (a level-3 entry maps a granule, each level above 512 times more). The model keeps 512
+ * entries a table whatever its granule size, so a table covers what a 4K granule's does, scaled.
+ */
+export function rttLevelShift(granule_size: number, level: number): number {
+  return Math.log2(granule_size) + RTT_ENTRIES_SHIFT * (RMM_RTT_MAX_LEVEL - level);
+}
+
 /** Index of the level-`level` table covering `ipa` (all tables of a level share one index space). */
 export function rttIndex(s: CcaState, ipa: number, level: number): number {
-  const shift = Math.log2(s.granule_size) + RTT_ENTRIES_SHIFT * (RMM_RTT_MAX_LEVEL - level + 1);
-  return Math.floor(ipa / 2 ** shift);
+  return Math.floor(ipa / 2 ** rttLevelShift(s.granule_size, level - 1));
 }
 
 /** Deepest level whose table covering `ipa` exists (0 = only the root). */
