@@ -62,6 +62,19 @@ const rows: PopulateRow[] = [
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
   },
   {
+    // TDX_OPERAND_BUSY is the one status the zap retries on: any other bugs the VM at once.
+    name: 'punch_hole: a busy TDH.MEM.RANGE.BLOCK is retried once (tdh_do_no_vcpus())',
+    ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy')] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([false, 0]) } },
+  },
+  {
+    // The epoch a page was blocked in must have been tracked past: a second zap after finalize
+    // blocks in epoch 1, and a TRACK that fails leaves the epoch at 1.
+    name: 'after finalize: a second zap whose TDH.MEM.TRACK is busy twice cannot remove its page either',
+    ops: [...S, initMemRegion({ nr_pages: 2 }), { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [] }, { kind: 'punch_hole', guest_memfd: GMEM, offset: PS, len: PS, faults: [fw('TDH.MEM.TRACK', 'tdr_busy'), fw('TDH.MEM.TRACK', 'tdr_busy', 2)] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
+  },
+  {
     name: 'punch_hole: TDH.MEM.RANGE.BLOCK busy twice bugs the VM before anything is removed',
     ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy'), fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy', 2)] }],
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size, tdxOf(r.world).module.blocked.size]).toEqual([true, 1, 0]) } },

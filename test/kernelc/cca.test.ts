@@ -3,10 +3,10 @@ import { extract } from '../../kernelc/extract.js';
 import { rmi_newest } from '../../model/revisions/rmi-newest.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import { compareRevisions } from '../../properties/compare.js';
-import { CELL_RUNS, explore, scenarioSize, type ExploreSpec } from '../../properties/explore.js';
+import { CELL_RUNS, type ExploreSpec } from '../../properties/explore.js';
 import { INVARIANTS } from '../../properties/registry.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_ARM_TREE, FIXTURE_OLD_TREE, FIXTURE_TREE, cli, editedTree, seen, testWithClang, treeRevision } from './trees.js';
+import { FIXTURE_ARM_TREE, FIXTURE_OLD_TREE, FIXTURE_TREE, cli, editedTree, seen, seededBugTests, testWithClang, treeRevision } from './trees.js';
 
 /**
  * Kernel mode for Arm CCA: the fixture's rmi.c (test/fixtures/kernel-trees/arm/arch/arm64/kvm,
@@ -66,18 +66,7 @@ describe('the fixture\'s RMI C as a revision', () => {
       key: 'warn-reachable/warnWithoutFault@realm_create_rtt_levels', ops: 4,
     },
   ];
-  let baseline: Record<string, number> | undefined;
-  for (const c of cases) {
-    testWithClang(c.name, () => {
-      baseline ??= seen(spec(rmi_newest));
-      const before = baseline;
-      const x = explore({ ...spec(ccaRevision(editedTree(RMI_C, c.from, c.to, FIXTURE_ARM_TREE), 'kernel-seeded')), wanted: (key) => !(key in before) });
-      expect(x.modelErrors).toEqual([]);
-      const f = x.findings.find((g) => g.key === c.key);
-      expect(f?.key, `found instead: ${x.findings.map((g) => g.key).join(', ')}`).toBe(c.key);
-      if (f !== undefined) expect(scenarioSize(f.counterexample).ops).toBeLessThanOrEqual(c.ops);
-    }, 120_000);
-  }
+  seededBugTests({ tree: FIXTURE_ARM_TREE, file: RMI_C, spec, revisionOf: (t) => ccaRevision(t, 'kernel-seeded'), base: rmi_newest, cases });
 });
 
 describe('--compare on Arm CCA', () => {

@@ -3,10 +3,10 @@ import { extract } from '../../kernelc/extract.js';
 import { kvm_x86_next } from '../../model/revisions/kvm-x86-next.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import { compareRevisions } from '../../properties/compare.js';
-import { CELL_RUNS, explore, scenarioSize, type ExploreSpec } from '../../properties/explore.js';
+import { CELL_RUNS, type ExploreSpec } from '../../properties/explore.js';
 import { INVARIANTS } from '../../properties/registry.js';
 import { suiteSeed } from '../suite.js';
-import { FIXTURE_TREE, editedTree, testWithClang, treeRevision, treeWithout, cli, seen } from './trees.js';
+import { FIXTURE_TREE, editedTree, testWithClang, treeRevision, treeWithout, cli, seen, seededBugTests } from './trees.js';
 
 /**
  * Kernel mode for TDX: the fixture's tdx.c (test/fixtures/kernel-trees/next/arch/x86/kvm/vmx,
@@ -54,18 +54,7 @@ describe('the fixture\'s TDX C as a revision', () => {
       key: 'warn-reachable/warnWithoutFault@tdx_mem_page_add', ops: 5,
     },
   ];
-  let baseline: Record<string, number> | undefined;
-  for (const c of cases) {
-    testWithClang(c.name, () => {
-      baseline ??= seen(spec(kvm_x86_next));
-      const before = baseline;
-      const x = explore({ ...spec(tdxRevision(editedTree(TDX_C, c.from, c.to), 'kernel-seeded')), wanted: (key) => !(key in before) });
-      expect(x.modelErrors).toEqual([]);
-      const f = x.findings.find((g) => g.key === c.key);
-      expect(f?.key).toBe(c.key);
-      if (f !== undefined) expect(scenarioSize(f.counterexample).ops).toBeLessThanOrEqual(c.ops);
-    }, 120_000);
-  }
+  seededBugTests({ tree: FIXTURE_TREE, file: TDX_C, spec: (r) => spec(r), revisionOf: (t) => tdxRevision(t, 'kernel-seeded'), base: kvm_x86_next, cases });
 });
 
 describe('--compare on TDX', () => {

@@ -181,3 +181,31 @@ describe('TDX kernel services', () => {
     expect(() => tdxOf(smallWorld('snp').w)).toThrow('TDX service used on a snp machine');
   });
 });
+
+describe('what the TDX module reports doing', () => {
+  // The trace a reviewer reads and --compare diffs: each SEAMCALL's arguments, what the module
+  // read and wrote (as the firmware, never the host), and the S-EPT and MRTD entries it changed.
+  test('PAGE.ADD, MR.EXTEND, RANGE.BLOCK and PAGE.REMOVE of one page, event by event', () => {
+    const { w, src, dst, add } = tdxWorld();
+    const at = w.log.length;
+    for (const [cmd, args] of [[TDH_MEM_PAGE_ADD, add], [TDH_MR_EXTEND, { gpa: GFN * PS }], [TDH_MEM_RANGE_BLOCK, { gfn: GFN }], [TDH_MEM_PAGE_REMOVE, { gfn: GFN }]] as const) {
+      expect(invokeFirmware(w, cmd as typeof TDH_MEM_PAGE_ADD, args as typeof add).kind).toBe('succeeded');
+    }
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    const seen = w.log.slice(at).map((e) => (e.kind === 'fw' ? { kind: e.kind, cmd: e.cmd, args: e.args } : e));
+    expect(seen).toEqual([
+      { kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', args: `gfn ${hex(GFN)} pfn ${hex(dst.pfn)} source ${hex(src.pfn)}` },
+      { kind: 'mem_read', pfn: src.pfn, offset: 0, len: PS, via: 'firmware' },
+      { kind: 'mem_write', pfn: dst.pfn, offset: 0, len: PS, via: 'firmware' },
+      { kind: 'fw_state', what: 'sept', key: `gfn ${hex(GFN)}`, before: 'free', after: `mapped pfn ${hex(dst.pfn)}` },
+      { kind: 'measure', register: 'MRTD', entry: { what: 'MEM.PAGE.ADD', gpa: GFN * PS, contents: '' } },
+      { kind: 'fw', cmd: 'TDH.MR.EXTEND', args: `gpa ${hex(GFN * PS)}` },
+      { kind: 'mem_read', pfn: dst.pfn, offset: 0, len: CHUNK, via: 'firmware' },
+      { kind: 'measure', register: 'MRTD', entry: { what: 'MR.EXTEND', gpa: GFN * PS, contents: hashBytes(src.data.slice(0, CHUNK)) } },
+      { kind: 'fw', cmd: 'TDH.MEM.RANGE.BLOCK', args: `gfn ${hex(GFN)}` },
+      { kind: 'fw_state', what: 'sept', key: `gfn ${hex(GFN)}`, before: `mapped pfn ${hex(dst.pfn)}`, after: 'blocked' },
+      { kind: 'fw', cmd: 'TDH.MEM.PAGE.REMOVE', args: `gfn ${hex(GFN)}` },
+      { kind: 'fw_state', what: 'sept', key: `gfn ${hex(GFN)}`, before: `blocked pfn ${hex(dst.pfn)}`, after: 'free' },
+    ]);
+  });
+});
