@@ -68,6 +68,11 @@ const rows: PopulateRow[] = [
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([false, 0]) } },
   },
   {
+    name: 'after finalize: a busy TDH.MEM.TRACK is retried once (tdh_do_no_vcpus()), and the page is removed',
+    ops: [...S, initMemRegion(), { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.TRACK', 'tdr_busy')] }],
+    want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([false, 0]) } },
+  },
+  {
     // The epoch a page was blocked in must have been tracked past: a second zap after finalize
     // blocks in epoch 1, and a TRACK that fails leaves the epoch at 1.
     name: 'after finalize: a second zap whose TDH.MEM.TRACK is busy twice cannot remove its page either',

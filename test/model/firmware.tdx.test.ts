@@ -208,4 +208,24 @@ describe('what the TDX module reports doing', () => {
       { kind: 'fw_state', what: 'sept', key: `gfn ${hex(GFN)}`, before: `blocked pfn ${hex(dst.pfn)}`, after: 'free' },
     ]);
   });
+
+  test('MR.FINALIZE, MEM.TRACK and PHYMEM.PAGE.WBINVD: the TD made runnable, the epoch advanced, a removed page written back once', () => {
+    const { w, dst, add } = tdxWorld();
+    for (const [cmd, args] of [[TDH_MEM_PAGE_ADD, add], [TDH_MEM_RANGE_BLOCK, { gfn: GFN }], [TDH_MEM_PAGE_REMOVE, { gfn: GFN }]] as const) invokeFirmware(w, cmd as typeof TDH_MEM_PAGE_ADD, args as typeof add);
+    const at = w.log.length;
+    for (const [cmd, args] of [[TDH_MR_FINALIZE, {}], [TDH_MEM_TRACK, {}], [TDH_PHYMEM_PAGE_WBINVD, { pfn: dst.pfn }], [TDH_PHYMEM_PAGE_WBINVD, { pfn: dst.pfn }]] as const) {
+      expect(invokeFirmware(w, cmd as typeof TDH_PHYMEM_PAGE_WBINVD, args as { pfn: number }).kind).toBe('succeeded');
+    }
+    const seen = w.log.slice(at).map((e) => (e.kind === 'fw' ? { kind: e.kind, cmd: e.cmd, args: e.args, pfn: e.pfn, addr: e.addr } : e));
+    expect(seen).toEqual([
+      { kind: 'fw', cmd: 'TDH.MR.FINALIZE', args: '', pfn: 0, addr: 0 },
+      { kind: 'fw_state', what: 'td', key: 'op_state', before: 'OP_STATE_INITIALIZED', after: 'OP_STATE_RUNNABLE' },
+      { kind: 'fw', cmd: 'TDH.MEM.TRACK', args: 'td', pfn: 0, addr: 0 },
+      { kind: 'fw', cmd: 'TDH.PHYMEM.PAGE.WBINVD', args: `pfn 0x${dst.pfn.toString(16)}`, pfn: dst.pfn, addr: dst.pfn * PS },
+      { kind: 'fw_state', what: 'cache', key: `pfn 0x${dst.pfn.toString(16)}`, before: 'TD-keyed lines', after: 'written back' },
+      // Nothing left to write back the second time.
+      { kind: 'fw', cmd: 'TDH.PHYMEM.PAGE.WBINVD', args: `pfn 0x${dst.pfn.toString(16)}`, pfn: dst.pfn, addr: dst.pfn * PS },
+    ]);
+    expect([tdxOf(w).module.op_state, tdxOf(w).module.epoch, tdxOf(w).module.unflushed.size]).toEqual(['OP_STATE_RUNNABLE', 1, 0]);
+  });
 });
