@@ -62,7 +62,7 @@ const rows: PopulateRow[] = [
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([true, 1]) } },
   },
   {
-    // TDX_OPERAND_BUSY is the one status the zap retries on: any other bugs the VM at once.
+    // The zap retries only TDX_OPERAND_BUSY; every other status bugs the VM at once.
     name: 'punch_hole: a busy TDH.MEM.RANGE.BLOCK is retried once (tdh_do_no_vcpus())',
     ops: [...S, initMemRegion(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('TDH.MEM.RANGE.BLOCK', 'tdr_busy')] }],
     want: { '*': { ret: 0, check: (r) => expect([r.world.kvm.vm_bugged, tdxOf(r.world).module.sept.size]).toEqual([false, 0]) } },
