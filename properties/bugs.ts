@@ -487,11 +487,8 @@ export const BUGS = {
     // 0 of 30 seeds on rme-v12 and 2 of 30 on rmi-newest: only when the page allocator's next
     // RTT page is the very page G13 freed. A consequence to tolerate, like G4's.
     reach: { kind: 'firmware', how: 'as G13 (RMI_GRANULE_UNDELEGATE failing for a granule guest_memfd then frees), then a populate whose stage-2 walk needs a new RTT and gets that page' },
-    signatures: [
-      // rmi-newest allocates RTT pages with alloc_rtt(); v9 and v12 with alloc_delegated_granule().
-      'leaked-page/freedWhileFirmwareOwned@alloc_rtt',
-      'leaked-page/freedWhileFirmwareOwned@alloc_delegated_granule',
-    ],
+    // Every Arm tree allocates RTT pages with alloc_delegated_granule() (the newest under alloc_rtt()).
+    signatures: ['leaked-page/freedWhileFirmwareOwned@alloc_delegated_granule'],
     // G13's 7 and the populate that allocates the RTT; tolerated, so 2 more (CONSEQUENCE_EXTRA_OPS):
     // rme-v12 [4k-guard-lifted] shrank to 10 (stop 30, detection benchmark).
     maxOps: 8,

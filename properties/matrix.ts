@@ -165,7 +165,6 @@ const NOT_PAOLO: readonly `${BackendId}/${string}`[] = [
   'cca/rme-v9', 'cca/rme-v12', 'cca/rmi-newest',
 ];
 
-const RTT_ALLOC_OLD = 'v9 and v12 allocate RTT pages with alloc_delegated_granule(); alloc_rtt() is the newest tree\'s';
 
 const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, { readonly signatures: readonly SignatureKey[]; readonly why: string }>>>>> = {
   'lock-order': Object.fromEntries(NOT_PAOLO.map((cell) => [cell, PUNCH_SITE])),
@@ -181,10 +180,6 @@ const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${st
     ...Object.fromEntries(['v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next'].map((id) => [
       `snp/${id}`, { signatures: ['leaked-page/leakedTwice@host_rmp_make_shared', 'leaked-page/leakedTwice@snp_page_reclaim'], why: MERGED_HELPERS },
     ])),
-    // G13's freed granule handed out again as an RTT page (G13-consequence) is freed a second
-    // time by the function each tree allocates RTT pages with.
-    'cca/rme-v12': { signatures: ['leaked-page/freedWhileFirmwareOwned@alloc_rtt'], why: RTT_ALLOC_OLD },
-    'cca/rmi-newest': { signatures: ['leaked-page/freedWhileFirmwareOwned@alloc_delegated_granule'], why: 'the newest tree allocates RTT pages with alloc_rtt()' },
   },
   'return-value-contract': {
     'tdx/kvm-x86-next-2025.11.07 [hugepages]': { signatures: ['return-value-contract/pastCountTouched@tdx_init_mem_region'], why: PAST_COUNT_TDX },

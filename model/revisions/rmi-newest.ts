@@ -11,6 +11,7 @@ import {
   type KvmArmRmiPopulate,
 } from '../backends/cca/uapi.js';
 import { opaqueAs, type Revision } from './Revision.js';
+import { PHYS_ADDR_MAX } from './rme-v9.js';
 import { gmemNext, type GmemNextFns } from './kvm-x86-next.js';
 import type { kvm_gmem_populate_cb_v70, GetPfnOutV70 } from './v7.0.js';
 import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
@@ -37,7 +38,9 @@ export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, G
   populate_region_cb: kvm_gmem_populate_cb_v70;
   realm_data_map_init(kvm: Kvm, ipa: number, dst_pfn: number, src_pfn: number, flags: number): number;
   realm_create_rtt_levels(kvm: Kvm, ipa: number, level: number, max_level: number): number;
+  alloc_delegated_granule(): number;
   alloc_rtt(): number;
+  free_rtt(phys: number): void;
   rmi_rtt_level_mapsize(level: number): number;
   realm_rtt_create(kvm: Kvm, ipa: number, level: number, phys: number): number;
   free_delegated_page(phys: number): number;
@@ -176,15 +179,23 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
     return ret <= 0 ? ret : -ENXIO;
   },
 
-  alloc_rtt(k) {
+  /** A delegated page, or PHYS_ADDR_MAX (populate passes no memory cache: __get_free_page()). */
+  alloc_delegated_granule(k) {
     // Stryker disable next-line StringLiteral: the label only names the page in reports.
     const phys = k.__get_free_page_phys('rtt');
-    if (!phys) return 0;
+    if (!phys) return PHYS_ADDR_MAX;
     if (k.rmi_delegate_page(phys)) {
       k.free_page_phys(phys);
-      return 0;
+      return PHYS_ADDR_MAX;
     }
     return phys;
+  },
+
+  // kvm_account_pgtable_pages() (a page-table statistic the model does not keep) left out.
+  alloc_rtt: (k) => k.alloc_delegated_granule(),
+
+  free_rtt(k, phys) {
+    k.free_delegated_page(phys);
   },
 
   /** What one level-`level` entry maps (ARM64_HW_PGTABLE_LEVEL_SHIFT(); the granule is the page). */
@@ -205,18 +216,24 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
   realm_create_rtt_levels(k, kvm, ipa, level, max_level) {
     while (level++ < max_level) {
       const rtt = k.alloc_rtt();
-      if (!rtt) return -ENOMEM;
+      if (rtt === PHYS_ADDR_MAX) return -ENOMEM;
       const ret = k.realm_rtt_create(kvm, ipa, level, rtt);
+      // An RMI call returns its status word, never negative (rmi_sro_execute()'s own errors are not modelled).
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: see above.
+      if (ret < 0) {
+        k.free_rtt(rtt);
+        return ret;
+      }
       // RMI_ERROR_RTT at level - 1 means another thread made this table after the walk: one thread
       // never gets it (concurrency is issue 10's).
       // Stryker disable next-line all: see above.
       if (RMI_RETURN_STATUS(ret) === RMI_ERROR_RTT && RMI_RETURN_INDEX(ret) === level - 1) {
-        k.free_delegated_page(rtt);
+        k.free_rtt(rtt);
         continue;
       }
       if (ret) {
         k.WARN(true, `Failed to create RTT at level ${level}: ${ret}`);
-        k.free_delegated_page(rtt);
+        k.free_rtt(rtt);
         // Stryker disable next-line UnaryOperator: realm_data_map_init() turns a positive return into -ENXIO all the same.
         return -ENXIO;
       }

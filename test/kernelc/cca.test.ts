@@ -23,7 +23,7 @@ describe('extracting the Arm RMI populate path', () => {
   testWithClang('from kvm_arm_rmi_populate() down to RMI_RTT_DATA_MAP_INIT and the RTTs it makes; realm_create_rd() is the model\'s', () => {
     const x = extract(FIXTURE_ARM_TREE, 'cca');
     expect(x.taken.filter((t) => t.file === RMI_C).map((t) => t.unit.name)).toEqual([
-      'alloc_rtt', 'rmi_rtt_level_mapsize', 'realm_rtt_create', 'realm_create_rtt_levels', 'realm_data_map_init', 'populate_region_cb', 'realm_ensure_created', 'kvm_arm_rmi_populate',
+      'alloc_delegated_granule', 'alloc_rtt', 'free_rtt', 'rmi_rtt_level_mapsize', 'realm_rtt_create', 'realm_create_rtt_levels', 'realm_data_map_init', 'populate_region_cb', 'realm_ensure_created', 'kvm_arm_rmi_populate',
     ]);
     expect(x.taken.filter((t) => t.file === 'virt/kvm/guest_memfd.c').map((t) => t.unit.name)).toContain('kvm_gmem_populate');
     // The function shares its name with the uAPI struct the prelude declares: both are kept apart.
