@@ -1,5 +1,6 @@
-import { emit, fwUnitSize, type World } from '../world/World.js';
+import { currentSite, emit, fwUnitSize, type World } from '../world/World.js';
 import { nextFault } from '../kernel/faults.js';
+import { switchPoint } from '../world/switchPoint.js';
 
 /**
  * A firmware command as TF-RMM's CBMC testbenches state one: an ordered list of named failure
@@ -53,6 +54,7 @@ export function platformConditions<A, R>(cmd: FirmwareCommand<A, R>): string[] {
 }
 
 export function invokeFirmware<A, R>(w: World, cmd: FirmwareCommand<A, R>, args: A): FwResult<R> {
+  switchPoint(w, { kind: 'fw', cmd: cmd.name, site: currentSite(w) });
   const addr = cmd.target?.(args, w) ?? 0;
   const byCall = nextFault(w, `fw:${cmd.name}`);
   const byUnit = addr === 0 ? undefined : nextFault(w, `fw:${cmd.name}@${Math.floor((addr % w.geo.page_size) / fwUnitSize(w))}`);

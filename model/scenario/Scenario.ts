@@ -44,6 +44,17 @@ export interface Scenario {
    * that step has not run; the scenario's own `snp_launch_start` / `tdx_init_vcpu` op does it.
    */
   readonly launch?: 'not_started' | undefined;
+  /**
+   * Threads that run concurrently once `ops` are done (model/scenario/runThreads.ts): thread i + 1
+   * runs `threads[i]` in order. Their operations are numbered after `ops`, thread by thread.
+   */
+  readonly threads?: readonly (readonly Op[])[] | undefined;
+  /**
+   * Which thread runs at each switch point of the threads (model/world/switchPoint.ts): a thread
+   * id per step; where the list ends, or names a thread that cannot run, the running thread goes
+   * on (else the lowest that can). Replaying it gives the same interleaving.
+   */
+  readonly schedule?: readonly number[] | undefined;
 }
 
 /**

@@ -81,12 +81,14 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
       return plain(k.kvm_vm_ioctl_set_memory_region(KVM, op));
     case 'set_memory_attributes':
       return plain(k.kvm_vm_ioctl_set_mem_attributes(KVM, op));
+    // mmap() and munmap() change the VMM's address space under mmap_lock for write
+    // (vm_mmap_pgoff(), __vm_munmap()); madvise() of these advices reads it (madvise_lock()).
     case 'mmap':
-      return plain(userMmap(w, op.addr, op.length, op.prot, op.holes, op.untouched ?? []));
+      return plain(underMmapLock(k, 'exclusive', () => userMmap(w, op.addr, op.length, op.prot, op.holes, op.untouched ?? [])));
     case 'munmap':
-      return plain(userMunmap(w, op.addr, op.length));
+      return plain(underMmapLock(k, 'exclusive', () => userMunmap(w, op.addr, op.length)));
     case 'madvise':
-      return plain(userMadvise(w, op.addr, op.length, op.advice));
+      return plain(underMmapLock(k, 'shared', () => userMadvise(w, op.addr, op.length, op.advice)));
     case 'punch_hole':
       if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
       return plain(k.kvm_gmem_fallocate(op.guest_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, op.offset, op.len));
@@ -122,6 +124,15 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
   }
 }
 
+function underMmapLock(k: BootedKernel['k'], mode: 'shared' | 'exclusive', body: () => number): number {
+  if (mode === 'shared') k.mmap_read_lock(MM_LOCK);
+  else k.mmap_write_lock(MM_LOCK);
+  const ret = body();
+  if (mode === 'shared') k.mmap_read_unlock(MM_LOCK);
+  else k.mmap_write_unlock(MM_LOCK);
+  return ret;
+}
+
 /**
  * After an operation: files whose last reference went are released (__fput runs as task work
  * on return to userspace), and a VM whose fd is closed is destroyed once no guest_memfd pins it.
@@ -142,7 +153,17 @@ function afterOp(booted: BootedKernel, w: World): void {
   }
 }
 
-export function runScenario(scenario: Scenario, revision: Revision, options: RunOptions = {}): RunResult {
+/** A run under way: the world, the booted kernel and what the operations returned so far. */
+export interface Run {
+  readonly w: World;
+  readonly booted: BootedKernel;
+  readonly backend: BackendModel;
+  readonly observers: readonly RunObserver[];
+  readonly results: OpResult[];
+}
+
+/** Boots the scenario's machine with the revision's kernel, the observers listening. */
+export function startRun(scenario: Scenario, revision: Revision, options: RunOptions = {}): Run {
   const problem = geometryProblem(scenario.geometry);
   if (problem !== null) throw new ScenarioError(`geometry: ${problem}`);
   if (!revision.backends.includes(scenario.backend)) throw new ScenarioError(`revision ${revision.id} has no ${scenario.backend} backend`);
@@ -158,34 +179,50 @@ export function runScenario(scenario: Scenario, revision: Revision, options: Run
   const booted = backend.boot(w, revision);
   const k = booted.k;
   w.hooks = { free_folio: (pfn) => k.kvm_gmem_free_folio(pfn) };
-  const results: OpResult[] = [];
+  return { w, booted, backend, observers, results: [] };
+}
+
+/**
+ * Runs operation `index` of the run: its fault plan armed, the observers told, the files and VM
+ * its end released. Returns the crash when kernel code crashed (the kernel would print an oops,
+ * or the watchdog a soft lockup, and kill the task), else undefined.
+ */
+export function runOp(run: Run, index: number, op: Op): Crash | undefined {
+  const { w, booted, backend, observers } = run;
+  w.faults = { plan: 'faults' in op ? (op.faults ?? []) : [], seen: new Map() };
+  w.work = { done: 0, limit: OP_WORK_LIMIT };
+  w.crashStack = undefined;
+  for (const o of observers) o.opBegin?.(index, op, w, backend);
+  let done: OpOutcome;
+  try {
+    emit(w, { kind: 'op_begin', index, op });
+    done = execOp(booted, w, backend, op);
+    afterOp(booted, w);
+  } catch (e) {
+    const crash = crashOf(e, w);
+    w.work = { done: 0, limit: Number.POSITIVE_INFINITY };
+    w.stack.length = 0;
+    emit(w, { kind: 'crash', crash });
+    return crash;
+  }
+  const { ret, out, lost } = done;
+  emit(w, { kind: 'op_end', index, ret, out, ...(lost === undefined ? {} : { lost: lost.out }) });
+  const result: OpResult = { index, ...done, op };
+  run.results.push(result);
+  for (const o of observers) o.opEnd?.(result, w, backend);
+  return undefined;
+}
+
+export function runScenario(scenario: Scenario, revision: Revision, options: RunOptions = {}): RunResult {
+  if (scenario.threads !== undefined) throw new ScenarioError('a scenario with threads runs in the concurrent build (model/scenario/runThreads.ts), not in runScenario()');
+  const run = startRun(scenario, revision, options);
   for (const [index, op] of scenario.ops.entries()) {
-    w.faults = { plan: 'faults' in op ? (op.faults ?? []) : [], seen: new Map() };
-    w.work = { done: 0, limit: OP_WORK_LIMIT };
-    w.crashStack = undefined;
-    for (const o of observers) o.opBegin?.(index, op, w, backend);
-    let done: OpOutcome;
-    try {
-      emit(w, { kind: 'op_begin', index, op });
-      done = execOp(booted, w, backend, op);
-      afterOp(booted, w);
-    } catch (e) {
-      // The kernel would print an oops (or the watchdog a soft lockup) and kill the task: the
-      // run ends here, with the log up to the crash for the trace.
-      const crash = crashOf(e, w);
-      w.work = { done: 0, limit: Number.POSITIVE_INFINITY };
-      w.stack.length = 0;
-      emit(w, { kind: 'crash', crash });
-      return { world: w, results, crash: { opIndex: index, crash } };
-    }
-    const { ret, out, lost } = done;
-    emit(w, { kind: 'op_end', index, ret, out, ...(lost === undefined ? {} : { lost: lost.out }) });
-    const result: OpResult = { index, ...done, op };
-    results.push(result);
-    for (const o of observers) o.opEnd?.(result, w, backend);
+    const crash = runOp(run, index, op);
+    // The run ends at a crash, with the log up to it for the trace.
+    if (crash !== undefined) return { world: run.w, results: run.results, crash: { opIndex: index, crash } };
     if (options.stop?.() === true) break;
   }
-  return { world: w, results };
+  return { world: run.w, results: run.results };
 }
 
 function crashOf(e: unknown, w: World): Crash {

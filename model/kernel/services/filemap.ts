@@ -5,6 +5,7 @@ import { hostPage, isValidPfn } from '../../world/hostMemory.js';
 import { nextFault } from '../faults.js';
 import { allocCompound, allocPage, pageOrBad, pageRefDec, pageRefInc } from '../pages.js';
 import { ERR_PTR, IS_ERR } from './errptr.js';
+import { switchPoint } from '../../world/switchPoint.js';
 
 /**
  * Page-cache services for guest_memfd inodes (mm/filemap.c, include/linux/pagemap.h). A folio
@@ -113,6 +114,7 @@ export function filemapServices(w: World): FilemapServices {
     if (folio !== undefined && (fgp_flags & FGP_CREAT_ONLY) !== 0) return ERR_PTR(-EEXIST);
     if (folio === undefined) {
       if ((fgp_flags & FGP_CREAT) === 0) return ERR_PTR(-ENOENT);
+      switchPoint(w, { kind: 'alloc', what: 'folio', site: currentSite(w) });
       if (nextFault(w, 'alloc:folio') !== undefined) return ERR_PTR(-ENOMEM);
       folio = w.gmemHugeOrder > 0 ? kvmGmemGetHugeFolio(w, file, index) : undefined;
       if (folio === undefined) {

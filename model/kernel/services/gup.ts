@@ -4,7 +4,8 @@ import { findVma } from '../../world/userspaceMm.js';
 import { hostPage } from '../../world/hostMemory.js';
 import { nextFault } from '../faults.js';
 import { pageRefInc } from '../pages.js';
-import { writablePfn } from '../zeroPage.js';
+import { isZeroPage, writablePfn } from '../zeroPage.js';
+import { switchPoint } from '../../world/switchPoint.js';
 import type { PagePtrArray } from './slab.js';
 import { MM_LOCK, mightLockRead, lockHeldBy } from './locking.js';
 
@@ -54,10 +55,30 @@ function gup(w: World, start: number, nr_pages: number, gup_flags: number, pages
   return ret;
 }
 
+/**
+ * Whether an access to user address `uaddr` faults: nothing mapped there, or the shared zero
+ * page. The model maps an untouched page to the zero page at mmap(); the kernel maps it at the
+ * first access, in a fault under mmap_lock, and breaks it at the first write. Counting every
+ * access to a zero-page address as a fault over-approximates only reads after the first.
+ */
+export function userAccessFaults(w: World, uaddr: number): boolean {
+  const vma = findVma(w.mm, uaddr);
+  const pfn = vma?.pfns[Math.floor((uaddr - (vma?.start ?? 0)) / w.geo.page_size)];
+  return pfn === undefined || isZeroPage(w, pfn);
+}
+
 export function gupServices(w: World): GupServices {
   return {
     get_user_pages_fast(start, nr_pages, gup_flags, pages) {
       mightLockRead(w, MM_LOCK);
+      // The lockless walk fails at a page it cannot pin; the slow path then walks the range with
+      // mmap_lock held for read (mm/gup.c gup_fast_fallback()): a switch point.
+      const base = Math.floor(start / w.geo.page_size) * w.geo.page_size;
+      for (let i = 0; i < nr_pages; i++) {
+        if (!userAccessFaults(w, base + i * w.geo.page_size)) continue;
+        switchPoint(w, { kind: 'fault', lock: MM_LOCK, uaddr: base + i * w.geo.page_size, site: currentSite(w) });
+        break;
+      }
       return gup(w, start, nr_pages, gup_flags, pages);
     },
     get_user_pages(start, nr_pages, gup_flags, pages) {

@@ -1,14 +1,16 @@
 import { emit, currentSite, type World } from '../../world/World.js';
 import { heldBy, type LockMode } from '../../world/locks.js';
 import { invalidateLockOf } from '../../world/gmem.js';
+import { switchPoint } from '../../world/switchPoint.js';
 
 /** `current->mm->mmap_lock` of the VMM (one process is modelled). */
 export const MM_LOCK = 'mm->mmap_lock';
 
 /**
- * Lock services. Acquisitions are logged per thread; the model does not block (one thread
- * runs at a time), so a lock that would deadlock is taken anyway and the lock-order
- * invariant reports it. Lock names are `struct` field paths (`kvm->slots_lock`).
+ * Lock services. Acquisitions are logged per thread. With one thread the model does not block,
+ * so a lock that would deadlock is taken anyway and the lock-order invariant reports it; with
+ * several (model/concurrent/), acquire() is a switch point where the scheduler makes the thread
+ * wait until the lock can be granted. Lock names are `struct` field paths (`kvm->slots_lock`).
  */
 export interface LockServices {
   mutex_lock(lock: string): void;
@@ -19,6 +21,8 @@ export interface LockServices {
   guard_mutex<T>(lock: string, body: () => T): T;
   mmap_read_lock(mm: string): void;
   mmap_read_unlock(mm: string): void;
+  mmap_write_lock(mm: string): void;
+  mmap_write_unlock(mm: string): void;
   read_lock(lock: string): void;
   read_unlock(lock: string): void;
   write_lock(lock: string): void;
@@ -37,6 +41,7 @@ export function lockHeldBy(w: World, lock: string): boolean {
 
 export function acquire(w: World, lock: string, mode: LockMode, subclass = 0): void {
   const site = currentSite(w);
+  switchPoint(w, { kind: 'lock', lock, mode, site });
   emit(w, { kind: 'lock', action: 'acquire', lock, mode, thread: w.thread, site, ...(subclass === 0 ? {} : { subclass }) });
   heldBy(w.locks, w.thread).push({ lock, mode, site, subclass });
 }
@@ -50,6 +55,7 @@ export function release(w: World, lock: string, mode: LockMode): void {
   }
   held.splice(at, 1);
   emit(w, { kind: 'lock', action: 'release', lock, mode, thread: w.thread, site: currentSite(w) });
+  switchPoint(w, { kind: 'unlock', lock, site: currentSite(w) });
 }
 
 /** might_lock_read(): lockdep records the dependency without taking the lock. */
@@ -72,6 +78,8 @@ export function lockingServices(w: World): LockServices {
     },
     mmap_read_lock: (mm) => acquire(w, mm, 'shared'),
     mmap_read_unlock: (mm) => release(w, mm, 'shared'),
+    mmap_write_lock: (mm) => acquire(w, mm, 'exclusive'),
+    mmap_write_unlock: (mm) => release(w, mm, 'exclusive'),
     read_lock: (l) => acquire(w, l, 'shared'),
     read_unlock: (l) => release(w, l, 'shared'),
     write_lock: (l) => acquire(w, l, 'exclusive'),

@@ -1,5 +1,6 @@
 import { emit, currentSite, type World } from '../../world/World.js';
 import { nextFault } from '../faults.js';
+import { switchPoint } from '../../world/switchPoint.js';
 
 /** `current` of the ioctl thread. */
 export const current = 'current';
@@ -20,7 +21,7 @@ export interface SchedServices {
 export function schedServices(w: World): SchedServices {
   return {
     signal_pending: () => nextFault(w, 'signal') !== undefined,
-    cond_resched: () => undefined,
+    cond_resched: () => switchPoint(w, { kind: 'resched', site: currentSite(w) }),
     uninitialized_var(name) {
       const site = `${currentSite(w)}:${name}`;
       const value = w.ub[site] ?? 0;

@@ -1,6 +1,7 @@
 import { emit, currentSite, type World } from '../../world/World.js';
 import { WILD_PAGE, type KmallocObject } from '../../world/kheap.js';
 import { nextFault } from '../faults.js';
+import { switchPoint } from '../../world/switchPoint.js';
 
 /**
  * A `struct page **`: a pointer into an array of page pointers, either a kmalloc_array()
@@ -74,6 +75,7 @@ export interface SlabServices {
 export function slabServices(w: World): SlabServices {
   return {
     kmalloc_array(n, size, _flags) {
+      switchPoint(w, { kind: 'alloc', what: 'kmalloc', site: currentSite(w) });
       if (nextFault(w, 'alloc:kmalloc') !== undefined) return null;
       const ptr = w.heap.nextPtr;
       w.heap.nextPtr += Math.max(64, n * size);

@@ -1,4 +1,6 @@
-import type { World } from '../../world/World.js';
+import { currentSite, type World } from '../../world/World.js';
+import { switchPoint } from '../../world/switchPoint.js';
+import { userAccessFaults } from './gup.js';
 import { findVma } from '../../world/userspaceMm.js';
 import { readKva, writeKva } from './kmap.js';
 import { readPage, writePage, type Bytes } from './memory.js';
@@ -9,7 +11,8 @@ import { writablePfn } from '../zeroPage.js';
 /**
  * copy_{from,to}_user() (include/linux/uaccess.h): copy through the user page tables and
  * return the number of bytes NOT copied. A hole (or a read-only page, for writes) ends the
- * copy. `might_fault()` tells lockdep that mmap_lock may be taken for read.
+ * copy. `might_fault()` tells lockdep that mmap_lock may be taken for read; a page not faulted
+ * in yet (gup.ts userAccessFaults()) is a switch point that needs mmap_lock for read.
  */
 export interface UaccessServices {
   copy_from_user(to: number, from: number, n: number): number;
@@ -37,6 +40,7 @@ export function uaccessServices(w: World): UaccessServices {
       let copied = 0;
       const chunks: Bytes[] = [];
       for (const piece of pieces(from, n, ps)) {
+        if (userAccessFaults(w, piece.uaddr)) switchPoint(w, { kind: 'fault', lock: MM_LOCK, uaddr: piece.uaddr, site: currentSite(w) });
         const vma = findVma(w.mm, piece.uaddr);
         const pfn = vma?.pfns[Math.floor((piece.uaddr - vma.start) / ps)];
         if (vma === undefined || pfn === undefined) break;
@@ -63,6 +67,7 @@ export function uaccessServices(w: World): UaccessServices {
       const bytes = readKva(w, from, n);
       let copied = 0;
       for (const piece of pieces(to, n, ps)) {
+        if (userAccessFaults(w, piece.uaddr)) switchPoint(w, { kind: 'fault', lock: MM_LOCK, uaddr: piece.uaddr, site: currentSite(w) });
         const vma = findVma(w.mm, piece.uaddr);
         if (vma === undefined || vma.prot === 'ro') break;
         // A write fault on a page that maps the zero page copies it first.

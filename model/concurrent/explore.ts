@@ -1,0 +1,134 @@
+import { replay, type Chooser, type ScheduleRun } from './scheduler.js';
+
+/**
+ * The two ways of exploring interleavings over the one scheduler (scheduler.ts): bounded
+ * exhaustive search with preemption bounding, as CHESS does it (Musuvathi & Qadeer, "Iterative
+ * context bounding for systematic testing of multithreaded programs", PLDI 2007: every schedule
+ * with at most `bound` preemptions, a thread otherwise running until it blocks or ends), and
+ * PCT's randomized priorities (Burckhardt et al., "A randomized scheduler with probabilistic
+ * guarantees of finding bugs", ASPLOS 2010: a bug of depth d in a run of k steps with n threads is
+ * found with probability at least 1 / (n k^(d-1)) per run). A run is re-executed from the start
+ * for each schedule; the model is deterministic, so a schedule is all that tells runs apart.
+ */
+
+/** How many preemptions a list of choices made (a switch away from a thread that could go on). */
+export function preemptionsOf(choices: readonly number[], enabled: readonly (readonly number[])[], upTo = choices.length): number {
+  let n = 0;
+  for (let i = 1; i < upTo; i++) {
+    const prev = choices[i - 1];
+    if (prev !== undefined && choices[i] !== prev && (enabled[i] ?? []).includes(prev)) n++;
+  }
+  return n;
+}
+
+export interface Exhaustive<T> {
+  /** Schedules run. */
+  readonly schedules: number;
+  /** Whether every schedule within the bound was run (false: stopped at `limit` or at a find). */
+  readonly complete: boolean;
+  /** The first run `stop` accepted, with the choices that give it. */
+  readonly found?: { readonly choices: readonly number[]; readonly value: T } | undefined;
+}
+
+/**
+ * Every schedule with at most `bound` preemptions, depth first, until `stop` accepts a run or
+ * `limit` schedules have run. `run` executes the scenario with the given chooser.
+ */
+export function exploreBounded<T>(
+  run: (choose: Chooser) => { readonly schedule: ScheduleRun; readonly value: T },
+  bound: number,
+  stop: (value: T, schedule: ScheduleRun) => boolean,
+  limit = 100_000,
+): Exhaustive<T> {
+  const todo: number[][] = [[]];
+  let schedules = 0;
+  while (todo.length > 0) {
+    if (schedules >= limit) return { schedules, complete: false };
+    const prefix = todo.pop() ?? [];
+    const r = run(replay(prefix));
+    schedules++;
+    if (stop(r.value, r.schedule)) return { schedules, complete: false, found: { choices: r.schedule.choices, value: r.value } };
+    const { choices, enabled } = r.schedule;
+    const branches: number[][] = [];
+    for (let i = prefix.length; i < choices.length; i++) {
+      const before = preemptionsOf(choices, enabled, i);
+      const prev = choices[i - 1];
+      for (const alt of enabled[i] ?? []) {
+        if (alt === choices[i]) continue;
+        const preempts = prev !== undefined && alt !== prev && (enabled[i] ?? []).includes(prev) ? 1 : 0;
+        if (before + preempts <= bound) branches.push([...choices.slice(0, i), alt]);
+      }
+    }
+    // Depth first, earliest branch point explored first.
+    for (let b = branches.length - 1; b >= 0; b--) todo.push(branches[b] ?? []);
+  }
+  return { schedules, complete: true };
+}
+
+/** A small deterministic PRNG (mulberry32), so a PCT run is reproduced by its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface PctParams {
+  /** Bug depth d: d - 1 priority change points. */
+  readonly depth: number;
+  /** An estimate of the run's length in steps (k): change points fall in [0, k). */
+  readonly steps: number;
+  readonly seed: number;
+}
+
+/**
+ * PCT: each thread gets a distinct random priority above d; the highest-priority enabled thread
+ * runs; at the i-th change point the running thread drops to priority d - i. Threads are known
+ * by id as they first show up as enabled.
+ */
+export function pct(p: PctParams): Chooser {
+  const rand = mulberry32(p.seed);
+  const prio = new Map<number, number>();
+  const change = new Map<number, number>();
+  for (let i = 1; i < p.depth; i++) change.set(Math.floor(rand() * Math.max(1, p.steps)), p.depth - i);
+  return (step, enabled, current) => {
+    for (const t of enabled) if (!prio.has(t)) prio.set(t, p.depth + 1 + rand());
+    const drop = change.get(step);
+    if (drop !== undefined && current !== undefined) prio.set(current, drop);
+    let best = enabled[0] ?? 0;
+    for (const t of enabled) if ((prio.get(t) ?? 0) > (prio.get(best) ?? 0)) best = t;
+    return best;
+  };
+}
+
+/**
+ * Shrinks a failing schedule: the fewest forced choices and the fewest preemptions that still
+ * fail. Tries dropping the tail, then each choice (the default then decides that step).
+ */
+export function shrinkSchedule(choices: readonly number[], fails: (schedule: readonly number[]) => ScheduleRun | undefined): readonly number[] {
+  let best = [...choices];
+  // Cut the tail: past the last forced switch the default policy decides.
+  for (let len = 0; len < best.length; len++) {
+    const cut = best.slice(0, len);
+    if (fails(cut) !== undefined) {
+      best = cut;
+      break;
+    }
+  }
+  for (let improved = true; improved;) {
+    improved = false;
+    for (let i = best.length - 1; i >= 0; i--) {
+      const without = [...best.slice(0, i), ...best.slice(i + 1)];
+      const r = fails(without);
+      if (r !== undefined) {
+        best = without;
+        improved = true;
+      }
+    }
+  }
+  return best;
+}

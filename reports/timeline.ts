@@ -1,0 +1,100 @@
+import type { Pending, ScheduleEnd, Step, WaitLink } from '../model/concurrent/scheduler.js';
+import type { Event } from '../model/world/events.js';
+import { errnoName } from '../model/kernel/errno.js';
+
+/**
+ * A concurrent run as a per-thread timeline: one column per thread, one row per scheduling step,
+ * in the column of the thread that ran: the locks it took and dropped, the operations it began
+ * and ended, and the switch point where it stopped (what it waits for). The run's end closes it:
+ * the wait-for cycle of a deadlock, or the thread that crashed.
+ */
+export interface TimelineInput {
+  /** Thread names by id (1, 2, ...). */
+  readonly threads: readonly string[];
+  readonly steps: readonly Step[];
+  readonly log: readonly Event[];
+  readonly end: ScheduleEnd;
+}
+
+const WIDTH = 38;
+
+function mode(m: string): string {
+  return m === 'shared' ? 'read' : 'excl';
+}
+
+function stopText(p: Pending): string | undefined {
+  switch (p.kind) {
+    case 'lock': return `… takes ${p.lock} (${mode(p.mode)}) in ${p.site}`;
+    case 'fault': return `… faults at 0x${p.uaddr.toString(16)} in ${p.site}: ${p.lock} (read)`;
+    case 'fw': return `… firmware ${p.cmd}`;
+    case 'alloc': return `… allocates a ${p.what}`;
+    case 'resched': return `… cond_resched()`;
+    case 'exit': return '✓ done';
+    case 'start': case 'unlock': return undefined;
+    default: return p satisfies never;
+  }
+}
+
+function eventText(e: Event): string | undefined {
+  if (e.kind === 'lock' && e.action === 'acquire') return `+ ${e.lock} (${mode(e.mode)}) in ${e.site}`;
+  if (e.kind === 'lock' && e.action === 'release') return `- ${e.lock}`;
+  if (e.kind === 'op_begin') return `▶ op ${e.index}: ${e.op.kind}`;
+  if (e.kind === 'op_end') return `◀ op ${e.index} = ${e.ret < 0 ? errnoName(e.ret) : String(e.ret)}`;
+  return undefined;
+}
+
+/** Splits at spaces to the column's width (a word longer than the width is cut). */
+function wrap(text: string): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > WIDTH) {
+    const space = rest.lastIndexOf(' ', WIDTH);
+    const cut = space > WIDTH / 2 ? space : WIDTH;
+    out.push(rest.slice(0, cut));
+    rest = `  ${rest.slice(cut).trimStart()}`;
+  }
+  out.push(rest);
+  return out;
+}
+
+function linkText(l: WaitLink): string {
+  const why = l.because === 'holds' ? `held by T${l.waitsFor}` : `T${l.waitsFor}, a writer, waits first`;
+  return `⊗ waits for ${l.wants.lock} (${mode(l.wants.mode)}): ${why}`;
+}
+
+/** The timeline as text. */
+export function renderTimeline(t: TimelineInput): string {
+  const n = t.threads.length;
+  const pad = (s: string): string => s.padEnd(WIDTH);
+  const row = (col: number, text: string): string[] =>
+    wrap(text).map((piece) => Array.from({ length: n }, (_, i) => pad(i === col ? piece : '│')).join(' ').trimEnd());
+  const lines: string[] = [];
+  lines.push(t.threads.map((name, i) => pad(`T${i + 1} ${name}`.slice(0, WIDTH))).join(' ').trimEnd());
+  lines.push(t.threads.map(() => '─'.repeat(WIDTH)).join(' '));
+  for (const s of t.steps) {
+    const col = s.thread - 1;
+    if (col < 0 || col >= n) continue;
+    for (let i = s.events[0]; i < s.events[1]; i++) {
+      const e = t.log[i];
+      const text = e === undefined ? undefined : eventText(e);
+      if (text !== undefined) lines.push(...row(col, text));
+    }
+    // A switch point the thread went on from at once says nothing (a lock it took shows as its
+    // `+` line); it shows where another thread ran in between, and a user fault always does.
+    const switched = t.steps[t.steps.indexOf(s) + 1]?.thread !== s.thread;
+    const quiet = s.to.kind === 'lock' || s.to.kind === 'alloc' || s.to.kind === 'fw' || s.to.kind === 'resched';
+    const stop = quiet && !switched ? undefined : stopText(s.to);
+    if (stop !== undefined) lines.push(...row(col, stop));
+  }
+  const end = t.end;
+  if (end.kind === 'deadlock') {
+    for (const l of end.cycle) lines.push(...row(l.thread - 1, linkText(l)));
+    const path = end.cycle.map((l) => `T${l.thread}`);
+    lines.push(end.cycle.length === 0 ? 'deadlock: every thread waits' : `deadlock: ${[...path, path[0] ?? ''].join(' → ')} (each waits for the next)`);
+  } else if (end.kind === 'crash') {
+    lines.push(`T${end.thread} crashed: ${end.error instanceof Error ? end.error.message : String(end.error)}`);
+  } else if (end.kind === 'step-limit') {
+    lines.push(`stopped after ${end.steps} steps: a thread never stops`);
+  }
+  return lines.join('\n');
+}
