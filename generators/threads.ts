@@ -18,16 +18,16 @@ export type X86 = 'snp' | 'tdx';
 /** A place no set-up maps: the VMM's other mappings, created and dropped by the threads. */
 export const SPARE_ADDR = 0x100000;
 
-function threadOpArb(backend: X86, l: Layout, populate: fc.Arbitrary<Op>): fc.Arbitrary<Op> {
+function spareArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
-  const spare = fc.constantFrom<Op>(
-    { kind: 'mmap', addr: SPARE_ADDR, length: ps, prot: 'rw', holes: [] },
-    { kind: 'munmap', addr: SPARE_ADDR, length: ps },
-  );
+  return fc.constantFrom<Op>({ kind: 'mmap', addr: SPARE_ADDR, length: ps, prot: 'rw', holes: [] }, { kind: 'munmap', addr: SPARE_ADDR, length: ps });
+}
+
+function threadOpArb(backend: X86, l: Layout, populate: fc.Arbitrary<Op>): fc.Arbitrary<Op> {
   return fc.oneof(
     { arbitrary: populate, weight: 4 },
     { arbitrary: userFaultArb(l), weight: 3 },
-    { arbitrary: spare, weight: 3 },
+    { arbitrary: spareArb(l), weight: 3 },
     { arbitrary: madviseArb(l), weight: 1 },
     { arbitrary: punchHoleArb(backend, l), weight: 1 },
     { arbitrary: attributesOpArb(l), weight: 1 },
@@ -48,7 +48,13 @@ export function threadedScenarioArb(backend: X86, inPlace: boolean): fc.Arbitrar
   return threadLayoutArb().chain((l) => {
     const one = onePagePopulateArb(backend, l);
     const populate = one === undefined ? fc.constant<Op>({ kind: 'munmap', addr: SPARE_ADDR, length: l.geometry.page_size }) : one.map((p) => p.populate);
-    const threads = fc.array(fc.array(threadOpArb(backend, l, populate), { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 3 });
+    // A third of the draws are the race the in-place series is about: a populate, a host fault on
+    // the guest_memfd mapping and a change of the VMM's address space, in some order.
+    const race = fc.tuple(populate, userFaultArb(l), spareArb(l)).chain((ops) => fc.shuffledSubarray(ops.map((o) => [o]), { minLength: 3, maxLength: 3 }));
+    const threads = fc.oneof(
+      { arbitrary: fc.array(fc.array(threadOpArb(backend, l, populate), { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 3 }), weight: 2 },
+      { arbitrary: race, weight: 1 },
+    );
     return fc.record({ threads, untouchSource: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }) }).map(({ threads: ts, untouchSource }): Scenario => {
       const ps = l.geometry.page_size;
       const sources = ts.flat().flatMap((o) => (o.kind === 'snp_launch_update' ? [o.uaddr] : o.kind === 'tdx_init_mem_region' ? [o.source_addr] : []));

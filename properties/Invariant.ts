@@ -75,6 +75,12 @@ export interface Invariant<M extends string = string> {
   readonly messages: Readonly<Record<M, string>>;
   /** A fresh monitor for one run. */
   create(ctx: RunContext): MonitorHooks<M>;
+  /**
+   * `operation`: the monitor keeps state for the operation under way (what it began with, what
+   * it read); in a concurrent run each thread gets a monitor of its own. Absent: one monitor
+   * watches the whole run, every thread.
+   */
+  readonly scope?: 'operation';
 }
 
 export function defineInvariant<M extends string>(inv: Invariant<M>): Invariant<M> {
@@ -97,45 +103,73 @@ export interface InvariantRun {
   readonly violations: Violation[];
 }
 
+/**
+ * Runs an invariant's monitor over a run. With one thread, every operation's begin and end reach
+ * the monitor as they happen. In a concurrent run (model/scenario/runThreads.ts) an event is
+ * judged in the operation of the thread that emitted it, and:
+ * - a monitor of the whole run (no `scope`) sees the busy stretch from the moment some thread
+ *   enters an operation until none is inside one as one operation: its begin when the first
+ *   starts, each end once the last has ended, so what it reads of the world at an end (a page's
+ *   references, its mappings) never counts another thread's work in flight;
+ * - an `operation`-scoped monitor is one per thread and sees that thread's operations.
+ */
 export function watch(inv: Invariant, ctx: RunContext = {}): InvariantRun {
-  const hooks = inv.create(ctx);
+  const shared = inv.create(ctx);
+  const perThread = new Map<number, MonitorHooks<string>>();
+  const hooksOf = (thread: number): MonitorHooks<string> => {
+    if (inv.scope !== 'operation' || thread === 0) return shared;
+    let h = perThread.get(thread);
+    if (h === undefined) {
+      h = inv.create(ctx);
+      perThread.set(thread, h);
+    }
+    return h;
+  };
   const violations: Violation[] = [];
   const observes = new Set<string>(inv.observes);
-  let opIndex = -1;
-  let opSite = 'userspace';
+  // The operation each thread is in.
+  const opOf = new Map<number, { readonly index: number; readonly site: string }>();
+  // Operations ended while another thread was inside one: judged when none is.
+  const pending: { result: OpResult; b: BackendModel; thread: number }[] = [];
   let backend: BackendModel | undefined;
   // Set while an event is being judged: the kernel function executing is where it arose.
   let during: World | undefined;
-  // Set while an operation's end is being judged.
-  let ending: World | undefined;
+  // Set while an operation's end is being judged, with that operation.
+  let ending: { readonly w: World; readonly index: number; readonly site: string } | undefined;
   const report: Reporter<string> = (messageId, values, site, detail) => {
     const template = inv.messages[messageId] ?? messageId;
     const executing = during === undefined ? 'userspace' : currentSite(during);
-    const seq = during !== undefined ? during.log.length : ending !== undefined ? ending.log.length + 0.5 : 0;
-    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex, seq, site: site ?? (executing === 'userspace' ? opSite : executing), ...(detail === undefined ? {} : { detail }) });
+    const op = ending ?? (during === undefined ? undefined : opOf.get(during.thread)) ?? { index: -1, site: 'userspace' };
+    const seq = during !== undefined ? during.log.length : ending !== undefined ? ending.w.log.length + 0.5 : 0;
+    violations.push({ invariant: inv.id, messageId, message: formatMessage(template, values), opIndex: op.index, seq, site: site ?? (executing === 'userspace' ? op.site : executing), ...(detail === undefined ? {} : { detail }) });
   };
   const observer: RunObserver = {
     opBegin(index, op, w, b) {
-      opIndex = index;
-      opSite = op.kind;
+      const opens = opOf.size === 0;
+      opOf.set(w.thread, { index, site: op.kind });
       backend = b;
-      hooks.opBegin?.(index, op, w, b);
+      if (inv.scope === 'operation' || opens) hooksOf(w.thread).opBegin?.(index, op, w, b);
     },
     event(e, w) {
       if (backend === undefined || !observes.has(e.kind)) return;
       during = w;
       try {
-        hooks.event?.(e, w, backend, report);
+        hooksOf(w.thread).event?.(e, w, backend, report);
       } finally {
         during = undefined;
       }
     },
     opEnd(result, w, b) {
-      ending = w;
-      try {
-        hooks.opEnd?.(result, w, b, report);
-      } finally {
-        ending = undefined;
+      opOf.delete(w.thread);
+      pending.push({ result, b, thread: w.thread });
+      if (inv.scope !== 'operation' && opOf.size > 0) return;
+      for (const p of pending.splice(0)) {
+        ending = { w, index: p.result.index, site: p.result.op.kind };
+        try {
+          hooksOf(p.thread).opEnd?.(p.result, w, p.b, report);
+        } finally {
+          ending = undefined;
+        }
       }
     },
   };

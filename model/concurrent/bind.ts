@@ -6,8 +6,8 @@ import { fmtArg } from '../kernel/fmtArg.js';
  * but a kernel function that the build made a generator is bound to a generator wrapper, so the
  * call-site bookkeeping (`w.stack`, the work budget, trace events) happens while the function
  * runs, not when its generator is created. Plain functions are bound as in the sequential model.
- * Call sites in the concurrent build delegate to whatever a binding returns (`__gmc_d`), so one
- * name may be plain in one revision and a generator in another.
+ * Call sites in the concurrent build delegate to whatever a binding returns when it is a
+ * generator, so one name may be plain in one revision and a generator in another.
  */
 export type Impl<F, K> = {
   readonly [P in keyof F]: F[P] extends (...args: infer A) => infer R ? (k: K, ...args: A) => R : never;

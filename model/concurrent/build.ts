@@ -18,9 +18,10 @@ import ts from 'typescript';
  *   late, `k.fn()`, so the name is what a call site knows), or a function-typed parameter or
  *   property into which a yielding function flows (a callback such as `post_populate`, found from
  *   the contextual type where the function is passed or stored);
- * - a call to a function declaration that yields is `yield* f()`; any other yielding call is
- *   `yield* __gmc_d(f())`, which delegates only if the callee returned a generator (a table may
- *   bind a yielding or a plain function under one name).
+ * - a call to a function declaration that yields is `yield* f()`; any other yielding call (and
+ *   any call through a function type the model declares) delegates only if the callee returned a
+ *   generator (a table may bind a yielding or a plain function under one name); outside a
+ *   generator such a call is checked at run time to return none.
  * A yielding function handed to code outside the model (an Array callback, say) cannot be
  * resumed there: the build refuses it, naming the place. model/concurrent/ is opaque (the
  * scheduler and the generator-aware bind are written by hand) and model/kernelc/ is left out
@@ -40,9 +41,11 @@ const OVERRIDES: Readonly<Record<string, string>> = {
   [join(MODEL, 'kernel', 'bind.ts')]: join(MODEL, 'concurrent', 'bind.ts'),
 };
 
+/** The per-function temporary of a delegating call. */
+const TEMP = '__gmc_t';
+
 const HELPERS = [
   'const __gmc_isGen = (r) => r !== null && typeof r === "object" && typeof r.next === "function" && typeof r.throw === "function";',
-  'function* __gmc_d(r) { return __gmc_isGen(r) ? yield* r : r; }',
   'const __gmc_plain = (r, at) => { if (__gmc_isGen(r)) throw new Error(`concurrent build: the call at ${at} returned a generator where the build expected no switch point`); return r; };',
   '',
 ].join('\n');
@@ -300,7 +303,8 @@ function transformer(a: Analysis, switchPointDecl: ts.Node, transformed: Readonl
           if (ts.isArrowFunction(n)) return f.updateArrowFunction(n, n.modifiers, n.typeParameters, params, n.type, n.equalsGreaterThanToken, body);
           return ts.visitEachChild(n, visitIn(false), ctx);
         }
-        const block = ts.isBlock(body) ? body : f.createBlock([f.createReturnStatement(body)], true);
+        const temp = f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(TEMP)], ts.NodeFlags.Let));
+        const block = f.createBlock([temp, ...(ts.isBlock(body) ? body.statements : [f.createReturnStatement(body)])], true);
         if (ts.isFunctionDeclaration(n)) return f.updateFunctionDeclaration(n, n.modifiers, star, n.name, n.typeParameters, params, n.type, block);
         if (ts.isMethodDeclaration(n)) return f.updateMethodDeclaration(n, n.modifiers, star, n.name, n.questionToken, n.typeParameters, params, n.type, block);
         if (ts.isFunctionExpression(n)) return f.updateFunctionExpression(n, n.modifiers, star, n.name, n.typeParameters, params, n.type, block);
@@ -310,8 +314,14 @@ function transformer(a: Analysis, switchPointDecl: ts.Node, transformed: Readonl
       if (ts.isCallExpression(n) && (gen ? a.callYields(n) || a.callIsDynamic(n) : a.callIsDynamic(n))) {
         const call = ts.visitEachChild(n, visitIn(gen), ctx);
         if (!gen) return f.createCallExpression(f.createIdentifier('__gmc_plain'), undefined, [call, f.createStringLiteral(where(n))]);
-        const inner = a.callIsStatic(n) ? call : f.createCallExpression(f.createIdentifier('__gmc_d'), undefined, [call]);
-        return f.createParenthesizedExpression(f.createYieldExpression(star, inner));
+        if (a.callIsStatic(n)) return f.createParenthesizedExpression(f.createYieldExpression(star, call));
+        // (t = f(), isGen(t) ? yield* t : t): the callee's result is a value once the expression is
+        // done, so one temporary per function serves nested and sibling calls alike.
+        const t = f.createIdentifier(TEMP);
+        return f.createParenthesizedExpression(f.createCommaListExpression([
+          f.createAssignment(t, call),
+          f.createConditionalExpression(f.createCallExpression(f.createIdentifier('__gmc_isGen'), undefined, [t]), undefined, f.createParenthesizedExpression(f.createYieldExpression(star, t)), undefined, t),
+        ]));
       }
       return ts.visitEachChild(n, visitIn(gen), ctx);
     };

@@ -1,4 +1,4 @@
-import { replay, type Chooser, type ScheduleRun } from './scheduler.js';
+import { replay, type Chooser, type Pending, type ScheduleRun } from './scheduler.js';
 
 /**
  * The two ways of exploring interleavings over the one scheduler (scheduler.ts): bounded
@@ -80,9 +80,24 @@ function mulberry32(seed: number): () => number {
 export interface PctParams {
   /** Bug depth d: d - 1 priority change points. */
   readonly depth: number;
-  /** An estimate of the run's length in steps (k): change points fall in [0, k). */
+  /**
+   * k: how many places the change points fall among. They fall only where the running thread
+   * is about to take a lock or fault a user page in (a `lock` or `fault` switch point), the
+   * places where an ordering between threads is decided; k is their number in a run of the
+   * scenario without preemption (lockPoints()).
+   */
   readonly steps: number;
   readonly seed: number;
+}
+
+/** Whether a thread standing at `p` is about to take a lock (or mmap_lock, faulting). */
+function atLockPoint(p: Pending): boolean {
+  return p.kind === 'lock' || p.kind === 'fault';
+}
+
+/** PCT's k for a scenario: the lock points of its run without preemption. */
+export function lockPoints(run: ScheduleRun): number {
+  return run.steps.filter((s) => atLockPoint(s.to)).length;
 }
 
 /**
@@ -95,10 +110,13 @@ export function pct(p: PctParams): Chooser {
   const prio = new Map<number, number>();
   const change = new Map<number, number>();
   for (let i = 1; i < p.depth; i++) change.set(Math.floor(rand() * Math.max(1, p.steps)), p.depth - i);
-  return (step, enabled, current) => {
+  let points = 0;
+  return (_step, enabled, current, next) => {
     for (const t of enabled) if (!prio.has(t)) prio.set(t, p.depth + 1 + rand());
-    const drop = change.get(step);
-    if (drop !== undefined && current !== undefined) prio.set(current, drop);
+    if (current !== undefined && atLockPoint(next(current))) {
+      const drop = change.get(points++);
+      if (drop !== undefined) prio.set(current, drop);
+    }
     let best = enabled[0] ?? 0;
     for (const t of enabled) if ((prio.get(t) ?? 0) > (prio.get(best) ?? 0)) best = t;
     return best;

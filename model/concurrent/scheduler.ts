@@ -87,17 +87,20 @@ export interface ScheduleRun {
   readonly preemptions: number;
 }
 
-/** Picks the next thread among the enabled ones (never empty, ascending ids). */
-export type Chooser = (step: number, enabled: readonly number[], current: number | undefined) => number;
+/**
+ * Picks the next thread among the enabled ones (never empty, ascending ids); `next(id)` says
+ * where a thread stands (the switch point it will go on from).
+ */
+export type Chooser = (step: number, enabled: readonly number[], current: number | undefined, next: (thread: number) => Pending) => number;
 
 /** Runs the current thread on while it can, else the lowest enabled one: no preemption. */
 export const nonPreemptive: Chooser = (_step, enabled, current) => (current !== undefined && enabled.includes(current) ? current : enabled[0] ?? 0);
 
 /** Follows `schedule` (a thread id per step) where that thread is enabled, else `fallback`. */
 export function replay(schedule: readonly number[], fallback: Chooser = nonPreemptive): Chooser {
-  return (step, enabled, current) => {
+  return (step, enabled, current, next) => {
     const want = schedule[step];
-    return want !== undefined && enabled.includes(want) ? want : fallback(step, enabled, current);
+    return want !== undefined && enabled.includes(want) ? want : fallback(step, enabled, current, next);
   };
 }
 
@@ -182,7 +185,7 @@ export function runSchedule(w: World, threads: readonly ThreadSpec[], choose: Ch
     });
     if (enabled.length === 0) return finish({ kind: 'deadlock', cycle: waitCycle(w, live) });
     const ids = enabled.map((t) => t.spec.id);
-    const pick = choose(step, ids, current?.spec.id);
+    const pick = choose(step, ids, current?.spec.id, (id) => live.find((t) => t.spec.id === id)?.pending ?? { kind: 'exit' });
     const next = enabled.find((t) => t.spec.id === pick) ?? enabled[0];
     if (next === undefined) return finish({ kind: 'done' });
     if (current !== undefined && current !== next && enabled.includes(current)) preemptions++;

@@ -52,9 +52,17 @@ export const lockOrder = defineInvariant({
       }
       return undefined;
     };
-    // Folio locks held now (pfn -> the function that took it): the model runs one thread at a
-    // time, and a folio lock still held when an operation ends is refcount-balance's finding.
-    const folios = new Map<number, string>();
+    // Folio locks held now, by thread (pfn -> the function that took it); a folio lock still held
+    // when an operation ends is refcount-balance's finding.
+    const foliosOf = new Map<number, Map<number, string>>();
+    const folios = (thread: number): Map<number, string> => {
+      let f = foliosOf.get(thread);
+      if (f === undefined) {
+        f = new Map();
+        foliosOf.set(thread, f);
+      }
+      return f;
+    };
     const addEdge = (from: string, to: string, site: string, report: Reporter<'cycle' | 'cycleFolioLock'>): void => {
       const back = pathFrom(to, from);
       if (back !== undefined) {
@@ -72,8 +80,8 @@ export const lockOrder = defineInvariant({
       if (!out.has(to)) out.set(to, site);
     };
     return {
-      opBegin() {
-        folios.clear();
+      opBegin(_i, _op, w) {
+        folios(w.thread).clear();
       },
       event(e, w, _b, report) {
         if (e.kind === 'lockdep_assert_held') {
@@ -81,18 +89,18 @@ export const lockOrder = defineInvariant({
           return;
         }
         if (e.kind === 'folio') {
-          if (e.change === 'unlock') folios.delete(e.pfn);
+          if (e.change === 'unlock') folios(w.thread).delete(e.pfn);
           if (e.change !== 'lock') return;
           const site = currentSite(w);
           for (const h of heldBy(w.locks, w.thread)) addEdge(lockClass(h.lock), FOLIO_LOCK, site, report);
-          folios.set(e.pfn, site);
+          folios(w.thread).set(e.pfn, site);
           return;
         }
         if (e.kind !== 'lock' || e.action === 'release') return;
         // The event is logged before the acquisition is recorded as held.
         const before = heldBy(w.locks, e.thread);
         const to = lockClass(e.lock);
-        if (folios.size > 0) addEdge(FOLIO_LOCK, to, e.site, report);
+        if (folios(e.thread).size > 0) addEdge(FOLIO_LOCK, to, e.site, report);
         for (const h of before) {
           if (h.lock === e.lock) {
             report('recursive', { site: e.site, lock: e.lock, mode: e.mode, held: h.mode });

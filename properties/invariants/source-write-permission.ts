@@ -25,6 +25,7 @@ export const sourceWritePermission = defineInvariant({
     notDirtied: 'user pfn {pfn} was written through a kernel mapping but never set_page_dirty()',
     zeroPageWritten: '{site} writes {len} bytes into the shared zero page (pfn {pfn}), which it pinned for an untouched source page: every untouched anonymous page on the machine now reads them',
   },
+  scope: 'operation',
   create: () => {
     // Written and not yet dirtied: pfn → the function that wrote it.
     const written = new Map<number, string>();

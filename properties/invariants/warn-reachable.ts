@@ -24,6 +24,7 @@ export const warnReachable = defineInvariant({
     // firmware failure. A kernel-side fault injected before the warning is named in the text.
     warnWithoutFault: '{macro} in {site} fired with no injected firmware failure{under}{message}',
   },
+  scope: 'operation',
   create: () => {
     const faults: string[] = [];
     let firmware = false;

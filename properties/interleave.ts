@@ -1,0 +1,203 @@
+import fc from 'fast-check';
+import type { ConcurrentModel } from '../model/concurrent/load.js';
+import { exploreBounded, lockPoints, pct, preemptionsOf, shrinkSchedule } from '../model/concurrent/explore.js';
+import { nonPreemptive, replay, type Chooser, type WaitLink } from '../model/concurrent/scheduler.js';
+import type { Revision } from '../model/revisions/Revision.js';
+import type { Scenario } from '../model/scenario/Scenario.js';
+import type { ThreadsResult } from '../model/scenario/runThreads.js';
+import { threadedScenarioArb, type X86 } from '../generators/threads.js';
+import { judgedAtOpEnd, watch, type Invariant, type Violation } from './Invariant.js';
+import { expectation } from './matrix.js';
+import { INVARIANTS } from './registry.js';
+import { keyOf, parseSignature, signatureMatches } from './signature.js';
+
+/**
+ * Interleavings as a property: scenarios with threads (generators/threads.ts) run in the
+ * concurrent build under a schedule the exploration picks, every invariant that judges events
+ * watching every step, and three more verdicts the scheduler gives: no deadlock (every live
+ * thread waiting: the wait-for cycle), no crash, no thread that never stops.
+ *
+ * Invariants that judge an operation against the state it started from assume the operation ran
+ * alone: the functional oracle and the return-value contract (what the call returns for the
+ * state it met), the refcount balance and the measurement at an operation's end, the world's
+ * well-formedness between operations, and the bytes a populate must copy (src-offset-straddling:
+ * those its source held when it began; a thread that changes the source meanwhile, by
+ * madvise() or munmap(), makes any byte right). Under interleaving another thread's work lands
+ * inside the operation, so these watch single-thread runs only.
+ */
+const PER_OPERATION = new Set(['functional-spec', 'return-value-contract', 'refcount-balance', 'measurement', 'world-well-formed', 'src-offset-straddling']);
+
+export const INTERLEAVING_INVARIANTS: readonly Invariant[] = INVARIANTS.filter((i) => !PER_OPERATION.has(i.id));
+
+export interface InterleaveCell {
+  readonly backend: X86;
+  readonly revision: string;
+  /** The in-place what-if (model/whatIf.ts): the host fault path takes the invalidate lock. */
+  readonly inPlace: boolean;
+}
+
+/**
+ * Whether the matrix already expects (or tolerates) a signature on the cell's invariants: a known
+ * bug a single thread shows is set aside, so the exploration looks for what only interleaving
+ * shows. A finding judged at an operation's end in a concurrent run is judged once no thread is
+ * inside an operation (Invariant.ts watch()), and named after one of the operations that ended
+ * then, not necessarily the one whose end a single thread would have judged it at: so there the
+ * site is not compared.
+ */
+export type Known = (v: Violation) => boolean;
+
+export function knownOn(cell: InterleaveCell): Known {
+  const whatIf = cell.inPlace ? 'in-place' : undefined;
+  const listed = INTERLEAVING_INVARIANTS.flatMap((inv) => {
+    const e = expectation(inv.id, cell.backend, cell.revision, whatIf);
+    return [...(e.verdict === 'violated' ? e.bugs : []), ...e.tolerated].flatMap((b) => b.signatures);
+  });
+  const kinds = new Set(listed.flatMap((l) => {
+    const p = parseSignature(l);
+    return p === undefined ? [] : [`${p.invariant}/${p.messageId}`];
+  }));
+  return (v) => listed.some((l) => signatureMatches(l, keyOf(v))) || (judgedAtOpEnd(v) && kinds.has(`${v.invariant}/${v.messageId}`));
+}
+
+/** One concurrent run judged: what went wrong, if anything. */
+export type Verdict =
+  | { readonly kind: 'ok'; readonly contended: boolean }
+  | { readonly kind: 'deadlock'; readonly cycle: readonly WaitLink[]; readonly signature: string }
+  | { readonly kind: 'violation'; readonly violation: Violation; readonly signature: string }
+  | { readonly kind: 'crash'; readonly signature: string }
+  | { readonly kind: 'livelock'; readonly signature: string };
+
+/** `deadlock/mm->mmap_lock+gmem->invalidate_lock@kvm_gmem_populate`: the locks of the cycle, by class. */
+function deadlockSignature(cycle: readonly WaitLink[]): string {
+  const classes = [...new Set(cycle.map((l) => l.wants.lock.replace(/^([a-z_]+)\d+/, '$1')))].sort();
+  const sites = [...new Set(cycle.flatMap((l) => l.holds.map((h) => h.site)))].filter((s) => s !== 'userspace').sort();
+  return `deadlock/${classes.join('+')}@${sites.join(',') || 'userspace'}`;
+}
+
+export interface Judged {
+  readonly run: ThreadsResult;
+  readonly verdict: Verdict;
+}
+
+/** Runs `scenario` on `revision` (the concurrent build's) under `choose` and judges it. */
+export function judgeThreads(m: ConcurrentModel, scenario: Scenario, revision: Revision, choose?: Chooser, known: Known = () => false): Judged {
+  const watched = INTERLEAVING_INVARIANTS.map((inv) => watch(inv, { revision }));
+  const run = m.runThreads(scenario, revision, { observers: watched.map((w) => w.observer), ...(choose === undefined ? {} : { choose }) });
+  const end = run.schedule.end;
+  if (end.kind === 'deadlock') return { run, verdict: { kind: 'deadlock', cycle: end.cycle, signature: deadlockSignature(end.cycle) } };
+  if (end.kind === 'step-limit') return { run, verdict: { kind: 'livelock', signature: 'livelock/step-limit' } };
+  const violation = watched.flatMap((w) => w.violations).filter((v) => !known(v)).sort((a, b) => a.seq - b.seq)[0];
+  if (violation !== undefined) return { run, verdict: { kind: 'violation', violation, signature: keyOf(violation) } };
+  if (run.crash !== undefined) return { run, verdict: { kind: 'crash', signature: `oops/${run.crash.crash.kind}@${run.crash.crash.kind === 'exception' ? run.crash.crash.site : run.crash.crash.site}` } };
+  const contended = run.schedule.steps.some((s, i) => {
+    const next = run.schedule.steps[i + 1];
+    return (s.to.kind === 'lock' || s.to.kind === 'fault') && next !== undefined && next.thread !== s.thread;
+  });
+  return { run, verdict: { kind: 'ok', contended } };
+}
+
+export interface Counterexample {
+  /** The scenario with its threads and the shrunk schedule: replaying it reproduces the finding. */
+  readonly scenario: Scenario;
+  readonly verdict: Exclude<Verdict, { kind: 'ok' }>;
+  readonly run: ThreadsResult;
+  /** Runs (scenario and schedule drawn) until the first failure. */
+  readonly runsToFind: number;
+  readonly size: { readonly threads: number; readonly ops: number; readonly steps: number; readonly preemptions: number; readonly forcedChoices: number };
+}
+
+export type Outcome =
+  | { readonly status: 'holds'; readonly runs: number; readonly contended: number }
+  | { readonly status: 'violated'; readonly counterexample: Counterexample };
+
+export interface RandomOptions {
+  readonly runs: number;
+  readonly seed: number;
+  /** PCT's bug depth (priority change points + 1). */
+  readonly depth: number;
+}
+
+/** PCT's k: the lock points of the scenario's run without preemption. */
+function stepsOf(m: ConcurrentModel, scenario: Scenario, revision: Revision): number {
+  return lockPoints(m.runThreads(scenario, revision, { choose: nonPreemptive }).schedule);
+}
+
+/**
+ * Random mode: fast-check draws scenarios with threads and a PCT seed; the first failing run is
+ * shrunk by fast-check (fewer threads, fewer and simpler operations), then its schedule by
+ * shrinkSchedule() (the fewest forced choices).
+ */
+export function exploreRandom(m: ConcurrentModel, cell: InterleaveCell, o: RandomOptions): Outcome {
+  const revision = m.revisionById(cell.revision);
+  if (revision === undefined) throw new Error(`no revision ${cell.revision} in the concurrent build`);
+  let runs = 0;
+  let firstFailure = 0;
+  let contended = 0;
+  const known = knownOn(cell);
+  const judged = (scenario: Scenario, seed: number): Judged => judgeThreads(m, scenario, revision, pct({ depth: o.depth, steps: stepsOf(m, scenario, revision), seed }), known);
+  const result = fc.check(
+    fc.property(threadedScenarioArb(cell.backend, cell.inPlace), fc.nat(), (scenario, seed) => {
+      const j = judged(scenario, seed);
+      if (firstFailure === 0) {
+        runs++;
+        if (j.verdict.kind === 'ok' && j.verdict.contended) contended++;
+        if (j.verdict.kind !== 'ok') firstFailure = runs;
+      }
+      return j.verdict.kind === 'ok';
+    }),
+    { seed: o.seed, numRuns: o.runs },
+  );
+  if (!result.failed || result.counterexample === null) return { status: 'holds', runs, contended };
+  const [scenario, seed] = result.counterexample;
+  const found = judged(scenario, seed);
+  if (found.verdict.kind === 'ok') throw new Error('the shrunk counterexample does not fail again: the model is not deterministic');
+  return { status: 'violated', counterexample: shrinkChoices(m, scenario, revision, found, firstFailure, known) };
+}
+
+/** Shrinks the schedule of a failing run, keeping the same signature. */
+function shrinkChoices(m: ConcurrentModel, scenario: Scenario, revision: Revision, found: Judged, runsToFind: number, known: Known): Counterexample {
+  if (found.verdict.kind === 'ok') throw new Error('not a failure');
+  const signature = found.verdict.signature;
+  const again = (schedule: readonly number[]) => {
+    const j = judgeThreads(m, { ...scenario, schedule }, revision, replay(schedule), known);
+    return j.verdict.kind !== 'ok' && j.verdict.signature === signature ? j : undefined;
+  };
+  const schedule = shrinkSchedule(found.run.schedule.choices, (s) => again(s)?.run.schedule);
+  const final = again(schedule) ?? found;
+  if (final.verdict.kind === 'ok') throw new Error('not a failure');
+  const s = final.run.schedule;
+  const threads = scenario.threads ?? [];
+  return {
+    scenario: { ...scenario, schedule },
+    verdict: final.verdict,
+    run: final.run,
+    runsToFind,
+    size: { threads: threads.length, ops: threads.reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: preemptionsOf(s.choices, s.enabled), forcedChoices: schedule.length },
+  };
+}
+
+/** Replays a stored concurrent scenario (its threads and schedule) on a cell and judges it. */
+export function replayOn(m: ConcurrentModel, cell: InterleaveCell, scenario: Scenario): Judged {
+  const revision = m.revisionById(cell.revision);
+  if (revision === undefined) throw new Error(`no revision ${cell.revision} in the concurrent build`);
+  return judgeThreads(m, scenario, revision, undefined, knownOn(cell));
+}
+
+export interface ExhaustiveOutcome {
+  readonly schedules: number;
+  readonly complete: boolean;
+  readonly counterexample?: Counterexample | undefined;
+}
+
+/** Bounded-exhaustive mode on one scenario: every schedule within `bound` preemptions. */
+export function exploreExhaustive(m: ConcurrentModel, cell: InterleaveCell, scenario: Scenario, bound: number, limit = 100_000): ExhaustiveOutcome {
+  const revision = m.revisionById(cell.revision);
+  if (revision === undefined) throw new Error(`no revision ${cell.revision} in the concurrent build`);
+  const known = knownOn(cell);
+  const r = exploreBounded((choose) => {
+    const j = judgeThreads(m, scenario, revision, choose, known);
+    return { schedule: j.run.schedule, value: j };
+  }, bound, (j) => j.verdict.kind !== 'ok', limit);
+  if (r.found === undefined) return { schedules: r.schedules, complete: r.complete };
+  return { schedules: r.schedules, complete: false, counterexample: shrinkChoices(m, scenario, revision, r.found.value, r.schedules, known) };
+}
