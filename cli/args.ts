@@ -69,6 +69,21 @@ commands:
     --shard I/N                       this machine's share: units whose index is I-1 modulo N
     --out DIR                         report folder (new or empty); default reports/out/fuzz-DATE-TIME
     --resume DIR                      carry on an interrupted campaign in DIR, with the same seeds
+  interleave [options]                threads on a deterministic scheduler (model/concurrent/): generated threads
+                                      (populate, host faults on the guest_memfd mapping, mmap/munmap, madvise,
+                                      punch-hole, attributes) under PCT's random schedules, every invariant
+                                      watching every step; a deadlock (its wait-for cycle) or a violation only
+                                      interleaving shows, shrunk and drawn as a per-thread timeline; exit 0:
+                                      every cell as expected (B2's deadlock where known), 1: one differs, 2: bad input
+    --backend snp|tdx|all             default all (x86: the in-place what-if is modelled there)
+    --revision NAME|all               a revision or injected bug from 'list'; default all
+    --what-if in-place|none           the machine: in-place conversion applied (default) or as merged
+    --runs N                          scenarios a cell (1..100000); default 400
+    --depth D                         PCT's bug depth, ordering constraints a bug needs (1..6); default 3
+    --seed N, --json                  as for check
+    --scenario FILE                   instead: run a scenario it printed (with its threads and schedule) on each
+                                      --revision of its backend, replaying its schedule
+    --bound N                         with --scenario: every schedule of at most N preemptions (0..4) instead
   report merge DIR... [--out DIR]     merge shards' campaign folders into one report (as one unsharded run)
   report write DIR                    write a campaign folder's reports again from its state (report.html...)
 `;
@@ -107,6 +122,19 @@ export interface ReplayArgs {
   readonly verbose: boolean;
 }
 
+export interface InterleaveArgs {
+  readonly backends: readonly ('snp' | 'tdx')[];
+  readonly revisions: readonly Revision[];
+  readonly inPlace: boolean;
+  readonly runs: number;
+  readonly seed: number;
+  readonly depth: number;
+  readonly json: boolean;
+  /** A scenario file (threads and schedule) to replay, or to explore exhaustively within `bound`. */
+  readonly scenario: string | undefined;
+  readonly bound: number | undefined;
+}
+
 export interface NewRevisionArgs {
   readonly name: string;
   readonly from: Revision;
@@ -120,6 +148,7 @@ export type Command =
   | { readonly kind: 'replay'; readonly options: ReplayArgs }
   | { readonly kind: 'new-revision'; readonly options: NewRevisionArgs }
   | { readonly kind: 'fuzz'; readonly options: FuzzOptions }
+  | { readonly kind: 'interleave'; readonly options: InterleaveArgs }
   | ReportCommand
   | { readonly kind: 'help' };
 
@@ -139,7 +168,8 @@ export function parseCommand(argv: readonly string[]): Command {
   if (cmd === 'fuzz') return { kind: 'fuzz', options: parseFuzz(rest, DEFAULT_SEED) };
   if (cmd === 'report') return parseReport(rest);
   if (cmd === 'kernel') return parseKernel(rest);
-  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, kernel, replay, new-revision, fuzz or report)`);
+  if (cmd === 'interleave') return parseInterleave(rest);
+  if (cmd !== 'check') throw new UsageError(`unknown command '${cmd}' (expected list, check, kernel, interleave, replay, new-revision, fuzz or report)`);
   return parseCheck(rest, false);
 }
 
@@ -282,4 +312,39 @@ function parseKernel(rest: readonly string[]): Command {
   const check = parseCheck(rest, true);
   if (check.kind !== 'check') throw new UsageError('kernel: bad options');
   return { kind: 'kernel', tree: tree.value, compare, options: check.options };
+}
+
+function parseInterleave(rest: readonly string[]): Command {
+  const { values } = parse(rest, { backend: { type: 'string' }, revision: { type: 'string' }, 'what-if': { type: 'string' }, runs: { type: 'string' }, depth: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, scenario: { type: 'string' }, bound: { type: 'string' } });
+  const scenario = str(values.scenario);
+  if (scenario === undefined && values.bound !== undefined) throw new UsageError('--bound explores one scenario\'s schedules: give --scenario FILE too');
+  if (scenario !== undefined) {
+    for (const flag of ['runs', 'depth', 'seed', 'what-if', 'backend'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply with --scenario (the file gives the backend, the machine and the threads)`);
+    }
+  }
+  const backendArg = str(values.backend) ?? 'all';
+  if (!['snp', 'tdx', 'all'].includes(backendArg)) throw new UsageError(`interleave: --backend must be snp, tdx or all (the in-place what-if is modelled on x86), got '${backendArg}'`);
+  const backends = backendArg === 'all' ? (['snp', 'tdx'] as const) : backendArg === 'snp' ? (['snp'] as const) : (['tdx'] as const);
+  const revisionArg = str(values.revision) ?? 'all';
+  const known = [...REVISIONS, ...MUTANTS].filter((r) => r.backends.some((b) => b !== 'cca'));
+  const revision = known.find((r) => r.id === revisionArg);
+  if (revisionArg !== 'all' && revision === undefined) throw new UsageError(`--revision '${revisionArg}' is not a known x86 revision (known: ${known.map((r) => r.id).join(', ')})`);
+  if (revision !== undefined && !backends.some((b) => revision.backends.includes(b))) throw new UsageError(`${revision.id} has no ${backends.join(' or ')} backend`);
+  const whatIf = str(values['what-if']) ?? 'in-place';
+  if (whatIf !== 'in-place' && whatIf !== 'none') throw new UsageError(`interleave: --what-if must be in-place or none, got '${whatIf}'`);
+  return {
+    kind: 'interleave',
+    options: {
+      backends,
+      revisions: revision === undefined ? REVISIONS.filter((r) => r.backends.some((b) => b !== 'cca')) : [revision],
+      inPlace: whatIf === 'in-place',
+      runs: integer('runs', str(values.runs), 400, 1, 100_000),
+      depth: integer('depth', str(values.depth), 3, 1, 6),
+      seed: integer('seed', str(values.seed), DEFAULT_SEED, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+      json: values.json === true,
+      scenario,
+      bound: values.bound === undefined ? undefined : integer('bound', str(values.bound), 0, 0, 4),
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { CorpusFileError, loadCorpusFile } from '../properties/corpus/load.js';
 import { DEFAULT_CORPUS, parseCommand, UsageError, USAGE } from './args.js';
 import { ReplayMismatch, runCheck } from './commands/check.js';
 import { KernelModeError, runKernel } from './commands/kernel.js';
+import { runInterleave } from './commands/interleave.js';
 import { runList } from './commands/list.js';
 import { runNewRevision } from './commands/newRevision.js';
 import { runReplay } from './commands/replay.js';
@@ -43,6 +44,10 @@ export async function main(argv: readonly string[], write: (s: string) => void, 
         const file = userPath(o.revisionModule);
         const ref = { id: mine.id, module: o.revisionModule, ...(mine.derivedFrom === undefined ? {} : { derivedFrom: mine.derivedFrom }) };
         return await runCheck({ ...o, backends, saveTo: saveDir(o.saveTo) }, [{ revision: mine, source: { module: file, shown: o.revisionModule }, ref }], io);
+      }
+      case 'interleave': {
+        const o = command.options;
+        return await runInterleave({ ...o, scenario: o.scenario === undefined ? undefined : { shown: o.scenario, file: userPath(o.scenario) } }, write);
       }
       case 'kernel':
         return await runKernel({ tree: userPath(command.tree), treeShown: command.tree, compare: command.compare, check: command.options }, { write, writeErr });

@@ -93,6 +93,26 @@ export const scenarioSchema = z
     }
   });
 
+/** The threads of a concurrent scenario and its schedule (Scenario.threads, Scenario.schedule). */
+const threadsPart = z.strictObject({
+  threads: z.array(z.array(op).min(1).max(8)).min(1).max(4),
+  schedule: z.array(int.min(0).max(4)).max(10_000).optional(),
+});
+
+/**
+ * A scenario with threads, as `gmemcheck interleave` prints and reads it: a scenario (above) and
+ * its `threads` and `schedule`. The corpus keeps single-thread scenarios only.
+ */
+export function parseThreadedScenario(input: unknown): { readonly scenario: Scenario } | { readonly problems: readonly SchemaProblem[] } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return { problems: [{ path: '(top level)', message: 'a scenario is a JSON object' }] };
+  const { threads, schedule, ...rest } = input as Record<string, unknown>;
+  const base = scenarioSchema.safeParse(rest);
+  const extra = threadsPart.safeParse({ threads, ...(schedule === undefined ? {} : { schedule }) });
+  const problems = [...(base.success ? [] : issuesOf(base.error)), ...(extra.success ? [] : issuesOf(extra.error))];
+  if (!base.success || !extra.success || problems.length > 0) return { problems };
+  return { scenario: { ...asScenario(base.data), threads: extra.data.threads, ...(extra.data.schedule === undefined ? {} : { schedule: extra.data.schedule }) } };
+}
+
 /** One problem with a stored scenario: where (a JSON path) and what. */
 export interface SchemaProblem {
   readonly path: string;

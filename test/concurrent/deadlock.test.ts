@@ -58,9 +58,10 @@ describe('random mode (PCT over generated threads), under in-place semantics', (
         expect(c.verdict.signature).toMatch(/^deadlock\/gmem->invalidate_lock\+mm->mmap_lock@/);
         expect(new Set(c.verdict.cycle.map((l) => l.thread)).size).toBe(3);
         expect(c.size).toMatchObject({ threads: 3, ops: 3 });
-        expect(c.size.preemptions).toBeLessThanOrEqual(2);
-        const cycle = c.verdict.cycle.map((l) => `T${l.thread} ${l.wants.lock} ${l.because}`).sort();
-        expect(cycle).toEqual([expect.stringMatching(/gmem1->invalidate_lock holds$/), expect.stringMatching(/mm->mmap_lock holds$/), expect.stringMatching(/mm->mmap_lock queued$/)].sort((a, b) => String(a).localeCompare(String(b))));
+        expect(c.size.preemptions).toBe(1);
+        // The populate waits behind the queued writer, the writer for the fault's read hold, the
+        // fault for the populate's invalidate lock.
+        expect(c.verdict.cycle.map((l) => `${l.wants.lock} ${l.because}`).sort()).toEqual(['gmem1->invalidate_lock holds', 'mm->mmap_lock holds', 'mm->mmap_lock queued']);
         expect(text).toContain('⊗ waits for mm->mmap_lock (read)');
         expect(text).toMatch(/^deadlock: T\d → T\d → T\d → T\d/m);
         // The scenario, with the schedule it carries, replays it.

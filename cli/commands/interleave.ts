@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { loadConcurrent, type ConcurrentModel } from '../../model/concurrent/load.js';
+import { jsonReplacer } from '../../model/kernel/u64.js';
+import type { Scenario } from '../../model/scenario/Scenario.js';
+import { parseThreadedScenario } from '../../model/scenario/schema.js';
+import { UsageError } from '../argParse.js';
+import type { Revision } from '../../model/revisions/Revision.js';
+import { threadName } from '../../model/scenario/runThreads.js';
+import { cellName } from '../../model/whatIf.js';
+import { expectedInterleaving, exploreExhaustive, exploreRandom, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
+import { renderTimeline } from '../../reports/timeline.js';
+
+export interface InterleaveOptions {
+  readonly backends: readonly ('snp' | 'tdx')[];
+  readonly revisions: readonly Revision[];
+  readonly inPlace: boolean;
+  readonly runs: number;
+  readonly seed: number;
+  readonly depth: number;
+  readonly json: boolean;
+  /** The scenario file (as typed) and its path. */
+  readonly scenario: { readonly shown: string; readonly file: string } | undefined;
+  readonly bound: number | undefined;
+}
+
+interface CellResult {
+  readonly cell: InterleaveCell;
+  readonly outcome: Outcome;
+  /** The known bug the cell's finding is, when the suite expects it there. */
+  readonly expected: string | undefined;
+  readonly asExpected: boolean;
+}
+
+function json(v: unknown): string {
+  return JSON.stringify(v, jsonReplacer);
+}
+
+/** The scenario a file holds, or a usage error naming the problem (exit 2). */
+function loadScenario(shown: string, file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--scenario ${shown}: cannot read it (${e instanceof Error ? e.message : String(e)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--scenario ${shown}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const r = parseThreadedScenario(parsed);
+  if ('problems' in r) throw new UsageError(`--scenario ${shown}: ${r.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  if (r.scenario.backend === 'cca') throw new UsageError(`--scenario ${shown}: threads run on snp and tdx scenarios`);
+  return r.scenario;
+}
+
+/** `interleave --scenario FILE [--bound N]`: the file's scenario on each revision of its backend. */
+function runScenarioFile(m: ConcurrentModel, o: InterleaveOptions & { readonly scenario: { readonly shown: string; readonly file: string } }, write: (s: string) => void): number {
+  const scenario = loadScenario(o.scenario.shown, o.scenario.file);
+  const backend = scenario.backend === 'tdx' ? 'tdx' : 'snp';
+  let ok = true;
+  const out: unknown[] = [];
+  for (const revision of o.revisions.filter((r) => r.backends.includes(backend))) {
+    const cell: InterleaveCell = { backend, revision: revision.id, inPlace: scenario.inPlace === true };
+    const expected = expectedInterleaving(cell);
+    const name = `${backend} × ${cellName(revision.id, cell.inPlace ? 'in-place' : undefined)}`;
+    let c: Counterexample | undefined;
+    let how: string;
+    if (o.bound === undefined) {
+      const j = replayOn(m, cell, scenario);
+      const s = j.run.schedule;
+      c = j.verdict.kind === 'ok' ? undefined : { scenario, verdict: j.verdict, run: j.run, runsToFind: 1, size: { threads: scenario.threads?.length ?? 0, ops: (scenario.threads ?? []).reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: 0, forcedChoices: scenario.schedule?.length ?? 0 } };
+      how = 'its schedule replayed';
+    } else {
+      const r = exploreExhaustive(m, cell, scenario, o.bound);
+      c = r.counterexample;
+      how = `${r.schedules} schedule(s) of at most ${o.bound} preemption(s)${r.complete ? ', all of them' : ''}`;
+    }
+    const found = c?.verdict.signature;
+    // A schedule is a thread per step of the revision it was found on: replayed on another, a
+    // known bug it does not reach is no difference (--bound searches that revision's schedules).
+    const missed = expected !== undefined && found === undefined;
+    const asExpected = expected === undefined ? found === undefined : found === undefined ? o.bound === undefined : found.startsWith(expected.signature);
+    ok &&= asExpected;
+    if (o.json) {
+      out.push({ backend, revision: revision.id, inPlace: cell.inPlace, how, asExpected, signature: found ?? null, ...(c === undefined ? {} : { timeline: timelineOf(c), scenario: c.scenario }) });
+      continue;
+    }
+    const note = !missed ? '' : asExpected ? ` (${expected.bug} is known here; this schedule does not reach it: try --bound 1)` : ` — DIFFERS: ${expected.bug} expected`;
+    write(`${name} (${how}): ${c === undefined ? 'holds' : `${asExpected ? `✓ ${expected?.bug ?? ''} (known) ` : 'NEW '}${c.verdict.signature}`}${note}\n`);
+    if (c === undefined) continue;
+    if (c.verdict.kind === 'violation') write(`  ${c.verdict.violation.message}\n`);
+    write(`${timelineOf(c).split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+    if (o.bound !== undefined) write(`  scenario: ${json(c.scenario)}\n`);
+  }
+  if (o.json) write(`${json(out)}\n`);
+  return ok ? 0 : 1;
+}
+
+function timelineOf(c: Counterexample): string {
+  return renderTimeline({ threads: (c.scenario.threads ?? []).map(threadName), steps: c.run.schedule.steps, log: c.run.world.log, end: c.run.schedule.end });
+}
+
+/**
+ * `gmemcheck interleave`: each cell's random exploration (properties/interleave.ts). Exit 0 when
+ * every cell is as the suite expects (B2's deadlock where it is known, nothing elsewhere), 1
+ * when one differs.
+ */
+export async function runInterleave(o: InterleaveOptions, write: (s: string) => void): Promise<number> {
+  const m = await loadConcurrent();
+  if (o.scenario !== undefined) return runScenarioFile(m, { ...o, scenario: o.scenario }, write);
+  const results: CellResult[] = [];
+  for (const backend of o.backends) {
+    for (const revision of o.revisions.filter((r) => r.backends.includes(backend))) {
+      const cell: InterleaveCell = { backend, revision: revision.id, inPlace: o.inPlace };
+      const outcome = exploreRandom(m, cell, { runs: o.runs, seed: o.seed, depth: o.depth });
+      const expected = expectedInterleaving(cell);
+      const found = outcome.status === 'violated' ? outcome.counterexample.verdict.signature : undefined;
+      const asExpected = expected === undefined ? found === undefined : found !== undefined && found.startsWith(expected.signature);
+      results.push({ cell, outcome, expected: expected?.bug, asExpected });
+      if (o.json) continue;
+      const name = `${backend} × ${cellName(revision.id, o.inPlace ? 'in-place' : undefined)}`;
+      if (outcome.status === 'holds') {
+        write(`${name} (${outcome.runs} runs, PCT depth ${o.depth}): ${asExpected ? 'holds' : `DIFFERS: ${expected?.bug ?? '?'} expected, not found`} — ${outcome.contended} runs contended\n`);
+        continue;
+      }
+      const c = outcome.counterexample;
+      const label = asExpected ? `✓ ${expected?.bug ?? ''} (known) ` : 'NEW ';
+      write(`${name} (PCT depth ${o.depth}): ${label}${c.verdict.signature}, found after ${c.runsToFind} runs; shrunk to ${c.size.threads} threads, ${c.size.ops} operations, ${c.size.steps} steps, ${c.size.preemptions} preemption(s)${o.inPlace ? '; under in-place semantics' : ''}\n`);
+      if (c.verdict.kind === 'violation') write(`  ${c.verdict.violation.message}\n`);
+      write(`${timelineOf(c).split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+      write(`  scenario: ${json(c.scenario)}\n`);
+    }
+  }
+  if (o.json) {
+    write(`${json(results.map((r) => ({
+      backend: r.cell.backend, revision: r.cell.revision, inPlace: r.cell.inPlace, asExpected: r.asExpected, expected: r.expected ?? null,
+      ...(r.outcome.status === 'holds'
+        ? { status: 'holds', runs: r.outcome.runs, contended: r.outcome.contended }
+        : { status: 'violated', signature: r.outcome.counterexample.verdict.signature, runsToFind: r.outcome.counterexample.runsToFind, size: r.outcome.counterexample.size, scenario: r.outcome.counterexample.scenario, timeline: timelineOf(r.outcome.counterexample) }),
+    })))}\n`);
+  }
+  return results.every((r) => r.asExpected) ? 0 : 1;
+}
