@@ -91,6 +91,9 @@ export function renderTimeline(t: TimelineInput): string {
     for (const l of end.cycle) lines.push(...row(l.thread - 1, linkText(l)));
     const path = end.cycle.map((l) => `T${l.thread}`);
     lines.push(end.cycle.length === 0 ? 'deadlock: every thread waits' : `deadlock: ${[...path, path[0] ?? ''].join(' → ')} (each waits for the next)`);
+  } else if (end.kind === 'stuck') {
+    for (const l of end.chain) lines.push(...row(l.thread - 1, linkText(l)));
+    lines.push(`stuck: ${end.lock} is held by ${end.holder === 0 ? 'the set-up (thread 0)' : `T${end.holder}`}, which has ended: a lock an operation never released`);
   } else if (end.kind === 'crash') {
     lines.push(`T${end.thread} crashed: ${end.error instanceof Error ? end.error.message : String(end.error)}`);
   } else if (end.kind === 'step-limit') {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { preemptionsOf } from '../../model/concurrent/explore.js';
 import { loadConcurrent, type ConcurrentModel } from '../../model/concurrent/load.js';
 import { jsonReplacer } from '../../model/kernel/u64.js';
 import type { Scenario } from '../../model/scenario/Scenario.js';
@@ -29,6 +30,10 @@ interface CellResult {
   /** The known bug the cell's finding is, when the suite expects it there. */
   readonly expected: string | undefined;
   readonly asExpected: boolean;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 function json(v: unknown): string {
@@ -70,7 +75,7 @@ function runScenarioFile(m: ConcurrentModel, o: InterleaveOptions & { readonly s
     if (o.bound === undefined) {
       const j = replayOn(m, cell, scenario);
       const s = j.run.schedule;
-      c = j.verdict.kind === 'ok' ? undefined : { scenario, verdict: j.verdict, run: j.run, runsToFind: 1, size: { threads: scenario.threads?.length ?? 0, ops: (scenario.threads ?? []).reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: 0, forcedChoices: scenario.schedule?.length ?? 0 } };
+      c = j.verdict.kind === 'ok' ? undefined : { scenario, verdict: j.verdict, run: j.run, runsToFind: 1, size: { threads: scenario.threads?.length ?? 0, ops: (scenario.threads ?? []).reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: preemptionsOf(s.choices, s.enabled), forcedChoices: scenario.schedule?.length ?? 0 } };
       how = 'its schedule replayed';
     } else {
       const r = exploreExhaustive(m, cell, scenario, o.bound);
@@ -127,7 +132,7 @@ export async function runInterleave(o: InterleaveOptions, write: (s: string) => 
       }
       const c = outcome.counterexample;
       const label = asExpected ? `✓ ${expected?.bug ?? ''} (known) ` : 'NEW ';
-      write(`${name} (PCT depth ${o.depth}): ${label}${c.verdict.signature}, found after ${c.runsToFind} runs; shrunk to ${c.size.threads} threads, ${c.size.ops} operations, ${c.size.steps} steps, ${c.size.preemptions} preemption(s)${o.inPlace ? '; under in-place semantics' : ''}\n`);
+      write(`${name} (PCT depth ${o.depth}): ${label}${c.verdict.signature}, found after ${c.runsToFind} runs; shrunk to ${plural(c.size.threads, 'thread')}, ${plural(c.size.ops, 'operation')}, ${plural(c.size.steps, 'step')}, ${plural(c.size.preemptions, 'preemption')}${o.inPlace ? '; under in-place semantics' : ''}\n`);
       if (c.verdict.kind === 'violation') write(`  ${c.verdict.violation.message}\n`);
       write(`${timelineOf(c).split('\n').map((l) => `  ${l}`).join('\n')}\n`);
       write(`  scenario: ${json(c.scenario)}\n`);

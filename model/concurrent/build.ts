@@ -112,7 +112,7 @@ class Analysis {
   /** Calls by their enclosing function (undefined: module scope). */
   private readonly calls = new Map<FnLike | undefined, ts.CallExpression[]>();
   /** Expressions that may carry a function value somewhere else (argument, initializer, property). */
-  private readonly valueRefs: ts.Expression[] = [];
+  readonly valueRefs: ts.Expression[] = [];
   readonly fns: FnLike[] = [];
 
   private readonly model: ReadonlySet<ts.SourceFile>;
@@ -260,21 +260,41 @@ class Analysis {
       if (!isFnLike(fn)) continue;
       if (ts.isGetAccessorDeclaration(fn) || ts.isSetAccessorDeclaration(fn) || ts.isConstructorDeclaration(fn)) out.push(`${where(fn)}: an accessor or constructor reaches a switch point`);
       if ((ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Async) !== 0) out.push(`${where(fn)}: an async function reaches a switch point`);
-      if (ts.isArrowFunction(fn) && usesThis(fn)) out.push(`${where(fn)}: an arrow function that reaches a switch point uses \`this\``);
+      if (ts.isArrowFunction(fn) && usesThis(fn)) out.push(`${where(fn)}: an arrow function that reaches a switch point uses \`this\`, \`arguments\`, \`super\` or \`new.target\``);
       if (ts.isFunctionExpression(fn) || ts.isArrowFunction(fn) || (ts.isMethodDeclaration(fn) && ts.isObjectLiteralExpression(fn.parent))) {
         for (const s of this.contextualSigs(fn as unknown as ts.Expression)) {
           if (!this.model.has(s.getSourceFile())) out.push(`${where(fn)}: a function that reaches a switch point is handed to code outside the model (${relative(ROOT, s.getSourceFile().fileName)})`);
         }
       }
     }
+    // A default parameter value is evaluated outside the generator body: it cannot yield.
+    for (const fn of this.fns) {
+      for (const param of fn.parameters) {
+        if (param.initializer === undefined) continue;
+        const visit = (n: ts.Node): void => {
+          if (ts.isCallExpression(n) && this.callYields(n)) out.push(`${where(n)}: a default parameter value reaches a switch point`);
+          if (!isFnLike(n)) ts.forEachChild(n, visit);
+        };
+        visit(param.initializer);
+      }
+    }
+    // A yielding function passed by name to code outside the model would be called there and its
+    // generator dropped: its body would never run.
+    for (const ref of this.valueRefs) {
+      if (!this.refersToYielding(ref)) continue;
+      for (const s of this.contextualSigs(ref)) {
+        if (!this.model.has(s.getSourceFile())) out.push(`${where(ref)}: a function that reaches a switch point is handed to code outside the model (${relative(ROOT, s.getSourceFile().fileName)})`);
+      }
+    }
     return [...new Set(out)];
   }
 }
 
+/** Whether an arrow function reads what a function expression would rebind: this, arguments, super, new.target. */
 function usesThis(fn: ts.Node): boolean {
   let found = false;
   const visit = (n: ts.Node): void => {
-    if (n.kind === ts.SyntaxKind.ThisKeyword) found = true;
+    if (n.kind === ts.SyntaxKind.ThisKeyword || n.kind === ts.SyntaxKind.SuperKeyword || ts.isMetaProperty(n) || (ts.isIdentifier(n) && n.text === 'arguments')) found = true;
     if (!found && !(ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isMethodDeclaration(n))) ts.forEachChild(n, visit);
   };
   ts.forEachChild(fn, visit);

@@ -109,12 +109,17 @@ export function pct(p: PctParams): Chooser {
   const rand = mulberry32(p.seed);
   const prio = new Map<number, number>();
   const change = new Map<number, number>();
-  for (let i = 1; i < p.depth; i++) change.set(Math.floor(rand() * Math.max(1, p.steps)), p.depth - i);
-  let points = 0;
+  // d - 1 distinct change points among the k lock points (fewer when k is smaller).
+  const points = Array.from({ length: Math.max(1, p.steps) }, (_, i) => i);
+  for (let i = 1; i < p.depth && points.length > 0; i++) {
+    const [at] = points.splice(Math.floor(rand() * points.length), 1);
+    if (at !== undefined) change.set(at, p.depth - i);
+  }
+  let passed = 0;
   return (_step, enabled, current, next) => {
     for (const t of enabled) if (!prio.has(t)) prio.set(t, p.depth + 1 + rand());
     if (current !== undefined && atLockPoint(next(current))) {
-      const drop = change.get(points++);
+      const drop = change.get(passed++);
       if (drop !== undefined) prio.set(current, drop);
     }
     let best = enabled[0] ?? 0;

@@ -71,6 +71,11 @@ export interface WaitLink {
 export type ScheduleEnd =
   | { readonly kind: 'done' }
   | { readonly kind: 'deadlock'; readonly cycle: readonly WaitLink[] }
+  /**
+   * Every live thread waits, but not in a cycle: the chain of waits ends at a lock a thread that
+   * has ended (or the set-up, thread 0) still holds: a lock leaked by an earlier operation.
+   */
+  | { readonly kind: 'stuck'; readonly chain: readonly WaitLink[]; readonly lock: string; readonly holder: number }
   /** A thread's code threw (an oops in the kernel): the run ends there. */
   | { readonly kind: 'crash'; readonly thread: number; readonly error: unknown }
   /** More steps than any schedule of the scenario needs: a thread that never stops (a livelock). */
@@ -136,6 +141,9 @@ function blockers(w: World, threads: readonly Live[], t: Live, want: { lock: str
   const holders = holdersOf(w, want.lock);
   if (want.mode === 'exclusive') return holders.map((h) => ({ thread: h.thread, because: 'holds' as const }));
   const out: { thread: number; because: 'holds' | 'queued' }[] = holders.filter((h) => h.mode === 'exclusive').map((h) => ({ thread: h.thread, because: 'holds' as const }));
+  // A writer that asked first and is really waiting (the lock is held) is queued ahead: a writer
+  // that merely stopped before a free lock has not tried it yet, and a reader may take it first.
+  if (holders.length === 0) return out;
   for (const o of threads) {
     const ow = waitsOn(o.pending);
     if (o !== t && ow?.lock === want.lock && ow.mode === 'exclusive' && o.queuedAt < t.queuedAt) out.push({ thread: o.spec.id, because: 'queued' });
@@ -183,7 +191,7 @@ export function runSchedule(w: World, threads: readonly ThreadSpec[], choose: Ch
       const want = waitsOn(t.pending);
       return want === undefined || blockers(w, live, t, want).length === 0;
     });
-    if (enabled.length === 0) return finish({ kind: 'deadlock', cycle: waitCycle(w, live) });
+    if (enabled.length === 0) return finish(waitCycle(w, live));
     const ids = enabled.map((t) => t.spec.id);
     const pick = choose(step, ids, current?.spec.id, (id) => live.find((t) => t.spec.id === id)?.pending ?? { kind: 'exit' });
     const next = enabled.find((t) => t.spec.id === pick) ?? enabled[0];
@@ -218,25 +226,41 @@ export function runSchedule(w: World, threads: readonly ThreadSpec[], choose: Ch
   }
 }
 
-/** The wait-for cycle among the blocked threads (every live thread is blocked). */
-function waitCycle(w: World, live: readonly Live[]): WaitLink[] {
-  const linkOf = (t: Live): WaitLink | undefined => {
-    const want = waitsOn(t.pending);
-    if (want === undefined) return undefined;
-    const b = blockers(w, live, t, want)[0];
-    if (b === undefined) return undefined;
-    const holds = (w.locks.held.get(t.spec.id) ?? []).map((h) => ({ lock: h.lock, mode: h.mode, site: h.site }));
-    return { thread: t.spec.id, wants: want, waitsFor: b.thread, because: b.because, holds };
-  };
+/**
+ * Where the waits of the blocked threads lead (every live thread is blocked): around a cycle (a
+ * deadlock), or to a lock no live thread will release.
+ */
+function waitCycle(w: World, live: readonly Live[]): Extract<ScheduleEnd, { kind: 'deadlock' | 'stuck' }> {
   const byId = new Map(live.map((t) => [t.spec.id, t]));
-  const start = live.find((t) => t.pending.kind !== 'exit');
-  const seen: number[] = [];
-  for (let t = start; t !== undefined;) {
-    const at = seen.indexOf(t.spec.id);
-    if (at >= 0) return seen.slice(at).flatMap((id) => { const l = byId.get(id); const link = l === undefined ? undefined : linkOf(l); return link === undefined ? [] : [link]; });
-    seen.push(t.spec.id);
-    const link = linkOf(t);
-    t = link === undefined ? undefined : byId.get(link.waitsFor);
+  const linksOf = (t: Live): WaitLink[] => {
+    const want = waitsOn(t.pending);
+    if (want === undefined) return [];
+    const holds = (w.locks.held.get(t.spec.id) ?? []).map((h) => ({ lock: h.lock, mode: h.mode, site: h.site }));
+    return blockers(w, live, t, want).map((b) => ({ thread: t.spec.id, wants: want, waitsFor: b.thread, because: b.because, holds }));
+  };
+  // Blocked: alive and not ended (every live thread is blocked here).
+  const waiting = (id: number): boolean => {
+    const t = byId.get(id);
+    return t !== undefined && t.pending.kind !== 'exit';
+  };
+  let stuck: Extract<ScheduleEnd, { kind: 'stuck' }> | undefined;
+  for (const start of live.filter((t) => waiting(t.spec.id))) {
+    const path: WaitLink[] = [];
+    const seenAt = new Map<number, number>();
+    for (let t: Live | undefined = start; t !== undefined;) {
+      const at = seenAt.get(t.spec.id);
+      if (at !== undefined) return { kind: 'deadlock', cycle: path.slice(at) };
+      const links = linksOf(t);
+      const link: WaitLink | undefined = links.find((l) => waiting(l.waitsFor)) ?? links[0];
+      if (link === undefined) break;
+      seenAt.set(t.spec.id, path.length);
+      path.push(link);
+      if (!waiting(link.waitsFor)) {
+        stuck ??= { kind: 'stuck', chain: path, lock: link.wants.lock, holder: link.waitsFor };
+        break;
+      }
+      t = byId.get(link.waitsFor);
+    }
   }
-  return [];
+  return stuck ?? { kind: 'stuck', chain: [], lock: '', holder: -1 };
 }

@@ -29,7 +29,7 @@ export const lockOrder = defineInvariant({
     'Documentation/locking/lockdep-design.rst',
     'https://lore.kernel.org/kvm/20250613005400.3694904-1-michael.roth@amd.com/ (B2, Yan Zhao\'s AB-BA)',
   ],
-  observes: ['lock', 'lockdep_assert_held', 'folio'],
+  observes: ['lock', 'lockdep_assert_held', 'folio', 'op_begin'],
   messages: {
     cycle: 'possible deadlock: {site} takes {to} while holding {from}, but {path} was seen before',
     cycleFolioLock: 'possible deadlock lockdep cannot report (the folio lock is a bit lock): {site} takes {to} while holding {from}, but {path} was seen before',
@@ -80,10 +80,13 @@ export const lockOrder = defineInvariant({
       if (!out.has(to)) out.set(to, site);
     };
     return {
-      opBegin(_i, _op, w) {
-        folios(w.thread).clear();
-      },
       event(e, w, _b, report) {
+        // Each operation of a thread starts with no folio locked (an event, so that in a
+        // concurrent run every thread's operation clears its own: Invariant.ts watch()).
+        if (e.kind === 'op_begin') {
+          folios(w.thread).clear();
+          return;
+        }
         if (e.kind === 'lockdep_assert_held') {
           if (!e.held) report('assertNotHeld', { lock: e.lock, site: e.site });
           return;

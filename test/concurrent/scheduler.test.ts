@@ -90,6 +90,23 @@ describe('blocking and deadlock', () => {
   });
 });
 
+describe('what a wait ends at', () => {
+  test('a writer stopped before a free lock has not asked yet: a reader may take it first', () => {
+    // T1 stops before write-locking A (free); T2 then read-locks A: it must be able to run.
+    const r = run((w) => threads(w, [['A', X]], [['A', R]]), replay([1, 2]));
+    expect(r.end).toEqual({ kind: 'done' });
+    expect(r.choices.slice(0, 3)).toEqual([1, 2, 2]);
+  });
+
+  test('a lock an ended thread left held: the waiters are stuck, not deadlocked, and the chain says who holds it', () => {
+    const { w } = smallWorld();
+    const leaker: ThreadSpec = { id: 1, name: 'leaker', body: function* (): Body { yield* lock(w, 'A'); } };
+    const waiter: ThreadSpec = { id: 2, name: 'waiter', body: nested(w, [['A', X]]) };
+    const r = runSchedule(w, [leaker, waiter], nonPreemptive);
+    expect(r.end).toMatchObject({ kind: 'stuck', lock: 'A', holder: 1, chain: [{ thread: 2, waitsFor: 1, because: 'holds' }] });
+  });
+});
+
 describe('exploration', () => {
   const abba = (w: World) => threads(w, [['A', X], ['B', X]], [['B', X], ['A', X]]);
 

@@ -115,6 +115,12 @@ export function filemapServices(w: World): FilemapServices {
     if (folio === undefined) {
       if ((fgp_flags & FGP_CREAT) === 0) return ERR_PTR(-ENOENT);
       switchPoint(w, { kind: 'alloc', what: 'folio', site: currentSite(w) });
+      // Another thread may have added a folio at the index meanwhile: filemap_add_folio() then
+      // fails with -EEXIST and __filemap_get_folio() finds that one (FGP_CREAT_ONLY: -EEXIST).
+      folio = file.folios.get(index);
+    }
+    if (folio !== undefined && (fgp_flags & FGP_CREAT_ONLY) !== 0) return ERR_PTR(-EEXIST);
+    if (folio === undefined) {
       if (nextFault(w, 'alloc:folio') !== undefined) return ERR_PTR(-ENOMEM);
       folio = w.gmemHugeOrder > 0 ? kvmGmemGetHugeFolio(w, file, index) : undefined;
       if (folio === undefined) {
