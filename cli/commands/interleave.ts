@@ -5,24 +5,17 @@ import { jsonReplacer } from '../../model/kernel/u64.js';
 import type { Scenario } from '../../model/scenario/Scenario.js';
 import { parseThreadedScenario } from '../../model/scenario/schema.js';
 import { UsageError } from '../argParse.js';
-import type { Revision } from '../../model/revisions/Revision.js';
+import type { InterleaveArgs } from '../args.js';
 import { threadName } from '../../model/scenario/runThreads.js';
 import { cellName } from '../../model/whatIf.js';
 import { expectedInterleaving, exploreExhaustive, exploreRandom, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
 import { renderTimeline } from '../../reports/timeline.js';
 
-export interface InterleaveOptions {
-  readonly backends: readonly ('snp' | 'tdx')[];
-  readonly revisions: readonly Revision[];
-  readonly inPlace: boolean;
-  readonly runs: number;
-  readonly seed: number;
-  readonly depth: number;
-  readonly json: boolean;
+/** The parsed arguments (cli/args.ts), the scenario file resolved against the caller's directory. */
+export type InterleaveOptions = Omit<InterleaveArgs, 'scenario'> & {
   /** The scenario file (as typed) and its path. */
   readonly scenario: { readonly shown: string; readonly file: string } | undefined;
-  readonly bound: number | undefined;
-}
+};
 
 interface CellResult {
   readonly cell: InterleaveCell;

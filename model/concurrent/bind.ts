@@ -1,5 +1,6 @@
 import { doWork, emit, type World } from '../world/World.js';
 import { fmtArg } from '../kernel/fmtArg.js';
+import { bindFunction, bindService, functionsOf, type AnyFn } from '../kernel/bindings.js';
 
 /**
  * model/kernel/bind.ts as the concurrent build emits it (build.ts OVERRIDES): the same binding,
@@ -15,8 +16,6 @@ export type Impl<F, K> = {
 
 export { fmtArg } from '../kernel/fmtArg.js';
 
-type AnyFn = (...args: never[]) => unknown;
-type KernelFn = (k: unknown, ...args: never[]) => unknown;
 type GenFn = (...args: never[]) => Generator<unknown, unknown, unknown>;
 
 /** %GeneratorFunction.prototype%: what every generator function inherits from. */
@@ -26,61 +25,33 @@ function isGeneratorFunction(f: unknown): f is GenFn {
   return typeof f === 'function' && Object.getPrototypeOf(f) === GENERATOR_FUNCTION_PROTOTYPE;
 }
 
-function functionsOf(table: object): (readonly [string, KernelFn])[] {
-  return Object.entries(table).flatMap(([name, fn]) => (typeof fn === 'function' ? [[name, fn as KernelFn] as const] : []));
-}
-
-function bindService(w: World, name: string, f: AnyFn): unknown {
+function bindGeneratorService(w: World, name: string, f: GenFn): unknown {
   if (!w.traceCalls) return f;
-  if (isGeneratorFunction(f)) {
-    return function* traced(...args: never[]): Generator<unknown, unknown, unknown> {
-      emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
-      const ret = yield* f(...args);
-      emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
-      return ret;
-    };
-  }
-  return (...args: never[]) => {
+  return function* traced(...args: never[]): Generator<unknown, unknown, unknown> {
     emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
-    const ret = f(...args);
+    const ret = yield* f(...args);
     emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
     return ret;
   };
 }
 
-function bindFunction(w: World, k: unknown, name: string, impl: KernelFn): unknown {
-  const enter = (args: readonly unknown[]): void => {
+/** bindings.ts bindFunction() for a generator: the bookkeeping runs while it runs. */
+function bindGeneratorFunction(w: World, k: unknown, name: string, impl: (k: unknown, ...a: never[]) => Generator<unknown, unknown, unknown>): unknown {
+  const bound = function* (...args: never[]): Generator<unknown, unknown, unknown> {
     w.stack.push(name);
-    doWork(w);
-    if (w.traceCalls) emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
-  };
-  const leave = (ret: unknown): unknown => {
-    if (w.traceCalls) emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
-    return ret;
-  };
-  const bound = isGeneratorFunction(impl)
-    ? function* (...args: never[]): Generator<unknown, unknown, unknown> {
-      try {
-        enter(args);
-        return leave(yield* (impl as unknown as (k: unknown, ...a: never[]) => Generator<unknown, unknown, unknown>)(k, ...args));
-      } catch (e) {
-        w.crashStack ??= [...w.stack];
-        throw e;
-      } finally {
-        w.stack.pop();
-      }
+    try {
+      doWork(w);
+      if (w.traceCalls) emit(w, { kind: 'call', fn: name, args: args.map(fmtArg).join(', ') });
+      const ret = yield* impl(k, ...args);
+      if (w.traceCalls) emit(w, { kind: 'ret', fn: name, ret: fmtArg(ret) });
+      return ret;
+    } catch (e) {
+      w.crashStack ??= [...w.stack];
+      throw e;
+    } finally {
+      w.stack.pop();
     }
-    : (...args: never[]): unknown => {
-      try {
-        enter(args);
-        return leave(impl(k, ...args));
-      } catch (e) {
-        w.crashStack ??= [...w.stack];
-        throw e;
-      } finally {
-        w.stack.pop();
-      }
-    };
+  };
   if (w.traceCalls) Object.defineProperty(bound, 'name', { value: name });
   return bound;
 }
@@ -88,10 +59,14 @@ function bindFunction(w: World, k: unknown, name: string, impl: KernelFn): unkno
 export function bindKernel<K>(w: World, services: readonly object[], tables: readonly object[]): K {
   const k: Record<string, unknown> = {};
   for (const svc of services) {
-    for (const [name, fn] of Object.entries(svc)) k[name] = typeof fn === 'function' ? bindService(w, name, fn as AnyFn) : fn;
+    for (const [name, fn] of Object.entries(svc)) {
+      k[name] = typeof fn !== 'function' ? fn : isGeneratorFunction(fn) ? bindGeneratorService(w, name, fn) : bindService(w, name, fn as AnyFn);
+    }
   }
   for (const table of tables) {
-    for (const [name, impl] of functionsOf(table)) k[name] = bindFunction(w, k, name, impl);
+    for (const [name, impl] of functionsOf(table)) {
+      k[name] = isGeneratorFunction(impl) ? bindGeneratorFunction(w, k, name, impl as unknown as (k: unknown, ...a: never[]) => Generator<unknown, unknown, unknown>) : bindFunction(w, k, name, impl);
+    }
   }
   return k as K;
 }
