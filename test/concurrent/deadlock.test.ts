@@ -26,7 +26,7 @@ beforeAll(async () => {
 const OLD = ['v6.17', 'kvm-x86-next-2025.11.07'] as const;
 const FIXED = ['rfc-v1', 'v7.0', 'kvm-x86-next'] as const;
 const BACKENDS = ['snp', 'tdx'] as const;
-/** Runs the random mode gets: B2's worst over 20 seeds is about 150 (bench:interleave). */
+/** Runs the random mode gets: B2's worst over 20 seeds is 251 (TDX; bench:interleave). */
 const RUNS = 400;
 
 function timeline(c: Counterexample): string {
@@ -100,7 +100,7 @@ describe('bounded-exhaustive mode on the B2 scenarios', () => {
         expect(r.counterexample?.verdict.kind).toBe('deadlock');
         expect(r.counterexample?.size.preemptions).toBe(1);
       }
-      // Two preemptions on v7.0 (1,095 schedules on SNP, 4,051 on TDX: bench:interleave), one on the others.
+      // Two preemptions on v7.0 (1,096 schedules on SNP, 4,096 on TDX: bench:interleave), one on the others.
       for (const revision of FIXED) {
         const bound = revision === 'v7.0' ? 2 : 1;
         const r = exploreExhaustive(m, { backend, revision, inPlace: true }, sc, bound);
