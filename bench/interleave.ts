@@ -48,7 +48,7 @@ const ms = (t0: number): number => performance.now() - t0;
     const conRev = m.revisionById(id);
     if (rev === undefined || conRev === undefined) throw new Error(`no revision ${id}`);
     const scenarios = fc.sample(arbitraryFor({ backend, revision: rev, whatIf: 'in-place' }), { seed: 1, numRuns: 300 });
-    const threaded = fc.sample(threadedScenarioArb(backend, true), { seed: 1, numRuns: 300 });
+    const threaded = fc.sample(threadedScenarioArb(backend, 'v8'), { seed: 1, numRuns: 300 });
     const rate = (f: () => void, n: number): string => {
       f();
       const t0 = performance.now();

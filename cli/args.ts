@@ -1,3 +1,4 @@
+import { IN_PLACE_SERIES, inPlaceSeriesById } from '../model/kernel/inplace_series.js';
 import { CELL_RUNS } from '../properties/explore.js';
 import { REACH_KINDS, type ReachKind } from '../properties/reach.js';
 import { parseSignature } from '../properties/signature.js';
@@ -74,10 +75,12 @@ commands:
                                       punch-hole, attributes) under PCT's random schedules, every invariant
                                       watching every step; a deadlock (its wait-for cycle) or a violation only
                                       interleaving shows, shrunk and drawn as a per-thread timeline; exit 0:
-                                      every cell as expected (B2's deadlock where known), 1: one differs, 2: bad input
+                                      every cell as expected (B2's deadlock, B20's TOCTOU where known), 1: one differs, 2: bad input
     --backend snp|tdx|all             default all (x86: the in-place what-if is modelled there)
     --revision NAME|all               a revision or injected bug from 'list'; default all
     --what-if in-place|none           the machine: in-place conversion applied (default) or as merged
+    --in-place-series ID              which in-place series: v8 (default), rfc-v2, or an injected form
+                                      (rfc-v2~check-outside-lock, rfc-v2~no-safe-refcount, v8~no-conversion-checks)
     --runs N                          scenarios a cell (1..100000); default 400
     --depth D                         PCT's bug depth, ordering constraints a bug needs (1..6); default 3
     --seed N, --json                  as for check
@@ -126,6 +129,8 @@ export interface InterleaveArgs {
   readonly backends: readonly ('snp' | 'tdx')[];
   readonly revisions: readonly Revision[];
   readonly inPlace: boolean;
+  /** The in-place series (model/kernel/inplace_series.ts) when `inPlace`; the default (v8) when undefined. */
+  readonly series: string | undefined;
   readonly runs: number;
   readonly seed: number;
   readonly depth: number;
@@ -315,11 +320,11 @@ function parseKernel(rest: readonly string[]): Command {
 }
 
 function parseInterleave(rest: readonly string[]): Command {
-  const { values } = parse(rest, { backend: { type: 'string' }, revision: { type: 'string' }, 'what-if': { type: 'string' }, runs: { type: 'string' }, depth: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, scenario: { type: 'string' }, bound: { type: 'string' } });
+  const { values } = parse(rest, { backend: { type: 'string' }, revision: { type: 'string' }, 'what-if': { type: 'string' }, 'in-place-series': { type: 'string' }, runs: { type: 'string' }, depth: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, scenario: { type: 'string' }, bound: { type: 'string' } });
   const scenario = str(values.scenario);
   if (scenario === undefined && values.bound !== undefined) throw new UsageError('--bound explores one scenario\'s schedules: give --scenario FILE too');
   if (scenario !== undefined) {
-    for (const flag of ['runs', 'depth', 'seed', 'what-if', 'backend'] as const) {
+    for (const flag of ['runs', 'depth', 'seed', 'what-if', 'in-place-series', 'backend'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply with --scenario (the file gives the backend, the machine and the threads)`);
     }
   }
@@ -333,12 +338,16 @@ function parseInterleave(rest: readonly string[]): Command {
   if (revision !== undefined && !backends.some((b) => revision.backends.includes(b))) throw new UsageError(`${revision.id} has no ${backends.join(' or ')} backend`);
   const whatIf = str(values['what-if']) ?? 'in-place';
   if (whatIf !== 'in-place' && whatIf !== 'none') throw new UsageError(`interleave: --what-if must be in-place or none, got '${whatIf}'`);
+  const series = str(values['in-place-series']);
+  if (series !== undefined && inPlaceSeriesById(series) === undefined) throw new UsageError(`--in-place-series '${series}' is not a known in-place series (known: ${IN_PLACE_SERIES.map((s) => s.id).join(', ')})`);
+  if (series !== undefined && whatIf === 'none') throw new UsageError('--in-place-series needs the in-place what-if (drop --what-if none)');
   return {
     kind: 'interleave',
     options: {
       backends,
       revisions: revision === undefined ? REVISIONS.filter((r) => r.backends.some((b) => b !== 'cca')) : [revision],
       inPlace: whatIf === 'in-place',
+      series,
       runs: integer('runs', str(values.runs), 400, 1, 100_000),
       depth: integer('depth', str(values.depth), 3, 1, 6),
       seed: integer('seed', str(values.seed), DEFAULT_SEED, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),

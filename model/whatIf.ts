@@ -45,6 +45,6 @@ export function cellName(revision: string, whatIf: WhatIfMode | undefined): stri
  */
 export function scenarioWhatIf(scenario: Pick<Scenario, 'cca' | 'hugepages' | 'inPlace'>, revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode | undefined {
   if (scenario.hugepages !== undefined) return 'hugepages';
-  if (scenario.inPlace === true) return 'in-place';
+  if (scenario.inPlace !== undefined) return 'in-place';
   return revision.arm?.rmm === 'v1.0' && (scenario.cca?.granules_per_page ?? 1) > 1 ? '4k-guard-lifted' : undefined;
 }

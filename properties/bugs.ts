@@ -109,6 +109,8 @@ export const BUGS = {
     reach: { kind: 'what-if', mode: 'in-place', how: 'a host fault on a guest_memfd mapping takes the invalidate lock under mmap_lock only with in-place conversion (not merged; kernel-facts §1.7, §1.8); before v6.18 no SNP/TDX guest_memfd can be mapped, and from v6.18 its fault is SIGBUS before any lock' },
     signatures: [
       'lock-order/cycle@kvm_gmem_fault_user_mapping',
+      // The same cycle under RFC v2's handler, which takes the invalidate lock itself.
+      'lock-order/cycle@kvm_gmem_fault_shared',
     ],
     maxOps: 6,
     maxPages: 2,

@@ -52,7 +52,7 @@ export function minimizeScenario(s0: Scenario, fails: FailsAt, steps: { kept: nu
     }
     smallerMachine(tryWith, () => s);
     // The revision's own kernel before the in-place what-if's (reach.ts labels what is left).
-    if (s.inPlace === true) tryWith({ ...s, inPlace: undefined });
+    if (s.inPlace !== undefined) tryWith({ ...s, inPlace: undefined });
     // The usual launch (set up before the ops) before a late one, its start op gone with it.
     if (s.launch === 'not_started') tryWith({ ...s, launch: undefined, ops: s.ops.filter((op) => op.kind !== 'snp_launch_start' && op.kind !== 'tdx_init_vcpu') });
     // Order-0 folios before huge ones: a campaign's hugepages cell found G30, which needs no

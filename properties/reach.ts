@@ -105,7 +105,7 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
   // The in-place what-if's machine differs from the revision's own in the host fault path on a
   // guest_memfd mapping (it takes the invalidate lock, kernel-facts §1.7, §5.2) and, on a tree
   // before v6.18, in creating a guest_memfd that can be mmap()ed at all.
-  if (scenario.inPlace === true) {
+  if (scenario.inPlace !== undefined) {
     const a1 = gmemApiOf(revision, false) === 'A1';
     const uses = scenario.ops.some((op) => op.kind === 'gmem_user_fault' || (a1 && op.kind === 'create_guest_memfd' && (op.flags & BigInt(GUEST_MEMFD_FLAG_MMAP)) !== 0n));
     if (uses) add({ kind: 'what-if', mode: 'in-place', what: 'a guest_memfd mapping of the confidential VM and the in-place fault path' });

@@ -67,6 +67,8 @@ export function userAddressByPfn(w: World): Map<number, number> {
 export function userMapCount(w: World): Map<number, number> {
   const out = new Map<number, number>();
   for (const v of w.mm.vmas) for (const pfn of v.pfns) if (pfn !== w.mm.zeroPage) out.set(pfn, (out.get(pfn) ?? 0) + 1);
+  // The VMM's mappings of guest_memfd files (the in-place what-if's host faults).
+  for (const f of w.gmem.files.values()) for (const pfn of f.hostMapped.values()) out.set(pfn, (out.get(pfn) ?? 0) + 1);
   return out;
 }
 

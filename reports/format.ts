@@ -41,6 +41,7 @@ export function opText(op: Op): string {
     case 'memory_failure': return `memory_failure(the page at gmem ${op.guest_memfd} offset ${hx(op.offset)})`;
     case 'punch_hole': return `fallocate(gmem ${op.guest_memfd}, PUNCH_HOLE|KEEP_SIZE, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
     case 'gmem_user_fault': return `user fault on mmap of gmem ${op.guest_memfd} at offset ${hx(op.offset)}`;
+    case 'gmem_convert': return `convert gmem ${op.guest_memfd} [${hx(op.offset)}, +${hx(op.size)}) to ${op.to} (the in-place series' ioctl)`;
     case 'close_vm': return 'close(vm fd)';
     case 'close_guest_memfd': return `close(gmem ${op.guest_memfd})${faultsText(op.faults ?? [])}`;
   }
@@ -67,6 +68,8 @@ export function eventText(e: Event): string | undefined {
     case 'kunmap': return `kunmap pfn ${hx(e.pfn)} at ${hx(e.vaddr)}`;
     case 'mem_read': return `read pfn ${hx(e.pfn)} +${hx(e.offset)} len ${e.len} (${e.via})`;
     case 'mem_write': return `write pfn ${hx(e.pfn)} +${hx(e.offset)} len ${e.len} (${e.via})`;
+    case 'gmem_pte': return `${e.action === 'map' ? 'PTE maps' : 'PTE zapped:'} guest_memfd ${e.file} index ${e.index} (pfn ${hx(e.pfn)}) in the VMM's mapping`;
+    case 'shareability': return `guest_memfd ${e.file} indices [${e.start}, ${e.end}) now ${e.to}`;
     case 'lock': return `${e.action === 'might' ? 'might_lock' : e.action} ${e.lock} (${e.mode}) [thread ${e.thread}]`;
     case 'lockdep_assert_held': return e.held ? undefined : `lockdep_assert_held(${e.lock}) FAILED`;
     case 'kmalloc': return `kmalloc ${hx(e.ptr)} (${e.nmemb} x ${e.size} bytes)`;

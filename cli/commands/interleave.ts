@@ -1,3 +1,4 @@
+import { inPlaceSeriesOf } from '../../model/scenario/Scenario.js';
 import { readFileSync } from 'node:fs';
 import { preemptionsOf } from '../../model/concurrent/explore.js';
 import { loadConcurrent, type ConcurrentModel } from '../../model/concurrent/load.js';
@@ -7,8 +8,7 @@ import { parseThreadedScenario } from '../../model/scenario/schema.js';
 import { UsageError } from '../argParse.js';
 import type { InterleaveArgs } from '../args.js';
 import { threadName } from '../../model/scenario/runThreads.js';
-import { cellName } from '../../model/whatIf.js';
-import { expectedInterleaving, exploreExhaustive, exploreRandom, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
+import { expectedInterleaving, interleaveCellName, isExpected, exploreExhaustive, exploreRandom, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
 import { renderTimeline } from '../../reports/timeline.js';
 
 /** The parsed arguments (cli/args.ts), the scenario file resolved against the caller's directory. */
@@ -60,9 +60,10 @@ function runScenarioFile(m: ConcurrentModel, o: InterleaveOptions & { readonly s
   let ok = true;
   const out: unknown[] = [];
   for (const revision of o.revisions.filter((r) => r.backends.includes(backend))) {
-    const cell: InterleaveCell = { backend, revision: revision.id, inPlace: scenario.inPlace === true };
+    const series = inPlaceSeriesOf(scenario);
+    const cell: InterleaveCell = { backend, revision: revision.id, inPlace: series !== undefined, series };
     const expected = expectedInterleaving(cell);
-    const name = `${backend} × ${cellName(revision.id, cell.inPlace ? 'in-place' : undefined)}`;
+    const name = interleaveCellName(cell);
     let c: Counterexample | undefined;
     let how: string;
     if (o.bound === undefined) {
@@ -79,7 +80,7 @@ function runScenarioFile(m: ConcurrentModel, o: InterleaveOptions & { readonly s
     // A schedule is a thread per step of the revision it was found on: replayed on another, a
     // known bug it does not reach is no difference (--bound searches that revision's schedules).
     const missed = expected !== undefined && found === undefined;
-    const asExpected = expected === undefined ? found === undefined : found === undefined ? o.bound === undefined : found.startsWith(expected.signature);
+    const asExpected = expected === undefined ? found === undefined : found === undefined ? o.bound === undefined : isExpected(expected, found);
     ok &&= asExpected;
     if (o.json) {
       out.push({ backend, revision: revision.id, inPlace: cell.inPlace, how, asExpected, signature: found ?? null, ...(c === undefined ? {} : { timeline: timelineOf(c), scenario: c.scenario }) });
@@ -111,14 +112,14 @@ export async function runInterleave(o: InterleaveOptions, write: (s: string) => 
   const results: CellResult[] = [];
   for (const backend of o.backends) {
     for (const revision of o.revisions.filter((r) => r.backends.includes(backend))) {
-      const cell: InterleaveCell = { backend, revision: revision.id, inPlace: o.inPlace };
+      const cell: InterleaveCell = { backend, revision: revision.id, inPlace: o.inPlace, series: o.series };
       const outcome = exploreRandom(m, cell, { runs: o.runs, seed: o.seed, depth: o.depth });
       const expected = expectedInterleaving(cell);
       const found = outcome.status === 'violated' ? outcome.counterexample.verdict.signature : undefined;
-      const asExpected = expected === undefined ? found === undefined : found !== undefined && found.startsWith(expected.signature);
+      const asExpected = expected === undefined ? found === undefined : found !== undefined && isExpected(expected, found);
       results.push({ cell, outcome, expected: expected?.bug, asExpected });
       if (o.json) continue;
-      const name = `${backend} × ${cellName(revision.id, o.inPlace ? 'in-place' : undefined)}`;
+      const name = interleaveCellName(cell);
       if (outcome.status === 'holds') {
         write(`${name} (${outcome.runs} runs, PCT depth ${o.depth}): ${asExpected ? 'holds' : `DIFFERS: ${expected?.bug ?? '?'} expected, not found`} — ${outcome.contended} runs contended\n`);
         continue;
@@ -133,7 +134,7 @@ export async function runInterleave(o: InterleaveOptions, write: (s: string) => 
   }
   if (o.json) {
     write(`${json(results.map((r) => ({
-      backend: r.cell.backend, revision: r.cell.revision, inPlace: r.cell.inPlace, asExpected: r.asExpected, expected: r.expected ?? null,
+      backend: r.cell.backend, revision: r.cell.revision, inPlace: r.cell.inPlace, series: r.cell.inPlace ? (r.cell.series ?? 'v8') : null, asExpected: r.asExpected, expected: r.expected ?? null,
       ...(r.outcome.status === 'holds'
         ? { status: 'holds', runs: r.outcome.runs, contended: r.outcome.contended }
         : { status: 'violated', signature: r.outcome.counterexample.verdict.signature, runsToFind: r.outcome.counterexample.runsToFind, size: r.outcome.counterexample.size, scenario: r.outcome.counterexample.scenario, timeline: timelineOf(r.outcome.counterexample) }),

@@ -1,6 +1,7 @@
 import type { World } from '../world/World.js';
 import type { LockMode } from '../world/locks.js';
 import type { SwitchAt } from '../world/switchPoint.js';
+import { folioLockHolder } from '../world/gmem.js';
 
 /**
  * A deterministic scheduler over the concurrent build's threads (build.ts): each thread is a
@@ -133,6 +134,11 @@ function waitsOn(p: Pending): { lock: string; mode: LockMode; site: string } | u
 function holdersOf(w: World, lock: string): { thread: number; mode: LockMode; site: string }[] {
   const out: { thread: number; mode: LockMode; site: string }[] = [];
   for (const [thread, held] of w.locks.held) for (const h of held) if (h.lock === lock) out.push({ thread, mode: h.mode, site: h.site });
+  // A folio lock is PG_locked, not a lockdep lock: its holder is on the folio.
+  if (lock.startsWith('folio@')) {
+    const thread = folioLockHolder(w.gmem, lock);
+    if (thread !== undefined) out.push({ thread, mode: 'exclusive', site: 'folio_lock' });
+  }
   return out;
 }
 

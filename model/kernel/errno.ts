@@ -11,6 +11,7 @@ export const EBADF = 9;
 export const ENODEV = 19;
 export const ENOTTY = 25;
 export const ENOMEM = 12;
+export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
@@ -24,7 +25,7 @@ export const MAX_ERRNO = 4095;
 
 const NAMES: ReadonlyMap<number, string> = new Map([
   [EPERM, 'EPERM'], [ENOENT, 'ENOENT'], [EBADF, 'EBADF'], [ENODEV, 'ENODEV'], [ENOTTY, 'ENOTTY'], [EINTR, 'EINTR'], [EIO, 'EIO'], [ENXIO, 'ENXIO'],
-  [EAGAIN, 'EAGAIN'], [ENOMEM, 'ENOMEM'], [EFAULT, 'EFAULT'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST'],
+  [EAGAIN, 'EAGAIN'], [ENOMEM, 'ENOMEM'], [EACCES, 'EACCES'], [EFAULT, 'EFAULT'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST'],
   [EINVAL, 'EINVAL'], [ENOSPC, 'ENOSPC'], [ENOSYS, 'ENOSYS'], [EOPNOTSUPP, 'EOPNOTSUPP'],
   [EHWPOISON, 'EHWPOISON'],
 ]);

@@ -1,8 +1,6 @@
 import { ENODEV } from './errno.js';
 import type { Impl } from './bind.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, VM_FAULT_SIGBUS, type GmemK } from './guest_memfd.js';
-import { gmemCreateV618, type GmemCreateFns } from './guest_memfd_create.js';
-import type { World } from '../world/World.js';
 
 /**
  * A host fault on a user mapping of a guest_memfd, per generation: mmap() (kvm_gmem_mmap(),
@@ -65,18 +63,3 @@ export const gmemFaultInPlace: Impl<GmemFaultFns, GmemK> = {
     return VM_FAULT_SIGBUS;
   },
 };
-
-/**
- * The in-place what-if's machine (model/whatIf.ts): a tree with the in-place conversion series
- * applied, where every VM's guest_memfd may be mmap()ed (the v6.18 flags, which the series builds
- * on) and the fault takes the invalidate lock. It overrides the revision's own forms.
- */
-export const gmemInPlaceWhatIf: Impl<GmemCreateFns & GmemFaultFns, GmemK> = {
-  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
-  kvm_gmem_fault_user_mapping: gmemFaultInPlace.kvm_gmem_fault_user_mapping,
-};
-
-/** The tables a backend binds after the revision's for the world's what-if machine. */
-export function inPlaceWhatIf(w: Pick<World, 'gmemInPlace'>): Impl<GmemCreateFns & GmemFaultFns, GmemK>[] {
-  return w.gmemInPlace ? [gmemInPlaceWhatIf] : [];
-}

@@ -31,12 +31,13 @@ export interface Scenario {
    */
   readonly hugepages?: { readonly order: number } | undefined;
   /**
-   * The in-place what-if (model/whatIf.ts; x86 only): the kernel has the in-place conversion
-   * series applied, so a guest_memfd of the confidential VM may be mmap()ed and a host fault on it
-   * takes the invalidate lock (model/kernel/guest_memfd_fault.ts, gmemInPlaceWhatIf). Absent on
-   * every machine a merged kernel gives.
+   * The in-place what-if (model/whatIf.ts; x86 only): the kernel has an in-place conversion
+   * series applied (model/kernel/inplace_series.ts), so a guest_memfd of the confidential VM may
+   * be mmap()ed, its indices converted between shared and private, and a host fault on it takes
+   * the invalidate lock. `true` is the default series (v8); otherwise a series id (`rfc-v2`, or
+   * an injected `series~what`). Absent on every machine a merged kernel gives.
    */
-  readonly inPlace?: true | undefined;
+  readonly inPlace?: true | string | undefined;
   /**
    * Where the launch sequence stands when the ops begin. Absent: the VMM has already run
    * KVM_SEV_SNP_LAUNCH_START (SNP) or KVM_TDX_INIT_VCPU on vCPU 0 (TDX), as every VMM does before
@@ -194,6 +195,12 @@ export type Op =
   | { readonly kind: 'memory_failure'; readonly guest_memfd: number; readonly offset: number }
   /** Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree (model/kernel/guest_memfd_fault.ts). */
   | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
+  /**
+   * A conversion of guest_memfd pages [offset, offset + size) to shared or private: the in-place
+   * series' ioctl on the file (RFC v2 KVM_GMEM_CONVERT_SHARED/_PRIVATE, v8
+   * KVM_SET_MEMORY_ATTRIBUTES2); -ENOTTY on a kernel without one.
+   */
+  | { readonly kind: 'gmem_convert'; readonly guest_memfd: number; readonly offset: number; readonly size: number; readonly to: 'shared' | 'private' }
   /** close() of the VM fd: memslots go away, the VM is destroyed. */
   | { readonly kind: 'close_vm' }
   /** close() of a guest_memfd fd; the faults hit the release and eviction that may follow. */
@@ -210,5 +217,10 @@ export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_m
  */
 export const GENERIC_OPS: readonly OpKind[] = [
   'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'madvise', 'punch_hole', 'fallocate',
-  'memory_failure', 'gmem_user_fault', 'close_guest_memfd', 'close_vm',
+  'memory_failure', 'gmem_user_fault', 'gmem_convert', 'close_guest_memfd', 'close_vm',
 ];
+
+/** The in-place series a scenario's machine applies, if any (Scenario.inPlace). */
+export function inPlaceSeriesOf(s: Pick<Scenario, 'inPlace'>): string | undefined {
+  return s.inPlace === true ? 'v8' : s.inPlace;
+}

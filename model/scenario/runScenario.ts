@@ -1,6 +1,7 @@
 import { EBADF, EIO, ENOTTY } from '../kernel/errno.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kernel/guest_memfd.js';
 import { memory_failure } from '../kernel/memory_failure.js';
+import type { GmemInPlaceFns } from '../kernel/guest_memfd_inplace.js';
 import { KVM } from '../kernel/services/kvmcore.js';
 import { MM_LOCK } from '../kernel/services/locking.js';
 import type { BackendModel, BootedKernel, OpOutcome } from '../backends/Backend.js';
@@ -10,7 +11,7 @@ import type { Revision } from '../revisions/Revision.js';
 import { emit, createWorld, type World } from '../world/World.js';
 import type { Event } from '../world/events.js';
 import { OP_WORK_LIMIT, SoftLockup, type Crash } from '../world/lockup.js';
-import type { Op, Scenario } from './Scenario.js';
+import { inPlaceSeriesOf, type Op, type Scenario } from './Scenario.js';
 import { userMmap, userMadvise, userMunmap } from './userspace.js';
 
 /** What an operation returned to userspace: the ioctl's return value and written-back fields. */
@@ -108,6 +109,14 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
       k.mmap_read_unlock(MM_LOCK);
       return plain(ret);
     }
+    case 'gmem_convert': {
+      if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
+      if (w.gmemInPlace === undefined) return plain(-ENOTTY);
+      const arg = { offset: op.offset, size: op.size, to_private: op.to === 'private', error_offset: 0 };
+      // The series' table (model/kernel/inplace_series.ts) is bound whenever w.gmemInPlace is set.
+      const ret = (k as typeof k & GmemInPlaceFns).kvm_gmem_ioctl(op.guest_memfd, arg);
+      return { ret, out: { error_offset: arg.error_offset } };
+    }
     case 'close_guest_memfd': {
       const f = w.gmem.files.get(op.guest_memfd);
       if (f === undefined || !f.fdOpen) return plain(-EBADF);
@@ -170,7 +179,7 @@ export function startRun(scenario: Scenario, revision: Revision, options: RunOpt
   const backend = backendById(scenario.backend);
   const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
   w.gmemHugeOrder = scenario.hugepages?.order ?? 0;
-  w.gmemInPlace = scenario.inPlace === true;
+  w.gmemInPlace = inPlaceSeriesOf(scenario);
   const observers = options.observers ?? [];
   for (const o of observers) {
     const ev = o.event?.bind(o);

@@ -1,3 +1,4 @@
+import { IN_PLACE_SERIES } from '../kernel/inplace_series.js';
 import { z } from 'zod';
 import { geometryProblem } from '../geometry.js';
 import { U64_MAX } from '../kernel/u64.js';
@@ -62,6 +63,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fallocate'), guest_memfd: nat, mode: uint(32, 'mode'), offset: nat, len: nat, faults }),
   z.strictObject({ kind: z.literal('memory_failure'), guest_memfd: nat, offset: nat }),
   z.strictObject({ kind: z.literal('gmem_user_fault'), guest_memfd: nat, offset: nat }),
+  z.strictObject({ kind: z.literal('gmem_convert'), guest_memfd: nat, offset: nat, size: nat, to: z.enum(['shared', 'private']) }),
   z.strictObject({ kind: z.literal('close_vm') }),
   z.strictObject({ kind: z.literal('close_guest_memfd'), guest_memfd: nat, faults: faults.optional() }),
 ]);
@@ -74,7 +76,7 @@ export const scenarioSchema = z
     ub: z.record(z.string(), int),
     cca: z.strictObject({ granules_per_page: z.union([z.literal(1), z.literal(4), z.literal(16)]), rtt_depth: int.min(0).max(3) }).optional(),
     hugepages: z.strictObject({ order: int.min(1) }).optional(),
-    inPlace: z.literal(true).optional(),
+    inPlace: z.union([z.literal(true), z.enum(IN_PLACE_SERIES.map((s) => s.id) as [string, ...string[]])]).optional(),
     launch: z.literal('not_started').optional(),
   })
   .superRefine((s, ctx) => {

@@ -4,7 +4,7 @@ import type { SnpState } from '../backends/snp/state.js';
 import type { TdxState } from '../backends/tdx/state.js';
 import type { CcaState } from '../backends/cca/state.js';
 import type { Event } from './events.js';
-import { createGmemState, type GmemState } from './gmem.js';
+import { createGmemState, type GmemState, type InPlaceSeriesId } from './gmem.js';
 import { createHostMemory, type HostMemory } from './hostMemory.js';
 import { createKernelHeap, type KernelHeap } from './kheap.js';
 import { createKvmState, type KvmState } from './kvmState.js';
@@ -65,8 +65,11 @@ export interface World {
    * 0 on every machine a merged kernel gives: single pages only.
    */
   gmemHugeOrder: number;
-  /** The in-place what-if (model/whatIf.ts): the kernel has the in-place conversion series applied. */
-  gmemInPlace: boolean;
+  /**
+   * The in-place what-if (model/whatIf.ts): the in-place conversion series the kernel has applied
+   * (model/kernel/guest_memfd_inplace.ts), undefined on every merged kernel.
+   */
+  gmemInPlace: InPlaceSeriesId | undefined;
 }
 
 export interface WorldHooks {
@@ -98,7 +101,7 @@ export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record
     work: { done: 0, limit: OP_WORK_LIMIT },
     crashStack: undefined,
     gmemHugeOrder: 0,
-    gmemInPlace: false,
+    gmemInPlace: undefined,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Fault, Op } from '../scenario/Scenario.js';
 import type { LockMode } from './locks.js';
 import type { PageOwner } from './hostMemory.js';
 import type { Crash } from './lockup.js';
+import type { Shareability } from './gmem.js';
 
 /**
  * Everything observable is an event. Invariants are monitors over this log (plus the live
@@ -69,6 +70,10 @@ export type Event =
   | { readonly kind: 'fault'; readonly fault: string; readonly source: Fault['kind'] }
   | { readonly kind: 'folio'; readonly pfn: number; readonly index: number; readonly change: 'create' | 'lock' | 'unlock' | 'uptodate' | 'remove' }
   | { readonly kind: 'attr'; readonly gfn: number; readonly before: number; readonly after: number }
+  /** A page-table entry of the VMM's mapping of a guest_memfd installed (finish_fault()) or zapped (unmap_mapping_pages(), truncation). */
+  | { readonly kind: 'gmem_pte'; readonly file: number; readonly index: number; readonly pfn: number; readonly action: 'map' | 'unmap' }
+  /** The in-place series stored a shareability for guest_memfd indices [start, end). */
+  | { readonly kind: 'shareability'; readonly file: number; readonly start: number; readonly end: number; readonly to: Shareability }
   | { readonly kind: 'note'; readonly text: string }
   /** Kernel code crashed (an exception, or the soft-lockup budget); the run ends. */
   | { readonly kind: 'crash'; readonly crash: Crash };

@@ -7,9 +7,11 @@ import type { World } from './World.js';
  * matters where a lock is taken or dropped, where the task may sleep, or where it reaches outside
  * its own state; so a thread switches only at:
  *
- * - `lock`: before a lock is taken (services/locking.ts acquire()). The thread waits there until
+ * - `lock`: before a lock is taken (services/locking.ts acquire()), or a folio's PG_locked
+ *   (services/filemap.ts: folio_lock(), FGP_LOCK lookups, truncation). The thread waits there until
  *   the lock can be granted to it (model/concurrent/scheduler.ts decides, with rwsem fairness);
- * - `unlock`: after a lock is dropped (release());
+ * - `unlock`: after a lock is dropped (release()); not after folio_unlock(), where no thread does
+ *   anything another could see before its next switch point;
  * - `fault`: a user access that faults the page in (GUP's slow path, copy_{from,to}_user() on a
  *   page not yet faulted in): the fault takes `mm->mmap_lock` for read around handle_mm_fault(),
  *   so the thread waits until a reader may take it, and holds it for no other switch point;

@@ -22,7 +22,7 @@ export function predictCall(op: Op, w: World, backend: BackendModel, revision: R
   if (revision === undefined || gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return undefined;
   const req = backend.populateRequest(op, w.geo);
   if (req === undefined) {
-    const generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace));
+    const generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace !== undefined));
     return generic === undefined ? undefined : { kind: 'generic', generic };
   }
   const spec = SPECS[gen];

@@ -13,7 +13,7 @@ import { sevCommon, type SnpK } from './sev.js';
 import { sevVmsa } from './sev_vmsa.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
-import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
+import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';

@@ -17,7 +17,7 @@ import { createTdxState } from './state.js';
 import { tdxCommon, type TdxK } from './tdx.js';
 import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon } from '../../kernel/guest_memfd.js';
-import { inPlaceWhatIf } from '../../kernel/guest_memfd_fault.js';
+import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';

@@ -1,11 +1,12 @@
 import { EEXIST, EIO, ENOENT, ENOMEM } from '../errno.js';
 import { currentSite, emit, type World } from '../../world/World.js';
-import { distinctFolios, type Folio, type GmemFile } from '../../world/gmem.js';
+import { distinctFolios, folioLockName, type Folio, type GmemFile } from '../../world/gmem.js';
 import { hostPage, isValidPfn } from '../../world/hostMemory.js';
 import { nextFault } from '../faults.js';
 import { allocCompound, allocPage, pageOrBad, pageRefDec, pageRefInc } from '../pages.js';
 import { ERR_PTR, IS_ERR } from './errptr.js';
 import { switchPoint } from '../../world/switchPoint.js';
+import { zapGmemPtes } from './gmemfile.js';
 
 /**
  * Page-cache services for guest_memfd inodes (mm/filemap.c, include/linux/pagemap.h). A folio
@@ -44,6 +45,8 @@ export interface FilemapServices {
   folio_file_pfn(folio: number, index: number): number;
   folio_file_page(folio: number, index: number): number;
   folio_page(folio: number, n: number): number;
+  /** folio_ref_count(): the head page's reference count. */
+  folio_ref_count(folio: number): number;
   /** Removes folios of [lstart, lend] (bytes, inclusive) from the page cache and drops its references. */
   truncate_inode_pages_range(mapping: number, lstart: number, lend: number): void;
 }
@@ -133,11 +136,16 @@ export function filemapServices(w: World): FilemapServices {
     }
     const p = hostPage(w.host, folio.pfn);
     if (p !== undefined) pageRefInc(w, p, 'folio_get');
-    if ((fgp_flags & FGP_LOCK) !== 0) {
-      folio.locked = true;
-      emit(w, { kind: 'folio', pfn: folio.pfn, index, change: 'lock' });
-    }
+    if ((fgp_flags & FGP_LOCK) !== 0) lockFolio(folio);
     return folio.pfn;
+  };
+  // folio_lock() sleeps while another task holds PG_locked: a switch point where the scheduler
+  // makes the thread wait for the holder (model/world/switchPoint.ts). One thread never waits.
+  const lockFolio = (f: Folio): void => {
+    switchPoint(w, { kind: 'lock', lock: folioLockName(f.pfn), mode: 'exclusive', site: currentSite(w) });
+    f.locked = true;
+    f.lockedBy = w.thread;
+    emit(w, { kind: 'folio', pfn: f.pfn, index: f.index, change: 'lock' });
   };
   // The folio_*() helpers read folio->flags (order, uptodate, hwpoison, lock): a handle that is
   // no page (an ERR_PTR a caller did not check, NULL) is a load from a wild address, a kernel
@@ -159,14 +167,13 @@ export function filemapServices(w: World): FilemapServices {
     filemap_grab_folio: (mapping, index) => getFolio(mapping, index, FGP_LOCK | FGP_CREAT),
     __filemap_get_folio: getFolio,
     filemap_lock_folio: (mapping, index) => getFolio(mapping, index, FGP_LOCK),
-    folio_lock: (pfn) => withFolio('folio_lock', pfn, undefined, (f) => {
-      f.locked = true;
-      emit(w, { kind: 'folio', pfn, index: f.index, change: 'lock' });
-    }),
+    folio_lock: (pfn) => withFolio('folio_lock', pfn, undefined, lockFolio),
     folio_unlock: (pfn) => withFolio('folio_unlock', pfn, undefined, (f) => {
       f.locked = false;
+      f.lockedBy = undefined;
       emit(w, { kind: 'folio', pfn, index: f.index, change: 'unlock' });
     }),
+    folio_ref_count: (pfn) => (isValidPfn(w.host, pfn) ? (hostPage(w.host, pfn)?.refcount ?? 0) : 0),
     folio_get(pfn) {
       const p = pageOrBad(w, pfn, 'folio_get');
       if (p !== undefined) pageRefInc(w, p, 'folio_get');
@@ -205,6 +212,8 @@ export function filemapServices(w: World): FilemapServices {
       // modelled paths dirties a guest_memfd folio).
       const remove = (folio: Folio): void => {
         const nr = 2 ** folio.order;
+        // truncate_cleanup_folio(): a folio the VMM maps is unmapped first (unmap_mapping_folio()).
+        zapGmemPtes(w, file, folio.index, folio.index + nr);
         for (let k = 0; k < nr; k++) {
           file.folios.delete(folio.index + k);
           emit(w, { kind: 'folio', pfn: folio.pfn + k, index: folio.index + k, change: 'remove' });
@@ -217,8 +226,10 @@ export function filemapServices(w: World): FilemapServices {
         if (folio.index + nr - 1 < first || folio.index > last) continue;
         // Each folio is truncated locked (find_lock_entries(), then folio_lock() for the ones it
         // skipped; truncate_inode_partial_folio() takes a locked folio): under punch-hole's
-        // invalidate lock, the order lock-order sees (G29). Only the events: splitFolio()'s
-        // `locked` means another holder, and the model runs one thread.
+        // invalidate lock, the order lock-order sees (G29). It waits for another thread's lock
+        // (a fault between vm_ops->fault and finish_fault()); then only the events:
+        // splitFolio()'s `locked` means another holder.
+        switchPoint(w, { kind: 'lock', lock: folioLockName(folio.pfn), mode: 'exclusive', site: currentSite(w) });
         emit(w, { kind: 'folio', pfn: folio.pfn, index: folio.index, change: 'lock' });
         const partial = folio.index < first || folio.index + nr - 1 > last;
         if (!partial) remove(folio);

@@ -2,6 +2,9 @@ import { emit, type World } from '../../world/World.js';
 import { ENOMEM } from '../errno.js';
 import { nextFault } from '../faults.js';
 import type { Memslot } from '../../world/kvmState.js';
+import type { GmemFile, Shareability } from '../../world/gmem.js';
+import { hostPage } from '../../world/hostMemory.js';
+import { pageRefDec } from '../pages.js';
 
 /**
  * The VFS and xarray bookkeeping under guest_memfd (inode creation, `gmem->bindings`,
@@ -27,6 +30,34 @@ export interface GmemFileServices {
   gmem_binding_ranges(file: number, start: number, end: number): { gfn_start: number; gfn_end: number }[];
   /** WRITE_ONCE(slot->gmem.file, NULL) for every slot bound to the file. */
   gmem_detach_slots(file: number): void;
+  /** mtree_load() of the in-place series' shareability tree; undefined past what it covers. */
+  gmem_shareability_load(file: number, index: number): Shareability | undefined;
+  /** mtree_store_range() of the shareability tree over indices [start, end). */
+  gmem_shareability_store(file: number, start: number, end: number, to: Shareability): void;
+  /**
+   * finish_fault() after vm_ops->fault returned VM_FAULT_LOCKED with `page`: the PTE of the VMM's
+   * mapping of `file` at `pgoff` now maps it, keeping the reference the fault returned (or, where
+   * another fault mapped the index first, drops it).
+   */
+  finish_fault(file: number, pgoff: number, page: number): void;
+  /** Whether the VMM's mapping of `file` has a PTE at `pgoff` (a later access does not fault). */
+  gmem_pte_present(file: number, pgoff: number): boolean;
+  /** unmap_mapping_pages(mapping, start, nr, false): zaps the PTEs of [start, start + nr) and drops their references. */
+  unmap_mapping_pages(file: number, start: number, nr: number): void;
+}
+
+/**
+ * Zaps the VMM's PTEs on indices [start, end) of a guest_memfd (unmap_mapping_pages(), and
+ * truncation's unmap_mapping_folio() of a mapped folio), each dropping its page reference.
+ */
+export function zapGmemPtes(w: World, f: GmemFile, start: number, end: number): void {
+  for (const [index, pfn] of [...f.hostMapped].sort((a, b) => a[0] - b[0])) {
+    if (index < start || index >= end) continue;
+    f.hostMapped.delete(index);
+    emit(w, { kind: 'gmem_pte', file: f.id, index, pfn, action: 'unmap' });
+    const p = hostPage(w.host, pfn);
+    if (p !== undefined) pageRefDec(w, p, 'zap_pte');
+  }
 }
 
 export function gmemFileServices(w: World): GmemFileServices {
@@ -34,7 +65,7 @@ export function gmemFileServices(w: World): GmemFileServices {
   return {
     gmem_file_create(size, flags) {
       const id = w.gmem.nextId++;
-      w.gmem.files.set(id, { id, size, flags, refcount: 1, fdOpen: true, released: false, folios: new Map(), bindings: new Map() });
+      w.gmem.files.set(id, { id, size, flags, refcount: 1, fdOpen: true, released: false, folios: new Map(), bindings: new Map(), shareability: new Map(), hostMapped: new Map() });
       emit(w, { kind: 'file_ref', file: id, delta: 1, refcount: 1 });
       return id;
     },
@@ -81,6 +112,31 @@ export function gmemFileServices(w: World): GmemFileServices {
           w.kvm.memslots.set(sid, detached);
         }
       }
+    },
+    gmem_shareability_load: (id, index) => file(id)?.shareability.get(index),
+    gmem_shareability_store(id, start, end, to) {
+      const f = file(id);
+      if (f === undefined) return;
+      for (let i = start; i < end; i++) f.shareability.set(i, to);
+      emit(w, { kind: 'shareability', file: id, start, end, to });
+    },
+    finish_fault(id, pgoff, page) {
+      const f = file(id);
+      if (f === undefined) return;
+      // Another thread's fault installed the PTE meanwhile: finish_fault() finds the PTE no
+      // longer none (VM_FAULT_NOPAGE) and the caller drops the folio's reference.
+      if (f.hostMapped.has(pgoff)) {
+        const p = hostPage(w.host, page);
+        if (p !== undefined) pageRefDec(w, p, 'finish_fault');
+        return;
+      }
+      f.hostMapped.set(pgoff, page);
+      emit(w, { kind: 'gmem_pte', file: id, index: pgoff, pfn: page, action: 'map' });
+    },
+    gmem_pte_present: (id, pgoff) => file(id)?.hostMapped.has(pgoff) === true,
+    unmap_mapping_pages(id, start, nr) {
+      const f = file(id);
+      if (f !== undefined) zapGmemPtes(w, f, start, start + nr);
     },
   };
 }
