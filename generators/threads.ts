@@ -76,22 +76,25 @@ export function threadedScenarioArb(backend: X86, inPlace: string | undefined): 
     const base = threadOpArb(backend, l, populate);
     const opArb = win === undefined ? base : fc.oneof(
       { arbitrary: base, weight: 3 },
-      { arbitrary: fc.constantFrom(win.fault, win.toPrivate, win.toShared), weight: 2 },
+      { arbitrary: fc.constantFrom(win.fault, win.toPrivate, win.toShared), weight: 1 },
     );
-    // A third of the draws are the race the in-place series is about: a populate, a host fault on
-    // the guest_memfd mapping and a change of the VMM's address space, in some order; under an
-    // in-place series, half of those are the conversion race instead: a host fault on the shared
-    // window against its conversion to private, and a third thread.
+    // A third of the draws are the race B2 is about: a populate, a host fault on the guest_memfd
+    // mapping and a change of the VMM's address space, in some order. Under an in-place series,
+    // three in ten are B2's and three in ten B20's: a host fault on the shared window against its
+    // conversion to private, and a third thread.
     const b2Race = fc.tuple(populate, userFaultArb(l), spareArb(l)).chain((ops) => fc.shuffledSubarray(ops.map((o) => [o]), { minLength: 3, maxLength: 3 }));
-    const race = win === undefined ? b2Race : fc.oneof(
-      b2Race,
-      fc.tuple(fc.constant(win.fault), fc.constant(win.toPrivate), fc.oneof(populate, spareArb(l), fc.constant(win.toShared)))
-        .chain((ops) => fc.shuffledSubarray(ops.map((o) => [o]), { minLength: 2, maxLength: 3 })),
-    );
-    const threads = fc.oneof(
-      { arbitrary: fc.array(fc.array(opArb, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 3 }), weight: 2 },
-      { arbitrary: race, weight: 1 },
-    );
+    const random = fc.array(fc.array(opArb, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 3 });
+    const threads = win === undefined
+      ? fc.oneof({ arbitrary: random, weight: 2 }, { arbitrary: b2Race, weight: 1 })
+      : fc.oneof(
+        { arbitrary: random, weight: 4 },
+        { arbitrary: b2Race, weight: 3 },
+        {
+          arbitrary: fc.tuple(fc.constant(win.fault), fc.constant(win.toPrivate), fc.oneof(populate, spareArb(l), fc.constant(win.toShared)))
+            .chain((ops) => fc.shuffledSubarray(ops.map((o) => [o]), { minLength: 2, maxLength: 3 })),
+          weight: 3,
+        },
+      );
     return fc.record({ threads, untouchSource: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }) }).map(({ threads: ts, untouchSource }): Scenario => {
       const ps = l.geometry.page_size;
       const sources = ts.flat().flatMap((o) => (o.kind === 'snp_launch_update' ? [o.uaddr] : o.kind === 'tdx_init_mem_region' ? [o.source_addr] : []));

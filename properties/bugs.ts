@@ -63,6 +63,17 @@ export interface PriorRule {
 const FREED_FIRMWARE_PAGE: readonly SignatureKey[] = ['leaked-page/freedWhileFirmwareOwned@*', 'leaked-page/leakedPageFreed@*'];
 
 /** The freed page handed out again: its bug's only after a FREED_FIRMWARE_PAGE. */
+/**
+ * A page freed while the firmware owns it, taken by the in-place series' host fault for a new
+ * folio of the VMM's shared window (properties/interleave.ts: only the threads generator converts
+ * indices to shared): clear_highpage() writes it, and the VMM maps it.
+ */
+const IN_PLACE_FAULT_REUSE: readonly SignatureKey[] = [
+  'no-double-private/hostAccessPrivate@kvm_gmem_fault_user_mapping',
+  'no-double-private/hostAccessPrivate@kvm_gmem_fault_shared',
+  'no-double-private/privateStillMapped@gmem_user_fault',
+];
+
 function viaFreedPage(signatures: readonly SignatureKey[]): readonly PriorRule[] {
   return [{ signatures, prior: FREED_FIRMWARE_PAGE }];
 }
@@ -109,8 +120,6 @@ export const BUGS = {
     reach: { kind: 'what-if', mode: 'in-place', how: 'a host fault on a guest_memfd mapping takes the invalidate lock under mmap_lock only with in-place conversion (not merged; kernel-facts §1.7, §1.8); before v6.18 no SNP/TDX guest_memfd can be mapped, and from v6.18 its fault is SIGBUS before any lock' },
     signatures: [
       'lock-order/cycle@kvm_gmem_fault_user_mapping',
-      // The same cycle under RFC v2's handler, which takes the invalidate lock itself.
-      'lock-order/cycle@kvm_gmem_fault_shared',
     ],
     maxOps: 6,
     maxPages: 2,
@@ -279,10 +288,12 @@ export const BUGS = {
       'no-double-private/privateStillMapped@snp_launch_update',
       'leaked-page/freedWhileFirmwareOwned@munmap',
       'leaked-page/leakedPageFreed@munmap',
+      ...IN_PLACE_FAULT_REUSE,
     ],
     onlyAfter: viaFreedPage([
       'no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise', 'no-double-private/hostAccessPrivate@sev_gmem_post_populate', 'no-double-private/privateStillMapped@snp_launch_update',
+      ...IN_PLACE_FAULT_REUSE,
     ]),
     // Two ways to make LAUNCH_UPDATE fail before its reclaim fails: a forced firmware failure
     // (6 operations), or LAUNCH_FINISH first so the firmware refuses the update for the guest's
@@ -333,8 +344,9 @@ export const BUGS = {
       // first maps): madvise() maps what the firmware owns.
       'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise',
+      ...IN_PLACE_FAULT_REUSE,
     ],
-    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise']),
+    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise', ...IN_PLACE_FAULT_REUSE]),
     maxOps: 7,
     maxPages: 2,
   },

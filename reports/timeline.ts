@@ -1,6 +1,8 @@
 import type { Pending, ScheduleEnd, Step, WaitLink } from '../model/concurrent/scheduler.js';
 import type { Event } from '../model/world/events.js';
 import { errnoName } from '../model/kernel/errno.js';
+import { threadName } from '../model/scenario/runThreads.js';
+import type { Counterexample } from '../properties/interleave.js';
 
 /**
  * A concurrent run as a per-thread timeline: one column per thread, one row per scheduling step,
@@ -14,6 +16,12 @@ export interface TimelineInput {
   readonly steps: readonly Step[];
   readonly log: readonly Event[];
   readonly end: ScheduleEnd;
+  /**
+   * The invariant violation the run ended with, if any: shown in the column of the thread whose
+   * event broke it, where it happened (`seq`: the log length when it was reported; a fraction for
+   * one judged at an operation's end), and the timeline stops there.
+   */
+  readonly violation?: { readonly seq: number; readonly signature: string; readonly message: string } | undefined;
 }
 
 const WIDTH = 38;
@@ -40,6 +48,8 @@ function eventText(e: Event): string | undefined {
   if (e.kind === 'lock' && e.action === 'release') return `- ${e.lock}`;
   if (e.kind === 'op_begin') return `▶ op ${e.index}: ${e.op.kind}`;
   if (e.kind === 'op_end') return `◀ op ${e.index} = ${e.ret < 0 ? errnoName(e.ret) : String(e.ret)}`;
+  if (e.kind === 'gmem_pte') return `${e.action === 'map' ? '▣ PTE maps' : '□ PTE zapped:'} gmem${e.file}[${e.index}]`;
+  if (e.kind === 'shareability') return `≡ gmem${e.file}[${e.start}${e.end - e.start > 1 ? `..${e.end - 1}` : ''}] now ${e.to}`;
   return undefined;
 }
 
@@ -71,6 +81,8 @@ export function renderTimeline(t: TimelineInput): string {
   const lines: string[] = [];
   lines.push(t.threads.map((name, i) => pad(`T${i + 1} ${name}`.slice(0, WIDTH))).join(' ').trimEnd());
   lines.push(t.threads.map(() => '─'.repeat(WIDTH)).join(' '));
+  const bad = t.violation !== undefined && Number.isInteger(t.violation.seq) ? t.violation : undefined;
+  const badText = (v: NonNullable<TimelineInput['violation']>): string => `✗ ${v.signature}: ${v.message}`;
   for (const s of t.steps) {
     const col = s.thread - 1;
     if (col < 0 || col >= n) continue;
@@ -78,6 +90,10 @@ export function renderTimeline(t: TimelineInput): string {
       const e = t.log[i];
       const text = e === undefined ? undefined : eventText(e);
       if (text !== undefined) lines.push(...row(col, text));
+      if (bad !== undefined && i === bad.seq - 1) {
+        lines.push(...row(col, badText(bad)));
+        return lines.join('\n');
+      }
     }
     // A switch point the thread went on from at once says nothing (a lock it took shows as its
     // `+` line); it shows where another thread ran in between, and a user fault always does.
@@ -99,5 +115,12 @@ export function renderTimeline(t: TimelineInput): string {
   } else if (end.kind === 'step-limit') {
     lines.push(`stopped after ${end.steps} steps: a thread never stops`);
   }
+  if (t.violation !== undefined) lines.push(badText(t.violation));
   return lines.join('\n');
+}
+
+/** The timeline of a concurrent counterexample (properties/interleave.ts), ending at its finding. */
+export function counterexampleTimeline(c: Pick<Counterexample, 'scenario' | 'run' | 'verdict'>): string {
+  const v = c.verdict.kind === 'violation' ? { seq: c.verdict.violation.seq, signature: c.verdict.signature, message: c.verdict.violation.message } : undefined;
+  return renderTimeline({ threads: (c.scenario.threads ?? []).map(threadName), steps: c.run.schedule.steps, log: c.run.world.log, end: c.run.schedule.end, violation: v });
 }

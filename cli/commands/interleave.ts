@@ -7,9 +7,8 @@ import type { Scenario } from '../../model/scenario/Scenario.js';
 import { parseThreadedScenario } from '../../model/scenario/schema.js';
 import { UsageError } from '../argParse.js';
 import type { InterleaveArgs } from '../args.js';
-import { threadName } from '../../model/scenario/runThreads.js';
 import { expectedInterleaving, interleaveCellName, isExpected, exploreExhaustive, exploreRandom, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
-import { renderTimeline } from '../../reports/timeline.js';
+import { counterexampleTimeline } from '../../reports/timeline.js';
 
 /** The parsed arguments (cli/args.ts), the scenario file resolved against the caller's directory. */
 export type InterleaveOptions = Omit<InterleaveArgs, 'scenario'> & {
@@ -97,9 +96,7 @@ function runScenarioFile(m: ConcurrentModel, o: InterleaveOptions & { readonly s
   return ok ? 0 : 1;
 }
 
-function timelineOf(c: Counterexample): string {
-  return renderTimeline({ threads: (c.scenario.threads ?? []).map(threadName), steps: c.run.schedule.steps, log: c.run.world.log, end: c.run.schedule.end });
-}
+const timelineOf = counterexampleTimeline;
 
 /**
  * `gmemcheck interleave`: each cell's random exploration (properties/interleave.ts). Exit 0 when

@@ -82,22 +82,49 @@ export interface PctParams {
   readonly depth: number;
   /**
    * k: how many places the change points fall among. They fall only where the running thread
-   * is about to take a lock or fault a user page in (a `lock` or `fault` switch point), the
-   * places where an ordering between threads is decided; k is their number in a run of the
-   * scenario without preemption (lockPoints()).
+   * is about to take a lock or fault a user page in, or has just dropped a lock (a `lock`,
+   * `fault` or `unlock` switch point): the places where an ordering between threads is decided,
+   * before a critical section and after one (a check made under a lock and acted on after it is
+   * the TOCTOU's window, B20); k is their number in a run of the scenario without preemption
+   * (syncPoints()). Allocations, firmware calls and cond_resched() are left out: another thread
+   * running there is seen only at the running thread's next lock or unlock anyway.
    */
   readonly steps: number;
   readonly seed: number;
+  /**
+   * The locks the change points fall at (contendedLocks()): those more than one thread takes. A
+   * sync point on a lock no other thread takes orders nothing, and counting it would only dilute
+   * k. Absent: every lock.
+   */
+  readonly locks?: ReadonlySet<string> | undefined;
 }
 
-/** Whether a thread standing at `p` is about to take a lock (or mmap_lock, faulting). */
-function atLockPoint(p: Pending): boolean {
-  return p.kind === 'lock' || p.kind === 'fault';
+/** The lock of a sync point: a thread about to take it (or mmap_lock, faulting), or that has just dropped it. */
+function syncLock(p: Pending): string | undefined {
+  return p.kind === 'lock' || p.kind === 'fault' || p.kind === 'unlock' ? p.lock : undefined;
 }
 
-/** PCT's k for a scenario: the lock points of its run without preemption. */
-export function lockPoints(run: ScheduleRun): number {
-  return run.steps.filter((s) => atLockPoint(s.to)).length;
+function atSyncPoint(p: Pending, locks: ReadonlySet<string> | undefined): boolean {
+  const lock = syncLock(p);
+  return lock !== undefined && (locks === undefined || locks.has(lock));
+}
+
+/** The locks more than one thread takes in a run (the set-up, thread 0, counts as none). */
+export function contendedLocks(run: ScheduleRun): Set<string> {
+  const by = new Map<string, Set<number>>();
+  for (const s of run.steps) {
+    const lock = syncLock(s.to);
+    if (lock === undefined || s.thread === 0) continue;
+    const threads = by.get(lock) ?? new Set<number>();
+    threads.add(s.thread);
+    by.set(lock, threads);
+  }
+  return new Set([...by].filter(([, t]) => t.size > 1).map(([lock]) => lock));
+}
+
+/** PCT's k for a scenario: the sync points on contended locks of its run without preemption. */
+export function syncPoints(run: ScheduleRun, locks: ReadonlySet<string> = contendedLocks(run)): number {
+  return run.steps.filter((s) => atSyncPoint(s.to, locks)).length;
 }
 
 /**
@@ -109,7 +136,7 @@ export function pct(p: PctParams): Chooser {
   const rand = mulberry32(p.seed);
   const prio = new Map<number, number>();
   const change = new Map<number, number>();
-  // d - 1 distinct change points among the k lock points (fewer when k is smaller).
+  // d - 1 distinct change points among the k sync points (fewer when k is smaller).
   const points = Array.from({ length: Math.max(1, p.steps) }, (_, i) => i);
   for (let i = 1; i < p.depth && points.length > 0; i++) {
     const [at] = points.splice(Math.floor(rand() * points.length), 1);
@@ -118,7 +145,7 @@ export function pct(p: PctParams): Chooser {
   let passed = 0;
   return (_step, enabled, current, next) => {
     for (const t of enabled) if (!prio.has(t)) prio.set(t, p.depth + 1 + rand());
-    if (current !== undefined && atLockPoint(next(current))) {
+    if (current !== undefined && atSyncPoint(next(current), p.locks)) {
       const drop = change.get(passed++);
       if (drop !== undefined) prio.set(current, drop);
     }

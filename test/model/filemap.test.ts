@@ -18,7 +18,7 @@ describe('page cache of a guest_memfd', () => {
     const folio = k.filemap_grab_folio(file, 2);
     expect(IS_ERR(folio)).toBe(false);
     expect(page(w, folio)).toMatchObject({ refcount: 2, owner: { kind: 'gmem', file, index: 2 } });
-    expect(w.gmem.files.get(file)?.folios.get(2)).toEqual({ pfn: folio, index: 2, order: 0, locked: true, uptodate: false });
+    expect(w.gmem.files.get(file)?.folios.get(2)).toEqual({ pfn: folio, index: 2, order: 0, locked: true, uptodate: false, lockedBy: 0 });
     expect(eventsOf(w, 'folio').map((e) => e.change)).toEqual(['create', 'lock']);
     k.folio_unlock(folio);
     expect(k.filemap_grab_folio(file, 2)).toBe(folio);
