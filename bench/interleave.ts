@@ -4,7 +4,8 @@
  * model, the concurrent build on one thread, and with threads under PCT); how many random runs
  * find B2's deadlock (median and worst over N seeds, SNP and TDX); how many schedules the
  * bounded-exhaustive mode runs on the B2 scenarios, and how long it takes; the shrunk size of
- * each counterexample. Prints tables; exit 2 on a bad argument.
+ * each counterexample; the same for B20's TOCTOU on the injected forms of RFC v2, and how often
+ * the series as posted meet the race and refuse it. Prints tables; exit 2 on a bad argument.
  */
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
@@ -122,4 +123,65 @@ const ms = (t0: number): number => performance.now() - t0;
   }
   console.log('\nBounded-exhaustive mode (CHESS preemption bounding) on the B2 scenarios: schedules run until a deadlock or all of them.');
   console.log(textTable([L('cell [in-place]'), L('scenario'), R('bound'), R('schedules'), L('explored'), L('found'), R('time')], rows, '  '));
+}
+
+// 4. B20, the in-place host fault against a conversion to private of the same page.
+{
+  const rows: string[][] = [];
+  const cells = [['snp', 'v7.0'], ['tdx', 'kvm-x86-next']] as const;
+  for (const [backend, revision] of cells) {
+    for (const series of ['rfc-v2~check-outside-lock', 'rfc-v2~no-safe-refcount']) {
+      const found: number[] = [];
+      const sizes = new Set<string>();
+      const t0 = performance.now();
+      for (let seed = 1; seed <= seeds; seed++) {
+        const o = exploreRandom(m, { backend, revision, inPlace: true, series }, { runs, seed, depth: 3 });
+        if (o.status === 'violated') {
+          found.push(o.counterexample.runsToFind);
+          const s = o.counterexample.size;
+          sizes.add(`${s.threads}t/${s.ops}op/${s.preemptions}p`);
+        }
+      }
+      const sorted = [...found].sort((a, b) => a - b);
+      rows.push([`${backend} × ${revision} [in-place ${series}]`, `${found.length}/${seeds}`, String(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0), String(sorted.at(-1) ?? '-'), [...sizes].join(' '), `${(ms(t0) / 1000).toFixed(1)} s`]);
+    }
+  }
+  console.log(`\nRandom mode (PCT, depth 3, up to ${runs} runs a seed): runs until B20's TOCTOU on the injected forms of RFC v2, over seeds 1..${seeds}.`);
+  console.log(textTable([L('cell'), R('found'), R('median'), R('worst'), L('shrunk'), R('time')], rows, '  '));
+
+  const cases: string[][] = [];
+  for (const [backend, revision] of cells) {
+    for (const series of ['v8', 'rfc-v2']) {
+      const t0 = performance.now();
+      const o = exploreRandom(m, { backend, revision, inPlace: true, series }, { runs: 300, seed: 1, depth: 3 });
+      cases.push([`${backend} × ${revision} [in-place ${series}]`, o.status, ...(o.status === 'holds' ? [String(o.cases.overlap), String(o.cases['convert-refused']), String(o.cases['fault-refused'])] : ['-', '-', '-']), `${(ms(t0) / 1000).toFixed(1)} s`]);
+    }
+  }
+  console.log('\nThe series as posted, 300 random runs (seed 1): runs with a fault and a conversion of its page in flight at once, with a conversion refused (-EAGAIN) for the reference a fault held, with a fault refused a page gone private.');
+  console.log(textTable([L('cell'), L('verdict'), R('overlap'), R('convert refused'), R('fault refused'), R('time')], cases, '  '));
+
+  const exhaustive: string[][] = [];
+  const window = 9;
+  const race = (backend: 'snp' | 'tdx', series: string): Scenario => ({
+    backend, geometry: { page_size: 64, pmd_order: 2, nr_host_pages: 192 }, ub: {}, inPlace: series === 'v8' ? true : series,
+    ops: [
+      { kind: 'create_guest_memfd', size: 640n, flags: series.startsWith('rfc-v2') ? 3n : BigInt(GUEST_MEMFD_FLAG_MMAP) },
+      { kind: 'set_user_memory_region2', slot: 0, flags: 4, guest_phys_addr: 0x400, memory_size: 512, userspace_addr: 0x40000, guest_memfd: 1, guest_memfd_offset: 0n },
+      { kind: 'gmem_convert', guest_memfd: 1, offset: window * 64, size: 64, to: 'shared' },
+    ],
+    threads: [[{ kind: 'gmem_user_fault', guest_memfd: 1, offset: window * 64 }], [{ kind: 'gmem_convert', guest_memfd: 1, offset: window * 64, size: 64, to: 'private' }]],
+  });
+  for (const [backend, revision] of cells) {
+    for (const series of ['v8', 'rfc-v2', 'rfc-v2~check-outside-lock', 'rfc-v2~no-safe-refcount']) {
+      for (const bound of [0, 1, 2]) {
+        const t0 = performance.now();
+        const r = exploreExhaustive(m, { backend, revision, inPlace: true, series }, race(backend, series), bound);
+        const c = r.counterexample;
+        exhaustive.push([`${backend} × ${revision} [in-place ${series}]`, String(bound), String(r.schedules), r.complete ? 'all' : 'stopped', c === undefined ? '-' : `${c.verdict.signature} (${c.size.steps} steps, ${c.size.preemptions}p)`, `${ms(t0).toFixed(0)} ms`]);
+        if (c !== undefined) break;
+      }
+    }
+  }
+  console.log('\nBounded-exhaustive mode on B20\'s scenario (a host fault on the shared window, its conversion to private): schedules run until a violation or all of them.');
+  console.log(textTable([L('cell'), R('bound'), R('schedules'), L('explored'), L('found'), R('time')], exhaustive, '  '));
 }

@@ -13,7 +13,7 @@ export type WhatIfMode = (typeof WHAT_IF_MODES)[number];
 
 export const WHAT_IF_TEXT: Readonly<Record<WhatIfMode, string>> = {
   '4k-guard-lifted': 'hosts with 16K and 64K pages (several 4K RMM granules per page), which kvm_init_rme() of the RMM v1.0 series refuses',
-  'in-place': 'in-place conversion (not merged): a guest_memfd of the confidential VM may be mmap()ed, and a host fault on it takes the invalidate lock under mmap_lock',
+  'in-place': 'in-place conversion (not merged): a guest_memfd of the confidential VM may be mmap()ed and its pages converted between shared and private, and a host fault on it takes the invalidate lock under mmap_lock',
   hugepages: 'huge guest_memfd folios: 2M (PMD_ORDER) as SNP v11 01/35 allocated them, or 1G (PUD_ORDER) as hugetlb would, with __kvm_gmem_get_pfn() reporting their order (no merged kernel allocates them)',
 };
 

@@ -109,7 +109,15 @@ export const B2_DEADLOCK = 'deadlock/gmem->invalidate_lock+mm->mmap_lock@';
  * What an in-place series shows under interleaving (model/kernel/inplace_series.ts): the series as
  * posted (`v8`, `rfc-v2`) nothing; the injected forms of RFC v2 the TOCTOU B20 describes (the host
  * fault maps an index a conversion made private after the check), and v8 without the conversion's
- * unmap a PTE left on a private index.
+ * checks a PTE left on a private index.
+ *
+ * B20 (kernel-facts §6; Sean Christopherson on RFC v2 02/51,
+ * https://lore.kernel.org/all/aNxqYMqtBKll-TgV@google.com/) is not in RFC v2 as posted: its check
+ * and folio look-up share one section under the invalidate lock, which conversions take
+ * exclusive, and the folio reference held until the PTE makes a conversion to private back off
+ * with -EAGAIN, as the thread concluded (https://lore.kernel.org/all/aN3KfrWERpXsj3ld@google.com/).
+ * Reaching it takes the in-place what-if and two threads. It is not in properties/bugs.ts: that
+ * list is the matrix's, whose cells and corpus run one thread.
  */
 export const TOCTOU = 'no-double-private/hostMapsPrivate@';
 const SERIES_FINDINGS: Readonly<Record<string, { readonly bug: string; readonly signature: string }>> = {

@@ -11,7 +11,8 @@ import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, VM_FAULT_SIGBUS, t
  * invalidate lock in it, so the old populate path (GUP and copy_from_user() under that lock)
  * becomes an AB-BA. Merged trees take no lock there for a VM with private memory, so the
  * in-place form runs only where its tree has it (rmi-newest) or under the in-place what-if
- * (model/whatIf.ts), never deciding a verdict for a tree that does not.
+ * (model/whatIf.ts, model/kernel/inplace_series.ts), never deciding a verdict for a tree that
+ * does not.
  */
 export interface GmemFaultFns {
   /** mmap() of the file, then vm_ops->fault for page `pgoff`: a VM_FAULT_* code, or -errno from mmap(). */
@@ -48,9 +49,10 @@ export const gmemFaultV618: Impl<GmemFaultFns, GmemK> = {
  * (https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com/,
  * and kamalca/linux:virt/kvm/guest_memfd.c@6f122715419d21a1100823285cb48e99e2366be5, the tree
  * rmi-newest mirrors): it reads the index's shareability under the invalidate lock taken shared,
- * and faults only a shared index in. With no conversion modelled, an index is shared only in an
- * INIT_SHARED file, which no VM of the model with private memory has, so the host gets SIGBUS;
- * what matters is the lock taken under mmap_lock.
+ * and faults only a shared index in. That tree's realms convert nothing in the model, so an index
+ * is shared only in an INIT_SHARED file, which the model gives no realm: the host gets SIGBUS;
+ * what matters is the lock taken under mmap_lock. (The x86 in-place what-if runs the series'
+ * own forms, with conversions: guest_memfd_inplace.ts, inplace_series.ts.)
  */
 export const gmemFaultInPlace: Impl<GmemFaultFns, GmemK> = {
   kvm_gmem_fault_user_mapping(k, file, pgoff) {

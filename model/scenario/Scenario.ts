@@ -193,7 +193,11 @@ export type Op =
    * debugfs file (corrupt-pfn) runs it. Nothing happens where no folio backs the offset.
    */
   | { readonly kind: 'memory_failure'; readonly guest_memfd: number; readonly offset: number }
-  /** Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree (model/kernel/guest_memfd_fault.ts). */
+  /**
+   * Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree
+   * (model/kernel/guest_memfd_fault.ts), or of the in-place series, which maps a shared page into
+   * the VMM's mapping (a page already mapped does not fault again).
+   */
   | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
   /**
    * A conversion of guest_memfd pages [offset, offset + size) to shared or private: the in-place

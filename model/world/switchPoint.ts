@@ -10,8 +10,8 @@ import type { World } from './World.js';
  * - `lock`: before a lock is taken (services/locking.ts acquire()), or a folio's PG_locked
  *   (services/filemap.ts: folio_lock(), FGP_LOCK lookups, truncation). The thread waits there until
  *   the lock can be granted to it (model/concurrent/scheduler.ts decides, with rwsem fairness);
- * - `unlock`: after a lock is dropped (release()); not after folio_unlock(), where no thread does
- *   anything another could see before its next switch point;
+ * - `unlock`: after a lock is dropped (release()); not after folio_unlock(): a thread that waits
+ *   for the folio runs from the holder's next switch point on;
  * - `fault`: a user access that faults the page in (GUP's slow path, copy_{from,to}_user() on a
  *   page not yet faulted in): the fault takes `mm->mmap_lock` for read around handle_mm_fault(),
  *   so the thread waits until a reader may take it, and holds it for no other switch point;

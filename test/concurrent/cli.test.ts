@@ -24,6 +24,17 @@ describe('gmemcheck interleave', () => {
     expect(fixed.out).toMatch(/^tdx × v7\.0 \[in-place\] \(\d+ schedule\(s\) of at most 1 preemption\(s\), all of them\): holds$/m);
   });
 
+  test('finds B20 on an injected form of RFC v2, the timeline ending at the bad mapping; RFC v2 as posted holds', async () => {
+    const r = await run('interleave', '--backend', 'snp', '--revision', 'v7.0', '--in-place-series', 'rfc-v2~no-safe-refcount', '--runs', '400');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^snp × v7\.0 \[in-place rfc-v2~no-safe-refcount\] \(PCT depth 3\): ✓ B20 \(known\) no-double-private\/hostMapsPrivate@/m);
+    expect(r.out).toContain('▣ PTE maps gmem1');
+    expect(r.out).toContain('✗ no-double-private/hostMapsPrivate');
+    const posted = await run('interleave', '--backend', 'snp', '--revision', 'v7.0', '--in-place-series', 'rfc-v2', '--runs', '100', '--json');
+    expect(posted.code).toBe(0);
+    expect(JSON.parse(posted.out)).toMatchObject([{ series: 'rfc-v2', status: 'holds', asExpected: true }]);
+  });
+
   test('exit 2 and the problem named: bad arguments, a scenario file that cannot be used', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-interleave-'));
     const bad = join(dir, 'bad.json');
@@ -35,6 +46,8 @@ describe('gmemcheck interleave', () => {
       [['interleave', '--scenario', bad], 'threads: Invalid input'],
       [['interleave', '--scenario', join(dir, 'none.json')], 'cannot read it'],
       [['interleave', '--scenario', bad, '--runs', '5'], '--runs does not apply with --scenario'],
+      [['interleave', '--in-place-series', 'rfc-v3'], "--in-place-series 'rfc-v3' is not a known in-place series (known: v8, rfc-v2,"],
+      [['interleave', '--in-place-series', 'rfc-v2', '--what-if', 'none'], '--in-place-series needs the in-place what-if'],
     ];
     for (const [argv, message] of cases) {
       const r = await run(...argv);
