@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { parseArgs } from 'node:util';
 import { loadConcurrent } from '../model/concurrent/load.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
+import { GUEST_MEMFD_FLAG_INIT_PRIVATE, GUEST_MEMFD_FLAG_SUPPORT_SHARED } from '../model/kernel/guest_memfd_inplace_rfc_v2.js';
 import { revisionById } from '../model/revisions/registry.js';
 import { runScenario } from '../model/scenario/runScenario.js';
 import type { Op, Scenario } from '../model/scenario/Scenario.js';
@@ -165,7 +166,7 @@ const ms = (t0: number): number => performance.now() - t0;
   const race = (backend: 'snp' | 'tdx', series: string): Scenario => ({
     backend, geometry: { page_size: 64, pmd_order: 2, nr_host_pages: 192 }, ub: {}, inPlace: series === 'v8' ? true : series,
     ops: [
-      { kind: 'create_guest_memfd', size: 640n, flags: series.startsWith('rfc-v2') ? 3n : BigInt(GUEST_MEMFD_FLAG_MMAP) },
+      { kind: 'create_guest_memfd', size: 640n, flags: BigInt(series.startsWith('rfc-v2') ? GUEST_MEMFD_FLAG_SUPPORT_SHARED | GUEST_MEMFD_FLAG_INIT_PRIVATE : GUEST_MEMFD_FLAG_MMAP) },
       { kind: 'set_user_memory_region2', slot: 0, flags: 4, guest_phys_addr: 0x400, memory_size: 512, userspace_addr: 0x40000, guest_memfd: 1, guest_memfd_offset: 0n },
       { kind: 'gmem_convert', guest_memfd: 1, offset: window * 64, size: 64, to: 'shared' },
     ],

@@ -90,8 +90,9 @@ export function threadedScenarioArb(backend: X86, inPlace: string | undefined): 
         { arbitrary: random, weight: 4 },
         { arbitrary: b2Race, weight: 3 },
         {
-          arbitrary: fc.tuple(fc.constant(win.fault), fc.constant(win.toPrivate), fc.oneof(populate, spareArb(l), fc.constant(win.toShared)))
-            .chain((ops) => fc.shuffledSubarray(ops.map((o) => [o]), { minLength: 2, maxLength: 3 })),
+          // The fault and the conversion always; a third thread or not; in any order.
+          arbitrary: fc.tuple(fc.option(fc.oneof(populate, spareArb(l), fc.constant(win.toShared)), { nil: undefined }), fc.boolean())
+            .map(([third, faultFirst]) => [...(faultFirst ? [[win.fault], [win.toPrivate]] : [[win.toPrivate], [win.fault]]), ...(third === undefined ? [] : [[third]])]),
           weight: 3,
         },
       );

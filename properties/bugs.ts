@@ -62,7 +62,6 @@ export interface PriorRule {
  */
 const FREED_FIRMWARE_PAGE: readonly SignatureKey[] = ['leaked-page/freedWhileFirmwareOwned@*', 'leaked-page/leakedPageFreed@*'];
 
-/** The freed page handed out again: its bug's only after a FREED_FIRMWARE_PAGE. */
 /**
  * A page freed while the firmware owns it, taken by the in-place series' host fault for a new
  * folio of the VMM's shared window (properties/interleave.ts: only the threads generator converts
@@ -74,6 +73,7 @@ const IN_PLACE_FAULT_REUSE: readonly SignatureKey[] = [
   'no-double-private/privateStillMapped@gmem_user_fault',
 ];
 
+/** The freed page handed out again: its bug's only after a FREED_FIRMWARE_PAGE. */
 function viaFreedPage(signatures: readonly SignatureKey[]): readonly PriorRule[] {
   return [{ signatures, prior: FREED_FIRMWARE_PAGE }];
 }

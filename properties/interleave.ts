@@ -88,7 +88,7 @@ export function knownOn(cell: InterleaveCell): Known {
     return p === undefined ? [] : [`${p.invariant}/${p.messageId}`];
   }));
   const balance = expectation('refcount-balance', cell.backend, cell.revision, whatIf);
-  const lockLeaks = [...(balance.verdict === 'violated' ? balance.bugs : []), ...balance.tolerated].some((b) => b.signatures.some((k) => k.startsWith('refcount-balance/lockLeaked')));
+  const lockLeaks = [...(balance.verdict === 'violated' ? balance.bugs : []), ...balance.tolerated].some((b) => b.signatures.some((k) => k.startsWith('refcount-balance/lockLeaked') || k.startsWith('refcount-balance/folioLocked')));
   // RFC v2's fault path takes the invalidate lock in its own handler: the matrix's cells run v8's,
   // whose entry point takes it. The same finding there.
   const alias = (v: Violation): Violation => (v.site === 'kvm_gmem_fault_shared' ? { ...v, site: 'kvm_gmem_fault_user_mapping' } : v);
@@ -192,7 +192,7 @@ export function judgeThreads(m: ConcurrentModel, scenario: Scenario, revision: R
   }
   const contended = run.schedule.steps.some((s, i) => {
     const next = run.schedule.steps[i + 1];
-    return (s.to.kind === 'lock' || s.to.kind === 'fault') && next !== undefined && next.thread !== s.thread;
+    return (s.to.kind === 'lock' || s.to.kind === 'fault' || s.to.kind === 'unlock') && next !== undefined && next.thread !== s.thread;
   });
   return { run, verdict: { kind: 'ok', contended } };
 }
@@ -211,7 +211,9 @@ export interface Counterexample {
  * The cases of a run the in-place race is about (counted per run by exploreRandom()):
  * `overlap`, a host fault and a conversion to private of the same page in flight at once;
  * `convert-refused`, a conversion to private that met a reference in flight (-EAGAIN); and
- * `fault-refused`, a host fault that found its page private (VM_FAULT_SIGBUS).
+ * `fault-refused`, a host fault refused (VM_FAULT_SIGBUS) a page a thread's conversion to private
+ * had just converted (the conversion ended before the fault began). Only operations of the
+ * threads count, not the set-up's.
  */
 export type RaceCase = 'overlap' | 'convert-refused' | 'fault-refused';
 
@@ -225,8 +227,10 @@ export function raceCasesOf(run: ThreadsResult): Set<RaceCase> {
       if (s !== undefined) s[1] = i;
     }
   });
-  const faults = run.results.filter((r) => r.op.kind === 'gmem_user_fault');
-  for (const r of run.results) {
+  const first = run.firstOpOf[0] ?? 0;
+  const threads = run.results.filter((r) => r.index >= first);
+  const faults = threads.filter((r) => r.op.kind === 'gmem_user_fault');
+  for (const r of threads) {
     if (r.op.kind !== 'gmem_convert' || r.op.to !== 'private') continue;
     if (r.ret === -EAGAIN) out.add('convert-refused');
     const c = span.get(r.index);
@@ -234,10 +238,11 @@ export function raceCasesOf(run: ThreadsResult): Set<RaceCase> {
     for (const f of faults) {
       const fs = span.get(f.index);
       if (f.op.kind !== 'gmem_user_fault' || f.op.guest_memfd !== guest_memfd || f.op.offset < offset || f.op.offset >= offset + size) continue;
-      if (c !== undefined && fs !== undefined && fs[0] < c[1] && c[0] < fs[1]) out.add('overlap');
+      if (c === undefined || fs === undefined) continue;
+      if (fs[0] < c[1] && c[0] < fs[1]) out.add('overlap');
+      if (r.ret === 0 && c[1] < fs[0] && f.ret === VM_FAULT_SIGBUS) out.add('fault-refused');
     }
   }
-  if (faults.some((f) => f.ret === VM_FAULT_SIGBUS) && run.results.some((r) => r.op.kind === 'gmem_convert')) out.add('fault-refused');
   return out;
 }
 

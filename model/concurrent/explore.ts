@@ -86,8 +86,9 @@ export interface PctParams {
    * `fault` or `unlock` switch point): the places where an ordering between threads is decided,
    * before a critical section and after one (a check made under a lock and acted on after it is
    * the TOCTOU's window, B20); k is their number in a run of the scenario without preemption
-   * (syncPoints()). Allocations, firmware calls and cond_resched() are left out: another thread
-   * running there is seen only at the running thread's next lock or unlock anyway.
+   * (syncPoints()). Allocations, firmware calls and cond_resched() are left out to keep k small:
+   * an ordering decided there (two faults adding a folio at one index, filemap.ts's -EEXIST
+   * retry) is left to the threads' priorities and to the bounded-exhaustive mode.
    */
   readonly steps: number;
   readonly seed: number;

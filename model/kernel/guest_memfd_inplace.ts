@@ -1,4 +1,4 @@
-import { EACCES, EAGAIN, EINVAL, ENODEV, ENOMEM } from './errno.js';
+import { EACCES, EAGAIN, EHWPOISON, EINVAL, ENODEV, ENOMEM } from './errno.js';
 import type { Impl } from './bind.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, VM_FAULT_SIGBUS, type GmemK } from './guest_memfd.js';
 import { gmemCreateV618, type GmemCreateFns } from './guest_memfd_create.js';
@@ -14,10 +14,14 @@ import type { u64 } from './u64.js';
  * Each series writes these its own way: this file holds what the series have in common and the
  * v8 series (the fixed form); guest_memfd_inplace_rfc_v2.ts holds Ackerley Tng's RFC v2.
  *
- * Not modelled: the guest's own faults (kvm_gmem_get_pfn()'s shareability check and the arch
- * make-private hook: the model has no guest accesses), the SNP/TDX hooks that hand a private page
- * back to the host on a conversion to shared (the interleaving generator converts only indices
- * no populate targets), and huge folios (a scenario runs one what-if machine).
+ * Not modelled: the guest's own faults (kvm_gmem_get_pfn() under the lock and v8's arch
+ * make-private hook: the model has no guest accesses); a conversion of an index a memslot binds
+ * (the SNP/TDX hooks that hand a private page back to the host on a conversion to shared, and the
+ * v8 populate's check of the guest_memfd attributes: runScenario refuses such a conversion as a
+ * scenario the model cannot judge, and the generator converts only an unbound window); the
+ * ioctls' -ENOMEM (maple-tree preallocation, RFC v2's work list); huge folios (a scenario runs
+ * one what-if machine). Offsets and sizes are numbers: the u64 wrap of offset + size is not
+ * expressible.
  */
 
 /** vm_fault_t bits (include/linux/mm_types.h). */
@@ -51,9 +55,11 @@ export interface GmemInPlaceFns {
 
 export type InPlaceK = GmemK & GmemInPlaceFns;
 
-/** vmf_error(): -ENOMEM is VM_FAULT_OOM, every other error VM_FAULT_SIGBUS. */
+/** vmf_error() (include/linux/mm.h): -ENOMEM is VM_FAULT_OOM, -EHWPOISON VM_FAULT_HWPOISON, every other error VM_FAULT_SIGBUS. */
 export function vmf_error(err: number): number {
-  return err === -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  if (err === -ENOMEM) return VM_FAULT_OOM;
+  if (err === -EHWPOISON) return VM_FAULT_HWPOISON;
+  return VM_FAULT_SIGBUS;
 }
 
 /**
@@ -75,15 +81,13 @@ export function handleGmemFault(k: GmemK, file: number, pgoff: number, fault: (v
 }
 
 /**
- * The ioctl's checks of the range both series make before converting (RFC v2
- * kvm_gmem_ioctl_convert_range(), v8 kvm_gmem_set_attributes()): error_offset must come in 0,
- * the range must be page-aligned and inside the file. A size of 0 converts nothing (RFC v2
- * returns 0 for it; v8 refuses it with -EINVAL, checked by the caller). Returns -errno, or the
- * first index and the number of pages.
+ * The checks of the range both series make before converting (RFC v2
+ * kvm_gmem_ioctl_convert_range() after its error_offset and size checks, v8
+ * kvm_gmem_set_attributes() after its own): page-aligned and inside the file. Returns -errno, or
+ * the first index and the number of pages.
  */
 export function convertRange(k: GmemK, file: number, arg: KvmGmemConvert): { start: number; nr: number } | number {
-  if (arg.error_offset !== 0) return -EINVAL;
-  if (arg.offset + arg.size < arg.offset || arg.offset + arg.size > k.gmem_file_size(file)) return -EINVAL;
+  if (arg.offset + arg.size > k.gmem_file_size(file)) return -EINVAL;
   if (arg.offset % k.PAGE_SIZE !== 0 || arg.size % k.PAGE_SIZE !== 0) return -EINVAL;
   return { start: arg.offset / k.PAGE_SIZE, nr: arg.size / k.PAGE_SIZE };
 }
@@ -92,22 +96,20 @@ export function convertRange(k: GmemK, file: number, arg: KvmGmemConvert): { sta
  * Whether every folio of [start, start + nr) holds only the page cache's reference and the one
  * this look-up takes (RFC v2 kvm_gmem_has_safe_refcount(), v8 kvm_gmem_is_safe_for_conversion():
  * `folio_nr_pages(folio) + 1`; the model's page cache holds one reference per folio, so the safe
- * count is 2). A fault that has the folio but has not installed its PTE yet holds one more. The
- * first unsafe folio's index goes to `error_index`.
+ * count is 2). A fault that has the folio but has not installed its PTE yet holds one more.
+ * Returns the first unsafe folio's folio->index (each series reports it its own way), or
+ * undefined when every folio is safe.
  */
-export function safeRefcount(k: GmemK, file: number, start: number, nr: number, error_index: { value: number }): boolean {
+export function firstUnsafeFolio(k: GmemK, file: number, start: number, nr: number): number | undefined {
   for (let index = start; index < start + nr; index++) {
     const folio = k.__filemap_get_folio(file, index, 0);
     if (IS_ERR(folio)) continue;
     const safe = 1 + 1;
     const ok = k.folio_ref_count(folio) === safe;
     k.folio_put(folio);
-    if (!ok) {
-      error_index.value = Math.max(start, k.folio_index(folio));
-      return false;
-    }
+    if (!ok) return k.folio_index(folio);
   }
-  return true;
+  return undefined;
 }
 
 /**
@@ -159,9 +161,11 @@ export const gmemInPlaceV8: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFns, 
     });
   },
 
-  // KVM_SET_MEMORY_ATTRIBUTES2 → kvm_gmem_set_attributes() → __kvm_gmem_set_attributes().
+  // KVM_SET_MEMORY_ATTRIBUTES2 → kvm_gmem_set_attributes() → __kvm_gmem_set_attributes(). The
+  // flags, reserved and attribute-bit checks are on fields the model's request does not carry;
+  // error_offset must come in 0 (kernel-facts §5.2), a size of 0 is refused.
   kvm_gmem_ioctl(k, file, arg) {
-    if (arg.size === 0) return -EINVAL;
+    if (arg.error_offset !== 0 || arg.size === 0) return -EINVAL;
     const range = convertRange(k, file, arg);
     if (typeof range === 'number') return range;
     const { start, nr } = range;
@@ -174,10 +178,16 @@ export const gmemInPlaceV8: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFns, 
     if (!same) {
       if (arg.to_private) {
         k.unmap_mapping_pages(file, start, nr);
-        if (!safeRefcount(k, file, start, nr, error_index)) r = -EAGAIN;
+        // kvm_gmem_is_safe_for_conversion(): the error index is max(start, folio->index).
+        const unsafe = firstUnsafeFolio(k, file, start, nr);
+        if (unsafe !== undefined) {
+          error_index.value = Math.max(start, unsafe);
+          r = -EAGAIN;
+        }
       }
       if (r === 0) {
-        // kvm_gmem_invalidate_start(): zap the guest's mappings of the range; _end after the store.
+        // kvm_gmem_invalidate_start(): zap the guest's mappings of the range. Its _end (the MMU
+        // notifier sequence) has nothing the model keeps.
         k.kvm_gmem_invalidate_begin(file, start, start + nr);
         k.gmem_shareability_store(file, start, start + nr, to);
       }

@@ -4,7 +4,7 @@ import { VM_FAULT_SIGBUS } from './guest_memfd.js';
 import type { GmemCreateFns } from './guest_memfd_create.js';
 import type { GmemFaultFns } from './guest_memfd_fault.js';
 import {
-  convertRange, handleGmemFault, safeRefcount, vmf_error, VM_FAULT_HWPOISON, VM_FAULT_LOCKED, VM_FAULT_RETRY,
+  convertRange, firstUnsafeFolio, handleGmemFault, vmf_error, VM_FAULT_HWPOISON, VM_FAULT_LOCKED, VM_FAULT_RETRY,
   type GmemInPlaceFns, type InPlaceK, type VmFault,
 } from './guest_memfd_inplace.js';
 import { ERR_PTR, IS_ERR, PTR_ERR } from './services/errptr.js';
@@ -41,7 +41,13 @@ export interface RfcV2Fns {
   kvm_gmem_get_shared_folio(file: number, index: number): number;
   kvm_gmem_ioctl_convert_range(file: number, arg: KvmGmemConvertArg): number;
   kvm_gmem_convert_range(file: number, start: number, nr: number, shared: boolean, error_index: { value: number }): number;
-  kvm_gmem_convert_should_proceed(file: number, start: number, nr: number, to_shared: boolean, error_index: { value: number }): number;
+  kvm_gmem_convert_should_proceed(file: number, work: readonly ConversionWork[], to_shared: boolean, error_index: { value: number }): number;
+}
+
+/** `struct conversion_work`: a run of indices whose shareability differs from the target. */
+export interface ConversionWork {
+  readonly start: number;
+  readonly nr_pages: number;
 }
 
 type KvmGmemConvertArg = Parameters<GmemInPlaceFns['kvm_gmem_ioctl']>[1];
@@ -69,8 +75,9 @@ export const gmemInPlaceRfcV2: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFn
     return handleGmemFault(k, file, pgoff, (vmf) => k.kvm_gmem_fault_shared(file, vmf));
   },
 
-  // v9 07/17's handler has no i_size check (Ackerley on v9 asks for one); the model's mappings
-  // never reach past the file.
+  // v9 07/17's handler has no i_size check (Ackerley on v9 asks for one). Past the file
+  // mtree_load() finds no entry: kvm_gmem_shareability_get() WARNs and reads 0, not
+  // SHAREABILITY_ALL, so the fault is refused.
   kvm_gmem_fault_shared(k, file, vmf) {
     let ret = VM_FAULT_LOCKED;
     k.filemap_invalidate_lock_shared(file);
@@ -99,7 +106,9 @@ export const gmemInPlaceRfcV2: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFn
   },
 
   kvm_gmem_get_shared_folio(k, file, index) {
-    if (k.gmem_shareability_load(file, index) !== 'shared') return ERR_PTR(-EACCES);
+    const shareability = k.gmem_shareability_load(file, index);
+    k.WARN(shareability === undefined, 'Shareability should always be defined for all indices in inode.');
+    if (shareability !== 'shared') return ERR_PTR(-EACCES);
     return k.filemap_grab_folio(file, index);
   },
 
@@ -116,28 +125,40 @@ export const gmemInPlaceRfcV2: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFn
     return r;
   },
 
-  // The work list is the sub-ranges whose shareability differs; the model converts the range as
-  // one item when any index differs (the steps run per item, in the same order).
+  // kvm_gmem_convert_compute_work() makes the work list: the runs of indices whose shareability
+  // differs from the target (its kzalloc() failing, -ENOMEM, is not modelled). Every step then
+  // runs over the whole list: invalidate_begin, should_proceed, shareability_apply;
+  // kvm_gmem_invalidate_end() (the MMU notifier sequence, nothing the model keeps) either way.
   kvm_gmem_convert_range(k, file, start, nr, shared, error_index) {
     const to: 'shared' | 'private' = shared ? 'shared' : 'private';
     k.filemap_invalidate_lock(file);
-    let work = false;
-    for (let i = start; i < start + nr; i++) if (k.gmem_shareability_load(file, i) !== to) work = true;
+    const work: ConversionWork[] = [];
+    for (let i = start; i < start + nr; i++) {
+      if (k.gmem_shareability_load(file, i) === to) continue;
+      const last = work.at(-1);
+      if (last !== undefined && last.start + last.nr_pages === i) work[work.length - 1] = { start: last.start, nr_pages: last.nr_pages + 1 };
+      else work.push({ start: i, nr_pages: 1 });
+    }
     let ret = 0;
-    if (work) {
-      k.kvm_gmem_invalidate_begin(file, start, start + nr);
-      ret = k.kvm_gmem_convert_should_proceed(file, start, nr, shared, error_index);
-      // kvm_gmem_shareability_apply(); kvm_gmem_invalidate_end() follows either way.
-      if (ret === 0) k.gmem_shareability_store(file, start, start + nr, to);
+    if (work.length > 0) {
+      for (const w of work) k.kvm_gmem_invalidate_begin(file, w.start, w.start + w.nr_pages);
+      ret = k.kvm_gmem_convert_should_proceed(file, work, shared, error_index);
+      if (ret === 0) for (const w of work) k.gmem_shareability_store(file, w.start, w.start + w.nr_pages, to);
     }
     k.filemap_invalidate_unlock(file);
     return ret;
   },
 
-  kvm_gmem_convert_should_proceed(k, file, start, nr, to_shared, error_index) {
-    if (!to_shared) {
-      k.unmap_mapping_pages(file, start, nr);
-      if (!safeRefcount(k, file, start, nr, error_index)) return -EAGAIN;
+  kvm_gmem_convert_should_proceed(k, file, work, to_shared, error_index) {
+    if (to_shared) return 0;
+    for (const w of work) {
+      k.unmap_mapping_pages(file, w.start, w.nr_pages);
+      // kvm_gmem_has_safe_refcount(): the error index is the folio's own index, not clamped.
+      const unsafe = firstUnsafeFolio(k, file, w.start, w.nr_pages);
+      if (unsafe !== undefined) {
+        error_index.value = unsafe;
+        return -EAGAIN;
+      }
     }
     return 0;
   },

@@ -1,5 +1,5 @@
 import type { Impl } from './bind.js';
-import { EAGAIN } from './errno.js';
+import { EAGAIN, EINVAL } from './errno.js';
 import { VM_FAULT_SIGBUS } from './guest_memfd.js';
 import { gmemInPlaceV8, vmf_error, VM_FAULT_LOCKED, VM_FAULT_RETRY, type GmemInPlaceFns, type InPlaceK } from './guest_memfd_inplace.js';
 import { gmemInPlaceRfcV2, type RfcV2Fns } from './guest_memfd_inplace_rfc_v2.js';
@@ -51,8 +51,8 @@ const checkOutsideLock: Impl<Pick<RfcV2Fns, 'kvm_gmem_fault_shared'>, RfcV2K> = 
 
 /** RFC v2 04/51 without kvm_gmem_has_safe_refcount(): a fault holding the folio, PTE not yet installed, goes unseen. */
 const noSafeRefcount: Impl<Pick<RfcV2Fns, 'kvm_gmem_convert_should_proceed'>, RfcV2K> = {
-  kvm_gmem_convert_should_proceed(k, file, start, nr, to_shared) {
-    if (!to_shared) k.unmap_mapping_pages(file, start, nr);
+  kvm_gmem_convert_should_proceed(k, file, work, to_shared) {
+    if (!to_shared) for (const w of work) k.unmap_mapping_pages(file, w.start, w.nr_pages);
     return 0;
   },
 };
@@ -67,7 +67,7 @@ const noConversionChecks: Pick<Impl<GmemInPlaceFns, InPlaceK>, 'kvm_gmem_ioctl'>
   kvm_gmem_ioctl(k, file, arg) {
     const start = arg.offset / k.PAGE_SIZE;
     const nr = arg.size / k.PAGE_SIZE;
-    if (arg.size === 0 || arg.offset % k.PAGE_SIZE !== 0 || arg.size % k.PAGE_SIZE !== 0 || arg.offset + arg.size > k.gmem_file_size(file)) return -22;
+    if (arg.size === 0 || arg.offset % k.PAGE_SIZE !== 0 || arg.size % k.PAGE_SIZE !== 0 || arg.offset + arg.size > k.gmem_file_size(file)) return -EINVAL;
     k.filemap_invalidate_lock(file);
     k.kvm_gmem_invalidate_begin(file, start, start + nr);
     k.gmem_shareability_store(file, start, start + nr, arg.to_private ? 'private' : 'shared');

@@ -88,6 +88,7 @@ export const scenarioSchema = z
     if (s.launch !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['launch'], message: 'launch is for snp and tdx (a realm is created by its own op, arm_realm_create)' });
     if (s.inPlace !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'the in-place what-if is modelled for snp and tdx only' });
     if (s.inPlace !== undefined && s.hugepages !== undefined) ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'a scenario runs one what-if machine: in-place or hugepages, not both' });
+    for (const p of boundConversions(s.ops)) ctx.addIssue({ code: 'custom', path: ['ops', p], message: BOUND_CONVERSION });
     if (s.hugepages !== undefined) {
       const pmd = s.geometry.pmd_order;
       if (s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['hugepages'], message: 'the hugepages what-if is modelled for snp and tdx only' });
@@ -111,8 +112,24 @@ export function parseThreadedScenario(input: unknown): { readonly scenario: Scen
   const base = scenarioSchema.safeParse(rest);
   const extra = threadsPart.safeParse({ threads, ...(schedule === undefined ? {} : { schedule }) });
   const problems = [...(base.success ? [] : issuesOf(base.error)), ...(extra.success ? [] : issuesOf(extra.error))];
+  if (base.success && extra.success) {
+    const all = [...base.data.ops, ...extra.data.threads.flat()];
+    for (const i of boundConversions(all)) if (i >= base.data.ops.length) problems.push({ path: `threads (operation ${i - base.data.ops.length} of them)`, message: BOUND_CONVERSION });
+  }
   if (!base.success || !extra.success || problems.length > 0) return { problems };
   return { scenario: { ...asScenario(base.data), threads: extra.data.threads, ...(extra.data.schedule === undefined ? {} : { schedule: extra.data.schedule }) } };
+}
+
+const BOUND_CONVERSION = 'a conversion of guest_memfd pages a memslot binds is not modelled (the SNP/TDX hooks of a conversion to shared, the series\' populate check): convert pages past the binding';
+
+/**
+ * The `gmem_convert` operations (by index in `ops`) whose range meets a guest_memfd range some
+ * KVM_SET_USER_MEMORY_REGION2 of the scenario binds (model/kernel/guest_memfd_inplace.ts says why
+ * the model does not judge those).
+ */
+function boundConversions(ops: readonly z.infer<typeof op>[]): number[] {
+  const bound = ops.flatMap((o) => (o.kind === 'set_user_memory_region2' ? [{ file: o.guest_memfd, start: Number(o.guest_memfd_offset), end: Number(o.guest_memfd_offset) + o.memory_size }] : []));
+  return ops.flatMap((o, i) => (o.kind === 'gmem_convert' && bound.some((b) => b.file === o.guest_memfd && o.offset < b.end && b.start < o.offset + o.size) ? [i] : []));
 }
 
 /** One problem with a stored scenario: where (a JSON path) and what. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { EACCES, EAGAIN, EBADF, EBUSY, EINVAL, ENODEV, ENOMEM, ENOTTY } from '../../model/kernel/errno.js';
+import { EACCES, EAGAIN, EBADF, EBUSY, EHWPOISON, EINVAL, ENODEV, ENOMEM, ENOTTY } from '../../model/kernel/errno.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED, GUEST_MEMFD_FLAG_MMAP, VM_FAULT_SIGBUS } from '../../model/kernel/guest_memfd.js';
 import { vmf_error, VM_FAULT_OOM } from '../../model/kernel/guest_memfd_inplace.js';
 import { GUEST_MEMFD_FLAG_INIT_PRIVATE, GUEST_MEMFD_FLAG_SUPPORT_SHARED } from '../../model/kernel/guest_memfd_inplace_rfc_v2.js';
@@ -70,6 +70,29 @@ describe('RFC v2 (KVM_GMEM_CONVERT_SHARED / _PRIVATE)', () => {
     const noMmap = run('rfc-v2', 0, [fault()]);
     expect(noMmap.results[0]?.ret).toBe(-ENODEV);
   });
+  test('the work list holds only the indices that differ: an index already private with a reference in flight does not refuse the others', () => {
+    // A second, unbound file of two shared pages; index 0 made private, then given a folio (fallocate) and a reference (memory_failure).
+    const g2 = 2;
+    const r = run('rfc-v2', GUEST_MEMFD_FLAG_SUPPORT_SHARED, [
+      { kind: 'create_guest_memfd', size: BigInt(2 * PS), flags: BigInt(GUEST_MEMFD_FLAG_SUPPORT_SHARED) },
+      convert('private', { file: g2, offset: 0 }),
+      { kind: 'fallocate', guest_memfd: g2, mode: 1, offset: 0, len: PS, faults: [] },
+      { kind: 'memory_failure', guest_memfd: g2, offset: 0 },
+      convert('private', { file: g2, offset: 0, size: 2 * PS }),
+      convert('shared', { file: g2, offset: 0, size: 2 * PS }),
+    ]);
+    expect(r.results.map((x) => x.ret)).toEqual([g2, 0, 0, -EBUSY, 0, 0]);
+    // v8 checks the whole range: the folio with memory_failure()'s reference refuses it.
+    const v8 = run('v8', GUEST_MEMFD_FLAG_MMAP, [
+      { kind: 'create_guest_memfd', size: BigInt(2 * PS), flags: BigInt(GUEST_MEMFD_FLAG_MMAP) },
+      convert('shared', { file: g2, offset: 0, size: 2 * PS }),
+      { kind: 'fallocate', guest_memfd: g2, mode: 1, offset: PS, len: PS, faults: [] },
+      { kind: 'memory_failure', guest_memfd: g2, offset: PS },
+      convert('private', { file: g2, offset: 0, size: 2 * PS }),
+    ]);
+    expect(v8.results.map((x) => x.ret)).toEqual([g2, 0, 0, -EBUSY, -EAGAIN]);
+    expect(v8.results.at(-1)?.out.error_offset).toBe(PS);
+  });
   test('size 0 converts nothing (0); error_offset must come in 0', () => {
     const r = run('rfc-v2', GUEST_MEMFD_FLAG_SUPPORT_SHARED | GUEST_MEMFD_FLAG_INIT_PRIVATE, [convert('shared', { size: 0 }), convert('shared', { offset: 3 })]);
     expect(r.results.map((x) => x.ret)).toEqual([0, -EINVAL]);
@@ -103,9 +126,18 @@ describe('kernels and scenarios without a series', () => {
     const bad = scenarioSchema.safeParse({ ...base, inPlace: 'rfc-v3' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['inPlace']);
+    // A conversion of pages a memslot binds is refused as a scenario the model cannot judge.
+    const bound = scenarioSchema.safeParse({ ...base, inPlace: true, ops: [
+      { kind: 'set_user_memory_region2', slot: 0, flags: 4, guest_phys_addr: 0, memory_size: 128, userspace_addr: 0, guest_memfd: 1, guest_memfd_offset: 64 },
+      { kind: 'gmem_convert', guest_memfd: 1, offset: 128, size: 64, to: 'shared' },
+      { kind: 'gmem_convert', guest_memfd: 1, offset: 192, size: 64, to: 'shared' },
+    ] });
+    expect(bound.error?.issues.map((i) => i.path.join('.'))).toEqual(['ops.1']);
+    expect(bound.error?.issues[0]?.message).toContain('a conversion of guest_memfd pages a memslot binds is not modelled');
   });
-  test('vmf_error(): -ENOMEM is VM_FAULT_OOM, anything else SIGBUS; EACCES and EAGAIN are the errnos the fault and the conversion use', () => {
+  test('vmf_error(): -ENOMEM is VM_FAULT_OOM, -EHWPOISON VM_FAULT_HWPOISON, anything else SIGBUS', () => {
     expect(vmf_error(-ENOMEM)).toBe(VM_FAULT_OOM);
+    expect(vmf_error(-EHWPOISON)).toBe(0x0010);
     expect(vmf_error(-EACCES)).toBe(VM_FAULT_SIGBUS);
     expect([EACCES, EAGAIN]).toEqual([13, 11]);
   });

@@ -115,6 +115,7 @@ export function filemapServices(w: World): FilemapServices {
     if (file === undefined) return ERR_PTR(-EIO);
     let folio = file.folios.get(index);
     if (folio !== undefined && (fgp_flags & FGP_CREAT_ONLY) !== 0) return ERR_PTR(-EEXIST);
+    let created = false;
     if (folio === undefined) {
       if ((fgp_flags & FGP_CREAT) === 0) return ERR_PTR(-ENOENT);
       switchPoint(w, { kind: 'alloc', what: 'folio', site: currentSite(w) });
@@ -133,19 +134,39 @@ export function filemapServices(w: World): FilemapServices {
         file.folios.set(index, folio);
         emit(w, { kind: 'folio', pfn: p.pfn, index, change: 'create' });
       }
+      created = true;
     }
     const p = hostPage(w.host, folio.pfn);
     if (p !== undefined) pageRefInc(w, p, 'folio_get');
-    if ((fgp_flags & FGP_LOCK) !== 0) lockFolio(folio);
+    if ((fgp_flags & FGP_LOCK) === 0) return folio.pfn;
+    // A new folio goes into the page cache already locked (__filemap_get_folio() sets PG_locked
+    // before filemap_add_folio()): nobody can have it, no wait.
+    if (created) {
+      takeFolioLock(folio);
+      return folio.pfn;
+    }
+    lockFolio(folio);
+    // Woken after a wait: a truncation may have taken the folio out meanwhile
+    // (folio->mapping != mapping): drop it and look again.
+    if (file.folios.get(index) !== folio) {
+      folio.locked = false;
+      folio.lockedBy = undefined;
+      emit(w, { kind: 'folio', pfn: folio.pfn, index: folio.index, change: 'unlock' });
+      if (p !== undefined) pageRefDec(w, p, 'folio_put');
+      return getFolio(mapping, index, fgp_flags);
+    }
     return folio.pfn;
   };
   // folio_lock() sleeps while another task holds PG_locked: a switch point where the scheduler
   // makes the thread wait for the holder (model/world/switchPoint.ts). One thread never waits.
-  const lockFolio = (f: Folio): void => {
-    switchPoint(w, { kind: 'lock', lock: folioLockName(f.pfn), mode: 'exclusive', site: currentSite(w) });
+  const takeFolioLock = (f: Folio): void => {
     f.locked = true;
     f.lockedBy = w.thread;
     emit(w, { kind: 'folio', pfn: f.pfn, index: f.index, change: 'lock' });
+  };
+  const lockFolio = (f: Folio): void => {
+    switchPoint(w, { kind: 'lock', lock: folioLockName(f.pfn), mode: 'exclusive', site: currentSite(w) });
+    takeFolioLock(f);
   };
   // The folio_*() helpers read folio->flags (order, uptodate, hwpoison, lock): a handle that is
   // no page (an ERR_PTR a caller did not check, NULL) is a load from a wild address, a kernel
