@@ -1,9 +1,8 @@
 import type { Impl } from './bind.js';
-import { EAGAIN, EINVAL } from './errno.js';
+import { EINVAL } from './errno.js';
 import { VM_FAULT_SIGBUS } from './guest_memfd.js';
-import { gmemInPlaceV8, vmf_error, VM_FAULT_LOCKED, VM_FAULT_RETRY, type GmemInPlaceFns, type InPlaceK } from './guest_memfd_inplace.js';
+import { gmemInPlaceV8, type GmemInPlaceFns, type InPlaceK } from './guest_memfd_inplace.js';
 import { gmemInPlaceRfcV2, type RfcV2Fns } from './guest_memfd_inplace_rfc_v2.js';
-import { IS_ERR, PTR_ERR } from './services/errptr.js';
 import type { World } from '../world/World.js';
 
 /**
@@ -30,23 +29,13 @@ type RfcV2K = InPlaceK & RfcV2Fns;
  * conversions take, so a conversion to private may land between the check and the folio look-up
  * (whose reference would otherwise have made the conversion back off).
  */
-const checkOutsideLock: Impl<Pick<RfcV2Fns, 'kvm_gmem_fault_shared'>, RfcV2K> = {
+const checkOutsideLock: Impl<Pick<RfcV2Fns, 'kvm_gmem_fault_shared' | 'kvm_gmem_get_shared_folio'>, RfcV2K> = {
   kvm_gmem_fault_shared(k, file, vmf) {
     if (k.gmem_shareability_load(file, vmf.pgoff) !== 'shared') return VM_FAULT_SIGBUS;
-    k.filemap_invalidate_lock_shared(file);
-    const folio = k.filemap_grab_folio(file, vmf.pgoff);
-    k.filemap_invalidate_unlock_shared(file);
-    if (IS_ERR(folio)) {
-      const err = PTR_ERR(folio);
-      return err === -EAGAIN ? VM_FAULT_RETRY : vmf_error(err);
-    }
-    if (!k.folio_test_uptodate(folio)) {
-      k.clear_highpage(k.folio_page(folio, 0));
-      k.folio_mark_uptodate(folio);
-    }
-    vmf.page = k.folio_file_page(folio, vmf.pgoff);
-    return VM_FAULT_LOCKED;
+    return gmemInPlaceRfcV2.kvm_gmem_fault_shared(k, file, vmf);
   },
+  // The look-up under the lock no longer checks: the check moved out, before the lock.
+  kvm_gmem_get_shared_folio: (k, file, index) => k.filemap_grab_folio(file, index),
 };
 
 /** RFC v2 04/51 without kvm_gmem_has_safe_refcount(): a fault holding the folio, PTE not yet installed, goes unseen. */
