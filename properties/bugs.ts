@@ -73,6 +73,12 @@ const IN_PLACE_FAULT_REUSE: readonly SignatureKey[] = [
   'no-double-private/privateStillMapped@gmem_user_fault',
 ];
 
+/**
+ * The same freed page given to a guest_memfd folio of the in-place series' populate (v8 21/46):
+ * __kvm_gmem_get_pfn() clears the new folio, a host write to what the firmware still owns.
+ */
+const GET_PFN_CLEAR_REUSE: readonly SignatureKey[] = ['no-double-private/hostAccessPrivate@__kvm_gmem_get_pfn'];
+
 /** The freed page handed out again: its bug's only after a FREED_FIRMWARE_PAGE. */
 function viaFreedPage(signatures: readonly SignatureKey[]): readonly PriorRule[] {
   return [{ signatures, prior: FREED_FIRMWARE_PAGE }];
@@ -219,6 +225,35 @@ export const BUGS = {
     maxOps: 2,
     maxPages: 0,
   },
+  B17: {
+    id: 'B17',
+    title: 'In-place populate (a NULL source) of a page the VMM never touched loads whatever the allocator left in it: v7\'s __kvm_gmem_get_pfn() clears nothing, so stale host memory goes into the guest\'s initial image and its launch measurement',
+    link: 'https://lore.kernel.org/all/CAEvNRgEVC=fFuKVgZYvWyZD7t_zvUZihFG8hrACjvtkD5cwugw@mail.gmail.com/',
+    status: 'fixed in v8 21/46 "Zero page while getting pfn" (the fault path\'s clearing moved into __kvm_gmem_get_pfn()); reported by Sashiko on v7, both vendors (Ackerley Tng, <CAEvNRgG1nHipzw4=eBgwhvyXi8xYo7FQD_sy9Ax6FDf7YDu3Og@mail.gmail.com>). The link is the suggested fix kernel-facts cites, which the stored archive lacks; Ackerley\'s list of v7 items that points to it is <CAEvNRgGpaggjd3=ooyzv7iEbmA-x1mWJHgjLSjPi8=5CPrk-yQ@mail.gmail.com>',
+    reach: { kind: 'what-if', mode: 'in-place', how: 'with the in-place series and its module parameter on: KVM_SEV_SNP_LAUNCH_UPDATE with uaddr 0 (not ZERO) or KVM_TDX_INIT_MEM_REGION with source_addr 0, on a private page no fault or populate has cleared' },
+    signatures: [
+      'in-place-source/stale@snp_launch_update',
+      'in-place-source/stale@tdx_init_mem_region',
+      'measurement/mismatch@snp_launch_update',
+      'measurement/mismatch@tdx_init_mem_region',
+    ],
+    // create, memslot, the launch step's populate (SNP: LAUNCH_START is the set-up's).
+    maxOps: 4,
+    maxPages: 1,
+  },
+  B19: {
+    id: 'B19',
+    title: 'In-place populate accepted from a guest_memfd created without GUEST_MEMFD_FLAG_MMAP: the VMM cannot have written the page, so a NULL source there is a mistake loaded as zeros and measured',
+    link: 'https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-23-9d2959357853@google.com/',
+    status: 'open in v8 as posted: Yan Zhao (<ajjc0hw8PjGw69e9@yzhao56-desk.sh.intel.com>) asked for an explicit opt-in (KVM_TDX_IN_PLACE_COPY_INITIAL_MEMORY_REGION, -EOPNOTSUPP without it); Sean Christopherson declined (contents are userspace\'s business) and his "not uptodate" alternative always passes after 21/46. The same holds for SNP\'s NULL uaddr (22/46). Later linux-next code not found',
+    reach: { kind: 'what-if', mode: 'in-place', how: 'with the in-place series and its module parameter on: a NULL-source populate of a guest_memfd created without GUEST_MEMFD_FLAG_MMAP' },
+    signatures: [
+      'in-place-source/unmappable@snp_launch_update',
+      'in-place-source/unmappable@tdx_init_mem_region',
+    ],
+    maxOps: 4,
+    maxPages: 1,
+  },
   B30: {
     id: 'B30',
     title: 'Roth v2\'s TDX callback has no NULL source check: KVM_TDX_INIT_MEM_REGION with source_addr 0 reaches KVM_BUG_ON(!page_add_src) in tdx_mem_page_add(), killing the VM (-EIO)',
@@ -289,11 +324,13 @@ export const BUGS = {
       'leaked-page/freedWhileFirmwareOwned@munmap',
       'leaked-page/leakedPageFreed@munmap',
       ...IN_PLACE_FAULT_REUSE,
+      ...GET_PFN_CLEAR_REUSE,
     ],
     onlyAfter: viaFreedPage([
       'no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise', 'no-double-private/hostAccessPrivate@sev_gmem_post_populate', 'no-double-private/privateStillMapped@snp_launch_update',
       ...IN_PLACE_FAULT_REUSE,
+      ...GET_PFN_CLEAR_REUSE,
     ]),
     // Two ways to make LAUNCH_UPDATE fail before its reclaim fails: a forced firmware failure
     // (6 operations), or LAUNCH_FINISH first so the firmware refuses the update for the guest's
@@ -345,8 +382,9 @@ export const BUGS = {
       'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise',
       ...IN_PLACE_FAULT_REUSE,
+      ...GET_PFN_CLEAR_REUSE,
     ],
-    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise', ...IN_PLACE_FAULT_REUSE]),
+    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise', ...IN_PLACE_FAULT_REUSE, ...GET_PFN_CLEAR_REUSE]),
     maxOps: 7,
     maxPages: 2,
   },

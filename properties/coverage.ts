@@ -1,7 +1,7 @@
 import { errnoName } from '../model/kernel/errno.js';
 import { gmemGupNpages } from '../model/geometry.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../model/kernel/guest_memfd.js';
-import type { RunObserver } from '../model/scenario/runScenario.js';
+import { kernelOutcome, type RunObserver } from '../model/scenario/runScenario.js';
 import type { Op } from '../model/scenario/Scenario.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
@@ -9,7 +9,8 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, memslotForGfn } from
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
-import { gfnFileIndex } from './views.js';
+import { gfnFileIndex, populatesInPlace } from './views.js';
+import { VmmImage } from './vmmImage.js';
 
 /**
  * Counters of the interesting cases a run reached, so a property can fail when its runs did
@@ -127,6 +128,8 @@ export function coverageObserver(c: Coverage): RunObserver {
   const failedIn = new Map<number, number>();
   let launchFailedAt: number | undefined;
   let restoredEarlier = false;
+  let inPlace: 'written' | 'untouched' | undefined;
+  const image = new VmmImage();
   return {
     opBegin(_i, op, w, backend) {
       bump(c, `op:${op.kind}`);
@@ -166,8 +169,12 @@ export function coverageObserver(c: Coverage): RunObserver {
       // The first page's folio hardware-poisoned (memory_failure()): kvm_gmem_get_pfn()'s -EHWPOISON.
       if (from !== undefined && poisonedAt(w, from.gmem_file, req.gfn_start - from.base_gfn + from.gmem_pgoff)) bump(c, 'edge:populate_poisoned');
       bump(c, `flavour:${req.flavour}`);
+      // Populating in place (the in-place series' NULL source), a page the VMM wrote first or not.
+      inPlace = populatesInPlace(w, req) ? (image.written(w, req.gfn_start) ? 'written' : 'untouched') : undefined;
+      if (inPlace !== undefined) bump(c, 'inplace:null_source');
     },
     event(e, w) {
+      image.event(e);
       if (e.kind === 'fw') {
         const o = e.outcome;
         bump(c, `fw:${e.cmd}:${o.kind === 'failed' ? o.condition : 'ok'}`);
@@ -188,6 +195,12 @@ export function coverageObserver(c: Coverage): RunObserver {
       else if (e.kind === 'warn') bump(c, `warn:${e.macro}`);
     },
     opEnd(result, w, backend) {
+      // A page the VMM wrote, loaded in place: the first page of the call populated.
+      if (populate !== undefined && inPlace === 'written') {
+        const done = kernelOutcome(result);
+        if (backend.populatedCount(result.op, done.ret, done.out, w.geo.page_size) > 0) bump(c, 'inplace:loaded_written');
+      }
+      image.opEnd(result.op, w, backend);
       if (result.op.kind === 'fallocate') bump(c, `ret:fallocate:${errnoName(result.ret)}`);
       if (populate === undefined) return;
       bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);

@@ -149,7 +149,7 @@ function modelErrorOf(run: RunResult): string | undefined {
 
 /** The scenarios a cell draws: its backend's, on machines its revision's kernel (or its what-if) accepts. */
 export function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision' | 'whatIf'>): fc.Arbitrary<Scenario> {
-  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf, gmemApiOf(spec.revision, false) === 'A2');
+  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf, gmemApiOf(spec.revision, false) === 'A2', spec.revision.gmemAttributes === true);
 }
 
 /** The op index at which `scenario` shows `key` on `revision`, or undefined. */

@@ -7,6 +7,25 @@ import { atLeast, scenarioNeeds, type Need } from './reach.js';
 import { parseSignature, signatureMatches, siteBackend, type SignatureKey } from './signature.js';
 
 /**
+ * The in-place series' populate revisions (model/revisions/inplace-v8.ts, inplace-v7.ts) are
+ * kvm-x86-next's tree with the series applied: each of kvm-x86-next's cells is theirs too, so
+ * only what the series changes is written for them (a cell they list themselves replaces the
+ * inherited one: it must name kvm-x86-next's bugs again).
+ */
+const SERIES_BASE = /^(snp|tdx)\/kvm-x86-next( \[[a-z0-9-]+\])?$/;
+const ON_SERIES_BASE = ['inplace-v7', 'inplace-v8'] as const;
+
+function withSeriesCells<T>(table: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, T>>>>>): Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, T>>>>> {
+  return Object.fromEntries(Object.entries(table).map(([invariant, cells]) => {
+    const inherited = Object.entries(cells).flatMap(([key, v]) => {
+      const m = SERIES_BASE.exec(key);
+      return m === null ? [] : ON_SERIES_BASE.map((id) => [`${m[1] ?? ''}/${id}${m[2] ?? ''}`, v] as const);
+    });
+    return [invariant, { ...Object.fromEntries(inherited), ...cells }];
+  }));
+}
+
+/**
  * The expected verdict of every cell: invariant × backend × revision. A cell names the known
  * bug it must find, or is absent from its row and must hold. Like TLA+'s manifest.json and
  * TF-RMM's baselines, a change in either direction fails until this file is updated.
@@ -16,8 +35,14 @@ import { parseSignature, signatureMatches, siteBackend, type SignatureKey } from
  * plus its own; a hugepages cell runs other machines altogether and only tolerates its default
  * cell's bugs.
  */
-const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, BugId | readonly BugId[]>>>>> = {
+const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, BugId | readonly BugId[]>>>>> = withSeriesCells<BugId | readonly BugId[]>({
   'world-well-formed': {},
+  // B17: v7's populate of an untouched page in place loads stale memory (both vendors); B19: v7
+  // and v8 populate in place from a guest_memfd the VMM cannot map.
+  'in-place-source': {
+    'snp/inplace-v7 [in-place]': ['B17', 'B19'], 'tdx/inplace-v7 [in-place]': ['B17', 'B19'],
+    'snp/inplace-v8 [in-place]': 'B19', 'tdx/inplace-v8 [in-place]': 'B19',
+  },
   // B15: the loff_t kvm_gmem_bind() of v6.8 .. v7.0 (the kvm-x86 and newest Arm trees have uoff_t);
   // B16: every merged kvm_gmem_bind() ignores xa_store_range()'s error.
   'functional-spec': {
@@ -55,6 +80,7 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
     'snp/paolo-v1 [in-place]': 'B2', 'snp/v6.17 [in-place]': 'B2', 'tdx/v6.17 [in-place]': 'B2', 'snp/kvm-x86-next-2025.11.07 [in-place]': 'B2', 'tdx/kvm-x86-next-2025.11.07 [in-place]': 'B2',
   },
   measurement: {
+    'snp/inplace-v7 [in-place]': 'B17', 'tdx/inplace-v7 [in-place]': 'B17',
     'snp/v6.17 [hugepages]': 'B6', 'snp/kvm-x86-next-2025.11.07 [hugepages]': 'B6', 'tdx/kvm-x86-next-2025.11.07 [hugepages]': 'B6', 'snp/rfc-v1 [hugepages]': 'B5', 'tdx/rfc-v1 [hugepages]': 'B6', 'snp/paolo-v1': 'G21', 'tdx/v6.17': 'G18', 'tdx/rfc-v1': 'B3', 'cca/rme-v9': 'G9', 'cca/rme-v12': 'G11', 'cca/rme-v12 [4k-guard-lifted]': 'G10' },
   'memory-safety': {
     'snp/rfc-v1 [hugepages]': 'B5', 'tdx/rfc-v1': 'B3', 'snp/roth-v2': 'B31', 'snp/roth-v3-posted': 'B31', 'tdx/roth-v2': 'B31', 'tdx/roth-v3-posted': 'B31' },
@@ -78,7 +104,7 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
     // The hugepages what-if: the old order loop WARNs and carries on (B6); v7.0 and later WARN in kvm_gmem_get_folio() (G23).
     'snp/v6.17 [hugepages]': 'B6', 'tdx/v6.17 [hugepages]': 'B6', 'snp/kvm-x86-next-2025.11.07 [hugepages]': 'B6', 'tdx/kvm-x86-next-2025.11.07 [hugepages]': 'B6', 'snp/rfc-v1 [hugepages]': 'B6', 'tdx/rfc-v1 [hugepages]': 'B6',
     'snp/roth-v2 [hugepages]': 'G23', 'tdx/roth-v2 [hugepages]': 'G23', 'snp/roth-v3-posted [hugepages]': 'G23', 'tdx/roth-v3-posted [hugepages]': 'G23', 'snp/v7.0 [hugepages]': 'G23', 'tdx/v7.0 [hugepages]': 'G23', 'snp/kvm-x86-next [hugepages]': 'G23', 'tdx/kvm-x86-next [hugepages]': 'G23', 'snp/paolo-v1': 'G3', 'snp/v6.17': 'G3', 'snp/kvm-x86-next-2025.11.07': 'G3', 'snp/rfc-v1': 'G3', 'snp/roth-v2': 'G3', 'snp/roth-v3-posted': 'G3', 'snp/v7.0': 'G3', 'tdx/roth-v2': 'B30', 'cca/rme-v12': 'G12' },
-};
+});
 
 /**
  * What a cell may show without having to: the downstream consequences of a bug the backend's
@@ -87,7 +113,7 @@ const ROWS: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${stri
  * allocation picks that very page, e.g. the next mmap(): then the host maps memory the firmware
  * owns, which no-double-private reports. Seen on cca/rme-v12 under one seed in thirty.
  */
-const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, readonly BugId[]>>>>> = {
+const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, readonly BugId[]>>>>> = withSeriesCells<readonly BugId[]>({
   // G2 as the oracle sees it (a read-only CPUID source populated where S2.8 says -EIO) shares its
   // exact-mode signature with G3; its relational one needs a CPUID-table fault on a read-only
   // source and shows under some seeds only. B9 on snp/rfc-v1's hugepages cell: about 1 run in 60.
@@ -147,7 +173,7 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
   'return-value-contract': {
     'snp/paolo-v1 [hugepages]': ['G22'], 'tdx/v6.17 [hugepages]': ['B6'], 'snp/rfc-v1 [hugepages]': ['B6'],
   },
-};
+});
 
 const PAST_COUNT_TDX = 'TDX asks kvm_gmem_populate() for one page at a time and this tree\'s callback adds just that page whatever the order, touching no other page of the folio; v6.17 shows it because its re-fault through kvm_gmem_get_pfn() prepares (clears) the whole huge folio';
 
@@ -166,7 +192,7 @@ const NOT_PAOLO: readonly `${BackendId}/${string}`[] = [
 ];
 
 
-const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, { readonly signatures: readonly SignatureKey[]; readonly why: string }>>>>> = {
+const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${string}`, { readonly signatures: readonly SignatureKey[]; readonly why: string }>>>>> = withSeriesCells<{ readonly signatures: readonly SignatureKey[]; readonly why: string }>({
   'lock-order': Object.fromEntries(NOT_PAOLO.map((cell) => [cell, PUNCH_SITE])),
   'leaked-page': {
     'snp/paolo-v1': {
@@ -191,7 +217,7 @@ const CANNOT: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${st
       why: 'TDX calls kvm_gmem_populate() one page at a time: the bulk GUP pins that page or fails, so no short pin leaves pinned pages behind (only the array leaks)',
     },
   },
-};
+});
 
 /**
  * A violated cell names the known bugs it must find (each by at least one of its signatures);

@@ -87,7 +87,7 @@ function faultNeed(f: Fault): Need | undefined {
  * plans and machine. The minimizer drops every fault a finding does not need, so on a shrunk
  * counterexample this is what the finding takes.
  */
-export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'> & Partial<Pick<Revision, 'arm' | 'derivedFrom'>>): Need[] {
+export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'> & Partial<Pick<Revision, 'arm' | 'derivedFrom' | 'gmemAttributes'>>): Need[] {
   const needs = new Map<string, Need>();
   const add = (n: Need | undefined): void => {
     if (n !== undefined) needs.set(`${n.kind}:${n.what}`, n);
@@ -105,10 +105,13 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
   // The in-place what-if's machine differs from the revision's own in the host fault path on a
   // guest_memfd mapping (it takes the invalidate lock, kernel-facts §1.7, §5.2) and, on a tree
   // before v6.18, in creating a guest_memfd that can be mmap()ed at all.
+  // A tree that carries the series' populate (Revision.gmemAttributes) differs besides in its
+  // module parameter: a NULL source populates in place, and private memory is the file's own.
   if (scenario.inPlace !== undefined) {
     const a1 = gmemApiOf(revision, false) === 'A1';
     const uses = scenario.ops.some((op) => op.kind === 'gmem_user_fault' || (a1 && op.kind === 'create_guest_memfd' && (op.flags & BigInt(GUEST_MEMFD_FLAG_MMAP)) !== 0n));
     if (uses) add({ kind: 'what-if', mode: 'in-place', what: 'a guest_memfd mapping of the confidential VM and the in-place fault path' });
+    if (revision.gmemAttributes === true) add({ kind: 'what-if', mode: 'in-place', what: 'the in-place series\' module parameter (gmem_in_place_conversion): populate in place, private memory tracked by guest_memfd' });
   }
   // kvm_init_rme() of the RMM v1.0 series accepts only 4K hosts (model/whatIf.ts).
   if (scenarioWhatIf(scenario, revision) === '4k-guard-lifted') {

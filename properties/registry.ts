@@ -1,6 +1,7 @@
 import type { Invariant } from './Invariant.js';
 import { functionalSpec } from './invariants/functional-spec.js';
 import { gmemNoKvmRefs } from './invariants/gmem-no-kvm-refs.js';
+import { inPlaceSourceInvariant } from './invariants/in-place-source.js';
 import { kmapLocalLifo } from './invariants/kmap-local-lifo.js';
 import { leakedPage } from './invariants/leaked-page.js';
 import { lockOrder } from './invariants/lock-order.js';
@@ -22,6 +23,7 @@ export const INVARIANTS: readonly Invariant[] = [
   worldWellFormed,
   functionalSpec,
   gmemNoKvmRefs,
+  inPlaceSourceInvariant,
   kmapLocalLifo,
   leakedPage,
   lockOrder,

@@ -2,6 +2,8 @@ import { memslotForGfn } from '../model/world/kvmState.js';
 import { hostPage, type HostPage } from '../model/world/hostMemory.js';
 import { findVma } from '../model/world/userspaceMm.js';
 import type { World } from '../model/world/World.js';
+import type { PopulateRequest } from '../model/backends/Backend.js';
+import { KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_ZERO, snpPageTypeName } from '../model/backends/snp/uapi.js';
 
 /** Read-only views of the world that several invariants share. */
 
@@ -136,4 +138,14 @@ export function firmwareMappings(w: World): FirmwareMapping[] {
     case 'cca':
       return [...fw.s2tte].flatMap(([ipa, e]) => (e.state === 'ASSIGNED' ? [{ gfn: Math.floor(ipa / ps), pfn: Math.floor(e.data / ps), text: `ASSIGNED s2tte at IPA ${hex(ipa)} -> ${hex(e.data)}` }] : []));
   }
+}
+
+/**
+ * A populate whose pages are their own source: a NULL source, of a type that loads one (not SNP's
+ * ZERO or SECRETS), on a tree whose populate takes it so (v8 22/46, 23/46: "no source" means "the
+ * destination as the VMM left it"; KvmState.gmem_in_place_conversion). Elsewhere a NULL source that
+ * populates anything is a bug of its own (B3, B30), judged like every other source.
+ */
+export function populatesInPlace(w: World, req: Pick<PopulateRequest, 'src' | 'flavour'>): boolean {
+  return w.kvm.gmem_in_place_conversion && req.src === 0 && req.flavour !== snpPageTypeName(KVM_SEV_SNP_PAGE_TYPE_ZERO) && req.flavour !== snpPageTypeName(KVM_SEV_SNP_PAGE_TYPE_SECRETS);
 }

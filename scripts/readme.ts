@@ -132,7 +132,7 @@ export async function renderExamples(): Promise<Map<string, { text: string; code
     put('review-fixed', [{ text: block(posted, f), code: f.code }]);
     const replay = 'replay corpus/tdx-rfc-v1-memory-safety-b3.json --revision-module rfc-v1-fixed.ts';
     const r = await gmemcheck(dir, replay);
-    put('review-replay', [{ text: block(replay, r, 10), code: r.code }]);
+    put('review-replay', [{ text: block(replay, r, 12), code: r.code }]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,7 @@ describe(`injected bugs are caught (seed ${suiteSeed()})`, () => {
         const invariant = invariantById(m.breaks.invariant);
         if (invariant === undefined) throw new Error(`unknown invariant ${m.breaks.invariant}`);
         const wanted = breaksKey(m);
-        const x = explore({ backend, revision: m, invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => signatureMatches(wanted, k), untilFirst: true });
+        const x = explore({ backend, revision: m, ...(m.whatIf === undefined ? {} : { whatIf: m.whatIf }), invariants: [invariant], runs: cellRuns(backend), seed: suiteSeed(), wanted: (k) => signatureMatches(wanted, k), untilFirst: true });
         const caught = x.findings.filter((f) => signatureMatches(wanted, f.key));
         expect(caught.map((f) => f.key), `found instead: ${x.findings.map((f) => f.key).join(', ')}`).not.toEqual([]);
         for (const f of caught) expect(scenarioSize(f.counterexample).ops, f.key).toBeLessThanOrEqual(m.maxOps ?? 6);

@@ -115,7 +115,7 @@ describe('gmemcheck check --save', () => {
     const name = 'tdx-rfc-v1-memory-safety-uninitialised-tdx-gmem-post-populate.json';
     expect(first.err).toContain(`saved memory-safety/uninitialised@tdx_gmem_post_populate as mine/${name}`);
     const { entry } = loadCorpusFile(join(dir, 'mine', name));
-    expect(Object.keys(entry.verdicts)).toEqual(['v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next']);
+    expect(Object.keys(entry.verdicts)).toEqual(['v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next', 'inplace-v7', 'inplace-v8']);
     expect(entry.origin).toEqual({ kind: 'found', revision: 'rfc-v1', property: 'memory-safety', bug: 'B3', signature: 'memory-safety/uninitialised@tdx_gmem_post_populate' });
     const files = readdirSync(join(dir, 'mine'));
     expect((await run(...args)).err).toContain(`already in the corpus: memory-safety/uninitialised@tdx_gmem_post_populate as mine/${name}`);

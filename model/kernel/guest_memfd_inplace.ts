@@ -15,13 +15,13 @@ import type { u64 } from './u64.js';
  * v8 series (the fixed form); guest_memfd_inplace_rfc_v2.ts holds Ackerley Tng's RFC v2.
  *
  * Not modelled: the guest's own faults (kvm_gmem_get_pfn() under the lock and v8's arch
- * make-private hook: the model has no guest accesses); a conversion of an index a memslot binds
- * (the SNP/TDX hooks that hand a private page back to the host on a conversion to shared, and the
- * v8 populate's check of the guest_memfd attributes: runScenario refuses such a conversion as a
- * scenario the model cannot judge, and the generator converts only an unbound window); the
- * ioctls' -ENOMEM (maple-tree preallocation, RFC v2's work list); huge folios (a scenario runs
- * one what-if machine). Offsets and sizes are numbers: the u64 wrap of offset + size is not
- * expressible.
+ * make-private hook: the model has no guest accesses); the SNP/TDX hooks that hand a private page
+ * back to the host on a conversion to shared (the schema refuses a conversion to shared of bound
+ * pages once a populate may have run, model/scenario/schema.ts). Only the series' own populate
+ * (model/revisions/inplace-v8.ts) reads these attributes; on an older revision a conversion of
+ * bound pages runs a hybrid the generator never draws there. Nor the ioctls' -ENOMEM
+ * (maple-tree preallocation, RFC v2's work list); huge folios (a scenario runs one what-if
+ * machine). Offsets and sizes are numbers: the u64 wrap of offset + size is not expressible.
  */
 
 /** vm_fault_t bits (include/linux/mm_types.h). */
@@ -127,19 +127,13 @@ function kvm_gmem_create_v8(k: InPlaceK, kvm: Kvm, size: u64, flags: u64): numbe
 }
 
 /**
- * The v8 series (2026-06-18, patches 13-16/46 of
- * https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com/; the
- * fault path as googleprodkernel/linux-cc:virt/kvm/guest_memfd.c@017a929ee25cca3b900abe6c568453af2a4dc737
- * has it): the attributes maple tree is MT_FLAGS_LOCK_EXTERN under the invalidate lock, which the
- * fault takes shared around both the check and the folio look-up, and KVM_SET_MEMORY_ATTRIBUTES2
- * takes exclusive, unmapping the host's PTEs and refusing (-EAGAIN) while a folio of the range
- * holds more than the page cache's reference. This is the form Sean Christopherson's review of
- * RFC v2 (https://lore.kernel.org/all/aN3KfrWERpXsj3ld@google.com/) asked the lock to document.
+ * v8's host fault (kvm_gmem_fault_user_mapping(), 01/46 on the base): the shareability checked
+ * and the folio looked up under the shared invalidate lock; a folio not uptodate is cleared and
+ * marked, so what the VMM then writes survives until populate (21/46 clears only a folio not
+ * uptodate). `markUptodate` false is an injected bug (inplace_series.ts `v8~fault-not-uptodate`).
  */
-export const gmemInPlaceV8: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFns, InPlaceK> = {
-  kvm_gmem_create: kvm_gmem_create_v8,
-
-  kvm_gmem_fault_user_mapping(k, file, pgoff) {
+export function kvmGmemFaultUserMappingV8(markUptodate: boolean): Impl<GmemFaultFns, InPlaceK>['kvm_gmem_fault_user_mapping'] {
+  return (k, file, pgoff) => {
     // kvm_gmem_mmap(): only a file created with GUEST_MEMFD_FLAG_MMAP.
     if ((k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_MMAP) === 0) return -ENODEV;
     return handleGmemFault(k, file, pgoff, (vmf) => {
@@ -154,12 +148,28 @@ export const gmemInPlaceV8: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFns, 
       }
       if (!k.folio_test_uptodate(folio)) {
         k.clear_highpage(k.folio_page(folio, 0));
-        k.folio_mark_uptodate(folio);
+        if (markUptodate) k.folio_mark_uptodate(folio);
       }
       vmf.page = k.folio_file_page(folio, vmf.pgoff);
       return VM_FAULT_LOCKED;
     });
-  },
+  };
+}
+
+/**
+ * The v8 series (2026-06-18, patches 13-16/46 of
+ * https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com/; the
+ * fault path as googleprodkernel/linux-cc:virt/kvm/guest_memfd.c@017a929ee25cca3b900abe6c568453af2a4dc737
+ * has it): the attributes maple tree is MT_FLAGS_LOCK_EXTERN under the invalidate lock, which the
+ * fault takes shared around both the check and the folio look-up, and KVM_SET_MEMORY_ATTRIBUTES2
+ * takes exclusive, unmapping the host's PTEs and refusing (-EAGAIN) while a folio of the range
+ * holds more than the page cache's reference. This is the form Sean Christopherson's review of
+ * RFC v2 (https://lore.kernel.org/all/aN3KfrWERpXsj3ld@google.com/) asked the lock to document.
+ */
+export const gmemInPlaceV8: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFns, InPlaceK> = {
+  kvm_gmem_create: kvm_gmem_create_v8,
+
+  kvm_gmem_fault_user_mapping: kvmGmemFaultUserMappingV8(true),
 
   // KVM_SET_MEMORY_ATTRIBUTES2 → kvm_gmem_set_attributes() → __kvm_gmem_set_attributes(). The
   // flags, reserved and attribute-bit checks are on fields the model's request does not carry;
@@ -186,9 +196,11 @@ export const gmemInPlaceV8: Impl<GmemCreateFns & GmemFaultFns & GmemInPlaceFns, 
         }
       }
       if (r === 0) {
-        // kvm_gmem_invalidate_start(): zap the guest's mappings of the range. Its _end (the MMU
+        // kvm_gmem_invalidate_start() with the attribute filter: to private only KVM's shared
+        // mappings go (KVM_FILTER_SHARED, kernel-facts §5.2), which the model does not keep, so a
+        // private page a populate mapped stays; to shared, the private ones. Its _end (the MMU
         // notifier sequence) has nothing the model keeps.
-        k.kvm_gmem_invalidate_begin(file, start, start + nr);
+        if (!arg.to_private) k.kvm_gmem_invalidate_begin(file, start, start + nr);
         k.gmem_shareability_store(file, start, start + nr, to);
       }
     }

@@ -1,7 +1,7 @@
 import type { Impl } from './bind.js';
 import { EINVAL } from './errno.js';
 import { VM_FAULT_SIGBUS } from './guest_memfd.js';
-import { gmemInPlaceV8, type GmemInPlaceFns, type InPlaceK } from './guest_memfd_inplace.js';
+import { gmemInPlaceV8, kvmGmemFaultUserMappingV8, type GmemInPlaceFns, type InPlaceK } from './guest_memfd_inplace.js';
 import { gmemInPlaceRfcV2, type RfcV2Fns } from './guest_memfd_inplace_rfc_v2.js';
 import type { World } from '../world/World.js';
 
@@ -71,6 +71,8 @@ export const IN_PLACE_SERIES: readonly InPlaceSeries[] = [
   { id: 'rfc-v2~check-outside-lock', title: 'RFC v2 with the fault\'s shareability check before the invalidate lock (B20 as the review read it)', injected: true, fns: { ...gmemInPlaceRfcV2, ...checkOutsideLock } },
   { id: 'rfc-v2~no-safe-refcount', title: 'RFC v2 with the conversion\'s safe-refcount check removed', injected: true, fns: { ...gmemInPlaceRfcV2, ...noSafeRefcount } },
   { id: 'v8~no-conversion-checks', title: 'v8 with KVM_SET_MEMORY_ATTRIBUTES2 neither unmapping the VMM\'s PTEs nor checking references', injected: true, fns: { ...gmemInPlaceV8, ...noConversionChecks } },
+  // The VMM's writes land in a folio 21/46's __kvm_gmem_get_pfn() then clears: the image is lost.
+  { id: 'v8~fault-not-uptodate', title: 'v8 with the host fault clearing a new folio without marking it uptodate', injected: true, fns: { ...gmemInPlaceV8, kvm_gmem_fault_user_mapping: kvmGmemFaultUserMappingV8(false) } },
 ];
 
 export function inPlaceSeriesById(id: string): InPlaceSeries | undefined {

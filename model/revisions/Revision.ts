@@ -51,6 +51,12 @@ export interface Revision {
   readonly derivedFrom?: string;
   /** Kernel name → implementation (`(k, ...args) => ...`). */
   readonly fns: object;
+  /**
+   * x86: the tree carries the in-place conversion series' populate (model/revisions/inplace-v8.ts):
+   * with its module parameter on (the in-place cell), private memory is guest_memfd's own per-index
+   * attribute and KVM_SET_MEMORY_ATTRIBUTES no longer takes PRIVATE (KvmState.private_tracking).
+   */
+  readonly gmemAttributes?: true;
   /** Arm only: the RMM ABI the revision drives, and the uAPI userspace populates through. */
   readonly arm?: {
     readonly rmm: RmmVersion;

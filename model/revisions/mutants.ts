@@ -16,6 +16,8 @@ import { v7_0, v70Fns, type V70Fns } from './v7.0.js';
 import { paolo_v1, paoloV1Fns, type PaoloV1Fns } from './paolo-v1.js';
 import { rmi_newest, rmiNewestFns, type RmiNewestFns } from './rmi-newest.js';
 import type { ArmK } from '../backends/cca/rmi.js';
+import type { WhatIfMode } from '../whatIf.js';
+import { inplace_v8, inPlaceV8Fns, sevGmemPostPopulateInPlace } from './inplace-v8.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -32,6 +34,8 @@ export interface Mutant extends Revision {
   readonly description: string;
   /** How small its counterexample must shrink, where a path to it needs more than the usual 6 operations. */
   readonly maxOps?: number;
+  /** The what-if cell it is explored in, where its bug needs that machine (model/whatIf.ts). */
+  readonly whatIf?: WhatIfMode;
 }
 
 type NextK = X86K & NextFns;
@@ -293,5 +297,20 @@ export const MUTANTS: readonly Mutant[] = [
       ...rmiNewestFns,
       realm_rtt_create: (k: RmiK, kvm, ipa, level, phys) => k.rmi_rtt_create(k.kvm_realm(kvm).rd, phys, ipa, level),
     } satisfies Impl<RmiNewestFns, RmiK>,
+  },
+  // B18: the in-place series' SNP callback without the guard every posted version has (Ackerley
+  // Tng's changelog says he added it, so the patch he started from, Michael Roth's, lacked it):
+  // a CPUID page populated in place that the firmware corrects is copied back to a NULL source
+  // page. Needs the in-place machine.
+  {
+    ...inplace_v8,
+    id: 'inplace-v8+no-src-page-guard',
+    title: 'inplace-v8 sev_gmem_post_populate() without `&& src_page` on the CPUID write-back: in place there is no source, and kmap_local_page(NULL) is a NULL dereference',
+    description: 'inplace-v8 sev_gmem_post_populate() without `&& src_page` on the CPUID write-back: in place there is no source, and kmap_local_page(NULL) is a NULL dereference',
+    base: inplace_v8.id,
+    backends: ['snp'],
+    whatIf: 'in-place',
+    breaks: { invariant: 'memory-safety', messageId: 'wildPointer' },
+    fns: { ...inPlaceV8Fns, sev_gmem_post_populate: sevGmemPostPopulateInPlace(false) },
   },
 ];

@@ -11,9 +11,11 @@ import { v7_0 } from './v7.0.js';
 import { rme_v9 } from './rme-v9.js';
 import { rme_v12 } from './rme-v12.js';
 import { rmi_newest } from './rmi-newest.js';
+import { inplace_v7 } from './inplace-v7.js';
+import { inplace_v8 } from './inplace-v8.js';
 
 /** The modelled patch revisions: x86 oldest first, then Arm oldest first. */
-export const REVISIONS: readonly Revision[] = [paolo_v1, v6_17, kvm_x86_next_2025_11_07, rfc_v1, roth_v2, roth_v3_posted, v7_0, kvm_x86_next, rme_v9, rme_v12, rmi_newest];
+export const REVISIONS: readonly Revision[] = [paolo_v1, v6_17, kvm_x86_next_2025_11_07, rfc_v1, roth_v2, roth_v3_posted, v7_0, kvm_x86_next, inplace_v7, inplace_v8, rme_v9, rme_v12, rmi_newest];
 
 export function revisionById(id: string): Revision | undefined {
   return REVISIONS.find((r) => r.id === id);

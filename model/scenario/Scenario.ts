@@ -196,9 +196,11 @@ export type Op =
   /**
    * Userspace mmap()s a guest_memfd and touches one page: the fault path of the revision's tree
    * (model/kernel/guest_memfd_fault.ts), or of the in-place series, which maps a shared page into
-   * the VMM's mapping (a page already mapped does not fault again).
+   * the VMM's mapping (a page already mapped does not fault again). `write`: the VMM then writes
+   * the whole page through its mapping (its initial image, to be populated in place), each byte
+   * tagged with its address in that mapping (model/scenario/userspace.ts gmemUserAddress()).
    */
-  | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number }
+  | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number; readonly write?: true | undefined }
   /**
    * A conversion of guest_memfd pages [offset, offset + size) to shared or private: the in-place
    * series' ioctl on the file (RFC v2 KVM_GMEM_CONVERT_SHARED/_PRIVATE, v8

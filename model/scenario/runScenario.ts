@@ -12,7 +12,7 @@ import { emit, createWorld, type World } from '../world/World.js';
 import type { Event } from '../world/events.js';
 import { OP_WORK_LIMIT, SoftLockup, type Crash } from '../world/lockup.js';
 import { inPlaceSeriesOf, type Op, type Scenario } from './Scenario.js';
-import { userMmap, userMadvise, userMunmap } from './userspace.js';
+import { userMmap, userMadvise, userMunmap, userWriteGmemPage } from './userspace.js';
 
 /** What an operation returned to userspace: the ioctl's return value and written-back fields. */
 export interface OpResult extends OpOutcome {
@@ -105,8 +105,10 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
       if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
       // do_user_addr_fault() holds mmap_lock for read around vm_ops->fault.
       k.mmap_read_lock(MM_LOCK);
-      const ret = k.kvm_gmem_fault_user_mapping(op.guest_memfd, Math.floor(op.offset / w.geo.page_size));
+      const index = Math.floor(op.offset / w.geo.page_size);
+      const ret = k.kvm_gmem_fault_user_mapping(op.guest_memfd, index);
       k.mmap_read_unlock(MM_LOCK);
+      if (op.write === true) userWriteGmemPage(w, op.guest_memfd, index);
       return plain(ret);
     }
     case 'gmem_convert': {
@@ -180,6 +182,10 @@ export function startRun(scenario: Scenario, revision: Revision, options: RunOpt
   const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
   w.gmemHugeOrder = scenario.hugepages?.order ?? 0;
   w.gmemInPlace = inPlaceSeriesOf(scenario);
+  if (revision.gmemAttributes === true && w.gmemInPlace !== undefined) {
+    w.kvm.private_tracking = 'guest_memfd';
+    w.kvm.gmem_in_place_conversion = true;
+  }
   const observers = options.observers ?? [];
   for (const o of observers) {
     const ev = o.event?.bind(o);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { geometryProblem } from '../geometry.js';
 import { U64_MAX } from '../kernel/u64.js';
 import { MAX_SCENARIO_OPS, scenarioLimitProblems, tooManyOps } from './limits.js';
-import type { Scenario } from './Scenario.js';
+import { POPULATE_OPS, type Scenario } from './Scenario.js';
 
 /**
  * The schema of a scenario as stored in a file (Scenario.ts is its type): every field of every
@@ -62,7 +62,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('punch_hole'), guest_memfd: nat, offset: nat, len: nat, faults }),
   z.strictObject({ kind: z.literal('fallocate'), guest_memfd: nat, mode: uint(32, 'mode'), offset: nat, len: nat, faults }),
   z.strictObject({ kind: z.literal('memory_failure'), guest_memfd: nat, offset: nat }),
-  z.strictObject({ kind: z.literal('gmem_user_fault'), guest_memfd: nat, offset: nat }),
+  z.strictObject({ kind: z.literal('gmem_user_fault'), guest_memfd: nat, offset: nat, write: z.literal(true).optional() }),
   z.strictObject({ kind: z.literal('gmem_convert'), guest_memfd: nat, offset: nat, size: nat, to: z.enum(['shared', 'private']) }),
   z.strictObject({ kind: z.literal('close_vm') }),
   z.strictObject({ kind: z.literal('close_guest_memfd'), guest_memfd: nat, faults: faults.optional() }),
@@ -114,22 +114,30 @@ export function parseThreadedScenario(input: unknown): { readonly scenario: Scen
   const problems = [...(base.success ? [] : issuesOf(base.error)), ...(extra.success ? [] : issuesOf(extra.error))];
   if (base.success && extra.success) {
     const all = [...base.data.ops, ...extra.data.threads.flat()];
-    for (const i of boundConversions(all)) if (i >= base.data.ops.length) problems.push({ path: `threads (operation ${i - base.data.ops.length} of them)`, message: BOUND_CONVERSION });
+    for (const i of boundConversions(all, false)) if (i >= base.data.ops.length) problems.push({ path: `threads (operation ${i - base.data.ops.length} of them)`, message: BOUND_CONVERSION });
   }
   if (!base.success || !extra.success || problems.length > 0) return { problems };
   return { scenario: { ...asScenario(base.data), threads: extra.data.threads, ...(extra.data.schedule === undefined ? {} : { schedule: extra.data.schedule }) } };
 }
 
-const BOUND_CONVERSION = 'a conversion of guest_memfd pages a memslot binds is not modelled (the SNP/TDX hooks of a conversion to shared, the series\' populate check): convert pages past the binding';
+const BOUND_CONVERSION = 'a conversion to shared of guest_memfd pages a memslot binds, once a populate may have run, is not modelled (the SNP/TDX hooks that take a populated page back from the guest): convert before any populate, or pages past the binding';
 
 /**
- * The `gmem_convert` operations (by index in `ops`) whose range meets a guest_memfd range some
- * KVM_SET_USER_MEMORY_REGION2 of the scenario binds (model/kernel/guest_memfd_inplace.ts says why
- * the model does not judge those).
+ * The `gmem_convert` operations (by index in `ops`) the model cannot judge: a conversion to
+ * shared of a range some KVM_SET_USER_MEMORY_REGION2 of the scenario binds, after a populate
+ * operation (`ordered`: earlier in `ops`; else anywhere, for threads whose order is the
+ * schedule's). Taking a populated page back from the guest is the vendor's hook (SNP's RMP, the
+ * TDX S-EPT), which the in-place series adds and the model does not (guest_memfd_inplace.ts).
+ * Conversions to private, and to shared before any populate (the VMM writing its initial image,
+ * Yan Zhao's steps 3-5 on v8 23/46), are the series' own code. On a revision whose populate reads
+ * the VM's attributes (all but the series' own, Revision.gmemAttributes) they run a hybrid of old
+ * populate and new conversions; the generator draws them only for the series' revisions.
  */
-function boundConversions(ops: readonly z.infer<typeof op>[]): number[] {
+function boundConversions(ops: readonly z.infer<typeof op>[], ordered = true): number[] {
   const bound = ops.flatMap((o) => (o.kind === 'set_user_memory_region2' ? [{ file: o.guest_memfd, start: Number(o.guest_memfd_offset), end: Number(o.guest_memfd_offset) + o.memory_size }] : []));
-  return ops.flatMap((o, i) => (o.kind === 'gmem_convert' && bound.some((b) => b.file === o.guest_memfd && o.offset < b.end && b.start < o.offset + o.size) ? [i] : []));
+  const populates = ops.flatMap((o, i) => (POPULATE_OPS.includes(o.kind) ? [i] : []));
+  return ops.flatMap((o, i) => (o.kind === 'gmem_convert' && o.to === 'shared' && populates.some((p) => !ordered || p < i) &&
+    bound.some((b) => b.file === o.guest_memfd && o.offset < b.end && b.start < o.offset + o.size) ? [i] : []));
 }
 
 /** One problem with a stored scenario: where (a JSON path) and what. */

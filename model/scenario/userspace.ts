@@ -162,3 +162,34 @@ export function userMadvise(w: World, addr: number, length: number, advice: Madv
   emit(w, { kind: 'note', text: `madvise 0x${addr.toString(16)}+0x${length.toString(16)} ${advice === MADV_DONTNEED ? 'MADV_DONTNEED' : advice === MADV_PAGEOUT ? 'MADV_PAGEOUT' : 'MADV_REMOVE'}` });
   return unmapped ? -ENOMEM : 0;
 }
+
+/**
+ * Where the VMM maps guest_memfd `file` (the model gives each file its own fixed range, so a byte
+ * written through the mapping has a provenance of its own): page `index` of it.
+ */
+export function gmemUserAddress(file: number, index: number, page_size: number): number {
+  return GMEM_MMAP_BASE + file * GMEM_MMAP_STRIDE + index * page_size;
+}
+
+const GMEM_MMAP_BASE = 2 ** 44;
+const GMEM_MMAP_STRIDE = 2 ** 32;
+
+/**
+ * The VMM writes the whole page `index` of its mapping of `file`, whose PTE a fault just
+ * installed: a host write to that pfn, as memory-safety and no-double-private see it. Nothing
+ * happens where no PTE maps the index (the fault failed; the VMM got SIGBUS).
+ */
+export function userWriteGmemPage(w: World, file: number, index: number): void {
+  const pfn = w.gmem.files.get(file)?.hostMapped.get(index);
+  const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
+  if (pfn === undefined || p === undefined) return;
+  const ps = w.geo.page_size;
+  const uaddr = gmemUserAddress(file, index, ps);
+  const gen = (w.mm.generations.get(uaddr) ?? 0) + 1;
+  w.mm.generations.set(uaddr, gen);
+  emit(w, { kind: 'mem_write', pfn, offset: 0, len: ps, via: 'host' });
+  for (let b = 0; b < ps; b++) {
+    p.data[b] = userByte(uaddr + b, gen);
+    p.prov[b] = userTag(uaddr + b, gen);
+  }
+}

@@ -30,6 +30,13 @@ export interface KvmState {
    * guest_memfd itself when the architecture selects no KVM_GENERIC_MEMORY_ATTRIBUTES.
    */
   private_tracking: 'vm-attributes' | 'guest_memfd';
+  /**
+   * The in-place series' module parameter (v8 10/46 `gmem_in_place_conversion`, 0444): on in the
+   * in-place cell of a tree that carries the series' populate (Revision.gmemAttributes), where a
+   * NULL source means "the destination as the VMM left it" and private memory is the file's own
+   * attribute. The kernel (gmemfile.ts gmem_in_place_conversion()) and the invariants read this one flag.
+   */
+  gmem_in_place_conversion: boolean;
   /** The VM fd was closed: VM and vCPU ioctls fail with -EBADF. */
   vm_fd_closed: boolean;
   /** The last reference went (VM fd closed, every guest_memfd released): kvm_destroy_vm() ran. */
@@ -37,7 +44,7 @@ export interface KvmState {
 }
 
 export function createKvmState(): KvmState {
-  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, private_tracking: 'vm-attributes', vm_fd_closed: false, destroyed: false };
+  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, private_tracking: 'vm-attributes', gmem_in_place_conversion: false, vm_fd_closed: false, destroyed: false };
 }
 
 export function memslotForGfn(kvm: KvmState, gfn: number): Memslot | undefined {

@@ -1,7 +1,8 @@
 import { defineInvariant } from '../Invariant.js';
 import type { PopulateRequest } from '../../model/backends/Backend.js';
 import type { MeasureEntry } from '../../model/world/events.js';
-import { readUser } from '../views.js';
+import { populatesInPlace, readUser } from '../views.js';
+import { VmmImage } from '../vmmImage.js';
 import { kernelOutcome } from '../../model/scenario/runScenario.js';
 
 /**
@@ -20,7 +21,7 @@ export const measurement = defineInvariant({
     'amd/AMD-ASPFW:fw/psp_bl_uapps/sev_uapp/src/sev_mcmd.c@3ca6650d (SNP_LAUNCH_UPDATE digest update)',
     'intel/tdx-module@1666adc4 (tdh_mem_page_add.c, tdh_mr_extend.c)',
   ],
-  observes: [],
+  observes: ['folio'],
   messages: {
     mismatch: 'measurement entry {n} after {ioctl}: got {got}, expected {want}',
     extra: '{ioctl} appended {got} measurement entries for {count} populated page(s), expected {want}',
@@ -29,14 +30,22 @@ export const measurement = defineInvariant({
     let req: PopulateRequest | undefined;
     let source: Uint8Array = new Uint8Array(0);
     let start = 0;
+    const image = new VmmImage();
     const text = (e: MeasureEntry | undefined): string => (e === undefined ? 'nothing' : `${e.what} gpa 0x${e.gpa.toString(16)}${e.contents === '' ? '' : ` #${e.contents}`}`);
     return {
       opBegin(_i, op, w, backend) {
         req = backend.populateRequest(op, w.geo);
         start = backend.measurement(w).length;
-        source = req === undefined || req.src === 0 ? new Uint8Array(0) : readUser(w, req.src, req.npages * w.geo.page_size).data;
+        // In place (in-place-source.ts) the source is the destination as the VMM's mapping shows it.
+        source = req === undefined ? new Uint8Array(0)
+          : populatesInPlace(w, req) ? image.expected(w, req.gfn_start, req.npages).data
+          : req.src === 0 ? new Uint8Array(0) : readUser(w, req.src, req.npages * w.geo.page_size).data;
+      },
+      event(e) {
+        image.event(e);
       },
       opEnd(result, w, backend, report) {
+        image.opEnd(result.op, w, backend);
         if (w.kvm.vm_bugged) return;
         const ps = w.geo.page_size;
         const got = backend.measurement(w).slice(start);
@@ -55,7 +64,7 @@ export const measurement = defineInvariant({
         const count = backend.populatedCount(result.op, done.ret, done.out, ps);
         const want: MeasureEntry[] = [];
         for (let i = 0; i < count; i++) {
-          const bytes = req.src === 0 ? new Uint8Array(ps) : source.subarray(i * ps, (i + 1) * ps);
+          const bytes = source.length === 0 ? new Uint8Array(ps) : source.subarray(i * ps, (i + 1) * ps);
           want.push(...backend.expectedMeasurement(req, req.gfn_start + i, bytes, w));
         }
         for (let n = 0; n < Math.min(got.length, want.length); n++) {

@@ -2,7 +2,7 @@ import { defineInvariant } from '../Invariant.js';
 import type { PopulateRequest } from '../../model/backends/Backend.js';
 import { hostPage } from '../../model/world/hostMemory.js';
 import { PROV_FIRMWARE, PROV_ZERO, provenanceText } from '../../model/world/provenance.js';
-import { gfnFileIndex, gfnFolioPfn, readUser, userAddressByPfn, type UserBytes } from '../views.js';
+import { gfnFileIndex, gfnFolioPfn, populatesInPlace, readUser, userAddressByPfn, type UserBytes } from '../views.js';
 import { kernelOutcome } from '../../model/scenario/runScenario.js';
 
 /**
@@ -43,7 +43,8 @@ export const srcOffsetStraddling = defineInvariant({
     return {
       opBegin(_i, op, w, backend) {
         const req = backend.populateRequest(op, w.geo);
-        if (req === undefined) {
+        // A page that is its own source is in-place-source's to judge.
+        if (req === undefined || populatesInPlace(w, req)) {
           pending = undefined;
           return;
         }

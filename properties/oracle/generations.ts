@@ -12,6 +12,8 @@ import type { BackendId } from '../../model/scenario/Scenario.js';
  * - S2/T2: the v7.0 text (Roth v3 4/6, 5/6), silent cases decided by the newest kvm-x86 code
  *   (the note's "code agrees?" column), except where v7.0's own merged choice is not a bug
  *   (T.8: -EOPNOTSUPP, kernel-facts B30).
+ * - S3/T3: S2/T2 with the in-place series applied (v7, v8): a NULL source loads the destination
+ *   as it is when gmem_in_place_conversion is on, is refused by the callback when it is off.
  * - R9, R12, RN: the Arm series' api.rst at v9, v12 and the newest stored tree; an Arm
  *   revision declares its uAPI in `arm.uapi`, which must agree.
  *
@@ -19,7 +21,7 @@ import type { BackendId } from '../../model/scenario/Scenario.js';
  * `arm.uapi` decides its Arm generation); an injected bug that of its base. A module with
  * neither a built-in id nor `derivedFrom` gets no oracle verdict: what it implements is unknown.
  */
-export type Generation = 'S1' | 'S2' | 'T1' | 'T2' | 'R9' | 'R12' | 'RN';
+export type Generation = 'S1' | 'S2' | 'S3' | 'T1' | 'T2' | 'T3' | 'R9' | 'R12' | 'RN';
 
 export const GENERATIONS: Readonly<Record<string, Readonly<Partial<Record<BackendId, Generation>>>>> = {
   // SNP v15 06/20's amd-memory-encryption.rst text is S1's in substance.
@@ -32,6 +34,9 @@ export const GENERATIONS: Readonly<Record<string, Readonly<Partial<Record<Backen
   'roth-v3-posted': { snp: 'S2', tdx: 'T2' },
   'v7.0': { snp: 'S2', tdx: 'T2' },
   'kvm-x86-next': { snp: 'S2', tdx: 'T2' },
+  // The in-place series' populate on the June 2026 kvm-x86 base (model/revisions/inplace-v8.ts).
+  'inplace-v7': { snp: 'S3', tdx: 'T3' },
+  'inplace-v8': { snp: 'S3', tdx: 'T3' },
   'rme-v9': { cca: 'R9' },
   'rme-v12': { cca: 'R12' },
   'rmi-newest': { cca: 'RN' },

@@ -36,6 +36,10 @@ export const DOC = {
   S2: 'amd-memory-encryption.rst §19 SNP_LAUNCH_UPDATE, S2 (v7.0; Roth v3 4/6, lore:20260108214622.1084057-5-michael.roth@amd.com)',
   T1: 'intel-tdx.rst KVM_TDX_INIT_MEM_REGION, T1 (v6.16-v6.19; torvalds/linux@aedc8fa5)',
   T2: 'intel-tdx.rst KVM_TDX_INIT_MEM_REGION, T2 (v7.0; Roth v3 5/6, lore:20260108214622.1084057-6-michael.roth@amd.com)',
+  // The in-place series' mails stored here change no text of either document (the helper's
+  // reading of v7 and v8, /work/notes/v8-populate-research.md): the S3/T3 rows follow its code.
+  S3: 'amd-memory-encryption.rst §19 SNP_LAUNCH_UPDATE as S2, with the in-place series applied (v7 20/42, v8 22/46; no document text changed)',
+  T3: 'intel-tdx.rst KVM_TDX_INIT_MEM_REGION as T2, with the in-place series applied (v7 21/42, v8 23/46; no document text changed)',
   R9: 'v9 api.rst §7.44 KVM_CAP_ARM_RME_POPULATE_REALM, R9 (lore:20250611104844.245235-7-steven.price@arm.com)',
   R12: 'v12 api.rst 4.145 KVM_ARM_RMI_POPULATE, R12 (lore:20251217101125.91098-7-steven.price@arm.com)',
   RN: 'api.rst §4.147 KVM_ARM_RMI_POPULATE, RN (kamalca/linux@aceada55)',
@@ -54,6 +58,9 @@ export const CODE = {
   snpLen0: 'lore:20250919211649.1575654-1-seanjc@google.com ("KVM: SEV: Reject non-positive effective lengths during LAUNCH_UPDATE", v2: -EINVAL up front, "technically an ABI change as KVM would previously allow a length of \'0\'")',
   tdxOld: 'kernelorg-mirror/virt_kvm_kvm:arch/x86/kvm/vmx/tdx.c@6249af46 (tdx_vcpu_init_mem_region, GUP in the callback)',
   tdxNew: 'kvm-x86/linux:arch/x86/kvm/vmx/tdx.c@09c6f74e (tdx_vcpu_init_mem_region, tdx_gmem_post_populate)',
+  snpInPlace: 'lore:20260618-gmem-inplace-conversion-v8-22-9d2959357853@google.com (v8 22/46: a NULL source refused only with gmem_in_place_conversion off) on kvm-x86 b7fbe9a1 (no !params.uaddr check)',
+  tdxInPlace: 'lore:20260618-gmem-inplace-conversion-v8-23-9d2959357853@google.com (v8 23/46: source_addr 0 is the destination itself, -EOPNOTSUPP with gmem_in_place_conversion off; not advanced) on kvm-x86 b7fbe9a1 (no !source_addr check)',
+  gmemInPlace: 'lore:20260618-gmem-inplace-conversion-v8-10-9d2959357853@google.com (10/46, 16/46: kvm_gmem_range_is_private(), guest_memfd\'s attributes with gmem_in_place_conversion on)',
   tdxV70: 'lore:20251215153411.3613928-1-michael.roth@amd.com (v2 review, Yan Zhao: NULL src_page -> -EOPNOTSUPP; in v3 6/6, merged v7.0; kernel-facts B30)',
   v9: 'lore:20250611104844.245235-20-steven.price@arm.com (19/43; kvm_populate_realm as in v8 lore:20250416134208.383984-20-steven.price@arm.com)',
   v12: 'lore:20251217101125.91098-21-steven.price@arm.com (20/46)',
@@ -112,6 +119,8 @@ export const SNP = {
   'S2.7': row('S2.7', DOC.S2, 'the source page cannot be pinned (GUP)', 'silent; GUP errno: -EIO on the first page', { code: CODE.gmemNew }),
   'S2.8': row('S2.8', DOC.S2, 'type CPUID with a read-only source mapping', 'silent; pinned with FOLL_WRITE, GUP fails: -EIO on the first page', { code: `${CODE.gmemNew}, may_writeback_src (kvm-x86 f13e90059908)` }),
   'S2.9': row('S2.9', DOC.S2, 'a page after the first fails', 'as S1.20', { code: CODE.snpNew }),
+  'S3.1': row('S3.1', DOC.S3, 'uaddr == 0, type NORMAL/UNMEASURED/CPUID/SECRETS, in-place conversion on', 'silent; accepted: each page loaded as the guest_memfd holds it (what the VMM wrote while shared, else zeros), uaddr left 0', { code: CODE.snpInPlace, judged: 'by the page rows (the private check is the file\'s own attribute: S1.2 with CODE.gmemInPlace), and the bytes by in-place-source and measurement' }),
+  'S3.2': row('S3.2', DOC.S3, 'uaddr == 0, type != ZERO, in-place conversion off', 'silent; the callback\'s -EINVAL at the first page that passed the guest_memfd checks: -EIO', { code: CODE.snpInPlace }),
   'S2.10': row('S2.10', DOC.S2, 'the params struct lies in a read-only mapping (Op arg_readonly)', 'as S1.19', { code: `${CODE.snpNew}: copy_to_user() only after count >= 0` }),
 } as const;
 
@@ -125,6 +134,8 @@ export const TDX = {
   'T.6': row('T.6', DOC.T2, 'source_addr not PAGE_SIZE-aligned (T2 documents it; T1 silent)', '-EINVAL before any page (all code generations)', { code: `${CODE.tdxOld}; ${CODE.tdxNew}` }),
   'T.7': row('T.7', DOC.T1, 'gpa unaligned, nr_pages 0, gpa + nr_pages*PAGE_SIZE wraps, or first/last GPA shared', 'silent; -EINVAL, nothing written back', { code: CODE.tdxNew }),
   'T.8': row('T.8', DOC.T1, 'source_addr == 0', 'silent; T1: accepted, the GUP of address 0 fails: -EFAULT at the page; T2: -EINVAL up front (newest) or -EOPNOTSUPP from the callback (v7.0)', { code: `${CODE.tdxOld}; ${CODE.tdxNew}; ${CODE.tdxV70}` }),
+  'T3.1': row('T3.1', DOC.T3, 'source_addr == 0, in-place conversion on', 'silent; accepted: each page added from itself (the TDX module\'s in-place PAGE.ADD), source_addr left 0', { code: CODE.tdxInPlace, judged: 'by the page rows (the private check is the file\'s own attribute, T.5 with CODE.gmemInPlace), and the bytes by in-place-source and measurement' }),
+  'T3.2': row('T3.2', DOC.T3, 'source_addr == 0, in-place conversion off', 'silent; -EOPNOTSUPP from the callback at the first page that passed the guest_memfd checks, progress before it written back', { code: CODE.tdxInPlace }),
   'T.9': row('T.9', DOC.T1, 'called after KVM_TDX_FINALIZE_VM (creation flow)', '-EINVAL', { code: CODE.tdxNew }),
   'T.10': row('T.10', DOC.T1, 'vCPU not KVM_TDX_INIT_VCPU\'d (creation flow)', '-EINVAL', { code: CODE.tdxNew }),
   'T.11': row('T.11', DOC.T1, 'no HKID (no KVM_TDX_INIT_VM)', '-EINVAL', { code: CODE.tdxNew , judged: 'not generated: every TDX scenario\'s set-up runs KVM_TDX_INIT_VM, and the HKID stays until the VM is gone, when no ioctl reaches it' }),

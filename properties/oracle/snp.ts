@@ -10,6 +10,9 @@ import { CODE, DOC, GP, SNP, type Row } from './rows.js';
 import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PageCtx, type PopulateSpec, type Prediction } from './spec.js';
 import { folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
 
+/** S1, S2, and S3 (S2 with the in-place series' NULL source: rows S3.1, S3.2). */
+export type SnpGen = 'S1' | 'S2' | 'S3';
+
 /**
  * KVM_SEV_SNP_LAUNCH_UPDATE (note §1). Documented: 0 on success with the remaining range written
  * back ("not guaranteed to have processed the entire range"); the GPA range must be PRIVATE in
@@ -20,10 +23,12 @@ import { folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, user
  *
  * Check order (S2, note §1 "Check order"): not SNP -> struct checks (-EINVAL) -> non-ZERO uaddr
  * (S2 only) -> memslot -> kvm_gmem_populate(): file -> per page (GUP, folio, attribute, RMP,
- * firmware). S1 is the same minus the uaddr checks and with `len == 0` reaching the WARN.
+ * firmware). S1 is the same minus the uaddr checks and with `len == 0` reaching the WARN. S3 (the
+ * in-place series) drops the NULL-uaddr check: in place the page is loaded as it is, with the
+ * module parameter off the callback refuses it (-EIO) after the guest_memfd and attribute checks.
  */
-export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
-  const doc = gen === 'S1' ? DOC.S1 : DOC.S2;
+export function snpSpec(gen: SnpGen): PopulateSpec {
+  const doc = DOC[gen];
   return {
     gen,
     backend: 'snp',
@@ -44,25 +49,26 @@ export function snpSpec(gen: 'S1' | 'S2'): PopulateSpec {
       // Written back only on success (sev.c: copy_to_user() after count >= 0). `error` is the
       // firmware status on failure: 0 when the firmware did not fail (note §1 check order (6)).
       if (ret !== 0) return { gfn_start: op.gfn_start, len: op.len, uaddr: op.uaddr, ...(exact ? { error: 0 } : {}) };
-      return { gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps, error: 0 };
+      // S3.1: a NULL source is not advanced (v8 22/46: `if (src && type != ZERO)`).
+      return { gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO || (gen === 'S3' && op.uaddr === 0) ? op.uaddr : op.uaddr + n * ps, error: 0 };
     },
     success: () => 0,
   };
 }
 
 /** The documented result of a call, as if its params were writable. */
-function predictSnp(gen: 'S1' | 'S2', op: Extract<Op, { kind: 'snp_launch_update' }>, w: World, backend: BackendModel): Prediction {
+function predictSnp(gen: SnpGen, op: Extract<Op, { kind: 'snp_launch_update' }>, w: World, backend: BackendModel): Prediction {
   const r = (s1: keyof typeof SNP, s2: keyof typeof SNP = s1): Row => SNP[gen === 'S1' ? s1 : s2];
   const ps = w.geo.page_size;
   const s = snpOf(w);
   if (!s.kernel.snp_context) return rejected(SNP['S1.17'], -EINVAL);
-  if (gen === 'S2' && op.len === 0) return rejected(SNP['S2.3'], -EINVAL);
+  if (gen !== 'S1' && op.len === 0) return rejected(SNP['S2.3'], -EINVAL);
   if (op.len % ps !== 0) return rejected(SNP['S1.7'], -EINVAL);
   if (op.flags !== 0) return rejected(SNP['S1.6'], -EINVAL);
   if (!(SNP_PAGE_TYPES as readonly number[]).includes(op.type)) return rejected(SNP['S1.5'], -EINVAL);
   const zero = op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO;
   if (gen === 'S2' && !zero && op.uaddr === 0) return rejected(SNP['S2.2'], -EINVAL);
-  if (gen === 'S2' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
+  if (gen !== 'S1' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
   const slot = slotAt(w, op.gfn_start);
   if (!hasGmem(slot)) return rejected(r('S1.11', 'S2.5'), -EINVAL);
   // kvm_gmem_populate() takes the file before its (empty) loop: a zero length on a slot whose
@@ -75,7 +81,16 @@ function predictSnp(gen: 'S1' | 'S2', op: Extract<Op, { kind: 'snp_launch_update
   const cpuid = op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID;
   const src = (i: number) => op.uaddr + i * ps;
   const poisoned: PageCheck = { row: GP.hwpoison, errno: -EIO, fails: (p) => folioPoisoned(w, p.folio) };
-  const checks: PageCheck[] = gen === 'S2'
+  // S3: no source to pin; without in-place conversion the callback refuses the first page (S3.2).
+  const inPlaceSrc = gen === 'S3' && !zero && op.uaddr === 0;
+  const checks: PageCheck[] = inPlaceSrc
+    ? [
+        poisoned,
+        { row: SNP['S1.2'], errno: -EIO, fails: (p) => !isPrivate(w, p.gfn) },
+        { row: SNP['S3.2'], errno: -EIO, fails: () => w.gmemInPlace === undefined },
+        { row: SNP['S2.6'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) },
+      ]
+    : gen !== 'S1'
     ? [
         { row: SNP['S2.8'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && cpuid && userPageOk(w, src(p.i), false) && !userPageOk(w, src(p.i), true) },
         { row: SNP['S2.7'], errno: -EIO, beforeGetPfn: true, fails: (p) => !zero && !userPageOk(w, src(p.i), false) },
@@ -90,7 +105,8 @@ function predictSnp(gen: 'S1' | 'S2', op: Extract<Op, { kind: 'snp_launch_update
         { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) && !preparedOnly(w, p) },
         { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
       ];
-  return snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero ? undefined : op.uaddr);
+  const pred = snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero || inPlaceSrc ? undefined : op.uaddr);
+  return inPlaceSrc && pred.kind === 'verdict' && pred.ret.includes(0) ? { ...pred, rows: [SNP['S3.1'], ...pred.rows] } : pred;
 }
 
 /**
@@ -111,7 +127,7 @@ function preparedOnly(w: World, p: PageCtx): boolean {
   return e.assigned && !e.validated && !e.immutable && e.asid === snpOf(w).guest.asid && e.gpa === p.gfn * w.geo.page_size;
 }
 
-function snpOutcome(gen: 'S1' | 'S2', w: World, backend: BackendModel, checks: readonly PageCheck[], gfn0: number, span: number, asked: number, src: number | undefined): Prediction {
+function snpOutcome(gen: SnpGen, w: World, backend: BackendModel, checks: readonly PageCheck[], gfn0: number, span: number, asked: number, src: number | undefined): Prediction {
   const ps = w.geo.page_size;
   const walk = walkPages(w, backend, gfn0, span, checks);
   const relational =

@@ -8,6 +8,9 @@ import { DOC, GP, TDX } from './rows.js';
 import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction, type Walk } from './spec.js';
 import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, slotAt, userPageOk } from './world.js';
 
+/** T1, T2, and T3 (T2 with the in-place series' NULL source: rows T3.1, T3.2). */
+export type TdxGen = 'T1' | 'T2' | 'T3';
+
 /**
  * KVM_TDX_INIT_MEM_REGION (note §3). Documented: initialize `nr_pages` private pages from
  * `source_addr`, measured with KVM_TDX_MEASURE_MEMORY_REGION; the range must be private; T2 adds
@@ -20,14 +23,16 @@ import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, slotAt, userPageO
  * source (all -EINVAL) -> per page: memslot (kvm_gmem_populate -EINVAL), file, GUP of the
  * source (-EFAULT), attribute (-EINVAL), S-EPT present (-EIO), PAGE.ADD, MR.EXTEND. T1 (old
  * tree, GUP in the callback after the gmem checks; RFC v1 GUPs first) also finds a prepared
- * folio (-EEXIST) before the attribute.
+ * folio (-EEXIST) before the attribute. T3 (the in-place series) has no NULL-source check up
+ * front: with the module parameter on the page is added from itself, with it off the callback
+ * answers -EOPNOTSUPP after the guest_memfd and attribute checks.
  */
-export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
+export function tdxSpec(gen: TdxGen): PopulateSpec {
   return {
     gen,
     backend: 'tdx',
     ioctl: 'KVM_TDX_INIT_MEM_REGION',
-    doc: gen === 'T1' ? DOC.T1 : DOC.T2,
+    doc: DOC[gen],
     errnos: [-EINVAL, -EFAULT, -EINTR, -EIO, -EBUSY, -ENOMEM, -EOPNOTSUPP, -EHWPOISON, ...(gen === 'T1' ? [-EEXIST] : [])],
     internalFw: [],
     predict(op, w, backend): Prediction {
@@ -68,13 +73,14 @@ export function tdxSpec(gen: 'T1' | 'T2'): PopulateSpec {
     mustPopulate: (n) => n,
     fields(op, n, _ret, ps) {
       if (op.kind !== 'tdx_init_mem_region') return {};
-      return { source_addr: op.source_addr + n * ps, gpa: op.gpa + n * ps, nr_pages: Number(op.nr_pages - BigInt(n)) };
+      // T3.1: a NULL source stays NULL (v8 23/46).
+      return { source_addr: gen === 'T3' && op.source_addr === 0 ? 0 : op.source_addr + n * ps, gpa: op.gpa + n * ps, nr_pages: Number(op.nr_pages - BigInt(n)) };
     },
     success: () => 0,
   };
 }
 
-function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: number, nr: number, source: number): Prediction {
+function tdxOutcome(gen: TdxGen, w: World, backend: BackendModel, gfn0: number, nr: number, source: number): Prediction {
   const ps = w.geo.page_size;
   const t = tdxOf(w);
   const src = (i: number) => source + i * ps;
@@ -83,6 +89,10 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
   // T.8 on T1: no document says what source_addr 0 does; the old tree's GUP of address 0 fails
   // (-EFAULT), and the NULL-source check Yan Zhao asked of RFC v1 and v7.0 adopted answers
   // -EOPNOTSUPP (CODE.tdxV70, kernel-facts B30): a T1 patch may do either.
+  // T3: no source to pin; without in-place conversion the callback refuses the page (T3.2),
+  // after the guest_memfd and attribute checks.
+  const inPlaceSrc = gen === 'T3' && source === 0;
+  const noSource: PageCheck = { row: TDX['T3.2'], errno: -EOPNOTSUPP, fails: () => w.gmemInPlace === undefined };
   const gup: PageCheck = source === 0
     ? { row: TDX['T.8'], errno: -EFAULT, alsoErrnos: gen === 'T1' ? [-EOPNOTSUPP] : [], beforeGetPfn: true, fails: () => true }
     : { row: TDX['T.src'], errno: -EFAULT, beforeGetPfn: true, fails: (p) => !userPageOk(w, src(p.i), false) };
@@ -94,7 +104,9 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
     fails: (p) => t.mirror.has(p.gfn) || t.module.sept.has(p.gfn),
     fw: ['TDH.MEM.PAGE.ADD:sept_entry_state'],
   };
-  const walk = gen === 'T2'
+  const walk = inPlaceSrc
+    ? walkPages(w, backend, gfn0, nr, [noSlot, noFile, poisoned, notPrivate, noSource, mapped])
+    : gen !== 'T1'
     ? walkPages(w, backend, gfn0, nr, [noSlot, noFile, gup, poisoned, notPrivate, mapped])
     // T1: the old tree GUPs in the callback, after the gmem checks (CODE.tdxOld); RFC v1 pins
     // before the invalidate lock, before them (CODE.rfc), and tracks no preparation (CODE.rfcPrep):
@@ -108,7 +120,7 @@ function tdxOutcome(gen: 'T1' | 'T2', w: World, backend: BackendModel, gfn0: num
     const or = x.alt === undefined ? {} : { or: verdictOf(x.alt) };
     return x.stop !== undefined
       ? { kind: 'verdict', rows: x.stop.rows, ret: x.stop.errnos, min: x.passing, max: x.passing, fw: x.stop.fw, ...extra, ...or }
-      : { kind: 'verdict', rows: [TDX['T.1']], ret: [0], min: nr, max: nr, fw: [], ...extra, ...or };
+      : { kind: 'verdict', rows: inPlaceSrc ? [TDX['T3.1'], TDX['T.1']] : [TDX['T.1']], ret: [0], min: nr, max: nr, fw: [], ...extra, ...or };
   };
   return verdictOf(walk);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { bump, coverageObserver, mergeCoverage, type Coverage } from '../../properties/coverage.js';
-import { COVERAGE_REQUIREMENTS, coverageShortfall } from '../../properties/coverageRequirements.js';
+import { applicableRequirements, COVERAGE_REQUIREMENTS, coverageShortfall } from '../../properties/coverageRequirements.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { GMEM_GUP_NPAGES as N, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
@@ -52,7 +52,14 @@ describe('coverage requirements', () => {
     const short = coverageShortfall('tdx', { id: 'v7.0' }, c);
     expect(short).toContainEqual(['src_offset:1', 2, COVERAGE_REQUIREMENTS.tdx.find((r) => r.key === 'src_offset:1')?.min ?? -1]);
     expect(short.map(([k]) => k)).not.toContain('pages:1');
-    expect(short).toHaveLength(COVERAGE_REQUIREMENTS.tdx.length - 1);
+    expect(short).toHaveLength(applicableRequirements('tdx', { id: 'v7.0' }).length - 1);
+  });
+
+  test('the in-place populate cases are asked of the in-place series\' revisions, in their in-place cell only', () => {
+    const keys = (id: string, whatIf?: 'in-place') => applicableRequirements('tdx', { id }, whatIf).map((r) => r.key);
+    expect(keys('inplace-v8', 'in-place')).toEqual(expect.arrayContaining(['inplace:null_source', 'inplace:loaded_written']));
+    expect(keys('inplace-v8')).not.toContain('inplace:null_source');
+    expect(keys('v7.0', 'in-place')).not.toContain('inplace:null_source');
   });
 
   test('requirements a revision cannot reach by construction are waived for it', () => {

@@ -96,10 +96,14 @@ const rows: PopulateRow[] = [
   },
   {
     // Before v7.1 the VMSA is synced and measured again (G26, no-double-private's cases); the
-    // firmware refuses the LAUNCH_UPDATE of it. kvm-x86-next refuses a protected vCPU up front.
+    // firmware refuses the LAUNCH_UPDATE of it. kvm-x86-next (and the in-place series on it)
+    // refuses a protected vCPU up front.
     name: 'SNP_LAUNCH_FINISH twice',
     ops: [...S, { kind: 'snp_launch_finish', faults: [] }, { kind: 'snp_launch_finish', faults: [] }],
-    want: { '*': { ret: -5, out: { error: SEV_RET_INVALID_GUEST_STATE } }, 'kvm-x86-next': { ret: -22, out: { error: 0 } } },
+    want: {
+      '*': { ret: -5, out: { error: SEV_RET_INVALID_GUEST_STATE } },
+      'kvm-x86-next': { ret: -22, out: { error: 0 } }, 'inplace-v7': { ret: -22, out: { error: 0 } }, 'inplace-v8': { ret: -22, out: { error: 0 } },
+    },
   },
 ];
 

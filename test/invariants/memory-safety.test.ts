@@ -1,5 +1,7 @@
 import { expect, test } from 'vitest';
 import { memorySafety } from '../../properties/invariants/memory-safety.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
+import { KVM_SEV_SNP_PAGE_TYPE_CPUID } from '../../model/backends/snp/uapi.js';
 import { initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
@@ -50,6 +52,18 @@ invariantCases(memorySafety, {
       scenario: scenario('snp', [...S, launchUpdate(), launchUpdate({ at: 1 })]),
       messageId: 'useAfterFree',
       opIndex: 5,
+    },
+    {
+      name: 'B18 (injected): in place, the CPUID write-back without `&& src_page` maps the NULL source page',
+      revision: mutant('inplace-v8+no-src-page-guard'),
+      scenario: {
+        ...scenario('snp', [
+          ...setupOps({ gmemFlags: GUEST_MEMFD_FLAG_MMAP, private: null }),
+          launchUpdate({ uaddr: 0, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }] }),
+        ]),
+        inPlace: true,
+      },
+      messageId: 'wildPointer',
     },
   ],
 });

@@ -6,7 +6,7 @@ import { GUEST_MEMFD_FLAG_INIT_PRIVATE, GUEST_MEMFD_FLAG_SUPPORT_SHARED } from '
 import { IN_PLACE_SERIES, inPlaceSeriesById, inPlaceWhatIf } from '../../model/kernel/inplace_series.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
 import { inPlaceSeriesOf, type Op, type Scenario } from '../../model/scenario/Scenario.js';
-import { scenarioSchema } from '../../model/scenario/schema.js';
+import { parseThreadedScenario, scenarioSchema } from '../../model/scenario/schema.js';
 import { rev } from '../invariants/caseTable.js';
 import { GMEM, PS, SLOT_PAGES, scenario, setupOps } from './fixtures.js';
 
@@ -115,7 +115,7 @@ describe('kernels and scenarios without a series', () => {
     expect(r.results.map((x) => x.ret)).toEqual([-ENOTTY, 0, -EBADF]);
   });
   test('the registry names every series and refuses an unknown one; a scenario file names one by id', () => {
-    expect(IN_PLACE_SERIES.map((s) => s.id)).toEqual(['v8', 'rfc-v2', 'rfc-v2~check-outside-lock', 'rfc-v2~no-safe-refcount', 'v8~no-conversion-checks']);
+    expect(IN_PLACE_SERIES.map((s) => s.id)).toEqual(['v8', 'rfc-v2', 'rfc-v2~check-outside-lock', 'rfc-v2~no-safe-refcount', 'v8~no-conversion-checks', 'v8~fault-not-uptodate']);
     expect(IN_PLACE_SERIES.filter((s) => s.injected).every((s) => s.id.includes('~'))).toBe(true);
     expect(inPlaceSeriesById('nope')).toBeUndefined();
     expect(() => inPlaceWhatIf({ gmemInPlace: 'nope' })).toThrow('no in-place conversion series nope');
@@ -126,14 +126,24 @@ describe('kernels and scenarios without a series', () => {
     const bad = scenarioSchema.safeParse({ ...base, inPlace: 'rfc-v3' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['inPlace']);
-    // A conversion of pages a memslot binds is refused as a scenario the model cannot judge.
+    // A conversion to shared of pages a memslot binds, after a populate, is refused as a scenario
+    // the model cannot judge (the vendors' hooks); before any populate, and to private, it is not.
+    const populate = { kind: 'snp_launch_update', gfn_start: 0, uaddr: 0, len: 64, type: 1, flags: 0, faults: [] };
     const bound = scenarioSchema.safeParse({ ...base, inPlace: true, ops: [
       { kind: 'set_user_memory_region2', slot: 0, flags: 4, guest_phys_addr: 0, memory_size: 128, userspace_addr: 0, guest_memfd: 1, guest_memfd_offset: 64 },
       { kind: 'gmem_convert', guest_memfd: 1, offset: 128, size: 64, to: 'shared' },
+      populate,
+      { kind: 'gmem_convert', guest_memfd: 1, offset: 128, size: 64, to: 'private' },
+      { kind: 'gmem_convert', guest_memfd: 1, offset: 128, size: 64, to: 'shared' },
       { kind: 'gmem_convert', guest_memfd: 1, offset: 192, size: 64, to: 'shared' },
     ] });
-    expect(bound.error?.issues.map((i) => i.path.join('.'))).toEqual(['ops.1']);
-    expect(bound.error?.issues[0]?.message).toContain('a conversion of guest_memfd pages a memslot binds is not modelled');
+    expect(bound.error?.issues.map((i) => i.path.join('.'))).toEqual(['ops.4']);
+    expect(bound.error?.issues[0]?.message).toContain('a conversion to shared of guest_memfd pages a memslot binds, once a populate may have run, is not modelled');
+    // Threads run in the schedule's order: a populate anywhere counts.
+    const threaded = parseThreadedScenario({ ...base, inPlace: true, ops: [
+      { kind: 'set_user_memory_region2', slot: 0, flags: 4, guest_phys_addr: 0, memory_size: 128, userspace_addr: 0, guest_memfd: 1, guest_memfd_offset: 64 },
+    ], threads: [[{ kind: 'gmem_convert', guest_memfd: 1, offset: 128, size: 64, to: 'shared' }], [populate]] });
+    expect('problems' in threaded ? threaded.problems.map((p) => p.path) : []).toEqual(['threads (operation 0 of them)']);
   });
   test('vmf_error(): -ENOMEM is VM_FAULT_OOM, -EHWPOISON VM_FAULT_HWPOISON, anything else SIGBUS', () => {
     expect(vmf_error(-ENOMEM)).toBe(VM_FAULT_OOM);

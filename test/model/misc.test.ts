@@ -150,7 +150,7 @@ describe('the VMM\'s mmap() and munmap()', () => {
 
 describe('revisions', () => {
   test('the registry lists the modelled revisions oldest first, each with its entry points', () => {
-    expect(REVISIONS.map((r) => r.id)).toEqual(['paolo-v1', 'v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next', 'rme-v9', 'rme-v12', 'rmi-newest']);
+    expect(REVISIONS.map((r) => r.id)).toEqual(['paolo-v1', 'v6.17', 'kvm-x86-next-2025.11.07', 'rfc-v1', 'roth-v2', 'roth-v3-posted', 'v7.0', 'kvm-x86-next', 'inplace-v7', 'inplace-v8', 'rme-v9', 'rme-v12', 'rmi-newest']);
     expect(revisionById('v9.9')).toBeUndefined();
     for (const r of [...REVISIONS, ...MUTANTS]) {
       for (const b of r.backends) for (const entry of ENTRY_POINTS[b]) expect(Object.keys(r.fns)).toContain(entry);

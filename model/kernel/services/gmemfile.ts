@@ -30,6 +30,11 @@ export interface GmemFileServices {
   gmem_binding_ranges(file: number, start: number, end: number): { gfn_start: number; gfn_end: number }[];
   /** WRITE_ONCE(slot->gmem.file, NULL) for every slot bound to the file. */
   gmem_detach_slots(file: number): void;
+  /**
+   * The in-place series' module parameter (v8 10/46 `gmem_in_place_conversion`, 0444; v7's
+   * `vm_memory_attributes` with the opposite sense): KvmState.gmem_in_place_conversion.
+   */
+  gmem_in_place_conversion(): boolean;
   /** mtree_load() of the in-place series' shareability tree; undefined past what it covers. */
   gmem_shareability_load(file: number, index: number): Shareability | undefined;
   /** mtree_store_range() of the shareability tree over indices [start, end). */
@@ -113,6 +118,7 @@ export function gmemFileServices(w: World): GmemFileServices {
         }
       }
     },
+    gmem_in_place_conversion: () => w.kvm.gmem_in_place_conversion,
     gmem_shareability_load: (id, index) => file(id)?.shareability.get(index),
     gmem_shareability_store(id, start, end, to) {
       const f = file(id);
