@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { POPULATE_OPS, type BackendId, type Fault, type Op, type Scenario } from '../model/scenario/Scenario.js';
-import { inPlaceImageArb } from './ops/inplace.js';
+import { gmemSourceArb, inPlaceImageArb } from './ops/inplace.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
-import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb } from './ops/common.js';
+import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb, GMEM_FD } from './ops/common.js';
 import { cpuidStraddlingArb, nullSourceArb as snpNullSourceArb, pastFolioArb, shortFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, sizeWrapArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
@@ -10,6 +10,7 @@ import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, protectedEdgeSlotArb, stalePopulateArb, unalignedPopulateArb, unalignedSourceArb } from './ops/cca.js';
 import { ubArb } from './ub.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
 
 /** One operation after set-up: populate most of the time, the other operations around it. */
 export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rmm: RmmVersion = 'v1.0'): fc.Arbitrary<Op> {
@@ -46,7 +47,7 @@ export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf
   // The in-place series builds on the v6.18 flags: every VM's guest_memfd may be mmap()ed. Drawn
   // as a v6.18 tree's default cell draws, so both cells of such a revision run the same scenarios.
   const inPlace = whatIf === 'in-place';
-  const arb = fc.tuple(layoutArb(mmapAccepted || inPlace), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca, undefined, inPlace && inPlacePopulate));
+  const arb = fc.tuple(layoutArb(mmapAccepted || inPlace), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca, undefined, inPlace && inPlacePopulate, inPlace));
   return inPlace ? arb.map((s): Scenario => ({ ...s, inPlace: true })) : arb;
 }
 
@@ -426,7 +427,30 @@ function inPlaceImageInsertionArb(backend: BackendId, l: Layout, inPlace: boolea
   return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 1 }, { arbitrary: inPlaceImageArb(backend, l), weight: 1 });
 }
 
-function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>, hugeOrder?: number, inPlace = false): fc.Arbitrary<Scenario> {
+/**
+ * In every in-place cell (x86, and rme-v12's), one run in two where the guest_memfd can be
+ * mapped: a populate from a page of that mapping (generators/ops/inplace.ts gmemSourceArb()),
+ * half the time before the body's operations (so its page is not yet populated), else among
+ * them. Drawn last of all. Left out where any memslot binds the page it would convert.
+ */
+function gmemSourceInsertionArb(backend: BackendId, l: Layout, inPlace: boolean): fc.Arbitrary<Insertion> {
+  if (!inPlace || (l.gmemFlags & BigInt(GUEST_MEMFD_FLAG_MMAP)) === 0n) return fc.constant(undefined);
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 1 }, { arbitrary: fc.record({ at: fc.oneof(fc.constant(0), fc.nat({ max: 6 })), ops: gmemSourceArb(backend, l) }), weight: 1 });
+}
+
+/**
+ * Whether any operation binds the guest_memfd's last page (sameFileNeighbourArb(), a body's
+ * memslot), which gmemSourceArb() converts to shared: on a revision that tracks private memory in
+ * the VM's attributes that would be the hybrid the schema describes (model/scenario/schema.ts), a
+ * page the VM calls private that the file calls shared and the VMM maps.
+ */
+function bindsLastPage(ops: readonly Op[], l: Layout): boolean {
+  const last = BigInt((l.gmemPages - 1) * l.geometry.page_size);
+  return ops.some((op) => op.kind === 'set_user_memory_region2' && op.guest_memfd === GMEM_FD && op.memory_size > 0
+    && op.guest_memfd_offset <= last && last < op.guest_memfd_offset + BigInt(op.memory_size));
+}
+
+function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNullable<Scenario['cca']>, hugeOrder?: number, inPlace = false, anyInPlace = false): fc.Arbitrary<Scenario> {
   return (
     fc
       .record({
@@ -477,11 +501,13 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         nullSource: snpNullSourceInsertionArb(backend, l),
         shortFolio: shortFolioInsertionArb(backend, l, hugeOrder),
         inPlaceImage: inPlaceImageInsertionArb(backend, l, inPlace),
+        gmemSource: gmemSourceInsertionArb(backend, l, anyInPlace),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio, inPlaceImage }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio, inPlaceImage, gmemSource }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
         for (const x of [a, poison, straddling, wholeFolio, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap, nullSource, shortFolio]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        if (gmemSource !== undefined && !bindsLastPage([...setup, ...ops, ...teardown], l)) ops.splice(Math.min(gmemSource.at, ops.length), 0, ...gmemSource.ops);
         if (inPlaceImage !== undefined) ops.unshift(...(setup.some((op) => POPULATE_OPS.includes(op.kind)) ? inPlaceImage.slice(-1) : inPlaceImage));
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).

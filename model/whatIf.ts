@@ -26,12 +26,16 @@ export const WHAT_IF_TEXT: Readonly<Record<WhatIfMode, string>> = {
  * call, and the per-page generations show their refusal: kvm_gmem_get_folio()'s WARN) and an
  * in-place cell (the in-place conversion series applied: host faults on a guest_memfd mapping
  * take the invalidate lock, which the old populate path's GUP under that lock deadlocks with,
- * B2). The Arm revisions have neither yet (their populate is not modelled with large folios;
- * rmi-newest's tree carries the in-place fault path itself).
+ * B2). Of the Arm revisions, rme-v12 has an in-place cell too: its populate_region() holds
+ * mmap_read_lock() around the old kvm_gmem_populate(), the form kernel-facts' B25 is about. None
+ * has a hugepages cell (their populate is not modelled with large folios), rme-v9 populates
+ * through the shared alias and no kvm_gmem_populate(), and rmi-newest's tree carries the in-place
+ * fault path itself.
  */
 export function whatIfCellsOf(revision: Partial<Pick<Revision, 'arm'>>): WhatIfMode[] {
   if (revision.arm === undefined) return ['hugepages', 'in-place'];
-  return revision.arm.rmm === 'v1.0' ? ['4k-guard-lifted'] : [];
+  if (revision.arm.rmm !== 'v1.0') return [];
+  return revision.arm.uapi === 'rmi-populate-bytes' ? ['4k-guard-lifted', 'in-place'] : ['4k-guard-lifted'];
 }
 
 /** How a cell is named: `rme-v12`, or `rme-v12 [4k-guard-lifted]` for a what-if cell. */

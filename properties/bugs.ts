@@ -64,13 +64,16 @@ const FREED_FIRMWARE_PAGE: readonly SignatureKey[] = ['leaked-page/freedWhileFir
 
 /**
  * A page freed while the firmware owns it, taken by the in-place series' host fault for a new
- * folio of the VMM's shared window (properties/interleave.ts: only the threads generator converts
- * indices to shared): clear_highpage() writes it, and the VMM maps it.
+ * folio of a page the VMM shares (the threads generator's window, properties/interleave.ts; the
+ * in-place image and guest_memfd-source flows, generators/ops/inplace.ts): clear_highpage()
+ * writes it, the VMM maps it, and may write it.
  */
 const IN_PLACE_FAULT_REUSE: readonly SignatureKey[] = [
   'no-double-private/hostAccessPrivate@kvm_gmem_fault_user_mapping',
   'no-double-private/hostAccessPrivate@kvm_gmem_fault_shared',
   'no-double-private/privateStillMapped@gmem_user_fault',
+  // The VMM then writes through that mapping (the in-place image and gmem-source flows).
+  'no-double-private/hostAccessPrivate@gmem_user_fault',
 ];
 
 /**
@@ -120,12 +123,16 @@ export const BUGS = {
   },
   B2: {
     id: 'B2',
-    title: 'mmap_lock taken (GUP, copy_from_user) under the filemap invalidate lock: AB-BA with the in-place fault path',
+    title: 'mmap_lock taken (GUP, copy_from_user) under the filemap invalidate lock: AB-BA with the in-place fault path, and a self-deadlock when the source is the VMM\'s mapping of the guest_memfd itself',
     link: 'https://lore.kernel.org/all/20251113230759.1562024-4-michael.roth@amd.com/',
     status: 'GUP hoisted above the lock in RFC v1, merged per page in v7.0',
     reach: { kind: 'what-if', mode: 'in-place', how: 'a host fault on a guest_memfd mapping takes the invalidate lock under mmap_lock only with in-place conversion (not merged; kernel-facts §1.7, §1.8); before v6.18 no SNP/TDX guest_memfd can be mapped, and from v6.18 its fault is SIGBUS before any lock' },
     signatures: [
       'lock-order/cycle@kvm_gmem_fault_user_mapping',
+      // One thread: a populate source in the VMM's mapping of the guest_memfd, faulted in by the
+      // callback's copy_from_user() or GUP under the invalidate lock the loop holds exclusive;
+      // the fault takes it shared (a self-deadlock; lockdep's "possible recursive locking").
+      'lock-order/recursive@kvm_gmem_fault_user_mapping',
     ],
     maxOps: 6,
     maxPages: 2,
@@ -524,8 +531,10 @@ export const BUGS = {
       // first maps): madvise() maps what the firmware owns.
       'no-double-private/privateStillMapped@madvise',
       'no-double-private/hostAccessPrivate@madvise',
+      // ... or, in rme-v12's in-place cell, by the host fault on the guest_memfd mapping.
+      ...IN_PLACE_FAULT_REUSE,
     ],
-    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise']),
+    onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise', ...IN_PLACE_FAULT_REUSE]),
     maxOps: 7,
     maxPages: 2,
   },

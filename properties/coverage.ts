@@ -9,7 +9,7 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, memslotForGfn } from
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
-import { gfnFileIndex, populatesInPlace } from './views.js';
+import { gfnFileIndex, gmemUserPage, populatesInPlace } from './views.js';
 import { VmmImage } from './vmmImage.js';
 
 /**
@@ -129,6 +129,7 @@ export function coverageObserver(c: Coverage): RunObserver {
   let launchFailedAt: number | undefined;
   let restoredEarlier = false;
   let inPlace: 'written' | 'untouched' | undefined;
+  let gmemSourceFaults = false;
   const image = new VmmImage();
   return {
     opBegin(_i, op, w, backend) {
@@ -172,6 +173,11 @@ export function coverageObserver(c: Coverage): RunObserver {
       // Populating in place (the in-place series' NULL source), a page the VMM wrote first or not.
       inPlace = populatesInPlace(w, req) ? (image.written(w, req.gfn_start) ? 'written' : 'untouched') : undefined;
       if (inPlace !== undefined) bump(c, 'inplace:null_source');
+      // A source in the VMM's mapping of a guest_memfd: already mapped, or faulted in by the
+      // populate's own GUP or copy_from_user() (under the invalidate lock, on the old path).
+      const gmemSource = req.src === 0 ? undefined : gmemUserPage(w, req.src);
+      gmemSourceFaults = gmemSource?.mapped === undefined && gmemSource?.faultable === true;
+      if (gmemSource !== undefined) bump(c, gmemSource.mapped !== undefined ? 'src:gmem_mapped' : gmemSource.faultable ? 'src:gmem_fault' : 'src:gmem_unmappable');
     },
     event(e, w) {
       image.event(e);
@@ -195,6 +201,11 @@ export function coverageObserver(c: Coverage): RunObserver {
       else if (e.kind === 'warn') bump(c, `warn:${e.macro}`);
     },
     opEnd(result, w, backend) {
+      // A source page the populate itself faulted in from a guest_memfd mapping, loaded.
+      if (populate !== undefined && gmemSourceFaults) {
+        const done = kernelOutcome(result);
+        if (backend.populatedCount(result.op, done.ret, done.out, w.geo.page_size) > 0) bump(c, 'src:gmem_fault_loaded');
+      }
       // A page the VMM wrote, loaded in place: the first page of the call populated.
       if (populate !== undefined && inPlace === 'written') {
         const done = kernelOutcome(result);

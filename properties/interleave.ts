@@ -104,6 +104,11 @@ export function knownOn(cell: InterleaveCell): Known {
  * under in-place semantics); nothing elsewhere. Interleaving shows the cycle happen.
  */
 export const B2_DEADLOCK = 'deadlock/gmem->invalidate_lock+mm->mmap_lock@';
+/**
+ * B2 in one thread: the populate's source is the VMM's mapping of the guest_memfd itself, and
+ * the fault its GUP or copy_from_user() takes waits for the invalidate lock the populate holds.
+ */
+export const B2_SELF_DEADLOCK = 'deadlock/gmem->invalidate_lock@';
 
 /**
  * What an in-place series shows under interleaving (model/kernel/inplace_series.ts): the series as
@@ -135,10 +140,10 @@ export interface ExpectedFinding {
 export function expectedInterleaving(cell: InterleaveCell): ExpectedFinding | undefined {
   const e = expectation('lock-order', cell.backend, cell.revision, cell.inPlace ? 'in-place' : undefined);
   const found = [
-    ...(e.verdict === 'violated' && e.bugs.some((b) => b.id === 'B2') ? [{ bug: 'B2', signature: B2_DEADLOCK }] : []),
+    ...(e.verdict === 'violated' && e.bugs.some((b) => b.id === 'B2') ? [{ bug: 'B2', signature: B2_DEADLOCK }, { bug: 'B2', signature: B2_SELF_DEADLOCK }] : []),
     ...(SERIES_FINDINGS[seriesOf(cell) ?? ''] === undefined ? [] : [SERIES_FINDINGS[seriesOf(cell) ?? '']]),
   ].filter((f) => f !== undefined);
-  return found.length === 0 ? undefined : { bug: found.map((f) => f.bug).join(' or '), signatures: found.map((f) => f.signature) };
+  return found.length === 0 ? undefined : { bug: [...new Set(found.map((f) => f.bug))].join(' or '), signatures: found.map((f) => f.signature) };
 }
 
 /** Whether a finding's signature is one the cell expects. */

@@ -3,6 +3,7 @@ import type { Fault, Scenario } from '../model/scenario/Scenario.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
 import { MADV_DONTNEED } from '../model/scenario/userspace.js';
 import { scenarioWhatIf, type WhatIfMode } from '../model/whatIf.js';
+import { gmemMappingAt } from '../model/world/userspaceMm.js';
 import { gmemApiOf } from './oracle/generations.js';
 
 /**
@@ -109,7 +110,12 @@ export function scenarioNeeds(scenario: Scenario, revision: Pick<Revision, 'id'>
   // module parameter: a NULL source populates in place, and private memory is the file's own.
   if (scenario.inPlace !== undefined) {
     const a1 = gmemApiOf(revision, false) === 'A1';
-    const uses = scenario.ops.some((op) => op.kind === 'gmem_user_fault' || (a1 && op.kind === 'create_guest_memfd' && (op.flags & BigInt(GUEST_MEMFD_FLAG_MMAP)) !== 0n));
+    // A populate source in the VMM's mapping of a guest_memfd faults through that path too.
+    const inMapping = (uaddr: number): boolean => gmemMappingAt(uaddr, scenario.geometry.page_size) !== undefined;
+    const uses = scenario.ops.some((op) => op.kind === 'gmem_user_fault' || op.kind === 'gmem_convert'
+      || (op.kind === 'snp_launch_update' && inMapping(op.uaddr)) || (op.kind === 'tdx_init_mem_region' && inMapping(op.source_addr))
+      || (op.kind === 'arm_rmi_populate' && inMapping(op.source_uaddr))
+      || (a1 && op.kind === 'create_guest_memfd' && (op.flags & BigInt(GUEST_MEMFD_FLAG_MMAP)) !== 0n));
     if (uses) add({ kind: 'what-if', mode: 'in-place', what: 'a guest_memfd mapping of the confidential VM and the in-place fault path' });
     if (revision.gmemAttributes === true) add({ kind: 'what-if', mode: 'in-place', what: 'the in-place series\' module parameter (gmem_in_place_conversion): populate in place, private memory tracked by guest_memfd' });
   }

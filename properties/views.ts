@@ -1,6 +1,9 @@
 import { memslotForGfn } from '../model/world/kvmState.js';
 import { hostPage, type HostPage } from '../model/world/hostMemory.js';
-import { findVma } from '../model/world/userspaceMm.js';
+import { findVma, gmemMappingAt } from '../model/world/userspaceMm.js';
+import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../model/world/privacy.js';
+import { PROV_ZERO } from '../model/world/provenance.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
 import type { World } from '../model/world/World.js';
 import type { PopulateRequest } from '../model/backends/Backend.js';
 import { KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_ZERO, snpPageTypeName } from '../model/backends/snp/uapi.js';
@@ -28,6 +31,41 @@ export interface UserBytes {
   readonly present: Uint8Array;
 }
 
+/**
+ * A page of the VMM's mapping of a guest_memfd (model/world/userspaceMm.ts gmemUserAddress()),
+ * as an access would find it: the page its PTE maps; else whether a fault would map one (the file
+ * has GUEST_MEMFD_FLAG_MMAP, the index lies below its size and is shared: the series' per-index
+ * attribute, else INIT_SHARED), and the folio the page cache holds there (a fault clears one not
+ * yet uptodate). Undefined for an address of anonymous memory.
+ */
+export function gmemUserPage(w: World, uaddr: number): { readonly mapped: number | undefined; readonly faultable: boolean; readonly folioPfn: number | undefined; readonly uptodate: boolean } | undefined {
+  const ps = w.geo.page_size;
+  const at = gmemMappingAt(uaddr, ps);
+  if (at === undefined) return undefined;
+  const f = w.gmem.files.get(at.file);
+  if (f === undefined || f.released || (f.flags & GUEST_MEMFD_FLAG_MMAP) === 0) return { mapped: undefined, faultable: false, folioPfn: undefined, uptodate: false };
+  const shared = f.shareability.size > 0 ? f.shareability.get(at.index) === 'shared' : (f.flags & GUEST_MEMFD_FLAG_INIT_SHARED) !== 0;
+  const folio = f.folios.get(at.index);
+  return {
+    mapped: f.hostMapped.get(at.index),
+    faultable: shared && at.index * ps < f.size,
+    folioPfn: folio === undefined ? undefined : folio.pfn + (at.index - folio.index),
+    uptodate: folio?.uptodate === true,
+  };
+}
+
+/** The pfn whose bytes a read of the user page at `a` returns, or 'zero' for a page a fault would clear. */
+function userReadablePfn(w: World, a: number): number | 'zero' | undefined {
+  const g = gmemUserPage(w, a);
+  if (g === undefined) {
+    const vma = findVma(w.mm, a);
+    return vma?.pfns[Math.floor((a - vma.start) / w.geo.page_size)];
+  }
+  if (g.mapped !== undefined) return g.mapped;
+  if (!g.faultable) return undefined;
+  return g.uptodate && g.folioPfn !== undefined ? g.folioPfn : 'zero';
+}
+
 export function readUser(w: World, uaddr: number, len: number): UserBytes {
   const ps = w.geo.page_size;
   const data = new Uint8Array(len);
@@ -36,8 +74,14 @@ export function readUser(w: World, uaddr: number, len: number): UserBytes {
   for (let off = 0; off < len; ) {
     const a = uaddr + off;
     const n = Math.min(len - off, ps - (a % ps));
-    const vma = findVma(w.mm, a);
-    const pfn = vma?.pfns[Math.floor((a - vma.start) / ps)];
+    const at = userReadablePfn(w, a);
+    if (at === 'zero') {
+      prov.fill(PROV_ZERO, off, off + n);
+      present.fill(1, off, off + n);
+      off += n;
+      continue;
+    }
+    const pfn = at;
     const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
     if (p !== undefined) {
       data.set(p.data.subarray(a % ps, (a % ps) + n), off);

@@ -1,6 +1,6 @@
 import type { BackendModel } from '../model/backends/Backend.js';
 import type { Op } from '../model/scenario/Scenario.js';
-import { gmemUserAddress } from '../model/scenario/userspace.js';
+import { gmemUserAddress } from '../model/world/userspaceMm.js';
 import type { Event } from '../model/world/events.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { PROV_GARBAGE, PROV_ZERO, userByte, userTag } from '../model/world/provenance.js';

@@ -106,7 +106,7 @@ export function renderTimeline(t: TimelineInput): string {
   if (end.kind === 'deadlock') {
     for (const l of end.cycle) lines.push(...row(l.thread - 1, linkText(l)));
     const path = end.cycle.map((l) => `T${l.thread}`);
-    lines.push(end.cycle.length === 0 ? 'deadlock: every thread waits' : `deadlock: ${[...path, path[0] ?? ''].join(' → ')} (each waits for the next)`);
+    lines.push(end.cycle.length === 0 ? 'deadlock: every thread waits' : `deadlock: ${[...path, path[0] ?? ''].join(' → ')} (${path.length === 1 ? 'it waits for a lock it holds itself' : 'each waits for the next'})`);
   } else if (end.kind === 'stuck') {
     for (const l of end.chain) lines.push(...row(l.thread - 1, linkText(l)));
     lines.push(`stuck: ${end.lock} is held by ${end.holder === 0 ? 'the set-up (thread 0)' : `T${end.holder}`}, which has ended: a lock an operation never released`);

@@ -20,7 +20,7 @@ describe('gmemcheck list', () => {
     if (typeof doc !== 'object' || doc === null || !('matrix' in doc) || !Array.isArray(doc.matrix)) throw new Error('no matrix');
     // Eighteen revision × backend cells, the 4K-guard-lifted cells of rme-v9 and rme-v12, and
     // the fifteen hugepages and fifteen in-place cells of the x86 revisions.
-    expect(doc.matrix).toHaveLength(INVARIANTS.length * 62);
+    expect(doc.matrix).toHaveLength(INVARIANTS.length * 63);
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'snp', revision: 'rfc-v1', whatIf: 'hugepages', cell: 'rfc-v1 [hugepages]', expected: 'violated', bugs: ['B5'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'memory-safety', backend: 'tdx', revision: 'rfc-v1', expected: 'violated', bugs: ['B3'] }));
     expect(doc.matrix).toContainEqual(expect.objectContaining({ property: 'measurement', backend: 'cca', revision: 'rme-v12', whatIf: '4k-guard-lifted', cell: 'rme-v12 [4k-guard-lifted]', expected: 'violated', bugs: ['G11', 'G10'] }));

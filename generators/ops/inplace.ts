@@ -4,6 +4,8 @@ import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_
 import type { Layout } from '../layout.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { GMEM_FD } from './common.js';
+import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
+import { gmemUserAddress } from '../../model/world/userspaceMm.js';
 
 /**
  * The VMM loading its initial image in place (the in-place what-if): a page of the memslot
@@ -34,4 +36,34 @@ export function inPlaceImageArb(backend: Exclude<BackendId, 'cca'>, l: Layout): 
       const convert = (to: 'shared' | 'private'): Op => ({ kind: 'gmem_convert', guest_memfd: GMEM_FD, offset: (pgoff + page) * ps, size: ps, to });
       return [convert('shared'), { kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: (pgoff + page) * ps, write: true }, convert('private'), op];
     }));
+}
+
+/**
+ * A populate whose source is the VMM's own mapping of a guest_memfd (the in-place what-if, any
+ * revision): the file's last page, which no memslot binds, converted to shared, then used as the
+ * source of one private page. Half the time the VMM has touched it first (a write fault through
+ * the mapping: its PTE is there, GUP needs no fault); else GUP or copy_from_user() faults it in
+ * under whatever the populate path holds then: the invalidate lock exclusive on the old path (B2
+ * in one thread: the fault takes that lock shared), nothing on a path that pins the source first.
+ * Needs GUEST_MEMFD_FLAG_MMAP (without it the address is a hole: -EFAULT, like every other
+ * hole) and a page no memslot binds (sameFileNeighbourArb() or a body's memslot may: the caller
+ * drops the flow then).
+ */
+export function gmemSourceArb(backend: BackendId, l: Layout): fc.Arbitrary<readonly Op[]> {
+  const ps = l.geometry.page_size;
+  const { base_gfn, npages } = l.slot;
+  const index = l.gmemPages - 1;
+  const src = gmemUserAddress(GMEM_FD, index, ps);
+  const privatePages = l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_v, i) => a + i));
+  const page = privatePages.length > 0 ? fc.constantFrom(...privatePages) : fc.nat({ max: npages - 1 });
+  const populate = (gfn: number): fc.Arbitrary<Op> => {
+    if (backend === 'snp') return fc.constant<Op>({ kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] });
+    if (backend === 'tdx') return fc.constantFrom(0, 1).map((flags): Op => ({ kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags, faults: [] }));
+    return fc.constantFrom(0, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE).map((flags): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: src, flags, reserved: 0, faults: [] }));
+  };
+  return fc.record({ page, touched: fc.boolean() }).chain(({ page: p, touched }) => populate(base_gfn + p).map((op): readonly Op[] => [
+    { kind: 'gmem_convert', guest_memfd: GMEM_FD, offset: index * ps, size: ps, to: 'shared' },
+    ...(touched ? [{ kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: index * ps, write: true } as const] : []),
+    op,
+  ]));
 }

@@ -198,7 +198,7 @@ export type Op =
    * (model/kernel/guest_memfd_fault.ts), or of the in-place series, which maps a shared page into
    * the VMM's mapping (a page already mapped does not fault again). `write`: the VMM then writes
    * the whole page through its mapping (its initial image, to be populated in place), each byte
-   * tagged with its address in that mapping (model/scenario/userspace.ts gmemUserAddress()).
+   * tagged with its address in that mapping (model/world/userspaceMm.ts gmemUserAddress()).
    */
   | { readonly kind: 'gmem_user_fault'; readonly guest_memfd: number; readonly offset: number; readonly write?: true | undefined }
   /**

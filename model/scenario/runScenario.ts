@@ -193,7 +193,7 @@ export function startRun(scenario: Scenario, revision: Revision, options: RunOpt
   }
   const booted = backend.boot(w, revision);
   const k = booted.k;
-  w.hooks = { free_folio: (pfn) => k.kvm_gmem_free_folio(pfn) };
+  w.hooks = { free_folio: (pfn) => k.kvm_gmem_free_folio(pfn), gmem_fault: (file, index) => k.kvm_gmem_fault_user_mapping(file, index) };
   return { w, booted, backend, observers, results: [] };
 }
 

@@ -86,7 +86,6 @@ export const scenarioSchema = z
     else for (const p of scenarioLimitProblems(asScenario(s))) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
     if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
     if (s.launch !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['launch'], message: 'launch is for snp and tdx (a realm is created by its own op, arm_realm_create)' });
-    if (s.inPlace !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'the in-place what-if is modelled for snp and tdx only' });
     if (s.inPlace !== undefined && s.hugepages !== undefined) ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'a scenario runs one what-if machine: in-place or hugepages, not both' });
     for (const p of boundConversions(s.ops)) ctx.addIssue({ code: 'custom', path: ['ops', p], message: BOUND_CONVERSION });
     if (s.hugepages !== undefined) {

@@ -3,7 +3,7 @@ import { allocPage, pageRefDec } from '../kernel/pages.js';
 import { isZeroPage, zeroPagePfn } from '../kernel/zeroPage.js';
 import { emit, type World } from '../world/World.js';
 import { userByte, userTag } from '../world/provenance.js';
-import type { Prot, Vma } from '../world/userspaceMm.js';
+import { gmemUserAddress, type Prot, type Vma } from '../world/userspaceMm.js';
 import { hostPage } from '../world/hostMemory.js';
 
 /**
@@ -162,17 +162,6 @@ export function userMadvise(w: World, addr: number, length: number, advice: Madv
   emit(w, { kind: 'note', text: `madvise 0x${addr.toString(16)}+0x${length.toString(16)} ${advice === MADV_DONTNEED ? 'MADV_DONTNEED' : advice === MADV_PAGEOUT ? 'MADV_PAGEOUT' : 'MADV_REMOVE'}` });
   return unmapped ? -ENOMEM : 0;
 }
-
-/**
- * Where the VMM maps guest_memfd `file` (the model gives each file its own fixed range, so a byte
- * written through the mapping has a provenance of its own): page `index` of it.
- */
-export function gmemUserAddress(file: number, index: number, page_size: number): number {
-  return GMEM_MMAP_BASE + file * GMEM_MMAP_STRIDE + index * page_size;
-}
-
-const GMEM_MMAP_BASE = 2 ** 44;
-const GMEM_MMAP_STRIDE = 2 ** 32;
 
 /**
  * The VMM writes the whole page `index` of its mapping of `file`, whose PTE a fault just

@@ -75,6 +75,12 @@ export interface World {
 export interface WorldHooks {
   /** `aops->free_folio` of guest_memfd: runs when a folio's last reference goes. */
   free_folio(pfn: number): void;
+  /**
+   * `vm_ops->fault` of a guest_memfd mapping (the generation's kvm_gmem_fault_user_mapping()):
+   * what handle_mm_fault() runs when GUP or a uaccess meets a page of the VMM's mapping of `file`
+   * with no PTE. A VM_FAULT_* code.
+   */
+  gmem_fault(file: number, index: number): number;
 }
 
 export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record<string, number>>, traceCalls: boolean): World {
@@ -96,7 +102,8 @@ export function createWorld(geo: Geometry, fw: BackendState, ub: Readonly<Record
     ub,
     traceCalls,
     kmaps: new Map(),
-    hooks: { free_folio: () => undefined },
+    // Until a kernel is bound no fault handler exists: VM_FAULT_SIGBUS (0x0002, linux/mm_types.h).
+    hooks: { free_folio: () => undefined, gmem_fault: () => 0x0002 },
     listeners: [],
     work: { done: 0, limit: OP_WORK_LIMIT },
     crashStack: undefined,

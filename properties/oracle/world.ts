@@ -4,6 +4,7 @@ import { KVM_MEM_GUEST_MEMFD, memslotForGfn, type Memslot } from '../../model/wo
 import { gfnIsPrivate } from '../../model/world/privacy.js';
 import { findVma } from '../../model/world/userspaceMm.js';
 import { hostPage } from '../../model/world/hostMemory.js';
+import { gmemUserPage } from '../views.js';
 import { fwUnitSize, type World } from '../../model/world/World.js';
 
 /**
@@ -42,6 +43,9 @@ export const isPrivate = gfnIsPrivate;
 export function userPageOk(w: World, uaddr: number, write: boolean): boolean {
   const ps = w.geo.page_size;
   const a = Math.floor(uaddr / ps) * ps;
+  // The VMM's mapping of a guest_memfd is MAP_SHARED and writable: a mapped page, or one a fault maps.
+  const gmem = gmemUserPage(w, a);
+  if (gmem !== undefined) return gmem.mapped !== undefined || gmem.faultable;
   const vma = findVma(w.mm, a);
   if (vma === undefined || (write && vma.prot !== 'rw')) return false;
   return vma.pfns[(a - vma.start) / ps] !== undefined;

@@ -2,9 +2,10 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { loadConcurrent, type ConcurrentModel } from '../../model/concurrent/load.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import type { Op, Scenario } from '../../model/scenario/Scenario.js';
-import { exploreExhaustive, exploreRandom, replayOn, type InterleaveCell } from '../../properties/interleave.js';
+import { B2_SELF_DEADLOCK, expectedInterleaving, exploreExhaustive, exploreRandom, isExpected, replayOn, type InterleaveCell } from '../../properties/interleave.js';
 import { counterexampleTimeline } from '../../reports/timeline.js';
-import { GMEM, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { GMEM, PS, SLOT_PAGES, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { gmemUserAddress } from '../../model/world/userspaceMm.js';
 import { suiteSeed } from '../suite.js';
 
 /**
@@ -103,6 +104,36 @@ describe('bounded-exhaustive mode on the B2 scenarios', () => {
         const r = exploreExhaustive(m, { backend, revision, inPlace: true }, sc, bound);
         expect({ revision, complete: r.complete, found: r.counterexample?.verdict.kind }).toEqual({ revision, complete: true, found: undefined });
         expect(r.schedules).toBeGreaterThan(bound === 2 ? 1000 : 100);
+      }
+    });
+  }
+});
+
+describe('one thread: a populate source in the VMM\'s own mapping of the guest_memfd, under in-place semantics', () => {
+  /** The file's last page (no memslot binds it) shared and untouched, slot page 0 populated from it. */
+  const fromMapping = (backend: 'snp' | 'tdx'): Scenario => {
+    const src = gmemUserAddress(GMEM, SLOT_PAGES, PS);
+    const setup: Op[] = [...setupOps({ gmemFlags: GUEST_MEMFD_FLAG_MMAP }), { kind: 'gmem_convert', guest_memfd: GMEM, offset: SLOT_PAGES * PS, size: PS, to: 'shared' }];
+    return { ...scenario(backend, setup), inPlace: true, threads: [[backend === 'snp' ? launchUpdate({ uaddr: src }) : initMemRegion({ source_addr: src })]] };
+  };
+  for (const backend of BACKENDS) {
+    test(`${backend}: the old populate waits for the invalidate lock it holds itself (a cycle of one thread); v7.0 and kvm-x86-next finish`, () => {
+      for (const revision of OLD) {
+        const r = exploreExhaustive(m, { backend, revision, inPlace: true }, fromMapping(backend), 0);
+        const c = r.counterexample;
+        expect(c?.verdict.kind).toBe('deadlock');
+        if (c?.verdict.kind !== 'deadlock') continue;
+        expect(c.verdict.cycle.map((l) => l.thread)).toEqual([1]);
+        expect(c.verdict.cycle[0]?.wants.lock).toBe('gmem1->invalidate_lock');
+        expect(c.verdict.signature.startsWith(B2_SELF_DEADLOCK)).toBe(true);
+        expect(isExpected(expectedInterleaving({ backend, revision, inPlace: true }), c.verdict.signature)).toBe(true);
+        const text = timeline(c);
+        expect(text).toMatch(/^deadlock: T1 → T1/m);
+        console.log(`${backend} × ${revision} [in-place], one thread:\n${text}`);
+      }
+      for (const revision of ['v7.0', 'kvm-x86-next'] as const) {
+        const r = exploreExhaustive(m, { backend, revision, inPlace: true }, fromMapping(backend), 0);
+        expect({ revision, complete: r.complete, found: r.counterexample?.verdict.kind }).toEqual({ revision, complete: true, found: undefined });
       }
     });
   }

@@ -19,7 +19,7 @@ describe('the plan', () => {
   test('corpus replays first (one per revision and backend), then explorations round-robin over the cells, round k under seed + k', () => {
     const p = plan();
     expect(p.corpus).toHaveLength(REVISIONS.reduce((n, r) => n + r.backends.length, 0));
-    expect(p.cells).toHaveLength(62);
+    expect(p.cells).toHaveLength(63);
     expect(unitAt(p, 0)).toMatchObject({ kind: 'corpus', index: 0, backend: 'snp' });
     const first = unitAt(p, p.corpus.length);
     expect(first).toMatchObject({ kind: 'explore', cell: p.cells[0], k: 0, seed: 100, runs: 300 });

@@ -3,7 +3,7 @@ import { inPlaceSourceInvariant } from '../../properties/invariants/in-place-sou
 import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
 import { EIO } from '../../model/kernel/errno.js';
-import { gmemUserAddress } from '../../model/scenario/userspace.js';
+import { gmemUserAddress } from '../../model/world/userspaceMm.js';
 import { decodeProvenance } from '../../model/world/provenance.js';
 import type { BackendId, Fault, Op, Scenario } from '../../model/scenario/Scenario.js';
 import { GMEM, PS, folioPfn, initMemRegion, launchUpdate, page, scenario, setupOps } from '../model/fixtures.js';

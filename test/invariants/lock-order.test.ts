@@ -5,7 +5,8 @@ import type { Revision } from '../../model/revisions/Revision.js';
 import type { BackendId, Scenario } from '../../model/scenario/Scenario.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { expectation } from '../../properties/matrix.js';
-import { GMEM, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
+import { GMEM, PS, SLOT_PAGES, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
+import { gmemUserAddress } from '../../model/world/userspaceMm.js';
 import { ccaScenario, ccaSetupOps, rmiPopulate } from '../model/ccaFixtures.js';
 import { MF_DELAYED } from '../../model/kernel/guest_memfd.js';
 import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
@@ -14,6 +15,20 @@ const S = setupOps({ gmemFlags: GUEST_MEMFD_FLAG_MMAP });
 
 /** The in-place what-if's machine (model/whatIf.ts): the fault path takes the invalidate lock. */
 const inPlace = (backend: BackendId, ops: readonly Op[]): Scenario => ({ ...scenario(backend, ops), inPlace: true });
+
+/** rme-v12's realm (two slot pages, an MMAP guest_memfd of three) populated from the file's last page, shared. */
+function ccaFromMapping(touched: boolean): Scenario {
+  const setup = ccaSetupOps({ slotPages: 2 }).map((o): Op => (o.kind === 'create_guest_memfd' ? { ...o, flags: BigInt(GUEST_MEMFD_FLAG_MMAP) } : o));
+  return {
+    ...ccaScenario([
+      ...setup,
+      { kind: 'gmem_convert', guest_memfd: GMEM, offset: 2 * PS, size: PS, to: 'shared' },
+      ...(touched ? [{ kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 2 * PS, write: true } as const] : []),
+      rmiPopulate({ source_uaddr: gmemUserAddress(GMEM, 2, PS) }),
+    ]),
+    inPlace: true,
+  };
+}
 
 /** kvm-x86-next with an SNP handler that nests two vCPU mutexes, annotated or not. */
 function nesting(annotated: boolean): Revision {
@@ -30,6 +45,20 @@ function nesting(annotated: boolean): Revision {
   return { ...next, id: annotated ? 'nested-annotated' : 'nested-plain', fns: { ...next.fns, snp_launch_update } };
 }
 const userFault: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0 };
+
+/**
+ * A populate of slot page 0 whose source is the VMM's own mapping of the guest_memfd: its last
+ * page (index SLOT_PAGES, bound by no memslot), converted to shared, and touched first (a write
+ * through the mapping: its PTE is there) or not (the populate's own access faults it in).
+ */
+function fromGmemMapping(backend: BackendId, touched: boolean): Op[] {
+  const src = gmemUserAddress(GMEM, SLOT_PAGES, PS);
+  return [
+    { kind: 'gmem_convert', guest_memfd: GMEM, offset: SLOT_PAGES * PS, size: PS, to: 'shared' },
+    ...(touched ? [{ kind: 'gmem_user_fault', guest_memfd: GMEM, offset: SLOT_PAGES * PS, write: true } as const] : []),
+    backend === 'snp' ? launchUpdate({ uaddr: src }) : initMemRegion({ source_addr: src }),
+  ];
+}
 
 /**
  * v7.0 with a memory-failure handler that takes no lock under the folio lock: it only marks the
@@ -70,6 +99,29 @@ invariantCases(lockOrder, {
       check: (r) => expect(r.results[5]?.ret).toBe(2),
     },
     { name: 'rfc-v1 bulk GUP before the lock', revision: rev('rfc-v1'), scenario: inPlace('snp', [...S, launchUpdate({ npages: 3 }), userFault]) },
+    {
+      // The VMM's write fault takes mmap_lock, then the invalidate lock: the order populate_region()
+      // takes them in. A touched page needs no fault in the populate: nothing to report (kernel-facts'
+      // B25 expected an AB-BA here).
+      name: 'rme-v12 from a guest_memfd page the VMM touched first: mmap_lock before the invalidate lock on both paths',
+      revision: rev('rme-v12'),
+      scenario: ccaFromMapping(true),
+      check: (r: { results: readonly { ret: number }[] }) => expect(r.results.at(-1)?.ret).toBe(PS),
+    },
+    ...(['snp', 'tdx'] as const).flatMap((backend) => [
+      ...(['rfc-v1', 'v7.0', 'kvm-x86-next', 'inplace-v8'] as const).map((id) => ({
+        name: `${backend}: a source in the guest_memfd mapping is faulted in before the invalidate lock`,
+        revision: rev(id),
+        scenario: inPlace(backend, [...S, ...fromGmemMapping(backend, false)]),
+        check: (r: { results: readonly { ret: number }[] }) => expect(r.results.at(-1)?.ret).toBe(0),
+      })),
+      {
+        name: `${backend}: a source page the VMM already touched is pinned with no fault`,
+        revision: rev('v7.0'),
+        scenario: inPlace(backend, [...S, ...fromGmemMapping(backend, true)]),
+        check: (r: { results: readonly { ret: number }[] }) => expect(r.results.at(-1)?.ret).toBe(0),
+      },
+    ]),
     { name: 'kvm-x86-next TDX: slots_lock, invalidate lock, then mmu_lock', revision: rev('kvm-x86-next'), scenario: inPlace('tdx', [...S, initMemRegion({ nr_pages: 2 }), userFault]) },
     { name: 'fault first, populate after: kvm-x86-next-2025.11.07 only has one direction', revision: rev('kvm-x86-next-2025.11.07'), scenario: inPlace('snp', [...S, userFault]) },
     {
@@ -91,6 +143,34 @@ invariantCases(lockOrder, {
     },
   ],
   violated: [
+    {
+      name: 'B2 in one thread on rme-v12: populate_region() holds mmap_lock, the callback\'s get_user_pages() faults the source in under the invalidate lock',
+      revision: rev('rme-v12'),
+      scenario: ccaFromMapping(false),
+      messageId: 'recursive',
+      opIndex: 6,
+    },
+    ...(['snp', 'tdx'] as const).flatMap((backend) => (['v6.17', 'kvm-x86-next-2025.11.07'] as const).map((id) => ({
+      name: `B2 in one thread: ${backend} ${id}'s populate faults its source in from the guest_memfd mapping under the invalidate lock it holds`,
+      revision: rev(id),
+      scenario: inPlace(backend, [...S, ...fromGmemMapping(backend, false)]),
+      messageId: 'recursive' as const,
+      opIndex: 5,
+      check: (r: { world: { log: readonly { kind: string; site?: string; action?: string; lock?: string }[] } }) => {
+        // The fault's shared acquisition of the lock the populate holds exclusive.
+        const rec = r.world.log.find((e) => e.kind === 'lock' && e.action === 'acquire' && e.lock === 'gmem1->invalidate_lock' && e.site === 'kvm_gmem_fault_user_mapping');
+        expect(rec).toBeDefined();
+      },
+    }))),
+    ...(['snp', 'tdx'] as const).map((backend) => ({
+      // The touched page's PTE spares the populate a fault, but the VMM's write fault took
+      // mmap_lock then the invalidate lock, and the old callback's access orders them the other way.
+      name: `B2: ${backend} v6.17's populate from a guest_memfd page the VMM touched first: no fault in the populate, the two orders still meet`,
+      revision: rev('v6.17'),
+      scenario: inPlace(backend, [...S, ...fromGmemMapping(backend, true)]),
+      messageId: 'cycle' as const,
+      opIndex: 6,
+    })),
     {
       name: 'G29: a populated page\'s memory error: the handler takes the invalidate lock under the folio lock populate took under it',
       revision: rev('v7.0'),

@@ -93,7 +93,7 @@ describe('page cache of a guest_memfd', () => {
   test('truncation removes whole pages inside the byte range and drops the cache\'s reference', () => {
     const { w, k, file } = withFile();
     const seen: number[] = [];
-    w.hooks = { free_folio: (pfn) => seen.push(pfn) };
+    w.hooks = { ...w.hooks, free_folio: (pfn) => seen.push(pfn) };
     const folios = [0, 1, 2, 3].map((i) => {
       const f = k.filemap_grab_folio(file, i);
       k.folio_unlock(f);

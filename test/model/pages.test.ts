@@ -52,7 +52,7 @@ describe('put_page() and get_page()', () => {
   test('freeing a guest_memfd page runs the free_folio hook first; other pages do not', () => {
     const { w, k } = smallWorld();
     const seen: number[] = [];
-    w.hooks = { free_folio: (pfn) => seen.push(pfn) };
+    w.hooks = { ...w.hooks, free_folio: (pfn) => seen.push(pfn) };
     const g = allocPage(w, { kind: 'gmem', file: 1, index: 3 });
     const a = allocPage(w, { kind: 'anon' });
     k.put_page(a?.pfn ?? 0);

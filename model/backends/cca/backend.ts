@@ -3,6 +3,7 @@ import { bindKernel } from '../../kernel/bind.js';
 import { gmemCommon, type GmemArchHooks } from '../../kernel/guest_memfd.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain } from '../../kernel/kvm_main.js';
+import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { memslotForGfn } from '../../world/kvmState.js';
 import { hashBytes } from '../../world/hash.js';
@@ -60,7 +61,7 @@ export const ccaBackend: BackendModel = {
   boot(w, revision) {
     w.kvm.private_tracking = revision.arm?.privateTracking ?? 'vm-attributes';
     const groups = kernelServiceGroups(w);
-    const k = bindKernel<ArmK & GmemArchHooks>(w, [...groups, ccaServices(w, groups[0].get_user_pages_fast)], [gmemCommon, kvmMain, ccaArchHooks, revision.fns]);
+    const k = bindKernel<ArmK & GmemArchHooks>(w, [...groups, ccaServices(w, groups[0].get_user_pages_fast)], [gmemCommon, kvmMain, ccaArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     const uapi = revision.arm?.uapi ?? 'rmi-populate-writeback';
     const ps = w.geo.page_size;
     return {

@@ -1,12 +1,10 @@
 import { currentSite, type World } from '../../world/World.js';
 import { switchPoint } from '../../world/switchPoint.js';
-import { userAccessFaults } from './gup.js';
-import { findVma } from '../../world/userspaceMm.js';
+import { userAccessFaults, userPagePfn } from './gup.js';
 import { readKva, writeKva } from './kmap.js';
 import { readPage, writePage, type Bytes } from './memory.js';
 import { MM_LOCK, mightLockRead } from './locking.js';
 import { PROV_ZERO } from '../../world/provenance.js';
-import { writablePfn } from '../zeroPage.js';
 
 /**
  * copy_{from,to}_user() (include/linux/uaccess.h): copy through the user page tables and
@@ -41,9 +39,8 @@ export function uaccessServices(w: World): UaccessServices {
       const chunks: Bytes[] = [];
       for (const piece of pieces(from, n, ps)) {
         if (userAccessFaults(w, piece.uaddr)) switchPoint(w, { kind: 'fault', lock: MM_LOCK, uaddr: piece.uaddr, site: currentSite(w) });
-        const vma = findVma(w.mm, piece.uaddr);
-        const pfn = vma?.pfns[Math.floor((piece.uaddr - vma.start) / ps)];
-        if (vma === undefined || pfn === undefined) break;
+        const pfn = userPagePfn(w, piece.uaddr - (piece.uaddr % ps), false);
+        if (pfn === undefined) break;
         chunks.push(readPage(w, pfn, piece.uaddr % ps, piece.len, 'uaccess'));
         copied += piece.len;
       }
@@ -68,10 +65,8 @@ export function uaccessServices(w: World): UaccessServices {
       let copied = 0;
       for (const piece of pieces(to, n, ps)) {
         if (userAccessFaults(w, piece.uaddr)) switchPoint(w, { kind: 'fault', lock: MM_LOCK, uaddr: piece.uaddr, site: currentSite(w) });
-        const vma = findVma(w.mm, piece.uaddr);
-        if (vma === undefined || vma.prot === 'ro') break;
         // A write fault on a page that maps the zero page copies it first.
-        const pfn = writablePfn(w, vma, piece.uaddr);
+        const pfn = userPagePfn(w, piece.uaddr - (piece.uaddr % ps), true);
         if (pfn === undefined) break;
         writePage(w, pfn, piece.uaddr % ps, { data: bytes.data.subarray(piece.off, piece.off + piece.len), prov: bytes.prov.subarray(piece.off, piece.off + piece.len) }, 'uaccess');
         copied += piece.len;
