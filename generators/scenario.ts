@@ -428,14 +428,14 @@ function inPlaceImageInsertionArb(backend: BackendId, l: Layout, inPlace: boolea
 }
 
 /**
- * In every in-place cell (x86, and rme-v12's), one run in two where the guest_memfd can be
+ * In every in-place cell (x86, and rme-v12's), two runs in three where the guest_memfd can be
  * mapped: a populate from a page of that mapping (generators/ops/inplace.ts gmemSourceArb()),
  * half the time before the body's operations (so its page is not yet populated), else among
  * them. Drawn last of all. Left out where any memslot binds the page it would convert.
  */
 function gmemSourceInsertionArb(backend: BackendId, l: Layout, inPlace: boolean): fc.Arbitrary<Insertion> {
   if (!inPlace || (l.gmemFlags & BigInt(GUEST_MEMFD_FLAG_MMAP)) === 0n) return fc.constant(undefined);
-  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 1 }, { arbitrary: fc.record({ at: fc.oneof(fc.constant(0), fc.nat({ max: 6 })), ops: gmemSourceArb(backend, l) }), weight: 1 });
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 1 }, { arbitrary: fc.record({ at: fc.oneof(fc.constant(0), fc.nat({ max: 6 })), ops: gmemSourceArb(backend, l) }), weight: 2 });
 }
 
 /**

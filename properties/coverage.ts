@@ -10,6 +10,7 @@ import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
 import { gfnFileIndex, gmemUserPage, populatesInPlace } from './views.js';
+import { gmemMappingAt } from '../model/world/userspaceMm.js';
 import { VmmImage } from './vmmImage.js';
 
 /**
@@ -54,8 +55,9 @@ export function edgeKeys(op: Op, w: World): string[] {
       // A size kvm_gmem_create() refuses: 0, not page-aligned, or negative as a loff_t.
       ...(op.size === 0n || op.size % BigInt(ps) !== 0n || op.size >= 1n << 63n ? ['edge:gmem_size'] : []),
     ];
-    // madvise() on the VMM's memory, by advice (model/scenario/userspace.ts).
-    case 'madvise': return [`edge:madvise:${op.advice}`];
+    // madvise() on the VMM's memory, by advice (model/scenario/userspace.ts), and on its mapping
+    // of a guest_memfd (model/scenario/gmemMadvise.ts).
+    case 'madvise': return [`edge:madvise:${op.advice}`, ...(gmemMappingAt(op.addr, ps) === undefined ? [] : [`edge:madvise_gmem:${op.advice}`])];
     case 'set_memory_attributes': {
       const keys: string[] = [];
       if (op.address % ps !== 0 || op.size % ps !== 0) keys.push('edge:attr_unaligned');

@@ -6,6 +6,7 @@ import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import { GMEM_FD } from './common.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
 import { gmemUserAddress } from '../../model/world/userspaceMm.js';
+import { MADV_DONTNEED, MADV_PAGEOUT, MADV_REMOVE, type Madvice } from '../../model/scenario/userspace.js';
 
 /**
  * The VMM loading its initial image in place (the in-place what-if): a page of the memslot
@@ -41,10 +42,11 @@ export function inPlaceImageArb(backend: Exclude<BackendId, 'cca'>, l: Layout): 
 /**
  * A populate whose source is the VMM's own mapping of a guest_memfd (the in-place what-if, any
  * revision): the file's last page, which no memslot binds, converted to shared, then used as the
- * source of one private page. Half the time the VMM has touched it first (a write fault through
- * the mapping: its PTE is there, GUP needs no fault); else GUP or copy_from_user() faults it in
- * under whatever the populate path holds then: the invalidate lock exclusive on the old path (B2
- * in one thread: the fault takes that lock shared), nothing on a path that pins the source first.
+ * source of one private page. The VMM may have touched it first (a write fault through the
+ * mapping: its PTE is there, GUP needs no fault), and then madvise()d it; else, or after a
+ * DONTNEED or REMOVE, GUP or copy_from_user() faults it in under whatever the populate path holds
+ * then: the invalidate lock exclusive on the old path (B2 in one thread: the fault takes that
+ * lock shared), nothing on a path that pins the source first.
  * Needs GUEST_MEMFD_FLAG_MMAP (without it the address is a hole: -EFAULT, like every other
  * hole) and a page no memslot binds (sameFileNeighbourArb() or a body's memslot may: the caller
  * drops the flow then).
@@ -61,9 +63,22 @@ export function gmemSourceArb(backend: BackendId, l: Layout): fc.Arbitrary<reado
     if (backend === 'tdx') return fc.constantFrom(0, 1).map((flags): Op => ({ kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags, faults: [] }));
     return fc.constantFrom(0, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE).map((flags): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: src, flags, reserved: 0, faults: [] }));
   };
-  return fc.record({ page, touched: fc.boolean() }).chain(({ page: p, touched }) => populate(base_gfn + p).map((op): readonly Op[] => [
+  // The page untouched (GUP faults it in), touched (its PTE is there), or touched and then
+  // madvise()d through the mapping (model/scenario/gmemMadvise.ts): DONTNEED drops the PTE (the
+  // file keeps the bytes: the populate faults the same folio back), REMOVE punches it out of the
+  // file (a fresh, cleared folio is faulted in), PAGEOUT does nothing (the mapping is unevictable).
+  type Prep = { readonly touched: boolean; readonly advice?: Madvice };
+  const prep = fc.oneof(
+    { arbitrary: fc.constant<Prep>({ touched: false }), weight: 3 },
+    { arbitrary: fc.constant<Prep>({ touched: true }), weight: 3 },
+    { arbitrary: fc.constant<Prep>({ touched: true, advice: MADV_DONTNEED }), weight: 2 },
+    { arbitrary: fc.constant<Prep>({ touched: true, advice: MADV_REMOVE }), weight: 2 },
+    { arbitrary: fc.constant<Prep>({ touched: true, advice: MADV_PAGEOUT }), weight: 1 },
+  );
+  return fc.record({ page, prep }).chain(({ page: p, prep: { touched, advice: a } }) => populate(base_gfn + p).map((op): readonly Op[] => [
     { kind: 'gmem_convert', guest_memfd: GMEM_FD, offset: index * ps, size: ps, to: 'shared' },
     ...(touched ? [{ kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: index * ps, write: true } as const] : []),
+    ...(a === undefined ? [] : [{ kind: 'madvise', addr: src, length: ps, advice: a } as const]),
     op,
   ]));
 }

@@ -13,6 +13,8 @@ import type { Event } from '../world/events.js';
 import { OP_WORK_LIMIT, SoftLockup, type Crash } from '../world/lockup.js';
 import { inPlaceSeriesOf, type Op, type Scenario } from './Scenario.js';
 import { userMmap, userMadvise, userMunmap, userWriteGmemPage } from './userspace.js';
+import { gmemMadvise } from './gmemMadvise.js';
+import { gmemMappingAt } from '../world/userspaceMm.js';
 
 /** What an operation returned to userspace: the ioctl's return value and written-back fields. */
 export interface OpResult extends OpOutcome {
@@ -89,6 +91,8 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
     case 'munmap':
       return plain(underMmapLock(k, 'exclusive', () => userMunmap(w, op.addr, op.length)));
     case 'madvise':
+      // The VMM's mapping of a guest_memfd is a shared file mapping (gmemMadvise.ts).
+      if (gmemMappingAt(op.addr, w.geo.page_size) !== undefined) return plain(gmemMadvise(w, k, op.addr, op.length, op.advice));
       return plain(underMmapLock(k, 'shared', () => userMadvise(w, op.addr, op.length, op.advice)));
     case 'punch_hole':
       if (!w.gmem.files.get(op.guest_memfd)?.fdOpen) return plain(-EBADF);
