@@ -1,7 +1,7 @@
 import { memslotForGfn } from '../model/world/kvmState.js';
 import { hostPage, type HostPage } from '../model/world/hostMemory.js';
 import { findVma, gmemMappingAt } from '../model/world/userspaceMm.js';
-import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../model/world/privacy.js';
+import { gmemIndexPrivate } from '../model/world/privacy.js';
 import { PROV_ZERO } from '../model/world/provenance.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../model/kernel/guest_memfd.js';
 import type { World } from '../model/world/World.js';
@@ -44,7 +44,8 @@ export function gmemUserPage(w: World, uaddr: number): { readonly mapped: number
   if (at === undefined) return undefined;
   const f = w.gmem.files.get(at.file);
   if (f === undefined || f.released || (f.flags & GUEST_MEMFD_FLAG_MMAP) === 0) return { mapped: undefined, faultable: false, folioPfn: undefined, uptodate: false };
-  const shared = f.shareability.size > 0 ? f.shareability.get(at.index) === 'shared' : (f.flags & GUEST_MEMFD_FLAG_INIT_SHARED) !== 0;
+  // Below the size, an index the file does not hold private is shared.
+  const shared = !gmemIndexPrivate(f, at.index);
   const folio = f.folios.get(at.index);
   return {
     mapped: f.hostMapped.get(at.index),

@@ -1,5 +1,6 @@
 import type { World } from './World.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, memslotForGfn } from './kvmState.js';
+import type { GmemFile } from './gmem.js';
 
 /** GUEST_MEMFD_FLAG_INIT_SHARED (include/uapi/linux/kvm.h). */
 export const GUEST_MEMFD_FLAG_INIT_SHARED = 1 << 1;
@@ -15,8 +16,16 @@ export function gfnIsPrivate(w: World, gfn: number): boolean {
   const slot = memslotForGfn(w.kvm, gfn);
   const file = slot === undefined ? undefined : w.gmem.files.get(slot.gmem_file);
   if (slot === undefined || file === undefined) return false;
-  // A file of the series keeps an attribute for every index below its size; past it, none is
-  // private (kvm_gmem_range_is_private() finds no PRIVATE entry there).
-  if (file.shareability.size > 0) return file.shareability.get(gfn - slot.base_gfn + slot.gmem_pgoff) === 'private';
+  return gmemIndexPrivate(file, gfn - slot.base_gfn + slot.gmem_pgoff);
+}
+
+/**
+ * Whether guest_memfd `file` holds page `index` private: the in-place series' per-index attribute
+ * where the file keeps them (an attribute for every index below its size; past it, none is
+ * private: kvm_gmem_range_is_private() finds no PRIVATE entry there), else every index of a file
+ * created without INIT_SHARED.
+ */
+export function gmemIndexPrivate(file: Pick<GmemFile, 'shareability' | 'flags'>, index: number): boolean {
+  if (file.shareability.size > 0) return file.shareability.get(index) === 'private';
   return (file.flags & GUEST_MEMFD_FLAG_INIT_SHARED) === 0;
 }

@@ -3,7 +3,11 @@ import { bump, coverageObserver, mergeCoverage, type Coverage } from '../../prop
 import { applicableRequirements, COVERAGE_REQUIREMENTS, coverageShortfall } from '../../properties/coverageRequirements.js';
 import { runScenario } from '../../model/scenario/runScenario.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../../model/backends/snp/uapi.js';
-import { GMEM_GUP_NPAGES as N, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { GMEM, GMEM_GUP_NPAGES as N, PS, SLOT_PAGES, SRC, initMemRegion, launchUpdate, scenario, setupOps } from '../model/fixtures.js';
+import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
+import { MADV_DONTNEED } from '../../model/scenario/userspace.js';
+import type { Op } from '../../model/scenario/Scenario.js';
+import { gmemUserAddress } from '../../model/world/userspaceMm.js';
 import { rev } from './caseTable.js';
 
 
@@ -39,6 +43,23 @@ describe('coverage counters', () => {
     expect([c.get('ret:snp_launch_update:0'), c.get('ret:snp_launch_update:-EIO')]).toEqual([2, 1]);
   });
 
+  test('a source in the guest_memfd mapping: faulted in and loaded, already mapped, madvise()d first', () => {
+    const src = gmemUserAddress(GMEM, SLOT_PAGES, PS);
+    const shared: Op = { kind: 'gmem_convert', guest_memfd: GMEM, offset: SLOT_PAGES * PS, size: PS, to: 'shared' };
+    const touch: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: SLOT_PAGES * PS, write: true };
+    const inPlace = (ops: readonly Op[]) => ({ ...scenario('tdx', [...setupOps({ gmemFlags: GUEST_MEMFD_FLAG_MMAP }), ...ops]), inPlace: true as const });
+    const faulted = coverageOf(inPlace([shared, initMemRegion({ source_addr: src })]), 'v7.0');
+    expect([faulted.get('src:gmem_fault'), faulted.get('src:gmem_fault_loaded'), faulted.get('src:gmem_mapped')]).toEqual([1, 1, undefined]);
+    const mapped = coverageOf(inPlace([shared, touch, initMemRegion({ source_addr: src })]), 'v7.0');
+    expect([mapped.get('src:gmem_mapped'), mapped.get('src:gmem_fault')]).toEqual([1, undefined]);
+    // DONTNEED drops the PTE: the populate faults the page in again.
+    const dropped = coverageOf(inPlace([shared, touch, { kind: 'madvise', addr: src, length: PS, advice: MADV_DONTNEED }, initMemRegion({ source_addr: src })]), 'v7.0');
+    expect([dropped.get('edge:madvise_gmem:4'), dropped.get('src:gmem_fault'), dropped.get('src:gmem_fault_loaded')]).toEqual([1, 1, 1]);
+    // A failed populate from a faulted-in source is no load (the page asked is not private).
+    const refused = coverageOf(inPlace([shared, initMemRegion({ source_addr: src, at: SLOT_PAGES })]), 'v7.0');
+    expect([refused.get('src:gmem_fault'), refused.get('src:gmem_fault_loaded')]).toEqual([1, undefined]);
+  });
+
   test('injected faults, warnings and undefined-behaviour reads are counted by kind', () => {
     const c = coverageOf(scenario('tdx', [...setupOps(), initMemRegion({ nr_pages: 2, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 3 }] })], { 'tdx_gmem_post_populate:i': 0 }), 'rfc-v1');
     expect([c.get('fault:TDH.MR.EXTEND fails with tdr_busy'), c.get('fw:TDH.MR.EXTEND:tdr_busy'), c.get('warn:TDX_BUG_ON_2'), c.get('ub:tdx_gmem_post_populate:i=0'), c.get('flavour:measured')]).toEqual([1, 1, 1, 1, 1]);
@@ -60,6 +81,16 @@ describe('coverage requirements', () => {
     expect(keys('inplace-v8', 'in-place')).toEqual(expect.arrayContaining(['inplace:null_source', 'inplace:loaded_written']));
     expect(keys('inplace-v8')).not.toContain('inplace:null_source');
     expect(keys('v7.0', 'in-place')).not.toContain('inplace:null_source');
+  });
+
+  test('every in-place cell must load sources from the guest_memfd mapping: a cell that never does is inconclusive', () => {
+    const loadedNone: Coverage = new Map([['src:gmem_mapped', 50], ['src:gmem_fault', 50], ['edge:madvise_gmem:4', 9], ['edge:madvise_gmem:9', 9]]);
+    for (const [backend, id] of [['snp', 'v7.0'], ['tdx', 'inplace-v8'], ['cca', 'rme-v12']] as const) {
+      const short = coverageShortfall(backend, { id }, loadedNone, 'in-place').map(([k]) => k);
+      expect(short).toContain('src:gmem_fault_loaded');
+      expect(short).not.toContain('src:gmem_fault');
+      expect(applicableRequirements(backend, { id }).map((r) => r.key)).not.toContain('src:gmem_fault_loaded');
+    }
   });
 
   test('requirements a revision cannot reach by construction are waived for it', () => {
