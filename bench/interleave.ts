@@ -2,10 +2,12 @@
  * The interleavings benchmark (`npm run bench:interleave [-- --seeds N --runs N]`), issue 10's
  * figures: what the scheduler costs (runs per second of one cell's scenarios: the sequential
  * model, the concurrent build on one thread, and with threads under PCT); how many random runs
- * find B2's deadlock (median and worst over N seeds, SNP and TDX); how many schedules the
- * bounded-exhaustive mode runs on the B2 scenarios, and how long it takes; the shrunk size of
- * each counterexample; the same for B20's TOCTOU on the injected forms of RFC v2, and how often
- * the series as posted meet the race and refuse it. Prints tables; exit 2 on a bad argument.
+ * find each form of B2's deadlock (the three-thread AB-BA and the one-thread recursion; median
+ * and worst over N seeds, SNP and TDX, each form found with the other set aside); how many
+ * schedules the bounded-exhaustive mode runs on the B2 scenarios, and how long it takes; the
+ * shrunk size of each counterexample; the same for B20's TOCTOU on the injected forms of RFC v2
+ * and RFC v2's WARN past the file's end, and how often the series as posted meet the race and
+ * refuse it. Prints tables; exit 2 on a bad argument.
  */
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
@@ -17,7 +19,7 @@ import { runScenario } from '../model/scenario/runScenario.js';
 import type { Op, Scenario } from '../model/scenario/Scenario.js';
 import { threadedScenarioArb } from '../generators/threads.js';
 import { arbitraryFor } from '../properties/explore.js';
-import { exploreExhaustive, exploreRandom } from '../properties/interleave.js';
+import { B2_DEADLOCK, B2_SELF_DEADLOCK, exploreExhaustive, exploreRandom, interleaveCellName, TOCTOU, type InterleaveCell } from '../properties/interleave.js';
 import { textTable, type Column } from './textTable.js';
 
 const USAGE = 'usage: npm run bench:interleave -- [--seeds N] [--runs N]';
@@ -41,6 +43,33 @@ const m = await loadConcurrent();
 const L = (head: string): Column => ({ head, align: 'left' });
 const R = (head: string): Column => ({ head, align: 'right' });
 const ms = (t0: number): number => performance.now() - t0;
+
+/**
+ * Random mode on one cell over seeds 1..N, each seed's search ended once every target signature
+ * is found (bugs behind bugs: each found with those before it set aside): per target, the rows
+ * of the table (found, median and worst runs to find, shrunk sizes).
+ */
+function hunt(cell: InterleaveCell, targets: readonly (readonly [string, string])[]): string[][] {
+  const found = targets.map(() => [] as number[]);
+  const sizes = targets.map(() => new Set<string>());
+  const t0 = performance.now();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const enough = (sigs: readonly string[]): boolean => targets.every(([, t]) => sigs.some((x) => x.startsWith(t)));
+    const o = exploreRandom(m, cell, { runs, seed, depth: 3, enough });
+    if (o.status !== 'violated') continue;
+    targets.forEach(([, t], i) => {
+      const c = o.counterexamples.find((x) => x.verdict.signature.startsWith(t));
+      if (c === undefined) return;
+      found[i]?.push(c.runsToFind);
+      sizes[i]?.add(`${c.size.threads}t/${c.size.ops}op/${c.size.preemptions}p`);
+    });
+  }
+  const time = `${(ms(t0) / 1000).toFixed(1)} s`;
+  return targets.map(([what], i) => {
+    const sorted = [...(found[i] ?? [])].sort((a, b) => a - b);
+    return [`${interleaveCellName(cell)}`, what, `${sorted.length}/${seeds}`, String(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0), String(sorted.at(-1) ?? '-'), [...(sizes[i] ?? [])].join(' '), i === 0 ? time : ''];
+  });
+}
 
 // 1. Cost of the scheduler: one cell's scenarios, three ways.
 {
@@ -67,29 +96,16 @@ const ms = (t0: number): number => performance.now() - t0;
   console.log(textTable([L('cell'), R('sequential'), R('concurrent, 1 thread'), R('threads run in turn'), R('threads interleaved')], rows, '  '));
 }
 
-// 2. Random mode: runs to find B2.
+// 2. Random mode: runs to find B2, its AB-BA and its one-thread form.
 {
   const rows: string[][] = [];
   for (const backend of ['snp', 'tdx'] as const) {
     for (const revision of ['v6.17', 'kvm-x86-next-2025.11.07']) {
-      const found: number[] = [];
-      const sizes = new Set<string>();
-      const t0 = performance.now();
-      for (let seed = 1; seed <= seeds; seed++) {
-        const o = exploreRandom(m, { backend, revision, inPlace: true }, { runs, seed, depth: 3 });
-        if (o.status === 'violated' && o.counterexample.verdict.kind === 'deadlock') {
-          found.push(o.counterexample.runsToFind);
-          const s = o.counterexample.size;
-          sizes.add(`${s.threads}t/${s.ops}op/${s.preemptions}p`);
-        }
-      }
-      const sorted = [...found].sort((a, b) => a - b);
-      const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-      rows.push([`${backend} × ${revision}`, `${found.length}/${seeds}`, String(median), String(sorted.at(-1) ?? '-'), [...sizes].join(' '), `${(ms(t0) / 1000).toFixed(1)} s`]);
+      rows.push(...hunt({ backend, revision, inPlace: true }, [['AB-BA', B2_DEADLOCK], ['one thread', B2_SELF_DEADLOCK]]));
     }
   }
-  console.log(`\nRandom mode (PCT, depth 3, up to ${runs} runs a seed): runs until B2's deadlock, over seeds 1..${seeds}; shrunk size as threads/operations/preemptions.`);
-  console.log(textTable([L('cell [in-place]'), R('found'), R('median'), R('worst'), L('shrunk'), R('time')], rows, '  '));
+  console.log(`\nRandom mode (PCT, depth 3, up to ${runs} runs a seed): runs until each form of B2's deadlock, over seeds 1..${seeds}; shrunk size as threads/operations/preemptions.`);
+  console.log(textTable([L('cell'), L('finding'), R('found'), R('median'), R('worst'), L('shrunk'), R('time')], rows, '  '));
 }
 
 // 3. Bounded-exhaustive mode on the B2 scenarios.
@@ -131,35 +147,24 @@ const ms = (t0: number): number => performance.now() - t0;
   const rows: string[][] = [];
   const cells = [['snp', 'v7.0'], ['tdx', 'kvm-x86-next']] as const;
   for (const [backend, revision] of cells) {
-    for (const series of ['rfc-v2~check-outside-lock', 'rfc-v2~no-safe-refcount']) {
-      const found: number[] = [];
-      const sizes = new Set<string>();
-      const t0 = performance.now();
-      for (let seed = 1; seed <= seeds; seed++) {
-        const o = exploreRandom(m, { backend, revision, inPlace: true, series }, { runs, seed, depth: 3 });
-        if (o.status === 'violated') {
-          found.push(o.counterexample.runsToFind);
-          const s = o.counterexample.size;
-          sizes.add(`${s.threads}t/${s.ops}op/${s.preemptions}p`);
-        }
-      }
-      const sorted = [...found].sort((a, b) => a - b);
-      rows.push([`${backend} × ${revision} [in-place ${series}]`, `${found.length}/${seeds}`, String(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0), String(sorted.at(-1) ?? '-'), [...sizes].join(' '), `${(ms(t0) / 1000).toFixed(1)} s`]);
+    for (const series of ['rfc-v2', 'rfc-v2~check-outside-lock', 'rfc-v2~no-safe-refcount']) {
+      rows.push(...hunt({ backend, revision, inPlace: true, series }, [...(series === 'rfc-v2' ? [] : [['B20', TOCTOU] as const]), ['fault past EOF', 'warn-reachable/warnWithoutFault@']]));
     }
   }
-  console.log(`\nRandom mode (PCT, depth 3, up to ${runs} runs a seed): runs until B20's TOCTOU on the injected forms of RFC v2, over seeds 1..${seeds}.`);
-  console.log(textTable([L('cell'), R('found'), R('median'), R('worst'), L('shrunk'), R('time')], rows, '  '));
+  console.log(`\nRandom mode (PCT, depth 3, up to ${runs} runs a seed): runs until B20's TOCTOU on the injected forms of RFC v2, and until RFC v2's WARN past the file's end, over seeds 1..${seeds}.`);
+  console.log(textTable([L('cell'), L('finding'), R('found'), R('median'), R('worst'), L('shrunk'), R('time')], rows, '  '));
 
   const cases: string[][] = [];
   for (const [backend, revision] of cells) {
     for (const series of ['v8', 'rfc-v2']) {
       const t0 = performance.now();
       const o = exploreRandom(m, { backend, revision, inPlace: true, series }, { runs: 300, seed: 1, depth: 3 });
-      cases.push([`${backend} × ${revision} [in-place ${series}]`, o.status, ...(o.status === 'holds' ? [String(o.cases.overlap), String(o.cases['convert-refused']), String(o.cases['fault-refused'])] : ['-', '-', '-']), `${(ms(t0) / 1000).toFixed(1)} s`]);
+      const findings = o.status === 'holds' ? 'none' : o.counterexamples.map((c) => c.verdict.signature).join(', ');
+      cases.push([`${backend} × ${revision} [in-place ${series}]`, findings, String(o.cases.overlap), String(o.cases['convert-refused']), String(o.cases['fault-refused']), `${(ms(t0) / 1000).toFixed(1)} s`]);
     }
   }
   console.log('\nThe series as posted, 300 random runs (seed 1): runs with a fault and a conversion of its page in flight at once, with a conversion refused (-EAGAIN) for the reference a fault held, with a fault refused a page gone private.');
-  console.log(textTable([L('cell'), L('verdict'), R('overlap'), R('convert refused'), R('fault refused'), R('time')], cases, '  '));
+  console.log(textTable([L('cell'), L('findings'), R('overlap'), R('convert refused'), R('fault refused'), R('time')], cases, '  '));
 
   const exhaustive: string[][] = [];
   const window = 9;

@@ -72,10 +72,13 @@ commands:
     --resume DIR                      carry on an interrupted campaign in DIR, with the same seeds
   interleave [options]                threads on a deterministic scheduler (model/concurrent/): generated threads
                                       (populate, host faults on the guest_memfd mapping, mmap/munmap, madvise,
-                                      punch-hole, attributes) under PCT's random schedules, every invariant
-                                      watching every step; a deadlock (its wait-for cycle) or a violation only
-                                      interleaving shows, shrunk and drawn as a per-thread timeline; exit 0:
-                                      every cell as expected (B2's deadlock, B20's TOCTOU where known), 1: one differs, 2: bad input
+                                      punch-hole, attributes, close of the guest_memfd or VM) under PCT's
+                                      random schedules, every invariant
+                                      watching every step; each deadlock (its wait-for cycle) or violation only
+                                      interleaving shows, every one found set aside for the next (bugs behind
+                                      bugs), shrunk and drawn as a per-thread timeline; exit 0: every cell as
+                                      expected (each known bug found: B2, B20, RFC v2's WARN past EOF; nothing
+                                      else), 1: one differs, 2: bad input
     --backend snp|tdx|all             default all (x86: the in-place what-if is modelled there)
     --revision NAME|all               a revision or injected bug from 'list'; default all
     --what-if in-place|none           the machine: in-place conversion applied (default) or as merged
@@ -84,8 +87,9 @@ commands:
     --runs N                          scenarios a cell (1..100000); default 400
     --depth D                         PCT's bug depth, ordering constraints a bug needs (1..6); default 3
     --seed N, --json                  as for check
-    --scenario FILE                   instead: run a scenario it printed (with its threads and schedule) on each
-                                      --revision of its backend, replaying its schedule
+    --scenario FILE                   instead: run a scenario it printed (with its threads and schedule), or a
+                                      stored one (corpus/threads/), on each --revision of its backend, replaying
+                                      its schedule
     --bound N                         with --scenario: every schedule of at most N preemptions (0..4) instead
   report merge DIR... [--out DIR]     merge shards' campaign folders into one report (as one unsharded run)
   report write DIR                    write a campaign folder's reports again from its state (report.html...)

@@ -5,7 +5,7 @@ import { nonPreemptive, replay, type Chooser, type WaitLink } from '../model/con
 import type { Revision } from '../model/revisions/Revision.js';
 import type { OpKind, Scenario } from '../model/scenario/Scenario.js';
 import { lockClass } from '../model/world/locks.js';
-import { EAGAIN } from '../model/kernel/errno.js';
+import { EAGAIN, EINVAL, EIO } from '../model/kernel/errno.js';
 import { VM_FAULT_SIGBUS } from '../model/kernel/guest_memfd.js';
 import type { ThreadsResult } from '../model/scenario/runThreads.js';
 import { threadedScenarioArb, type X86 } from '../generators/threads.js';
@@ -111,10 +111,10 @@ export const B2_DEADLOCK = 'deadlock/gmem->invalidate_lock+mm->mmap_lock@';
 export const B2_SELF_DEADLOCK = 'deadlock/gmem->invalidate_lock@';
 
 /**
- * What an in-place series shows under interleaving (model/kernel/inplace_series.ts): the series as
- * posted (`v8`, `rfc-v2`) nothing; the injected forms of RFC v2 the TOCTOU B20 describes (the host
- * fault maps an index a conversion made private after the check), and v8 without the conversion's
- * checks a PTE left on a private index.
+ * What an in-place series shows under interleaving (model/kernel/inplace_series.ts): v8 nothing,
+ * RFC v2 as posted no TOCTOU but a WARN past the file's end (below); the injected forms of RFC v2
+ * the TOCTOU B20 describes (the host fault maps an index a conversion made private after the
+ * check), and v8 without the conversion's checks a PTE left on a private index.
  *
  * B20 (kernel-facts §6; Sean Christopherson on RFC v2 02/51,
  * https://lore.kernel.org/all/aNxqYMqtBKll-TgV@google.com/) is not in RFC v2 as posted: its check
@@ -125,25 +125,55 @@ export const B2_SELF_DEADLOCK = 'deadlock/gmem->invalidate_lock@';
  * list is the matrix's, whose cells and corpus run one thread.
  */
 export const TOCTOU = 'no-double-private/hostMapsPrivate@';
-const SERIES_FINDINGS: Readonly<Record<string, { readonly bug: string; readonly signature: string }>> = {
-  'rfc-v2~check-outside-lock': { bug: 'B20', signature: TOCTOU },
-  'rfc-v2~no-safe-refcount': { bug: 'B20', signature: TOCTOU },
-  'v8~no-conversion-checks': { bug: 'v8~no-conversion-checks', signature: 'no-double-private/convertedWhileMapped@' },
+
+/**
+ * RFC v2's WARN past the end of the file: kvm_gmem_mmap() does not bound the mapping by i_size
+ * and kvm_gmem_fault_shared() does not check the index, so a host fault past the end reaches
+ * kvm_gmem_shareability_get(), whose mtree_load() finds nothing and WARNs (a WARN, not
+ * WARN_ON_ONCE: Sean asked for the latter). Yan Zhao found it reviewing 02/51
+ * (https://lore.kernel.org/all/aDU3eL7qQYrXkE3T@yzhao56-desk.sh.intel.com/) and proposed the
+ * i_size check in kvm_gmem_mmap(). Reaching it takes userspace alone under the in-place what-if
+ * (RFC v2's machine), one thread. v8 refuses such a fault (VM_FAULT_SIGBUS) and holds.
+ */
+export const RFC_V2_FAULT_PAST_EOF = 'warn-reachable/warnWithoutFault@kvm_gmem_get_shared_folio';
+
+/** A bug the cell expects interleaving to show, by any of its signatures. */
+export interface ExpectedBug {
+  readonly id: string;
+  readonly signatures: readonly string[];
+}
+
+const B20: ExpectedBug = { id: 'B20', signatures: [TOCTOU] };
+const RFC_V2_EOF: ExpectedBug = { id: 'rfc-v2 fault past EOF', signatures: [RFC_V2_FAULT_PAST_EOF] };
+const SERIES_FINDINGS: Readonly<Record<string, readonly ExpectedBug[]>> = {
+  'rfc-v2': [RFC_V2_EOF],
+  // The check, and the WARN of kvm_gmem_shareability_get() with it, moved into the fault handler.
+  'rfc-v2~check-outside-lock': [B20, { ...RFC_V2_EOF, signatures: ['warn-reachable/warnWithoutFault@kvm_gmem_fault_shared'] }],
+  'rfc-v2~no-safe-refcount': [B20, RFC_V2_EOF],
+  'v8~no-conversion-checks': [{ id: 'v8~no-conversion-checks', signatures: ['no-double-private/convertedWhileMapped@'] }],
 };
 
 export interface ExpectedFinding {
-  /** `B2`, `B20`, or both (`B2 or B20`) where either may come first. */
+  /** The bugs' ids, joined: `B2`, `B20 and rfc-v2 fault past EOF`. */
   readonly bug: string;
+  /** Every bug the cell shows: the exploration must find each, by one of its signatures. */
+  readonly bugs: readonly ExpectedBug[];
+  /** Every signature of those bugs: a finding outside them is new. */
   readonly signatures: readonly string[];
 }
 
 export function expectedInterleaving(cell: InterleaveCell): ExpectedFinding | undefined {
   const e = expectation('lock-order', cell.backend, cell.revision, cell.inPlace ? 'in-place' : undefined);
-  const found = [
-    ...(e.verdict === 'violated' && e.bugs.some((b) => b.id === 'B2') ? [{ bug: 'B2', signature: B2_DEADLOCK }, { bug: 'B2', signature: B2_SELF_DEADLOCK }] : []),
-    ...(SERIES_FINDINGS[seriesOf(cell) ?? ''] === undefined ? [] : [SERIES_FINDINGS[seriesOf(cell) ?? '']]),
-  ].filter((f) => f !== undefined);
-  return found.length === 0 ? undefined : { bug: [...new Set(found.map((f) => f.bug))].join(' or '), signatures: found.map((f) => f.signature) };
+  const bugs: ExpectedBug[] = [
+    ...(e.verdict === 'violated' && e.bugs.some((b) => b.id === 'B2') ? [{ id: 'B2', signatures: [B2_DEADLOCK, B2_SELF_DEADLOCK] }] : []),
+    ...(SERIES_FINDINGS[seriesOf(cell) ?? ''] ?? []),
+  ];
+  return bugs.length === 0 ? undefined : { bug: bugs.map((b) => b.id).join(' and '), bugs, signatures: bugs.flatMap((b) => b.signatures) };
+}
+
+/** The expected bugs no finding showed (each must be found by one of its signatures). */
+export function missedBugs(e: ExpectedFinding | undefined, found: readonly string[]): readonly ExpectedBug[] {
+  return (e?.bugs ?? []).filter((b) => !found.some((f) => b.signatures.some((s) => f.startsWith(s))));
 }
 
 /** Whether a finding's signature is one the cell expects. */
@@ -207,8 +237,12 @@ export interface Counterexample {
   readonly scenario: Scenario;
   readonly verdict: Exclude<Verdict, { kind: 'ok' }>;
   readonly run: ThreadsResult;
-  /** Runs (scenario and schedule drawn) until the first failure. */
+  /** Runs (scenario and schedule drawn) until the first that showed it. */
   readonly runsToFind: number;
+  /** Runs, of all explored, whose finding it was (random mode; 1 for one scenario). */
+  readonly runsWithIt: number;
+  /** Signatures found before it and set aside while it was searched for (bugs behind bugs). */
+  readonly setAside: readonly string[];
   readonly size: { readonly threads: number; readonly ops: number; readonly steps: number; readonly preemptions: number; readonly forcedChoices: number };
 }
 
@@ -217,10 +251,17 @@ export interface Counterexample {
  * `overlap`, a host fault and a conversion to private of the same page in flight at once;
  * `convert-refused`, a conversion to private that met a reference in flight (-EAGAIN); and
  * `fault-refused`, a host fault refused (VM_FAULT_SIGBUS) a page a thread's conversion to private
- * had just converted (the conversion ended before the fault began). Only operations of the
- * threads count, not the set-up's.
+ * had just converted (the conversion ended before the fault began); `close-in-flight`, a close()
+ * of the guest_memfd or the VM landing while another thread's populate, guest_memfd call or host
+ * fault is under way (what it holds is released when it returns); `image-loaded` and
+ * `image-refused`, the in-place series' populate of a page (a NULL source) succeeding or refused
+ * (still shared: -EINVAL, on SNP -EIO) while a thread converts pages to private. Only operations
+ * of the threads count, not the set-up's.
  */
-export type RaceCase = 'overlap' | 'convert-refused' | 'fault-refused';
+export type RaceCase = 'overlap' | 'convert-refused' | 'fault-refused' | 'close-in-flight' | 'image-loaded' | 'image-refused';
+
+/** A thread's operation a close() of the guest_memfd or the VM can land inside (it holds that fd, or the VM). */
+const HOLDS_ON_CLOSE: ReadonlySet<OpKind> = new Set<OpKind>(['snp_launch_update', 'tdx_init_mem_region', 'fallocate', 'punch_hole', 'gmem_convert', 'gmem_user_fault', 'set_memory_attributes']);
 
 export function raceCasesOf(run: ThreadsResult): Set<RaceCase> {
   const out = new Set<RaceCase>();
@@ -235,6 +276,24 @@ export function raceCasesOf(run: ThreadsResult): Set<RaceCase> {
   const first = run.firstOpOf[0] ?? 0;
   const threads = run.results.filter((r) => r.index >= first);
   const faults = threads.filter((r) => r.op.kind === 'gmem_user_fault');
+  const during = (a: number, b: number): boolean => {
+    const x = span.get(a);
+    const y = span.get(b);
+    return x !== undefined && y !== undefined && x[0] < y[1] && y[0] < x[1];
+  };
+  // The series' populate in place (a NULL source) against a thread's conversion to private.
+  if (threads.some((r) => r.op.kind === 'gmem_convert' && r.op.to === 'private')) {
+    for (const r of threads) {
+      const inPlace = (r.op.kind === 'snp_launch_update' && r.op.uaddr === 0) || (r.op.kind === 'tdx_init_mem_region' && r.op.source_addr === 0);
+      if (inPlace && r.ret === 0) out.add('image-loaded');
+      // The page still shared: kvm_gmem_populate()'s -EINVAL, which snp_launch_update() returns as -EIO.
+      if (inPlace && r.ret === (r.op.kind === 'snp_launch_update' ? -EIO : -EINVAL)) out.add('image-refused');
+    }
+  }
+  for (const c of threads) {
+    if (c.op.kind !== 'close_guest_memfd' && c.op.kind !== 'close_vm') continue;
+    if (threads.some((r) => HOLDS_ON_CLOSE.has(r.op.kind) && during(c.index, r.index))) out.add('close-in-flight');
+  }
   for (const r of threads) {
     if (r.op.kind !== 'gmem_convert' || r.op.to !== 'private') continue;
     if (r.ret === -EAGAIN) out.add('convert-refused');
@@ -253,13 +312,25 @@ export function raceCasesOf(run: ThreadsResult): Set<RaceCase> {
 
 export type Outcome =
   | { readonly status: 'holds'; readonly runs: number; readonly contended: number; readonly cases: Readonly<Record<RaceCase, number>> }
-  | { readonly status: 'violated'; readonly counterexample: Counterexample };
+  | {
+    readonly status: 'violated';
+    readonly runs: number;
+    readonly contended: number;
+    readonly cases: Readonly<Record<RaceCase, number>>;
+    /** Every distinct signature, in the order found, each shrunk. */
+    readonly counterexamples: readonly [Counterexample, ...Counterexample[]];
+  };
 
 export interface RandomOptions {
   readonly runs: number;
   readonly seed: number;
   /** PCT's bug depth (priority change points + 1). */
   readonly depth: number;
+  /**
+   * Asked each time a new signature is found, with all found so far: true ends the search there
+   * (the remaining runs are drawn, not run). The benchmark's runs to find a given bug.
+   */
+  readonly enough?: (found: readonly string[]) => boolean;
 }
 
 /** PCT's k and the locks its change points fall at: from the scenario's run without preemption. */
@@ -269,38 +340,65 @@ function pctShape(m: ConcurrentModel, scenario: Scenario, revision: Revision): {
   return { steps: syncPoints(run, locks), locks };
 }
 
+/** `known`, and the signatures already found set aside: the run's next finding is what it shows. */
+function setAsideIn(known: Known, found: ReadonlySet<string>): Known {
+  return Object.assign((v: Violation) => known(v) || found.has(keyOf(v)), { lockLeaks: known.lockLeaks });
+}
+
 /**
- * Random mode: fast-check draws scenarios with threads and a PCT seed; the first failing run is
- * shrunk by fast-check (fewer threads, fewer and simpler operations), then its schedule by
- * shrinkSchedule() (the fewest forced choices).
+ * Random mode: fast-check draws scenarios with threads and a PCT seed, every run of the budget
+ * is judged, and a run's finding is set aside once found, so later runs report what lies behind
+ * it (a violation judged after it in the same run, or another route): bugs behind bugs, as the
+ * single-thread exploration does (properties/explore.ts). A deadlock, a crash or a thread that
+ * never stops ends its run, so what it hides in that run stays hidden; other runs find it.
+ * Each distinct signature is then shrunk from the first run that showed it (that run replayed by
+ * its fast-check path and shrunk by fast-check, keeping the signature with the same set aside),
+ * then its threads (shrinkThreads()) and its schedule (shrinkChoices()).
  */
 export function exploreRandom(m: ConcurrentModel, cell: InterleaveCell, o: RandomOptions): Outcome {
   const revision = revisionIn(m, cell.revision);
+  const cases: Record<RaceCase, number> = { overlap: 0, 'convert-refused': 0, 'fault-refused': 0, 'close-in-flight': 0, 'image-loaded': 0, 'image-refused': 0 };
+  const base = knownOn(cell);
+  const found = new Map<string, { run: number; count: number; setAside: readonly string[] }>();
   let runs = 0;
-  let firstFailure = 0;
   let contended = 0;
-  const cases: Record<RaceCase, number> = { overlap: 0, 'convert-refused': 0, 'fault-refused': 0 };
-  const known = knownOn(cell);
-  const judged = (scenario: Scenario, seed: number): Judged => judgeThreads(m, scenario, revision, pct({ depth: o.depth, ...pctShape(m, scenario, revision), seed }), known);
-  const result = fc.check(
-    fc.property(threadedScenarioArb(cell.backend, seriesOf(cell)), fc.nat(), (scenario, seed) => {
-      const j = judged(scenario, seed);
-      if (firstFailure === 0) {
-        runs++;
-        if (j.verdict.kind === 'ok' && j.verdict.contended) contended++;
-        for (const c of raceCasesOf(j.run)) cases[c]++;
-        if (j.verdict.kind !== 'ok') firstFailure = runs;
+  let done = false;
+  const judged = (scenario: Scenario, seed: number, known: Known): Judged => judgeThreads(m, scenario, revision, pct({ depth: o.depth, ...pctShape(m, scenario, revision), seed }), known);
+  const arb = fc.tuple(threadedScenarioArb(cell.backend, seriesOf(cell), revision.gmemAttributes === true), fc.nat());
+  fc.check(
+    fc.property(arb, ([scenario, seed]) => {
+      if (done) return true;
+      const j = judged(scenario, seed, setAsideIn(base, new Set(found.keys())));
+      if (j.verdict.kind === 'ok' && j.verdict.contended) contended++;
+      for (const c of raceCasesOf(j.run)) cases[c]++;
+      if (j.verdict.kind !== 'ok') {
+        const f = found.get(j.verdict.signature);
+        if (f !== undefined) f.count++;
+        else {
+          found.set(j.verdict.signature, { run: runs, count: 1, setAside: [...found.keys()] });
+          done = o.enough?.([...found.keys()]) ?? false;
+        }
       }
-      return j.verdict.kind === 'ok';
+      runs++;
+      return true;
     }),
     { seed: o.seed, numRuns: o.runs },
   );
-  if (!result.failed || result.counterexample === null) return { status: 'holds', runs, contended, cases };
-  const [scenario, seed] = result.counterexample;
-  const found = judged(scenario, seed);
-  if (found.verdict.kind === 'ok') throw new Error('the shrunk counterexample does not fail again: the model is not deterministic');
-  const fewer = shrinkThreads(m, scenario, revision, found, known);
-  return { status: 'violated', counterexample: shrinkChoices(m, fewer.scenario, revision, fewer.found, firstFailure, known) };
+  const counterexamples = [...found].map(([signature, f]) => {
+    const known = setAsideIn(base, new Set(f.setAside));
+    const shows = (scenario: Scenario, seed: number): boolean => {
+      const j = judged(scenario, seed, known);
+      return j.verdict.kind !== 'ok' && j.verdict.signature === signature;
+    };
+    const r = fc.check(fc.property(arb, ([scenario, seed]) => !shows(scenario, seed)), { seed: o.seed, numRuns: o.runs, path: String(f.run) });
+    if (!r.failed || r.counterexample === null) throw new Error(`run ${f.run} of seed ${o.seed} does not show ${signature} again: the model is not deterministic`);
+    const [[scenario, seed]] = r.counterexample;
+    const first = judged(scenario, seed, known);
+    const fewer = shrinkThreads(m, scenario, revision, first, known);
+    return { ...shrinkChoices(m, fewer.scenario, revision, fewer.found, f.run + 1, known), runsWithIt: f.count, setAside: f.setAside };
+  });
+  const [head, ...rest] = counterexamples;
+  return head === undefined ? { status: 'holds', runs, contended, cases } : { status: 'violated', runs, contended, cases, counterexamples: [head, ...rest] };
 }
 
 /**
@@ -378,6 +476,8 @@ function shrinkChoices(m: ConcurrentModel, scenario: Scenario, revision: Revisio
     verdict: final.verdict,
     run: final.run,
     runsToFind,
+    runsWithIt: 1,
+    setAside: [],
     size: { threads: threads.length, ops: threads.reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: preemptionsOf(s.choices, s.enabled), forcedChoices: schedule.length },
   };
 }

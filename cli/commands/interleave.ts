@@ -7,8 +7,10 @@ import type { Scenario } from '../../model/scenario/Scenario.js';
 import { parseThreadedScenario } from '../../model/scenario/schema.js';
 import { UsageError } from '../argParse.js';
 import type { InterleaveArgs } from '../args.js';
-import { expectedInterleaving, interleaveCellName, isExpected, exploreExhaustive, exploreRandom, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
+import { expectedInterleaving, interleaveCellName, isExpected, exploreExhaustive, exploreRandom, missedBugs, replayOn, type Counterexample, type InterleaveCell, type Outcome } from '../../properties/interleave.js';
 import { counterexampleTimeline } from '../../reports/timeline.js';
+import { CorpusFileError } from '../../properties/corpus/load.js';
+import { loadThreadsFile } from '../../properties/corpus/threads.js';
 
 /** The parsed arguments (cli/args.ts), the scenario file resolved against the caller's directory. */
 export type InterleaveOptions = Omit<InterleaveArgs, 'scenario'> & {
@@ -46,6 +48,14 @@ function loadScenario(shown: string, file: string): Scenario {
   } catch (e) {
     throw new UsageError(`--scenario ${shown}: not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+  // A stored interleaving (corpus/threads/): its scenario, the file checked whole.
+  if (parsed !== null && typeof parsed === 'object' && 'verdicts' in parsed) {
+    try {
+      return loadThreadsFile(file).entry.scenario;
+    } catch (e) {
+      throw new UsageError(`--scenario ${shown}: ${e instanceof CorpusFileError ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ') : String(e)}`);
+    }
+  }
   const r = parseThreadedScenario(parsed);
   if ('problems' in r) throw new UsageError(`--scenario ${shown}: ${r.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   if (r.scenario.backend === 'cca') throw new UsageError(`--scenario ${shown}: threads run on snp and tdx scenarios`);
@@ -68,7 +78,7 @@ function runScenarioFile(m: ConcurrentModel, o: InterleaveOptions & { readonly s
     if (o.bound === undefined) {
       const j = replayOn(m, cell, scenario);
       const s = j.run.schedule;
-      c = j.verdict.kind === 'ok' ? undefined : { scenario, verdict: j.verdict, run: j.run, runsToFind: 1, size: { threads: scenario.threads?.length ?? 0, ops: (scenario.threads ?? []).reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: preemptionsOf(s.choices, s.enabled), forcedChoices: scenario.schedule?.length ?? 0 } };
+      c = j.verdict.kind === 'ok' ? undefined : { scenario, verdict: j.verdict, run: j.run, runsToFind: 1, runsWithIt: 1, setAside: [], size: { threads: scenario.threads?.length ?? 0, ops: (scenario.threads ?? []).reduce((n, t) => n + t.length, 0), steps: s.steps.length, preemptions: preemptionsOf(s.choices, s.enabled), forcedChoices: scenario.schedule?.length ?? 0 } };
       how = 'its schedule replayed';
     } else {
       const r = exploreExhaustive(m, cell, scenario, o.bound);
@@ -112,29 +122,36 @@ export async function runInterleave(o: InterleaveOptions, write: (s: string) => 
       const cell: InterleaveCell = { backend, revision: revision.id, inPlace: o.inPlace, series: o.series };
       const outcome = exploreRandom(m, cell, { runs: o.runs, seed: o.seed, depth: o.depth });
       const expected = expectedInterleaving(cell);
-      const found = outcome.status === 'violated' ? outcome.counterexample.verdict.signature : undefined;
-      const asExpected = expected === undefined ? found === undefined : found !== undefined && isExpected(expected, found);
+      const found = outcome.status === 'violated' ? outcome.counterexamples.map((c) => c.verdict.signature) : [];
+      const missed = missedBugs(expected, found);
+      const asExpected = missed.length === 0 && found.every((f) => isExpected(expected, f));
       results.push({ cell, outcome, expected: expected?.bug, asExpected });
       if (o.json) continue;
       const name = interleaveCellName(cell);
+      const differs = missed.length === 0 ? '' : ` — DIFFERS: ${missed.map((b) => b.id).join(', ')} expected, not found`;
       if (outcome.status === 'holds') {
-        write(`${name} (${outcome.runs} runs, PCT depth ${o.depth}): ${asExpected ? 'holds' : `DIFFERS: ${expected?.bug ?? '?'} expected, not found`} — ${outcome.contended} runs contended\n`);
+        write(`${name} (${outcome.runs} runs, PCT depth ${o.depth}): holds${differs} — ${outcome.contended} runs contended\n`);
         continue;
       }
-      const c = outcome.counterexample;
-      const label = asExpected ? `✓ ${expected?.bug ?? ''} (known) ` : 'NEW ';
-      write(`${name} (PCT depth ${o.depth}): ${label}${c.verdict.signature}, found after ${c.runsToFind} runs; shrunk to ${plural(c.size.threads, 'thread')}, ${plural(c.size.ops, 'operation')}, ${plural(c.size.steps, 'step')}, ${plural(c.size.preemptions, 'preemption')}${o.inPlace ? '; under in-place semantics' : ''}\n`);
-      if (c.verdict.kind === 'violation') write(`  ${c.verdict.violation.message}\n`);
-      write(`${timelineOf(c).split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-      write(`  scenario: ${json(c.scenario)}\n`);
+      write(`${name} (${outcome.runs} runs, PCT depth ${o.depth}): ${plural(found.length, 'finding')}${differs}${o.inPlace ? '; under in-place semantics' : ''}\n`);
+      for (const c of outcome.counterexamples) {
+        const bug = expected?.bugs.find((b) => b.signatures.some((s) => c.verdict.signature.startsWith(s)));
+        const label = bug !== undefined ? `✓ ${bug.id} (known) ` : 'NEW ';
+        const behind = c.setAside.length === 0 ? '' : ` (behind ${plural(c.setAside.length, 'finding')} set aside)`;
+        write(`${label}${c.verdict.signature}, found after ${c.runsToFind} runs${behind}, in ${plural(c.runsWithIt, 'run')}; shrunk to ${plural(c.size.threads, 'thread')}, ${plural(c.size.ops, 'operation')}, ${plural(c.size.steps, 'step')}, ${plural(c.size.preemptions, 'preemption')}\n`);
+        if (c.verdict.kind === 'violation') write(`  ${c.verdict.violation.message}\n`);
+        write(`${timelineOf(c).split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+        write(`  scenario: ${json(c.scenario)}\n`);
+      }
     }
   }
   if (o.json) {
     write(`${json(results.map((r) => ({
       backend: r.cell.backend, revision: r.cell.revision, inPlace: r.cell.inPlace, series: r.cell.inPlace ? (r.cell.series ?? 'v8') : null, asExpected: r.asExpected, expected: r.expected ?? null,
-      ...(r.outcome.status === 'holds'
-        ? { status: 'holds', runs: r.outcome.runs, contended: r.outcome.contended }
-        : { status: 'violated', signature: r.outcome.counterexample.verdict.signature, runsToFind: r.outcome.counterexample.runsToFind, size: r.outcome.counterexample.size, scenario: r.outcome.counterexample.scenario, timeline: timelineOf(r.outcome.counterexample) }),
+      status: r.outcome.status, runs: r.outcome.runs, contended: r.outcome.contended,
+      findings: r.outcome.status === 'holds' ? [] : r.outcome.counterexamples.map((c) => ({
+        signature: c.verdict.signature, runsToFind: c.runsToFind, runsWithIt: c.runsWithIt, setAside: c.setAside, size: c.size, scenario: c.scenario, timeline: timelineOf(c),
+      })),
     })))}\n`);
   }
   return results.every((r) => r.asExpected) ? 0 : 1;

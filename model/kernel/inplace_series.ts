@@ -31,7 +31,10 @@ type RfcV2K = InPlaceK & RfcV2Fns;
  */
 const checkOutsideLock: Impl<Pick<RfcV2Fns, 'kvm_gmem_fault_shared' | 'kvm_gmem_get_shared_folio'>, RfcV2K> = {
   kvm_gmem_fault_shared(k, file, vmf) {
-    if (k.gmem_shareability_load(file, vmf.pgoff) !== 'shared') return VM_FAULT_SIGBUS;
+    // kvm_gmem_shareability_get() moved with the check, its WARN for an index past the file too.
+    const shareability = k.gmem_shareability_load(file, vmf.pgoff);
+    k.WARN(shareability === undefined, 'Shareability should always be defined for all indices in inode.');
+    if (shareability !== 'shared') return VM_FAULT_SIGBUS;
     return gmemInPlaceRfcV2.kvm_gmem_fault_shared(k, file, vmf);
   },
   // The look-up under the lock no longer checks: the check moved out, before the lock.

@@ -160,7 +160,7 @@ function afterOp(booted: BootedKernel, w: World): void {
       k.kvm_gmem_release(f.id);
     }
   }
-  if (w.kvm.vm_fd_closed && !w.kvm.destroyed && [...w.gmem.files.values()].every((f) => f.released)) {
+  if (w.kvm.vm_fd_closed && !w.kvm.destroyed && w.kvm.ioctls_in_flight === 0 && [...w.gmem.files.values()].every((f) => f.released)) {
     w.kvm.destroyed = true;
     booted.destroyVm?.();
     for (const s of [...w.kvm.memslots.values()]) k.memslot_delete(s.id);
@@ -201,12 +201,26 @@ export function startRun(scenario: Scenario, revision: Revision, options: RunOpt
   return { w, booted, backend, observers, results: [] };
 }
 
+/** Operations on a guest_memfd's fd (or, for a host fault, its mapping): the file they act on. */
+function gmemFdOf(op: Op): number | undefined {
+  switch (op.kind) {
+    case 'fallocate': case 'punch_hole': case 'gmem_convert': case 'gmem_user_fault': return op.guest_memfd;
+    default: return undefined;
+  }
+}
+
 /**
  * Runs operation `index` of the run: its fault plan armed, the observers told, the files and VM
  * its end released. Returns the crash when kernel code crashed (the kernel would print an oops,
  * or the watchdog a soft lockup, and kill the task), else undefined.
+ *
+ * `shared`: the operation runs on one of several threads of the VMM, whose fd table they share.
+ * fdget() then takes a reference for the syscall (fdget_light() takes none in a process with one
+ * thread), so a close() by another thread releases nothing until it returns; a host fault holds
+ * the mapping's file the same way (its VMA's reference, for the fault's duration at least). A VM
+ * or vCPU ioctl keeps the VM from being destroyed until it returns (KvmState.ioctls_in_flight).
  */
-export function runOp(run: Run, index: number, op: Op): Crash | undefined {
+export function runOp(run: Run, index: number, op: Op, shared = false): Crash | undefined {
   const { w, booted, backend, observers } = run;
   w.faults = { plan: 'faults' in op ? (op.faults ?? []) : [], seen: new Map() };
   w.work = { done: 0, limit: OP_WORK_LIMIT };
@@ -215,7 +229,17 @@ export function runOp(run: Run, index: number, op: Op): Crash | undefined {
   let done: OpOutcome;
   try {
     emit(w, { kind: 'op_begin', index, op });
+    const ioctl = VM_IOCTLS.includes(op.kind) && !w.kvm.vm_fd_closed;
+    const file = shared ? w.gmem.files.get(gmemFdOf(op) ?? -1) : undefined;
+    const held = file !== undefined && file.fdOpen ? file : undefined;
+    if (ioctl) w.kvm.ioctls_in_flight++;
+    if (held !== undefined) {
+      held.refcount++;
+      emit(w, { kind: 'file_ref', file: held.id, delta: 1, refcount: held.refcount });
+    }
     done = execOp(booted, w, backend, op);
+    if (held !== undefined) booted.k.fput(held.id);
+    if (ioctl) w.kvm.ioctls_in_flight--;
     afterOp(booted, w);
   } catch (e) {
     const crash = crashOf(e, w);

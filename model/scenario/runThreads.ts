@@ -31,7 +31,7 @@ class ThreadCrashed extends Error {
 export function runThreads(scenario: Scenario, revision: Revision, options: ThreadsOptions = {}): ThreadsResult {
   const run = startRun(scenario, revision, options);
   // The set-up runs as thread 0, alone: the threads start once it is done.
-  const setup = runSchedule(run.w, [{ id: 0, name: 'set-up', body: () => threadBody(run, 0, scenario.ops) }], nonPreemptive);
+  const setup = runSchedule(run.w, [{ id: 0, name: 'set-up', body: () => threadBody(run, 0, scenario.ops, false) }], nonPreemptive);
   if (setup.end.kind !== 'done') return ended(run, setup, []);
   const firstOpOf: number[] = [];
   let next = scenario.ops.length;
@@ -39,7 +39,7 @@ export function runThreads(scenario: Scenario, revision: Revision, options: Thre
     const first = next;
     firstOpOf.push(first);
     next += ops.length;
-    return { id: i + 1, name: threadName(ops), body: () => threadBody(run, first, ops) };
+    return { id: i + 1, name: threadName(ops), body: () => threadBody(run, first, ops, true) };
   });
   return ended(run, runSchedule(run.w, specs, options.choose ?? replay(scenario.schedule ?? [])), firstOpOf);
 }
@@ -51,9 +51,9 @@ function ended(run: Run, schedule: ScheduleRun, firstOpOf: readonly number[]): T
   throw end.error;
 }
 
-function threadBody(run: Run, first: number, ops: readonly Op[]): void {
+function threadBody(run: Run, first: number, ops: readonly Op[], shared: boolean): void {
   for (const [j, op] of ops.entries()) {
-    const crash = runOp(run, first + j, op);
+    const crash = runOp(run, first + j, op, shared);
     if (crash !== undefined) throw new ThreadCrashed(first + j, crash);
   }
 }

@@ -103,7 +103,8 @@ const threadsPart = z.strictObject({
 
 /**
  * A scenario with threads, as `gmemcheck interleave` prints and reads it: a scenario (above) and
- * its `threads` and `schedule`. The corpus keeps single-thread scenarios only.
+ * its `threads` and `schedule`. corpus/ keeps single-thread scenarios; corpus/threads/ these
+ * (properties/corpus/threads.ts).
  */
 export function parseThreadedScenario(input: unknown): { readonly scenario: Scenario } | { readonly problems: readonly SchemaProblem[] } {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return { problems: [{ path: '(top level)', message: 'a scenario is a JSON object' }] };

@@ -41,10 +41,16 @@ export interface KvmState {
   vm_fd_closed: boolean;
   /** The last reference went (VM fd closed, every guest_memfd released): kvm_destroy_vm() ran. */
   destroyed: boolean;
+  /**
+   * VM and vCPU ioctls under way: each holds the fd it came through (fdget(), a reference in a
+   * process whose threads share the fd table), so a close() meanwhile releases the VM only once
+   * they return (kvm_vm_release() runs at the last fput).
+   */
+  ioctls_in_flight: number;
 }
 
 export function createKvmState(): KvmState {
-  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, private_tracking: 'vm-attributes', gmem_in_place_conversion: false, vm_fd_closed: false, destroyed: false };
+  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, private_tracking: 'vm-attributes', gmem_in_place_conversion: false, vm_fd_closed: false, destroyed: false, ioctls_in_flight: 0 };
 }
 
 export function memslotForGfn(kvm: KvmState, gfn: number): Memslot | undefined {

@@ -9,9 +9,9 @@ describe('gmemcheck interleave', () => {
   test('finds B2 on v6.17 under in-place semantics, prints the timeline and a scenario that replays it', async () => {
     const r = await run('interleave', '--backend', 'tdx', '--revision', 'v6.17', '--runs', '200', '--json');
     expect(r.code).toBe(0);
-    const [cell] = JSON.parse(r.out) as { status: string; signature: string; asExpected: boolean; expected: string; timeline: string; scenario: unknown }[];
-    expect(cell).toMatchObject({ status: 'violated', asExpected: true, expected: 'B2' });
-    expect(cell?.signature).toMatch(/^deadlock\/gmem->invalidate_lock\+mm->mmap_lock@/);
+    const [out] = JSON.parse(r.out) as { status: string; asExpected: boolean; expected: string; findings: { signature: string; timeline: string; scenario: unknown }[] }[];
+    expect(out).toMatchObject({ status: 'violated', asExpected: true, expected: 'B2' });
+    const cell = out?.findings.find((f) => f.signature.startsWith('deadlock/gmem->invalidate_lock+mm->mmap_lock@'));
     expect(cell?.timeline).toMatch(/^deadlock: T\d → T\d → T\d → T\d/m);
     const dir = mkdtempSync(join(tmpdir(), 'gmemcheck-interleave-'));
     const file = join(dir, 'b2.json');
@@ -24,15 +24,17 @@ describe('gmemcheck interleave', () => {
     expect(fixed.out).toMatch(/^tdx × v7\.0 \[in-place\] \(\d+ schedule\(s\) of at most 1 preemption\(s\), all of them\): holds$/m);
   });
 
-  test('finds B20 on an injected form of RFC v2, the timeline ending at the bad mapping; RFC v2 as posted holds', async () => {
+  test('finds B20 on an injected form of RFC v2, the timeline ending at the bad mapping; RFC v2 as posted shows only its WARN past the file\'s end', async () => {
     const r = await run('interleave', '--backend', 'snp', '--revision', 'v7.0', '--in-place-series', 'rfc-v2~no-safe-refcount', '--runs', '400');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^snp × v7\.0 \[in-place rfc-v2~no-safe-refcount\] \(PCT depth 3\): ✓ B20 \(known\) no-double-private\/hostMapsPrivate@/m);
+    expect(r.out).toMatch(/^snp × v7\.0 \[in-place rfc-v2~no-safe-refcount\] \(400 runs, PCT depth 3\): 2 findings; under in-place semantics$/m);
+    expect(r.out).toMatch(/^✓ B20 \(known\) no-double-private\/hostMapsPrivate@/m);
+    expect(r.out).toMatch(/^✓ rfc-v2 fault past EOF \(known\) warn-reachable\/warnWithoutFault@kvm_gmem_get_shared_folio/m);
     expect(r.out).toContain('▣ PTE maps gmem1');
     expect(r.out).toContain('✗ no-double-private/hostMapsPrivate');
     const posted = await run('interleave', '--backend', 'snp', '--revision', 'v7.0', '--in-place-series', 'rfc-v2', '--runs', '100', '--json');
     expect(posted.code).toBe(0);
-    expect(JSON.parse(posted.out)).toMatchObject([{ series: 'rfc-v2', status: 'holds', asExpected: true }]);
+    expect(JSON.parse(posted.out)).toMatchObject([{ series: 'rfc-v2', status: 'violated', asExpected: true, findings: [{ signature: 'warn-reachable/warnWithoutFault@kvm_gmem_get_shared_folio' }] }]);
   });
 
   test('exit 2 and the problem named: bad arguments, a scenario file that cannot be used', async () => {

@@ -6,7 +6,7 @@ import { GUEST_MEMFD_FLAG_MMAP, VM_FAULT_SIGBUS } from '../../model/kernel/guest
 import { GUEST_MEMFD_FLAG_INIT_PRIVATE, GUEST_MEMFD_FLAG_SUPPORT_SHARED } from '../../model/kernel/guest_memfd_inplace_rfc_v2.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { Op, Scenario } from '../../model/scenario/Scenario.js';
-import { exploreExhaustive, exploreRandom, judgeThreads, replayOn, TOCTOU, type InterleaveCell } from '../../properties/interleave.js';
+import { expectedInterleaving, exploreExhaustive, exploreRandom, isExpected, judgeThreads, missedBugs, replayOn, RFC_V2_FAULT_PAST_EOF, TOCTOU, type InterleaveCell } from '../../properties/interleave.js';
 import { counterexampleTimeline } from '../../reports/timeline.js';
 import { GMEM, PS, SLOT_PAGES, scenario, setupOps } from '../model/fixtures.js';
 import { suiteSeed } from '../suite.js';
@@ -57,10 +57,15 @@ describe('random mode (PCT over generated threads), under in-place semantics', (
         const o = exploreRandom(m, cell, { runs: 400, seed: suiteSeed(), depth: 3 });
         expect(o.status).toBe('violated');
         if (o.status !== 'violated') return;
-        const c = o.counterexample;
+        // B20 and RFC v2's WARN past the file's end (one thread), and nothing else.
+        const signatures = o.counterexamples.map((x) => x.verdict.signature);
+        expect(signatures.filter((s) => !isExpected(expectedInterleaving(cell), s))).toEqual([]);
+        expect(missedBugs(expectedInterleaving(cell), signatures)).toEqual([]);
+        const c = o.counterexamples.find((x) => x.verdict.signature.startsWith(TOCTOU));
+        expect(c).toBeDefined();
+        if (c === undefined) return;
         const text = timeline(c);
         console.log(`${backend} × ${revision} [in-place ${series}], found after ${c.runsToFind} runs, shrunk to ${c.size.threads} threads, ${c.size.ops} operations, ${c.size.steps} steps, ${c.size.preemptions} preemption(s):\n${text}\nreplay: ${JSON.stringify(c.scenario, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
-        expect(c.verdict.signature.startsWith(TOCTOU)).toBe(true);
         // The two operations of the race, one preemption between the fault's check and its PTE.
         expect(c.size).toMatchObject({ threads: 2, ops: 2, preemptions: 1 });
         expect((c.scenario.threads ?? []).flat().map((op) => op.kind).sort()).toEqual(['gmem_convert', 'gmem_user_fault']);
@@ -71,13 +76,21 @@ describe('random mode (PCT over generated threads), under in-place semantics', (
       });
     }
     for (const series of AS_POSTED) {
-      test(`${backend} × ${revision} [in-place ${series}]: holds, the race reached and each defence seen working`, () => {
+      test(`${backend} × ${revision} [in-place ${series}]: no TOCTOU, the race reached and each defence seen working`, () => {
         const o = exploreRandom(m, { backend, revision, inPlace: true, series }, { runs: 300, seed: suiteSeed(), depth: 3 });
-        expect(o.status).toBe('holds');
-        if (o.status !== 'holds') return;
+        // v8 holds. RFC v2 as posted shows one finding, in one thread: a host fault past the
+        // file's end reaches the shareability WARN (Yan Zhao's report on 02/51).
+        const found = o.status === 'violated' ? o.counterexamples : [];
+        expect(found.map((c) => c.verdict.signature)).toEqual(series === 'rfc-v2' ? [RFC_V2_FAULT_PAST_EOF] : []);
+        for (const c of found) {
+          expect(c.size).toMatchObject({ threads: 1, ops: 1, preemptions: 0 });
+          const op = c.scenario.threads?.[0]?.[0];
+          const file = c.scenario.ops.find((x) => x.kind === 'create_guest_memfd');
+          expect(op?.kind === 'gmem_user_fault' && file?.kind === 'create_guest_memfd' && BigInt(op.offset) >= file.size).toBe(true);
+        }
         // A fault and a conversion to private of the window in flight together, a conversion
         // refused for the reference a fault held, a fault refused a page gone private. Fewest
-        // over seeds 1..30: 44, 5 and 14 runs of 300.
+        // over seeds 1..30: 50, 9 and 15 runs of 300.
         expect(o.cases.overlap).toBeGreaterThanOrEqual(20);
         expect(o.cases['convert-refused']).toBeGreaterThanOrEqual(2);
         expect(o.cases['fault-refused']).toBeGreaterThanOrEqual(6);
@@ -139,4 +152,20 @@ describe('the conversion itself, one thread after another', () => {
     const j = judgeThreads(m, sc, v70(), nonPreemptive);
     expect(j.run.results.at(-1)?.ret).toBe(-ENOTTY);
   });
+});
+
+describe('the in-place series\' own populate against a conversion of its page (random mode)', () => {
+  for (const backend of ['snp', 'tdx'] as const) {
+    for (const revision of ['inplace-v8', 'inplace-v7'] as const) {
+      test(`${backend} × ${revision} [in-place]: nothing beyond the cell's known bugs; the image loaded after the conversion and refused before it`, () => {
+        // The set-up writes the image into a bound page through the mapping (shared); one thread
+        // converts it to private, another loads it in place. A known bug of the cell (B17 on v7) is
+        // the matrix's, set aside here if reached. Fewest over seeds 1..30: 33 loaded, 32 refused.
+        const o = exploreRandom(m, { backend, revision, inPlace: true }, { runs: 300, seed: suiteSeed(), depth: 3 });
+        expect(o.status === 'violated' ? o.counterexamples.map((c) => c.verdict.signature) : []).toEqual([]);
+        expect(o.cases['image-loaded']).toBeGreaterThanOrEqual(20);
+        expect(o.cases['image-refused']).toBeGreaterThanOrEqual(20);
+      });
+    }
+  }
 });
