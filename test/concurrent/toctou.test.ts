@@ -169,3 +169,16 @@ describe('the in-place series\' own populate against a conversion of its page (r
     }
   }
 });
+
+describe('injected v8~no-conversion-checks under threads (random mode)', () => {
+  for (const backend of ['snp', 'tdx'] as const) {
+    test(`${backend} × inplace-v8 [in-place v8~no-conversion-checks]: the PTE left on a private page, and behind it the populate granting a page the VMM still maps`, () => {
+      const cell: InterleaveCell = { backend, revision: 'inplace-v8', inPlace: true, series: 'v8~no-conversion-checks' };
+      const o = exploreRandom(m, cell, { runs: 300, seed: suiteSeed(), depth: 3 });
+      const signatures = o.status === 'violated' ? o.counterexamples.map((c) => c.verdict.signature) : [];
+      expect(signatures.filter((s) => !isExpected(expectedInterleaving(cell), s))).toEqual([]);
+      expect(signatures.some((s) => s.startsWith('no-double-private/convertedWhileMapped@'))).toBe(true);
+      expect(signatures.some((s) => s.startsWith('no-double-private/grantWhileMapped@'))).toBe(true);
+    });
+  }
+});
