@@ -26,7 +26,8 @@ export interface LoadedEntry {
   readonly entry: CorpusEntry;
 }
 
-export function loadCorpusFile(file: string): LoadedEntry {
+/** A corpus file's JSON, or a CorpusFileError saying why it cannot be read or parsed. */
+export function readCorpusJson(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -35,12 +36,15 @@ export function loadCorpusFile(file: string): LoadedEntry {
     const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a corpus file (.json)' : e instanceof Error ? e.message : String(e);
     throw new CorpusFileError(file, [{ path: '(file)', message }]);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new CorpusFileError(file, [{ path: '(file)', message: `not JSON: ${e instanceof Error ? e.message : String(e)}` }]);
   }
+}
+
+export function loadCorpusFile(file: string): LoadedEntry {
+  const json = readCorpusJson(file);
   const parsed = corpusEntrySchema.safeParse(json);
   if (!parsed.success) throw new CorpusFileError(file, issuesOf(parsed.error));
   const entry: CorpusEntry = { ...parsed.data, scenario: asScenario(parsed.data.scenario) };

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { ConcurrentModel } from '../../model/concurrent/load.js';
@@ -6,7 +6,7 @@ import { revisionsFor } from '../../model/revisions/registry.js';
 import { inPlaceSeriesOf, type Scenario } from '../../model/scenario/Scenario.js';
 import { fieldPath, issuesOf, parseThreadedScenario, type SchemaProblem } from '../../model/scenario/schema.js';
 import { B2_DEADLOCK, B2_SELF_DEADLOCK, expectedInterleaving, judgeThreads, knownOn, RFC_V2_FAULT_PAST_EOF, TOCTOU, type InterleaveCell, type Verdict } from '../interleave.js';
-import { CorpusFileError } from './load.js';
+import { CorpusFileError, readCorpusJson } from './load.js';
 
 /**
  * The regression corpus of interleavings (`corpus/threads/`): a scenario with threads and the
@@ -40,23 +40,9 @@ export interface LoadedThreadsEntry {
   readonly entry: ThreadsEntry;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CorpusFileError(file, [{ path: '(file)', message: e instanceof Error ? e.message : String(e) }]);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CorpusFileError(file, [{ path: '(file)', message: `not JSON: ${e instanceof Error ? e.message : String(e)}` }]);
-  }
-}
-
 /** One file of the interleavings corpus, or a CorpusFileError naming every problem. */
 export function loadThreadsFile(file: string): LoadedThreadsEntry {
-  const parsed = threadsEntrySchema.safeParse(readJson(file));
+  const parsed = threadsEntrySchema.safeParse(readCorpusJson(file));
   if (!parsed.success) throw new CorpusFileError(file, issuesOf(parsed.error));
   const problems: SchemaProblem[] = [];
   const s = parseThreadedScenario(parsed.data.scenario);
