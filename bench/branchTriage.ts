@@ -265,4 +265,20 @@ export const BRANCH_TRIAGE: readonly BranchTriage[] = [
     reason: 'A realm without an in-kernel irqchip (no KVM_CREATE_IRQCHIP / vGIC) is refused at activation, after the realm is marked DEAD. The model has no irqchip state (irqchip_in_kernel() is always true): an op creating the VM without a vGIC would reach it. (realm_ensure_created()\'s -ENXIO for a DEAD realm, once listed here as a gap too, is reached by the generated runs: bench:branches at this stop.)' },
   { file: 'model/revisions/rme-v12.ts', text: 'if (k.rmi_realm_activate(k.kvm_realm(kvm).rd)) return -ENXIO;', kind: 'dead in the C',
     reason: 'As rme-v9\'s: RMI_REALM_ACTIVATE runs on a realm realm_ensure_created() left NEW under config_lock, so neither of its failure conditions (rd_state, realm_state) can hold.' },
+  // Triaged at stop 44: the in-place series' populate (inplace-v8.ts, whose functions inplace-v7.ts
+  // reuses) and the Arm lines stop 39's rework of rmi-newest/rme-v9 moved.
+  { file: 'model/revisions/inplace-v8.ts', text: 'ret = lookup ? -EINVAL : -EEXIST;', kind: 'dead in the C',
+    reason: 'As kvm-x86-next\'s sev_gmem_post_populate(): snp_lookup_rmpentry() fails only for a pfn outside the RMP (or SNP disabled); every guest_memfd pfn is RAM the RMP covers, so only the -EEXIST (assigned) arm is taken.' },
+  { file: 'model/revisions/inplace-v8.ts', text: 'KVM_BUG_ON(kvm_tdx.page_add_src !== 0, kvm)) return -EIO;', kind: 'defensive',
+    reason: 'As v7.0\'s: tdx_gmem_post_populate() is the only writer of page_add_src and clears it right after kvm_tdp_mmu_map_private_pfn() returns, all under slots_lock.' },
+  { file: 'model/revisions/inplace-v8.ts', text: 'if (kvm_tdx.state === \'TD_STATE_RUNNABLE\') return -EINVAL;', kind: 'dead in the C',
+    reason: 'As kvm-x86-next\'s tdx_vcpu_init_mem_region(): tdx_vcpu_unlocked_ioctl()\'s state guard refuses KVM_TDX_INIT_MEM_REGION on a finalized TD before the handler runs.' },
+  { file: 'model/revisions/inplace-v8.ts', text: 'if (gmem_ret !== 1) {', kind: 'dead in the C',
+    reason: 'As kvm-x86-next\'s: kvm_gmem_populate() of one page returns 1 or a negative errno, which the check above takes, never 0 or more than 1.' },
+  { file: 'model/revisions/rme-v9.ts', text: 'if (k.WARN_ON(level > RMM_RTT_MAX_LEVEL)) return k.RMM_PAGE_SIZE();', kind: 'dead in the C',
+    reason: 'rme_rtt_level_mapsize()\'s only caller is realm_rtt_create(), with level - 1 of a table level realm_create_rtt_levels() creates, at most RMM_RTT_MAX_LEVEL: never past the last level, so the WARN guards a caller bug.' },
+  { file: 'model/revisions/rmi-newest.ts', text: 'if (k.WARN_ON(level > RMM_RTT_MAX_LEVEL)) return k.PAGE_SIZE;', kind: 'dead in the C',
+    reason: 'As rme-v9\'s rme_rtt_level_mapsize(): its only caller is realm_rtt_create(), with level - 1 of a level realm_create_rtt_levels() creates, at most RMM_RTT_MAX_LEVEL.' },
+  { file: 'model/revisions/rmi-newest.ts', text: 'if (ret < 0) {', kind: 'dead in the C',
+    reason: 'realm_create_rtt_levels()\'s negative-return branch: an RMI call returns its status word, never a negative errno (rmi_sro_execute()\'s own failures are not modelled; the revision\'s comment says so).' },
 ];

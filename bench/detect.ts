@@ -36,7 +36,9 @@ const tasks: DetectTask[] = [];
 for (let seed = 1; seed <= seeds; seed++) {
   for (const backend of ['snp', 'tdx', 'cca'] as BackendId[]) {
     for (const r of [...REVISIONS, ...MUTANTS].filter((x) => x.backends.includes(backend))) {
-      for (const whatIf of [undefined, ...(MUTANTS.some((m) => m.id === r.id) ? [] : whatIfCellsOf(r))]) tasks.push({ seed, backend, revision: r.id, ...(whatIf === undefined ? {} : { whatIf }) });
+      // An injected bug runs on the machine it needs (its own what-if), a revision in every cell.
+      const mutant = MUTANTS.find((m) => m.id === r.id);
+      for (const whatIf of mutant === undefined ? [undefined, ...whatIfCellsOf(r)] : [mutant.whatIf]) tasks.push({ seed, backend, revision: r.id, ...(whatIf === undefined ? {} : { whatIf }) });
     }
   }
 }

@@ -20,8 +20,8 @@ interface Tally {
 
 /** Which backend's document a row belongs to; undefined for the common ones (kvm_gmem_populate(), api.rst). */
 function rowBackend(r: Row): BackendId | undefined {
-  if (r.doc === DOC.S1 || r.doc === DOC.S2) return 'snp';
-  if (r.doc === DOC.T1 || r.doc === DOC.T2) return 'tdx';
+  if (r.doc === DOC.S1 || r.doc === DOC.S2 || r.doc === DOC.S3) return 'snp';
+  if (r.doc === DOC.T1 || r.doc === DOC.T2 || r.doc === DOC.T3) return 'tdx';
   if (r.doc === DOC.R9 || r.doc === DOC.R12 || r.doc === DOC.RN) return 'cca';
   return undefined;
 }

@@ -356,6 +356,12 @@ export const BUGS = {
       // shrinker had always reached B1-consequence's 5-operation route to this signature).
       'no-double-private/privateStillMapped@snp_launch_update': 8,
     },
+    // The freed page taken by the fault of a populate's source in the VMM's guest_memfd mapping
+    // (in-place what-if): the populate's own destination folio takes the lowest free pfn first,
+    // so the leak needs a second freed page behind a normally freed one, a 2-page populate whose
+    // punch fails on its second page (snp/v6.17 [in-place] under seed 4: 7 operations, 3 pages;
+    // with a 1-page leak the destination takes the freed page, not the source's fault).
+    maxPagesFor: { 'no-double-private/hostAccessPrivate@sev_gmem_post_populate': 3 },
   },
   'G4-consequence': {
     id: 'G4-consequence',
@@ -393,6 +399,21 @@ export const BUGS = {
     ],
     onlyAfter: viaFreedPage(['no-double-private/privateStillMapped@mmap', 'no-double-private/hostAccessPrivate@mmap', 'no-double-private/privateStillMapped@madvise', 'no-double-private/hostAccessPrivate@madvise', ...IN_PLACE_FAULT_REUSE, ...GET_PFN_CLEAR_REUSE]),
     maxOps: 7,
+    maxPages: 2,
+  },
+  'G5-consequence': {
+    id: 'G5-consequence',
+    title: 'the page G5 freed while the TD still owned it, handed to a user mapping by the next mmap() and freed again by munmap() while the TDX module owns it',
+    link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
+    status: 'a consequence of G5, accepted with it',
+    reach: { kind: 'firmware', how: 'as G5 (an S-EPT removal step failing for a page guest_memfd then frees), then an mmap() that gets the page and a munmap() that frees it' },
+    signatures: [
+      // Seen under 1 seed of 30 on every TDX cell with G5 (bench:detect at stop 44), once the
+      // leaking punch came first in the run (generators/scenario.ts): its page is the lowest
+      // free pfn, which a later mapping's first page takes.
+      'leaked-page/freedWhileFirmwareOwned@munmap',
+    ],
+    maxOps: 9,
     maxPages: 2,
   },
   B23: {

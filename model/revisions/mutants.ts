@@ -17,7 +17,8 @@ import { paolo_v1, paoloV1Fns, type PaoloV1Fns } from './paolo-v1.js';
 import { rmi_newest, rmiNewestFns, type RmiNewestFns } from './rmi-newest.js';
 import type { ArmK } from '../backends/cca/rmi.js';
 import type { WhatIfMode } from '../whatIf.js';
-import { inplace_v8, inPlaceV8Fns, sevGmemPostPopulateInPlace } from './inplace-v8.js';
+import { inplace_v8, inPlaceV8Fns, kvmGmemPopulateInPlace, sevGmemPostPopulateInPlace } from './inplace-v8.js';
+import { inplace_v7 } from './inplace-v7.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -312,5 +313,19 @@ export const MUTANTS: readonly Mutant[] = [
     whatIf: 'in-place',
     breaks: { invariant: 'memory-safety', messageId: 'wildPointer' },
     fns: { ...inPlaceV8Fns, sev_gmem_post_populate: sevGmemPostPopulateInPlace(false) },
+  },
+  // The in-place v7's populate marking the folio uptodate whatever the callback returned (as v8
+  // does, by clearing it in the lookup, which v7 lacks): a page a failed call leaves keeps what
+  // the allocator left in it, and the next fault maps it uncleared. Stryker's survivor on
+  // inplace-v8.ts's `if (!ret)`, which the oracle let pass on S3/T3 until it checked for stale
+  // memory there.
+  {
+    ...inplace_v7,
+    id: 'inplace-v7+uptodate-on-failure',
+    title: 'inplace-v7 __kvm_gmem_populate() marks the folio uptodate even when the callback failed: v7\'s lookup clears nothing, so the next fault maps the page as the allocator left it',
+    description: 'inplace-v7 __kvm_gmem_populate() marks the folio uptodate even when the callback failed: v7\'s lookup clears nothing, so the next fault maps the page as the allocator left it',
+    base: inplace_v7.id,
+    breaks: { invariant: 'functional-spec', messageId: 'markedUptodate' },
+    fns: { ...inplace_v7.fns, __kvm_gmem_populate: kvmGmemPopulateInPlace(false) },
   },
 ];

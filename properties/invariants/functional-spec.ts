@@ -3,6 +3,7 @@ import type { BackendModel, PopulateRequest } from '../../model/backends/Backend
 import { errnoName } from '../../model/kernel/errno.js';
 import { hashBytes } from '../../model/world/hash.js';
 import { hostPage } from '../../model/world/hostMemory.js';
+import { PROV_GARBAGE } from '../../model/world/provenance.js';
 import type { World } from '../../model/world/World.js';
 import { predictCall, type GenericPrediction, type PopulateSpec, type Prediction } from '../oracle/index.js';
 import type { Generation } from '../oracle/generations.js';
@@ -180,6 +181,15 @@ const PREPARING: readonly Generation[] = ['S1', 'T1', 'R12'];
  * guest_memfd.c (torvalds 01f492e1) and the newest kvm-x86 and Arm trees built on it.
  */
 const CLEARING: readonly Generation[] = ['S2', 'T2', 'RN'];
+/**
+ * The in-place series (S3/T3): v8 21/46's __kvm_gmem_get_pfn() clears a folio that is not
+ * uptodate and marks it before the callback runs, so a failed call leaves the page uptodate by
+ * design, holding zeros or what the callback copied in. Never stale memory, which the next fault
+ * (the guest's, or the VMM's through its guest_memfd mapping) would map uncleared. v7's lookup
+ * clears nothing (B17): its populate must leave a failed page not uptodate, as v7.0's does, and
+ * a page it leaves uptodate holding stale memory shows it did not.
+ */
+const CLEARED_IN_LOOKUP: readonly Generation[] = ['S3', 'T3'];
 
 /** A row as messages name it: its id, and where the document is silent, the code that decides. */
 function rowName(r: Row): string {
@@ -195,6 +205,11 @@ function pageState(w: World, backend: BackendModel, gfn: number): PageBefore {
   const p = pfn === undefined ? undefined : hostPage(w.host, pfn);
   const prepared = pfn !== undefined && folioOf(w, pfn)?.folio.uptodate === true;
   return { guest: pfn !== undefined && backend.ownership(w, pfn).kind === 'guest', contents: p === undefined ? undefined : hashBytes(p.data), prepared };
+}
+
+/** Whether any byte of the page is what the allocator left there (ghost provenance). */
+function holdsStale(w: World, pfn: number): boolean {
+  return hostPage(w.host, pfn)?.prov.some((t) => t === PROV_GARBAGE) === true;
 }
 
 /** Pages [0, m) populated and measured; past them nothing given (by this call), measured, or (past the failing page) rewritten. */
@@ -242,6 +257,7 @@ function judgePages(p: Pending, m: number, granted: ReadonlySet<number>, w: Worl
     // There a page a failed call leaves marked uptodate is mapped as it is by the next fault:
     // the source bytes copied in before the firmware refused them, never measured.
     else if (CLEARING.includes(p.spec.gen) && now.prepared && was?.prepared === false) once('markedUptodate', { ...base, gfn, n: m });
+    else if (CLEARED_IN_LOOKUP.includes(p.spec.gen) && now.prepared && was?.prepared === false && pfn !== undefined && holdsStale(w, pfn)) once('markedUptodate', { ...base, gfn, n: m });
     else if (i > m && was?.contents !== undefined && now.contents !== was.contents) once('touchedPastCount', { ...base, gfn, n: m, what: 'contents' });
   }
 }

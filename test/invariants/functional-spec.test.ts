@@ -60,6 +60,8 @@ invariantCases(functionalSpec, {
     { name: 'RN.12: copy back faults after 2 pages', revision: rev('rmi-newest'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2, arg_readonly: true })]), check: (r) => expect(last(r)).toMatchObject({ ret: -EFAULT, out: { reported: 0 }, lost: { ret: 0, out: { reported: 2 } } }) },
     { name: 'R12: no copy back, so a read-only struct changes nothing', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2, arg_readonly: true })]), check: (r) => expect(last(r)).toMatchObject({ ret: 2 * PS }) },
     { name: 'T1: a contended PAGE.ADD is retried inside the map and leaves nothing prepared (RFC v1 base)', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('tdx', [...S, initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] })]) },
+    // v8 21/46 clears and marks the folio in the lookup: the refused page comes out uptodate, zeroed.
+    { name: 'T3.2 on inplace-v8: a NULL source refused with in-place conversion off leaves the page cleared', revision: rev('inplace-v8'), scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EOPNOTSUPP) },
     { name: 'S1.8 on v6.17: len 0 is done with nothing', revision: rev('v6.17'), scenario: scenario('snp', [...S, launchUpdate({ len: 0 })]), check: (r) => expect(last(r)?.ret).toBe(0) },
     // Seed 16 found the row wrong: kvm_gmem_populate() gets the file before its empty loop.
     { name: 'S1.8 on v6.17: len 0 once the guest_memfd is released is -EIO', revision: rev('v6.17'), scenario: scenario('snp', [...S, { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }, launchUpdate({ len: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
@@ -250,6 +252,15 @@ invariantCases(functionalSpec, {
       name: 'injected: the folio of a page whose LAUNCH_UPDATE failed marked uptodate all the same (page 2 of 3)',
       revision: mutant('kvm-x86-next+uptodate-on-failure'),
       scenario: scenario('snp', [...S, launchUpdate({ npages: 3, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth: 2 }] })]),
+      messageId: 'markedUptodate',
+      opIndex: 4,
+    },
+    {
+      // S3/T3: the page a failed call leaves uptodate must not hold stale memory. With in-place
+      // conversion off, a NULL source is the TDX callback's -EOPNOTSUPP after the lookup.
+      name: 'injected: the in-place v7 marks the folio of a refused NULL-source page uptodate, holding what the allocator left (T3.2)',
+      revision: mutant('inplace-v7+uptodate-on-failure'),
+      scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]),
       messageId: 'markedUptodate',
       opIndex: 4,
     },
