@@ -276,9 +276,9 @@ export const BRANCH_TRIAGE: readonly BranchTriage[] = [
   { file: 'model/revisions/inplace-v8.ts', text: 'if (gmem_ret !== 1) {', kind: 'dead in the C',
     reason: 'As kvm-x86-next\'s: kvm_gmem_populate() of one page returns 1 or a negative errno, which the check above takes, never 0 or more than 1.' },
   { file: 'model/revisions/rme-v9.ts', text: 'if (k.WARN_ON(level > RMM_RTT_MAX_LEVEL)) return k.RMM_PAGE_SIZE();', kind: 'dead in the C',
-    reason: 'rme_rtt_level_mapsize()\'s only caller is realm_rtt_create(), with level - 1 of a table level realm_create_rtt_levels() creates, at most RMM_RTT_MAX_LEVEL: never past the last level, so the WARN guards a caller bug.' },
+    reason: 'In the model rme_rtt_level_mapsize()\'s only caller is realm_rtt_create(), with level - 1 of a level realm_create_rtt_levels() creates; in the C realm_rtt_destroy() and find_map_level() call it too. Every caller passes a level of the walk, at most RMM_RTT_MAX_LEVEL, so the WARN guards a caller bug.' },
   { file: 'model/revisions/rmi-newest.ts', text: 'if (k.WARN_ON(level > RMM_RTT_MAX_LEVEL)) return k.PAGE_SIZE;', kind: 'dead in the C',
-    reason: 'As rme-v9\'s rme_rtt_level_mapsize(): its only caller is realm_rtt_create(), with level - 1 of a level realm_create_rtt_levels() creates, at most RMM_RTT_MAX_LEVEL.' },
-  { file: 'model/revisions/rmi-newest.ts', text: 'if (ret < 0) {', kind: 'dead in the C',
-    reason: 'realm_create_rtt_levels()\'s negative-return branch: an RMI call returns its status word, never a negative errno (rmi_sro_execute()\'s own failures are not modelled; the revision\'s comment says so).' },
+    reason: 'As rme-v9\'s rme_rtt_level_mapsize(): every caller (realm_rtt_create() in the model; the C\'s RTT destroy and map-level walks too) passes a level of the walk, at most RMM_RTT_MAX_LEVEL.' },
+  { file: 'model/revisions/rmi-newest.ts', text: 'if (ret < 0) {', kind: 'generator gap',
+    reason: 'realm_create_rtt_levels()\'s negative-return branch: in the C rmi_sro_execute() can fail with an errno; the model\'s RMI calls return only their status word, so a fault kind for that failure would reach it (the revision\'s comment says so).' },
 ];

@@ -508,11 +508,12 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
         for (const x of [a, poison, straddling, wholeFolio, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap, nullSource, shortFolio]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         if (gmemSource !== undefined && !bindsLastPage([...setup, ...ops, ...teardown], l)) ops.splice(Math.min(gmemSource.at, ops.length), 0, ...gmemSource.ops);
-        // The leaking punch first of all, and not with the in-place image: its mmap() takes the
-        // lowest free pfn to be the page just punched out, and an operation inserted before it
-        // often populated or converted that very page, so its populate failed before any
-        // firmware command (G4's leakedPageFreed@munmap: 29 of 30 seeds in inplace-v7/v8's
-        // in-place cells, where the image came first).
+        // The leaking punch first of all (before other insertions, whose `at` no longer counts
+        // its operations), and not with the in-place image: an operation inserted before it
+        // often populated or converted its page, so its populate failed before any firmware
+        // command, and on SNP its mmap() takes the lowest free pfn to be the page just punched
+        // out (G4's leakedPageFreed@munmap: 29 of 30 seeds in inplace-v7/v8's in-place cells,
+        // where the image came first).
         if (leakingPunch !== undefined) ops.unshift(...leakingPunch.ops);
         if (inPlaceImage !== undefined && leakingPunch === undefined) ops.unshift(...(setup.some((op) => POPULATE_OPS.includes(op.kind)) ? inPlaceImage.slice(-1) : inPlaceImage));
         // After the body: a finish before it would refuse the body's own LAUNCH_FINISHes, whose

@@ -403,14 +403,14 @@ export const BUGS = {
   },
   'G5-consequence': {
     id: 'G5-consequence',
-    title: 'the page G5 freed while the TD still owned it, handed to a user mapping by the next mmap() and freed again by munmap() while the TDX module owns it',
+    title: 'the page G5 freed while the TD still owned it, handed to a user mapping (MADV_PAGEOUT\'s fresh page for a source page, or the next mmap()) and freed again by munmap() while the TDX module owns it',
     link: 'https://lore.kernel.org/all/20250807094241.4523-1-yan.y.zhao@intel.com/',
     status: 'a consequence of G5, accepted with it',
-    reach: { kind: 'firmware', how: 'as G5 (an S-EPT removal step failing for a page guest_memfd then frees), then an mmap() that gets the page and a munmap() that frees it' },
+    reach: { kind: 'firmware', how: 'as G5 (an S-EPT removal step failing for a page guest_memfd then frees), then a user mapping that gets the page and a munmap() that frees it' },
     signatures: [
-      // Seen under 1 seed of 30 on every TDX cell with G5 (bench:detect at stop 44), once the
-      // leaking punch came first in the run (generators/scenario.ts): its page is the lowest
-      // free pfn, which a later mapping's first page takes.
+      // Seen under 1 seed of 30 on every TDX cell with G5 (bench:detect at stop 44, seed 19), once
+      // the leaking punch came first in the run (generators/scenario.ts): the punched page is the
+      // lowest free pfn, which MADV_PAGEOUT's fresh page for a source page then takes (9 ops).
       'leaked-page/freedWhileFirmwareOwned@munmap',
     ],
     maxOps: 9,

@@ -147,7 +147,7 @@ const MAY: Readonly<Record<string, Readonly<Partial<Record<`${BackendId}/${strin
     'snp/roth-v2': ['G4-consequence'], 'snp/roth-v3-posted': ['G4-consequence'], 'snp/v7.0': ['G4-consequence'], 'snp/kvm-x86-next': ['G4-consequence'],
     // G13's freed granule taken by the next RTT allocation: 2 seeds in 30 at most (stop 30).
     'cca/rme-v12': ['G13-consequence'], 'cca/rmi-newest': ['G13-consequence'],
-    // G5's freed page mapped by the next mmap() and freed by munmap(): 1 seed in 30.
+    // G5's freed page given to a user mapping (MADV_PAGEOUT's fresh page) and freed by munmap(): 1 seed in 30.
     'tdx/kvm-x86-next-2025.11.07': ['G5-consequence'], 'tdx/rfc-v1': ['G5-consequence'], 'tdx/roth-v2': ['G5-consequence'],
     'tdx/roth-v3-posted': ['G5-consequence'], 'tdx/v7.0': ['G5-consequence'], 'tdx/kvm-x86-next': ['G5-consequence'],
   },

@@ -16,6 +16,9 @@ import { inPlaceV8Fns } from './inplace-v8.js';
  * the opposite sense), 20/42 and 21/42 read as 22/46 and 23/46 but for that parameter, and the
  * conversion ioctl is the model's v8 one (model/kernel/guest_memfd_inplace.ts).
  */
+/** v8's functions with v7.0's lookup (no 21/46). */
+export const inPlaceV7Fns: typeof inPlaceV8Fns = { ...inPlaceV8Fns, __kvm_gmem_get_pfn: gmemV70.__kvm_gmem_get_pfn };
+
 export const inplace_v7: Revision = {
   id: 'inplace-v7',
   title: 'in-place conversion v7 (Ackerley Tng, 2026-05-22): v8\'s populate without 21/46, so __kvm_gmem_get_pfn() clears nothing and a NULL source loads an untouched page as the allocator left it',
@@ -25,5 +28,5 @@ export const inplace_v7: Revision = {
     'https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-21-9d2959357853@google.com/ (21/46, the fix)',
   ],
   gmemAttributes: true,
-  fns: { ...inPlaceV8Fns, __kvm_gmem_get_pfn: gmemV70.__kvm_gmem_get_pfn },
+  fns: inPlaceV7Fns,
 };

@@ -64,11 +64,11 @@ function __kvm_gmem_get_pfn_v8(k: K, file: number, slot: KvmMemorySlot, index: n
 
 /**
  * __kvm_gmem_populate() of the series (v7 06/42, v8 10/46 + 16/46): v7.0's with the private check
- * asked of guest_memfd. v8 still marks the folio uptodate after the callback (a no-op after
- * 21/46; Ackerley agreed to drop it, <CAEvNRgE=-cdbiToHEu-FCks2XSh3inVDdW3r+h9VYYbE4REttw@mail.gmail.com>),
- * but not in v7, whose lookup clears nothing. `uptodateOnSuccess` false marks it whatever the
- * callback returned: an injected bug (model/revisions/mutants.ts), the page a failed v7 populate
- * leaves then mapped by the next fault as the allocator left it.
+ * asked of guest_memfd. Both mark the folio uptodate after a successful callback; in v8 that is a
+ * no-op after 21/46, whose lookup has marked it already (Ackerley agreed to drop it,
+ * <CAEvNRgE=-cdbiToHEu-FCks2XSh3inVDdW3r+h9VYYbE4REttw@mail.gmail.com>); in v7, whose lookup clears
+ * nothing, it is what keeps a failed page from the next fault uncleared. `uptodateOnSuccess` false
+ * marks it whatever the callback returned: an injected bug (model/revisions/mutants.ts).
  */
 export function kvmGmemPopulateInPlace(uptodateOnSuccess: boolean): Impl<InPlaceFns, K>['__kvm_gmem_populate'] {
   return (k, kvm, slot, file, gfn, src_page, post_populate, opaque) => __kvm_gmem_populate_inplace(k, kvm, slot, file, gfn, src_page, post_populate, opaque, uptodateOnSuccess);
@@ -197,15 +197,15 @@ export const inPlaceV8Fns: Impl<InPlaceFns, K> = {
       sev_populate_args.sev_fd = argp.sev_fd;
       sev_populate_args.type = params.type;
       const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, params.type === KVM_SEV_SNP_PAGE_TYPE_CPUID, k.sev_gmem_post_populate, sev_populate_args);
-      // Stryker disable next-line EqualityOperator: kvm_gmem_populate() never returns 0 (its loop runs at least once).
       if (count < 0) {
         argp.error = sev_populate_args.fw_error;
         return -EIO;
       }
       params.gfn_start += count;
       params.len -= count * k.PAGE_SIZE;
-      // Stryker disable next-line ConditionalExpression: `src` is NULL for a ZERO page, so the type test only restates it.
-      if (src && params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
+      if (src &&
+          // Stryker disable next-line ConditionalExpression: `src` is NULL for a ZERO page, so the type test only restates it.
+          params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
       if (k.copy_struct_to_user(argp.data, params)) return -EFAULT;
       return 0;
     });

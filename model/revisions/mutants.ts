@@ -18,7 +18,7 @@ import { rmi_newest, rmiNewestFns, type RmiNewestFns } from './rmi-newest.js';
 import type { ArmK } from '../backends/cca/rmi.js';
 import type { WhatIfMode } from '../whatIf.js';
 import { inplace_v8, inPlaceV8Fns, kvmGmemPopulateInPlace, sevGmemPostPopulateInPlace } from './inplace-v8.js';
-import { inplace_v7 } from './inplace-v7.js';
+import { inplace_v7, inPlaceV7Fns } from './inplace-v7.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -326,6 +326,6 @@ export const MUTANTS: readonly Mutant[] = [
     description: 'inplace-v7 __kvm_gmem_populate() marks the folio uptodate even when the callback failed: v7\'s lookup clears nothing, so the next fault maps the page as the allocator left it',
     base: inplace_v7.id,
     breaks: { invariant: 'functional-spec', messageId: 'markedUptodate' },
-    fns: { ...inplace_v7.fns, __kvm_gmem_populate: kvmGmemPopulateInPlace(false) },
+    fns: { ...inPlaceV7Fns, __kvm_gmem_populate: kvmGmemPopulateInPlace(false) },
   },
 ];

@@ -182,12 +182,14 @@ const PREPARING: readonly Generation[] = ['S1', 'T1', 'R12'];
  */
 const CLEARING: readonly Generation[] = ['S2', 'T2', 'RN'];
 /**
- * The in-place series (S3/T3): v8 21/46's __kvm_gmem_get_pfn() clears a folio that is not
- * uptodate and marks it before the callback runs, so a failed call leaves the page uptodate by
- * design, holding zeros or what the callback copied in. Never stale memory, which the next fault
- * (the guest's, or the VMM's through its guest_memfd mapping) would map uncleared. v7's lookup
- * clears nothing (B17): its populate must leave a failed page not uptodate, as v7.0's does, and
- * a page it leaves uptodate holding stale memory shows it did not.
+ * The in-place series (S3/T3): v8 21/46's __kvm_gmem_get_pfn() clears the first page of a folio
+ * that is not uptodate (the whole folio at order 0, every merged kernel's) and marks the folio
+ * before the callback runs, so a failed call leaves the page uptodate by design, holding zeros or
+ * what the callback copied in. Never stale memory, which the next fault (the guest's, or the
+ * VMM's through its guest_memfd mapping) would map uncleared. v7's lookup clears nothing (B17):
+ * its populate must leave a failed page not uptodate, as v7.0's does, and a page it leaves
+ * uptodate holding stale memory shows it did not. Under the hugepages what-if the rest of a huge
+ * folio is stale and uptodate on v8 too: G23's, tolerated there.
  */
 const CLEARED_IN_LOOKUP: readonly Generation[] = ['S3', 'T3'];
 
@@ -207,7 +209,10 @@ function pageState(w: World, backend: BackendModel, gfn: number): PageBefore {
   return { guest: pfn !== undefined && backend.ownership(w, pfn).kind === 'guest', contents: p === undefined ? undefined : hashBytes(p.data), prepared };
 }
 
-/** Whether any byte of the page is what the allocator left there (ghost provenance). */
+/**
+ * Whether any byte of the page is stale by its ghost provenance: never written since boot. A
+ * freed page keeps its last owner's tags, so a reused page's old bytes are not seen here.
+ */
 function holdsStale(w: World, pfn: number): boolean {
   return hostPage(w.host, pfn)?.prov.some((t) => t === PROV_GARBAGE) === true;
 }

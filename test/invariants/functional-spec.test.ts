@@ -16,7 +16,9 @@ import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, gmemAp
 import type { Prediction } from '../../properties/oracle/spec.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import { rfc_v1, rfcV1Fns } from '../../model/revisions/rfc-v1.js';
-import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, allocate, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
+import { BASE_GFN as G, GMEM, PS, SLOT_PAGES, SRC, allocate, folioPfn, initMemRegion, launchUpdate, memoryFailure, scenario, setupOps } from '../model/fixtures.js';
+import { folioOf } from '../../model/kernel/services/filemap.js';
+import { hostPage } from '../../model/world/hostMemory.js';
 import { ccaScenario, ccaSetupOps, fw, punchPage, rmiPopulate } from '../model/ccaFixtures.js';
 import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
@@ -61,7 +63,17 @@ invariantCases(functionalSpec, {
     { name: 'R12: no copy back, so a read-only struct changes nothing', revision: rev('rme-v12'), scenario: ccaScenario([...C, rmiPopulate({ npages: 2, arg_readonly: true })]), check: (r) => expect(last(r)).toMatchObject({ ret: 2 * PS }) },
     { name: 'T1: a contended PAGE.ADD is retried inside the map and leaves nothing prepared (RFC v1 base)', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('tdx', [...S, initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] })]) },
     // v8 21/46 clears and marks the folio in the lookup: the refused page comes out uptodate, zeroed.
-    { name: 'T3.2 on inplace-v8: a NULL source refused with in-place conversion off leaves the page cleared', revision: rev('inplace-v8'), scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EOPNOTSUPP) },
+    {
+      name: 'T3.2 on inplace-v8: a NULL source refused with in-place conversion off leaves the page uptodate and cleared',
+      revision: rev('inplace-v8'),
+      scenario: scenario('tdx', [...S, initMemRegion({ source_addr: 0 })]),
+      check: (r) => {
+        expect(last(r)?.ret).toBe(-EOPNOTSUPP);
+        const pfn = folioPfn(r.world, 0);
+        const page = pfn === undefined ? undefined : hostPage(r.world.host, pfn);
+        expect({ uptodate: pfn === undefined ? undefined : folioOf(r.world, pfn)?.folio.uptodate, zeroed: page?.data.every((b) => b === 0) }).toEqual({ uptodate: true, zeroed: true });
+      },
+    },
     { name: 'S1.8 on v6.17: len 0 is done with nothing', revision: rev('v6.17'), scenario: scenario('snp', [...S, launchUpdate({ len: 0 })]), check: (r) => expect(last(r)?.ret).toBe(0) },
     // Seed 16 found the row wrong: kvm_gmem_populate() gets the file before its empty loop.
     { name: 'S1.8 on v6.17: len 0 once the guest_memfd is released is -EIO', revision: rev('v6.17'), scenario: scenario('snp', [...S, { kind: 'close_guest_memfd', guest_memfd: GMEM, faults: [] }, launchUpdate({ len: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EIO) },
