@@ -40,7 +40,7 @@ describe('the matrix legend', () => {
       for (const id of ids) expect(legendIds).toContain(id);
       expect(legend.split('\n').every((l) => l.length <= 110)).toBe(true);
     }
-    expect(r.out).toContain('  B3   [userspace] TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when…\n');
+    expect(r.out).toContain('  B3              [userspace] TDX callback indexes src_pages[i] with i uninitialised (and src_pages NULL when…\n');
     expect(r.out).toContain('→ squashed fix (src_pages[0]) per Roth; moot from RFC v2 (single src_page)');
   });
 
