@@ -124,7 +124,7 @@ function hunt(cell: InterleaveCell, targets: readonly (readonly [string, string]
   const munmap: Op = { kind: 'munmap', addr: 0x100000, length: 64 };
   for (const backend of ['snp', 'tdx'] as const) {
     const populate: Op = backend === 'snp'
-      ? { kind: 'snp_launch_update', gfn_start: 0x10, uaddr: 0x40000, len: 64, type: 1, flags: 0, faults: [] }
+      ? { kind: 'snp_launch_update', gfn_start: BigInt(0x10), uaddr: 0x40000, len: BigInt(64), type: 1, flags: 0, faults: [] }
       : { kind: 'tdx_init_mem_region', source_addr: 0x40000, gpa: 0x400, nr_pages: 1n, flags: 1, faults: [] };
     for (const [what, threads] of [['2 threads (populate, fault)', [[populate], [fault]]], ['3 threads (+ munmap)', [[populate], [fault], [munmap]]]] as const) {
       for (const revision of ['v6.17', 'v7.0']) {

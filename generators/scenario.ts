@@ -183,13 +183,13 @@ function wholeFolioFailureArb(backend: BackendId, l: Layout, order: number | und
   const gfn = firstFolioGfn(l, nr);
   if (backend !== 'snp' || nr < 2 || gfn + nr > l.slot.base_gfn + l.slot.npages) return fc.constant(undefined);
   const populate = fc.integer({ min: 2, max: nr }).map((nth): Op => ({
-    kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: nr * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0,
+    kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: 0, len: BigInt(nr * ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0,
     faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'fw_resource', nth }],
   }));
   const sources = mappedSources(l);
   const src = sources.find((a) => sources.includes(a + ps));
   const cpuid = src === undefined ? undefined : fc.oneof({ arbitrary: fc.constant(2), weight: 3 }, { arbitrary: fc.integer({ min: 2, max: nr }), weight: 1 }).map((nth): Op => ({
-    kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
+    kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
     faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth }],
   }));
   return fc.oneof(

@@ -100,7 +100,7 @@ function imageRaceArb(backend: X86, l: Layout): fc.Arbitrary<{ readonly setup: r
     const at = (pgoff + page) * ps;
     const convert = (to: 'shared' | 'private'): Op => ({ kind: 'gmem_convert', guest_memfd: GMEM_FD, offset: at, size: ps, to });
     const load: Op = backend === 'snp'
-      ? { kind: 'snp_launch_update', gfn_start: base_gfn + page, uaddr: 0, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
+      ? { kind: 'snp_launch_update', gfn_start: BigInt(base_gfn + page), uaddr: 0, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
       : { kind: 'tdx_init_mem_region', source_addr: 0, gpa: (base_gfn + page) * ps, nr_pages: 1n, flags: 1, faults: [] };
     const threads: Op[][] = [[convert('private')], [load], ...(fault ? [[{ kind: 'gmem_user_fault', guest_memfd: GMEM_FD, offset: at } satisfies Op]] : [])];
     const k = order % threads.length;

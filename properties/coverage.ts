@@ -88,6 +88,9 @@ export function edgeKeys(op: Op, w: World): string[] {
     case 'snp_launch_update': return [
       ...(![1, 3, 4, 5, 6].includes(op.type) ? ['edge:snp_type_unknown'] : []),
       ...(op.flags !== 0 ? ['edge:snp_flags'] : []),
+      // The __u64 fields past 32 bits: a gfn no slot holds, a len past what any slot spans.
+      ...(op.gfn_start >> 32n !== 0n ? ['edge:snp_gfn_u64'] : []),
+      ...(op.len >> 32n !== 0n ? ['edge:snp_len_u64'] : []),
       // A NULL source for a type that needs one.
       ...(op.uaddr === 0 && op.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO ? ['edge:null_source'] : []),
       ...(w.fw.backend === 'snp' && !w.fw.kernel.snp_context ? ['edge:before_launch'] : []),

@@ -209,6 +209,8 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'ret:snp_launch_update:0', min: 30 },
     { key: 'edge:snp_type_unknown', min: 3 },
     { key: 'edge:snp_flags', min: 3 },
+    { key: 'edge:snp_gfn_u64', min: 5 },
+    { key: 'edge:snp_len_u64', min: 5 },
     // uaddr 0 with a type other than ZERO (snpNullSourceInsertionArb, one run in 16, and 2 in 33
     // random populates): G3's WARN where it is let through, oracle row S2.2 where it is refused.
     { key: 'edge:null_source', min: 5 },

@@ -3,7 +3,8 @@ import { KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { FALLOC_FL_KEEP_SIZE } from '../model/kernel/guest_memfd.js';
 import { BUFFER_ADDRS } from '../generators/layout.js';
 import type { Fault, Op, Scenario } from '../model/scenario/Scenario.js';
-import { jsonReplacer, u64AtMost } from '../model/kernel/u64.js';
+import { jsonReplacer, u64_add, u64_sub_pages, u64AtMost } from '../model/kernel/u64.js';
+import { IS_ALIGNED } from '../model/kernel/ref.js';
 
 /** The op index at which a scenario still shows what is being minimized, or undefined. */
 export type FailsAt = (s: Scenario) => number | undefined;
@@ -274,7 +275,7 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   const ps = cur().geometry.page_size;
   const cap = cur().geometry.nr_host_pages + 1;
   if (now?.kind === 'snp_launch_update') {
-    for (let n = 1; n * ps < now.len && n <= cap; n++) if (tryWith(replace({ ...now, len: n * ps }))) break;
+    for (let n = 1; BigInt(n * ps) < now.len && n <= cap; n++) if (tryWith(replace({ ...now, len: BigInt(n * ps) }))) break;
   }
   if (now?.kind === 'tdx_init_mem_region') {
     const most = u64AtMost(now.nr_pages, cap);
@@ -286,7 +287,7 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
   // The same populate without its first pages: destination and source advance together, so the
   // page where it fails stays where it is (a failure on a populate's last page needs no others).
   const front = cur().ops[i];
-  const pagesOf = Math.min(cap, front === undefined ? 0 : front.kind === 'snp_launch_update' ? Math.floor(front.len / ps) : front.kind === 'tdx_init_mem_region' ? u64AtMost(front.nr_pages, cap) : front.kind === 'arm_rmi_populate' ? Math.floor(front.size / ps) : 0);
+  const pagesOf = Math.min(cap, front === undefined ? 0 : front.kind === 'snp_launch_update' ? u64AtMost(front.len / BigInt(ps), cap) : front.kind === 'tdx_init_mem_region' ? u64AtMost(front.nr_pages, cap) : front.kind === 'arm_rmi_populate' ? Math.floor(front.size / ps) : 0);
   for (let n = pagesOf - 1; n >= 1 && front !== undefined; n--) {
     const trimmed = withoutFirstPages(front, n, ps);
     if (trimmed !== undefined && tryWith(replace(trimmed))) break;
@@ -347,7 +348,7 @@ function withFileRenumbered(op: Op, dropped: number): Op {
 /** A populate starting `n` pages later, `n` pages shorter, its source (if any) `n` pages on. */
 function withoutFirstPages(op: Op, n: number, ps: number): Op | undefined {
   switch (op.kind) {
-    case 'snp_launch_update': return op.len % ps !== 0 ? undefined : { ...op, gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.uaddr === 0 || op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps };
+    case 'snp_launch_update': return !IS_ALIGNED(op.len, ps) ? undefined : { ...op, gfn_start: u64_add(op.gfn_start, BigInt(n)), len: u64_sub_pages(op.len, n, ps), uaddr: op.uaddr === 0 || op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps };
     case 'tdx_init_mem_region': return { ...op, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - BigInt(n), source_addr: op.source_addr === 0 ? 0 : op.source_addr + n * ps };
     // cca/rme-v9 [4k-guard-lifted] G15, seed 2: a 2-page populate whose second page is the one.
     case 'arm_rmi_populate': return op.size % ps !== 0 ? undefined : { ...op, base: op.base + n * ps, size: op.size - n * ps, source_uaddr: op.source_uaddr === 0 ? 0 : op.source_uaddr + n * ps };
@@ -363,7 +364,7 @@ function lowerFault(f: Fault): Fault | undefined {
 /** The guest physical address a populate starts at, if `op` is one. */
 function destinationOf(op: Op, ps: number): number | undefined {
   switch (op.kind) {
-    case 'snp_launch_update': return op.gfn_start * ps;
+    case 'snp_launch_update': return op.gfn_start > BigInt(Number.MAX_SAFE_INTEGER) / BigInt(ps) ? undefined : Number(op.gfn_start) * ps;
     case 'tdx_init_mem_region': return op.gpa;
     case 'arm_rmi_populate': return op.base;
     default: return undefined;
@@ -374,7 +375,7 @@ function destinationOf(op: Op, ps: number): number | undefined {
 function withDestinationAt(op: Op, gpa: number, ps: number): Op | undefined {
   if (destinationOf(op, ps) === gpa || gpa % ps !== 0) return undefined;
   switch (op.kind) {
-    case 'snp_launch_update': return { ...op, gfn_start: gpa / ps };
+    case 'snp_launch_update': return { ...op, gfn_start: BigInt(gpa / ps) };
     case 'tdx_init_mem_region': return { ...op, gpa };
     case 'arm_rmi_populate': return { ...op, base: gpa };
     default: return undefined;

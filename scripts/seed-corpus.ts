@@ -48,7 +48,7 @@ function scenarioFor(backend: BackendId, c: Case): Scenario {
   const src = SRC + page * PS + (c.offset ?? 0);
   const faults = [...(c.faults ?? [])];
   const populate: Op = backend === 'snp'
-    ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: npages * PS, type: c.snpType ?? KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
+    ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(npages * PS), type: c.snpType ?? KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
     : backend === 'tdx'
       ? { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * PS, nr_pages: BigInt(npages), flags: c.measure === false ? 0 : KVM_TDX_MEASURE_MEMORY_REGION, faults }
       : { kind: 'arm_rmi_populate', base: gfn * PS, size: npages * PS, source_uaddr: src, flags: c.measure === false ? 0 : KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults };

@@ -120,7 +120,7 @@ describe('edge cases are reachable', () => {
       if (l === undefined) throw new Error('no layout with a private page and a mapped source');
       const pairs = sample(populatePunchArb(backend, l), 6, 100);
       for (const [populate, punch] of pairs) {
-        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / l.geometry.page_size : -1;
+        const gfn = populate?.kind === 'snp_launch_update' ? Number(populate.gfn_start) : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / l.geometry.page_size : -1;
         expect(punch).toMatchObject({ kind: 'punch_hole', offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * l.geometry.page_size, len: l.geometry.page_size });
         expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
       }
@@ -161,7 +161,7 @@ describe('edge cases are reachable', () => {
         // The old order loop hands post_populate a whole folio only where gfn and index agree.
         if ((slot.guest_phys_addr / ps - Number(slot.guest_memfd_offset) / ps) % nr === 0) aligned++;
         if (s.ops.some((o) => backend === 'snp'
-          ? o.kind === 'snp_launch_update' && o.type === KVM_SEV_SNP_PAGE_TYPE_CPUID && o.len === ps && o.faults.some((f) => f.kind === 'fw' && f.condition === 'cpuid_table' && f.nth >= 2)
+          ? o.kind === 'snp_launch_update' && o.type === KVM_SEV_SNP_PAGE_TYPE_CPUID && o.len === BigInt(ps) && o.faults.some((f) => f.kind === 'fw' && f.condition === 'cpuid_table' && f.nth >= 2)
           : o.kind === 'tdx_init_mem_region' && o.nr_pages === 3n && o.gpa % (nr * ps) === 0)) targeted++;
       }
       expect(aligned).toBeGreaterThan(runs.length * 0.6);
@@ -179,9 +179,9 @@ describe('edge cases are reachable', () => {
     expect(runs.length - next.length).toBeGreaterThan(15);
     for (const [unmap, loaded, failed, map, again] of next) {
       if (unmap?.kind !== 'munmap' || loaded?.kind !== 'snp_launch_update' || failed?.kind !== 'snp_launch_update') throw new Error('not the loaded-next form');
-      expect(loaded).toMatchObject({ gfn_start: failed.gfn_start + 1, len: ps });
+      expect(loaded).toMatchObject({ gfn_start: failed.gfn_start + 1n, len: BigInt(ps) });
       expect(loaded.uaddr).not.toBe(unmap.addr);
-      expect(failed).toMatchObject({ uaddr: unmap.addr, len: 2 * ps });
+      expect(failed).toMatchObject({ uaddr: unmap.addr, len: BigInt(2 * ps) });
       expect(map).toMatchObject({ kind: 'mmap', addr: unmap.addr, length: ps });
       expect(again).toEqual(failed);
     }
@@ -294,7 +294,7 @@ describe('edge cases are reachable', () => {
       const [a, b, c] = ops;
       if (a?.kind === 'set_memory_attributes') {
         expect(b).toMatchObject({ kind: 'fallocate', mode: FALLOC_FL_KEEP_SIZE, offset: (last - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps });
-        expect(c).toMatchObject({ kind: 'snp_launch_update', gfn_start: last, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO });
+        expect(c).toMatchObject({ kind: 'snp_launch_update', gfn_start: BigInt(last), len: BigInt(2 * ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO });
       } else if (a?.kind === 'snp_launch_update' && b?.kind === 'snp_launch_update') {
         // The first call leaks its page (a clean-up failure after the firmware's), the second is the same call without faults.
         expect(a.faults.map((f) => f.kind === 'fw' && f.cmd)).toEqual(['SNP_LAUNCH_UPDATE', expect.stringMatching(/^(SNP_PAGE_RECLAIM|RMPUPDATE)$/)]);
@@ -321,13 +321,13 @@ describe('edge cases are reachable', () => {
       expect(attrs.size).toBe(2 * ps);
       const populate = rest[rest.length - 1];
       expect(populate).toMatchObject(rest.length === 1
-        ? { kind: 'snp_launch_update', gfn_start: gfn, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO }
-        : { kind: 'snp_launch_update', gfn_start: gfn, uaddr: REUSE_ADDR, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL });
+        ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), len: BigInt(2 * ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO }
+        : { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: REUSE_ADDR, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL });
     }
     expect(new Set(forms.map((f) => f.length))).toEqual(new Set([2, 4]));
     expect(pastFolioArb(l, 0)).toBeUndefined();
     // In a scenario, the fallocate() form comes before the set-up maps its buffers (so the page past the folio is the next free one).
-    const scenarios = sample(scenarioArb('snp', 'v1.0', 'hugepages'), 24, 300).filter((x) => x.ops.some((op) => op.kind === 'snp_launch_update' && op.uaddr === REUSE_ADDR && op.len === x.geometry.page_size));
+    const scenarios = sample(scenarioArb('snp', 'v1.0', 'hugepages'), 24, 300).filter((x) => x.ops.some((op) => op.kind === 'snp_launch_update' && op.uaddr === REUSE_ADDR && op.len === BigInt(x.geometry.page_size)));
     expect(scenarios.length).toBeGreaterThan(3);
     for (const x of scenarios) {
       const at = x.ops.findIndex((op) => op.kind === 'mmap' && op.addr === REUSE_ADDR);
@@ -344,8 +344,8 @@ describe('edge cases are reachable', () => {
     for (const op of sample(arb, 31, 40)) {
       if (op.kind !== 'snp_launch_update') throw new Error(`drew ${op.kind}`);
       types.add(op.type);
-      expect(op).toMatchObject({ uaddr: 0, len: l.geometry.page_size, flags: 0, faults: [] });
-      const gfn = op.gfn_start - l.slot.base_gfn;
+      expect(op).toMatchObject({ uaddr: 0, len: BigInt(l.geometry.page_size), flags: 0, faults: [] });
+      const gfn = Number(op.gfn_start) - l.slot.base_gfn;
       expect(l.privateRanges.some(([a, b]) => gfn >= a && gfn < b)).toBe(true);
     }
     expect(types.has(KVM_SEV_SNP_PAGE_TYPE_ZERO)).toBe(false);
@@ -367,8 +367,8 @@ describe('edge cases are reachable', () => {
       expect(attrs).toMatchObject({ kind: 'set_memory_attributes', address: first * ps, size: nr * ps });
       expect(allocate).toMatchObject({ kind: 'fallocate', mode: FALLOC_FL_KEEP_SIZE, offset: (first - l.slot.base_gfn + l.slot.pgoff) * ps, len: nr * ps });
       if (populate?.kind !== 'snp_launch_update') throw new Error('no populate');
-      const k = populate.len / ps;
-      expect(populate).toMatchObject({ gfn_start: first, uaddr: 0, type: KVM_SEV_SNP_PAGE_TYPE_ZERO });
+      const k = Number(populate.len) / ps;
+      expect(populate).toMatchObject({ gfn_start: BigInt(first), uaddr: 0, type: KVM_SEV_SNP_PAGE_TYPE_ZERO });
       expect(k).toBeGreaterThanOrEqual(1);
       expect(k).toBeLessThan(nr);
       // Past the part asked for, within the folio: only a loop that runs on to the folio's end meets it.
@@ -405,8 +405,8 @@ describe('edge cases are reachable', () => {
       const pairs = sample(allocatePopulateArb(backend, l), 7, 60);
       for (const ops of pairs) {
         const populate = ops.at(-1);
-        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
-        const pages = populate?.kind === 'snp_launch_update' ? populate.len / ps : populate?.kind === 'tdx_init_mem_region' ? Number(populate.nr_pages) : 0;
+        const gfn = populate?.kind === 'snp_launch_update' ? Number(populate.gfn_start) : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
+        const pages = populate?.kind === 'snp_launch_update' ? Number(populate.len) / ps : populate?.kind === 'tdx_init_mem_region' ? Number(populate.nr_pages) : 0;
         expect(l.privateRanges.some(([a, b]) => gfn - l.slot.base_gfn >= a && gfn - l.slot.base_gfn < b)).toBe(true);
         // The whole file before a one-page populate, or (G28's S1.20) only the first page of two,
         // the second made shared.
@@ -419,7 +419,7 @@ describe('edge cases are reachable', () => {
           expect(gfn + 1).toBeLessThan(l.slot.base_gfn + l.slot.npages);
         }
       }
-      expect(new Set(pairs.map((ops) => ops.at(-1)).map((p) => (p?.kind === 'snp_launch_update' ? p.len / ps : p?.kind === 'tdx_init_mem_region' ? Number(p.nr_pages) : 0)))).toEqual(new Set([1, 2]));
+      expect(new Set(pairs.map((ops) => ops.at(-1)).map((p) => (p?.kind === 'snp_launch_update' ? Number(p.len) / ps : p?.kind === 'tdx_init_mem_region' ? Number(p.nr_pages) : 0)))).toEqual(new Set([1, 2]));
     }
   });
 
@@ -429,7 +429,7 @@ describe('edge cases are reachable', () => {
     const ps = l.geometry.page_size;
     for (const backend of ['snp', 'tdx'] as const) {
       for (const [populate, mf, again] of sample(poisonPopulateArb(backend, l), 8, 50)) {
-        const gfn = populate?.kind === 'snp_launch_update' ? populate.gfn_start : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
+        const gfn = populate?.kind === 'snp_launch_update' ? Number(populate.gfn_start) : populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : -1;
         expect(mf).toEqual({ kind: 'memory_failure', guest_memfd: 1, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps });
         expect(again).toEqual(populate);
       }

@@ -204,7 +204,7 @@ export function u64EdgeArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<
   // binding for its index (the bindings-load check every generation has), so the call fails
   // there, where a tree without the check would go on and populate it.
   const populate: Op = {
-    snp: { kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] } as const,
+    snp: { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: 0, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] } as const,
     tdx: { kind: 'tdx_init_mem_region', source_addr: BUFFER_ADDRS[0], gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] } as const,
     cca: { kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] } as const,
   }[backend];
@@ -266,7 +266,7 @@ export function holeRetryArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]> 
   const holes = l.buffers.flatMap((b) => b.holes.filter((h) => h < b.npages).map((h) => b.addr + h * ps));
   const retry = holes.length === 0 ? undefined : fc.record({ src: fc.constantFrom(...holes), gfn: fc.integer({ min: l.slot.base_gfn, max: l.slot.base_gfn + l.slot.npages - 1 }) }).map(({ src, gfn }): Op[] => {
     const populate: Op = backend === 'snp'
-      ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
+      ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
       : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] };
     return [populate, { kind: 'mmap', addr: src, length: ps, prot: 'rw', holes: [] }, populate];
   });
@@ -289,7 +289,7 @@ function loadedNextArb(l: Layout): fc.Arbitrary<Op[]> | undefined {
   const pairs = privateGfns(l).filter((g, _i, all) => all.includes(g + 1));
   const sources = mappedSources(l);
   if (pairs.length === 0 || sources.length < 2) return undefined;
-  const populate = (g: number, uaddr: number, pages: number): Op => ({ kind: 'snp_launch_update', gfn_start: g, uaddr, len: pages * ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] });
+  const populate = (g: number, uaddr: number, pages: number): Op => ({ kind: 'snp_launch_update', gfn_start: BigInt(g), uaddr, len: BigInt(pages * ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] });
   return fc.record({ gfn: fc.constantFrom(...pairs), src: fc.constantFrom(...sources), k: fc.nat({ max: sources.length - 2 }) }).map(({ gfn, src, k }): Op[] => {
     const from = sources.filter((a) => a !== src)[k] ?? src;
     return [
@@ -322,7 +322,7 @@ export function populatePunchArb(backend: BackendId, l: Layout): fc.Arbitrary<Op
   const populateFaults: Fault[][] = backend === 'snp' ? [[], [update, fw('SNP_PAGE_RECLAIM', 'page_address', 1)], [update, fw('RMPUPDATE', 'rmp_inuse', 2)]] : [[]];
   return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources), faults: fc.constantFrom(...populateFaults), punch: teardownFaultsArb(backend) }).map(({ gfn, src, faults, punch }): Op[] => [
     backend === 'snp'
-      ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
+      ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
       : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags: 1, faults },
     { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: punch },
   ]);
@@ -475,7 +475,7 @@ export function lastPrivatePopulate(l: Layout): Op | undefined {
   const gfn = privateGfns(l).at(-1);
   const src = mappedSources(l)[0];
   if (gfn === undefined || src === undefined) return undefined;
-  return { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: l.geometry.page_size, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] };
+  return { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(l.geometry.page_size), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] };
 }
 
 /** The gfns the set-up makes private. */
@@ -524,7 +524,7 @@ function firstPageAllocatedArb(backend: BackendId, l: Layout): fc.Arbitrary<Op[]
     { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
     { kind: 'set_memory_attributes', address: (gfn + 1) * ps, size: ps, attributes: 0n, flags: 0n },
     backend === 'snp'
-      ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
+      ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(2 * ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
       : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 2n, flags: 1, faults: [] },
   ]);
 }
@@ -538,7 +538,7 @@ export function onePagePopulateArb(backend: BackendId, l: Layout): fc.Arbitrary<
   return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources) }).map(({ gfn, src }) => ({
     gfn,
     populate: backend === 'snp'
-      ? { kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
+      ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] }
       : { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] },
   }));
 }

@@ -25,7 +25,7 @@ export function inPlaceImageArb(backend: Exclude<BackendId, 'cca'>, l: Layout): 
     ? fc.oneof(
       { arbitrary: fc.constantFrom(KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED).map((type) => ({ type, faults: [] as Fault[] })), weight: 4 },
       { arbitrary: fc.constant({ type: KVM_SEV_SNP_PAGE_TYPE_CPUID, faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }] as Fault[] }), weight: written ? 0 : 1 },
-    ).map(({ type, faults }): Op => ({ kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: ps, type, flags: 0, faults }))
+    ).map(({ type, faults }): Op => ({ kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: 0, len: BigInt(ps), type, flags: 0, faults }))
     : fc.constantFrom(0, 1).map((flags): Op => ({ kind: 'tdx_init_mem_region', source_addr: 0, gpa: gfn * ps, nr_pages: 1n, flags, faults: [] })));
   // Written three times in four where the VMM can map the file; where it cannot (no
   // GUEST_MEMFD_FLAG_MMAP: B19's case) the fault would only fail, so the page goes untouched.
@@ -59,7 +59,7 @@ export function gmemSourceArb(backend: BackendId, l: Layout): fc.Arbitrary<reado
   const privatePages = l.privateRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_v, i) => a + i));
   const page = privatePages.length > 0 ? fc.constantFrom(...privatePages) : fc.nat({ max: npages - 1 });
   const populate = (gfn: number): fc.Arbitrary<Op> => {
-    if (backend === 'snp') return fc.constant<Op>({ kind: 'snp_launch_update', gfn_start: gfn, uaddr: src, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] });
+    if (backend === 'snp') return fc.constant<Op>({ kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] });
     if (backend === 'tdx') return fc.constantFrom(0, 1).map((flags): Op => ({ kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags, faults: [] }));
     return fc.constantFrom(0, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE).map((flags): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: src, flags, reserved: 0, faults: [] }));
   };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { snpBackend } from '../../model/backends/snp/backend.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
+import { U64_MAX, type u64 } from '../../model/kernel/u64.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
 import { callFaultArb, faultPlanArb, type FwFailure } from '../faultPlan.js';
@@ -32,6 +33,7 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
         npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn_start, gup),
         lenSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, -ps), weight: 1 }),
         flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, 0x8000), weight: 2 }),
+        u64: fc.oneof({ arbitrary: fc.constant(undefined), weight: 50 }, { arbitrary: u64EdgeOf(gfn_start, ps), weight: 4 }),
         faults: type === KVM_SEV_SNP_PAGE_TYPE_CPUID
           ? fc.oneof(
             { arbitrary: cpuidFailureArb(), weight: 3 },
@@ -49,7 +51,22 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
             // under seed 15 of 30).
             : fc.oneof({ arbitrary: faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)), weight: 9 }, { arbitrary: callFaultArb(), weight: 2 }),
       })
-      .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start, uaddr, len: npages * ps + lenSkew, type, flags, faults })),
+      .map(({ npages, lenSkew, flags, u64, faults }): Op => ({ kind: 'snp_launch_update', gfn_start: BigInt(gfn_start), uaddr, len: BigInt(npages * ps + lenSkew), type, flags, faults, ...u64 })),
+  );
+}
+
+/**
+ * What a syscall fuzzer puts in the two `__u64` fields (syzkaller's kvm_sev_snp_launch_update
+ * draws them whole): a `gfn_start` past every slot, at 2^63 or 2^32 above the one drawn (a
+ * truncation to 32 bits, or a sign test, lands it back in the slot), or the largest u64; a `len`
+ * of 2^64 - PAGE_SIZE (aligned: npages is 2^52 - 1, cut to the slot's end by
+ * kvm_gmem_populate()), 2^32 + PAGE_SIZE (one page to a 32-bit reader), or 2^64 - 1 (unaligned).
+ * Counted as `edge:snp_gfn_u64` and `edge:snp_len_u64`.
+ */
+function u64EdgeOf(gfn: number, ps: number): fc.Arbitrary<{ readonly gfn_start: u64 } | { readonly len: u64 }> {
+  return fc.oneof(
+    fc.constantFrom(U64_MAX, (1n << 63n) + BigInt(gfn), (1n << 32n) + BigInt(gfn)).map((gfn_start) => ({ gfn_start })),
+    fc.constantFrom(U64_MAX + 1n - BigInt(ps), (1n << 32n) + BigInt(ps), U64_MAX).map((len) => ({ len })),
   );
 }
 
@@ -119,7 +136,7 @@ export function zeroPageCpuidArb(l: Layout): fc.Arbitrary<readonly Op[]> {
     { kind: 'munmap', addr, length: ps },
     { kind: 'mmap', addr, length: ps, prot: 'rw', holes: [], untouched: [0] },
     {
-      kind: 'snp_launch_update', gfn_start, uaddr: addr, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
+      kind: 'snp_launch_update', gfn_start: BigInt(gfn_start), uaddr: addr, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
       faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }],
     },
   ]);
@@ -143,7 +160,7 @@ export function cpuidStraddlingArb(l: Layout): fc.Arbitrary<readonly Op[]> {
     { kind: 'mmap', addr, length: ps, prot: 'rw', holes: [] },
     { kind: 'mmap', addr: addr + ps, length: ps, prot: 'ro', holes: [] },
     {
-      kind: 'snp_launch_update', gfn_start, uaddr: addr + offset, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
+      kind: 'snp_launch_update', gfn_start: BigInt(gfn_start), uaddr: addr + offset, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_CPUID, flags: 0,
       faults: [{ kind: 'fw', cmd: 'SNP_LAUNCH_UPDATE', condition: 'cpuid_table', nth: 1 }],
     },
   ]);
@@ -177,7 +194,7 @@ export function snpLeakPathsArb(l: Layout): fc.Arbitrary<readonly Op[]> {
   const slotEnd: Op[] = [
     { kind: 'set_memory_attributes', address: last * ps, size: ps, attributes: PRIVATE, flags: 0n },
     { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (last - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
-    { kind: 'snp_launch_update', gfn_start: last, uaddr: 0, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] },
+    { kind: 'snp_launch_update', gfn_start: BigInt(last), uaddr: 0, len: BigInt(2 * ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] },
   ];
   const vmsaRetry = fc.constantFrom(...LEAKING_PLANS).map((faults): readonly Op[] => [
     { kind: 'snp_launch_finish', faults },
@@ -220,12 +237,12 @@ export function pastFolioArb(l: Layout, order: number): fc.Arbitrary<readonly Op
   if (nr < 2 || gfn + 1 >= base_gfn + npages) return undefined;
   const attrs: Op = { kind: 'set_memory_attributes', address: gfn * ps, size: 2 * ps, attributes: PRIVATE, flags: 0n };
   return fc.constantFrom<readonly Op[]>(
-    [attrs, { kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: 2 * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] }],
+    [attrs, { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: 0, len: BigInt(2 * ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] }],
     [
       attrs,
       { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (gfn - base_gfn + pgoff) * ps, len: ps, faults: [] },
       { kind: 'mmap', addr: REUSE_ADDR, length: ps, prot: 'rw', holes: [] },
-      { kind: 'snp_launch_update', gfn_start: gfn, uaddr: REUSE_ADDR, len: ps, type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] },
+      { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: REUSE_ADDR, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] },
     ],
   );
 }
@@ -248,7 +265,7 @@ export function nullSourceArb(l: Layout): fc.Arbitrary<Op> | undefined {
     { arbitrary: fc.constantFrom(KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_CPUID), weight: 1 },
   );
   return fc.record({ gfn: fc.constantFrom(...gfns), type })
-    .map(({ gfn, type }): Op => ({ kind: 'snp_launch_update', gfn_start: gfn, uaddr: 0, len: l.geometry.page_size, type, flags: 0, faults: [] }));
+    .map(({ gfn, type }): Op => ({ kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: 0, len: BigInt(l.geometry.page_size), type, flags: 0, faults: [] }));
 }
 
 /**
@@ -270,6 +287,6 @@ export function shortFolioArb(l: Layout, order: number, first: number): fc.Arbit
   return fc.integer({ min: 1, max: nr - 1 }).chain((k) => fc.integer({ min: k + 1, max: nr }).map((nth): readonly Op[] => [
     { kind: 'set_memory_attributes', address: first * ps, size: nr * ps, attributes: PRIVATE, flags: 0n },
     { kind: 'fallocate', guest_memfd: GMEM_FD, mode: FALLOC_FL_KEEP_SIZE, offset: (first - l.slot.base_gfn + l.slot.pgoff) * ps, len: nr * ps, faults: [] },
-    { kind: 'snp_launch_update', gfn_start: first, uaddr: 0, len: k * ps, type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [fw('SNP_LAUNCH_UPDATE', 'fw_resource', nth)] },
+    { kind: 'snp_launch_update', gfn_start: BigInt(first), uaddr: 0, len: BigInt(k * ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [fw('SNP_LAUNCH_UPDATE', 'fw_resource', nth)] },
   ]));
 }

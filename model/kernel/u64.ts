@@ -71,3 +71,26 @@ export function u64Json(x: u64): number | string {
 export function jsonReplacer(_key: string, v: unknown): unknown {
   return typeof v === 'bigint' ? u64Json(v) : v;
 }
+
+/**
+ * A u64 gfn as the number gfn the model's memslots are keyed by. Every memslot lies below 2^53
+ * bytes (its guest_phys_addr is a number), so a gfn past 2^53 - 1 finds none; it becomes
+ * Number.MAX_SAFE_INTEGER, which no slot holds either, rather than rounding to a neighbour.
+ */
+export function u64ToGfn(x: u64): number {
+  return x > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(x);
+}
+
+/**
+ * `x / d` of a u64 by a page size, as the `long` the C assigns it to: below 2^52 with 4 KiB pages,
+ * so exact; with the model's smaller pages a quotient past 2^53 rounds, harmlessly, as every
+ * kvm_gmem_populate() cuts npages to the slot's end before using it.
+ */
+export function u64_div_long(x: u64, d: number): number {
+  return Number(BigInt.asIntN(64, x / BigInt(d)));
+}
+
+/** `x -= count * PAGE_SIZE` and `x += count` on a u64 field, `count` a `long` (C's conversions). */
+export function u64_sub_pages(x: u64, count: number, pageSize: number): u64 {
+  return u64_sub(x, BigInt(count) * BigInt(pageSize));
+}

@@ -30,17 +30,17 @@ function launchUpdateArg(ref: UserStructRef<KvmSevSnpLaunchUpdate>, k: K): UserA
     read(mem, to) {
       const v = k.copy_struct_from_user(ref);
       mem.fill(to, 0, 64);
-      mem.setU64(to, BigInt(Math.trunc(v.gfn_start)));
+      mem.setU64(to, v.gfn_start);
       mem.setU64(to + 8n, BigInt(Math.trunc(v.uaddr)));
-      mem.setU64(to + 16n, BigInt(Math.trunc(v.len)));
+      mem.setU64(to + 16n, v.len);
       mem.setU8(to + 24n, v.type & 0xff);
       mem.setU16(to + 26n, v.flags & 0xffff);
     },
     write(mem, from) {
       const value: KvmSevSnpLaunchUpdate = {
-        gfn_start: toNumber(mem.u64(from)),
+        gfn_start: mem.u64(from),
         uaddr: toNumber(mem.u64(from + 8n)),
-        len: toNumber(mem.u64(from + 16n)),
+        len: mem.u64(from + 16n),
         type: mem.u8(from + 24n),
         flags: mem.u16(from + 26n),
       };

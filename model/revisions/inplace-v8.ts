@@ -1,5 +1,5 @@
 import { EFAULT, EINTR, EINVAL, EIO, EEXIST, EOPNOTSUPP } from '../kernel/errno.js';
-import { u64_add, u64_shl, u64_sub, u64ToIndex } from '../kernel/u64.js';
+import { u64_add, u64_div_long, u64_shl, u64_sub, u64_sub_pages, u64ToGfn, u64ToIndex } from '../kernel/u64.js';
 import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
@@ -190,19 +190,19 @@ export const inPlaceV8Fns: Impl<InPlaceFns, K> = {
          params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
     const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
     if (!IS_ALIGNED(src, k.PAGE_SIZE)) return -EINVAL;
-    const npages = params.len / k.PAGE_SIZE;
+    const npages = u64_div_long(params.len, k.PAGE_SIZE);
     return k.guard_mutex(kvm.slots_lock, () => {
-      const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
+      const memslot = k.gfn_to_memslot(kvm, u64ToGfn(params.gfn_start));
       if (!k.kvm_slot_has_gmem(memslot)) return -EINVAL;
       sev_populate_args.sev_fd = argp.sev_fd;
       sev_populate_args.type = params.type;
-      const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, params.type === KVM_SEV_SNP_PAGE_TYPE_CPUID, k.sev_gmem_post_populate, sev_populate_args);
+      const count = k.kvm_gmem_populate(kvm, u64ToGfn(params.gfn_start), src, npages, params.type === KVM_SEV_SNP_PAGE_TYPE_CPUID, k.sev_gmem_post_populate, sev_populate_args);
       if (count < 0) {
         argp.error = sev_populate_args.fw_error;
         return -EIO;
       }
-      params.gfn_start += count;
-      params.len -= count * k.PAGE_SIZE;
+      params.gfn_start = u64_add(params.gfn_start, BigInt(count));
+      params.len = u64_sub_pages(params.len, count, k.PAGE_SIZE);
       if (src &&
           // Stryker disable next-line ConditionalExpression: `src` is NULL for a ZERO page, so the type test only restates it.
           params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;

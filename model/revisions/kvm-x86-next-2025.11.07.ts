@@ -1,5 +1,5 @@
 import { EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM } from '../kernel/errno.js';
-import { u64_add, u64_shl, u64_sub, u64ToIndex } from '../kernel/u64.js';
+import { u64_add, u64_div_long, u64_shl, u64_sub, u64_sub_pages, u64ToGfn, u64ToIndex } from '../kernel/u64.js';
 import type { Impl } from '../kernel/bind.js';
 import { ERR_PTR, IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import type { Kvm, KvmMemorySlot } from '../kernel/services/kvmcore.js';
@@ -93,11 +93,11 @@ export function snp_launch_update_old<Cb>(
        params.type !== KVM_SEV_SNP_PAGE_TYPE_UNMEASURED &&
        params.type !== KVM_SEV_SNP_PAGE_TYPE_SECRETS &&
        params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
-  const npages = params.len / k.PAGE_SIZE;
+  const npages = u64_div_long(params.len, k.PAGE_SIZE);
   // slots_lock guards against attribute and memslot updates while the checks run.
   k.mutex_lock(kvm.slots_lock);
   out: {
-    const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
+    const memslot = k.gfn_to_memslot(kvm, u64ToGfn(params.gfn_start));
     if (!k.kvm_slot_can_be_private(memslot)) {
       ret = -EINVAL;
       break out;
@@ -105,14 +105,14 @@ export function snp_launch_update_old<Cb>(
     sev_populate_args.sev_fd = argp.sev_fd;
     sev_populate_args.type = params.type;
     const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
-    const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
+    const count = k.kvm_gmem_populate(kvm, u64ToGfn(params.gfn_start), src, npages, k.sev_gmem_post_populate, sev_populate_args);
     // Stryker disable next-line EqualityOperator: kvm_gmem_populate() never returns 0: its clamped loop runs at least once.
     if (count < 0) {
       argp.error = sev_populate_args.fw_error;
       ret = -EIO;
     } else {
-      params.gfn_start += count;
-      params.len -= count * k.PAGE_SIZE;
+      params.gfn_start = u64_add(params.gfn_start, BigInt(count));
+      params.len = u64_sub_pages(params.len, count, k.PAGE_SIZE);
       if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
       ret = 0;
       if (k.copy_struct_to_user(argp.data, params)) ret = -EFAULT;

@@ -1,9 +1,9 @@
 import type { Impl } from '../kernel/bind.js';
 import type { PagePtrArray } from '../kernel/services/slab.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
-import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, type UserStructRef } from '../backends/snp/uapi.js';
+import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, type KvmSevSnpLaunchUpdate, type UserStructRef } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
-import { KVM, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { EFAULT, EINVAL, ENOMEM } from '../kernel/errno.js';
 import { IS_ALIGNED } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
@@ -19,6 +19,7 @@ import type { ArmK } from '../backends/cca/rmi.js';
 import type { WhatIfMode } from '../whatIf.js';
 import { inplace_v8, inPlaceV8Fns, kvmGmemPopulateInPlace, sevGmemPostPopulateInPlace } from './inplace-v8.js';
 import { inplace_v7, inPlaceV7Fns } from './inplace-v7.js';
+import { v6_17, v617Fns, type V617Fns } from './v6.17.js';
 
 /**
  * Injected bugs: each a real revision with one function changed the way a plausible patch
@@ -42,6 +43,7 @@ export interface Mutant extends Revision {
 type NextK = X86K & NextFns;
 type RfcK = X86K & RfcV1Fns;
 type V70K = X86K & V70Fns;
+type V617K = X86K & V617Fns;
 type RmiK = ArmK & RmiNewestFns;
 type PaoloK = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
 /** Kernel functions below the revision a mutant may also replace. */
@@ -328,4 +330,55 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: { invariant: 'functional-spec', messageId: 'markedUptodate' },
     fns: { ...inPlaceV7Fns, __kvm_gmem_populate: kvmGmemPopulateInPlace(false) },
   },
+  // The two __u64 fields of kvm_sev_snp_launch_update read through 32 bits, each a slip a
+  // patch could make (a `u32` local, lower_32_bits()) and nothing below 2^32 shows: what the
+  // generators' u64 edges (snpLaunchUpdateArb) are there to catch.
+  {
+    ...v7_0,
+    id: 'v7.0+u32-gfn-start',
+    title: 'v7.0 snp_launch_update() with gfn_start held in 32 bits: a gfn_start of 2^32 plus a slot\'s gfn populates that gfn, where S2.5 says -EINVAL (no memslot holds it)',
+    description: 'v7.0 snp_launch_update() with gfn_start held in 32 bits: a gfn_start of 2^32 plus a slot\'s gfn populates that gfn, where S2.5 says -EINVAL (no memslot holds it)',
+    base: v7_0.id,
+    backends: ['snp'],
+    breaks: { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'S2.5' },
+    fns: { ...v70Fns, snp_launch_update: (k: V70K, kvm, argp) => v70Fns.snp_launch_update(paramsThrough32Bits(k, 'gfn_start'), kvm, argp) } satisfies Impl<V70Fns, V70K>,
+  },
+  {
+    ...v7_0,
+    id: 'v7.0+u32-len',
+    title: 'v7.0 snp_launch_update() with len held in 32 bits: a len of 2^32 + PAGE_SIZE populates one page and writes back a len of 0, where C\'s u64 leaves 2^32',
+    description: 'v7.0 snp_launch_update() with len held in 32 bits: a len of 2^32 + PAGE_SIZE populates one page and writes back a len of 0, where C\'s u64 leaves 2^32',
+    base: v7_0.id,
+    backends: ['snp'],
+    breaks: { invariant: 'return-value-contract', messageId: 'progressMismatch' },
+    fns: { ...v70Fns, snp_launch_update: (k: V70K, kvm, argp) => v70Fns.snp_launch_update(paramsThrough32Bits(k, 'len'), kvm, argp) } satisfies Impl<V70Fns, V70K>,
+  },
+  // TDX's launch step after populate, on the v6.16 .. v6.18 TDX MMU: the finalize that does not
+  // wait for premapped S-EPT entries (a busy TDH.MEM.PAGE.ADD leaves one, B21) makes a TD
+  // runnable with a gfn mapped whose page was never added or measured. Oracle row TF.3.
+  {
+    ...v6_17,
+    id: 'v6.17+finalize-premapped',
+    title: 'v6.17 tdx_td_finalize() without the nr_premapped check: a TD whose S-EPT holds an entry never TDH.MEM.PAGE.ADDed is finalized, where TF.3 says -EINVAL',
+    description: 'v6.17 tdx_td_finalize() without the nr_premapped check: a TD whose S-EPT holds an entry never TDH.MEM.PAGE.ADDed is finalized, where TF.3 says -EINVAL',
+    base: v6_17.id,
+    backends: ['tdx'],
+    breaks: { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'TF.3' },
+    fns: {
+      ...v617Fns,
+      tdx_td_finalize: (k: V617K, kvm) => v617Fns.tdx_td_finalize(Object.assign(Object.create(k) as V617K, {
+        // Reads of the count see none pending; every other field is the real kvm_tdx's.
+        to_kvm_tdx: (x: Kvm) => new Proxy(k.to_kvm_tdx(x), { get: (t, p, r) => (p === 'nr_premapped' ? 0 : Reflect.get(t, p, r) as unknown) }),
+      }), kvm),
+    } satisfies Impl<V617Fns, V617K>,
+  },
 ];
+
+/** The kernel `k` with copy_struct_from_user() of the SNP params keeping only the low 32 bits of `field`. */
+function paramsThrough32Bits(k: V70K, field: 'gfn_start' | 'len'): V70K {
+  const copy = (ref: UserStructRef<KvmSevSnpLaunchUpdate>): KvmSevSnpLaunchUpdate => {
+    const p = k.copy_struct_from_user(ref);
+    return { ...p, [field]: BigInt.asUintN(32, p[field]) };
+  };
+  return Object.assign(Object.create(k) as V70K, { copy_struct_from_user: copy });
+}

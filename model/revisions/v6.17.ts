@@ -1,5 +1,5 @@
 import { EFAULT, EEXIST, EINTR, EINVAL, EIO, EBUSY, ENOMEM } from '../kernel/errno.js';
-import { u64_add, u64_shl, u64_sub, u64ToIndex } from '../kernel/u64.js';
+import { u64_add, u64_div_long, u64_shl, u64_sub, u64_sub_pages, u64ToGfn, u64ToIndex } from '../kernel/u64.js';
 import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
 import { KVM, type Kvm } from '../kernel/services/kvmcore.js';
@@ -72,7 +72,7 @@ export function snp_launch_update_0097f9df<Cb>(k: SnpLaunchUpdateK<Cb>, kvm: Kvm
        params.type !== KVM_SEV_SNP_PAGE_TYPE_UNMEASURED &&
        params.type !== KVM_SEV_SNP_PAGE_TYPE_SECRETS &&
        params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
-  const npages = params.len / k.PAGE_SIZE;
+  const npages = u64_div_long(params.len, k.PAGE_SIZE);
   /*
    * For each GFN that's being prepared as part of the initial guest state, the following
    * pre-conditions are verified: the backing memslot is a valid private memslot; the GFN has
@@ -82,7 +82,7 @@ export function snp_launch_update_0097f9df<Cb>(k: SnpLaunchUpdateK<Cb>, kvm: Kvm
    */
   k.mutex_lock(kvm.slots_lock);
   out: {
-    const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
+    const memslot = k.gfn_to_memslot(kvm, u64ToGfn(params.gfn_start));
     if (!k.kvm_slot_can_be_private(memslot)) {
       ret = -EINVAL;
       break out;
@@ -90,13 +90,13 @@ export function snp_launch_update_0097f9df<Cb>(k: SnpLaunchUpdateK<Cb>, kvm: Kvm
     sev_populate_args.sev_fd = argp.sev_fd;
     sev_populate_args.type = params.type;
     const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
-    const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
+    const count = k.kvm_gmem_populate(kvm, u64ToGfn(params.gfn_start), src, npages, k.sev_gmem_post_populate, sev_populate_args);
     if (count < 0) {
       argp.error = sev_populate_args.fw_error;
       ret = -EIO;
     } else {
-      params.gfn_start += count;
-      params.len -= count * k.PAGE_SIZE;
+      params.gfn_start = u64_add(params.gfn_start, BigInt(count));
+      params.len = u64_sub_pages(params.len, count, k.PAGE_SIZE);
       if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
       ret = 0;
       if (k.copy_struct_to_user(argp.data, params)) ret = -EFAULT;

@@ -1,3 +1,4 @@
+import { u64_add, u64_div_long, u64_sub_pages, u64ToGfn } from '../kernel/u64.js';
 import { EFAULT, EHWPOISON, EINTR, EINVAL, EIO, EEXIST, ENOMEM, EOPNOTSUPP } from '../kernel/errno.js';
 import type { Impl } from '../kernel/bind.js';
 import { ERR_PTR, IS_ERR, NULL, PTR_ERR } from '../kernel/services/errptr.js';
@@ -233,24 +234,24 @@ export const v70Fns: Impl<V70Fns, K> = {
          params.type !== KVM_SEV_SNP_PAGE_TYPE_CPUID)) return -EINVAL;
     const src = params.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? NULL : params.uaddr;
     if (!IS_ALIGNED(src, k.PAGE_SIZE)) return -EINVAL;
-    const npages = params.len / k.PAGE_SIZE;
+    const npages = u64_div_long(params.len, k.PAGE_SIZE);
     k.mutex_lock(kvm.slots_lock);
     out: {
-      const memslot = k.gfn_to_memslot(kvm, params.gfn_start);
+      const memslot = k.gfn_to_memslot(kvm, u64ToGfn(params.gfn_start));
       if (!k.kvm_slot_has_gmem(memslot)) {
         ret = -EINVAL;
         break out;
       }
       sev_populate_args.sev_fd = argp.sev_fd;
       sev_populate_args.type = params.type;
-      const count = k.kvm_gmem_populate(kvm, params.gfn_start, src, npages, k.sev_gmem_post_populate, sev_populate_args);
+      const count = k.kvm_gmem_populate(kvm, u64ToGfn(params.gfn_start), src, npages, k.sev_gmem_post_populate, sev_populate_args);
       // Stryker disable next-line EqualityOperator: kvm_gmem_populate() never returns 0: the clamped loop runs at least once.
       if (count < 0) {
         argp.error = sev_populate_args.fw_error;
         ret = -EIO;
       } else {
-        params.gfn_start += count;
-        params.len -= count * k.PAGE_SIZE;
+        params.gfn_start = u64_add(params.gfn_start, BigInt(count));
+        params.len = u64_sub_pages(params.len, count, k.PAGE_SIZE);
         if (params.type !== KVM_SEV_SNP_PAGE_TYPE_ZERO) params.uaddr += count * k.PAGE_SIZE;
         ret = 0;
         if (k.copy_struct_to_user(argp.data, params)) ret = -EFAULT;

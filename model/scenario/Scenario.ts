@@ -116,9 +116,10 @@ export type Op =
   /** KVM_SEV_SNP_LAUNCH_UPDATE through KVM_MEMORY_ENCRYPT_OP. */
   | {
       readonly kind: 'snp_launch_update';
-      readonly gfn_start: number;
+      /** `__u64 gfn_start` and `__u64 len`: a fuzzer's values near 2^64 are held exactly. */
+      readonly gfn_start: u64;
       readonly uaddr: number;
-      readonly len: number;
+      readonly len: u64;
       readonly type: number;
       readonly flags: number;
       /**

@@ -67,10 +67,10 @@ function spansOf(op: Op, page_size: number): Span[] {
     case 'set_user_memory_region2': return [bytes('memory_size', op.memory_size)];
     case 'set_memory_attributes': return [bytes('size', op.size)];
     case 'mmap': return [bytes('length', op.length)];
-    case 'snp_launch_update': return [bytes('len', op.len)];
     // Not nr_pages: the TDX loop adds one page at a time and stops at the first that fails, and
     // each page added takes a host page, so any count (2^52 and past, whose size wraps in the
-    // C's check, included) walks at most the machine (PopulateRequest.npages).
+    // C's check, included) walks at most the machine (PopulateRequest.npages). Nor SNP's u64
+    // len: every kvm_gmem_populate() cuts npages to the slot's end before its loop.
     case 'arm_rmi_populate': return [bytes('size', op.size)];
     default: return [];
   }

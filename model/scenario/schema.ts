@@ -50,7 +50,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('mmap'), addr, length: nat, prot: z.enum(['rw', 'ro']), holes: z.array(nat), untouched: z.array(nat).optional() }),
   z.strictObject({ kind: z.literal('munmap'), addr, length: nat }),
   z.strictObject({ kind: z.literal('madvise'), addr, length: nat, advice: z.union([z.literal(4), z.literal(9), z.literal(21)]) }),
-  z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: nat, uaddr: addr, len: nat, type: uint(8, 'type'), flags: uint(16, 'flags'), arg_readonly: z.boolean().optional(), faults }),
+  z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: u64, uaddr: addr, len: u64, type: uint(8, 'type'), flags: uint(16, 'flags'), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_start') }),
   z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: u64, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), arg_readonly: z.boolean().optional(), faults }),

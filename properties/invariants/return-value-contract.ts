@@ -5,6 +5,7 @@ import { hostPage } from '../../model/world/hostMemory.js';
 import { hashBytes } from '../../model/world/hash.js';
 import { gfnFolioPfn } from '../views.js';
 import { kernelOutcome } from '../../model/scenario/runScenario.js';
+import { u64Json, u64_sub_pages } from '../../model/kernel/u64.js';
 
 /**
  * `return ret && !i ? ret : i;`: kvm_gmem_populate() reports the pages it populated, or an
@@ -71,10 +72,12 @@ export const returnValueContract = defineInvariant({
           const o = done.out;
           if (done.ret === 0) {
             // A zero length asks for nothing: done with nothing is both readings of S1.8 (v6.16/v6.17).
-            if (count <= 0 && op.len > 0) report('noProgress', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE' });
-            if (o.len !== op.len - count * ps) report('progressMismatch', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', field: 'len', got: o.len ?? -1, want: op.len - count * ps, count });
-          } else if (o.gfn_start !== undefined && (o.gfn_start !== op.gfn_start || o.len !== op.len || o.uaddr !== op.uaddr)) {
-            report('paramsOnError', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', ret: done.ret, field: 'gfn_start/len/uaddr', before: op.gfn_start, got: o.gfn_start });
+            if (count <= 0 && op.len > 0n) report('noProgress', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE' });
+            // The u64 len as C leaves it, read back as a number (model/backends/snp/backend.ts).
+            const want = Number(u64_sub_pages(op.len, count, ps));
+            if (o.len !== want) report('progressMismatch', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', field: 'len', got: o.len ?? -1, want, count });
+          } else if (o.gfn_start !== undefined && (o.gfn_start !== Number(op.gfn_start) || o.len !== Number(op.len) || o.uaddr !== op.uaddr)) {
+            report('paramsOnError', { ioctl: 'KVM_SEV_SNP_LAUNCH_UPDATE', ret: done.ret, field: 'gfn_start/len/uaddr', before: u64Json(op.gfn_start), got: o.gfn_start });
           }
         }
         if (op.kind === 'tdx_init_mem_region') {

@@ -1,18 +1,19 @@
-import { EEXIST, EINTR, EINVAL, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EINTR, EINVAL, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import type { BackendId, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../../model/world/privacy.js';
 import type { World } from '../../model/world/World.js';
 import type { GmemApi } from './generations.js';
-import { GENERIC, type Row } from './rows.js';
+import { GENERIC, TDX_LAUNCH, type Row } from './rows.js';
 import { firmwareMappings, type FirmwareMapping } from '../views.js';
 
 /**
  * The VM ioctls around populate, where the document (api.rst §4.140-4.142, A1/A2) states a
  * result the model can express: KVM_SET_MEMORY_ATTRIBUTES (MA.*), KVM_CREATE_GUEST_MEMFD (G.*),
  * KVM_SET_USER_MEMORY_REGION2 with a guest_memfd (M.1, M.3-M.6) and fallocate() in its punch-hole
- * and allocate modes (FA.*). Each prediction is exact: a return value (or "a new fd") and, on success, the state the
+ * and allocate modes (FA.*); and TDX's launch steps, KVM_TDX_INIT_VCPU and KVM_TDX_FINALIZE_VM
+ * (TV.*, TF.*, intel-tdx.rst). Each prediction is exact: a return value (or "a new fd") and, on success, the state the
  * document promises, checked on the world after the call.
  *
  * Left out: the in-place trees' attributes (A3, rmi-newest: the VM ioctl does not exist there,
@@ -101,6 +102,27 @@ export function predictGeneric(op: Op, w: World, backend: BackendId, gmemApi: Gm
           for (let i = first; i < first + npages; i++) if (f?.bindings.get(i) !== op.slot) return `guest_memfd page ${i} is not bound to slot ${op.slot}`;
           return undefined;
         },
+      };
+    }
+    case 'tdx_init_vcpu': {
+      if (w.fw.backend !== 'tdx') return undefined;
+      const ioctl = 'KVM_TDX_INIT_VCPU';
+      const t = w.fw;
+      if ((op.flags ?? 0) !== 0 || (op.hw_error ?? 0) !== 0) return { ioctl, row: TDX_LAUNCH['TV.2'], ret: [-EINVAL] };
+      if (t.kvm_tdx.state === 'TD_STATE_RUNNABLE') return { ioctl, row: TDX_LAUNCH['TV.4'], ret: [-EINVAL] };
+      if (t.vcpu.state !== 'VCPU_TD_STATE_UNINITIALIZED') return { ioctl, row: TDX_LAUNCH['TV.3'], ret: [-EINVAL] };
+      return { ioctl, row: TDX_LAUNCH['TV.1'], ret: [0], after: (wa) => (wa.fw.backend === 'tdx' && wa.fw.vcpu.state === 'VCPU_TD_STATE_INITIALIZED' ? undefined : 'the vCPU is not initialized') };
+    }
+    case 'tdx_finalize_vm': {
+      if (w.fw.backend !== 'tdx') return undefined;
+      const ioctl = 'KVM_TDX_FINALIZE_VM';
+      if (w.fw.kvm_tdx.state === 'TD_STATE_RUNNABLE') return { ioctl, row: TDX_LAUNCH['TF.2'], ret: [-EINVAL] };
+      if (w.fw.kvm_tdx.nr_premapped !== 0) return { ioctl, row: TDX_LAUNCH['TF.3'], ret: [-EINVAL] };
+      return {
+        ioctl, row: TDX_LAUNCH['TF.1'], ret: [0],
+        // A contended TDH.MR.FINALIZE (a fault plan): -EBUSY and the TD still open.
+        underFault: [-EBUSY],
+        after: (wa) => (wa.fw.backend === 'tdx' && wa.fw.kvm_tdx.state === 'TD_STATE_RUNNABLE' ? undefined : 'the TD is not runnable'),
       };
     }
     case 'punch_hole':

@@ -147,6 +147,22 @@ export const TDX = {
   'T.src': row('T.src', DOC.T1, 'the source page cannot be pinned (GUP)', 'silent; -EFAULT at that page, progress written back', { code: `${CODE.tdxOld} (GUP in the callback); ${CODE.gmemNew} (GUP before the lock)` }),
 } as const;
 
+/**
+ * The TDX launch steps around KVM_TDX_INIT_MEM_REGION (intel-tdx.rst, every generation: the
+ * sub-ioctls' `flags`, `data` and `hw_error` "must be 0"; KVM_TDX_INIT_VCPU once per vCPU before
+ * KVM_TDX_FINALIZE_VM, which "marks it ready to run"). The document names no errno: each row's
+ * result is the code's, the same -EINVAL in every tree (tdx_vcpu_init(), tdx_td_finalize()).
+ */
+export const TDX_LAUNCH = {
+  'TV.1': row('TV.1', DOC.T1, 'KVM_TDX_INIT_VCPU: flags 0, hw_error 0, vCPU not yet initialized, TD not finalized', '0; the vCPU is initialized', { code: `${CODE.tdxOld}; ${CODE.tdxNew}: tdx_vcpu_init()` }),
+  'TV.2': row('TV.2', DOC.T1, 'KVM_TDX_INIT_VCPU with flags or hw_error set ("must be 0")', 'silent; -EINVAL', { code: `${CODE.tdxNew}: tdx_get_cmd() (hw_error), tdx_vcpu_init() (flags)` }),
+  'TV.3': row('TV.3', DOC.T1, 'KVM_TDX_INIT_VCPU of a vCPU already initialized', 'silent; -EINVAL', { code: `${CODE.tdxNew}: tdx_vcpu_init() state != VCPU_TD_STATE_UNINITIALIZED` }),
+  'TV.4': row('TV.4', DOC.T1, 'KVM_TDX_INIT_VCPU after KVM_TDX_FINALIZE_VM', 'silent; -EINVAL', { code: `${CODE.tdxOld}: tdx_vcpu_ioctl(); ${CODE.tdxNew}: tdx_vcpu_unlocked_ioctl(), TD_STATE_RUNNABLE` }),
+  'TF.1': row('TF.1', DOC.T1, 'KVM_TDX_FINALIZE_VM of a TD not yet finalized', '0; the TD is runnable (KVM_TDX_INIT_MEM_REGION then answers T.9); -EBUSY where TDH.MR.FINALIZE is contended, the TD left as it was', { code: `${CODE.tdxOld}; ${CODE.tdxNew}: tdx_td_finalize()` }),
+  'TF.2': row('TF.2', DOC.T1, 'KVM_TDX_FINALIZE_VM again', 'silent; -EINVAL', { code: `${CODE.tdxNew}: tdx_td_finalize() state != TD_STATE_INITIALIZED` }),
+  'TF.3': row('TF.3', DOC.T1, 'KVM_TDX_FINALIZE_VM while an S-EPT entry is premapped, its TDH.MEM.PAGE.ADD never done (v6.16 .. v6.18 only: the map and the add are one step from the TDX MMU rework on)', 'silent; -EINVAL', { code: `${CODE.tdxOld}: tdx_td_finalize() nr_premapped` }),
+} as const;
+
 /** Arm CCA populate: R9, R12, RN (note §5). */
 export const ARM = {
   'R9.1': row('R9.1', DOC.R9, 'realm NEW, range aligned, in one memslot, shared alias mapped', '0; every page copied from the shared alias into protected memory, measured iff MEASURE'),
@@ -209,4 +225,4 @@ export const GENERIC = {
 } as const;
 
 /** Every row, for the tables in the report and the unit tests. */
-export const ALL_ROWS: readonly Row[] = [...Object.values(GP), ...Object.values(SNP), ...Object.values(TDX), ...Object.values(ARM), ...Object.values(GENERIC)];
+export const ALL_ROWS: readonly Row[] = [...Object.values(GP), ...Object.values(SNP), ...Object.values(TDX), ...Object.values(TDX_LAUNCH), ...Object.values(ARM), ...Object.values(GENERIC)];

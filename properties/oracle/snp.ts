@@ -6,6 +6,8 @@ import type { World } from '../../model/world/World.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import { gmemGupNpages } from '../../model/geometry.js';
 import { EAGAIN, EFAULT, EINVAL, EIO } from '../../model/kernel/errno.js';
+import { IS_ALIGNED } from '../../model/kernel/ref.js';
+import { u64_add, u64_div_long, u64_sub_pages, u64ToGfn } from '../../model/kernel/u64.js';
 import { CODE, DOC, GP, SNP, type Row } from './rows.js';
 import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PageCtx, type PopulateSpec, type Prediction } from './spec.js';
 import { folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk, userRangeReadable } from './world.js';
@@ -42,15 +44,16 @@ export function snpSpec(gen: SnpGen): PopulateSpec {
       const pred = predictSnp(gen, op, w, backend);
       return op.arg_readonly === true ? copyBackFaults(pred, SNP[gen === 'S1' ? 'S1.19' : 'S2.10'], (ret) => ret === 0) : pred;
     },
-    reported: (op, ret, out) => (op.kind === 'snp_launch_update' && ret === 0 ? (out.gfn_start ?? op.gfn_start) - op.gfn_start : 0),
+    reported: (op, ret, out) => (op.kind === 'snp_launch_update' && ret === 0 ? (out.gfn_start ?? Number(op.gfn_start)) - Number(op.gfn_start) : 0),
     mustPopulate: (n) => n,
     fields(op, n, ret, ps, exact) {
       if (op.kind !== 'snp_launch_update') return {};
       // Written back only on success (sev.c: copy_to_user() after count >= 0). `error` is the
       // firmware status on failure: 0 when the firmware did not fail (note §1 check order (6)).
-      if (ret !== 0) return { gfn_start: op.gfn_start, len: op.len, uaddr: op.uaddr, ...(exact ? { error: 0 } : {}) };
-      // S3.1: a NULL source is not advanced (v8 22/46: `if (src && type != ZERO)`).
-      return { gfn_start: op.gfn_start + n, len: op.len - n * ps, uaddr: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO || (gen === 'S3' && op.uaddr === 0) ? op.uaddr : op.uaddr + n * ps, error: 0 };
+      if (ret !== 0) return { gfn_start: Number(op.gfn_start), len: Number(op.len), uaddr: op.uaddr, ...(exact ? { error: 0 } : {}) };
+      // S3.1: a NULL source is not advanced (v8 22/46: `if (src && type != ZERO)`). The u64
+      // fields advance as C's do and are read back as numbers (model/backends/snp/backend.ts).
+      return { gfn_start: Number(u64_add(op.gfn_start, BigInt(n))), len: Number(u64_sub_pages(op.len, n, ps)), uaddr: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO || (gen === 'S3' && op.uaddr === 0) ? op.uaddr : op.uaddr + n * ps, error: 0 };
     },
     success: () => 0,
   };
@@ -62,22 +65,25 @@ function predictSnp(gen: SnpGen, op: Extract<Op, { kind: 'snp_launch_update' }>,
   const ps = w.geo.page_size;
   const s = snpOf(w);
   if (!s.kernel.snp_context) return rejected(SNP['S1.17'], -EINVAL);
-  if (gen !== 'S1' && op.len === 0) return rejected(SNP['S2.3'], -EINVAL);
-  if (op.len % ps !== 0) return rejected(SNP['S1.7'], -EINVAL);
+  if (gen !== 'S1' && op.len === 0n) return rejected(SNP['S2.3'], -EINVAL);
+  if (!IS_ALIGNED(op.len, ps)) return rejected(SNP['S1.7'], -EINVAL);
   if (op.flags !== 0) return rejected(SNP['S1.6'], -EINVAL);
   if (!(SNP_PAGE_TYPES as readonly number[]).includes(op.type)) return rejected(SNP['S1.5'], -EINVAL);
   const zero = op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO;
   if (gen === 'S2' && !zero && op.uaddr === 0) return rejected(SNP['S2.2'], -EINVAL);
   if (gen !== 'S1' && !zero && op.uaddr % ps !== 0) return rejected(SNP['S2.1'], -EINVAL);
-  const slot = slotAt(w, op.gfn_start);
+  // A gfn_start past every slot (a fuzzer's near 2^64) finds none: u64ToGfn() keeps it past them.
+  const gfn0 = u64ToGfn(op.gfn_start);
+  const slot = slotAt(w, gfn0);
   if (!hasGmem(slot)) return rejected(r('S1.11', 'S2.5'), -EINVAL);
   // kvm_gmem_populate() takes the file before its (empty) loop: a zero length on a slot whose
   // guest_memfd is gone is -EFAULT there, -EIO here, where no up-front check refuses it.
-  if (op.len === 0) return gmemFile(w, slot) === undefined ? rejected(SNP['S1.8'], -EINVAL, -EIO) : rejected(SNP['S1.8'], -EINVAL, 0);
+  if (op.len === 0n) return gmemFile(w, slot) === undefined ? rejected(SNP['S1.8'], -EINVAL, -EIO) : rejected(SNP['S1.8'], -EINVAL, 0);
   if (gmemFile(w, slot) === undefined) return rejected(GP.noFile, -EIO);
   if (gen === 'S1' && !zero && op.uaddr === 0) return rejected(SNP['S1.10'], -EIO);
-  const asked = op.len / ps;
-  const span = Math.min(asked, slot.base_gfn + slot.npages - op.gfn_start);
+  // "len": a u64 byte count; pages asked past the slot's end are not populated (S1.3).
+  const asked = u64_div_long(op.len, ps);
+  const span = Math.min(asked, slot.base_gfn + slot.npages - gfn0);
   const cpuid = op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID;
   const src = (i: number) => op.uaddr + i * ps;
   const poisoned: PageCheck = { row: GP.hwpoison, errno: -EIO, fails: (p) => folioPoisoned(w, p.folio) };
@@ -105,7 +111,7 @@ function predictSnp(gen: SnpGen, op: Extract<Op, { kind: 'snp_launch_update' }>,
         { row: SNP['S1.12'], errno: -EIO, fails: (p) => p.pfn !== undefined && notHostOwned(w, p.backend, p.pfn) && !preparedOnly(w, p) },
         { row: SNP['S1.13'], errno: -EIO, fails: (p) => !zero && !userRangeReadable(w, src(p.i), ps) },
       ];
-  const pred = snpOutcome(gen, w, backend, checks, op.gfn_start, span, asked, zero || inPlaceSrc ? undefined : op.uaddr);
+  const pred = snpOutcome(gen, w, backend, checks, gfn0, span, asked, zero || inPlaceSrc ? undefined : op.uaddr);
   return inPlaceSrc && pred.kind === 'verdict' && pred.ret.includes(0) ? { ...pred, rows: [SNP['S3.1'], ...pred.rows] } : pred;
 }
 

@@ -11,6 +11,7 @@ import { runScenario, type RunResult } from '../../model/scenario/runScenario.js
 import type { BackendId, Op, Scenario } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { runWithInvariant } from '../../properties/check.js';
+import { judge } from '../../properties/explore.js';
 import { functionalSpec } from '../../properties/invariants/functional-spec.js';
 import { ALL_ROWS, ARM_UAPI_GENERATION, GENERATIONS, SPECS, generationOf, gmemApiOf, predictGeneric, type Generation } from '../../properties/oracle/index.js';
 import type { Prediction } from '../../properties/oracle/spec.js';
@@ -93,6 +94,24 @@ invariantCases(functionalSpec, {
     { name: 'FA.2: len 0 is -EINVAL before the mode is looked at', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ mode: 0, npages: 0 })]), check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
     { name: 'FA.1 under a failed folio allocation: -ENOMEM, the folios made before it kept', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ npages: 3, faults: [{ kind: 'alloc', nth: 2, site: 'folio' }] })]), check: (r) => expect(last(r)?.ret).toBe(-ENOMEM) },
     { name: 'FA.1 under a pending signal: -EINTR', revision: rev('v7.0'), scenario: scenario('snp', [...S, allocate({ npages: 3, faults: [{ kind: 'signal', nth: 2 }] })]), check: (r) => expect(last(r)?.ret).toBe(-EINTR) },
+    // TV.*, TF.*: TDX's launch steps, old and new TDX MMU.
+    ...['v6.17', 'kvm-x86-next'].flatMap((id) => [
+      {
+        name: `TV.1-TV.4, TF.1, TF.2 on ${id}: INIT_VCPU once, then with flags, again, FINALIZE twice, INIT_VCPU after`, revision: rev(id),
+        scenario: { ...scenario('tdx', [...S, { kind: 'tdx_init_vcpu' }, { kind: 'tdx_init_vcpu', flags: 1 }, { kind: 'tdx_init_vcpu' }, { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'tdx_init_vcpu' }]), launch: 'not_started' as const },
+        check: (r: RunResult) => expect(r.results.slice(-6).map((x) => x.ret)).toEqual([0, -EINVAL, -EINVAL, 0, -EINVAL, -EINVAL]),
+      },
+      {
+        name: `TV.4 on ${id}: a vCPU never initialized, after FINALIZE`, revision: rev(id),
+        scenario: { ...scenario('tdx', [...S, { kind: 'tdx_finalize_vm', faults: [] }, { kind: 'tdx_init_vcpu' }]), launch: 'not_started' as const },
+        check: (r: RunResult) => expect(r.results.slice(-2).map((x) => x.ret)).toEqual([0, -EINVAL]),
+      },
+      {
+        name: `TF.1 on ${id}: a contended TDH.MR.FINALIZE is -EBUSY and leaves the TD open`, revision: rev(id),
+        scenario: scenario('tdx', [...S, { kind: 'tdx_finalize_vm', faults: [{ kind: 'fw', cmd: 'TDH.MR.FINALIZE', condition: 'tdr_busy', nth: 1 }] }, initMemRegion()]),
+        check: (r: RunResult) => expect(r.results.slice(-2).map((x) => x.ret)).toEqual([-EBUSY, 0]),
+      },
+    ]),
     { name: 'S1.17: before LAUNCH_START', revision: rev('v7.0'), scenario: { ...scenario('snp', [...S, launchUpdate()]), launch: 'not_started' }, check: (r) => expect(last(r)?.ret).toBe(-EINVAL) },
     { name: 'S1.5: unknown type', revision: rev('v7.0'), scenario: scenario('snp', [...S, launchUpdate({ type: 7 })]) },
     { name: 'S1.6: flags', revision: rev('kvm-x86-next-2025.11.07'), scenario: scenario('snp', [...S, launchUpdate({ flags: 1 })]) },
@@ -337,6 +356,15 @@ invariantCases(functionalSpec, {
       opIndex: 4,
     },
     {
+      // The u64 edge of generators/ops/snp.ts: 2^32 above the slot's first gfn.
+      name: 'injected: v7.0 reading gfn_start through 32 bits populates a gfn 2^32 below the one asked, S2.5 says -EINVAL',
+      revision: mutant('v7.0+u32-gfn-start'),
+      scenario: scenario('snp', [...S, launchUpdate({ gfn_start: (1n << 32n) + BigInt(G) })]),
+      messageId: 'wrongErrno',
+      detail: 'S2.5',
+      opIndex: 4,
+    },
+    {
       // Found by the suite on its own: Sean Christopherson's review of v1 09/11 (G28).
       name: 'G28: paolo-v1 refuses to populate a page fallocate() pre-allocated (and prepared), S1.1 says 0',
       revision: rev('paolo-v1'),
@@ -386,6 +414,22 @@ invariantCases(functionalSpec, {
       opIndex: 5,
     },
   ],
+});
+
+// TF.3 sits behind B21 on v6.17: the busy PAGE.ADD that leaves the entry premapped also leaves its
+// folio marked prepared (markedPrepared), so the finalize is judged in a run that goes on.
+describe('TF.3: KVM_TDX_FINALIZE_VM after a busy PAGE.ADD left an entry premapped (v6.16 .. v6.18)', () => {
+  const busyThenFinalize = scenario('tdx', [...S, initMemRegion({ faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] }), { kind: 'tdx_finalize_vm', faults: [] }]);
+  const found = (r: Revision) => {
+    const j = judge(busyThenFinalize, r, [functionalSpec]);
+    return { rets: j.run.results.slice(-2).map((x) => x.ret), keys: j.violations.map((v) => `${v.messageId}${v.detail === undefined ? '' : `[${v.detail}]`}@${v.opIndex}`) };
+  };
+  test('v6.17 as released refuses the finalize; only B21 is reported', () => {
+    expect(found(rev('v6.17'))).toEqual({ rets: [-EBUSY, -EINVAL], keys: ['markedPrepared@4'] });
+  });
+  test('injected: v6.17 without the nr_premapped check finalizes, where TF.3 says -EINVAL', () => {
+    expect(found(mutant('v6.17+finalize-premapped'))).toEqual({ rets: [-EBUSY, 0], keys: ['markedPrepared@4', 'wrongErrno[TF.3]@5'] });
+  });
 });
 
 describe('the oracle gives no verdict where it cannot know the document', () => {

@@ -103,7 +103,7 @@ describe('minimizeScenario()', () => {
     const failsOnFwFailure = (x: Scenario) => (runWithInvariant(x, rev('kvm-x86-next'), warnReachableNever).violations.length >= 0 && x.ops.some((o) => o.kind === 'snp_launch_update' && o.faults.some((f) => f.kind === 'fw')) ? x.ops.length - 1 : undefined);
     const min = minimizeScenario(s, failsOnFwFailure);
     expect(min.ops).toHaveLength(1);
-    expect(min.ops[0]).toMatchObject({ kind: 'snp_launch_update', len: PS, faults: [{ nth: 1 }] });
+    expect(min.ops[0]).toMatchObject({ kind: 'snp_launch_update', len: BigInt(PS), faults: [{ nth: 1 }] });
     expect(minimizeScenario(min, failsOnFwFailure)).toEqual(min);
   });
 
@@ -176,7 +176,7 @@ describe('minimizeScenario()', () => {
     const bothPopulated = (x: Scenario): number | undefined => {
       const r = runScenario(x, v70);
       const at = x.ops.flatMap((o, i) => (o.kind === 'snp_launch_update' && r.results[i]?.ret === 0 ? [o.gfn_start] : []));
-      return at.includes(BASE_GFN + 1) && at.includes(BASE_GFN + 2) ? x.ops.length - 1 : undefined;
+      return at.includes(BigInt(BASE_GFN + 1)) && at.includes(BigInt(BASE_GFN + 2)) ? x.ops.length - 1 : undefined;
     };
     expect(bothPopulated(s)).toBe(8);
     const min = minimizeScenario(s, bothPopulated);
@@ -228,7 +228,7 @@ describe('minimizeScenario()', () => {
     const key = 'functional-spec/wrongErrno[S1.3]@snp_launch_update';
     const min = minimizeScenario(s, (x) => runWithInvariant(x, rev('paolo-v1'), functionalSpec).violations.find((v) => keyOf(v) === key)?.opIndex);
     expect(min.ops.find((op) => op.kind === 'set_user_memory_region2')).toMatchObject({ memory_size: PS });
-    expect(min.ops.at(-1)).toMatchObject({ kind: 'snp_launch_update', len: 2 * PS });
+    expect(min.ops.at(-1)).toMatchObject({ kind: 'snp_launch_update', len: BigInt(2 * PS) });
   });
 
   test('a CCA populate without its first pages, when the page that matters is a later one (cca/rme-v9 [4k-guard-lifted] G15, seed 2: 3 pages, 2)', () => {
@@ -300,7 +300,7 @@ describe('minimizeScenario()', () => {
     // "Fails" while a two-page populate loads both pages (len written back as 0), so both must
     // be private.
     const bothLoaded = (x: Scenario): number | undefined => {
-      const at = x.ops.findIndex((o) => o.kind === 'snp_launch_update' && o.len === 2 * PS);
+      const at = x.ops.findIndex((o) => o.kind === 'snp_launch_update' && o.len === BigInt(2 * PS));
       const r = at < 0 ? undefined : runScenario(x, v611).results[at];
       return r?.ret === 0 && r.out.len === 0 ? at : undefined;
     };

@@ -70,6 +70,15 @@ invariantCases(returnValueContract, {
       opIndex: 4,
     },
     {
+      // The slot's 8 pages populated, where a 32-bit reader saw one page and wrote back 0.
+      name: 'injected: v7.0 reading len through 32 bits writes back 0 after one page of a 2^32 + PAGE_SIZE len',
+      revision: mutant('v7.0+u32-len'),
+      scenario: scenario('snp', [...S, launchUpdate({ len: (1n << 32n) + BigInt(PS) })]),
+      messageId: 'progressMismatch',
+      opIndex: 4,
+      check: (r) => expect(r.results[4]).toMatchObject({ ret: 0, out: { gfn_start: BASE_GFN + 1, len: 0 } }),
+    },
+    {
       name: 'mutant reports reclaim success without reclaiming: the failed page stays the guest\'s',
       revision: mutant('kvm-x86-next+no-reclaim'),
       scenario: scenario('snp', [...S, launchUpdate({ npages: 2, faults: [updateFails(2)] })]),

@@ -74,7 +74,10 @@ export interface LaunchUpdateArgs {
   readonly at?: number;
   readonly uaddr?: number;
   readonly npages?: number;
-  readonly len?: number;
+  /** Bytes, or a u64 past what a number holds (a fuzzer's `len`). */
+  readonly len?: number | bigint;
+  /** A `gfn_start` as a u64, in place of `at`. */
+  readonly gfn_start?: bigint;
   readonly type?: number;
   readonly flags?: number;
   readonly arg_readonly?: boolean;
@@ -83,7 +86,7 @@ export interface LaunchUpdateArgs {
 
 export function launchUpdate(a: LaunchUpdateArgs = {}): Op {
   return {
-    kind: 'snp_launch_update', gfn_start: BASE_GFN + (a.at ?? 0), uaddr: a.uaddr ?? SRC, len: a.len ?? (a.npages ?? 1) * PS,
+    kind: 'snp_launch_update', gfn_start: a.gfn_start ?? BigInt(BASE_GFN + (a.at ?? 0)), uaddr: a.uaddr ?? SRC, len: BigInt(a.len ?? (a.npages ?? 1) * PS),
     type: a.type ?? KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: a.flags ?? 0, faults: a.faults ?? [],
     ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
   };

@@ -17,6 +17,7 @@ import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
+import { u64AtMost, u64ToGfn } from '../../kernel/u64.js';
 import { createSnpState, rmpEntry, rmpStateName } from './state.js';
 import {
   INITIAL_VMSA_GPA, KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_VMSA, KVM_SEV_SNP_PAGE_TYPE_ZERO, SVM_VCPU0, snpPageTypeName,
@@ -33,6 +34,16 @@ const snpArchHooks: Impl<GmemArchHooks, SnpK & GmemArchHooks> = {
   // arch/x86/kvm/x86.c (v6.18+): `!kvm_arch_has_private_mem(kvm)`, false for every VM modelled.
   kvm_arch_supports_gmem_init_shared: () => false,
 };
+
+/**
+ * The params as userspace reads them back, as numbers (as TDX's region): `gfn_start` starts below
+ * 2^53 whenever a slot took it and moves only by the pages populated, so stays exact; a `len`
+ * past 2^53 (a fuzzer's, or one a wrong count wrapped) rounds, as the oracle's `fields` does with
+ * the same value, so the two still compare equal.
+ */
+function paramsOut(p: KvmSevSnpLaunchUpdate): Record<string, number> {
+  return { gfn_start: Number(p.gfn_start), uaddr: p.uaddr, len: Number(p.len), type: p.type, flags: p.flags };
+}
 
 export const snpBackend: BackendModel = {
   id: 'snp',
@@ -53,8 +64,8 @@ export const snpBackend: BackendModel = {
           const ret = k.sev_mem_enc_ioctl(KVM, { id: 'KVM_SEV_SNP_LAUNCH_UPDATE', argp });
           // Every generation's snp_launch_update() copies the params back only after
           // kvm_gmem_populate() succeeded, so a faulted copy back followed a result of 0.
-          const lost = data.lost === undefined ? {} : { lost: { ret: 0, out: { ...data.lost, error: argp.error } } };
-          return { ret, out: { ...data.value, error: argp.error }, ...lost };
+          const lost = data.lost === undefined ? {} : { lost: { ret: 0, out: { ...paramsOut(data.lost), error: argp.error } } };
+          return { ret, out: { ...paramsOut(data.value), error: argp.error }, ...lost };
         }
         if (op.kind === 'snp_launch_start') {
           const argp = { data: { tag: 'kvm_sev_snp_launch_start', value: {} }, error: 0, sev_fd: SEV_FD };
@@ -72,11 +83,11 @@ export const snpBackend: BackendModel = {
   },
   firmware: [SNP_LAUNCH_UPDATE, SNP_PAGE_RECLAIM, RMPUPDATE, SNP_LAUNCH_FINISH] as readonly FirmwareCommand<never, unknown>[],
   ops: ['snp_launch_start', 'snp_launch_update', 'snp_launch_finish'],
-  populateRequest(op, { page_size: ps }) {
+  populateRequest(op, { page_size: ps, nr_host_pages }) {
     if (op.kind !== 'snp_launch_update') return undefined;
     return {
-      gfn_start: op.gfn_start,
-      npages: Math.floor(op.len / ps),
+      gfn_start: u64ToGfn(op.gfn_start),
+      npages: u64AtMost(op.len / BigInt(ps), nr_host_pages),
       src: op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? 0 : op.uaddr,
       flavour: snpPageTypeName(op.type),
       may_write_source: op.type === KVM_SEV_SNP_PAGE_TYPE_CPUID,
@@ -84,7 +95,7 @@ export const snpBackend: BackendModel = {
   },
   populatedCount(op, ret, out) {
     if (op.kind !== 'snp_launch_update' || ret !== 0) return 0;
-    return (out.gfn_start ?? op.gfn_start) - op.gfn_start;
+    return (out.gfn_start ?? Number(op.gfn_start)) - Number(op.gfn_start);
   },
   ownership(w, pfn) {
     const e = rmpEntry(snpOf(w), pfn);

@@ -3,6 +3,7 @@
  * include/uapi/linux/psp-sev.h; status values as spelled out in
  * https://lore.kernel.org/all/20241107232457.4059785-5-dionnaglaze@google.com/).
  */
+import type { u64 } from '../../kernel/u64.js';
 export const KVM_SEV_SNP_PAGE_TYPE_NORMAL = 0x1;
 export const KVM_SEV_SNP_PAGE_TYPE_VMSA = 0x2;
 export const KVM_SEV_SNP_PAGE_TYPE_ZERO = 0x3;
@@ -71,9 +72,9 @@ export const PG_LEVEL_2M = 2;
 
 /** `struct kvm_sev_snp_launch_update`. */
 export interface KvmSevSnpLaunchUpdate {
-  gfn_start: number;
+  gfn_start: u64;
   uaddr: number;
-  len: number;
+  len: u64;
   type: number;
   flags: number;
 }
