@@ -3,9 +3,9 @@ import { POPULATE_OPS, type BackendId, type Fault, type Op, type Scenario } from
 import { gmemSourceArb, inPlaceImageArb } from './ops/inplace.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb, GMEM_FD } from './ops/common.js';
-import { cpuidStraddlingArb, nullSourceArb as snpNullSourceArb, pastFolioArb, shortFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, zeroPageCpuidArb } from './ops/snp.js';
+import { cpuidStraddlingArb, nullSourceArb as snpNullSourceArb, pastFolioArb, shortFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, u64EdgePopulateArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
-import { extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, sizeWrapArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
+import { busyAddFinalizeArb, extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, sizeWrapArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, protectedEdgeSlotArb, stalePopulateArb, unalignedPopulateArb, unalignedSourceArb } from './ops/cca.js';
@@ -334,6 +334,30 @@ function snpNullSourceInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<
   return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: fc.record({ at, ops: op.map((o) => [o]) }), weight: 1 });
 }
 
+/**
+ * One SNP run in eight, at a drawn place, first half the time (its page not yet populated by the
+ * body, so that a tree reading a u64 field through 32 bits gets to populate it: at a drawn place
+ * only, v7.0+u32-len went unseen under 2 seeds of 30): a one-page populate with a u64 field past
+ * 32 bits (u64EdgePopulateArb). Drawn last.
+ */
+function u64EdgeInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  const op = backend === 'snp' ? u64EdgePopulateArb(l) : undefined;
+  if (op === undefined) return fc.constant(undefined);
+  const at = fc.oneof(fc.constant(0), fc.nat({ max: 6 }));
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: fc.record({ at, ops: op.map((o) => [o]) }), weight: 1 });
+}
+
+/**
+ * One TDX run in ten, after everything else (a finalize earlier would refuse the rest of the
+ * run): a populate whose PAGE.ADD is contended, then KVM_TDX_FINALIZE_VM (busyAddFinalizeArb,
+ * oracle rows TF.1/TF.3). Drawn last.
+ */
+function busyAddFinalizeInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<readonly Op[] | undefined> {
+  const ops = backend === 'tdx' ? busyAddFinalizeArb(l) : undefined;
+  if (ops === undefined) return fc.constant(undefined);
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: ops, weight: 1 });
+}
+
 /** On SNP in the hugepages what-if, one run in eight, first: a populate of part of a huge folio that fails past the part (shortFolioArb). Drawn last. */
 function shortFolioInsertionArb(backend: BackendId, l: Layout, order: number | undefined): fc.Arbitrary<Insertion> {
   const ops = backend === 'snp' && order !== undefined ? shortFolioArb(l, order, firstFolioGfn(l, 2 ** order)) : undefined;
@@ -502,11 +526,13 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         shortFolio: shortFolioInsertionArb(backend, l, hugeOrder),
         inPlaceImage: inPlaceImageInsertionArb(backend, l, inPlace),
         gmemSource: gmemSourceInsertionArb(backend, l, anyInPlace),
+        u64Edge: u64EdgeInsertionArb(backend, l),
+        busyAddFinalize: busyAddFinalizeInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio, inPlaceImage, gmemSource }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio, inPlaceImage, gmemSource, u64Edge, busyAddFinalize }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
-        for (const x of [a, poison, straddling, wholeFolio, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap, nullSource, shortFolio]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        for (const x of [a, poison, straddling, wholeFolio, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap, nullSource, shortFolio, u64Edge]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
         if (gmemSource !== undefined && !bindsLastPage([...setup, ...ops, ...teardown], l)) ops.splice(Math.min(gmemSource.at, ops.length), 0, ...gmemSource.ops);
         // The leaking punch first of all (before other insertions, whose `at` no longer counts
         // its operations), and not with the in-place image: an operation inserted before it
@@ -520,6 +546,7 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         // failing VMSA updates G26 and G27 need (G27 on kvm-x86-next: 0 of 300 under seed 17).
         if (finished !== undefined) ops.push(...finished.ops);
         if (leakedVmsa !== undefined) ops.push(...leakedVmsa);
+        if (busyAddFinalize !== undefined) ops.push(...busyAddFinalize);
         const launch = withLaunch(backend, readOnlyArg?.kind === 'mark' ? markReadOnly(ops, readOnlyArg.nth) : ops, launchAt);
         return {
           backend, geometry: l.geometry, ops: [...afterFirstSlot(withUntouched(setup, l, untouched), pastFolio), ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),

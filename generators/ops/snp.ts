@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { snpBackend } from '../../model/backends/snp/backend.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_SECRETS, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, KVM_SEV_SNP_PAGE_TYPE_ZERO, SNP_PAGE_TYPES } from '../../model/backends/snp/uapi.js';
 import { FALLOC_FL_KEEP_SIZE } from '../../model/kernel/guest_memfd.js';
-import { U64_MAX, type u64 } from '../../model/kernel/u64.js';
+import { U64_MAX } from '../../model/kernel/u64.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../../model/world/kvmState.js';
 import { callFaultArb, faultPlanArb, type FwFailure } from '../faultPlan.js';
@@ -33,7 +33,6 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
         npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn_start, gup),
         lenSkew: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, -ps), weight: 1 }),
         flags: fc.oneof({ arbitrary: fc.constant(0), weight: 50 }, { arbitrary: fc.constantFrom(1, 0x8000), weight: 2 }),
-        u64: fc.oneof({ arbitrary: fc.constant(undefined), weight: 50 }, { arbitrary: u64EdgeOf(gfn_start, ps), weight: 4 }),
         faults: type === KVM_SEV_SNP_PAGE_TYPE_CPUID
           ? fc.oneof(
             { arbitrary: cpuidFailureArb(), weight: 3 },
@@ -51,23 +50,26 @@ export function snpLaunchUpdateArb(l: Layout): fc.Arbitrary<Op> {
             // under seed 15 of 30).
             : fc.oneof({ arbitrary: faultPlanArb(snpBackend, ['rmp_immutable'], snpFailurePairs(type)), weight: 9 }, { arbitrary: callFaultArb(), weight: 2 }),
       })
-      .map(({ npages, lenSkew, flags, u64, faults }): Op => ({ kind: 'snp_launch_update', gfn_start: BigInt(gfn_start), uaddr, len: BigInt(npages * ps + lenSkew), type, flags, faults, ...u64 })),
+      .map(({ npages, lenSkew, flags, faults }): Op => ({ kind: 'snp_launch_update', gfn_start: BigInt(gfn_start), uaddr, len: BigInt(npages * ps + lenSkew), type, flags, faults })),
   );
 }
 
 /**
  * What a syscall fuzzer puts in the two `__u64` fields (syzkaller's kvm_sev_snp_launch_update
- * draws them whole): a `gfn_start` past every slot, at 2^63 or 2^32 above the one drawn (a
- * truncation to 32 bits, or a sign test, lands it back in the slot), or the largest u64; a `len`
- * of 2^64 - PAGE_SIZE (aligned: npages is 2^52 - 1, cut to the slot's end by
- * kvm_gmem_populate()), 2^32 + PAGE_SIZE (one page to a 32-bit reader), or 2^64 - 1 (unaligned).
- * Counted as `edge:snp_gfn_u64` and `edge:snp_len_u64`.
+ * draws them whole), on the populate of one private page from a mapped source, so that a tree
+ * reading either field through 32 bits gets to populate something: a `gfn_start` past every
+ * slot, at 2^63 or 2^32 above that page's gfn (a truncation to 32 bits lands it back on the
+ * page), or the largest u64; a `len` of 2^64 - PAGE_SIZE (aligned: npages is 2^52 - 1, cut to
+ * the slot's end by kvm_gmem_populate()) or 2^32 + PAGE_SIZE (one page to a 32-bit reader); an
+ * unaligned len the random populates draw (snpLaunchUpdateArb's `lenSkew`). Coverage keys `edge:snp_gfn_u64` and `edge:snp_len_u64`. None where the
+ * layout has no private page or mapped source.
  */
-function u64EdgeOf(gfn: number, ps: number): fc.Arbitrary<{ readonly gfn_start: u64 } | { readonly len: u64 }> {
-  return fc.oneof(
-    fc.constantFrom(U64_MAX, (1n << 63n) + BigInt(gfn), (1n << 32n) + BigInt(gfn)).map((gfn_start) => ({ gfn_start })),
-    fc.constantFrom(U64_MAX + 1n - BigInt(ps), (1n << 32n) + BigInt(ps), U64_MAX).map((len) => ({ len })),
-  );
+export function u64EdgePopulateArb(l: Layout): fc.Arbitrary<Op> | undefined {
+  const ps = BigInt(l.geometry.page_size);
+  return onePagePopulateArb('snp', l)?.chain(({ gfn, populate }) => fc.oneof(
+    fc.constantFrom(U64_MAX, (1n << 63n) + BigInt(gfn), (1n << 32n) + BigInt(gfn)).map((gfn_start): Op => (populate.kind === 'snp_launch_update' ? { ...populate, gfn_start } : populate)),
+    fc.constantFrom(U64_MAX + 1n - ps, (1n << 32n) + ps).map((len): Op => (populate.kind === 'snp_launch_update' ? { ...populate, len } : populate)),
+  ));
 }
 
 /**

@@ -99,6 +99,19 @@ export function hwErrorPopulateArb(l: Layout): fc.Arbitrary<Op> {
   return fc.constant<Op>({ kind: 'tdx_init_mem_region', source_addr: l.buffers[0]?.addr ?? 0, gpa: l.slot.base_gfn * ps, nr_pages: 1n, flags: KVM_TDX_MEASURE_MEMORY_REGION, hw_error: 1, faults: [] });
 }
 
+/**
+ * A populate of one private page whose TDH.MEM.PAGE.ADD is contended, then KVM_TDX_FINALIZE_VM:
+ * from the TDX MMU rework on the busy add is retried inside the map and the finalize succeeds
+ * (TF.1); on the v6.16 .. v6.18 MMU the populate returns -EBUSY with the entry left premapped
+ * and the finalize must refuse (TF.3). None where the layout has no private page or mapped source.
+ */
+export function busyAddFinalizeArb(l: Layout): fc.Arbitrary<readonly Op[]> | undefined {
+  return onePagePopulateArb('tdx', l)?.map(({ populate }): readonly Op[] => [
+    populate.kind === 'tdx_init_mem_region' ? { ...populate, faults: [{ kind: 'fw', cmd: 'TDH.MEM.PAGE.ADD', condition: 'tdr_busy', nth: 1 }] } : populate,
+    { kind: 'tdx_finalize_vm', faults: [] },
+  ]);
+}
+
 /** KVM_TDX_FINALIZE_VM, half the time with TDH.MR.FINALIZE contended (KVM returns -EBUSY). */
 export function tdxFinalizeArb(): fc.Arbitrary<Op> {
   return fc
