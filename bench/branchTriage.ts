@@ -57,7 +57,7 @@ export const BRANCH_TRIAGE: readonly BranchTriage[] = [
     reason: 'snpOf() on a world that is not SNP is a wiring error no revision makes. test/model/firmware.snp.test.ts checks the throw (\'SEV-SNP service used on a tdx machine\').' },
   { file: 'model/backends/snp/backend.ts', text: 'if (op.kind === \'snp_launch_finish\') {', kind: 'defensive',
     reason: 'execOp() calls runOp() only for snpBackend.ops. After snp_launch_update and snp_launch_start, only snp_launch_finish is left, so the fall-through `return undefined` is reached only if `ops` gains a kind runOp() does not handle.' },
-  { file: 'model/backends/snp/backend.ts', text: 'return (out.gfn_start ?? op.gfn_start) - op.gfn_start;', kind: 'defensive',
+  { file: 'model/backends/snp/backend.ts', text: 'return (out.gfn_start ?? Number(op.gfn_start)) - Number(op.gfn_start);', kind: 'defensive',
     reason: 'A result with ret 0 always comes from runOp(), whose `out` copies kvm_sev_snp_launch_update (gfn_start included). execOp() refusals (-EIO, -EBADF, -ENOTTY) have ret != 0 and return on the line above. Only a hand-made result reaches the fallback; test/model/scenario.test.ts passes gfn_start.' },
   { file: 'model/backends/snp/firmware/SNP_LAUNCH_UPDATE.ts', text: 'if (p === undefined) return;', kind: 'dead in the C',
     reason: 'writeFirmwareBytes() runs for the cpuid_table effect and for ZERO/SECRETS success, both after page_rmp_state (pre-guest) has passed. A pre-guest entry exists only after rmp_make_private() succeeded, and the RMPUPDATE wrapper refuses a pfn outside host memory. The callers sev_gmem_post_populate() and snp_launch_update_vmsa() pass a guest_memfd folio pfn or the VMSA page.' },
