@@ -19,7 +19,7 @@ export default defineConfig(
       // A parameter named `_x` is unused on purpose: the function keeps the kernel prototype it
       // models (`kmalloc_array(n, size, _flags)`, `gfn_to_memslot(_kvm, gfn)`), whether or not
       // the model needs every argument. The recommended setting only exempts those before a used one.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   {

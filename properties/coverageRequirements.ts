@@ -247,6 +247,10 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // rme-v9 predates kvm_gmem_populate(): no signal check on its path.
     { key: 'fault:signal pending from check', min: 3, except: ['rme-v9'] },
     { key: 'fault:gup efault', min: 2 },
+    // Both RIM descriptor kinds (RMI_MEASURE_CONTENT or not): the mutation run of backend.ts showed
+    // nothing counted them, so a cell that never populated one kind held.
+    { key: 'flavour:measured', min: 50 },
+    { key: 'flavour:unmeasured', min: 50 },
     // A populate past the protected IPA space (edgeOpInsertionArb: one run in 43, about 23 of 1000).
     { key: 'edge:outside_ipa', min: 5 },
     // From the last protected page of a memslot into the unprotected half (one run in 20).

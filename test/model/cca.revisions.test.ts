@@ -4,7 +4,9 @@ import { revisionById } from '../../model/revisions/registry.js';
 import { runScenario, type RunResult } from '../../model/scenario/runScenario.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { ccaScenario, ccaSetupOps, fw, rmiPopulate, type CcaGeometry } from './ccaFixtures.js';
-import { BASE_GFN, PS, SRC, eventsOf, page } from './fixtures.js';
+import { BASE_GFN, GMEM, PS, SRC, eventsOf, page } from './fixtures.js';
+import { rmeCapSourceIsAlias } from '../../model/backends/cca/backend.js';
+import { KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 
 /**
  * The three Arm revisions on tiny explicit scenarios: the RMM 1.0 granule loop and its
@@ -173,3 +175,49 @@ describe('realm activation (the first vCPU run)', () => {
     expect(eventsOf(r.world, 'fw').map((e) => e.cmd)).toEqual(['RMI_GRANULE_DELEGATE', 'RMI_REALM_CREATE']);
   });
 });
+
+// What the backend assumes when a scenario or a revision leaves the Arm settings out (the schema
+// makes a scenario's `cca` optional; a --revision-module need not give `arm`): one granule a
+// page, no RTT present yet, RMM 2.0 with KVM_ARM_RMI_POPULATE's written-back uAPI.
+describe('defaults', () => {
+  test('a scenario without a cca section: one granule a page, every RTT created by the populate', () => {
+    const { cca: _cca, ...bare } = ccaScenario([...S, rmiPopulate()]);
+    const r = runScenario(bare, revisionById('rme-v12') ?? fail());
+    expect(r.results.at(-1)?.ret).toBe(PS);
+    expect(ccaOf(r.world).granule_size).toBe(PS);
+    expect(eventsOf(r.world, 'fw').filter((e) => e.cmd === 'RMI_RTT_CREATE')).toHaveLength(3);
+  });
+
+  test('a cca revision without `arm`: RMM 2.0, private gfns from the VM\'s memory attributes, written-back progress', () => {
+    const { arm: _arm, ...bare } = revisionById('rmi-newest') ?? fail();
+    const r = runScenario(ccaScenario([...S, rmiPopulate({ npages: 2 })]), bare);
+    expect([ccaOf(r.world).rmm, r.world.kvm.private_tracking]).toEqual(['v2.0', 'vm-attributes']);
+    expect(r.results.at(-1)).toMatchObject({ ret: 0, out: { base: B + 2 * PS, size: 0, source_uaddr: SRC + 2 * PS } });
+  });
+});
+
+// rme-v9's uAPI takes each page's source from its memslot's shared alias (backend.ts
+// rmeCapSourceIsAlias()): a range that ends at its slot's last page is sendable even when the
+// next slot's alias lies elsewhere; one that runs into that slot is not.
+test('rme-v9: a range up to its slot\'s end is its alias; one page more, into a slot mapped elsewhere, is not', () => {
+  const elsewhere = SRC + 16 * PS;
+  const second: Op = { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: (BASE_GFN + 2) * PS, memory_size: PS, userspace_addr: elsewhere, guest_memfd: GMEM, guest_memfd_offset: BigInt(2 * PS) };
+  const r = run('rme-v9', [...S, second]);
+  expect(r.results.map((x) => x.ret).at(-1)).toBe(0);
+  const alias = (npages: number) => rmeCapSourceIsAlias(r.world, rmiPopulate({ npages }) as Extract<Op, { kind: 'arm_rmi_populate' }>);
+  expect([alias(2), alias(3)]).toEqual([true, false]);
+});
+
+// KVM_ARM_RMI_POPULATE copies the struct back after each call, and a fault there replaces the
+// call's result with -EFAULT, which is all userspace sees. The outcome's `lost` result (what the
+// invariants count progress from) is 0 when the fields moved, as RN moves them only on success;
+// with nothing moved the call's own error is not kept, so it stays the ioctl's -EFAULT.
+test('rmi-newest, read-only struct: the copy back faults; the lost result is 0 only when the fields moved', () => {
+  const ro = (faults: readonly Fault[]) => run('rmi-newest', [...S, rmiPopulate({ npages: 2, arg_readonly: true, faults })]).results[5];
+  expect(ro([fw('RMI_RTT_DATA_MAP_INIT', 'src_copy')])).toMatchObject({ ret: -14, lost: { ret: -14, out: { base: B, size: 2 * PS } } });
+  expect(ro([])).toMatchObject({ ret: -14, lost: { ret: 0, out: { base: B + 2 * PS, size: 0 } } });
+});
+
+function fail(): never {
+  throw new Error('no such revision');
+}

@@ -54,6 +54,8 @@ describe('RMI_DATA_CREATE / RMI_RTT_DATA_MAP_INIT success', () => {
     expect(s.realm.rim).toEqual([entry]);
     expect(eventsOf(r.w, 'measure')).toEqual([{ kind: 'measure', register: 'RIM', entry }]);
     expect(eventsOf(r.w, 'fw')[0]).toMatchObject({ cmd: name, pfn: 0x102, addr: 0x4080, grantGpa: IPA, outcome: { kind: 'succeeded' } });
+    const a = args(r);
+    expect(eventsOf(r.w, 'fw')[0]?.args).toBe(`data 0x4080 ipa 0x400 src 0x${a.src.toString(16)} flags ${a.flags}`);
     expect(eventsOf(r.w, 'fw_state').map((e) => `${e.what} ${e.key}: ${e.before} -> ${e.after}`)).toEqual(['granule pa 0x4080: DELEGATED -> DATA', 's2tte ipa 0x400: UNASSIGNED -> ASSIGNED pa 0x4080']);
   });
 
@@ -72,6 +74,8 @@ describe('RMI_DATA_CREATE / RMI_RTT_DATA_MAP_INIT success', () => {
     expect(ccaOf(r.w).realm.rim).toEqual([{ what: 'DATA MEASURE', gpa: 0x420, contents: hashBytes(r.src.data.subarray(32, 48)) }]);
     expect(ccaOf(r.w).s2tte.get(0x420)).toEqual({ state: 'ASSIGNED', data: 0x40a0 });
     expect(eventsOf(r.w, 'mem_read')).toEqual([{ kind: 'mem_read', pfn: 0x101, offset: 32, len: 16, via: 'firmware' }]);
+    // The copy writes the data granule as the RMM (no-double-private and the trace read `via`).
+    expect(eventsOf(r.w, 'mem_write')).toEqual([{ kind: 'mem_write', pfn: 0x102, offset: 32, len: 16, via: 'firmware' }]);
   });
 });
 

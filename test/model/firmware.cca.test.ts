@@ -10,7 +10,7 @@ import { granuleState, rttWalkLevel } from '../../model/backends/cca/state.js';
 import { PFN_BASE } from '../../model/world/hostMemory.js';
 import { PROV_ZERO } from '../../model/world/provenance.js';
 import { fw, realmWorld, type Realm } from './ccaFixtures.js';
-import { GEO, PS, eventsOf } from './fixtures.js';
+import { GEO, PS, eventsOf, smallWorld } from './fixtures.js';
 
 /**
  * The RMM's granule, realm and RTT commands, table by table: each failure condition in order
@@ -145,6 +145,8 @@ describe('RMI_REALM_CREATE / ACTIVATE / DESTROY', () => {
     expect(ccaOf(r.w).realm.rmm_state).toBe('REALM_ACTIVE');
     expect(invokeFirmware(r.w, RMI_REALM_ACTIVATE, { rd: r.rd })).toEqual({ kind: 'failed', condition: 'realm_state', status: 'RMI_ERROR_REALM', index: 0 });
     expect(eventsOf(r.w, 'fw').map((e) => [e.pfn, e.addr])).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(eventsOf(r.w, 'fw').map((e) => e.args)).toEqual([pa(r), r.rd, r.rd].map((rd) => `rd 0x${rd.toString(16)}`));
+    expect(eventsOf(r.w, 'fw_state')).toEqual([{ kind: 'fw_state', what: 'realm', key: 'state', before: 'REALM_NEW', after: 'REALM_ACTIVE' }]);
   });
 
   test('destroy: refused while an entry is ASSIGNED; then RTT and RD granules go back to DELEGATED', () => {
@@ -159,6 +161,20 @@ describe('RMI_REALM_CREATE / ACTIVATE / DESTROY', () => {
     expect(invokeFirmware(r.w, RMI_REALM_DESTROY, { rd: r.rd }).kind).toBe('succeeded');
     expect(s.granules).toEqual(new Map([[pa(r), 'DATA'], [r.src.pfn * PS, 'DELEGATED'], [r.rd, 'DELEGATED']]));
     expect([s.rtts.size, s.realm.rd, s.realm.rmm_state]).toEqual([0, 0, 'NONE']);
+    // What the trace names: each call's command, the RD it targets and its arguments.
+    expect(eventsOf(r.w, 'fw').map((e) => [e.cmd, e.addr, e.args])).toEqual([
+      ['RMI_REALM_DESTROY', pa(r), `rd 0x${pa(r).toString(16)}`],
+      ['RMI_REALM_DESTROY', r.rd, `rd 0x${r.rd.toString(16)}`],
+      ['RMI_REALM_DESTROY', r.rd, `rd 0x${r.rd.toString(16)}`],
+    ]);
+    // The RD granule, DELEGATED again, makes a new realm.
+    expect(invokeFirmware(r.w, RMI_REALM_CREATE, { rd: r.rd }).kind).toBe('succeeded');
+    expect(eventsOf(r.w, 'fw').at(-1)).toMatchObject({ cmd: 'RMI_REALM_CREATE', addr: r.rd, args: `rd 0x${r.rd.toString(16)}` });
+    expect(eventsOf(r.w, 'fw_state').at(-1)).toEqual({ kind: 'fw_state', what: 'realm', key: 'state', before: 'NONE', after: 'REALM_NEW' });
+  });
+
+  test('a CCA service on another machine is a modelling error', () => {
+    expect(() => ccaOf(smallWorld('snp').w)).toThrow('Arm CCA service used on a snp machine');
   });
 });
 
@@ -178,6 +194,7 @@ describe('RMI_RTT_CREATE', () => {
     expect(state(r, rtt(r))).toBe('RTT');
     expect(ccaOf(r.w).rtts.has('2:0')).toBe(true);
     expect(rttWalkLevel(ccaOf(r.w), 0x400)).toBe(2);
+    expect(eventsOf(r.w, 'fw').at(-1)?.args).toBe(`rtt 0x${rtt(r).toString(16)} ipa 0x0 level 2`);
     expect(eventsOf(r.w, 'fw_state').at(-1)).toEqual({ kind: 'fw_state', what: 'rtt', key: 'level 2 for ipa 0x0', before: 'missing', after: 'table at 0x4040' });
   });
 

@@ -34,6 +34,21 @@ describe('v6.17 TDX: zapping a premapped entry', () => {
     expect([r.world.kvm.vm_bugged, t.kvm_tdx.nr_premapped, t.module.sept.size, t.mirror.size]).toEqual([false, 0, 0, 0]);
   });
 
+  // tdx_sept_drop_private_spte() clears the page with the host's own key once it is written back
+  // (tdx_clear_page(), v6.16 .. v6.18; tdx_quirk_reset_page() on the new MMU) before the pin goes.
+  test.each(['v6.17', 'kvm-x86-next'])('%s: the removed page is cleared by the host after its write-back', (id) => {
+    const added = runScenario(scenario('tdx', [...S, initMemRegion()]), rev(id));
+    const pfn = [...tdxOf(added.world).module.pamt.keys()][0];
+    const r = runScenario(scenario('tdx', [...S, initMemRegion(), punch(0)]), rev(id));
+    const log = r.world.log.slice(r.world.log.findIndex((e) => e.kind === 'op_begin' && e.op.kind === 'punch_hole'));
+    const wbinvd = log.findIndex((e) => e.kind === 'fw' && e.cmd === 'TDH.PHYMEM.PAGE.WBINVD');
+    const clear = log.findIndex((e) => e.kind === 'mem_write' && e.pfn === pfn);
+    expect(pfn).toBeDefined();
+    expect(log[clear]).toEqual({ kind: 'mem_write', pfn, offset: 0, len: PS, via: 'host' });
+    expect(clear).toBeGreaterThan(wbinvd);
+    expect(wbinvd).toBeGreaterThan(0);
+  });
+
   test('a premapped entry (PAGE.ADD busy) is dropped without a removal: count 0, pin released, VM alive', () => {
     const before = run([...S, initMemRegion({ faults: [busy('TDH.MEM.PAGE.ADD')] })]);
     const pfn = [...before.t.mirror.values()][0] ?? 0;
