@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ccaOf } from '../../model/backends/cca/access.js';
 import { revisionById } from '../../model/revisions/registry.js';
+import type { Revision } from '../../model/revisions/Revision.js';
 import { runScenario, type RunResult } from '../../model/scenario/runScenario.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { ccaScenario, ccaSetupOps, fw, rmiPopulate, type CcaGeometry } from './ccaFixtures.js';
@@ -18,10 +19,13 @@ const S = ccaSetupOps({ slotPages: 2 });
 const DST = 0x104;
 const B = BASE_GFN * PS;
 
+function revisionOf(id: string): Revision {
+  const r = revisionById(id);
+  if (r === undefined) throw new Error(`no revision ${id}`);
+  return r;
+}
 function run(revision: string, ops: readonly Op[], g: Partial<CcaGeometry> = {}): RunResult {
-  const r = revisionById(revision);
-  if (r === undefined) throw new Error(`no revision ${revision}`);
-  return runScenario(ccaScenario(ops, g), r);
+  return runScenario(ccaScenario(ops, g), revisionOf(revision));
 }
 const populate = (revision: string, faults: readonly Fault[], npages = 1, g: Partial<CcaGeometry> = {}) => run(revision, [...S, rmiPopulate({ npages, faults })], g);
 /** RMI commands of the populate (op 5), as `NAME args`, from the first failed one on. */
@@ -182,14 +186,14 @@ describe('realm activation (the first vCPU run)', () => {
 describe('defaults', () => {
   test('a scenario without a cca section: one granule a page, every RTT created by the populate', () => {
     const { cca: _cca, ...bare } = ccaScenario([...S, rmiPopulate()]);
-    const r = runScenario(bare, revisionById('rme-v12') ?? fail());
+    const r = runScenario(bare, revisionOf('rme-v12'));
     expect(r.results.at(-1)?.ret).toBe(PS);
     expect(ccaOf(r.world).granule_size).toBe(PS);
     expect(eventsOf(r.world, 'fw').filter((e) => e.cmd === 'RMI_RTT_CREATE')).toHaveLength(3);
   });
 
   test('a cca revision without `arm`: RMM 2.0, private gfns from the VM\'s memory attributes, written-back progress', () => {
-    const { arm: _arm, ...bare } = revisionById('rmi-newest') ?? fail();
+    const { arm: _arm, ...bare } = revisionOf('rmi-newest');
     const r = runScenario(ccaScenario([...S, rmiPopulate({ npages: 2 })]), bare);
     expect([ccaOf(r.world).rmm, r.world.kvm.private_tracking]).toEqual(['v2.0', 'vm-attributes']);
     expect(r.results.at(-1)).toMatchObject({ ret: 0, out: { base: B + 2 * PS, size: 0, source_uaddr: SRC + 2 * PS } });
@@ -204,7 +208,7 @@ test('rme-v9: a range up to its slot\'s end is its alias; one page more, into a 
   const second: Op = { kind: 'set_user_memory_region2', slot: 1, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: (BASE_GFN + 2) * PS, memory_size: PS, userspace_addr: elsewhere, guest_memfd: GMEM, guest_memfd_offset: BigInt(2 * PS) };
   const r = run('rme-v9', [...S, second]);
   expect(r.results.map((x) => x.ret).at(-1)).toBe(0);
-  const alias = (npages: number) => rmeCapSourceIsAlias(r.world, rmiPopulate({ npages }) as Extract<Op, { kind: 'arm_rmi_populate' }>);
+  const alias = (npages: number) => rmeCapSourceIsAlias(r.world, rmiPopulate({ npages }));
   expect([alias(2), alias(3)]).toEqual([true, false]);
 });
 
@@ -217,7 +221,3 @@ test('rmi-newest, read-only struct: the copy back faults; the lost result is 0 o
   expect(ro([fw('RMI_RTT_DATA_MAP_INIT', 'src_copy')])).toMatchObject({ ret: -14, lost: { ret: -14, out: { base: B, size: 2 * PS } } });
   expect(ro([])).toMatchObject({ ret: -14, lost: { ret: 0, out: { base: B + 2 * PS, size: 0 } } });
 });
-
-function fail(): never {
-  throw new Error('no such revision');
-}

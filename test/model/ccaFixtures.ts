@@ -105,7 +105,7 @@ export interface PopulateArgs {
 }
 
 /** KVM_ARM_RMI_POPULATE of `npages` pages at slot page `at`, sourced from the slot's alias. */
-export function rmiPopulate(a: PopulateArgs = {}): Op {
+export function rmiPopulate(a: PopulateArgs = {}): Extract<Op, { kind: 'arm_rmi_populate' }> {
   const at = a.at ?? 0;
   return {
     kind: 'arm_rmi_populate', base: (BASE_GFN + at) * PS, size: (a.npages ?? 1) * PS, source_uaddr: a.source_uaddr ?? SRC + at * PS,
