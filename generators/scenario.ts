@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { POPULATE_OPS, type BackendId, type Fault, type Op, type Scenario } from '../model/scenario/Scenario.js';
+import { LAUNCH_FINISH_OPS, POPULATE_OPS, type BackendId, type Fault, type Op, type Scenario } from '../model/scenario/Scenario.js';
+import { preFaultArb } from './ops/preFault.js';
 import { gmemSourceArb, inPlaceImageArb } from './ops/inplace.js';
 import { hugeLayoutArb, layoutArb, type Layout } from './layout.js';
 import { allocatePopulateArb, attributesOpArb, lastPrivatePopulate, failedPrepareArb, leakingPunchArb, madviseArb, mappedSources, madvisePopulateArb, refusedSetupArb, fallocateArb, memoryFailureArb, poisonPopulateArb, readOnlyArgArb, withReadOnlyArg, type ReadOnlyArg, holeRetryArb, populatePunchArb, punchBeforePopulatedArb, u64EdgeArb, closeArb, memslotArb, munmapArb, punchHoleArb, remapArb, sameFileNeighbourArb, secondSlotArb, setupArb, teardownArb, userFaultArb, GMEM_FD } from './ops/common.js';
 import { cpuidStraddlingArb, nullSourceArb as snpNullSourceArb, pastFolioArb, shortFolioArb, snpLaunchFinishArb, snpLaunchUpdateArb, snpLeakPathsArb, u64EdgePopulateArb, zeroPageCpuidArb } from './ops/snp.js';
 import { KVM_SEV_SNP_PAGE_TYPE_CPUID, KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
-import { busyAddFinalizeArb, extendBusyArb, hwErrorPopulateArb, nullSourceArb, sharedEdgeSlotArb, sharedEndArb, sizeWrapArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
+import { busyAddFinalizeArb, extendBusyArb, hwErrorPopulateArb, nullSourceArb, secondVcpuArb, sharedEdgeSlotArb, sharedEndArb, sizeWrapArb, tdxFinalizeArb, tdxInitMemRegionArb } from './ops/tdx.js';
 import type { RmmVersion } from '../model/revisions/Revision.js';
 import type { WhatIfMode } from '../model/whatIf.js';
 import { armActivateArb, armPopulateArb, ccaSetupArb, failedActivateArb, outsideIpaArb, protectedEdgeSlotArb, stalePopulateArb, unalignedPopulateArb, unalignedSourceArb } from './ops/cca.js';
@@ -358,6 +359,27 @@ function busyAddFinalizeInsertionArb(backend: BackendId, l: Layout): fc.Arbitrar
   return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 9 }, { arbitrary: ops, weight: 1 });
 }
 
+/**
+ * One TDX run in eight has a second vCPU (Scenario.vcpus), and at a drawn place the ops through
+ * its fd (secondVcpuArb). Every op of such a run takes both vCPU mutexes where the tree's VM
+ * state guard locks all of them (kvm_lock_all_vcpus(), from v6.19), so lockdep's nest_lock
+ * annotation is exercised too. Drawn last.
+ */
+function secondVcpuInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend !== 'tdx') return fc.constant(undefined);
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: secondVcpuArb(l) }), weight: 1 });
+}
+
+/**
+ * One x86 run in five, at a drawn place before the run's first LAUNCH_FINISH / FINALIZE_VM:
+ * KVM_PRE_FAULT_MEMORY (preFaultArb), which only the launch's end allows (after it the model has
+ * no fault path, and the schema refuses one). Drawn last.
+ */
+function preFaultInsertionArb(backend: BackendId, l: Layout): fc.Arbitrary<Insertion> {
+  if (backend === 'cca') return fc.constant(undefined);
+  return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: fc.record({ at: fc.nat({ max: 6 }), ops: preFaultArb(l).map((o) => [o]) }), weight: 1 });
+}
+
 /** On SNP in the hugepages what-if, one run in eight, first: a populate of part of a huge folio that fails past the part (shortFolioArb). Drawn last. */
 function shortFolioInsertionArb(backend: BackendId, l: Layout, order: number | undefined): fc.Arbitrary<Insertion> {
   const ops = backend === 'snp' && order !== undefined ? shortFolioArb(l, order, firstFolioGfn(l, 2 ** order)) : undefined;
@@ -528,11 +550,19 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         gmemSource: gmemSourceInsertionArb(backend, l, anyInPlace),
         u64Edge: u64EdgeInsertionArb(backend, l),
         busyAddFinalize: busyAddFinalizeInsertionArb(backend, l),
+        secondVcpu: secondVcpuInsertionArb(backend, l),
+        preFault: preFaultInsertionArb(backend, l),
       })
-      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio, inPlaceImage, gmemSource, u64Edge, busyAddFinalize }): Scenario => {
+      .map(({ setup, body, teardown, ub, launchAt, holeRetry, populatePunch, allocate: a, poison, finished, straddling, untouched, wholeFolio, leakedVmsa, leakingPunch, refusedSetup, edgeOp, madvise, readOnlyArg, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, pastFolio, sizeWrap, nullSource, shortFolio, inPlaceImage, gmemSource, u64Edge, busyAddFinalize, secondVcpu, preFault }): Scenario => {
         const ops = [...holeRetry, ...populatePunch, ...body];
         const readOnlyOp = readOnlyArg?.kind === 'insert' ? { at: readOnlyArg.at, ops: [readOnlyArg.op] } : undefined;
         for (const x of [a, poison, straddling, wholeFolio, refusedSetup, edgeOp, madvise, readOnlyOp, sharedEdge, zeroPageCpuid, unalignedSource, stoppedInFolio, extendBusy, protectedEdge, punchBeforePopulated, snpLeakPaths, sizeWrap, nullSource, shortFolio, u64Edge]) if (x !== undefined) ops.splice(Math.min(x.at, ops.length), 0, ...x.ops);
+        if (secondVcpu !== undefined) ops.splice(Math.min(secondVcpu.at, ops.length), 0, ...secondVcpu.ops);
+        // Before the first finish: the operations added after this one go first, or at the end.
+        if (preFault !== undefined) {
+          const finish = ops.findIndex((o) => LAUNCH_FINISH_OPS.includes(o.kind));
+          ops.splice(Math.min(preFault.at, finish < 0 ? ops.length : finish), 0, ...preFault.ops);
+        }
         if (gmemSource !== undefined && !bindsLastPage([...setup, ...ops, ...teardown], l)) ops.splice(Math.min(gmemSource.at, ops.length), 0, ...gmemSource.ops);
         // The leaking punch first of all (before other insertions, whose `at` no longer counts
         // its operations), and not with the in-place image: an operation inserted before it
@@ -551,6 +581,7 @@ function scenarioOn(backend: BackendId, rmm: RmmVersion, l: Layout, cca: NonNull
         return {
           backend, geometry: l.geometry, ops: [...afterFirstSlot(withUntouched(setup, l, untouched), pastFolio), ...launch.body, ...teardown], ub, ...(backend === 'cca' ? { cca } : {}),
           ...(launch.launch === undefined ? {} : { launch: launch.launch }),
+          ...(secondVcpu === undefined ? {} : { vcpus: 2 as const }),
         };
       })
   );

@@ -9,6 +9,7 @@ import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, memslotForGfn } from
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
+import { gfnIsPrivate } from '../model/world/privacy.js';
 import { gfnFileIndex, gmemUserPage, populatesInPlace } from './views.js';
 import { gmemMappingAt } from '../model/world/userspaceMm.js';
 import { VmmImage } from './vmmImage.js';
@@ -68,6 +69,16 @@ export function edgeKeys(op: Op, w: World): string[] {
       return keys.length > 0 ? [...keys, 'edge:attr'] : keys;
     }
     case 'punch_hole': return op.offset % ps !== 0 || op.len % ps !== 0 || op.len === 0 ? ['edge:punch_unaligned'] : [];
+    // KVM_PRE_FAULT_MEMORY while the launch is under way: a valid range (refused for the VM's
+    // state, PF.3), or one the generic checks refuse (PF.1, PF.2), and on a private gfn.
+    case 'pre_fault_memory': {
+      const gpa = op.gpa % BigInt(ps) === 0n && op.gpa < BigInt(Number.MAX_SAFE_INTEGER) ? Number(op.gpa) / ps : undefined;
+      const invalid = op.flags !== 0n || op.gpa % BigInt(ps) !== 0n || op.size % BigInt(ps) !== 0n || op.size === 0n || op.gpa + op.size >= 1n << 64n;
+      return [
+        invalid ? 'edge:pre_fault_invalid' : 'edge:pre_fault_valid',
+        ...(gpa !== undefined && gfnIsPrivate(w, gpa) ? ['edge:pre_fault_private'] : []),
+      ];
+    }
     // A mode guest_memfd refuses (-EOPNOTSUPP): no KEEP_SIZE, or a bit besides KEEP_SIZE and PUNCH_HOLE.
     case 'fallocate': return (op.mode & FALLOC_FL_KEEP_SIZE) === 0 || (op.mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0 ? ['edge:fallocate_mode'] : [];
     case 'set_user_memory_region2': {
@@ -104,10 +115,15 @@ export function edgeKeys(op: Op, w: World): string[] {
       ...((op.hw_error ?? 0) !== 0 ? ['edge:tdx_hw_error'] : []),
       // Starts below the shared bit and ends past it.
       ...(op.gpa < TDX_SHARED_BIT && BigInt(op.gpa) + op.nr_pages * BigInt(ps) > BigInt(TDX_SHARED_BIT) ? ['edge:tdx_range_shared_end'] : []),
-      ...(w.fw.backend === 'tdx' && w.fw.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
+      ...(w.fw.backend === 'tdx' && w.fw.vcpus[op.vcpu ?? 0]?.state !== 'VCPU_TD_STATE_INITIALIZED' ? ['edge:before_launch'] : []),
       ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
+      // Through the second vCPU's fd: its own state, and every vCPU mutex in the newest guard.
+      ...(op.vcpu === 1 ? ['edge:tdx_second_vcpu'] : []),
     ];
-    case 'tdx_init_vcpu': return (op.hw_error ?? 0) !== 0 || (op.flags ?? 0) !== 0 ? ['edge:tdx_hw_error'] : [];
+    case 'tdx_init_vcpu': return [
+      ...((op.hw_error ?? 0) !== 0 || (op.flags ?? 0) !== 0 ? ['edge:tdx_hw_error'] : []),
+      ...(op.vcpu === 1 ? ['edge:tdx_second_vcpu_init'] : []),
+    ];
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
     case 'arm_rmi_populate': return [
       ...(w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : []),
@@ -217,7 +233,7 @@ export function coverageObserver(c: Coverage): RunObserver {
         if (backend.populatedCount(result.op, done.ret, done.out, w.geo.page_size) > 0) bump(c, 'inplace:loaded_written');
       }
       image.opEnd(result.op, w, backend);
-      if (result.op.kind === 'fallocate') bump(c, `ret:fallocate:${errnoName(result.ret)}`);
+      if (result.op.kind === 'fallocate' || result.op.kind === 'pre_fault_memory') bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
       if (populate === undefined) return;
       bump(c, `ret:${result.op.kind}:${errnoName(result.ret)}`);
       // The struct in a read-only mapping, and the copy back reached (S1.19, S2.10, T.16, RN.12).

@@ -165,6 +165,18 @@ const IN_PLACE_POPULATE: readonly CoverageRequirement[] = [
 ];
 
 /**
+ * KVM_PRE_FAULT_MEMORY around populate (preFaultInsertionArb, one x86 run in five): ranges the
+ * VM refuses for its launch state (PF.3: -EOPNOTSUPP, paolo-v1's tree -EINVAL), ranges the
+ * generic checks refuse first (PF.1, PF.2), and one on a private gfn.
+ */
+const PRE_FAULT: readonly CoverageRequirement[] = [
+  { key: 'edge:pre_fault_valid', min: 5 },
+  { key: 'edge:pre_fault_invalid', min: 3 },
+  { key: 'edge:pre_fault_private', min: 3 },
+  { key: 'ret:pre_fault_memory:-EOPNOTSUPP', min: 3, except: ['paolo-v1'] },
+];
+
+/**
  * Every in-place cell: populates whose source is the VMM's mapping of the guest_memfd
  * (generators/ops/inplace.ts gmemSourceArb(), two runs in three where the layout's guest_memfd has
  * GUEST_MEMFD_FLAG_MMAP), a page already mapped or one the populate faults in, of those some
@@ -215,6 +227,7 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // random populates): G3's WARN where it is let through, oracle row S2.2 where it is refused.
     { key: 'edge:null_source', min: 5 },
     { key: 'edge:before_launch', min: 3 },
+    ...PRE_FAULT,
   ],
   tdx: [
     ...IN_PLACE_POPULATE,
@@ -240,6 +253,11 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // nr_pages from 2^(64 - PAGE_SHIFT) - 1 to + 1, where the C's size wraps
     // (tdxInitMemRegionArb, one populate in 42).
     { key: 'edge:tdx_size_wraps', min: 3 },
+    // Through a second vCPU's fd (secondVcpuInsertionArb, one run in eight): a populate, and
+    // KVM_TDX_INIT_VCPU of that vCPU.
+    { key: 'edge:tdx_second_vcpu', min: 5 },
+    { key: 'edge:tdx_second_vcpu_init', min: 5 },
+    ...PRE_FAULT,
   ],
   cca: [
     ...COMMON.filter((r) => r.key !== 'fault:signal pending from check'),

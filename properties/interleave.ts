@@ -74,7 +74,7 @@ const OP_KIND_NAMES: ReadonlySet<string> = new Set(Object.keys({
   create_guest_memfd: 1, set_user_memory_region2: 1, set_memory_attributes: 1, mmap: 1, munmap: 1, madvise: 1, snp_launch_update: 1,
   snp_launch_finish: 1, snp_launch_start: 1, tdx_init_mem_region: 1, tdx_finalize_vm: 1, tdx_init_vcpu: 1, arm_rmi_populate: 1,
   arm_realm_create: 1, arm_realm_activate: 1, fallocate: 1, punch_hole: 1, memory_failure: 1, gmem_user_fault: 1, gmem_convert: 1, close_vm: 1,
-  close_guest_memfd: 1,
+  close_guest_memfd: 1, pre_fault_memory: 1,
 } satisfies Record<OpKind, 1>));
 
 export function knownOn(cell: InterleaveCell): Known {

@@ -31,8 +31,8 @@ export function opText(op: Op): string {
     case 'snp_launch_update': return `KVM_SEV_SNP_LAUNCH_UPDATE { gfn_start: ${hx(op.gfn_start)}, uaddr: ${hx(op.uaddr)}, len: ${hx(op.len)}, type: ${snpPageTypeName(op.type)}, flags: ${op.flags} }${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'snp_launch_start': return 'KVM_SEV_SNP_LAUNCH_START';
     case 'snp_launch_finish': return `KVM_SEV_SNP_LAUNCH_FINISH${faultsText(op.faults)}`;
-    case 'tdx_init_vcpu': return `KVM_TDX_INIT_VCPU (vCPU 0)${op.flags ? ` flags ${op.flags}` : ''}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}`;
-    case 'tdx_init_mem_region': return `KVM_TDX_INIT_MEM_REGION { source_addr: ${hx(op.source_addr)}, gpa: ${hx(op.gpa)}, nr_pages: ${op.nr_pages} } flags ${op.flags}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
+    case 'tdx_init_vcpu': return `KVM_TDX_INIT_VCPU (vCPU ${op.vcpu ?? 0})${op.flags ? ` flags ${op.flags}` : ''}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}`;
+    case 'tdx_init_mem_region': return `KVM_TDX_INIT_MEM_REGION { source_addr: ${hx(op.source_addr)}, gpa: ${hx(op.gpa)}, nr_pages: ${op.nr_pages} } flags ${op.flags}${op.vcpu === undefined ? '' : ` (vCPU ${op.vcpu})`}${op.hw_error ? ` hw_error ${op.hw_error}` : ''}${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'tdx_finalize_vm': return `KVM_TDX_FINALIZE_VM${faultsText(op.faults)}`;
     case 'arm_rmi_populate': return `KVM_ARM_RMI_POPULATE { base: ${hx(op.base)}, size: ${hx(op.size)}, source_uaddr: ${hx(op.source_uaddr)}, flags: ${op.flags}, reserved: ${op.reserved} }${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'arm_realm_create': return `KVM_ENABLE_CAP(KVM_CAP_ARM_RME, CREATE_REALM)${faultsText(op.faults)}`;
@@ -42,6 +42,7 @@ export function opText(op: Op): string {
     case 'punch_hole': return `fallocate(gmem ${op.guest_memfd}, PUNCH_HOLE|KEEP_SIZE, ${hx(op.offset)}, ${hx(op.len)})${faultsText(op.faults)}`;
     case 'gmem_user_fault': return `user fault on mmap of gmem ${op.guest_memfd} at offset ${hx(op.offset)}`;
     case 'gmem_convert': return `convert gmem ${op.guest_memfd} [${hx(op.offset)}, +${hx(op.size)}) to ${op.to} (the in-place series' ioctl)`;
+    case 'pre_fault_memory': return `KVM_PRE_FAULT_MEMORY (vCPU ${op.vcpu ?? 0}) { gpa: ${hx(op.gpa)}, size: ${hx(op.size)}, flags: ${hx(op.flags)} }${readOnlyText(op.arg_readonly)}${faultsText(op.faults)}`;
     case 'close_vm': return 'close(vm fd)';
     case 'close_guest_memfd': return `close(gmem ${op.guest_memfd})${faultsText(op.faults ?? [])}`;
   }

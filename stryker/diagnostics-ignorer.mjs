@@ -5,12 +5,13 @@ import { PluginKind, declareValuePlugin } from '@stryker-mutator/api/plugin';
  * Mutants Stryker need not make in the model (stryker.config.mjs `ignorers`): text a revision
  * only prints. A violation's signature is invariant, message id and kernel function
  * (properties/signature.ts); pr_debug() lines, WARN()/KVM_BUG() messages, SEAMCALL names in
- * TDX_BUG_ON*() and the names of on-stack page arrays reach a report's prose, never a verdict,
- * so mutating them only makes equivalent mutants.
+ * TDX_BUG_ON*(), the macro name and message the TDX services hand kvmBug(), and the names of
+ * on-stack page arrays reach a report's prose, never a verdict, so mutating them only makes
+ * equivalent mutants.
  */
 const PRINTK = new Set(['pr_debug', 'pr_info', 'pr_warn', 'pr_err']);
 /** Callee name -> index of its first argument that is only printed. */
-const PRINTED_ARG = new Map([['WARN', 1], ['KVM_BUG', 2], ['TDX_BUG_ON', 1], ['TDX_BUG_ON_2', 1], ['local_page_ptrs', 0]]);
+const PRINTED_ARG = new Map([['WARN', 1], ['KVM_BUG', 2], ['TDX_BUG_ON', 1], ['TDX_BUG_ON_2', 1], ['local_page_ptrs', 0], ['kvmBug', 1]]);
 
 /** @param {import('@babel/types').Node | null | undefined} node */
 function calleeName(node) {

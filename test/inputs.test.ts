@@ -195,6 +195,20 @@ describe('operations belong to the scenario\'s backend', () => {
     expect(() => loadCorpusFile(file)).toThrow('scenario.launch: launch is for snp and tdx (a realm is created by its own op, arm_realm_create)');
   });
 
+  test('a second vCPU is for tdx, and an op names vCPU 1 only where the scenario has it', () => {
+    const snp = edited(SNP, (e) => {
+      (e.scenario as { vcpus?: number }).vcpus = 2;
+    });
+    expect(() => loadCorpusFile(snp)).toThrow('scenario.vcpus: a second vCPU is modelled for tdx only (backend is snp)');
+    let i = -1;
+    const lone = edited(B3, (e) => {
+      i = e.scenario.ops.findIndex((o) => o.kind === 'tdx_init_mem_region');
+      const op = e.scenario.ops[i];
+      if (op !== undefined) op.vcpu = 1;
+    });
+    expect(() => loadCorpusFile(lone)).toThrow(`scenario.ops[${i}].vcpu: names vCPU 1, but the scenario has vCPU 0 alone (add "vcpus": 2)`);
+  });
+
   test('the in-place what-if does not go together with hugepages', () => {
     const both = edited(B3, (e) => {
       (e.scenario as { inPlace?: true }).inPlace = true;

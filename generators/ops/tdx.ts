@@ -145,3 +145,21 @@ export function extendBusyArb(l: Layout): fc.Arbitrary<Op> | undefined {
     ? { ...populate, flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [{ kind: 'fw', cmd: 'TDH.MR.EXTEND', condition: 'tdr_busy', nth: 1 }] }
     : populate));
 }
+
+/**
+ * Through the fd of a second vCPU (Scenario.vcpus): KVM_TDX_INIT_VCPU on it, then a populate
+ * through it (half the draws); the populate alone, before vCPU 1 is initialized (T.10's -EINVAL
+ * for that vCPU, whatever vCPU 0's state); or its KVM_TDX_INIT_VCPU twice (TV.3). The populate
+ * is a one-page load of a private page from a mapped source where the layout has one, so it
+ * gets to the TDX module; else a random one.
+ */
+export function secondVcpuArb(l: Layout): fc.Arbitrary<readonly Op[]> {
+  const populate = onePagePopulateArb('tdx', l)?.map(({ populate: p }) => p) ?? tdxInitMemRegionArb(l);
+  const onVcpu1 = populate.map((p): Op => (p.kind === 'tdx_init_mem_region' ? { ...p, vcpu: 1 } : p));
+  const init: Op = { kind: 'tdx_init_vcpu', vcpu: 1 };
+  return fc.oneof(
+    { arbitrary: onVcpu1.map((p) => [init, p]), weight: 2 },
+    { arbitrary: onVcpu1.map((p) => [p]), weight: 1 },
+    { arbitrary: fc.constant([init, init]), weight: 1 },
+  );
+}

@@ -2,7 +2,7 @@ import { EEXIST, EINVAL } from './errno.js';
 import { u64, u64_add, u64_test, u64ToIndex, u64ToNumber } from './u64.js';
 import type { Impl } from './bind.js';
 import type { GmemK } from './guest_memfd.js';
-import type { Kvm } from './services/kvmcore.js';
+import { vcpuMutex, type Kvm } from './services/kvmcore.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, type Memslot } from '../world/kvmState.js';
 
 /**
@@ -35,11 +35,38 @@ export interface KvmMainFns {
   kvm_set_memory_region(kvm: Kvm, mem: KvmUserspaceMemoryRegion2): number;
   kvm_vm_ioctl_set_mem_attributes(kvm: Kvm, attrs: KvmMemoryAttributes): number;
   kvm_vm_set_mem_attributes(kvm: Kvm, start: number, end: number, attributes: number): number;
+  /**
+   * Every vCPU's mutex, under kvm->lock, each taken with kvm->lock as its lockdep nest_lock
+   * (Maxim Levitsky's series, https://lore.kernel.org/all/20250430203013.366479-1-mlevitsk@redhat.com/,
+   * v4, with the lockdep_assert_held() and the verbatim error Sean asked for in its review; the
+   * release it landed in is assumed, v6.16, from the series' date). Used by the TDX VM state
+   * guard (model/backends/tdx/tdx.ts).
+   */
+  kvm_lock_all_vcpus(kvm: Kvm): number;
+  kvm_unlock_all_vcpus(kvm: Kvm): void;
 }
 
 export type KvmMainK = GmemK & KvmMainFns;
 
 export const kvmMain: Impl<KvmMainFns, KvmMainK> = {
+  kvm_lock_all_vcpus(k, kvm) {
+    k.lockdep_assert_held(kvm.lock);
+    const ids = k.kvm_vcpu_ids(kvm);
+    for (const [i, id] of ids.entries()) {
+      const r = k.mutex_lock_killable_nest_lock(vcpuMutex(id), kvm.lock);
+      if (r) {
+        for (const j of ids.slice(0, i)) k.mutex_unlock(vcpuMutex(j));
+        return r;
+      }
+    }
+    return 0;
+  },
+
+  kvm_unlock_all_vcpus(k, kvm) {
+    k.lockdep_assert_held(kvm.lock);
+    for (const id of k.kvm_vcpu_ids(kvm)) k.mutex_unlock(vcpuMutex(id));
+  },
+
   kvm_vm_ioctl_set_memory_region(k, kvm, mem) {
     return k.guard_mutex(kvm.slots_lock, () => k.kvm_set_memory_region(kvm, mem));
   },

@@ -1,7 +1,7 @@
 import type { Impl } from '../kernel/bind.js';
 import { KVM, type Kvm } from '../kernel/services/kvmcore.js';
 import type { TdxK } from '../backends/tdx/tdx.js';
-import { VCPU0, type KvmTdxCmd, type KvmTdxInitMemRegion, type Vcpu } from '../backends/tdx/uapi.js';
+import { tdxVcpu, type KvmTdxCmd, type KvmTdxInitMemRegion, type Vcpu } from '../backends/tdx/uapi.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
 import { KernelCFault, toNumber, u64 } from './wasm.js';
 import { KernelCState, USER_ARG_ADDR, exportFn, instantiate, perKernel, type KernelCK, type UserArg } from './imports.js';
@@ -53,7 +53,8 @@ class TdxInstance {
   readonly s: KernelCState;
   private readonly k: K;
   private readonly tdx: TdxExports;
-  private readonly vcpu: bigint;
+  /** The C's `struct kvm_vcpu` of each vCPU the model has called in with, by vcpu_id. */
+  private readonly vcpus = new Map<number, bigint>();
   private readonly cmd: bigint;
 
   constructor(module: WebAssembly.Module, k: K) {
@@ -87,20 +88,29 @@ class TdxInstance {
       kshim_entry_tdx_sept_map_leaf_spte: exportFn(exports, 'kshim_entry_tdx_sept_map_leaf_spte'),
     };
     s.kvm = this.tdx.kshim_new_kvm();
-    // vCPU 0, the one vCPU the model has (backends/tdx/uapi.ts VCPU0).
-    this.vcpu = this.tdx.kshim_new_vcpu(s.kvm, 0);
+    // vCPU 0 first, as every scenario has it; vCPU 1 when the model first calls in with it.
+    this.vcpus.set(0, this.tdx.kshim_new_vcpu(s.kvm, 0));
     this.cmd = s.shim.kshim_scratch(24n);
     this.s = s;
   }
 
   private vcpuOf(p: bigint): Vcpu {
-    if (u64(p) !== u64(this.vcpu)) throw new KernelCFault(`kernel C passed 0x${u64(p).toString(16)} as a vCPU the shim did not build`);
-    return VCPU0;
+    for (const [id, ptr] of this.vcpus) if (u64(ptr) === u64(p)) return tdxVcpu(id);
+    throw new KernelCFault(`kernel C passed 0x${u64(p).toString(16)} as a vCPU the shim did not build`);
+  }
+
+  /** The C's vCPU for the model's (kshim_new_vcpu() on first use). */
+  private vcpuPtr(vcpu: Vcpu): bigint {
+    const have = this.vcpus.get(vcpu.vcpu_id);
+    if (have !== undefined) return have;
+    const ptr = this.tdx.kshim_new_vcpu(this.s.kvm, vcpu.vcpu_id);
+    this.vcpus.set(vcpu.vcpu_id, ptr);
+    return ptr;
   }
 
   private sync(kvm: Kvm, vcpu: Vcpu): void {
     const { k } = this;
-    this.tdx.kshim_tdx_sync(this.vcpu, k.to_kvm_tdx(kvm).state === 'TD_STATE_RUNNABLE' ? 1 : 0, k.to_tdx(vcpu).state === 'VCPU_TD_STATE_INITIALIZED' ? 1 : 0, k.pre_fault_allowed(kvm) ? 1 : 0, BigInt(k.TDX_EXTENDMR_CHUNKSIZE));
+    this.tdx.kshim_tdx_sync(this.vcpuPtr(vcpu), k.to_kvm_tdx(kvm).state === 'TD_STATE_RUNNABLE' ? 1 : 0, k.to_tdx(vcpu).state === 'VCPU_TD_STATE_INITIALIZED' ? 1 : 0, k.pre_fault_allowed(kvm) ? 1 : 0, BigInt(k.TDX_EXTENDMR_CHUNKSIZE));
   }
 
   tdx_vcpu_init_mem_region(vcpu: Vcpu, cmd: KvmTdxCmd): number {
@@ -113,7 +123,7 @@ class TdxInstance {
     s.mem.setU64(this.cmd + 16n, BigInt(cmd.hw_error));
     s.userArg = regionArg(cmd.data, this.k);
     try {
-      return this.tdx.kshim_entry_tdx_vcpu_init_mem_region(this.vcpu, this.cmd);
+      return this.tdx.kshim_entry_tdx_vcpu_init_mem_region(this.vcpuPtr(vcpu), this.cmd);
     } finally {
       s.userArg = null;
     }

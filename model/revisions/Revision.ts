@@ -1,4 +1,5 @@
 import type { BackendId } from '../scenario/Scenario.js';
+import type { PreFaultMemoryFns } from '../kernel/pre_fault_memory.js';
 import type { KvmMainK } from '../kernel/kvm_main.js';
 import type { SnpServices } from '../backends/snp/services.js';
 import type { SevCommonFns, SnpRevisionEntry } from '../backends/snp/sev.js';
@@ -68,7 +69,7 @@ export interface Revision {
 }
 
 /** The kernel an x86 revision is written against: services, unchanged code, both vendors. */
-export type X86K = KvmMainK &
+export type X86K = KvmMainK & PreFaultMemoryFns &
   SnpServices & SevCommonFns & SevVmsaFns & SnpRevisionEntry &
   TdxServices & TdxCommonFns & TdxRevisionEntry;
 

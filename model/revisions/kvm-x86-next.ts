@@ -205,8 +205,8 @@ export const nextFns: Impl<NextFns, K> = {
    * before the scenario starts).
    */
   snp_launch_update_vmsa(k, kvm, argp) {
-    let ret = 0;
-    k.mutex_lock(SVM_VCPU0.mutex);
+    let ret = k.kvm_lock_all_vcpus(kvm);
+    if (ret) return ret;
     out: for (const vcpu of [SVM_VCPU0]) {
       const svm = k.to_svm(vcpu);
       const pfn = svm.vmsa;
@@ -221,7 +221,7 @@ export const nextFns: Impl<NextFns, K> = {
       }
       svm.guest_state_protected = true;
     }
-    k.mutex_unlock(SVM_VCPU0.mutex);
+    k.kvm_unlock_all_vcpus(kvm);
     return ret;
   },
 

@@ -1,9 +1,11 @@
 import type { Impl } from '../kernel/bind.js';
 import type { PagePtrArray } from '../kernel/services/slab.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
+import { VCPU0 } from '../backends/tdx/uapi.js';
+import { preFaultMemory, x86PreFaultMemory } from '../kernel/pre_fault_memory.js';
 import { KVM_SEV_SNP_PAGE_TYPE_NORMAL, KVM_SEV_SNP_PAGE_TYPE_ZERO, PG_LEVEL_4K, type KvmSevSnpLaunchUpdate, type UserStructRef } from '../backends/snp/uapi.js';
 import { opaqueAs, type Revision, type X86K } from './Revision.js';
-import { KVM, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
+import { KVM, vcpuMutex, type Kvm, type KvmMemorySlot } from '../kernel/services/kvmcore.js';
 import { EFAULT, EINVAL, ENOMEM } from '../kernel/errno.js';
 import { IS_ALIGNED } from '../kernel/ref.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../world/kvmState.js';
@@ -47,7 +49,7 @@ type V617K = X86K & V617Fns;
 type RmiK = ArmK & RmiNewestFns;
 type PaoloK = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
 /** Kernel functions below the revision a mutant may also replace. */
-type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu'>;
+type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu' | 'kvm_lock_all_vcpus' | 'kvm_vcpu_pre_fault_memory' | 'kvm_arch_vcpu_pre_fault_memory'>;
 
 function onNext(id: string, description: string, breaks: Mutant['breaks'], fns: Partial<Impl<Replaceable, NextK>>, backends: Revision['backends'] = ['snp', 'tdx']): Mutant {
   return { ...kvm_x86_next, id: `kvm-x86-next+${id}`, title: description, description, base: kvm_x86_next.id, breaks, backends, fns: { ...nextFns, ...fns } };
@@ -108,6 +110,40 @@ export const MUTANTS: readonly Mutant[] = [
   onNext('invalidate-past-hole', 'kvm_gmem_invalidate_begin() zaps one page past the range it is given (an off-by-one in the end): a punched hole unmaps the next gfn, whose page guest_memfd still holds', { invariant: 'functional-spec', messageId: 'wrongState', detail: 'FA.5' }, {
     kvm_gmem_invalidate_begin: (k, file, start, end) => gmemCommon.kvm_gmem_invalidate_begin(k, file, start, end + 1),
   }, ['tdx']),
+  // TDX only (its VM state guard is the caller); reached where the scenario has a second vCPU.
+  onNext('lock-all-vcpus-no-nest', 'kvm_lock_all_vcpus() takes each vcpu->mutex with a plain mutex_lock(), without kvm->lock as its nest_lock: a TD with two vCPUs nests two locks of one class lockdep cannot order', { invariant: 'lock-order', messageId: 'recursiveClass' }, {
+    kvm_lock_all_vcpus(k, kvm) {
+      k.lockdep_assert_held(kvm.lock);
+      for (const id of k.kvm_vcpu_ids(kvm)) k.mutex_lock(vcpuMutex(id));
+      return 0;
+    },
+  }, ['tdx']),
+  onNext('init-mem-region-vcpu0-state', 'tdx_vcpu_init_mem_region() asks whether vCPU 0 is initialized, not the vCPU whose fd the call came through: a TD populates through a vCPU KVM_TDX_INIT_VCPU never set up', { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'T.10' }, {
+    tdx_vcpu_init_mem_region: (k, vcpu, cmd) => nextFns.tdx_vcpu_init_mem_region(Object.assign(Object.create(k) as NextK, { to_tdx: () => k.to_tdx(VCPU0) }), vcpu, cmd),
+  }, ['tdx']),
+  onNext('pre-fault-flags-unchecked', 'kvm_vcpu_pre_fault_memory() without its flags check: KVM_PRE_FAULT_MEMORY with a flag set is answered as if the flag were not there, where PF.1 says -EINVAL', { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'PF.1' }, {
+    kvm_vcpu_pre_fault_memory(k, vcpu, range) {
+      const { flags } = range;
+      range.flags = 0n;
+      const r = preFaultMemory.kvm_vcpu_pre_fault_memory(k, vcpu, range);
+      range.flags = flags;
+      return r;
+    },
+  }),
+  onNext('pre-fault-folio-first', 'kvm_arch_vcpu_pre_fault_memory() looks the gfn up in guest_memfd (kvm_gmem_get_folio(), which allocates) before its pre_fault_allowed test: a refused call still leaves a folio in the file, which PF.3 says it must not', { invariant: 'functional-spec', messageId: 'wrongState', detail: 'PF.3' }, {
+    kvm_arch_vcpu_pre_fault_memory(k, vcpu, range) {
+      const gfn = Number(range.gpa / BigInt(k.PAGE_SIZE));
+      const slot = k.gfn_to_memslot(KVM, gfn);
+      if (slot !== null && k.kvm_slot_has_gmem(slot)) {
+        const folio = k.kvm_gmem_get_folio(slot.gmem_file, gfn - slot.base_gfn + slot.gmem_pgoff);
+        if (!IS_ERR(folio)) {
+          k.folio_unlock(folio);
+          k.folio_put(folio);
+        }
+      }
+      return x86PreFaultMemory.kvm_arch_vcpu_pre_fault_memory(k, vcpu, range);
+    },
+  }),
   onNext('vmsa-not-freed', 'sev_free_vcpu() hands the VMSA back to the hypervisor in the RMP and never frees it: each SNP VM leaks a page', { invariant: 'leaked-page', messageId: 'kernelPageLost' }, {
     sev_free_vcpu(k, vcpu) {
       const svm = k.to_svm(vcpu);

@@ -46,6 +46,12 @@ export interface Scenario {
    */
   readonly launch?: 'not_started' | undefined;
   /**
+   * TDX only: the VMM created a second vCPU (KVM_CREATE_VCPU, id 1) beside vCPU 0 before the ops.
+   * It starts VCPU_TD_STATE_UNINITIALIZED whatever `launch` says: KVM_TDX_INIT_VCPU on it is an
+   * op (`vcpu: 1`). Absent: vCPU 0 alone, as every scenario before had.
+   */
+  readonly vcpus?: 2 | undefined;
+  /**
    * Threads that run concurrently once `ops` are done (model/scenario/runThreads.ts): thread i + 1
    * runs `threads[i]` in order. Their operations are numbered after `ops`, thread by thread.
    */
@@ -133,7 +139,7 @@ export type Op =
   /** KVM_SEV_SNP_LAUNCH_START (a policy the host supports, `flags` 0): creates the guest context. */
   | { readonly kind: 'snp_launch_start' }
   /**
-   * KVM_TDX_INIT_MEM_REGION (vCPU ioctl on vCPU 0); `flags` is `kvm_tdx_cmd.flags`, `hw_error`
+   * KVM_TDX_INIT_MEM_REGION (a vCPU ioctl, on vCPU 0 or `vcpu`); `flags` is `kvm_tdx_cmd.flags`, `hw_error`
    * its `hw_error` as userspace passes it in (0 when absent; the kernel refuses any other value).
    */
   | {
@@ -149,14 +155,16 @@ export type Op =
        * copy_from_user() of it succeeds, the copy back faults. Userspace alone reaches it.
        */
       readonly arg_readonly?: boolean | undefined;
+      /** On the second vCPU's fd (Scenario.vcpus); absent: vCPU 0. */
+      readonly vcpu?: 1 | undefined;
       readonly faults: readonly Fault[];
     }
   | { readonly kind: 'tdx_finalize_vm'; readonly faults: readonly Fault[] }
   /**
-   * KVM_TDX_INIT_VCPU on vCPU 0: the vCPU becomes VCPU_TD_STATE_INITIALIZED. `flags` and
+   * KVM_TDX_INIT_VCPU on vCPU 0 (or `vcpu`): it becomes VCPU_TD_STATE_INITIALIZED. `flags` and
    * `hw_error` are `kvm_tdx_cmd`'s (0 when absent; the kernel refuses any other value).
    */
-  | { readonly kind: 'tdx_init_vcpu'; readonly flags?: number | undefined; readonly hw_error?: number | undefined }
+  | { readonly kind: 'tdx_init_vcpu'; readonly flags?: number | undefined; readonly hw_error?: number | undefined; readonly vcpu?: 1 | undefined }
   /**
    * Populate a realm's initial image: KVM_ARM_RMI_POPULATE with `struct kvm_arm_rmi_populate`
    * (v12 on). Under rme-v9's uAPI (KVM_ENABLE_CAP POPULATE_REALM) the source is the memslot's
@@ -209,6 +217,21 @@ export type Op =
    */
   | { readonly kind: 'gmem_convert'; readonly guest_memfd: number; readonly offset: number; readonly size: number; readonly to: 'shared' | 'private' }
   /** close() of the VM fd: memslots go away, the VM is destroyed. */
+  /**
+   * KVM_PRE_FAULT_MEMORY (x86; a vCPU ioctl, on vCPU 0 or `vcpu`) with `struct
+   * kvm_pre_fault_memory`'s u64 `gpa`, `size` and `flags`. Modelled before the launch is finished
+   * (model/kernel/pre_fault_memory.ts): the schema refuses one after a launch-finishing op.
+   * `arg_readonly`: the struct lies in a read-only mapping, so the copy back faults.
+   */
+  | {
+      readonly kind: 'pre_fault_memory';
+      readonly gpa: u64;
+      readonly size: u64;
+      readonly flags: u64;
+      readonly vcpu?: 1 | undefined;
+      readonly arg_readonly?: boolean | undefined;
+      readonly faults: readonly Fault[];
+    }
   | { readonly kind: 'close_vm' }
   /** close() of a guest_memfd fd; the faults hit the release and eviction that may follow. */
   | { readonly kind: 'close_guest_memfd'; readonly guest_memfd: number; readonly faults?: readonly Fault[] | undefined };
@@ -224,8 +247,11 @@ export const POPULATE_OPS: readonly OpKind[] = ['snp_launch_update', 'tdx_init_m
  */
 export const GENERIC_OPS: readonly OpKind[] = [
   'create_guest_memfd', 'set_user_memory_region2', 'set_memory_attributes', 'mmap', 'munmap', 'madvise', 'punch_hole', 'fallocate',
-  'memory_failure', 'gmem_user_fault', 'gmem_convert', 'close_guest_memfd', 'close_vm',
+  'memory_failure', 'gmem_user_fault', 'gmem_convert', 'close_guest_memfd', 'close_vm', 'pre_fault_memory',
 ];
+
+/** The operations after which a VM's launch is over (the SNP and TDX ones that set `pre_fault_allowed`). */
+export const LAUNCH_FINISH_OPS: readonly OpKind[] = ['snp_launch_finish', 'tdx_finalize_vm'];
 
 /** The in-place series a scenario's machine applies, if any (Scenario.inPlace). */
 export function inPlaceSeriesOf(s: Pick<Scenario, 'inPlace'>): string | undefined {

@@ -2,7 +2,9 @@ import { EBADF, EIO, ENOTTY } from '../kernel/errno.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../kernel/guest_memfd.js';
 import { memory_failure } from '../kernel/memory_failure.js';
 import type { GmemInPlaceFns } from '../kernel/guest_memfd_inplace.js';
-import { KVM } from '../kernel/services/kvmcore.js';
+import { KVM, vcpuMutex } from '../kernel/services/kvmcore.js';
+import type { KvmPreFaultMemory, PreFaultMemoryFns } from '../kernel/pre_fault_memory.js';
+import type { UserStructRef } from '../backends/snp/uapi.js';
 import { MM_LOCK } from '../kernel/services/locking.js';
 import type { BackendModel, BootedKernel, OpOutcome } from '../backends/Backend.js';
 import { backendById } from '../backends/registry.js';
@@ -58,7 +60,7 @@ export class ScenarioError extends Error {}
 const VM_IOCTLS: readonly Op['kind'][] = [
   'set_user_memory_region2', 'set_memory_attributes', 'snp_launch_start', 'snp_launch_update', 'snp_launch_finish',
   'tdx_init_vcpu', 'tdx_init_mem_region', 'tdx_finalize_vm', 'create_guest_memfd', 'arm_rmi_populate', 'arm_realm_create',
-  'arm_realm_activate',
+  'arm_realm_activate', 'pre_fault_memory',
 ];
 
 function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): OpOutcome {
@@ -130,6 +132,16 @@ function execOp(booted: BootedKernel, w: World, backend: BackendModel, op: Op): 
       k.fput(op.guest_memfd);
       return plain(0);
     }
+    case 'pre_fault_memory': {
+      // x86 only: the schema refuses it on cca, whose modelled trees have no such ioctl.
+      if (backend.id === 'cca') return plain(-ENOTTY);
+      const id = op.vcpu ?? 0;
+      const argp: UserStructRef<KvmPreFaultMemory> = { tag: 'kvm_pre_fault_memory', value: { gpa: op.gpa, size: op.size, flags: op.flags }, readOnly: op.arg_readonly === true };
+      // The x86 backends bind model/kernel/pre_fault_memory.ts.
+      const ret = (k as typeof k & PreFaultMemoryFns).kvm_vcpu_ioctl_pre_fault_memory({ vcpu_id: id, mutex: vcpuMutex(id) }, argp);
+      const out = (r: KvmPreFaultMemory) => ({ gpa: Number(r.gpa), size: Number(r.size) });
+      return { ret, out: out(argp.value), ...(argp.lost === undefined ? {} : { lost: { ret, out: out(argp.lost) } }) };
+    }
     case 'close_vm':
       if (w.kvm.vm_fd_closed) return plain(-EBADF);
       w.kvm.vm_fd_closed = true;
@@ -185,6 +197,7 @@ export function startRun(scenario: Scenario, revision: Revision, options: RunOpt
   const backend = backendById(scenario.backend);
   const w = createWorld(scenario.geometry, backend.createState(scenario, revision), scenario.ub, options.traceCalls ?? false);
   w.gmemHugeOrder = scenario.hugepages?.order ?? 0;
+  w.kvm.online_vcpus = scenario.vcpus ?? 1;
   w.gmemInPlace = inPlaceSeriesOf(scenario);
   if (revision.gmemAttributes === true && w.gmemInPlace !== undefined) {
     w.kvm.private_tracking = 'guest_memfd';

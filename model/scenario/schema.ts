@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { geometryProblem } from '../geometry.js';
 import { U64_MAX } from '../kernel/u64.js';
 import { MAX_SCENARIO_OPS, scenarioLimitProblems, tooManyOps } from './limits.js';
-import { POPULATE_OPS, type Scenario } from './Scenario.js';
+import { LAUNCH_FINISH_OPS, POPULATE_OPS, type Scenario } from './Scenario.js';
 
 /**
  * The schema of a scenario as stored in a file (Scenario.ts is its type): every field of every
@@ -53,9 +53,9 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('snp_launch_update'), gfn_start: u64, uaddr: addr, len: u64, type: uint(8, 'type'), flags: uint(16, 'flags'), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('snp_launch_finish'), faults }),
   z.strictObject({ kind: z.literal('snp_launch_start') }),
-  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: u64, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), arg_readonly: z.boolean().optional(), faults }),
+  z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: u64, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), arg_readonly: z.boolean().optional(), vcpu: z.literal(1).optional(), faults }),
   z.strictObject({ kind: z.literal('tdx_finalize_vm'), faults }),
-  z.strictObject({ kind: z.literal('tdx_init_vcpu'), flags: uint(32, 'flags (kvm_tdx_cmd.flags)').optional(), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional() }),
+  z.strictObject({ kind: z.literal('tdx_init_vcpu'), flags: uint(32, 'flags (kvm_tdx_cmd.flags)').optional(), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), vcpu: z.literal(1).optional() }),
   z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: uint(32, 'flags'), reserved: uint(32, 'reserved'), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('arm_realm_create'), faults }),
   z.strictObject({ kind: z.literal('arm_realm_activate'), faults }),
@@ -65,6 +65,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('gmem_user_fault'), guest_memfd: nat, offset: nat, write: z.literal(true).optional() }),
   z.strictObject({ kind: z.literal('gmem_convert'), guest_memfd: nat, offset: nat, size: nat, to: z.enum(['shared', 'private']) }),
   z.strictObject({ kind: z.literal('close_vm') }),
+  z.strictObject({ kind: z.literal('pre_fault_memory'), gpa: u64, size: u64, flags: u64, vcpu: z.literal(1).optional(), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('close_guest_memfd'), guest_memfd: nat, faults: faults.optional() }),
 ]);
 
@@ -78,6 +79,7 @@ export const scenarioSchema = z
     hugepages: z.strictObject({ order: int.min(1) }).optional(),
     inPlace: z.union([z.literal(true), z.enum(IN_PLACE_SERIES.map((s) => s.id) as [string, ...string[]])]).optional(),
     launch: z.literal('not_started').optional(),
+    vcpus: z.literal(2).optional(),
   })
   .superRefine((s, ctx) => {
     const problem = geometryProblem(s.geometry);
@@ -86,6 +88,13 @@ export const scenarioSchema = z
     else for (const p of scenarioLimitProblems(asScenario(s))) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
     if (s.cca !== undefined && s.backend !== 'cca') ctx.addIssue({ code: 'custom', path: ['cca'], message: `only a cca scenario has a cca section (backend is ${s.backend})` });
     if (s.launch !== undefined && s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['launch'], message: 'launch is for snp and tdx (a realm is created by its own op, arm_realm_create)' });
+    if (s.vcpus !== undefined && s.backend !== 'tdx') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: `a second vCPU is modelled for tdx only (backend is ${s.backend})` });
+    s.ops.forEach((o, i) => {
+      if ('vcpu' in o && o.vcpu !== undefined && s.vcpus === undefined) ctx.addIssue({ code: 'custom', path: ['ops', i, 'vcpu'], message: SECOND_VCPU_MISSING });
+      if (o.kind !== 'pre_fault_memory') return;
+      if (s.backend === 'cca') ctx.addIssue({ code: 'custom', path: ['ops', i, 'kind'], message: 'KVM_PRE_FAULT_MEMORY is modelled for snp and tdx (the Arm trees modelled have none)' });
+      else if (s.ops.slice(0, i).some((p) => LAUNCH_FINISH_OPS.includes(p.kind))) ctx.addIssue({ code: 'custom', path: ['ops', i, 'kind'], message: PRE_FAULT_AFTER_LAUNCH });
+    });
     if (s.inPlace !== undefined && s.hugepages !== undefined) ctx.addIssue({ code: 'custom', path: ['inPlace'], message: 'a scenario runs one what-if machine: in-place or hugepages, not both' });
     for (const p of boundConversions(s.ops)) ctx.addIssue({ code: 'custom', path: ['ops', p], message: BOUND_CONVERSION });
     if (s.hugepages !== undefined) {
@@ -115,10 +124,19 @@ export function parseThreadedScenario(input: unknown): { readonly scenario: Scen
   if (base.success && extra.success) {
     const all = [...base.data.ops, ...extra.data.threads.flat()];
     for (const i of boundConversions(all, false)) if (i >= base.data.ops.length) problems.push({ path: `threads (operation ${i - base.data.ops.length} of them)`, message: BOUND_CONVERSION });
+    extra.data.threads.forEach((ops, t) => ops.forEach((o, i) => {
+      if ('vcpu' in o && o.vcpu !== undefined && base.data.vcpus === undefined) problems.push({ path: `threads.${t}.${i}.vcpu`, message: SECOND_VCPU_MISSING });
+      // The threads run once `ops` are done, in an order only the schedule fixes.
+      if (o.kind === 'pre_fault_memory') problems.push({ path: `threads.${t}.${i}.kind`, message: `${PRE_FAULT_AFTER_LAUNCH}; in a thread its order against a finish is the schedule's, so threads have none` });
+    }));
   }
   if (!base.success || !extra.success || problems.length > 0) return { problems };
   return { scenario: { ...asScenario(base.data), threads: extra.data.threads, ...(extra.data.schedule === undefined ? {} : { schedule: extra.data.schedule }) } };
 }
+
+const PRE_FAULT_AFTER_LAUNCH = 'KVM_PRE_FAULT_MEMORY is modelled before the launch finishes only (the fault path after it is the guest\'s, not populate\'s): put it before snp_launch_finish / tdx_finalize_vm';
+
+const SECOND_VCPU_MISSING = 'names vCPU 1, but the scenario has vCPU 0 alone (add "vcpus": 2)';
 
 const BOUND_CONVERSION = 'a conversion to shared of guest_memfd pages a memslot binds, once a populate may have run, is not modelled (the SNP/TDX hooks that take a populated page back from the guest): convert before any populate, or pages past the binding';
 

@@ -50,7 +50,7 @@ export type Event =
   | { readonly kind: 'mem_read'; readonly pfn: number; readonly offset: number; readonly len: number; readonly via: AccessVia }
   | { readonly kind: 'mem_write'; readonly pfn: number; readonly offset: number; readonly len: number; readonly via: AccessVia }
   /** `subclass`: the lockdep nesting annotation (mutex_lock_nested() and friends), 0 for none. */
-  | { readonly kind: 'lock'; readonly action: 'acquire' | 'release' | 'might'; readonly lock: string; readonly mode: LockMode; readonly thread: number; readonly site: string; readonly subclass?: number }
+  | { readonly kind: 'lock'; readonly action: 'acquire' | 'release' | 'might'; readonly lock: string; readonly mode: LockMode; readonly thread: number; readonly site: string; readonly subclass?: number; readonly nest_lock?: string }
   | { readonly kind: 'lockdep_assert_held'; readonly lock: string; readonly held: boolean; readonly site: string }
   | { readonly kind: 'kmalloc'; readonly ptr: number; readonly nmemb: number; readonly size: number; readonly site: string }
   | { readonly kind: 'kfree'; readonly ptr: number }

@@ -26,6 +26,11 @@ export interface KvmState {
   /** `kvm->arch.pre_fault_allowed`. */
   pre_fault_allowed: boolean;
   /**
+   * `kvm->online_vcpus`: vCPUs 0 .. n - 1, all created before the scenario's first op
+   * (Scenario.vcpus), so `kvm->created_vcpus` always equals it.
+   */
+  online_vcpus: number;
+  /**
    * How private memory is tracked: per-VM attributes (KVM_SET_MEMORY_ATTRIBUTES), or by
    * guest_memfd itself when the architecture selects no KVM_GENERIC_MEMORY_ATTRIBUTES.
    */
@@ -50,7 +55,7 @@ export interface KvmState {
 }
 
 export function createKvmState(): KvmState {
-  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, private_tracking: 'vm-attributes', gmem_in_place_conversion: false, vm_fd_closed: false, destroyed: false, ioctls_in_flight: 0 };
+  return { memslots: new Map(), attributes: new Map(), vm_bugged: false, pre_fault_allowed: false, online_vcpus: 1, private_tracking: 'vm-attributes', gmem_in_place_conversion: false, vm_fd_closed: false, destroyed: false, ioctls_in_flight: 0 };
 }
 
 export function memslotForGfn(kvm: KvmState, gfn: number): Memslot | undefined {

@@ -10,8 +10,8 @@ const FOLIO_LOCK = 'folio lock (PG_locked)';
  * might_lock_read() in GUP and uaccess) while A is held, A → B joins the dependency graph, and
  * an edge that closes a cycle is a possible deadlock, even if the two halves never ran
  * concurrently. Re-taking a held lock, nesting two locks of one class without a subclass
- * annotation (lockdep's "possible recursive locking detected"), and a failed
- * lockdep_assert_held() are reported too.
+ * annotation (lockdep's "possible recursive locking detected"; a held nest_lock is one too), a
+ * nest_lock annotation naming a lock not held, and a failed lockdep_assert_held() are reported.
  * B2 is the finding this was built for: the old populate path takes mmap_lock (GUP,
  * copy_from_user) under the filemap invalidate lock, while the fault path of in-place
  * conversion takes them the other way round (Yan Zhao, 2025-06-12).
@@ -35,6 +35,7 @@ export const lockOrder = defineInvariant({
     cycleFolioLock: 'possible deadlock lockdep cannot report (the folio lock is a bit lock): {site} takes {to} while holding {from}, but {path} was seen before',
     recursive: '{site} takes {lock} ({mode}) while already holding it ({held})',
     recursiveClass: 'possible recursive locking: {site} takes {lock} while holding {held}, of the same class {cls}, with no nesting annotation',
+    nestLockNotHeld: 'nested lock was not taken: {site} takes {lock} with nest_lock {nest}, which it does not hold',
     assertNotHeld: 'lockdep_assert_held({lock}) fails in {site}',
   },
   create: () => {
@@ -103,6 +104,10 @@ export const lockOrder = defineInvariant({
         // The event is logged before the acquisition is recorded as held.
         const before = heldBy(w.locks, e.thread);
         const to = lockClass(e.lock);
+        // A nest_lock annotation (mutex_lock_nest_lock()) holds only while that lock is held:
+        // lockdep's print_lock_nested_lock_not_held() otherwise, and no exemption below.
+        const nest = e.nest_lock !== undefined && before.some((h) => h.lock === e.nest_lock);
+        if (e.nest_lock !== undefined && !nest) report('nestLockNotHeld', { site: e.site, lock: e.lock, nest: e.nest_lock });
         if (folios(e.thread).size > 0) addEdge(FOLIO_LOCK, to, e.site, report);
         for (const h of before) {
           if (h.lock === e.lock) {
@@ -113,8 +118,9 @@ export const lockOrder = defineInvariant({
           if (from === to) {
             // Lockdep knows classes, not instances: two locks of one class nested is a possible
             // deadlock (another path nests them the other way) unless a subclass says the nesting is
-            // ordered (mutex_lock_nested()).
-            if ((e.subclass ?? 0) === h.subclass) report('recursiveClass', { site: e.site, lock: e.lock, held: h.lock, cls: to });
+            // ordered (mutex_lock_nested()), or a held nest_lock serialises every such nesting
+            // (check_deadlock()'s `if (nest) return 2`).
+            if ((e.subclass ?? 0) === h.subclass && !nest) report('recursiveClass', { site: e.site, lock: e.lock, held: h.lock, cls: to });
             continue;
           }
           addEdge(from, to, e.site, report);

@@ -1,7 +1,7 @@
 import type { BackendModel, PopulateRequest } from '../../model/backends/Backend.js';
 import type { Op } from '../../model/scenario/Scenario.js';
 import type { World } from '../../model/world/World.js';
-import { generationOf, gmemApiOf, type RevisionLike } from './generations.js';
+import { generationOf, gmemApiOf, hasPreFaultMemory, type RevisionLike } from './generations.js';
 import { predictGeneric, type GenericPrediction } from './generic.js';
 import type { Row } from './rows.js';
 import type { PopulateSpec, Prediction } from './spec.js';
@@ -22,7 +22,7 @@ export function predictCall(op: Op, w: World, backend: BackendModel, revision: R
   if (revision === undefined || gen === undefined || w.kvm.vm_bugged || w.kvm.vm_fd_closed || w.kvm.destroyed) return undefined;
   const req = backend.populateRequest(op, w.geo);
   if (req === undefined) {
-    const generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace !== undefined));
+    const generic = predictGeneric(op, w, backend.id, gmemApiOf(revision, w.gmemInPlace !== undefined), hasPreFaultMemory(revision));
     return generic === undefined ? undefined : { kind: 'generic', generic };
   }
   const spec = SPECS[gen];

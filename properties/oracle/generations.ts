@@ -80,3 +80,14 @@ export function gmemApiOf(revision: RevisionLike, inPlace: boolean): GmemApi {
   const known = GENERATIONS[base] !== undefined ? base : revision.derivedFrom;
   return known !== undefined && GMEM_API_A1.has(known) ? 'A1' : 'A2';
 }
+
+/**
+ * Whether `revision`'s tree has KVM_PRE_FAULT_MEMORY (v6.11 on): every x86 tree modelled but
+ * paolo-v1, whose April 2024 base is older (its own kvm_vcpu_ioctl_pre_fault_memory() says so).
+ * A module derived from nothing built in is taken to be a current tree.
+ */
+export function hasPreFaultMemory(revision: RevisionLike): boolean {
+  const base = MUTANTS.find((m) => m.id === revision.id)?.base ?? revision.id;
+  const known = GENERATIONS[base] !== undefined ? base : revision.derivedFrom;
+  return known !== 'paolo-v1';
+}

@@ -1,11 +1,12 @@
-import { EBUSY, EEXIST, EINTR, EINVAL, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
+import { EBUSY, EEXIST, EFAULT, EINTR, EINVAL, ENOMEM, EOPNOTSUPP } from '../../model/kernel/errno.js';
+import { u64_add } from '../../model/kernel/u64.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
 import type { BackendId, Op } from '../../model/scenario/Scenario.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { GUEST_MEMFD_FLAG_INIT_SHARED } from '../../model/world/privacy.js';
 import type { World } from '../../model/world/World.js';
 import type { GmemApi } from './generations.js';
-import { GENERIC, TDX_LAUNCH, type Row } from './rows.js';
+import { GENERIC, PRE_FAULT, TDX_LAUNCH, type Row } from './rows.js';
 import { firmwareMappings, type FirmwareMapping } from '../views.js';
 
 /**
@@ -13,7 +14,7 @@ import { firmwareMappings, type FirmwareMapping } from '../views.js';
  * result the model can express: KVM_SET_MEMORY_ATTRIBUTES (MA.*), KVM_CREATE_GUEST_MEMFD (G.*),
  * KVM_SET_USER_MEMORY_REGION2 with a guest_memfd (M.1, M.3-M.6) and fallocate() in its punch-hole
  * and allocate modes (FA.*); and TDX's launch steps, KVM_TDX_INIT_VCPU and KVM_TDX_FINALIZE_VM
- * (TV.*, TF.*, intel-tdx.rst). Each prediction is exact: a return value (or "a new fd") and, on success, the state the
+ * (TV.*, TF.*, intel-tdx.rst); and KVM_PRE_FAULT_MEMORY while the launch is under way (PF.*). Each prediction is exact: a return value (or "a new fd") and, on success, the state the
  * document promises, checked on the world after the call.
  *
  * Left out: the in-place trees' attributes (A3, rmi-newest: the VM ioctl does not exist there,
@@ -34,7 +35,8 @@ export interface GenericPrediction {
   readonly underFault?: readonly number[];
 }
 
-export function predictGeneric(op: Op, w: World, backend: BackendId, gmemApi: GmemApi): GenericPrediction | undefined {
+/** `preFault`: the tree has KVM_PRE_FAULT_MEMORY (generations.ts hasPreFaultMemory()). */
+export function predictGeneric(op: Op, w: World, backend: BackendId, gmemApi: GmemApi, preFault = true): GenericPrediction | undefined {
   const ps = w.geo.page_size;
   switch (op.kind) {
     case 'set_memory_attributes': {
@@ -110,9 +112,22 @@ export function predictGeneric(op: Op, w: World, backend: BackendId, gmemApi: Gm
       const t = w.fw;
       if ((op.flags ?? 0) !== 0 || (op.hw_error ?? 0) !== 0) return { ioctl, row: TDX_LAUNCH['TV.2'], ret: [-EINVAL] };
       if (t.kvm_tdx.state === 'TD_STATE_RUNNABLE') return { ioctl, row: TDX_LAUNCH['TV.4'], ret: [-EINVAL] };
-      if (t.vcpu.state !== 'VCPU_TD_STATE_UNINITIALIZED') return { ioctl, row: TDX_LAUNCH['TV.3'], ret: [-EINVAL] };
-      return { ioctl, row: TDX_LAUNCH['TV.1'], ret: [0], after: (wa) => (wa.fw.backend === 'tdx' && wa.fw.vcpu.state === 'VCPU_TD_STATE_INITIALIZED' ? undefined : 'the vCPU is not initialized') };
+      const id = op.vcpu ?? 0;
+      if (t.vcpus[id]?.state !== 'VCPU_TD_STATE_UNINITIALIZED') return { ioctl, row: TDX_LAUNCH['TV.3'], ret: [-EINVAL] };
+      // Only that vCPU: another's state stays as it was.
+      const others = t.vcpus.map((v) => v.state);
+      return {
+        ioctl, row: TDX_LAUNCH['TV.1'], ret: [0],
+        after: (wa) => {
+          if (wa.fw.backend !== 'tdx') return 'not a TD';
+          if (wa.fw.vcpus[id]?.state !== 'VCPU_TD_STATE_INITIALIZED') return `vCPU ${id} is not initialized`;
+          const changed = wa.fw.vcpus.findIndex((v, i) => i !== id && v.state !== others[i]);
+          return changed < 0 ? undefined : `vCPU ${changed} changed state too`;
+        },
+      };
     }
+    case 'pre_fault_memory':
+      return predictPreFault(op, w, backend, preFault);
     case 'tdx_finalize_vm': {
       if (w.fw.backend !== 'tdx') return undefined;
       const ioctl = 'KVM_TDX_FINALIZE_VM';
@@ -204,4 +219,31 @@ export function rangeHas(stored: ReadonlyMap<number, number>, start: number, end
   if (end - start > stored.size) return false;
   for (let g = start; g < end; g++) if (stored.get(g) !== attributes) return false;
   return true;
+}
+
+/**
+ * KVM_PRE_FAULT_MEMORY around populate (PF.*): before the launch is finished nothing is mapped
+ * whatever the call, so every answer leaves the firmware's mappings and guest_memfd's folios as
+ * they were. None once the launch is finished (PF.6, not modelled).
+ */
+function predictPreFault(op: Extract<Op, { kind: 'pre_fault_memory' }>, w: World, backend: BackendId, preFault: boolean): GenericPrediction | undefined {
+  if (backend === 'cca') return undefined;
+  const ioctl = 'KVM_PRE_FAULT_MEMORY';
+  const snapshot = (wa: World) => [...firmwareMappings(wa).map((m) => m.text), ...[...wa.gmem.files.values()].map((f) => `gmem ${f.id}: ${f.folios.size} folio(s)`)];
+  const before = snapshot(w);
+  const unchanged = (wa: World): string | undefined => {
+    const now = snapshot(wa);
+    const changed = now.find((t) => !before.includes(t)) ?? before.find((t) => !now.includes(t));
+    return changed === undefined ? undefined : `the call changed what the guest or guest_memfd holds: ${changed}`;
+  };
+  if (!preFault) return { ioctl, row: PRE_FAULT['PF.5'], ret: [-EINVAL], after: unchanged };
+  const finished = w.fw.backend === 'snp' ? w.fw.guest.snp_state === 'GSTATE_RUNNING' : w.fw.backend === 'tdx' && w.fw.kvm_tdx.state === 'TD_STATE_RUNNABLE';
+  if (finished) return undefined;
+  const readOnly = op.arg_readonly === true;
+  const refused = (row: Row, errno: number): GenericPrediction => ({ ioctl, row: readOnly ? PRE_FAULT['PF.4'] : row, ret: [readOnly ? -EFAULT : errno], after: unchanged });
+  if (op.flags !== 0n) return refused(PRE_FAULT['PF.1'], -EINVAL);
+  const ps = BigInt(w.geo.page_size);
+  if (op.gpa % ps !== 0n || op.size % ps !== 0n || u64_add(op.gpa, op.size) <= op.gpa) return refused(PRE_FAULT['PF.2'], -EINVAL);
+  // A pending signal is checked before each page: -EINTR in place of the refusal.
+  return { ...refused(PRE_FAULT['PF.3'], -EOPNOTSUPP), underFault: [readOnly ? -EFAULT : -EINTR] };
 }

@@ -45,6 +45,7 @@ export const DOC = {
   RN: 'api.rst §4.147 KVM_ARM_RMI_POPULATE, RN (kamalca/linux@aceada55)',
   A: 'api.rst §4.140-4.142 (A1/A2; kvm-x86/linux:Documentation/virt/kvm/api.rst@45278a08)',
   GP: 'include/linux/kvm_host.h kvm_gmem_populate() kernel-doc ("Returns the number of pages that were populated")',
+  PF: 'api.rst §4.143 KVM_PRE_FAULT_MEMORY (v6.11+; "Returns: 0 if at least one page is processed, < 0 on error", the range updated to what is left)',
 } as const;
 
 /** The kernel sources that decide where a document is silent (the note's "code agrees?" snapshots). */
@@ -224,5 +225,22 @@ export const GENERIC = {
   'FA.5': row('FA.5', DOC.A, 'fallocate(PUNCH_HOLE) ("guest_memfd files do however support PUNCH_HOLE")', '0; the folios of the range are gone, with their populated, private state, and no firmware mapping outside the range changes', { code: CODE.gmemCreate }),
 } as const;
 
+const PRE_FAULT_CODE = 'virt/kvm/kvm_main.c kvm_vcpu_ioctl() and kvm_vcpu_pre_fault_memory() as added in v6.11 (lore:9b866a0ae7147f96571c439e75429a03dcb659b6.1712785629.git.isaku.yamahata@intel.com\'s series)';
+
+/**
+ * KVM_PRE_FAULT_MEMORY on an SNP or TDX VM while its launch is under way, that is around
+ * populate (the vCPU ioctl x86 has from v6.11). Before LAUNCH_FINISH / FINALIZE_VM the VM does
+ * not allow it (`kvm->arch.pre_fault_allowed`, which the document's EOPNOTSUPP "for the current
+ * vCPU state/mode" covers); after, it faults pages into the guest, which the model leaves out.
+ */
+export const PRE_FAULT = {
+  'PF.1': row('PF.1', DOC.PF, 'flags != 0', 'silent; -EINVAL, checked first, nothing processed', { code: PRE_FAULT_CODE }),
+  'PF.2': row('PF.2', DOC.PF, 'gpa or size not page-aligned, size 0, or gpa + size wraps (as u64s)', '-EINVAL ("not page aligned, causes an overflow, or size is zero")'),
+  'PF.3': row('PF.3', DOC.PF, 'an SNP or TDX VM whose launch is not finished (no KVM_SEV_SNP_LAUNCH_FINISH / KVM_TDX_FINALIZE_VM has succeeded)', '-EOPNOTSUPP ("unsupported ... for the current vCPU state/mode"); nothing mapped, no page allocated; -EINTR instead under a pending signal ("no page was processed")', { code: 'arch/x86/kvm/mmu/mmu.c kvm_arch_vcpu_pre_fault_memory() (!pre_fault_allowed: -EOPNOTSUPP, its first test since 5932ca411e53, lore:20240726185157.72821-2-pbonzini@redhat.com), arch/x86/kvm/x86.c kvm_arch_init_vm() (false for SNP and TDX VM types), set by sev.c snp_launch_finish() and tdx.c tdx_td_finalize() (kernel-facts §2.5, §3.4)' }),
+  'PF.4': row('PF.4', DOC.PF, 'the struct lies in a read-only mapping, so its copy back faults (Op arg_readonly)', '-EFAULT ("the parameter address was invalid"), in place of whatever the call decided: the range is copied back after every call', { code: PRE_FAULT_CODE }),
+  'PF.5': row('PF.5', DOC.PF, 'a tree before v6.11 (paolo-v1): no such ioctl', 'not in that tree\'s document; -EINVAL, x86 kvm_arch_vcpu_ioctl()\'s default, nothing copied back', { code: 'arch/x86/kvm/x86.c kvm_arch_vcpu_ioctl() default case (model/revisions/paolo-v1.ts)' }),
+  'PF.6': row('PF.6', DOC.PF, 'after the launch is finished', 'the range is faulted into the guest (kvm_tdp_map_page())', { encoded: false, why: 'the guest\'s fault path after launch is not modelled: the scenario schema refuses the call after a launch-finishing op' }),
+} as const;
+
 /** Every row, for the tables in the report and the unit tests. */
-export const ALL_ROWS: readonly Row[] = [...Object.values(GP), ...Object.values(SNP), ...Object.values(TDX), ...Object.values(TDX_LAUNCH), ...Object.values(ARM), ...Object.values(GENERIC)];
+export const ALL_ROWS: readonly Row[] = [...Object.values(GP), ...Object.values(SNP), ...Object.values(TDX), ...Object.values(TDX_LAUNCH), ...Object.values(ARM), ...Object.values(GENERIC), ...Object.values(PRE_FAULT)];

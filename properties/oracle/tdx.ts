@@ -42,7 +42,8 @@ export function tdxSpec(gen: TdxGen): PopulateSpec {
       // Every check before the region's own ones answers -EINVAL, so their order (which moved
       // in v6.19, T.4) decides nothing here.
       if ((op.hw_error ?? 0) !== 0) return rejected(TDX['T.4'], -EINVAL);
-      if (t.vcpu.state !== 'VCPU_TD_STATE_INITIALIZED') return rejected(TDX['T.10'], -EINVAL);
+      // The vCPU whose fd the call comes through (Scenario.vcpus): each is initialized on its own.
+      if (t.vcpus[op.vcpu ?? 0]?.state !== 'VCPU_TD_STATE_INITIALIZED') return rejected(TDX['T.10'], -EINVAL);
       if (!t.kvm_tdx.hkid_assigned) return rejected(TDX['T.11'], -EINVAL);
       if (t.kvm_tdx.state === 'TD_STATE_RUNNABLE') return rejected(TDX['T.9'], -EINVAL);
       if ((op.flags & ~KVM_TDX_MEASURE_MEMORY_REGION) !== 0) return rejected(TDX['T.3'], -EINVAL);

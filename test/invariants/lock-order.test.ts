@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { lockOrder } from '../../properties/invariants/lock-order.js';
 import type { Op } from '../../model/scenario/Scenario.js';
+import type { RunResult } from '../../model/scenario/runScenario.js';
 import type { Revision } from '../../model/revisions/Revision.js';
 import type { BackendId, Scenario } from '../../model/scenario/Scenario.js';
 import { GUEST_MEMFD_FLAG_MMAP } from '../../model/kernel/guest_memfd.js';
@@ -9,7 +10,7 @@ import { GMEM, PS, SLOT_PAGES, allocate, initMemRegion, launchUpdate, memoryFail
 import { gmemUserAddress } from '../../model/world/userspaceMm.js';
 import { ccaScenario, ccaSetupOps, rmiPopulate } from '../model/ccaFixtures.js';
 import { MF_DELAYED } from '../../model/kernel/guest_memfd.js';
-import { expectMatrixViolated, invariantCases, rev } from './caseTable.js';
+import { expectMatrixViolated, invariantCases, mutant, rev } from './caseTable.js';
 
 const S = setupOps({ gmemFlags: GUEST_MEMFD_FLAG_MMAP });
 
@@ -30,20 +31,36 @@ function ccaFromMapping(touched: boolean): Scenario {
   };
 }
 
-/** kvm-x86-next with an SNP handler that nests two vCPU mutexes, annotated or not. */
-function nesting(annotated: boolean): Revision {
+/**
+ * kvm-x86-next with an SNP handler that nests two vCPU mutexes: plainly, with a subclass
+ * (mutex_lock_nested()), or with kvm->lock as nest_lock, held or not.
+ */
+function nesting(how: 'plain' | 'subclass' | 'nest' | 'nest-unheld'): Revision {
   const next = rev('kvm-x86-next');
-  type L = { mutex_lock: (l: string) => void; mutex_lock_nested: (l: string, s: number) => void; mutex_unlock: (l: string) => void };
+  type L = { mutex_lock: (l: string) => void; mutex_lock_nested: (l: string, s: number) => void; mutex_lock_killable_nest_lock: (l: string, n: string) => number; mutex_unlock: (l: string) => void };
   const snp_launch_update = (k: L) => {
-    k.mutex_lock('vcpu0->mutex');
-    if (annotated) k.mutex_lock_nested('vcpu1->mutex', 1);
-    else k.mutex_lock('vcpu1->mutex');
+    // The SNP ioctl holds kvm->lock (sev_mem_enc_ioctl()); kvm->mmu_lock it does not.
+    if (how === 'nest' || how === 'nest-unheld') {
+      const nest = how === 'nest' ? 'kvm->lock' : 'kvm->mmu_lock';
+      k.mutex_lock_killable_nest_lock('vcpu0->mutex', nest);
+      k.mutex_lock_killable_nest_lock('vcpu1->mutex', nest);
+    } else {
+      k.mutex_lock('vcpu0->mutex');
+      if (how === 'subclass') k.mutex_lock_nested('vcpu1->mutex', 1);
+      else k.mutex_lock('vcpu1->mutex');
+    }
     k.mutex_unlock('vcpu1->mutex');
     k.mutex_unlock('vcpu0->mutex');
     return 0;
   };
-  return { ...next, id: annotated ? 'nested-annotated' : 'nested-plain', fns: { ...next.fns, snp_launch_update } };
+  return { ...next, id: `nested-${how}`, fns: { ...next.fns, snp_launch_update } };
 }
+
+/** A TD with a second vCPU: vCPU 1 initialized and populated through, then the TD finalized. */
+const twoVcpuTd: Scenario = {
+  ...scenario('tdx', [...setupOps(), { kind: 'tdx_init_vcpu', vcpu: 1 }, initMemRegion({ vcpu: 1 }), { kind: 'tdx_finalize_vm', faults: [] }]),
+  vcpus: 2,
+};
 const userFault: Op = { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0 };
 
 /**
@@ -138,9 +155,21 @@ invariantCases(lockOrder, {
     },
     {
       name: 'two locks of one class nested with a subclass (mutex_lock_nested) are ordered',
-      revision: nesting(true),
+      revision: nesting('subclass'),
       scenario: scenario('snp', [...S, launchUpdate()]),
     },
+    {
+      name: 'two locks of one class nested under their held nest_lock (kvm_lock_all_vcpus()) are ordered',
+      revision: nesting('nest'),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+    },
+    ...(['kvm-x86-next', 'v6.17'] as const).map((id) => ({
+      // The newest guard nests both vcpu->mutex under kvm->lock; v6.17 takes only the fd's own.
+      name: `a TD with two vCPUs on ${id}: init, populate through vCPU 1, finalize`,
+      revision: rev(id),
+      scenario: twoVcpuTd,
+      check: (r: RunResult) => expect(r.results.slice(-3).map((x) => x.ret)).toEqual([0, 0, 0]),
+    })),
   ],
   violated: [
     {
@@ -199,10 +228,24 @@ invariantCases(lockOrder, {
     },
     {
       name: 'two locks of one class nested without an annotation: possible recursive locking',
-      revision: nesting(false),
+      revision: nesting('plain'),
       scenario: scenario('snp', [...S, launchUpdate()]),
       messageId: 'recursiveClass',
       opIndex: 4,
+    },
+    {
+      name: 'a nest_lock annotation naming a lock not held',
+      revision: nesting('nest-unheld'),
+      scenario: scenario('snp', [...S, launchUpdate()]),
+      messageId: 'nestLockNotHeld',
+      opIndex: 4,
+    },
+    {
+      name: 'kvm_lock_all_vcpus() without its nest_lock, on a TD with two vCPUs',
+      revision: mutant('kvm-x86-next+lock-all-vcpus-no-nest'),
+      scenario: twoVcpuTd,
+      messageId: 'recursiveClass',
+      opIndex: setupOps().length,
     },
     {
       name: 'B2: kvm-x86-next-2025.11.07 SNP copy_from_user under the invalidate lock, then the mmap fault path',

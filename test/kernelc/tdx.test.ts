@@ -53,6 +53,12 @@ describe('the fixture\'s TDX C as a revision', () => {
       from: '!r.source_addr || ', to: '',
       key: 'warn-reachable/warnWithoutFault@tdx_mem_page_add', ops: 5,
     },
+    {
+      // Reached only through a second vCPU's fd (secondVcpuArb): vCPU 0 is initialized at the start.
+      name: 'no check that the vCPU is initialized: a populate through a vCPU KVM_TDX_INIT_VCPU never set up succeeds',
+      from: '\tif (to_tdx(vcpu)->state != VCPU_TD_STATE_INITIALIZED)\n\t\treturn -EINVAL;\n', to: '',
+      key: 'functional-spec/wrongErrno[T.10]@tdx_init_mem_region', ops: 6,
+    },
   ];
   seededBugTests({ tree: FIXTURE_TREE, file: TDX_C, spec: (r) => spec(r), revisionOf: (t) => tdxRevision(t, 'kernel-seeded'), base: kvm_x86_next, cases });
 });

@@ -221,3 +221,9 @@ test('rmi-newest, read-only struct: the copy back faults; the lost result is 0 o
   expect(ro([fw('RMI_RTT_DATA_MAP_INIT', 'src_copy')])).toMatchObject({ ret: -14, lost: { ret: -14, out: { base: B, size: 2 * PS } } });
   expect(ro([])).toMatchObject({ ret: -14, lost: { ret: 0, out: { base: B + 2 * PS, size: 0 } } });
 });
+
+test('rme-v9: a page whose IPA outlived its punch-hole (RMI_DATA_DESTROY failed) is refused on its next populate, the RMM\'s RTT error WARNed at the last level', () => {
+  const r = run('rme-v9', [...S, rmiPopulate(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('RMI_DATA_DESTROY', 'rmm_defect')] }, rmiPopulate({ at: 1 }), rmiPopulate()]);
+  expect(r.results.slice(5).map((x) => x.ret)).toEqual([0, 0, 0, -6]);
+  expect(eventsOf(r.world, 'warn').map((e) => `${e.macro}@${e.site}`)).toEqual(['WARN_ON@realm_destroy_private_granule', 'WARN_ON@realm_create_protected_data_granule']);
+});

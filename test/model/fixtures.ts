@@ -101,6 +101,8 @@ export interface InitMemRegionArgs {
   readonly flags?: number;
   readonly arg_readonly?: boolean;
   readonly faults?: readonly Fault[];
+  /** Through vCPU 1's fd (the scenario needs `vcpus: 2`). */
+  readonly vcpu?: 1;
 }
 
 export function initMemRegion(a: InitMemRegionArgs = {}): Op {
@@ -109,6 +111,7 @@ export function initMemRegion(a: InitMemRegionArgs = {}): Op {
     nr_pages: BigInt(a.nr_pages ?? 1), flags: a.flags ?? KVM_TDX_MEASURE_MEMORY_REGION, faults: a.faults ?? [],
     ...(a.hw_error === undefined ? {} : { hw_error: a.hw_error }),
     ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
+    ...(a.vcpu === undefined ? {} : { vcpu: a.vcpu }),
   };
 }
 

@@ -16,6 +16,7 @@ import { gmemCommon } from '../../kernel/guest_memfd.js';
 import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
+import { preFaultMemory, x86PreFaultMemory, type PreFaultMemoryFns } from '../../kernel/pre_fault_memory.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
 import { u64AtMost, u64ToGfn } from '../../kernel/u64.js';
 import { createSnpState, rmpEntry, rmpStateName } from './state.js';
@@ -50,7 +51,7 @@ export const snpBackend: BackendModel = {
   title: 'AMD SEV-SNP (KVM_SEV_SNP_LAUNCH_UPDATE)',
   createState: (scenario) => createSnpState(scenario.launch !== 'not_started'),
   boot(w, revision) {
-    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks>(w, [...kernelServiceGroups(w), snpServices(w)], [gmemCommon, kvmMain, sevCommon, sevVmsa, snpArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
+    const k = bindKernel<SnpK & KvmMainK & GmemArchHooks & PreFaultMemoryFns>(w, [...kernelServiceGroups(w), snpServices(w)], [gmemCommon, kvmMain, preFaultMemory, x86PreFaultMemory, sevCommon, sevVmsa, snpArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     // KVM_CREATE_VCPU before the scenario: vCPU 0 and its VMSA page.
     k.sev_vcpu_create(SVM_VCPU0);
     return {

@@ -20,8 +20,9 @@ import { gmemCommon } from '../../kernel/guest_memfd.js';
 import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain, type KvmMainK } from '../../kernel/kvm_main.js';
+import { preFaultMemory, x86PreFaultMemory, type PreFaultMemoryFns } from '../../kernel/pre_fault_memory.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
-import { KVM_TDX_MEASURE_MEMORY_REGION, VCPU0, type KvmTdxInitMemRegion } from './uapi.js';
+import { KVM_TDX_MEASURE_MEMORY_REGION, tdxVcpu, type KvmTdxInitMemRegion } from './uapi.js';
 import type { UserStructRef } from '../snp/uapi.js';
 import { u64, u64AtMost } from '../../kernel/u64.js';
 
@@ -45,21 +46,21 @@ function regionOut(r: KvmTdxInitMemRegion): Record<string, number> {
 export const tdxBackend: BackendModel = {
   id: 'tdx',
   title: 'Intel TDX (KVM_TDX_INIT_MEM_REGION)',
-  createState: (scenario) => createTdxState(scenario.launch !== 'not_started'),
+  createState: (scenario) => createTdxState(scenario.launch !== 'not_started', scenario.vcpus ?? 1),
   boot(w, revision) {
-    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks>(w, [...kernelServiceGroups(w), tdxServices(w)], [gmemCommon, kvmMain, tdxCommon, tdxArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
+    const k = bindKernel<TdxK & KvmMainK & GmemArchHooks & PreFaultMemoryFns>(w, [...kernelServiceGroups(w), tdxServices(w)], [gmemCommon, kvmMain, preFaultMemory, x86PreFaultMemory, tdxCommon, tdxArchHooks, revision.fns, ...inPlaceWhatIf(w)]);
     return {
       k,
       runOp(op) {
         if (op.kind === 'tdx_init_mem_region') {
           const data: UserStructRef<KvmTdxInitMemRegion> = { tag: 'kvm_tdx_init_mem_region', value: { source_addr: op.source_addr, gpa: u64(op.gpa), nr_pages: op.nr_pages }, readOnly: op.arg_readonly === true };
-          const ret = k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: op.hw_error ?? 0 });
+          const ret = k.kvm_vcpu_ioctl(tdxVcpu(op.vcpu ?? 0), { id: 'KVM_TDX_INIT_MEM_REGION', flags: op.flags, data, hw_error: op.hw_error ?? 0 });
           // tdx.c writes the region back on every exit of its loop and a failed copy replaces the
           // loop's own result with -EFAULT, which is not kept: the count reads the region alone.
           const lost = data.lost === undefined ? {} : { lost: { ret, out: regionOut(data.lost) } };
           return { ret, out: regionOut(data.value), ...lost };
         }
-        if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(VCPU0, { id: 'KVM_TDX_INIT_VCPU', flags: op.flags ?? 0, data: 0, hw_error: op.hw_error ?? 0 }), out: {} };
+        if (op.kind === 'tdx_init_vcpu') return { ret: k.kvm_vcpu_ioctl(tdxVcpu(op.vcpu ?? 0), { id: 'KVM_TDX_INIT_VCPU', flags: op.flags ?? 0, data: 0, hw_error: op.hw_error ?? 0 }), out: {} };
         if (op.kind === 'tdx_finalize_vm') return { ret: k.tdx_td_finalize(KVM), out: {} };
         return undefined;
       },

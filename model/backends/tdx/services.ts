@@ -12,7 +12,7 @@ import { TDH_MEM_TRACK } from './firmware/TDH_MEM_TRACK.js';
 import { TDH_PHYMEM_PAGE_WBINVD } from './firmware/TDH_PHYMEM_PAGE_WBINVD.js';
 import { TDH_MR_EXTEND } from './firmware/TDH_MR_EXTEND.js';
 import { TDH_MR_FINALIZE } from './firmware/TDH_MR_FINALIZE.js';
-import type { TdxState } from './state.js';
+import type { TdxState, TdxVcpuState } from './state.js';
 import { TDX_OPERAND_BUSY, TDX_SHARED_BIT_U64, TDX_STATUS, type SeamcallResult, type Vcpu } from './uapi.js';
 import type { u64 } from '../../kernel/u64.js';
 
@@ -33,7 +33,8 @@ export interface TdxServices {
   TDX_BUG_ON(err: bigint, op: string, kvm: unknown): boolean;
   TDX_BUG_ON_2(err: bigint, op: string, entry: bigint, level_state: bigint, kvm: unknown): boolean;
   to_kvm_tdx(kvm: unknown): TdxState['kvm_tdx'];
-  to_tdx(vcpu: Vcpu): TdxState['vcpu'];
+  /** `container_of(vcpu, struct vcpu_tdx, vcpu)`: the state of the vCPU with that id. */
+  to_tdx(vcpu: Vcpu): TdxVcpuState;
   vt_is_tdx_private_gpa(kvm: unknown, gpa: u64): boolean;
   /** The mirror SPTE of `gfn`: its pfn, or 0 when not present. */
   tdp_mmu_mirror_spte(kvm: unknown, gfn: number): number;
@@ -65,7 +66,11 @@ export function tdxServices(w: World): TdxServices {
     TDX_BUG_ON: (err, op) => kvmBug(w, 'TDX_BUG_ON', err !== 0n, `SEAMCALL ${op} failed: 0x${err.toString(16)}`),
     TDX_BUG_ON_2: (err, op) => kvmBug(w, 'TDX_BUG_ON_2', err !== 0n, `SEAMCALL ${op} failed: 0x${err.toString(16)}`),
     to_kvm_tdx: () => tdxOf(w).kvm_tdx,
-    to_tdx: () => tdxOf(w).vcpu,
+    to_tdx(vcpu) {
+      const tdx = tdxOf(w).vcpus[vcpu.vcpu_id];
+      if (tdx === undefined) throw new Error(`to_tdx(): vCPU ${vcpu.vcpu_id} was never created`);
+      return tdx;
+    },
     vt_is_tdx_private_gpa: (_kvm, gpa) => (gpa & TDX_SHARED_BIT_U64) === 0n,
     tdp_mmu_mirror_spte: (_kvm, gfn) => tdxOf(w).mirror.get(gfn) ?? 0,
     tdp_mmu_set_mirror_spte(_kvm, gfn, pfn) {

@@ -17,8 +17,11 @@ export interface TdxState {
      */
     nr_premapped: number;
   };
-  /** vCPU 0 (`struct vcpu_tdx`): KVM_TDX_INIT_VCPU makes it VCPU_TD_STATE_INITIALIZED. */
-  readonly vcpu: { state: 'VCPU_TD_STATE_UNINITIALIZED' | 'VCPU_TD_STATE_INITIALIZED' };
+  /**
+   * Each vCPU's `struct vcpu_tdx`, by vcpu_id (Scenario.vcpus): KVM_TDX_INIT_VCPU makes it
+   * VCPU_TD_STATE_INITIALIZED.
+   */
+  readonly vcpus: readonly TdxVcpuState[];
   /** KVM's mirror SPTEs: gfn → pfn. */
   readonly mirror: Map<number, number>;
   readonly module: {
@@ -37,12 +40,20 @@ export interface TdxState {
   };
 }
 
-/** `started`: the scenario begins after KVM_TDX_INIT_VCPU on vCPU 0 (Scenario.launch absent). */
-export function createTdxState(started = true): TdxState {
+/** `struct vcpu_tdx`'s state. */
+export interface TdxVcpuState {
+  state: 'VCPU_TD_STATE_UNINITIALIZED' | 'VCPU_TD_STATE_INITIALIZED';
+}
+
+/**
+ * `started`: the scenario begins after KVM_TDX_INIT_VCPU on vCPU 0 (Scenario.launch absent);
+ * a second vCPU (`nr_vcpus` 2) begins uninitialized.
+ */
+export function createTdxState(started = true, nr_vcpus = 1): TdxState {
   return {
     backend: 'tdx',
     kvm_tdx: { state: 'TD_STATE_INITIALIZED', page_add_src: 0, hkid_assigned: true, nr_premapped: 0 },
-    vcpu: { state: started ? 'VCPU_TD_STATE_INITIALIZED' : 'VCPU_TD_STATE_UNINITIALIZED' },
+    vcpus: Array.from({ length: nr_vcpus }, (_v, id): TdxVcpuState => ({ state: started && id === 0 ? 'VCPU_TD_STATE_INITIALIZED' : 'VCPU_TD_STATE_UNINITIALIZED' })),
     mirror: new Map(),
     module: { op_state: 'OP_STATE_INITIALIZED', sept: new Map(), pamt: new Map(), blocked: new Map(), epoch: 0, unflushed: new Set(), mrtd: [] },
   };

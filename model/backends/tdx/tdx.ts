@@ -1,6 +1,7 @@
 import { EBUSY, EINTR, EINVAL, EIO } from '../../kernel/errno.js';
 import type { Impl } from '../../kernel/bind.js';
 import type { KernelServices } from '../../kernel/Kernel.js';
+import type { KvmMainFns } from '../../kernel/kvm_main.js';
 import { KVM, type Kvm } from '../../kernel/services/kvmcore.js';
 import type { TdxServices } from './services.js';
 import type { KvmTdxCmd, KvmTdxInitVcpuCmd, KvmTdxVcpuCmd, SeamcallResult, Vcpu } from './uapi.js';
@@ -34,7 +35,10 @@ export interface TdxCommonFns {
    * not modelled: they touch no guest_memfd page, and are taken to succeed.
    */
   tdx_vcpu_init(vcpu: Vcpu, cmd: KvmTdxInitVcpuCmd): number;
-  /** KVM_TDX_FINALIZE_VM: `tdx_td_finalize()` under the VM state guard. */
+  /**
+   * KVM_TDX_FINALIZE_VM: `tdx_td_finalize()` under the VM state guard tdx_vm_ioctl() takes (every
+   * vcpu->mutex too, as the vCPU sub-ioctls).
+   */
   tdx_td_finalize(kvm: Kvm): number;
   kvm_tdp_mmu_map_private_pfn(vcpu: Vcpu, gfn: number, pfn: number): number;
   /** The private 4K leaf case of kvm_tdp_mmu_map(), with its set_external_spte hook. */
@@ -51,7 +55,31 @@ export interface TdxRevisionEntry {
   tdx_vcpu_init_mem_region(vcpu: Vcpu, cmd: KvmTdxCmd): number;
 }
 
-export type TdxK = KernelServices & TdxServices & TdxCommonFns & TdxRevisionEntry;
+export type TdxK = KernelServices & TdxServices & TdxCommonFns & TdxRevisionEntry & Pick<KvmMainFns, 'kvm_lock_all_vcpus' | 'kvm_unlock_all_vcpus'>;
+
+/**
+ * `CLASS(tdx_vm_state_guard, guard)(kvm)` around `body`: kvm->lock, then every vcpu->mutex
+ * (kvm_lock_all_vcpus()), then kvm->slots_lock ("the unintuitive ordering"), released in reverse
+ * (tdx_acquire_vm_state_locks() / tdx_release_vm_state_locks(),
+ * kvm-x86/linux:arch/x86/kvm/vmx/tdx.c@09c6f74ecb863f76e2486a960431fe6e2b86f2c7). Its -EBUSY while
+ * `kvm->created_vcpus != online_vcpus` cannot happen: every vCPU exists before the first op.
+ */
+function tdx_vm_state_guard(k: TdxK, kvm: Kvm, body: () => number): number {
+  k.mutex_lock(kvm.lock);
+  const r = k.kvm_lock_all_vcpus(kvm);
+  if (r) {
+    k.mutex_unlock(kvm.lock);
+    return r;
+  }
+  k.mutex_lock(kvm.slots_lock);
+  try {
+    return body();
+  } finally {
+    k.mutex_unlock(kvm.slots_lock);
+    k.kvm_unlock_all_vcpus(kvm);
+    k.mutex_unlock(kvm.lock);
+  }
+}
 
 /**
  * The tdh_do_no_vcpus() macro: a SEAMCALL that finds the TD's S-EPT contended is retried once
@@ -70,24 +98,19 @@ export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
    * tdx_get_cmd() first (a non-zero `hw_error` from userspace is -EINVAL, before any lock:
    * kvm-x86/linux:arch/x86/kvm/vmx/tdx.c@09c6f74ecb863f76e2486a960431fe6e2b86f2c7, the same in
    * torvalds/linux@01f492e1; its -EFAULT for a command that cannot be copied is not modelled:
-   * the model's commands are records), then CLASS(tdx_vm_state_guard): kvm->lock, then every
-   * vcpu->mutex, then kvm->slots_lock.
+   * the model's commands are records), then CLASS(tdx_vm_state_guard) (tdx_vm_state_guard()).
    */
   tdx_vcpu_unlocked_ioctl(k, vcpu, cmd) {
     const kvm = KVM;
     if (cmd.hw_error) return -EINVAL;
-    return k.guard_mutex(kvm.lock, () =>
-      k.guard_mutex(vcpu.mutex, () =>
-        k.guard_mutex(kvm.slots_lock, () => {
-          const kvm_tdx = k.to_kvm_tdx(kvm);
-          if (!kvm_tdx.hkid_assigned || kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
-          switch (cmd.id) {
-            case 'KVM_TDX_INIT_MEM_REGION': return k.tdx_vcpu_init_mem_region(vcpu, cmd);
-            case 'KVM_TDX_INIT_VCPU': return k.tdx_vcpu_init(vcpu, cmd);
-          }
-        }),
-      ),
-    );
+    return tdx_vm_state_guard(k, kvm, () => {
+      const kvm_tdx = k.to_kvm_tdx(kvm);
+      if (!kvm_tdx.hkid_assigned || kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
+      switch (cmd.id) {
+        case 'KVM_TDX_INIT_MEM_REGION': return k.tdx_vcpu_init_mem_region(vcpu, cmd);
+        case 'KVM_TDX_INIT_VCPU': return k.tdx_vcpu_init(vcpu, cmd);
+      }
+    });
   },
 
   tdx_vcpu_init(k, vcpu, cmd) {
@@ -99,18 +122,16 @@ export const tdxCommon: Impl<TdxCommonFns, TdxK> = {
   },
 
   tdx_td_finalize(k, kvm) {
-    return k.guard_mutex(kvm.lock, () =>
-      k.guard_mutex(kvm.slots_lock, () => {
-        const kvm_tdx = k.to_kvm_tdx(kvm);
-        if (kvm_tdx.state !== 'TD_STATE_INITIALIZED') return -EINVAL;
-        const { err, entry, level_state } = k.tdh_mr_finalize('td');
-        if (k.tdx_operand_busy(err)) return -EBUSY;
-        if (k.TDX_BUG_ON_2(err, 'TDH_MR_FINALIZE', entry, level_state, kvm)) return -EIO;
-        kvm_tdx.state = 'TD_STATE_RUNNABLE';
-        k.set_pre_fault_allowed(kvm, true);
-        return 0;
-      }),
-    );
+    return tdx_vm_state_guard(k, kvm, () => {
+      const kvm_tdx = k.to_kvm_tdx(kvm);
+      if (!kvm_tdx.hkid_assigned || kvm_tdx.state === 'TD_STATE_RUNNABLE') return -EINVAL;
+      const { err, entry, level_state } = k.tdh_mr_finalize('td');
+      if (k.tdx_operand_busy(err)) return -EBUSY;
+      if (k.TDX_BUG_ON_2(err, 'TDH_MR_FINALIZE', entry, level_state, kvm)) return -EIO;
+      kvm_tdx.state = 'TD_STATE_RUNNABLE';
+      k.set_pre_fault_allowed(kvm, true);
+      return 0;
+    });
   },
 
   kvm_tdp_mmu_map_private_pfn(k, vcpu, gfn, pfn) {

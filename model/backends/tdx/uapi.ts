@@ -1,5 +1,6 @@
 import type { UserStructRef } from '../snp/uapi.js';
 import type { u64 } from '../../kernel/u64.js';
+import { vcpuMutex } from '../../kernel/services/kvmcore.js';
 
 /**
  * TDX uAPI and TDX-module constants (arch/x86/include/uapi/asm/kvm.h, arch/x86/kvm/vmx/tdx_errno.h;
@@ -81,13 +82,18 @@ export interface TdxGmemPostPopulateArg {
   readonly flags: number;
 }
 
-/** `struct kvm_vcpu` (vCPU 0 is the only one modelled). */
+/** `struct kvm_vcpu`: vCPU 0, and vCPU 1 where the scenario creates it (Scenario.vcpus). */
 export interface Vcpu {
   readonly vcpu_id: number;
   readonly mutex: string;
 }
 
-export const VCPU0: Vcpu = { vcpu_id: 0, mutex: 'vcpu0->mutex' };
+/** The vCPU whose fd an ioctl comes through. */
+export function tdxVcpu(vcpu_id: number): Vcpu {
+  return { vcpu_id, mutex: vcpuMutex(vcpu_id) };
+}
+
+export const VCPU0: Vcpu = tdxVcpu(0);
 
 /** SEAMCALL extended error outputs (`u64 *entry, *level_state`). */
 export interface SeamcallResult {

@@ -19,6 +19,11 @@ export interface Kvm {
 /** The one modelled VM. */
 export const KVM: Kvm = { lock: 'kvm->lock', slots_lock: 'kvm->slots_lock', mmu_lock: 'kvm->mmu_lock', srcu: 'kvm->srcu', config_lock: 'kvm->arch.config_lock' };
 
+/** `vcpu->mutex` of vCPU `vcpu_id` (one lock class, `vcpu->mutex`, for lockdep: world/locks.ts lockClass()). */
+export function vcpuMutex(vcpu_id: number): string {
+  return `vcpu${vcpu_id}->mutex`;
+}
+
 /** `struct kvm_memory_slot` as revisions read it: `slot->base_gfn`, `slot->npages`, `slot->gmem.{file,pgoff}`. */
 export type KvmMemorySlot = Memslot;
 
@@ -49,6 +54,8 @@ export interface KvmCoreServices {
   set_pre_fault_allowed(kvm: Kvm, allowed: boolean): void;
   /** `kvm_test_request(KVM_REQ_VM_DEAD, vcpu)`: set once the VM is bugged. */
   kvm_vm_dead(kvm: Kvm): boolean;
+  /** `kvm_for_each_vcpu()`: the ids of vCPUs 0 .. `atomic_read(&kvm->online_vcpus)` - 1. */
+  kvm_vcpu_ids(kvm: Kvm): readonly number[];
 }
 
 export function kvmCoreServices(w: World): KvmCoreServices {
@@ -94,5 +101,6 @@ export function kvmCoreServices(w: World): KvmCoreServices {
       w.kvm.pre_fault_allowed = allowed;
     },
     kvm_vm_dead: () => w.kvm.vm_bugged,
+    kvm_vcpu_ids: () => Array.from({ length: w.kvm.online_vcpus }, (_v, i) => i),
   };
 }

@@ -16,6 +16,12 @@ export interface LockServices {
   mutex_lock(lock: string): void;
   /** mutex_lock_nested(): the caller tells lockdep this nesting of one class is ordered. */
   mutex_lock_nested(lock: string, subclass: number): void;
+  /**
+   * mutex_lock_killable_nest_lock(): lockdep is told that `nest`, held, orders every lock of this
+   * class taken under it (kvm_lock_all_vcpus()). Killable only while it sleeps on a contended
+   * mutex, so it returns 0 here (the model's fatal signals are delivered to populate's loops).
+   */
+  mutex_lock_killable_nest_lock(lock: string, nest: string): number;
   mutex_unlock(lock: string): void;
   /** `guard(mutex)(lock)` for the rest of `body` (linux/cleanup.h scope guard). */
   guard_mutex<T>(lock: string, body: () => T): T;
@@ -39,10 +45,10 @@ export function lockHeldBy(w: World, lock: string): boolean {
   return heldBy(w.locks, w.thread).some((h) => h.lock === lock);
 }
 
-export function acquire(w: World, lock: string, mode: LockMode, subclass = 0): void {
+export function acquire(w: World, lock: string, mode: LockMode, subclass = 0, nest_lock?: string): void {
   const site = currentSite(w);
   switchPoint(w, { kind: 'lock', lock, mode, site });
-  emit(w, { kind: 'lock', action: 'acquire', lock, mode, thread: w.thread, site, ...(subclass === 0 ? {} : { subclass }) });
+  emit(w, { kind: 'lock', action: 'acquire', lock, mode, thread: w.thread, site, ...(subclass === 0 ? {} : { subclass }), ...(nest_lock === undefined ? {} : { nest_lock }) });
   heldBy(w.locks, w.thread).push({ lock, mode, site, subclass });
 }
 
@@ -67,6 +73,10 @@ export function lockingServices(w: World): LockServices {
   return {
     mutex_lock: (l) => acquire(w, l, 'exclusive'),
     mutex_lock_nested: (l, subclass) => acquire(w, l, 'exclusive', subclass),
+    mutex_lock_killable_nest_lock(l, nest) {
+      acquire(w, l, 'exclusive', 0, nest);
+      return 0;
+    },
     mutex_unlock: (l) => release(w, l, 'exclusive'),
     guard_mutex(lock, body) {
       acquire(w, lock, 'exclusive');
