@@ -72,6 +72,7 @@ describe('after the launch: not modelled', () => {
 
   test('a run that gets there anyway (no schema) stops with a model error, not a verdict', () => {
     const r = runScenario(scenario('tdx', [...setupOps(), { kind: 'tdx_finalize_vm', faults: [] }, preFault()]), rev('kvm-x86-next'));
-    expect(r.crash?.crash).toMatchObject({ kind: 'exception', message: expect.stringContaining('not modelled') });
+    const crash = r.crash?.crash;
+    expect(crash?.kind === 'exception' ? crash.message : crash?.kind).toContain('is not modelled');
   });
 });
