@@ -221,7 +221,8 @@ describe('edge cases are reachable', () => {
     for (const backend of ['snp', 'tdx', 'cca'] as const) {
       const readOnly = sample(scenarioArb(backend), 11, 300).flatMap((s) => s.ops.filter((op) => 'arg_readonly' in op && op.arg_readonly === true));
       expect(readOnly.length, backend).toBeGreaterThan(10);
-      for (const op of readOnly) expect(['snp_launch_update', 'tdx_init_mem_region', 'arm_rmi_populate']).toContain(op.kind);
+      // KVM_PRE_FAULT_MEMORY's struct too (PF.4), on x86.
+      for (const op of readOnly) expect(['snp_launch_update', 'tdx_init_mem_region', 'arm_rmi_populate', 'pre_fault_memory']).toContain(op.kind);
     }
     const l = sample(layoutArb(), 5, 50).find((x) => x.privateRanges.length > 0 && x.buffers.some((b) => b.holes.length < b.npages));
     if (l === undefined) throw new Error('no layout with a private page and a mapped source');

@@ -266,6 +266,31 @@ invariantCases(functionalSpec, {
       opIndex: 5,
     },
     {
+      // T.10 per vCPU: vCPU 1 was never KVM_TDX_INIT_VCPU'd, vCPU 0 was.
+      name: 'injected: a populate through an uninitialized second vCPU, judged by vCPU 0\'s state (T.10)',
+      revision: mutant('kvm-x86-next+init-mem-region-vcpu0-state'),
+      scenario: { ...scenario('tdx', [...S, initMemRegion({ vcpu: 1 })]), vcpus: 2 },
+      messageId: 'wrongErrno',
+      detail: 'T.10',
+      opIndex: S.length,
+    },
+    {
+      name: 'injected: KVM_PRE_FAULT_MEMORY with a flag set answered as without it (PF.1)',
+      revision: mutant('kvm-x86-next+pre-fault-flags-unchecked'),
+      scenario: scenario('snp', [...S, { kind: 'pre_fault_memory', gpa: BigInt(G * PS), size: BigInt(PS), flags: 1n, faults: [] }]),
+      messageId: 'wrongErrno',
+      detail: 'PF.1',
+      opIndex: S.length,
+    },
+    {
+      name: 'injected: a refused KVM_PRE_FAULT_MEMORY that still allocates the gfn\'s folio (PF.3)',
+      revision: mutant('kvm-x86-next+pre-fault-folio-first'),
+      scenario: scenario('tdx', [...S, { kind: 'pre_fault_memory', gpa: BigInt(G * PS), size: BigInt(PS), flags: 0n, faults: [] }]),
+      messageId: 'wrongState',
+      detail: 'PF.3',
+      opIndex: S.length,
+    },
+    {
       name: 'injected: a populated folio left not uptodate (SNP), which the next fault would clear',
       revision: mutant('kvm-x86-next+no-uptodate'),
       scenario: scenario('snp', [...S, launchUpdate()]),
