@@ -60,7 +60,7 @@ function setup(backend: KernelCBackend): Op[] {
 
 /** A populate of `npages` pages from slot page `at`. */
 function populate(backend: KernelCBackend, at: number, npages: number): Op {
-  if (backend === 'cca') return { kind: 'arm_rmi_populate', base: (BASE_GFN + at) * PS, size: npages * PS, source_uaddr: SRC + at * PS, flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [] };
+  if (backend === 'cca') return { kind: 'arm_rmi_populate', base: (BASE_GFN + at) * PS, size: BigInt(npages * PS), source_uaddr: SRC + at * PS, flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [] };
   if (backend === 'snp') return { kind: 'snp_launch_update', gfn_start: BigInt(BASE_GFN + at), uaddr: SRC + at * PS, len: BigInt(npages * PS), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] };
   return { kind: 'tdx_init_mem_region', source_addr: SRC + at * PS, gpa: (BASE_GFN + at) * PS, nr_pages: BigInt(npages), flags: KVM_TDX_MEASURE_MEMORY_REGION, faults: [] };
 }

@@ -10,6 +10,7 @@ import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
 import { gfnIsPrivate } from '../model/world/privacy.js';
+import { U64_MAX } from '../model/kernel/u64.js';
 import { gfnFileIndex, gmemUserPage, populatesInPlace } from './views.js';
 import { gmemMappingAt } from '../model/world/userspaceMm.js';
 import { VmmImage } from './vmmImage.js';
@@ -125,14 +126,20 @@ export function edgeKeys(op: Op, w: World): string[] {
       ...(op.vcpu === 1 ? ['edge:tdx_second_vcpu_init'] : []),
     ];
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
-    case 'arm_rmi_populate': return [
-      ...(w.fw.backend === 'cca' && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) ? ['edge:outside_ipa'] : []),
-      // From a memslot's page below the boundary to past it (protectedEdgeSlotArb).
-      ...(w.fw.backend === 'cca' && op.base < 2 ** (w.fw.kernel.ia_bits - 1) && op.base + op.size > 2 ** (w.fw.kernel.ia_bits - 1) && memslotForGfn(w.kvm, Math.floor(op.base / w.geo.page_size)) !== undefined ? ['edge:ipa_range_crosses_protected'] : []),
-      // A realm whose activation failed after marking it DEAD (rme-v12: a REC page not had).
-      ...(w.fw.backend === 'cca' && w.fw.kernel.state === 'REALM_STATE_DEAD' ? ['edge:realm_dead'] : []),
-      ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
-    ];
+    case 'arm_rmi_populate': {
+      // base + size as the C's u64 sees it: a sum past 2^64 wraps (unalignedPopulateArb).
+      const end = BigInt(op.base) + op.size;
+      const limit = w.fw.backend === 'cca' ? 1n << BigInt(w.fw.kernel.ia_bits - 1) : undefined;
+      return [
+        ...(end > U64_MAX ? ['edge:populate_range_wraps'] : []),
+        ...(limit !== undefined && end <= U64_MAX && end > limit ? ['edge:outside_ipa'] : []),
+        // From a memslot's page below the boundary to past it (protectedEdgeSlotArb).
+        ...(limit !== undefined && BigInt(op.base) < limit && end <= U64_MAX && end > limit && memslotForGfn(w.kvm, Math.floor(op.base / w.geo.page_size)) !== undefined ? ['edge:ipa_range_crosses_protected'] : []),
+        // A realm whose activation failed after marking it DEAD (rme-v12: a REC page not had).
+        ...(w.fw.backend === 'cca' && w.fw.kernel.state === 'REALM_STATE_DEAD' ? ['edge:realm_dead'] : []),
+        ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
+      ];
+    }
     default: return [];
   }
 }

@@ -273,6 +273,9 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     { key: 'edge:outside_ipa', min: 5 },
     // From the last protected page of a memslot into the unprotected half (one run in 20).
     { key: 'edge:ipa_range_crosses_protected', min: 5 },
+    // A `__u64 size` with which base + size wraps past 2^64 (armPopulateArb, one populate in 32):
+    // v9 and the newest tree refuse it, v12 populates to the memslot's end.
+    { key: 'edge:populate_range_wraps', min: 5 },
     // A populate on a realm left DEAD by a failed activation (failedActivateArb's REC allocation):
     // only rme-v12 marks the realm DEAD before a step that an allocation failure can stop.
     { key: 'edge:realm_dead', min: 3, except: ['rme-v9', 'rmi-newest'] },

@@ -282,12 +282,12 @@ function simplifyOp(i: number, tryWith: Try, cur: () => Scenario): void {
     for (let n = 1; n < most; n++) if (tryWith(replace({ ...now, nr_pages: BigInt(n) }))) break;
   }
   if (now?.kind === 'arm_rmi_populate') {
-    for (let n = 0; n * ps < now.size && n <= cap; n++) if (tryWith(replace({ ...now, size: n * ps }))) break;
+    for (let n = 0; BigInt(n * ps) < now.size && n <= cap; n++) if (tryWith(replace({ ...now, size: BigInt(n * ps) }))) break;
   }
   // The same populate without its first pages: destination and source advance together, so the
   // page where it fails stays where it is (a failure on a populate's last page needs no others).
   const front = cur().ops[i];
-  const pagesOf = Math.min(cap, front === undefined ? 0 : front.kind === 'snp_launch_update' ? u64AtMost(front.len / BigInt(ps), cap) : front.kind === 'tdx_init_mem_region' ? u64AtMost(front.nr_pages, cap) : front.kind === 'arm_rmi_populate' ? Math.floor(front.size / ps) : 0);
+  const pagesOf = Math.min(cap, front === undefined ? 0 : front.kind === 'snp_launch_update' ? u64AtMost(front.len / BigInt(ps), cap) : front.kind === 'tdx_init_mem_region' ? u64AtMost(front.nr_pages, cap) : front.kind === 'arm_rmi_populate' ? u64AtMost(front.size / BigInt(ps), cap) : 0);
   for (let n = pagesOf - 1; n >= 1 && front !== undefined; n--) {
     const trimmed = withoutFirstPages(front, n, ps);
     if (trimmed !== undefined && tryWith(replace(trimmed))) break;
@@ -351,7 +351,7 @@ function withoutFirstPages(op: Op, n: number, ps: number): Op | undefined {
     case 'snp_launch_update': return !IS_ALIGNED(op.len, ps) ? undefined : { ...op, gfn_start: u64_add(op.gfn_start, BigInt(n)), len: u64_sub_pages(op.len, n, ps), uaddr: op.uaddr === 0 || op.type === KVM_SEV_SNP_PAGE_TYPE_ZERO ? op.uaddr : op.uaddr + n * ps };
     case 'tdx_init_mem_region': return { ...op, gpa: op.gpa + n * ps, nr_pages: op.nr_pages - BigInt(n), source_addr: op.source_addr === 0 ? 0 : op.source_addr + n * ps };
     // cca/rme-v9 [4k-guard-lifted] G15, seed 2: a 2-page populate whose second page is the one.
-    case 'arm_rmi_populate': return op.size % ps !== 0 ? undefined : { ...op, base: op.base + n * ps, size: op.size - n * ps, source_uaddr: op.source_uaddr === 0 ? 0 : op.source_uaddr + n * ps };
+    case 'arm_rmi_populate': return op.size % BigInt(ps) !== 0n ? undefined : { ...op, base: op.base + n * ps, size: u64_sub_pages(op.size, n, ps), source_uaddr: op.source_uaddr === 0 ? 0 : op.source_uaddr + n * ps };
     default: return undefined;
   }
 }

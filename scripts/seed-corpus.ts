@@ -51,7 +51,7 @@ function scenarioFor(backend: BackendId, c: Case): Scenario {
     ? { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(npages * PS), type: c.snpType ?? KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults }
     : backend === 'tdx'
       ? { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * PS, nr_pages: BigInt(npages), flags: c.measure === false ? 0 : KVM_TDX_MEASURE_MEMORY_REGION, faults }
-      : { kind: 'arm_rmi_populate', base: gfn * PS, size: npages * PS, source_uaddr: src, flags: c.measure === false ? 0 : KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults };
+      : { kind: 'arm_rmi_populate', base: gfn * PS, size: BigInt(npages * PS), source_uaddr: src, flags: c.measure === false ? 0 : KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults };
   const ops: Op[] = [
     { kind: 'create_guest_memfd', size: BigInt(SLOT_PAGES * PS), flags: 0n },
     { kind: 'set_user_memory_region2', slot: 0, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: BASE_GFN * PS, memory_size: SLOT_PAGES * PS, userspace_addr: SRC, guest_memfd: 1, guest_memfd_offset: 0n },

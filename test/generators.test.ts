@@ -260,7 +260,7 @@ describe('edge cases are reachable', () => {
       expect(populate).toMatchObject({ kind: 'arm_rmi_populate', base, source_uaddr: slot?.kind === 'set_user_memory_region2' ? slot.userspace_addr : -1 });
     }
     // One page ends exactly at the boundary (valid); two or three cross it.
-    const sizes = new Set(runs.map(([, , p]) => (p?.kind === 'arm_rmi_populate' ? p.size / ps : 0)));
+    const sizes = new Set(runs.map(([, , p]) => (p?.kind === 'arm_rmi_populate' ? Number(p.size) / ps : 0)));
     expect([...sizes].sort()).toEqual([1, 2, 3]);
   });
 
@@ -271,7 +271,7 @@ describe('edge cases are reachable', () => {
     for (const backend of ['tdx', 'cca'] as const) {
       for (const [populate, punch] of sample(punchBeforePopulatedArb(backend, l), 21, 20)) {
         const gfn = populate?.kind === 'tdx_init_mem_region' ? populate.gpa / ps : populate?.kind === 'arm_rmi_populate' ? populate.base / ps : -1;
-        expect(populate).toMatchObject(backend === 'tdx' ? { kind: 'tdx_init_mem_region', nr_pages: 2n, faults: [] } : { kind: 'arm_rmi_populate', size: 2 * ps, faults: [] });
+        expect(populate).toMatchObject(backend === 'tdx' ? { kind: 'tdx_init_mem_region', nr_pages: 2n, faults: [] } : { kind: 'arm_rmi_populate', size: BigInt(2 * ps), faults: [] });
         expect(punch).toEqual({ kind: 'punch_hole', guest_memfd: 1, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] });
       }
     }

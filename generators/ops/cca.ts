@@ -4,6 +4,7 @@ import type { WhatIfMode } from '../../model/whatIf.js';
 import type { Fault, Op } from '../../model/scenario/Scenario.js';
 import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uapi.js';
 import { REALM_IA_BITS } from '../../model/backends/cca/state.js';
+import { U64_MAX } from '../../model/kernel/u64.js';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
 import { GMEM_FD } from './common.js';
 import type { Layout } from '../layout.js';
@@ -87,11 +88,21 @@ export function ccaFaultPlanArb(granulesPerPage: number, rmm: RmmVersion): fc.Ar
   return fc.oneof({ arbitrary: fc.constant<Fault[]>([]), weight: 2 }, { arbitrary: single.map((f) => [f]), weight: 5 }, { arbitrary: pair, weight: 3 });
 }
 
+/** How a generated populate's `__u64 size` is drawn: pages of the slot, 0, or wrapping. */
+type Sized = 'pages' | 'zero' | 'wraps';
+
+/**
+ * 2^64 - PAGE_SIZE: page-aligned, and base + size wraps past 2^64 from any base past 0, as a
+ * syscall fuzzer sends it. v9 and the newest tree test the wrap (-EINVAL, R9.4 and RN.4); v12
+ * does not, and populates from the base to its memslot's end (R12.1 with GP.3).
+ */
+const WRAPPING_SIZE = (ps: number): bigint => U64_MAX + 1n - BigInt(ps);
+
 /**
  * KVM_ARM_RMI_POPULATE with every field of `struct kvm_arm_rmi_populate`. The source is mostly
  * the slot's shared alias of the base (the only source rme-v9's uAPI knows), sometimes
- * unaligned, NULL or elsewhere; size sometimes 0 or unaligned; flags and reserved sometimes
- * invalid.
+ * unaligned, NULL or elsewhere; size sometimes 0 or wrapping (one in 32 each); flags and
+ * reserved sometimes invalid.
  */
 export function armPopulateArb(l: Layout, granulesPerPage: number, rmm: RmmVersion): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
@@ -101,7 +112,11 @@ export function armPopulateArb(l: Layout, granulesPerPage: number, rmm: RmmVersi
     return fc
       .record({
         npages: pageCountArb(l.slot.base_gfn + l.slot.npages - gfn, gup),
-        size0: fc.oneof({ arbitrary: fc.constant(false), weight: 30 }, { arbitrary: fc.constant(true), weight: 1 }),
+        sized: fc.oneof(
+          { arbitrary: fc.constant<Sized>('pages'), weight: 30 },
+          { arbitrary: fc.constant<Sized>('zero'), weight: 1 },
+          { arbitrary: fc.constant<Sized>('wraps'), weight: 1 },
+        ),
         source_uaddr: fc.oneof(
           { arbitrary: fc.constant(alias), weight: 24 },
           { arbitrary: srcOffsetArb(ps).map((o) => alias + o), weight: 6 },
@@ -111,8 +126,8 @@ export function armPopulateArb(l: Layout, granulesPerPage: number, rmm: RmmVersi
         reserved: fc.oneof({ arbitrary: fc.constant(0), weight: 40 }, { arbitrary: fc.constant(1), weight: 1 }),
         faults: ccaFaultPlanArb(granulesPerPage, rmm),
       })
-      .map(({ npages, size0, source_uaddr, flags, reserved, faults }): Op => ({
-        kind: 'arm_rmi_populate', base: gfn * ps, size: size0 ? 0 : npages * ps, source_uaddr, flags, reserved, faults,
+      .map(({ npages, sized, source_uaddr, flags, reserved, faults }): Op => ({
+        kind: 'arm_rmi_populate', base: gfn * ps, size: sized === 'zero' ? 0n : sized === 'wraps' ? WRAPPING_SIZE(ps) : BigInt(npages * ps), source_uaddr, flags, reserved, faults,
       }));
   });
 }
@@ -130,7 +145,7 @@ export function outsideIpaArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   const top = 2 ** (REALM_IA_BITS - 1);
   return fc.constantFrom([-1, 2], [0, 1], [0, 0]).map(([first, pages]): Op => ({
-    kind: 'arm_rmi_populate', base: top + first * ps, size: pages * ps, source_uaddr: BUFFER_ADDRS[0], flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [],
+    kind: 'arm_rmi_populate', base: top + first * ps, size: BigInt(pages * ps), source_uaddr: BUFFER_ADDRS[0], flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [],
   }));
 }
 
@@ -149,7 +164,7 @@ export function unalignedSourceArb(l: Layout): fc.Arbitrary<Op> | undefined {
   const mapped = buffer === undefined ? undefined : Array.from({ length: buffer.npages }, (_v, i) => i).find((i) => !buffer.holes.includes(i));
   if (first === undefined || first[1] <= first[0] || buffer === undefined || mapped === undefined) return undefined;
   return fc.record({ page: fc.integer({ min: first[0], max: first[1] - 1 }), offset: fc.integer({ min: 1, max: ps - 1 }) }).map(({ page, offset }): Op => ({
-    kind: 'arm_rmi_populate', base: (l.slot.base_gfn + page) * ps, size: ps, source_uaddr: buffer.addr + mapped * ps + offset,
+    kind: 'arm_rmi_populate', base: (l.slot.base_gfn + page) * ps, size: BigInt(ps), source_uaddr: buffer.addr + mapped * ps + offset,
     flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [],
   }));
 }
@@ -172,7 +187,7 @@ export function protectedEdgeSlotArb(l: Layout): fc.Arbitrary<Op[]> {
   return fc.constantFrom(1, 1, 2, 3).map((npages): Op[] => [
     { kind: 'set_user_memory_region2', slot: 5, flags: KVM_MEM_GUEST_MEMFD, guest_phys_addr: base, memory_size: ps, userspace_addr: buffer.addr, guest_memfd: GMEM_FD, guest_memfd_offset: BigInt(next * ps) },
     { kind: 'set_memory_attributes', address: base, size: ps, attributes: BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE), flags: 0n },
-    { kind: 'arm_rmi_populate', base, size: npages * ps, source_uaddr: buffer.addr, flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [] },
+    { kind: 'arm_rmi_populate', base, size: BigInt(npages * ps), source_uaddr: buffer.addr, flags: KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: [] },
   ]);
 }
 
@@ -184,8 +199,8 @@ export function unalignedPopulateArb(l: Layout): fc.Arbitrary<Op> {
   const ps = l.geometry.page_size;
   const base = l.slot.base_gfn * ps;
   return fc.constantFrom<Op>(
-    { kind: 'arm_rmi_populate', base: base + ps / 2, size: ps, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] },
-    { kind: 'arm_rmi_populate', base, size: ps / 2, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] },
+    { kind: 'arm_rmi_populate', base: base + ps / 2, size: BigInt(ps), source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] },
+    { kind: 'arm_rmi_populate', base, size: BigInt(ps / 2), source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] },
   );
 }
 
@@ -212,7 +227,7 @@ export function failedActivateArb(rmm: RmmVersion): fc.Arbitrary<Op> {
 export function stalePopulateArb(l: Layout, rmm: RmmVersion): fc.Arbitrary<Op[]> {
   const ps = l.geometry.page_size;
   const { base_gfn, npages, pgoff } = l.slot;
-  const populate = (gfn: number): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: BUFFER_ADDRS[0] + (gfn - base_gfn) * ps, flags: 0, reserved: 0, faults: [] });
+  const populate = (gfn: number): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: BigInt(ps), source_uaddr: BUFFER_ADDRS[0] + (gfn - base_gfn) * ps, flags: 0, reserved: 0, faults: [] });
   return fc.nat({ max: npages - 1 }).map((i): Op[] => {
     const x = base_gfn + i;
     const y = base_gfn + ((i + 1) % npages);

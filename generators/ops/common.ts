@@ -206,7 +206,7 @@ export function u64EdgeArb(l: Layout, backend: BackendId = 'snp'): fc.Arbitrary<
   const populate: Op = {
     snp: { kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: 0, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_ZERO, flags: 0, faults: [] } as const,
     tdx: { kind: 'tdx_init_mem_region', source_addr: BUFFER_ADDRS[0], gpa: gfn * ps, nr_pages: 1n, flags: 1, faults: [] } as const,
-    cca: { kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] } as const,
+    cca: { kind: 'arm_rmi_populate', base: gfn * ps, size: BigInt(ps), source_uaddr: BUFFER_ADDRS[0], flags: 0, reserved: 0, faults: [] } as const,
   }[backend];
   return fc.constantFrom<Op[]>(
     [{ ...at, guest_memfd_offset: (1n << 63n) - BigInt(ps) }],
@@ -344,7 +344,7 @@ export function punchBeforePopulatedArb(backend: BackendId, l: Layout): fc.Arbit
   return fc.record({ gfn: fc.constantFrom(...gfns), src: fc.constantFrom(...sources) }).map(({ gfn, src }): Op[] => [
     backend === 'tdx'
       ? { kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 2n, flags: 1, faults: [] }
-      : { kind: 'arm_rmi_populate', base: gfn * ps, size: 2 * ps, source_uaddr: src, flags: 1, reserved: 0, faults: [] },
+      : { kind: 'arm_rmi_populate', base: gfn * ps, size: BigInt(2 * ps), source_uaddr: src, flags: 1, reserved: 0, faults: [] },
     { kind: 'punch_hole', guest_memfd: GMEM_FD, offset: (gfn - l.slot.base_gfn + l.slot.pgoff) * ps, len: ps, faults: [] },
   ]);
 }

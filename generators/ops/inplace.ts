@@ -61,7 +61,7 @@ export function gmemSourceArb(backend: BackendId, l: Layout): fc.Arbitrary<reado
   const populate = (gfn: number): fc.Arbitrary<Op> => {
     if (backend === 'snp') return fc.constant<Op>({ kind: 'snp_launch_update', gfn_start: BigInt(gfn), uaddr: src, len: BigInt(ps), type: KVM_SEV_SNP_PAGE_TYPE_NORMAL, flags: 0, faults: [] });
     if (backend === 'tdx') return fc.constantFrom(0, 1).map((flags): Op => ({ kind: 'tdx_init_mem_region', source_addr: src, gpa: gfn * ps, nr_pages: 1n, flags, faults: [] }));
-    return fc.constantFrom(0, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE).map((flags): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: ps, source_uaddr: src, flags, reserved: 0, faults: [] }));
+    return fc.constantFrom(0, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE).map((flags): Op => ({ kind: 'arm_rmi_populate', base: gfn * ps, size: BigInt(ps), source_uaddr: src, flags, reserved: 0, faults: [] }));
   };
   // The page untouched (GUP faults it in), touched (its PTE is there), or touched and then
   // madvise()d through the mapping (model/scenario/gmemMadvise.ts): DONTNEED drops the PTE (the

@@ -87,13 +87,13 @@ class CcaInstance {
     const p = this.args;
     this.sync();
     mem.setU64(p, u64(BigInt(args.base)));
-    mem.setU64(p + 8n, u64(BigInt(args.size)));
+    mem.setU64(p + 8n, u64(args.size));
     mem.setU64(p + 16n, u64(BigInt(args.source_uaddr)));
     mem.setU32(p + 24n, args.flags >>> 0);
     mem.setU32(p + 28n, args.reserved >>> 0);
     const ret = this.cca.kshim_entry_kvm_arm_rmi_populate(this.s.kvm, p);
     args.base = toNumber(mem.u64(p));
-    args.size = toNumber(mem.u64(p + 8n));
+    args.size = mem.u64(p + 8n);
     args.source_uaddr = toNumber(mem.u64(p + 16n));
     return ret;
   }

@@ -49,7 +49,7 @@ type V617K = X86K & V617Fns;
 type RmiK = ArmK & RmiNewestFns;
 type PaoloK = Omit<X86K, keyof PaoloV1Fns> & PaoloV1Fns;
 /** Kernel functions below the revision a mutant may also replace. */
-type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu' | 'kvm_lock_all_vcpus' | 'kvm_vcpu_pre_fault_memory' | 'kvm_arch_vcpu_pre_fault_memory'>;
+type Replaceable = NextFns & Pick<X86K, 'snp_lookup_rmpentry' | 'snp_page_reclaim' | 'kvm_gmem_create' | 'kvm_gmem_invalidate_begin' | 'sev_free_vcpu' | 'kvm_lock_all_vcpus' | 'kvm_vcpu_ioctl_pre_fault_memory' | 'kvm_vcpu_pre_fault_memory' | 'kvm_arch_vcpu_pre_fault_memory'>;
 
 function onNext(id: string, description: string, breaks: Mutant['breaks'], fns: Partial<Impl<Replaceable, NextK>>, backends: Revision['backends'] = ['snp', 'tdx']): Mutant {
   return { ...kvm_x86_next, id: `kvm-x86-next+${id}`, title: description, description, base: kvm_x86_next.id, breaks, backends, fns: { ...nextFns, ...fns } };
@@ -129,6 +129,18 @@ export const MUTANTS: readonly Mutant[] = [
       range.flags = flags;
       return r;
     },
+  }),
+  onNext('pre-fault-unaligned', 'kvm_vcpu_pre_fault_memory() without its alignment test: an unaligned gpa or size goes on to the arch step, which answers for the launch state (-EOPNOTSUPP) where PF.2 says -EINVAL', { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'PF.2' }, {
+    // The handler's only use of PAGE_SIZE is that test; a page of one byte makes every range aligned.
+    kvm_vcpu_pre_fault_memory: (k, vcpu, range) => preFaultMemory.kvm_vcpu_pre_fault_memory(Object.assign(Object.create(k) as NextK, { PAGE_SIZE: 1 }), vcpu, range),
+  }),
+  onNext('pre-fault-copy-back-on-success', 'KVM_PRE_FAULT_MEMORY copies the range back only when something was mapped: a call that fails leaves the struct as it was, so a struct userspace cannot write is answered with the call\'s own error where PF.4 says -EFAULT', { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'PF.4' }, {
+    kvm_vcpu_ioctl_pre_fault_memory: (k, vcpu, argp) => k.guard_mutex(vcpu.mutex, () => {
+      const range = k.copy_struct_from_user(argp);
+      let r = k.kvm_vcpu_pre_fault_memory(vcpu, range);
+      if (r === 0 && k.copy_struct_to_user(argp, range)) r = -EFAULT;
+      return r;
+    }),
   }),
   onNext('pre-fault-folio-first', 'kvm_arch_vcpu_pre_fault_memory() looks the gfn up in guest_memfd (kvm_gmem_get_folio(), which allocates) before its pre_fault_allowed test: a refused call still leaves a folio in the file, which PF.3 says it must not', { invariant: 'functional-spec', messageId: 'wrongState', detail: 'PF.3' }, {
     kvm_arch_vcpu_pre_fault_memory(k, vcpu, range) {

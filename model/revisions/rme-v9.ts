@@ -3,6 +3,7 @@ import type { Impl } from '../kernel/bind.js';
 import type { Kvm } from '../kernel/services/kvmcore.js';
 import { FOLL_WRITE } from '../kernel/services/gup.js';
 import { ALIGN_DOWN, IS_ALIGNED } from '../kernel/ref.js';
+import { u64, u64_add, u64AtMost, type u64 as U64 } from '../kernel/u64.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
 import type { ArmK } from '../backends/cca/rmi.js';
 import { RMM_RTT_MAX_LEVEL, rttLevelShift } from '../backends/cca/state.js';
@@ -35,7 +36,8 @@ export const PHYS_ADDR_MAX = Number.MAX_SAFE_INTEGER;
 /** `struct arm_rme_populate_realm`: the cap's argument (base, size, flags). */
 export interface ArmRmePopulateRealm {
   base: number;
-  size: number;
+  /** `populate_ipa_size`, a __u64: base + size may wrap, which kvm_populate_realm() tests. */
+  size: U64;
   flags: number;
 }
 
@@ -320,13 +322,16 @@ export const rmeV9Fns: Impl<RmeV9Fns, K> = {
   kvm_populate_realm(k, kvm, args) {
     const SZ_2M = k.PAGE_SIZE << k.PMD_ORDER;
     if (k.kvm_realm(kvm).state !== 'REALM_STATE_NEW') return -EPERM;
-    if (!IS_ALIGNED(args.base, k.PAGE_SIZE) || !IS_ALIGNED(args.size, k.PAGE_SIZE)) return -EINVAL;
+    if (!IS_ALIGNED(args.base, k.PAGE_SIZE) || args.size % u64(k.PAGE_SIZE) !== 0n) return -EINVAL;
     if (args.flags & ~RMI_MEASURE_CONTENT) return -EINVAL;
     let ipa_base = args.base;
-    const ipa_end = ipa_base + args.size;
-    if (ipa_end < ipa_base) return -EINVAL;
-    while (ipa_base < ipa_end) {
-      const end = Math.min(ipa_end, ipa_base + SZ_2M);
+    // unsigned long arithmetic: a size near 2^64 wraps the end below the base.
+    const ipa_end = u64_add(u64(ipa_base), args.size);
+    if (ipa_end < u64(ipa_base)) return -EINVAL;
+    while (u64(ipa_base) < ipa_end) {
+      // min(ipa_end, ipa_base + SZ_2M) as a number: the walk stops at the first chunk no memslot
+      // holds, and every memslot lies below 2^53, so an end past it is never reached.
+      const end = u64AtMost(ipa_end, ipa_base + SZ_2M);
       // Passes args->flags, not a computed data_flags: equal, since the only flag is RMI_MEASURE_CONTENT.
       const ret = k.populate_region(kvm, ipa_base, end, args.flags);
       if (ret) return ret;

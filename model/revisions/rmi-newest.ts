@@ -3,6 +3,7 @@ import type { Impl } from '../kernel/bind.js';
 import { IS_ERR, PTR_ERR } from '../kernel/services/errptr.js';
 import type { Kvm } from '../kernel/services/kvmcore.js';
 import { ALIGN_DOWN, IS_ALIGNED } from '../kernel/ref.js';
+import { u64, u64_add, u64_div_long, u64_sub_pages } from '../kernel/u64.js';
 import type { UserStructRef } from '../backends/snp/uapi.js';
 import type { ArmK } from '../backends/cca/rmi.js';
 import { RMM_RTT_MAX_LEVEL, rttLevelShift } from '../backends/cca/state.js';
@@ -112,10 +113,9 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
   kvm_arm_rmi_populate(k, kvm, args) {
     let data_flags = 0;
     const ipa_start = args.base;
-    // Stryker disable next-line ArithmeticOperator: ipa_end is only tested for alignment, and with ipa_start aligned, start + size and start - size are aligned together.
-    const ipa_end = ipa_start + args.size;
-    if (args.reserved || (args.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) || args.base + args.size < args.base ||
-        !IS_ALIGNED(ipa_start, k.PAGE_SIZE) || !IS_ALIGNED(ipa_end, k.PAGE_SIZE) ||
+    const ipa_end = u64_add(u64(ipa_start), args.size);
+    if (args.reserved || (args.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) || u64_add(u64(args.base), args.size) < u64(args.base) ||
+        !IS_ALIGNED(ipa_start, k.PAGE_SIZE) || ipa_end % u64(k.PAGE_SIZE) !== 0n ||
         !IS_ALIGNED(args.source_uaddr, k.PAGE_SIZE) || !args.source_uaddr) return -EINVAL;
     if (args.flags & KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) data_flags |= RMI_MEASURE_CONTENT;
     k.mutex_lock(kvm.slots_lock);
@@ -127,18 +127,18 @@ export const rmiNewestFns: Impl<RmiNewestFns, K> = {
       // range_overflows(base, size, BIT_ULL(ia_bits - 1)) (linux/overflow.h): the protected
       // (lower) half only, and a base at its end overflows even with size 0.
       const max = 2 ** (k.kvm_realm(kvm).ia_bits - 1);
-      if (args.base >= max || args.size > max - args.base) {
+      if (args.base >= max || args.size > u64(max - args.base)) {
         ret = -EINVAL;
         break out_unlock;
       }
-      if (args.size === 0) break out_unlock;
-      const pages_populated = k.kvm_gmem_populate(kvm, Math.floor(ipa_start / k.PAGE_SIZE), args.source_uaddr, Math.floor(args.size / k.PAGE_SIZE), false, k.populate_region_cb, { tag: 'rmi_data_flags', data_flags });
+      if (args.size === 0n) break out_unlock;
+      const pages_populated = k.kvm_gmem_populate(kvm, Math.floor(ipa_start / k.PAGE_SIZE), args.source_uaddr, u64_div_long(args.size, k.PAGE_SIZE), false, k.populate_region_cb, { tag: 'rmi_data_flags', data_flags });
       // Stryker disable next-line EqualityOperator: 0 pages populated moves no field and returns 0 either way.
       if (pages_populated < 0) {
         ret = pages_populated;
         break out_unlock;
       }
-      args.size -= pages_populated * k.PAGE_SIZE;
+      args.size = u64_sub_pages(args.size, pages_populated, k.PAGE_SIZE);
       args.source_uaddr += pages_populated * k.PAGE_SIZE;
       args.base += pages_populated * k.PAGE_SIZE;
     }

@@ -173,7 +173,8 @@ export type Op =
   | {
       readonly kind: 'arm_rmi_populate';
       readonly base: number;
-      readonly size: number;
+      /** `__u64 size`: a fuzzer's sizes near 2^64 (base + size wrapping) are held exactly. */
+      readonly size: u64;
       readonly source_uaddr: number;
       readonly flags: number;
       readonly reserved: number;

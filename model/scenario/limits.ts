@@ -70,8 +70,8 @@ function spansOf(op: Op, page_size: number): Span[] {
     // Not nr_pages: the TDX loop adds one page at a time and stops at the first that fails, and
     // each page added takes a host page, so any count (2^52 and past, whose size wraps in the
     // C's check, included) walks at most the machine (PopulateRequest.npages). Nor SNP's u64
-    // len: every kvm_gmem_populate() cuts npages to the slot's end before its loop.
-    case 'arm_rmi_populate': return [bytes('size', op.size)];
+    // len, nor Arm's u64 size: every kvm_gmem_populate() cuts npages to the slot's end before its
+    // loop, and rme-v9's 2 MiB chunks stop at the first one no memslot holds.
     default: return [];
   }
 }

@@ -56,7 +56,7 @@ const op = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tdx_init_mem_region'), source_addr: addr, gpa: addr, nr_pages: u64, flags: uint(32, 'flags (kvm_tdx_cmd.flags)'), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), arg_readonly: z.boolean().optional(), vcpu: z.literal(1).optional(), faults }),
   z.strictObject({ kind: z.literal('tdx_finalize_vm'), faults }),
   z.strictObject({ kind: z.literal('tdx_init_vcpu'), flags: uint(32, 'flags (kvm_tdx_cmd.flags)').optional(), hw_error: uint(32, 'hw_error (kvm_tdx_cmd.hw_error)').optional(), vcpu: z.literal(1).optional() }),
-  z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: nat, source_uaddr: addr, flags: uint(32, 'flags'), reserved: uint(32, 'reserved'), arg_readonly: z.boolean().optional(), faults }),
+  z.strictObject({ kind: z.literal('arm_rmi_populate'), base: addr, size: u64, source_uaddr: addr, flags: uint(32, 'flags'), reserved: uint(32, 'reserved'), arg_readonly: z.boolean().optional(), faults }),
   z.strictObject({ kind: z.literal('arm_realm_create'), faults }),
   z.strictObject({ kind: z.literal('arm_realm_activate'), faults }),
   z.strictObject({ kind: z.literal('punch_hole'), guest_memfd: nat, offset: nat, len: nat, faults }),

@@ -64,3 +64,13 @@ export function memslotForGfn(kvm: KvmState, gfn: number): Memslot | undefined {
   }
   return undefined;
 }
+
+/**
+ * The first gfn from `gfn` on that no memslot holds (`gfn` itself when none does): how far a walk
+ * that stops at a gap can go, which bounds the pages of a range whose size is a u64.
+ */
+export function memslotRunEnd(kvm: KvmState, gfn: number): number {
+  let g = gfn;
+  for (let s = memslotForGfn(kvm, g); s !== undefined; s = memslotForGfn(kvm, g)) g = s.base_gfn + s.npages;
+  return g;
+}

@@ -5,12 +5,23 @@ import { KVM_ARM_RMI_POPULATE_FLAGS_MEASURE } from '../../model/backends/cca/uap
 import { gmemGupNpages } from '../../model/geometry.js';
 import { EBUSY, EEXIST, EFAULT, EHWPOISON, EINTR, EINVAL, EIO, ENOMEM, ENXIO, EPERM } from '../../model/kernel/errno.js';
 import type { Op } from '../../model/scenario/Scenario.js';
+import { U64_MAX, u64AtMost } from '../../model/kernel/u64.js';
+import { memslotRunEnd } from '../../model/world/kvmState.js';
 import type { World } from '../../model/world/World.js';
 import { ARM, DOC, GP, type Row } from './rows.js';
 import { copyBackFaults, none, rejected, walkPages, type PageCheck, type PopulateSpec, type Prediction } from './spec.js';
 import { folioAt, folioPoisoned, gmemFile, hasGmem, isPrivate, notHostOwned, slotAt, userPageOk } from './world.js';
 
 type ArmPopulate = Extract<Op, { kind: 'arm_rmi_populate' }>;
+
+/** `base + size` as the C's u64 arithmetic sees it: whether it wraps past 2^64. */
+const rangeWraps = (op: ArmPopulate): boolean => BigInt(op.base) + op.size > U64_MAX;
+
+/** Whether `base + size` (wrapped or not) is page-aligned: 2^64 is a multiple of every page size. */
+const endAligned = (op: ArmPopulate, ps: number): boolean => (BigInt(op.base) + op.size) % BigInt(ps) === 0n;
+
+/** `size / PAGE_SIZE` as a number of pages, at most `cap` (no walk goes past the memslots). */
+const pagesOf = (op: ArmPopulate, ps: number, cap = Number.MAX_SAFE_INTEGER): number => u64AtMost(op.size / BigInt(ps), cap);
 
 /** RMI refusals the kernel resolves itself: a missing table is created and the call retried. */
 const RTT_WALKS = ['RMI_DATA_CREATE:rtt_walk', 'RMI_RTT_DATA_MAP_INIT:rtt_walk', 'RMI_RTT_CREATE:rtte_exists'];
@@ -77,12 +88,14 @@ export const r9Spec: PopulateSpec = {
     // The v9 uAPI has no source argument: only the shared alias of each page is expressible.
     if (!rmeCapSourceIsAlias(w, op)) return none(`${ARM['R9.src'].id}: ${ARM['R9.src'].result}`);
     if (ccaOf(w).kernel.state !== 'REALM_STATE_NEW') return rejected(ARM['R9.2'], -EPERM);
-    if (op.base % ps !== 0 || op.size % ps !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0) return rejected(ARM['R9.3'], -EINVAL);
-    if (op.size < 0) return rejected(ARM['R9.4'], -EINVAL);
-    if (op.size === 0) return { kind: 'verdict', rows: [ARM['R9.4']], ret: [0], min: 0, max: 0, fw: [] };
+    if (op.base % ps !== 0 || op.size % BigInt(ps) !== 0n || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0) return rejected(ARM['R9.3'], -EINVAL);
+    if (rangeWraps(op)) return rejected(ARM['R9.4'], -EINVAL);
+    if (op.size === 0n) return { kind: 'verdict', rows: [ARM['R9.4']], ret: [0], min: 0, max: 0, fw: [] };
     const chunk = gmemGupNpages(w.geo);
-    const npages = op.size / ps;
     const gfn0 = op.base / ps;
+    // A chunk holding a gfn no memslot holds fails however far the range goes on, so the pages
+    // asked for are counted only to the first such gfn.
+    const npages = pagesOf(op, ps, memslotRunEnd(w.kvm, gfn0) - gfn0 + 1);
     let done = 0;
     for (let c = 0; c < npages; c += chunk) {
       const cstart = gfn0 + c;
@@ -108,7 +121,7 @@ export const r9Spec: PopulateSpec = {
     }
     return verdictOf({ passing: done }, [ARM['R9.1']], ps, 'atomic', undefined);
   },
-  reported: (op, ret, _out, ps) => (op.kind === 'arm_rmi_populate' && ret === 0 ? Math.max(0, Math.floor(op.size / ps)) : 0),
+  reported: (op, ret, _out, ps) => (op.kind === 'arm_rmi_populate' && ret === 0 ? pagesOf(op, ps) : 0),
   mustPopulate: (n, ret) => (ret === 0 ? n : 0),
   fields: () => ({}),
   success: () => 0,
@@ -121,7 +134,7 @@ function gmemPopulateWalk(gen: 'R12' | 'RN', op: ArmPopulate, w: World, backend:
   const slot = slotAt(w, gfn0);
   if (!hasGmem(slot)) return rejected(GP.noGmem, -EINVAL);
   if (gmemFile(w, slot) === undefined) return rejected(GP.noFile, -EFAULT);
-  const asked = op.size / ps;
+  const asked = pagesOf(op, ps);
   const span = Math.min(asked, slot.base_gfn + slot.npages - gfn0);
   const src = (i: number) => op.source_uaddr + i * ps;
   const poisoned: PageCheck = { row: GP.hwpoison, errno: -EHWPOISON, fails: (p) => folioPoisoned(w, p.folio) };
@@ -166,10 +179,11 @@ export const r12Spec: PopulateSpec = {
   predict(op, w, backend): Prediction {
     if (op.kind !== 'arm_rmi_populate') return none('not this ioctl');
     const ps = w.geo.page_size;
-    if (op.reserved !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 || op.base % ps !== 0 || (op.base + op.size) % ps !== 0) return rejected(ARM['R12.4'], -EINVAL);
+    // No wrap test: a wrapping, aligned range goes on to the walk, cut at the memslot's end.
+    if (op.reserved !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 || op.base % ps !== 0 || !endAligned(op, ps)) return rejected(ARM['R12.4'], -EINVAL);
     const state = realmState(w, ARM['R12.2']);
     if (state !== undefined) return state;
-    if (op.size <= 0) return rejected(ARM['R12.5'], -EINVAL);
+    if (op.size === 0n) return rejected(ARM['R12.5'], -EINVAL);
     return gmemPopulateWalk('R12', op, w, backend);
   },
   reported: (op, ret, _out, ps) => (op.kind === 'arm_rmi_populate' && ret > 0 ? Math.floor(ret / ps) : 0),
@@ -202,8 +216,9 @@ export const rnSpec: PopulateSpec = {
   mustPopulate: (n) => n,
   fields(op, n, ret, ps) {
     if (op.kind !== 'arm_rmi_populate') return {};
-    if (ret !== 0) return { base: op.base, size: op.size, source_uaddr: op.source_uaddr };
-    return { base: op.base + n * ps, size: op.size - n * ps, source_uaddr: op.source_uaddr + n * ps };
+    // Out fields are numbers (a size past 2^53 prints rounded, as the backend writes it).
+    if (ret !== 0) return { base: op.base, size: Number(op.size), source_uaddr: op.source_uaddr };
+    return { base: op.base + n * ps, size: Number(op.size - BigInt(n * ps)), source_uaddr: op.source_uaddr + n * ps };
   },
   success: () => 0,
 };
@@ -211,12 +226,12 @@ export const rnSpec: PopulateSpec = {
 /** RN's documented result of a call, as if its struct were writable. */
 function predictRn(op: ArmPopulate, w: World, backend: BackendModel): Prediction {
   const ps = w.geo.page_size;
-  if (op.reserved !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 || op.base + op.size < op.base || op.base % ps !== 0 || (op.base + op.size) % ps !== 0) return rejected(ARM['RN.4'], -EINVAL);
+  if (op.reserved !== 0 || (op.flags & ~KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 || rangeWraps(op) || op.base % ps !== 0 || !endAligned(op, ps)) return rejected(ARM['RN.4'], -EINVAL);
   if (op.source_uaddr === 0 || op.source_uaddr % ps !== 0) return rejected(ARM['RN.3'], -EINVAL);
   const state = realmState(w, ARM['RN.5']);
   if (state !== undefined) return state;
   const limit = 2 ** (ccaOf(w).kernel.ia_bits - 1);
-  if (op.base >= limit || op.base + op.size > limit) return rejected(ARM['RN.7'], -EINVAL);
-  if (op.size === 0) return { kind: 'verdict', rows: [ARM['RN.8']], ret: [0], min: 0, max: 0, fw: [] };
+  if (op.base >= limit || BigInt(op.base) + op.size > BigInt(limit)) return rejected(ARM['RN.7'], -EINVAL);
+  if (op.size === 0n) return { kind: 'verdict', rows: [ARM['RN.8']], ret: [0], min: 0, max: 0, fw: [] };
   return gmemPopulateWalk('RN', op, w, backend);
 }

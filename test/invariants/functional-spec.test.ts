@@ -39,7 +39,9 @@ const roundTrip: Op[] = [0n, BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE)].map((attribut
 /** The CCA set-up with the shared alias of page 1 unmapped (only page 0 of the source mapped). */
 const C1 = C.map((op) => (op.kind === 'mmap' ? { ...op, length: PS } : op));
 /** KVM_ARM_RMI_POPULATE of page 0 from its alias, with fields overridden. */
-const armOp = (o: Partial<Omit<Extract<Op, { kind: 'arm_rmi_populate' }>, 'kind'>>): Op => ({ kind: 'arm_rmi_populate', base: G * PS, size: PS, source_uaddr: SRC, flags: 1, reserved: 0, faults: [], ...o });
+/** A page-aligned `__u64 size` with which base + size wraps past 2^64 (a syscall fuzzer's value). */
+const WRAP = (1n << 64n) - BigInt(PS);
+const armOp = (o: Partial<Omit<Extract<Op, { kind: 'arm_rmi_populate' }>, 'kind'>>): Op => ({ kind: 'arm_rmi_populate', base: G * PS, size: BigInt(PS), source_uaddr: SRC, flags: 1, reserved: 0, faults: [], ...o });
 const last = (r: { results: readonly { ret: number; out: Readonly<Record<string, number>> }[] }) => r.results[r.results.length - 1];
 
 test('the matrix expects the departures: G3 on v7.0, B3 on TDX rfc-v1, G9 on rme-v9, G10 on rme-v12 with the 4K guard lifted', () => {
@@ -280,6 +282,22 @@ invariantCases(functionalSpec, {
       scenario: scenario('snp', [...S, { kind: 'pre_fault_memory', gpa: BigInt(G * PS), size: BigInt(PS), flags: 1n, faults: [] }]),
       messageId: 'wrongErrno',
       detail: 'PF.1',
+      opIndex: S.length,
+    },
+    {
+      name: 'injected: KVM_PRE_FAULT_MEMORY at an unaligned gpa answered for the launch state (PF.2)',
+      revision: mutant('kvm-x86-next+pre-fault-unaligned'),
+      scenario: scenario('tdx', [...S, { kind: 'pre_fault_memory', gpa: BigInt(G * PS + 8), size: BigInt(PS), flags: 0n, faults: [] }]),
+      messageId: 'wrongErrno',
+      detail: 'PF.2',
+      opIndex: S.length,
+    },
+    {
+      name: 'injected: a failed KVM_PRE_FAULT_MEMORY that skips the copy back of a read-only struct (PF.4)',
+      revision: mutant('kvm-x86-next+pre-fault-copy-back-on-success'),
+      scenario: scenario('snp', [...S, { kind: 'pre_fault_memory', gpa: BigInt(G * PS), size: BigInt(PS), flags: 0n, arg_readonly: true, faults: [] }]),
+      messageId: 'wrongErrno',
+      detail: 'PF.4',
       opIndex: S.length,
     },
     {
@@ -602,6 +620,7 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'R9.2', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: [...C, activate], op: rmiPopulate(), want: { rows: ['R9.2'], ret: [-EPERM] } },
   { row: 'R9.3', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: armOp({ flags: 2 }), want: { rows: ['R9.3'], ret: [-EINVAL] } },
   { row: 'R9.4', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: rmiPopulate({ npages: 0 }), want: { rows: ['R9.4'], ret: [0], max: 0 } },
+  { row: 'R9.4', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: armOp({ size: WRAP }), want: { rows: ['R9.4'], ret: [-EINVAL] } },
   { row: 'R9.5', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C, op: rmiPopulate({ at: 1, npages: 2 }), want: { rows: ['R9.5'], ret: [-EINVAL] } },
   { row: 'R9.6', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: C1, op: rmiPopulate({ npages: 2 }), want: { rows: ['R9.6', 'R9.8'], ret: [-EFAULT], max: 0 } },
   { row: 'R9.7', on: 'rme-v9', gen: 'R9', backend: 'cca', setup: [...C, rmiPopulate()], op: rmiPopulate(), want: { rows: ['R9.7'], ret: [-ENXIO] } },
@@ -609,6 +628,8 @@ const SPEC_CASES: readonly SpecCase[] = [
   // R12
   { row: 'R12.1', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2 }), want: { rows: ['R12.1'], ret: [2 * PS], max: 2 } },
   { row: 'R12.2', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: [...C, rmiPopulate(), activate], op: rmiPopulate({ at: 1 }), want: { rows: ['R12.2'], ret: [-EBUSY] } },
+  // No wrap test in v12: a size whose base + size wraps is cut at the memslot's end (GP.3).
+  { row: 'R12.1', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: armOp({ size: WRAP }), want: { rows: ['R12.1', 'GP.3'], ret: [2 * PS], max: 2 } },
   { row: 'R12.4', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: armOp({ reserved: 1 }), want: { rows: ['R12.4'], ret: [-EINVAL] } },
   { row: 'R12.5', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C, op: rmiPopulate({ npages: 0 }), want: { rows: ['R12.5'], ret: [-EINVAL] } },
   { row: 'R12.7', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: [...C, rmiPopulate()], op: rmiPopulate(), want: { rows: ['R12.7'], ret: [-EEXIST] } },
@@ -616,7 +637,8 @@ const SPEC_CASES: readonly SpecCase[] = [
   // RN
   { row: 'RN.1', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2 }), want: { rows: ['RN.1'], ret: [0], max: 2 } },
   { row: 'RN.3', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ source_uaddr: 0 }), want: { rows: ['RN.3'], ret: [-EINVAL] } },
-  { row: 'RN.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ size: PS + 1 }), want: { rows: ['RN.4'], ret: [-EINVAL] } },
+  { row: 'RN.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ size: WRAP }), want: { rows: ['RN.4'], ret: [-EINVAL] } },
+  { row: 'RN.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ size: BigInt(PS + 1) }), want: { rows: ['RN.4'], ret: [-EINVAL] } },
   { row: 'RN.5', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: [...C, rmiPopulate(), activate], op: rmiPopulate({ at: 1 }), want: { rows: ['RN.5'], ret: [-EBUSY] } },
   { row: 'RN.8', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ npages: 0 }), want: { rows: ['RN.8'], ret: [0], max: 0 } },
   { row: 'RN.10', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: [...C, rmiPopulate()], op: rmiPopulate({ npages: 2 }), want: { rows: ['RN.10'], ret: [-ENXIO] } },

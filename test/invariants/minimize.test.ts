@@ -246,7 +246,7 @@ describe('minimizeScenario()', () => {
     }));
     const key = 'leaked-page/heldBack@realm_create_protected_data_page';
     const min = minimizeScenario(s, (x) => runWithInvariant(x, rev('rme-v9'), leakedPage).violations.find((v) => keyOf(v) === key)?.opIndex);
-    expect(min.ops.filter((op) => op.kind === 'arm_rmi_populate').map((op) => (op.kind === 'arm_rmi_populate' ? op.size : 0))).toEqual([32, 32]);
+    expect(min.ops.filter((op) => op.kind === 'arm_rmi_populate').map((op) => (op.kind === 'arm_rmi_populate' ? op.size : 0n))).toEqual([32n, 32n]);
   });
 
   test('a fallocate() to the one page a memory error hits (G29: the whole file, then one page)', () => {

@@ -82,7 +82,7 @@ describe('--compare on Arm CCA', () => {
     expect(d).not.toBeNull();
     if (d === null) return;
     expect(d.scenario.ops.length).toBeLessThanOrEqual(3);
-    expect(d.scenario.ops[d.opIndex]).toMatchObject({ kind: 'arm_rmi_populate', size: 0 });
+    expect(d.scenario.ops[d.opIndex]).toMatchObject({ kind: 'arm_rmi_populate', size: 0n });
     expect(d.a.split('\n')[0]).not.toBe(d.b.split('\n')[0]);
   }, 60_000);
 });

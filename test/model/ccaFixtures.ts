@@ -108,7 +108,7 @@ export interface PopulateArgs {
 export function rmiPopulate(a: PopulateArgs = {}): Extract<Op, { kind: 'arm_rmi_populate' }> {
   const at = a.at ?? 0;
   return {
-    kind: 'arm_rmi_populate', base: (BASE_GFN + at) * PS, size: (a.npages ?? 1) * PS, source_uaddr: a.source_uaddr ?? SRC + at * PS,
+    kind: 'arm_rmi_populate', base: (BASE_GFN + at) * PS, size: BigInt((a.npages ?? 1) * PS), source_uaddr: a.source_uaddr ?? SRC + at * PS,
     flags: a.flags ?? KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, reserved: 0, faults: a.faults ?? [],
     ...(a.arg_readonly === undefined ? {} : { arg_readonly: a.arg_readonly }),
   };

@@ -5,7 +5,8 @@ import { kernelServiceGroups } from '../../kernel/Kernel.js';
 import { kvmMain } from '../../kernel/kvm_main.js';
 import { inPlaceWhatIf } from '../../kernel/inplace_series.js';
 import { KVM } from '../../kernel/services/kvmcore.js';
-import { memslotForGfn } from '../../world/kvmState.js';
+import { u64AtMost } from '../../kernel/u64.js';
+import { memslotForGfn, memslotRunEnd } from '../../world/kvmState.js';
 import { hashBytes } from '../../world/hash.js';
 import type { BackendModel, FwOwnership } from '../Backend.js';
 import type { FirmwareCommand } from '../firmwareCommand.js';
@@ -77,10 +78,10 @@ export const ccaBackend: BackendModel = {
         const value: KvmArmRmiPopulate = { base: op.base, size: op.size, source_uaddr: op.source_uaddr, flags: op.flags, reserved: op.reserved };
         const data: UserStructRef<KvmArmRmiPopulate> = { tag: 'kvm_arm_rmi_populate', value, readOnly: op.arg_readonly === true };
         const ret = k.realm_populate_ioctl(KVM, data);
-        const fields = (after: KvmArmRmiPopulate) => ({ base: after.base, size: after.size, source_uaddr: after.source_uaddr, reported: Math.floor((after.base - op.base) / ps) });
+        const fields = (after: KvmArmRmiPopulate) => ({ base: after.base, size: Number(after.size), source_uaddr: after.source_uaddr, reported: Math.floor((after.base - op.base) / ps) });
         switch (uapi) {
           // Neither copies the struct back: a read-only one changes nothing.
-          case 'rme-cap': return { ret, out: { reported: ret === 0 ? Math.floor(op.size / ps) : 0 } };
+          case 'rme-cap': return { ret, out: { reported: ret === 0 ? u64AtMost(op.size / BigInt(ps), Number.MAX_SAFE_INTEGER) : 0 } };
           case 'rmi-populate-bytes': return { ret, out: { reported: ret > 0 ? Math.floor(ret / ps) : 0 } };
           // The ioctl copies the struct back after every kvm_arm_rmi_populate(), and a failed copy
           // replaces its result with -EFAULT. That result is not kept; in the RN tree the fields
@@ -99,11 +100,11 @@ export const ccaBackend: BackendModel = {
     RMI_GRANULE_RANGE_DELEGATE, RMI_GRANULE_RANGE_UNDELEGATE, RMI_RTT_DATA_MAP_INIT, RMI_RTT_DATA_UNMAP,
   ] as readonly FirmwareCommand<never, unknown>[],
   ops: ['arm_rmi_populate', 'arm_realm_create', 'arm_realm_activate'],
-  populateRequest(op, { page_size: ps }) {
+  populateRequest(op, { page_size: ps, nr_host_pages }) {
     if (op.kind !== 'arm_rmi_populate') return undefined;
     return {
       gfn_start: Math.floor(op.base / ps),
-      npages: Math.max(0, Math.floor(op.size / ps)),
+      npages: u64AtMost(op.size / BigInt(ps), nr_host_pages),
       src: op.source_uaddr,
       flavour: (op.flags & KVM_ARM_RMI_POPULATE_FLAGS_MEASURE) !== 0 ? 'measured' : 'unmeasured',
       may_write_source: false,
@@ -136,7 +137,11 @@ export const ccaBackend: BackendModel = {
  */
 export function rmeCapSourceIsAlias(w: World, op: Extract<Op, { kind: 'arm_rmi_populate' }>): boolean {
   const ps = w.geo.page_size;
-  for (let i = 0; i * ps < op.size; i++) {
+  // A page no memslot holds has no alias, and the v9 walk stops at the first one: a size near
+  // 2^64 is compared only so far.
+  const gfn0 = Math.floor(op.base / ps);
+  const pages = u64AtMost((op.size + BigInt(ps - 1)) / BigInt(ps), memslotRunEnd(w.kvm, gfn0) - gfn0);
+  for (let i = 0; i < pages; i++) {
     const gfn = Math.floor(op.base / ps) + i;
     const slot = memslotForGfn(w.kvm, gfn);
     if (slot !== undefined && op.source_uaddr + i * ps !== slot.userspace_addr + (gfn - slot.base_gfn) * ps) return false;

@@ -2,6 +2,8 @@
  * Arm CCA uAPI and RMI ABI constants: arch/arm64/include/uapi/asm/kvm.h (KVM_ARM_RMI_POPULATE,
  * v12 06/46 and later) and asm/rmi_smc.h / include/linux/arm-smccc-rmi.h (RMM 1.0 and 2.0).
  */
+import type { u64 } from '../../kernel/u64.js';
+
 export const RMI_SUCCESS = 0;
 export const RMI_ERROR_INPUT = 1;
 export const RMI_ERROR_REALM = 2;
@@ -27,7 +29,8 @@ export const RMI_MEASURE_CONTENT = 1;
 /** `struct kvm_arm_rmi_populate` (v12 06/46; _IOWR from v13 on). */
 export interface KvmArmRmiPopulate {
   base: number;
-  size: number;
+  /** A __u64: base + size may wrap, which the trees test for. */
+  size: u64;
   source_uaddr: number;
   flags: number;
   reserved: number;
