@@ -25,7 +25,7 @@ export const BUFFER_ADDRS = [0x40000, 0x80000] as const;
  * `mmap`: whether the kernel accepts GUEST_MEMFD_FLAG_MMAP for the VM (v6.18+, or the in-place
  * what-if). Where it does not, the flag is one more invalid bit a fuzzer sends now and then.
  */
-export function layoutArb(mmap = true): fc.Arbitrary<Layout> {
+export function layoutArb(mmap = true, initShared = false): fc.Arbitrary<Layout> {
   return geometryArb().chain((geometry) => {
     const gup = 2 ** geometry.pmd_order;
     const slotPages = fc.oneof(
@@ -33,7 +33,7 @@ export function layoutArb(mmap = true): fc.Arbitrary<Layout> {
       { arbitrary: fc.constantFrom(1, gup, gup + 1), weight: 2 },
     );
     return fc.record({ npages: slotPages, pgoff: fc.constantFrom(0, 0, 1), base: fc.integer({ min: 0x10, max: 0x40 }) })
-      .chain(({ npages, pgoff, base }) => layoutWith(geometry, { base_gfn: base, npages, pgoff }, npages + pgoff + 1, mmap));
+      .chain(({ npages, pgoff, base }) => layoutWith(geometry, { base_gfn: base, npages, pgoff }, npages + pgoff + 1, mmap, initShared));
   });
 }
 
@@ -74,7 +74,7 @@ export function hugeLayoutArb(mmap = true): fc.Arbitrary<{ layout: Layout; order
   });
 }
 
-function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number, mmap: boolean): fc.Arbitrary<Layout> {
+function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number, mmap: boolean, initShared = false): fc.Arbitrary<Layout> {
   const { npages } = slot;
   const buffer = (addr: number) =>
     fc.record({
@@ -93,9 +93,15 @@ function layoutWith(geometry: Geometry, slot: Layout['slot'], gmemPages: number,
     gmemPages: fc.constant(gmemPages),
     // MMAP or none where MMAP is accepted, else none; sometimes what a fuzzer sends: INIT_SHARED
     // (refused on SNP and TDX VMs), both bits, an unknown bit, one of the u64's upper half, the
-    // top bit with MMAP (and MMAP itself where it is refused).
+    // top bit with MMAP (and MMAP itself where it is refused). Where the VM takes INIT_SHARED and
+    // guest_memfd tracks each index (`initShared`: rmi-newest), one file in 15 starts shared
+    // with MMAP, so its populates meet a shared index and the host can fault its pages.
     gmemFlags: mmap
-      ? fc.oneof({ arbitrary: fc.constantFrom(1n, 0n), weight: 40 }, { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 })
+      ? fc.oneof(
+        { arbitrary: fc.constantFrom(1n, 0n), weight: 40 },
+        { arbitrary: fc.constantFrom(2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 },
+        ...(initShared ? [{ arbitrary: fc.constant(3n), weight: 3 }] : []),
+      )
       : fc.oneof({ arbitrary: fc.constant(0n), weight: 40 }, { arbitrary: fc.constantFrom(1n, 2n, 3n, 4n, 0x80n, 1n << 32n, (1n << 63n) | 1n), weight: 1 }),
     slot: fc.constant(slot),
     buffers: fc.oneof({ arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0])), weight: 3 }, { arbitrary: fc.tuple(buffer(BUFFER_ADDRS[0]), buffer(BUFFER_ADDRS[1])), weight: 1 }),

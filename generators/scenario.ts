@@ -41,14 +41,14 @@ export function bodyOpArb(backend: BackendId, l: Layout, granulesPerPage = 1, rm
  * the VM's attributes and not the file's, so converting its bound pages would judge a hybrid no
  * tree is: its in-place cell draws no such conversions.
  */
-export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf?: WhatIfMode, mmapAccepted = true, inPlacePopulate = false): fc.Arbitrary<Scenario> {
+export function scenarioArb(backend: BackendId, rmm: RmmVersion = 'v1.0', whatIf?: WhatIfMode, mmapAccepted = true, inPlacePopulate = false, initShared = false): fc.Arbitrary<Scenario> {
   if (whatIf === 'hugepages') {
     return hugeLayoutArb(mmapAccepted).chain(({ layout, order }) => scenarioOn(backend, rmm, layout, { granules_per_page: 1, rtt_depth: 0 }, order).map((s): Scenario => ({ ...s, hugepages: { order } })));
   }
   // The in-place series builds on the v6.18 flags: every VM's guest_memfd may be mmap()ed. Drawn
   // as a v6.18 tree's default cell draws, so both cells of such a revision run the same scenarios.
   const inPlace = whatIf === 'in-place';
-  const arb = fc.tuple(layoutArb(mmapAccepted || inPlace), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca, undefined, inPlace && inPlacePopulate, inPlace));
+  const arb = fc.tuple(layoutArb(mmapAccepted || inPlace, initShared), ccaSetupArb(rmm, whatIf)).chain(([l, cca]) => scenarioOn(backend, rmm, l, cca, undefined, inPlace && inPlacePopulate, inPlace));
   return inPlace ? arb.map((s): Scenario => ({ ...s, inPlace: true })) : arb;
 }
 

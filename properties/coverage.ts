@@ -130,7 +130,12 @@ export function edgeKeys(op: Op, w: World): string[] {
       // base + size as the C's u64 sees it: a sum past 2^64 wraps (unalignedPopulateArb).
       const end = BigInt(op.base) + op.size;
       const limit = w.fw.backend === 'cca' ? 1n << BigInt(w.fw.kernel.ia_bits - 1) : undefined;
+      const gfn0 = Math.floor(op.base / ps);
+      const file = slotOf(gfn0) === undefined ? undefined : w.gmem.files.get(slotOf(gfn0)?.gmem_file ?? -1);
       return [
+        // A base whose guest_memfd index is shared where guest_memfd tracks each index (an
+        // INIT_SHARED file on rmi-newest): __kvm_gmem_populate()'s -EINVAL.
+        ...(w.kvm.private_tracking === 'guest_memfd' && file !== undefined && !gfnIsPrivate(w, gfn0) ? ['edge:populate_shared_index'] : []),
         ...(end > U64_MAX ? ['edge:populate_range_wraps'] : []),
         ...(limit !== undefined && end <= U64_MAX && end > limit ? ['edge:outside_ipa'] : []),
         // From a memslot's page below the boundary to past it (protectedEdgeSlotArb).

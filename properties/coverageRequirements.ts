@@ -276,6 +276,9 @@ export const COVERAGE_REQUIREMENTS: Readonly<Record<BackendId, readonly Coverage
     // A `__u64 size` with which base + size wraps past 2^64 (armPopulateArb, one populate in 32):
     // v9 and the newest tree refuse it, v12 populates to the memslot's end.
     { key: 'edge:populate_range_wraps', min: 5 },
+    // A populate of a shared guest_memfd index (an INIT_SHARED file, one layout in 15): only the
+    // newest tree's guest_memfd tracks each index and takes INIT_SHARED on a realm.
+    { key: 'edge:populate_shared_index', min: 3, except: ['rme-v9', 'rme-v12'] },
     // A populate on a realm left DEAD by a failed activation (failedActivateArb's REC allocation):
     // only rme-v12 marks the realm DEAD before a step that an allocation failure can stop.
     { key: 'edge:realm_dead', min: 3, except: ['rme-v9', 'rmi-newest'] },

@@ -147,9 +147,14 @@ function modelErrorOf(run: RunResult): string | undefined {
   return `${c.name}: ${c.message} at ${b.at === undefined ? '?' : frameText(b.at)}${near}, in operation #${run.crash?.opIndex ?? '?'}\n${c.stack}`;
 }
 
-/** The scenarios a cell draws: its backend's, on machines its revision's kernel (or its what-if) accepts. */
+/**
+ * The scenarios a cell draws: its backend's, on machines its revision's kernel (or its what-if)
+ * accepts. A realm whose guest_memfd tracks each index (Revision.arm.privateTracking) takes
+ * INIT_SHARED files, whose shared indexes its populate refuses.
+ */
 export function arbitraryFor(spec: Pick<ExploreSpec, 'backend' | 'revision' | 'whatIf'>): fc.Arbitrary<Scenario> {
-  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf, gmemApiOf(spec.revision, false) === 'A2', spec.revision.gmemAttributes === true);
+  const initShared = spec.revision.arm?.privateTracking === 'guest_memfd';
+  return scenarioArb(spec.backend, spec.revision.arm?.rmm, spec.whatIf, gmemApiOf(spec.revision, false) === 'A2', spec.revision.gmemAttributes === true, initShared);
 }
 
 /** The op index at which `scenario` shows `key` on `revision`, or undefined. */

@@ -43,25 +43,3 @@ export const gmemFaultV618: Impl<GmemFaultFns, GmemK> = {
     throw new Error('kvm_gmem_fault_user_mapping(): a shared guest_memfd page faulted for the host is not modelled');
   },
 };
-
-/**
- * The in-place conversion series' fault handler
- * (https://lore.kernel.org/all/20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com/,
- * and kamalca/linux:virt/kvm/guest_memfd.c@6f122715419d21a1100823285cb48e99e2366be5, the tree
- * rmi-newest mirrors): it reads the index's shareability under the invalidate lock taken shared,
- * and faults only a shared index in. That tree's realms convert nothing in the model, so an index
- * is shared only in an INIT_SHARED file, which the model gives no realm: the host gets SIGBUS;
- * what matters is the lock taken under mmap_lock. (The x86 in-place what-if runs the series'
- * own forms, with conversions: guest_memfd_inplace.ts, inplace_series.ts.)
- */
-export const gmemFaultInPlace: Impl<GmemFaultFns, GmemK> = {
-  kvm_gmem_fault_user_mapping(k, file, pgoff) {
-    if ((k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_MMAP) === 0) return -ENODEV;
-    if (pgoff * k.PAGE_SIZE >= k.gmem_file_size(file)) return VM_FAULT_SIGBUS;
-    k.filemap_invalidate_lock_shared(file);
-    const shared = (k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_INIT_SHARED) !== 0;
-    k.filemap_invalidate_unlock_shared(file);
-    if (shared) throw new Error('kvm_gmem_fault_user_mapping(): a shared guest_memfd page faulted for the host is not modelled');
-    return VM_FAULT_SIGBUS;
-  },
-};

@@ -118,7 +118,7 @@ export function firstUnsafeFolio(k: GmemK, file: number, start: number, nr: numb
  * not for SEV-SNP or TDX VMs in the model, gmemCreateV618), and every index starts private unless
  * the file is INIT_SHARED (the attributes maple tree, `gi->attributes`).
  */
-function kvm_gmem_create_v8(k: InPlaceK, kvm: Kvm, size: u64, flags: u64): number {
+export function kvm_gmem_create_v8(k: GmemK, kvm: Kvm, size: u64, flags: u64): number {
   const file = gmemCreateV618.kvm_gmem_create(k, kvm, size, flags);
   if (file < 0) return file;
   const shared = (k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_INIT_SHARED) !== 0;
@@ -132,7 +132,7 @@ function kvm_gmem_create_v8(k: InPlaceK, kvm: Kvm, size: u64, flags: u64): numbe
  * marked, so what the VMM then writes survives until populate (21/46 clears only a folio not
  * uptodate). `markUptodate` false is an injected bug (inplace_series.ts `v8~fault-not-uptodate`).
  */
-export function kvmGmemFaultUserMappingV8(markUptodate: boolean): Impl<GmemFaultFns, InPlaceK>['kvm_gmem_fault_user_mapping'] {
+export function kvmGmemFaultUserMappingV8(markUptodate: boolean): Impl<GmemFaultFns, GmemK>['kvm_gmem_fault_user_mapping'] {
   return (k, file, pgoff) => {
     // kvm_gmem_mmap(): only a file created with GUEST_MEMFD_FLAG_MMAP.
     if ((k.gmem_file_flags(file) & GUEST_MEMFD_FLAG_MMAP) === 0) return -ENODEV;

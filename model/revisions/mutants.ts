@@ -349,6 +349,23 @@ export const MUTANTS: readonly Mutant[] = [
       realm_rtt_create: (k: RmiK, kvm, ipa, level, phys) => k.rmi_rtt_create(k.kvm_realm(kvm).rd, phys, ipa, level),
     } satisfies Impl<RmiNewestFns, RmiK>,
   },
+  // Arm, guest_memfd tracking each index: __kvm_gmem_populate() without its kvm_is_private_gfn()
+  // test, so a gfn whose index is shared (an INIT_SHARED file) is populated into the realm.
+  // Userspace alone.
+  {
+    ...rmi_newest,
+    id: 'rmi-newest+populate-shared-index',
+    title: 'rmi-newest __kvm_gmem_populate() without kvm_is_private_gfn(): a gfn of an INIT_SHARED guest_memfd, still shared, is populated into the realm where RN.2 says -EINVAL',
+    description: 'rmi-newest __kvm_gmem_populate() without kvm_is_private_gfn(): a gfn of an INIT_SHARED guest_memfd, still shared, is populated into the realm where RN.2 says -EINVAL',
+    base: rmi_newest.id,
+    backends: ['cca'],
+    breaks: { invariant: 'functional-spec', messageId: 'wrongErrno', detail: 'RN.2' },
+    fns: {
+      ...rmiNewestFns,
+      __kvm_gmem_populate: (k: RmiK, kvm, slot, file, gfn, src_page, post_populate, opaque) =>
+        rmiNewestFns.__kvm_gmem_populate(Object.assign(Object.create(k) as RmiK, { kvm_is_private_gfn: () => true }), kvm, slot, file, gfn, src_page, post_populate, opaque),
+    } satisfies Impl<RmiNewestFns, RmiK>,
+  },
   // B18: the in-place series' SNP callback without the guard every posted version has (Ackerley
   // Tng's changelog says he added it, so the patch he started from, Michael Roth's, lacked it):
   // a CPUID page populated in place that the firmware corrects is copied back to a NULL source

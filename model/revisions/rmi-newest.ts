@@ -16,8 +16,10 @@ import { PHYS_ADDR_MAX } from './rme-v9.js';
 import { gmemNext, type GmemNextFns } from './kvm-x86-next.js';
 import type { kvm_gmem_populate_cb_v70, GetPfnOutV70 } from './v7.0.js';
 import { gmemBindUoff, type GmemBindFns } from '../kernel/guest_memfd_bind.js';
-import { gmemCreateV618, type GmemCreateFns } from '../kernel/guest_memfd_create.js';
-import { gmemFaultInPlace, type GmemFaultFns } from '../kernel/guest_memfd_fault.js';
+import type { GmemCreateFns } from '../kernel/guest_memfd_create.js';
+import { kvm_gmem_create_v8, kvmGmemFaultUserMappingV8 } from '../kernel/guest_memfd_inplace.js';
+import type { GmemArchHooks } from '../kernel/guest_memfd.js';
+import type { GmemFaultFns } from '../kernel/guest_memfd_fault.js';
 import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_allocate.js';
 
 /**
@@ -32,7 +34,7 @@ import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_al
  * free_folio/invalidate hook and no KVM_GENERIC_MEMORY_ATTRIBUTES: guest_memfd tracks private
  * memory itself.
  */
-export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns {
+export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns, Pick<GmemArchHooks, 'kvm_arch_supports_gmem_init_shared'> {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
   realm_create_ioctl(kvm: Kvm): number;
   kvm_arm_rmi_populate(kvm: Kvm, args: KvmArmRmiPopulate): number;
@@ -58,10 +60,19 @@ type K = ArmK & RmiNewestFns;
 export const rmiNewestFns: Impl<RmiNewestFns, K> = {
   // kamalca/linux:virt/kvm/guest_memfd.c@6f122715: the uoff_t bind (model/kernel/guest_memfd_bind.ts).
   kvm_gmem_bind: gmemBindUoff.kvm_gmem_bind,
-  // v6.18+ flags, and the fault path of the in-place conversion series this tree carries (it
-  // takes the invalidate lock under mmap_lock; model/kernel/guest_memfd_fault.ts).
-  kvm_gmem_create: gmemCreateV618.kvm_gmem_create,
-  kvm_gmem_fault_user_mapping: gmemFaultInPlace.kvm_gmem_fault_user_mapping,
+  // kamalca/linux:virt/kvm/guest_memfd.c@6f122715 carries the in-place conversion series: the
+  // v6.18 flags, and a per-index attribute (`gmem_inode.attributes`, a maple tree under the
+  // invalidate lock) stored over the whole file at creation, shared for an INIT_SHARED file and
+  // PRIVATE otherwise (kvm_gmem_init_inode(), guest_memfd.c:72-77 and :809), as v8's
+  // (model/kernel/guest_memfd_inplace.ts). arm64 overrides none of the __weak
+  // kvm_arch_supports_gmem_init_shared() (true, :765-768), so a realm's guest_memfd may start
+  // shared, and __kvm_gmem_populate() below refuses its gfns.
+  kvm_arch_supports_gmem_init_shared: () => true,
+  kvm_gmem_create: kvm_gmem_create_v8,
+  // The host fault (:387-429): under the invalidate lock taken shared, a shared index gets its
+  // folio (allocated if need be), a private one SIGBUS; a folio not uptodate is cleared and
+  // marked once the lock is dropped, under the folio lock: v8's form.
+  kvm_gmem_fault_user_mapping: kvmGmemFaultUserMappingV8(true),
   kvm_gmem_allocate: gmemAllocateV611.kvm_gmem_allocate,
 
   ...gmemNext,

@@ -38,6 +38,8 @@ const activate: Op = { kind: 'arm_realm_activate', faults: [] };
 const roundTrip: Op[] = [0n, BigInt(KVM_MEMORY_ATTRIBUTE_PRIVATE)].map((attributes): Op => ({ kind: 'set_memory_attributes', address: G * PS, size: PS, attributes, flags: 0n }));
 /** The CCA set-up with the shared alias of page 1 unmapped (only page 0 of the source mapped). */
 const C1 = C.map((op) => (op.kind === 'mmap' ? { ...op, length: PS } : op));
+/** C with its guest_memfd created INIT_SHARED | MMAP: every index starts shared (rmi-newest takes it on a realm). */
+const CS = C.map((op) => (op.kind === 'create_guest_memfd' ? { ...op, flags: 3n } : op));
 /** KVM_ARM_RMI_POPULATE of page 0 from its alias, with fields overridden. */
 /** A page-aligned `__u64 size` with which base + size wraps past 2^64 (a syscall fuzzer's value). */
 const WRAP = (1n << 64n) - BigInt(PS);
@@ -299,6 +301,14 @@ invariantCases(functionalSpec, {
       messageId: 'wrongErrno',
       detail: 'PF.4',
       opIndex: S.length,
+    },
+    {
+      name: 'injected: a shared guest_memfd index (INIT_SHARED) populated into the realm (RN.2)',
+      revision: mutant('rmi-newest+populate-shared-index'),
+      scenario: ccaScenario([...CS, rmiPopulate()]),
+      messageId: 'wrongErrno',
+      detail: 'RN.2',
+      opIndex: CS.length,
     },
     {
       name: 'injected: a refused KVM_PRE_FAULT_MEMORY that still allocates the gfn\'s folio (PF.3)',
@@ -636,6 +646,7 @@ const SPEC_CASES: readonly SpecCase[] = [
   { row: 'R12.8', on: 'rme-v12', gen: 'R12', backend: 'cca', setup: C1, op: rmiPopulate({ npages: 2 }), want: { rows: ['R12.8', 'R12.src'], ret: [PS], max: 1 } },
   // RN
   { row: 'RN.1', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ npages: 2 }), want: { rows: ['RN.1'], ret: [0], max: 2 } },
+  { row: 'RN.2', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: CS, op: rmiPopulate(), want: { rows: ['RN.2'], ret: [-EINVAL] } },
   { row: 'RN.3', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: rmiPopulate({ source_uaddr: 0 }), want: { rows: ['RN.3'], ret: [-EINVAL] } },
   { row: 'RN.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ size: WRAP }), want: { rows: ['RN.4'], ret: [-EINVAL] } },
   { row: 'RN.4', on: 'rmi-newest', gen: 'RN', backend: 'cca', setup: C, op: armOp({ size: BigInt(PS + 1) }), want: { rows: ['RN.4'], ret: [-EINVAL] } },

@@ -8,6 +8,7 @@ import { ccaScenario, ccaSetupOps, fw, rmiPopulate, type CcaGeometry } from './c
 import { BASE_GFN, GMEM, PS, SRC, eventsOf, page } from './fixtures.js';
 import { rmeCapSourceIsAlias } from '../../model/backends/cca/backend.js';
 import { KVM_MEM_GUEST_MEMFD } from '../../model/world/kvmState.js';
+import { EINVAL } from '../../model/kernel/errno.js';
 
 /**
  * The three Arm revisions on tiny explicit scenarios: the RMM 1.0 granule loop and its
@@ -226,4 +227,23 @@ test('rme-v9: a page whose IPA outlived its punch-hole (RMI_DATA_DESTROY failed)
   const r = run('rme-v9', [...S, rmiPopulate(), { kind: 'punch_hole', guest_memfd: GMEM, offset: 0, len: PS, faults: [fw('RMI_DATA_DESTROY', 'rmm_defect')] }, rmiPopulate({ at: 1 }), rmiPopulate()]);
   expect(r.results.slice(5).map((x) => x.ret)).toEqual([0, 0, 0, -6]);
   expect(eventsOf(r.world, 'warn').map((e) => `${e.macro}@${e.site}`)).toEqual(['WARN_ON@realm_destroy_private_granule', 'WARN_ON@realm_create_protected_data_granule']);
+});
+
+describe('a guest_memfd created INIT_SHARED | MMAP', () => {
+  const shared = S.map((op) => (op.kind === 'create_guest_memfd' ? { ...op, flags: 3n } : op));
+  const ops: Op[] = [...shared, { kind: 'gmem_user_fault', guest_memfd: GMEM, offset: 0, write: true }, rmiPopulate()];
+
+  test('rmi-newest (kamalca guest_memfd.c@6f122715) takes it on a realm: the host faults a shared index in, cleared and uptodate; a populate of it is -EINVAL and delegates no data granule', () => {
+    const r = run('rmi-newest', ops);
+    expect(r.results[0]?.ret).toBe(GMEM);
+    expect(r.results.at(-2)?.ret).toBe(0);
+    const folio = r.world.gmem.files.get(GMEM)?.folios.get(0);
+    expect(folio?.uptodate).toBe(true);
+    expect(r.results.at(-1)).toMatchObject({ ret: -EINVAL, out: { base: B, reported: 0 } });
+    expect(eventsOf(r.world, 'fw').map((e) => e.cmd)).toEqual(['RMI_GRANULE_RANGE_DELEGATE', 'RMI_REALM_CREATE']);
+  });
+
+  test('rme-v12 refuses the flag (its realm populate of a shared gfn is not modelled): -EINVAL, no file', () => {
+    expect(run('rme-v12', ops).results[0]?.ret).toBe(-EINVAL);
+  });
 });

@@ -28,10 +28,11 @@ export type ArmK = KvmMainK & CcaServices & CcaRevisionEntry;
 export const ccaArchHooks: Impl<GmemArchHooks, ArmK & GmemArchHooks> = {
   kvm_arch_gmem_invalidate: () => undefined,
   kvm_mmu_unmap_gfn_range: (k, kvm, start, end) => k.kvm_realm_unmap_range(kvm, start, end),
-  // NOT the trees' answer: arm64 overrides nothing, so the __weak default (true) lets a realm's
-  // guest_memfd start shared from v6.18 on (rme-v12 on v6.19-rc1, kamalca/linux@c09403b3 for
-  // rmi-newest). Modelling it needs the host fault path to hand out shared folios
-  // (guest_memfd_fault.ts refuses to), so INIT_SHARED stays refused here and the oracle gives no
-  // verdict on it for cca (G.5). rme-v9's tree (v6.16-rc1) takes no flag at all.
+  // NOT rme-v12's answer: arm64 overrides nothing, so the __weak default (true) lets a realm's
+  // guest_memfd start shared from v6.18 on (v6.19-rc1 under rme-v12). What v12's old
+  // kvm_gmem_populate() would make of a shared gfn on a realm (its private test reads the VM's
+  // attributes) is not modelled, so INIT_SHARED stays refused here and the oracle gives no
+  // verdict on it for cca (G.5). rmi-newest overrides this with the tree's true (its guest_memfd
+  // tracks each index; model/revisions/rmi-newest.ts). rme-v9's tree (v6.16-rc1) takes no flag.
   kvm_arch_supports_gmem_init_shared: () => false,
 };
