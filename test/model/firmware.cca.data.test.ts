@@ -153,6 +153,19 @@ describe('RMI_DATA_CREATE / RMI_RTT_DATA_MAP_INIT failure conditions', () => {
     expect(cca.rmi_data_create(r.rd, pa(r), IPA, r.src.pfn * PS, 2)).toBe(1);
     expect(cca.RMM_PAGE_SIZE()).toBe(PS);
   });
+
+  test('free_page_phys(): PA 0 (no page) frees nothing; a PA that is no host page is a wild pointer; a kernel page is freed', () => {
+    const r = delegated('v1.0');
+    const cca = ccaServices(r.w, kernelServices(r.w).get_user_pages_fast);
+    const page = cca.__get_free_page_phys('rtt');
+    cca.free_page_phys(0);
+    expect(eventsOf(r.w, 'bad_access')).toHaveLength(0);
+    cca.free_page_phys(Number.MAX_SAFE_INTEGER);
+    expect(eventsOf(r.w, 'bad_access').map((e) => e.what)).toEqual(['wild_pointer']);
+    const free = r.w.freeList.length;
+    cca.free_page_phys(page);
+    expect(r.w.freeList.length).toBe(free + 1);
+  });
 });
 
 describe('RMI_DATA_DESTROY / RMI_RTT_DATA_UNMAP', () => {

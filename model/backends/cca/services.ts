@@ -1,6 +1,6 @@
 import { EFAULT } from '../../kernel/errno.js';
-import { emit, type World } from '../../world/World.js';
-import { hostPage } from '../../world/hostMemory.js';
+import { currentSite, emit, type World } from '../../world/World.js';
+import { hostPage, isValidPfn } from '../../world/hostMemory.js';
 import { findVma } from '../../world/userspaceMm.js';
 import { invokeFirmware, type FirmwareCommand } from '../firmwareCommand.js';
 import { allocPage, pageRefDec } from '../../kernel/pages.js';
@@ -109,8 +109,17 @@ export function ccaServices(w: World, gup: (start: number, nr: number, flags: nu
       return p === undefined ? 0 : p.pfn * ps;
     },
     __get_free_page_untracked: () => nextFault(w, 'alloc:kmalloc') === undefined,
+    // free_page(phys_to_virt(phys)): PA 0 is the model's "no page" (a failed __get_free_page()),
+    // which frees nothing; any other PA that is no host page (an unset or PHYS_ADDR_MAX out_rtt,
+    // say) is a page struct at a wild address.
     free_page_phys(phys) {
-      const p = hostPage(w.host, Math.floor(phys / ps));
+      if (phys === 0) return;
+      const pfn = Math.floor(phys / ps);
+      if (!isValidPfn(w.host, pfn)) {
+        emit(w, { kind: 'bad_access', what: 'wild_pointer', detail: `free_page() of PA 0x${phys.toString(16)}, no host page`, site: currentSite(w) });
+        return;
+      }
+      const p = hostPage(w.host, pfn);
       if (p !== undefined) pageRefDec(w, p, 'free_page');
     },
     gfn_to_hva_memslot: (slot, gfn) => slot.userspace_addr + (gfn - slot.base_gfn) * ps,
