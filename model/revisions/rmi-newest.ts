@@ -32,7 +32,9 @@ import { gmemAllocateV611, type GmemAllocateFns } from '../kernel/guest_memfd_al
  * no page reference, the VM is bugged and the page stays the RMM's. The struct is written back
  * with the progress; 0 is returned on partial success. arm64 selects no guest_memfd
  * free_folio/invalidate hook and no KVM_GENERIC_MEMORY_ATTRIBUTES: guest_memfd tracks private
- * memory itself.
+ * memory itself. Assumed: the realm's kvm_arch_has_private_mem() is true (kvm_is_private_gfn()
+ * and the in-place conversion switch need it; no stored arm64 header of that tree defines it, so
+ * it lives in a header version the store lacks).
  */
 export interface RmiNewestFns extends GmemNextFns, GmemBindFns, GmemCreateFns, GmemFaultFns, GmemAllocateFns, Pick<GmemArchHooks, 'kvm_arch_supports_gmem_init_shared'> {
   realm_populate_ioctl(kvm: Kvm, argp: UserStructRef<KvmArmRmiPopulate>): number;
