@@ -150,6 +150,8 @@ describe('reviewing a patch: new-revision and --revision-module', () => {
     ['empty.ts', 'export const nothing = 1;\n', 'empty.ts: exports no revision: expected `export default` (or `export const revision`) of type Revision; it exports nothing'],
     ['shape.ts', "export default { id: 'Bad Id', title: 't', backends: ['tdx'], cites: [], fns: {} };\n", 'shape.ts: is not a Revision: id: must be lower-case'],
     ['entry.ts', "export default { id: 'mine', title: 't', backends: ['tdx'], cites: ['x'], fns: {} };\n", 'entry.ts: fns lacks the entry point(s) tdx_vcpu_init_mem_region (tdx)'],
+    ['entry-snp.ts', "export default { id: 'mine', title: 't', backends: ['snp'], cites: ['x'], fns: {} };\n", 'entry-snp.ts: fns lacks the entry point(s) snp_launch_update (snp)'],
+    ['entry-cca.ts', "export default { id: 'mine', title: 't', backends: ['cca'], cites: ['x'], fns: {} };\n", 'entry-cca.ts: fns lacks the entry point(s) realm_populate_ioctl (cca), kvm_realm_unmap_range (cca), kvm_destroy_realm (cca), kvm_activate_realm (cca)'],
     ['clash.ts', "export default { id: 'v7.0', title: 't', backends: ['tdx'], cites: ['x'], fns: { tdx_vcpu_init_mem_region: () => 0, kvm_gmem_bind: () => 0, kvm_gmem_create: () => 0, kvm_gmem_fault_user_mapping: () => 0, kvm_gmem_allocate: () => 0 } };\n", "clash.ts: id 'v7.0' is a built-in revision's"],
   ])('a module that cannot be used exits 2: %s', async (name, text, message) => {
     if (text !== '') writeFileSync(join(dir, name), text);

@@ -54,6 +54,7 @@ export function platformConditions<A, R>(cmd: FirmwareCommand<A, R>): string[] {
 }
 
 export function invokeFirmware<A, R>(w: World, cmd: FirmwareCommand<A, R>, args: A): FwResult<R> {
+  // Stryker disable next-line StringLiteral,ObjectLiteral: the scheduler tells switch points apart only as lock, unlock and fault (model/concurrent); a fw point's fields are never read, so any label schedules the same.
   switchPoint(w, { kind: 'fw', cmd: cmd.name, site: currentSite(w) });
   const addr = cmd.target?.(args, w) ?? 0;
   const byCall = nextFault(w, `fw:${cmd.name}`);

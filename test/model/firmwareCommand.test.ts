@@ -98,4 +98,10 @@ describe('invokeFirmware()', () => {
   test('forcing an id that is a spec condition forces nothing', () => {
     expect(invokeFirmware(worldWith(force('spec_late')), TOY, args(2)).kind).toBe('succeeded');
   });
+
+  test('a fault on a unit of a page fires only on a call that targets a page (PA 0 is none)', () => {
+    const onUnit0: Fault = { kind: 'fw', cmd: 'TOY', condition: 'platform_last', nth: 1, unit: 0 };
+    expect(invokeFirmware(worldWith(onUnit0), TOY, args(0)).kind).toBe('succeeded');
+    expect(invokeFirmware(worldWith(onUnit0), TOY, args(1)).kind).toBe('failed');
+  });
 });
