@@ -5,7 +5,7 @@ import { kernelOutcome, type RunObserver } from '../model/scenario/runScenario.j
 import type { Op } from '../model/scenario/Scenario.js';
 import { KVM_SEV_SNP_PAGE_TYPE_ZERO } from '../model/backends/snp/uapi.js';
 import { TDX_SHARED_BIT } from '../model/backends/tdx/uapi.js';
-import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD, memslotForGfn } from '../model/world/kvmState.js';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEM_GUEST_MEMFD } from '../model/world/kvmState.js';
 import { fwUnitSize, type World } from '../model/world/World.js';
 import { hostPage } from '../model/world/hostMemory.js';
 import { userPfn } from '../model/world/userspaceMm.js';
@@ -127,11 +127,12 @@ export function edgeKeys(op: Op, w: World): string[] {
     ];
     // Past the protected half of the realm's IPA space (BIT(ia_bits - 1)).
     case 'arm_rmi_populate': {
-      // base + size as the C's u64 sees it: a sum past 2^64 wraps (unalignedPopulateArb).
+      // base + size as the C's u64 sees it: a sum past 2^64 wraps (armPopulateArb's WRAPPING_SIZE).
       const end = BigInt(op.base) + op.size;
       const limit = w.fw.backend === 'cca' ? 1n << BigInt(w.fw.kernel.ia_bits - 1) : undefined;
       const gfn0 = Math.floor(op.base / ps);
-      const file = slotOf(gfn0) === undefined ? undefined : w.gmem.files.get(slotOf(gfn0)?.gmem_file ?? -1);
+      const slot = slotOf(gfn0);
+      const file = slot === undefined ? undefined : w.gmem.files.get(slot.gmem_file);
       return [
         // A base whose guest_memfd index is shared where guest_memfd tracks each index (an
         // INIT_SHARED file on rmi-newest): __kvm_gmem_populate()'s -EINVAL.
@@ -139,7 +140,7 @@ export function edgeKeys(op: Op, w: World): string[] {
         ...(end > U64_MAX ? ['edge:populate_range_wraps'] : []),
         ...(limit !== undefined && end <= U64_MAX && end > limit ? ['edge:outside_ipa'] : []),
         // From a memslot's page below the boundary to past it (protectedEdgeSlotArb).
-        ...(limit !== undefined && BigInt(op.base) < limit && end <= U64_MAX && end > limit && memslotForGfn(w.kvm, Math.floor(op.base / w.geo.page_size)) !== undefined ? ['edge:ipa_range_crosses_protected'] : []),
+        ...(limit !== undefined && BigInt(op.base) < limit && end <= U64_MAX && end > limit && slot !== undefined ? ['edge:ipa_range_crosses_protected'] : []),
         // A realm whose activation failed after marking it DEAD (rme-v12: a REC page not had).
         ...(w.fw.backend === 'cca' && w.fw.kernel.state === 'REALM_STATE_DEAD' ? ['edge:realm_dead'] : []),
         ...(op.arg_readonly === true ? ['edge:arg_readonly'] : []),
